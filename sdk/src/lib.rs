@@ -1,0 +1,112 @@
+//! The guest SDK for demarc provider plugins.
+//!
+//! A plugin author implements [`Provider`] and calls [`export_provider!`] once; the SDK owns the
+//! generated bindings of the `demarc:provider@0.1.0` contract (`schemas/wit`), batches findings
+//! through the host's `emit` import, and turns the plugin's return value into the contract's
+//! types. Check logic should be plain functions over serde types so that it can be unit-tested
+//! natively with [`testing`].
+//!
+//! What the SDK deliberately does not do: talk to the network, read environment variables or
+//! know any cloud. Cloud knowledge lives in the plugins.
+//!
+//! ```ignore
+//! struct Mine;
+//! impl demarc_sdk::Provider for Mine {
+//!     fn info() -> demarc_sdk::PluginInfo { /* name, version, checks */ }
+//!     fn scan(req: &demarc_sdk::ScanRequest, out: &mut demarc_sdk::Emitter<'_>)
+//!         -> Result<demarc_sdk::ScanSummary, demarc_sdk::ScanError> { /* read, check, emit */ }
+//! }
+//! demarc_sdk::export_provider!(Mine);
+//! ```
+#![deny(missing_docs)]
+
+pub mod build;
+pub mod emit;
+pub mod lenient;
+pub mod log;
+pub mod stream;
+pub mod testing;
+
+#[doc(hidden)]
+pub mod bindings {
+    //! Generated bindings of the contract. Plugin authors use the re-exports at the crate root.
+    #![allow(missing_docs)]
+    wit_bindgen::generate!({
+        path: "../schemas/wit",
+        world: "provider",
+        pub_export_macro: true,
+        export_macro_name: "__export_provider_world",
+        default_bindings_module: "demarc_sdk::bindings",
+    });
+}
+
+pub use bindings::demarc::provider::types::{
+    Check, Evidence, Finding, Input, InputError, PluginInfo, Problem, Resource, ScanError,
+    ScanRequest, ScanSummary, Severity, Status, Tag,
+};
+pub use build::{CheckDef, FindingBuilder};
+pub use emit::Emitter;
+
+/// The contract version this SDK implements; plugins report it in [`PluginInfo`].
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// What a provider plugin implements.
+pub trait Provider {
+    /// Describe the plugin: name, version, provider id and every check it can emit.
+    fn info() -> PluginInfo;
+
+    /// Scan one target: read `request.inputs` under `request.snapshot_root` and emit one finding
+    /// per check and resource through `out`. Problems that lose only part of the coverage go in
+    /// the returned summary's `problems`; an error stops the scan of this target.
+    fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError>;
+}
+
+/// Export a [`Provider`] implementation as the plugin's component exports.
+///
+/// Call it once, at the crate root of a `cdylib` built for `wasm32-wasip2`.
+#[macro_export]
+macro_rules! export_provider {
+    ($provider:ty) => {
+        const _: () = {
+            struct DemarcExportedProvider;
+            impl $crate::bindings::Guest for DemarcExportedProvider {
+                fn describe() -> $crate::PluginInfo {
+                    <$provider as $crate::Provider>::info()
+                }
+                fn scan(
+                    request: $crate::ScanRequest,
+                ) -> ::core::result::Result<$crate::ScanSummary, $crate::ScanError> {
+                    $crate::emit::run_with_host::<$provider>(&request)
+                }
+            }
+            $crate::bindings::__export_provider_world!(
+                DemarcExportedProvider with_types_in $crate::bindings
+            );
+        };
+    };
+}
+
+impl InputError {
+    /// An error about a whole file, with no position.
+    pub fn file(file: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError {
+            file: file.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
