@@ -58,7 +58,11 @@ pub struct StreamError {
 
 impl std::fmt::Display for StreamError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
@@ -440,7 +444,11 @@ impl<R: Read> JsonItems<R> {
                 let string_only = first == b'"';
                 loop {
                     if self.pos >= self.buf.len() && !self.fill()? {
-                        let what = if in_str { "a string" } else { "an object or array" };
+                        let what = if in_str {
+                            "a string"
+                        } else {
+                            "an object or array"
+                        };
                         return Err(self.error(
                             StreamErrorKind::Truncated,
                             &format!("unexpected end of file inside {what}"),
@@ -656,7 +664,10 @@ mod tests {
     #[test]
     fn empty_and_garbage_inputs() {
         assert_eq!(collect("", "k").1.unwrap().kind, StreamErrorKind::Empty);
-        assert_eq!(collect("  \n ", "k").1.unwrap().kind, StreamErrorKind::Empty);
+        assert_eq!(
+            collect("  \n ", "k").1.unwrap().kind,
+            StreamErrorKind::Empty
+        );
         let err = collect("user,arn\n", "k").1.unwrap();
         assert_eq!(err.kind, StreamErrorKind::Syntax);
         assert_eq!((err.line, err.column), (1, 1));
@@ -667,9 +678,7 @@ mod tests {
     #[test]
     fn items_straddling_chunks_survive_compaction() {
         let big = "y".repeat(CHUNK as usize + 17);
-        let input = format!(
-            "{{\"pad\":\"{big}\",\"items\":[{{\"v\":\"{big}\"}},{{\"v\":2}}]}}"
-        );
+        let input = format!("{{\"pad\":\"{big}\",\"items\":[{{\"v\":\"{big}\"}},{{\"v\":2}}]}}");
         let (items, err, _) = collect(&input, "items");
         assert!(err.is_none(), "{err:?}");
         assert_eq!(items.len(), 2);

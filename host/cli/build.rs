@@ -1,0 +1,72 @@
+//! Builds the first-party plugins (`plugins/*`) for `wasm32-wasip2` and embeds them in the
+//! `demarc` binary as its built-in plugins.
+//!
+//! The nested cargo uses its own target directory (`<target>/wasm-plugins`) so that it never
+//! waits on the lock of the build that runs this script.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PLUGINS: &[(&str, &str)] = &[("aws", "demarc-plugin-aws")];
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.join("../..").canonicalize().unwrap();
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out (or with a triple in between).
+    let target_dir = out
+        .ancestors()
+        .find(|p| p.join("CACHEDIR.TAG").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| root.join("target"));
+    let wasm_target_dir = target_dir.join("wasm-plugins");
+
+    for dir in ["plugins", "sdk", "schemas/wit"] {
+        println!("cargo:rerun-if-changed={}", root.join(dir).display());
+    }
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root)
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .arg("--target-dir")
+        .arg(&wasm_target_dir);
+    for (_, package) in PLUGINS {
+        cmd.args(["-p", package]);
+    }
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().expect("cannot run cargo to build the plugins");
+    assert!(
+        status.success(),
+        "building the plugins for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
+    );
+
+    let mut embed = String::new();
+    for (name, package) in PLUGINS {
+        let file = format!("{}.wasm", package.replace('-', "_"));
+        let built = wasm_target_dir.join("wasm32-wasip2/release").join(&file);
+        let dest = out.join(&file);
+        std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
+        embed.push_str(&format!(
+            "    (\"{name}\", include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{file}\"))),\n"
+        ));
+    }
+    std::fs::write(
+        out.join("builtin_plugins.rs"),
+        format!("/// Built-in plugins: (name, WebAssembly component).\npub const BUILTIN: &[(&str, &[u8])] = &[\n{embed}];\n"),
+    )
+    .unwrap();
+}

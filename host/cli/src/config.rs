@@ -1,0 +1,391 @@
+//! The run configuration: one TOML file layered with `DEMARC_*` environment variables.
+//!
+//! Raw structs mirror the file (`deny_unknown_fields`, so a misspelt key is an error naming the
+//! key and the file); [`RawConfig::validate`] checks everything at once, without touching the
+//! file system, and yields a [`Config`] that the rest of the program uses.
+//!
+//! Environment variables use `__` between nesting levels: `DEMARC_LIMITS__DEADLINE_SECS=60`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use demarc_core::catalog::is_kebab_id;
+use demarc_core::{Catalog, Contract, DataError, DataErrors, Layer};
+use serde::Deserialize;
+
+/// Environment variables that configure the command line, not the run.
+const CLI_ENV: &[&str] = &["DEMARC_CONFIG", "DEMARC_LOG_FORMAT", "DEMARC_CACHE_DIR"];
+
+/// The configuration file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Name of the estate, shown in reports.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Reference time (RFC 3339) for age-based checks. By default the start of the run.
+    #[serde(default)]
+    pub now: Option<String>,
+    /// Sandbox limits for every target.
+    #[serde(default)]
+    pub limits: RawLimits,
+    /// Plugins beyond the built-in ones.
+    #[serde(default)]
+    pub plugin: Vec<RawPlugin>,
+    /// Client tenants.
+    #[serde(default)]
+    pub tenant: Vec<RawTenant>,
+}
+
+/// `[limits]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Seconds one target may run. By default 300.
+    pub deadline_secs: Option<f64>,
+    /// Memory cap of one plugin instance, MiB. By default 256.
+    pub memory_mib: Option<u64>,
+    /// Findings one target may emit. By default 20 million.
+    pub max_findings: Option<u64>,
+    /// MiB of findings one target may emit. By default 8192.
+    pub max_emit_mib: Option<u64>,
+    /// Targets scanned at once. By default the number of cores.
+    pub concurrency: Option<usize>,
+}
+
+/// `[[plugin]]`: a plugin loaded from a file, pinned by digest.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlugin {
+    /// Path of the `.wasm` component, relative to the configuration file.
+    pub path: String,
+    /// Required sha256 of the file (hex). When set, a different file is refused.
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+/// `[[tenant]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTenant {
+    /// Stable kebab-case id.
+    pub id: String,
+    /// Display name. By default the id.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What to scan.
+    #[serde(default)]
+    pub target: Vec<RawTarget>,
+    /// Clauses that hand layers or controls to a third party.
+    #[serde(default)]
+    pub contract: Vec<RawContract>,
+}
+
+/// `[[tenant.target]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    /// Stable kebab-case id, unique in the run.
+    pub id: String,
+    /// Provider id; the plugin of that provider scans it.
+    pub provider: String,
+    /// Plugin name, when several plugins scan the same provider. By default the plugin whose
+    /// provider is `provider`.
+    #[serde(default)]
+    pub plugin: Option<String>,
+    /// Snapshot directory, relative to the configuration file.
+    pub snapshot: String,
+    /// Files inside `snapshot` to read. By default every non-hidden file in it.
+    #[serde(default)]
+    pub inputs: Option<Vec<String>>,
+}
+
+/// `[[tenant.contract]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContract {
+    /// The third party that takes the work over.
+    pub party: String,
+    /// Layers handed over.
+    #[serde(default)]
+    pub layers: Vec<String>,
+    /// Catalog controls handed over.
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// Providers the clause covers. By default all.
+    #[serde(default)]
+    pub providers: Vec<String>,
+    /// Where the clause is written (contract, schedule).
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Estate name.
+    pub name: String,
+    /// Pinned reference time, if any.
+    pub now: Option<String>,
+    /// Limits.
+    pub limits: demarc_runtime::Limits,
+    /// Targets at once.
+    pub concurrency: usize,
+    /// Tenants in file order.
+    pub tenants: Vec<Tenant>,
+}
+
+/// A validated tenant.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Targets in file order.
+    pub targets: Vec<Target>,
+    /// Contract clauses in file order.
+    pub contracts: Vec<Contract>,
+}
+
+/// A validated target.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Id.
+    pub id: String,
+    /// Provider id.
+    pub provider: String,
+    /// Plugin name, if pinned.
+    pub plugin: Option<String>,
+    /// Absolute snapshot directory.
+    pub snapshot: PathBuf,
+    /// Input files, relative to `snapshot`; `None` means every file in it.
+    pub inputs: Option<Vec<String>>,
+}
+
+/// Read `path` and the `DEMARC_*` environment into raw configuration.
+pub fn read(
+    path: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<RawConfig, DataErrors> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        DataErrors(vec![DataError::new(
+            &file,
+            "-",
+            format!("cannot read: {e}"),
+        )])
+    })?;
+    let overrides: config::Map<String, String> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("DEMARC_") && !CLI_ENV.contains(&k.as_str()))
+        .collect();
+    let built = config::Config::builder()
+        .add_source(config::File::from_str(&text, config::FileFormat::Toml))
+        .add_source(
+            config::Environment::with_prefix("DEMARC")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(overrides)),
+        )
+        .build()
+        .map_err(|e| DataErrors(vec![DataError::new(&file, "-", e.to_string())]))?;
+    built
+        .try_deserialize::<RawConfig>()
+        .map_err(|e| DataErrors(vec![DataError::new(&file, key_of(&e), e.to_string())]))
+}
+
+fn key_of(e: &config::ConfigError) -> String {
+    let s = e.to_string();
+    // The config crate phrases it "... for key `tenant[0].target`".
+    match s.rfind("for key `") {
+        Some(i) => s[i + 9..]
+            .trim_end_matches(|c| c == '`' || c == '.')
+            .to_string(),
+        None => "-".to_string(),
+    }
+}
+
+impl RawConfig {
+    /// Validate everything at once. `base` is the configuration file's directory, `file` its
+    /// name for messages, `providers` the providers the loaded plugins scan (`None` when a
+    /// plugin failed to load: its targets then become gaps rather than errors).
+    pub fn validate(
+        self,
+        file: &str,
+        base: &Path,
+        catalog: &Catalog,
+        providers: Option<&BTreeSet<String>>,
+    ) -> Result<Config, DataErrors> {
+        let mut errors = Vec::new();
+        let mut err =
+            |key: String, message: String| errors.push(DataError::new(file, key, message));
+
+        if let Some(now) = &self.now
+            && time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
+                .is_err()
+        {
+            err(
+                "now".into(),
+                format!("`{now}` is not an RFC 3339 time (e.g. 2026-11-01T00:00:00Z)"),
+            );
+        }
+        let defaults = demarc_runtime::Limits::default();
+        let mut limits = defaults;
+        if let Some(s) = self.limits.deadline_secs {
+            if !(s > 0.0 && s <= 86_400.0) {
+                err(
+                    "limits.deadline_secs".into(),
+                    format!("{s} is not between 0 and 86400"),
+                );
+            } else {
+                limits.deadline = std::time::Duration::from_secs_f64(s);
+            }
+        }
+        if let Some(m) = self.limits.memory_mib {
+            if !(1..=4096).contains(&m) {
+                err(
+                    "limits.memory_mib".into(),
+                    format!("{m} is not between 1 and 4096"),
+                );
+            } else {
+                limits.memory = (m as usize) << 20;
+            }
+        }
+        if let Some(n) = self.limits.max_findings {
+            limits.max_findings = n;
+        }
+        if let Some(m) = self.limits.max_emit_mib {
+            limits.max_emit_bytes = m << 20;
+        }
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let concurrency = match self.limits.concurrency {
+            Some(0) => {
+                err("limits.concurrency".into(), "must be at least 1".into());
+                1
+            }
+            Some(n) => n,
+            None => cores,
+        };
+
+        let mut tenant_ids = BTreeSet::new();
+        let mut target_ids = BTreeSet::new();
+        let mut tenants = Vec::new();
+        for (ti, t) in self.tenant.into_iter().enumerate() {
+            let at = |k: &str| format!("tenant[{ti}].{k}");
+            if !is_kebab_id(&t.id) {
+                err(at("id"), format!("`{}` is not a kebab-case id", t.id));
+            } else if !tenant_ids.insert(t.id.clone()) {
+                err(at("id"), format!("tenant `{}` is defined twice", t.id));
+            }
+            let mut targets = Vec::new();
+            for (gi, g) in t.target.into_iter().enumerate() {
+                let at = |k: &str| format!("tenant[{ti}].target[{gi}].{k}");
+                if !is_kebab_id(&g.id) {
+                    err(at("id"), format!("`{}` is not a kebab-case id", g.id));
+                } else if !target_ids.insert(g.id.clone()) {
+                    err(
+                        at("id"),
+                        format!(
+                            "target `{}` is defined twice (target ids are unique in a run)",
+                            g.id
+                        ),
+                    );
+                }
+                if let Some(providers) = providers
+                    && !providers.contains(&g.provider)
+                {
+                    err(
+                        at("provider"),
+                        format!(
+                            "no plugin scans provider `{}` (loaded: {})",
+                            g.provider,
+                            providers.iter().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
+                if let Some(inputs) = &g.inputs {
+                    for (ii, input) in inputs.iter().enumerate() {
+                        let p = Path::new(input);
+                        if p.is_absolute()
+                            || p.components()
+                                .any(|c| matches!(c, std::path::Component::ParentDir))
+                        {
+                            err(
+                                at(&format!("inputs[{ii}]")),
+                                format!(
+                                    "`{input}` must be a relative path inside the snapshot directory"
+                                ),
+                            );
+                        }
+                    }
+                }
+                targets.push(Target {
+                    id: g.id,
+                    provider: g.provider,
+                    plugin: g.plugin,
+                    snapshot: base.join(&g.snapshot),
+                    inputs: g.inputs,
+                });
+            }
+            let mut contracts = Vec::new();
+            for (ci, c) in t.contract.into_iter().enumerate() {
+                let at = |k: &str| format!("tenant[{ti}].contract[{ci}].{k}");
+                if c.party.trim().is_empty() {
+                    err(at("party"), "must name the third party".into());
+                }
+                if c.layers.is_empty() && c.controls.is_empty() {
+                    err(
+                        at("layers"),
+                        "a clause must hand over at least one layer or control".into(),
+                    );
+                }
+                let mut layers = Vec::new();
+                for (li, l) in c.layers.iter().enumerate() {
+                    match Layer::parse(l) {
+                        Some(layer) => layers.push(layer),
+                        None => err(at(&format!("layers[{li}]")), format!("unknown layer `{l}`")),
+                    }
+                }
+                for (ki, k) in c.controls.iter().enumerate() {
+                    if catalog.control(k).is_none() {
+                        err(
+                            at(&format!("controls[{ki}]")),
+                            format!("unknown control `{k}`"),
+                        );
+                    }
+                }
+                let reference = c
+                    .reference
+                    .unwrap_or_else(|| format!("contract of tenant `{}` with {}", t.id, c.party));
+                contracts.push(Contract {
+                    party: c.party,
+                    layers,
+                    controls: c.controls,
+                    providers: c.providers,
+                    reference,
+                });
+            }
+            tenants.push(Tenant {
+                name: t.name.unwrap_or_else(|| t.id.clone()),
+                id: t.id,
+                targets,
+                contracts,
+            });
+        }
+        if errors.is_empty() {
+            Ok(Config {
+                name: self.name.unwrap_or_else(|| "demarc estate".into()),
+                now: self.now,
+                limits,
+                concurrency,
+                tenants,
+            })
+        } else {
+            Err(DataErrors(errors))
+        }
+    }
+}

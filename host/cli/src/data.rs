@@ -1,0 +1,104 @@
+//! The data demarc reasons with: the control catalog and the responsibility matrices. The
+//! files in `schemas/` are built into the binary; `--schemas DIR` reads a directory of the same
+//! layout instead, so users can read, diff and override them.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use demarc_core::{Attributor, Catalog, DataError, DataErrors, Matrix};
+
+const FRAMEWORKS: &str = include_str!("../../../schemas/catalog/frameworks.toml");
+const CONTROLS: &str = include_str!("../../../schemas/catalog/controls.toml");
+const MATRICES: &[(&str, &str)] = &[(
+    "responsibility/aws.toml",
+    include_str!("../../../schemas/responsibility/aws.toml"),
+)];
+
+/// Catalog and attribution data, validated.
+pub struct Data {
+    /// The control catalog.
+    pub catalog: Arc<Catalog>,
+    /// The responsibility matrices.
+    pub attributor: Arc<Attributor>,
+}
+
+/// Load the built-in data, or the files under `dir`. Every problem in every file is reported.
+pub fn load(dir: Option<&Path>) -> Result<Data, DataErrors> {
+    let read = |rel: &str, builtin: &str| -> Result<(String, String), DataError> {
+        match dir {
+            None => Ok((format!("schemas/{rel}"), builtin.to_string())),
+            Some(d) => {
+                let p = d.join(rel);
+                std::fs::read_to_string(&p)
+                    .map(|t| (p.display().to_string(), t))
+                    .map_err(|e| {
+                        DataError::new(&p.display().to_string(), "-", format!("cannot read: {e}"))
+                    })
+            }
+        }
+    };
+    let mut errors = Vec::new();
+    let fw = read("catalog/frameworks.toml", FRAMEWORKS)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let ctl = read("catalog/controls.toml", CONTROLS)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let (Some(fw), Some(ctl)) = (fw, ctl) else {
+        return Err(DataErrors(errors));
+    };
+    let catalog = Catalog::load((&fw.0, &fw.1), (&ctl.0, &ctl.1)).map_err(|e| {
+        let mut all = errors.clone();
+        all.extend(e.0);
+        DataErrors(all)
+    })?;
+    let mut matrices = Vec::new();
+    let mut files: Vec<(String, String)> = Vec::new();
+    match dir {
+        None => files.extend(
+            MATRICES
+                .iter()
+                .map(|(n, t)| (format!("schemas/{n}"), t.to_string())),
+        ),
+        Some(d) => {
+            let rdir = d.join("responsibility");
+            match std::fs::read_dir(&rdir) {
+                Ok(entries) => {
+                    let mut paths: Vec<_> = entries
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                        .collect();
+                    paths.sort();
+                    for p in paths {
+                        match std::fs::read_to_string(&p) {
+                            Ok(t) => files.push((p.display().to_string(), t)),
+                            Err(e) => errors.push(DataError::new(
+                                &p.display().to_string(),
+                                "-",
+                                e.to_string(),
+                            )),
+                        }
+                    }
+                }
+                Err(e) => errors.push(DataError::new(
+                    &rdir.display().to_string(),
+                    "-",
+                    format!("cannot read: {e}"),
+                )),
+            }
+        }
+    }
+    for (name, text) in &files {
+        match Matrix::load(name, text, &catalog) {
+            Ok(m) => matrices.push(m),
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(DataErrors(errors));
+    }
+    Ok(Data {
+        catalog: Arc::new(catalog),
+        attributor: Arc::new(Attributor::new(matrices)),
+    })
+}

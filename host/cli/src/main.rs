@@ -1,0 +1,246 @@
+//! The `demarc` command line: thin glue over the runtime, the core and the renderers.
+//!
+//! Exit codes: 0 clean, 1 failing findings at or above `--fail-on`, 2 usage or configuration
+//! error, 3 scan incomplete (a gap lost coverage; this wins over 1).
+
+mod config;
+mod data;
+mod output;
+mod plugins;
+mod scan;
+mod table;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use demarc_core::Severity;
+
+/// The process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Nothing at or above the threshold, full coverage.
+    Clean = 0,
+    /// Failing findings at or above `--fail-on`.
+    Findings = 1,
+    /// Usage or configuration error.
+    Usage = 2,
+    /// Coverage was lost: the report lists the gaps.
+    Incomplete = 3,
+}
+
+#[derive(Parser)]
+#[command(
+    name = "demarc",
+    version,
+    about = "Who owns each cloud control — provider, customer, or both — and is it met?"
+)]
+struct Cli {
+    /// Log format on standard error; verbosity comes from RUST_LOG (default `warn`).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "DEMARC_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan the estate of a configuration (by default the bundled demo estate).
+    Scan(ScanArgs),
+    /// Inspect the plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Print the JSON Schema of report.json.
+    Schema,
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Configuration file. By default the bundled demo estate, `examples/demo/demarc.toml`.
+    #[arg(long, env = "DEMARC_CONFIG")]
+    config: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, default_value = "demarc-report")]
+    out: PathBuf,
+    /// Exit 1 when a failing finding is at least this severe.
+    #[arg(long, value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// Scan only this tenant (repeatable).
+    #[arg(long = "tenant")]
+    tenants: Vec<String>,
+    /// Scan only shard I of N (1-based), e.g. `2/4`; shards merge into the full report.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(u32, u32)>,
+    /// Read the catalog and responsibility data from this directory instead of the built-in
+    /// copy of `schemas/`.
+    #[arg(long)]
+    schemas: Option<PathBuf>,
+    /// Compile cache directory. By default `$XDG_CACHE_HOME/demarc` or `~/.cache/demarc`.
+    #[arg(long, env = "DEMARC_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not use a compile cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Pin the run's timestamps to this RFC 3339 time and zero the timings, so that the same
+    /// input gives byte-identical output.
+    #[arg(long)]
+    pin_time: Option<String>,
+    /// Do not print the summary table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// List the built-in plugins and their checks.
+    List,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s)
+        .ok_or_else(|| format!("`{s}` is not one of info, low, medium, high, critical"))
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s.split_once('/').ok_or("expected I/N, e.g. 2/4")?;
+    let i: u32 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{i}` is not a number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a number"))?;
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("shard {i}/{n}: need 1 <= I <= N"));
+    }
+    Ok((i, n))
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(x).join("demarc"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/demarc"))
+}
+
+fn default_config() -> PathBuf {
+    let local = PathBuf::from("examples/demo/demarc.toml");
+    if local.is_file() {
+        return local;
+    }
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo/demarc.toml"
+    ))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let code = match cli.command {
+        Command::Scan(args) => {
+            if let Some(t) = &args.pin_time
+                && time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .is_err()
+            {
+                eprintln!("error: --pin-time `{t}` is not an RFC 3339 time");
+                return std::process::ExitCode::from(ExitCode::Usage as u8);
+            }
+            let opts = scan::ScanOptions {
+                config: args.config.unwrap_or_else(default_config),
+                out: args.out,
+                fail_on: args.fail_on,
+                tenants: args.tenants,
+                shard: args.shard,
+                schemas: args.schemas,
+                cache_dir: if args.no_cache {
+                    None
+                } else {
+                    args.cache_dir.or_else(default_cache_dir)
+                },
+                pin_time: args.pin_time,
+                print_summary: !args.quiet,
+            };
+            match scan::run(&opts) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::Incomplete
+                }
+            }
+        }
+        Command::Plugin(PluginCommand::List) => match plugin_list() {
+            Ok(()) => ExitCode::Clean,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::Usage
+            }
+        },
+        Command::Schema => {
+            let schema = schemars::schema_for!(demarc_core::Report);
+            match serde_json::to_string_pretty(&schema) {
+                Ok(s) => {
+                    println!("{s}");
+                    ExitCode::Clean
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::Usage
+                }
+            }
+        }
+    };
+    std::process::ExitCode::from(code as u8)
+}
+
+fn plugin_list() -> anyhow::Result<()> {
+    let data = data::load(None)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let runtime =
+        demarc_runtime::Runtime::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    for name in plugins::builtin_names() {
+        let bytes = plugins::builtin_bytes(name).unwrap_or_default();
+        let p =
+            rt.block_on(runtime.load(bytes, &format!("builtin:{name}"), None, &data.catalog))?;
+        println!(
+            "{} {} (provider {}, contract {}, sha256 {})",
+            p.name, p.version, p.provider, p.contract, p.sha256
+        );
+        for c in p.checks.values() {
+            println!(
+                "  {:<40} {:<8} {}  [{}]",
+                c.id,
+                c.severity.as_str(),
+                c.title,
+                c.controls.join(", ")
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,416 @@
+//! `demarc scan`: plan tenants × targets, run them in sandboxes, write the report, print the
+//! summary, and decide the exit code.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use demarc_core::report::{InputRecord, PluginRecord, Run, TargetRecord, TenantInfo};
+use demarc_core::summary::Summary;
+use demarc_core::{Gap, GapKind, Severity};
+use demarc_runtime::schedule::{Job, scan_all};
+use demarc_runtime::{Runtime, RuntimeOptions, ScanContext, TargetSpec};
+use sha2::{Digest, Sha256};
+
+use crate::config::{self, Config};
+use crate::output::{self, Head, Spill, SpillSink};
+use crate::{ExitCode, data, plugins, table};
+
+/// Options of `demarc scan`, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Configuration file.
+    pub config: PathBuf,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Exit 1 when a failing finding is at least this severe.
+    pub fail_on: Option<Severity>,
+    /// Only these tenants.
+    pub tenants: Vec<String>,
+    /// `(index, count)`, 1-based index.
+    pub shard: Option<(u32, u32)>,
+    /// Directory overriding the built-in `schemas/` data.
+    pub schemas: Option<PathBuf>,
+    /// Compile cache directory.
+    pub cache_dir: Option<PathBuf>,
+    /// Pin run timestamps to this time and zero timings, for reproducible output.
+    pub pin_time: Option<String>,
+    /// Print the summary table.
+    pub print_summary: bool,
+}
+
+/// Which shard a target belongs to: a stable hash of its tenant and id.
+pub fn shard_of(tenant: &str, target: &str, count: u32) -> u32 {
+    let digest = Sha256::digest(format!("{tenant}/{target}").as_bytes());
+    let n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    n % count + 1
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Run `demarc scan`.
+pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
+    let started = opts.pin_time.clone().unwrap_or_else(now_rfc3339);
+    let clock = Instant::now();
+
+    let data = match data::load(opts.schemas.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: invalid data files: {e}");
+            return Ok(ExitCode::Usage);
+        }
+    };
+    let file = opts.config.display().to_string();
+    let raw = match config::read(&opts.config, std::env::vars()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return Ok(ExitCode::Usage);
+        }
+    };
+    let base = opts
+        .config
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let configured: Vec<(PathBuf, Option<String>)> = raw
+        .plugin
+        .iter()
+        .map(|p| (base.join(&p.path), p.sha256.clone()))
+        .collect();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let runtime = Arc::new(
+        Runtime::new(RuntimeOptions {
+            cache_dir: opts.cache_dir.clone(),
+            ..Default::default()
+        })
+        .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}"))?,
+    );
+    let loaded = rt.block_on(plugins::load_all(&runtime, &configured, &data.catalog));
+    let providers: BTreeSet<String> = loaded.plugins.iter().map(|p| p.provider.clone()).collect();
+    let strict = loaded.failed.is_empty();
+    let config = match raw.validate(&file, &base, &data.catalog, strict.then_some(&providers)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return Ok(ExitCode::Usage);
+        }
+    };
+    for t in &opts.tenants {
+        if !config.tenants.iter().any(|x| &x.id == t) {
+            eprintln!("error: --tenant {t}: no such tenant in {file}");
+            return Ok(ExitCode::Usage);
+        }
+    }
+    let now = config.now.clone().unwrap_or_else(|| started.clone());
+
+    let mut gaps: Vec<Gap> = loaded
+        .failed
+        .iter()
+        .map(|(origin, e)| Gap {
+            kind: GapKind::PluginLoad,
+            tenant: String::new(),
+            target: String::new(),
+            plugin: Some(origin.clone()),
+            file: None,
+            line: None,
+            column: None,
+            message: e.to_string(),
+        })
+        .collect();
+
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("cannot create {}", opts.out.display()))?;
+    let spill_dir = opts.out.join(format!(".spill-{}", std::process::id()));
+    std::fs::create_dir_all(&spill_dir)
+        .with_context(|| format!("cannot create {}", spill_dir.display()))?;
+
+    let plan = plan(&config, opts, &loaded.plugins, &data, &now, &mut gaps)?;
+    let mut jobs = Vec::new();
+    let mut spills = Vec::new();
+    let mut inputs = Vec::new();
+    for (i, (spec, ctx)) in plan.into_iter().enumerate() {
+        let spill = Spill::create(
+            spill_dir.join(format!("{i}.jsonl")),
+            &spec.tenant,
+            &ctx.provider,
+        )?;
+        for (path, _) in &spec.inputs {
+            inputs.push((
+                spec.tenant.clone(),
+                spec.target.clone(),
+                spec.snapshot.join(path),
+                path.clone(),
+            ));
+        }
+        spills.push(spill.clone());
+        jobs.push(Job {
+            spec,
+            ctx,
+            sink: Box::new(SpillSink(spill)),
+        });
+    }
+    let job_meta: Vec<(String, String, String, String)> = jobs
+        .iter()
+        .map(|j| {
+            (
+                j.spec.tenant.clone(),
+                j.spec.target.clone(),
+                j.ctx.provider.clone(),
+                j.ctx.plugin.name.clone(),
+            )
+        })
+        .collect();
+
+    // Digest the inputs on a blocking thread while the plugins scan them.
+    let hashing = rt.spawn_blocking(move || hash_inputs(inputs, &base));
+    let outcomes = rt.block_on(scan_all(runtime.clone(), jobs, config.concurrency));
+    let input_records = rt.block_on(hashing).context("input hashing failed")?;
+
+    let pinned = opts.pin_time.is_some();
+    let mut targets = Vec::new();
+    for (outcome, (tenant, target, provider, plugin)) in outcomes.into_iter().zip(job_meta) {
+        let outcome_word = if !outcome.completed {
+            "failed"
+        } else if outcome.gaps.is_empty() {
+            "complete"
+        } else {
+            "partial"
+        };
+        targets.push(TargetRecord {
+            tenant,
+            target,
+            provider,
+            plugin,
+            outcome: outcome_word.to_string(),
+            resources: outcome.resources,
+            skipped: outcome.skipped,
+            findings: outcome.findings,
+            millis: if pinned {
+                0
+            } else {
+                outcome.elapsed.as_millis() as u64
+            },
+        });
+        gaps.extend(outcome.gaps);
+    }
+
+    let tenants = config
+        .tenants
+        .iter()
+        .filter(|t| opts.tenants.is_empty() || opts.tenants.contains(&t.id))
+        .map(|t| TenantInfo {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            providers: t
+                .targets
+                .iter()
+                .map(|g| g.provider.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            targets: t.targets.iter().map(|g| g.id.clone()).collect(),
+            third_parties: t
+                .contracts
+                .iter()
+                .map(|c| c.party.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        })
+        .collect();
+    let finished = opts.pin_time.clone().unwrap_or_else(now_rfc3339);
+    let head = Head {
+        run: Run {
+            tool: format!("demarc {}", env!("CARGO_PKG_VERSION")),
+            estate: config.name.clone(),
+            started,
+            finished,
+            now,
+            shard: opts.shard.map(|(i, n)| format!("{i}/{n}")),
+            plugins: loaded
+                .plugins
+                .iter()
+                .map(|p| PluginRecord {
+                    name: p.name.clone(),
+                    version: p.version.clone(),
+                    provider: p.provider.clone(),
+                    sha256: p.sha256.clone(),
+                    contract: p.contract.clone(),
+                    checks: p.checks.len(),
+                })
+                .collect(),
+            inputs: input_records,
+            targets,
+        },
+        tenants,
+        gaps,
+    };
+    let summary = output::write_report(&opts.out, &head, &spills)?;
+    let _ = std::fs::remove_dir_all(&spill_dir);
+    tracing::info!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        "scan finished"
+    );
+
+    if opts.print_summary {
+        print!("{}", table::render(&head, &summary, &opts.out));
+    }
+    Ok(exit_code(&head.gaps, &summary, opts.fail_on))
+}
+
+/// 3 when coverage was lost, else 1 when a failing finding reaches `fail_on`, else 0.
+pub fn exit_code(gaps: &[Gap], summary: &Summary, fail_on: Option<Severity>) -> ExitCode {
+    if !gaps.is_empty() {
+        return ExitCode::Incomplete;
+    }
+    if let Some(threshold) = fail_on {
+        let hit = summary
+            .failing_by_severity
+            .iter()
+            .any(|(sev, n)| *n > 0 && Severity::parse(sev).is_some_and(|s| s >= threshold));
+        if hit {
+            return ExitCode::Findings;
+        }
+    }
+    ExitCode::Clean
+}
+
+type Planned = (TargetSpec, Arc<ScanContext>);
+
+fn plan(
+    config: &Config,
+    opts: &ScanOptions,
+    plugins: &[Arc<demarc_runtime::Plugin>],
+    data: &data::Data,
+    now: &str,
+    gaps: &mut Vec<Gap>,
+) -> anyhow::Result<Vec<Planned>> {
+    let mut out = Vec::new();
+    for tenant in &config.tenants {
+        if !opts.tenants.is_empty() && !opts.tenants.contains(&tenant.id) {
+            continue;
+        }
+        for target in &tenant.targets {
+            if let Some((i, n)) = opts.shard
+                && shard_of(&tenant.id, &target.id, n) != i
+            {
+                continue;
+            }
+            let plugin = plugins.iter().find(|p| match &target.plugin {
+                Some(name) => &p.name == name,
+                None => p.provider == target.provider,
+            });
+            let Some(plugin) = plugin else {
+                gaps.push(Gap {
+                    kind: GapKind::NoPlugin,
+                    tenant: tenant.id.clone(),
+                    target: target.id.clone(),
+                    plugin: target.plugin.clone(),
+                    file: None,
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "no loaded plugin scans provider `{}`; the target was not scanned",
+                        target.provider
+                    ),
+                });
+                continue;
+            };
+            let inputs = match &target.inputs {
+                Some(list) => list.clone(),
+                None => list_inputs(&target.snapshot),
+            };
+            out.push((
+                TargetSpec {
+                    tenant: tenant.id.clone(),
+                    target: target.id.clone(),
+                    snapshot: target.snapshot.clone(),
+                    inputs: inputs.into_iter().map(|p| (p, None)).collect(),
+                    now: now.to_string(),
+                    limits: config.limits,
+                },
+                Arc::new(ScanContext {
+                    tenant: tenant.id.clone(),
+                    target: target.id.clone(),
+                    provider: plugin.provider.clone(),
+                    plugin: plugin.clone(),
+                    catalog: data.catalog.clone(),
+                    attributor: data.attributor.clone(),
+                    contracts: tenant.contracts.clone(),
+                }),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Every non-hidden regular file directly in `dir`, sorted; empty when it cannot be read (the
+/// runtime then reports the missing directory as a gap).
+fn list_inputs(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+fn hash_inputs(inputs: Vec<(String, String, PathBuf, String)>, base: &Path) -> Vec<InputRecord> {
+    inputs
+        .into_iter()
+        .map(|(tenant, target, full, _rel)| {
+            let shown = full
+                .strip_prefix(base)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|_| full.clone())
+                .display()
+                .to_string();
+            let (sha256, bytes) = match sha256_file(&full) {
+                Ok((d, n)) => (Some(d), Some(n)),
+                Err(_) => (None, None),
+            };
+            InputRecord {
+                tenant,
+                target,
+                path: shown,
+                sha256,
+                bytes,
+            }
+        })
+        .collect()
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((hex::encode(h.finalize()), total))
+}

@@ -1,0 +1,66 @@
+//! The summary printed after a scan: failing findings by tenant, owner and severity, totals by
+//! status, and every gap.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use demarc_core::summary::Summary;
+use demarc_core::{Owner, Severity};
+
+use crate::output::Head;
+
+/// Render the summary as plain text.
+pub fn render(head: &Head, summary: &Summary, out: &Path) -> String {
+    let mut s = String::new();
+    let f = &summary.findings;
+    let _ = writeln!(
+        s,
+        "demarc: {} — {} tenant(s), {} target(s)",
+        head.run.estate,
+        head.tenants.len(),
+        head.run.targets.len()
+    );
+    let _ = writeln!(
+        s,
+        "findings: {} total · {} fail · {} pass · {} manual · {} not applicable · {} error",
+        f.total, f.fail, f.pass, f.manual, f.not_applicable, f.error
+    );
+    let _ = writeln!(s);
+    let sevs: Vec<Severity> = Severity::ALL.iter().rev().copied().collect();
+    let _ = write!(s, "{:<20} {:<12}", "failing: tenant", "owner");
+    for sev in &sevs {
+        let _ = write!(s, " {:>8}", sev.as_str());
+    }
+    let _ = writeln!(s, " {:>8}", "total");
+    let _ = writeln!(s, "{}", "-".repeat(20 + 1 + 12 + 9 * (sevs.len() + 1)));
+    for t in &head.tenants {
+        let by_owner = summary.failing.get(&t.id);
+        for owner in Owner::ALL {
+            let row = by_owner.and_then(|o| o.get(owner.as_str()));
+            let Some(row) = row else { continue };
+            let _ = write!(s, "{:<20} {:<12}", t.id, owner.as_str());
+            let mut total = 0;
+            for sev in &sevs {
+                let n = row.get(sev.as_str()).copied().unwrap_or(0);
+                total += n;
+                let _ = write!(s, " {n:>8}");
+            }
+            let _ = writeln!(s, " {total:>8}");
+        }
+        if by_owner.is_none() {
+            let _ = writeln!(s, "{:<20} {:<12} no failing findings", t.id, "-");
+        }
+    }
+    let _ = writeln!(s);
+    if head.gaps.is_empty() {
+        let _ = writeln!(s, "coverage: complete (no gaps)");
+    } else {
+        let _ = writeln!(s, "coverage: INCOMPLETE — {} gap(s):", head.gaps.len());
+        for g in &head.gaps {
+            let target = if g.target.is_empty() { "-" } else { &g.target };
+            let _ = writeln!(s, "  [{}] {}: {}", g.kind.as_str(), target, g.message);
+        }
+    }
+    let _ = writeln!(s, "report: {}", out.join("report.json").display());
+    s
+}

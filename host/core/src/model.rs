@@ -1,0 +1,480 @@
+//! The normalized finding and the vocabulary around it: severities, statuses, layers, service
+//! models, owners, and the gaps a run records when coverage is lost.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How bad a failing check is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Minor hardening.
+    Low,
+    /// A weakness that helps an attacker once inside.
+    Medium,
+    /// Exposes data or access on its own.
+    High,
+    /// Exploited in the wild within hours.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, least severe first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parse a kebab-case name.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// The outcome of one check against one resource.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Meets the check.
+    Pass,
+    /// Does not meet the check.
+    Fail,
+    /// Could not be evaluated.
+    Error,
+    /// The export does not hold what decides the check; a person must.
+    Manual,
+    /// The check does not apply.
+    NotApplicable,
+}
+
+impl Status {
+    /// All statuses.
+    pub const ALL: [Status; 5] = [
+        Status::Pass,
+        Status::Fail,
+        Status::Error,
+        Status::Manual,
+        Status::NotApplicable,
+    ];
+
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Manual => "manual",
+            Status::NotApplicable => "not-applicable",
+        }
+    }
+}
+
+/// Where in the stack a control sits. The layer, with the service model, decides the owner.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layer {
+    /// Data centres, power, hardware.
+    Physical,
+    /// The provider's backbone and edge network.
+    NetworkInfrastructure,
+    /// Hypervisor and tenant isolation.
+    Virtualization,
+    /// The operating system of the provider's hosts.
+    HostOs,
+    /// The operating system or runtime inside the customer's workload.
+    GuestOs,
+    /// Firewalls, security groups, exposure of endpoints.
+    NetworkControls,
+    /// The customer's application and its runtime versions.
+    Application,
+    /// Identities, credentials, permissions.
+    Identity,
+    /// Data protection: encryption at rest and in transit, keys.
+    Data,
+    /// Audit logging, monitoring and alerting.
+    Logging,
+    /// Backups, versioning, recovery.
+    Resilience,
+    /// Documentation, ownership, reviews, training.
+    Governance,
+}
+
+impl Layer {
+    /// Every layer, bottom of the stack first.
+    pub const ALL: [Layer; 12] = [
+        Layer::Physical,
+        Layer::NetworkInfrastructure,
+        Layer::Virtualization,
+        Layer::HostOs,
+        Layer::GuestOs,
+        Layer::NetworkControls,
+        Layer::Application,
+        Layer::Identity,
+        Layer::Data,
+        Layer::Logging,
+        Layer::Resilience,
+        Layer::Governance,
+    ];
+
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Physical => "physical",
+            Layer::NetworkInfrastructure => "network-infrastructure",
+            Layer::Virtualization => "virtualization",
+            Layer::HostOs => "host-os",
+            Layer::GuestOs => "guest-os",
+            Layer::NetworkControls => "network-controls",
+            Layer::Application => "application",
+            Layer::Identity => "identity",
+            Layer::Data => "data",
+            Layer::Logging => "logging",
+            Layer::Resilience => "resilience",
+            Layer::Governance => "governance",
+        }
+    }
+
+    /// Parse a kebab-case name.
+    pub fn parse(s: &str) -> Option<Layer> {
+        Layer::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+/// How much of the stack a cloud service hands to the customer.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceModel {
+    /// Virtual machines, disks, networks: the customer runs the guest OS.
+    Iaas,
+    /// Managed platforms and containers: the provider runs the OS, the customer configures.
+    Paas,
+    /// Functions: the provider runs OS and runtime patching, the customer picks runtimes.
+    Faas,
+    /// Abstracted services (object storage, IAM, KMS, audit trails): only configuration and
+    /// data are the customer's.
+    Abstracted,
+}
+
+impl ServiceModel {
+    /// Every service model.
+    pub const ALL: [ServiceModel; 4] = [
+        ServiceModel::Iaas,
+        ServiceModel::Paas,
+        ServiceModel::Faas,
+        ServiceModel::Abstracted,
+    ];
+
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceModel::Iaas => "iaas",
+            ServiceModel::Paas => "paas",
+            ServiceModel::Faas => "faas",
+            ServiceModel::Abstracted => "abstracted",
+        }
+    }
+
+    /// Parse a kebab-case name.
+    pub fn parse(s: &str) -> Option<ServiceModel> {
+        ServiceModel::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// Who owns a control for a resource.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Owner {
+    /// The cloud provider (CSA CCM "CSP-owned").
+    Provider,
+    /// The customer (CCM "CSC-owned").
+    Customer,
+    /// Both, each for their part (CCM "shared").
+    Shared,
+    /// A named third party under the tenant's contract (CCM "third-party outsourced").
+    ThirdParty,
+}
+
+impl Owner {
+    /// Every owner.
+    pub const ALL: [Owner; 4] = [
+        Owner::Provider,
+        Owner::Customer,
+        Owner::Shared,
+        Owner::ThirdParty,
+    ];
+
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Owner::Provider => "provider",
+            Owner::Customer => "customer",
+            Owner::Shared => "shared",
+            Owner::ThirdParty => "third-party",
+        }
+    }
+}
+
+/// For a shared control, whether each side's part stands alone (`independent`) or one side's
+/// part depends on the other's (`dependent`), as in the CCM implementation guidelines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sharing {
+    /// Each party implements its part independently.
+    Independent,
+    /// One party's implementation depends on the other's.
+    Dependent,
+}
+
+/// What decided an attribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BasisKind {
+    /// An entry of the provider's responsibility matrix.
+    Matrix,
+    /// A clause of the tenant's contract that hands the layer or control to a third party.
+    Contract,
+    /// The resource type has no service model in the data; the most customer-heavy model was
+    /// assumed, and the basis says so.
+    Assumed,
+}
+
+/// The basis of an attribution: which entry or clause decided it, and the document behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct Basis {
+    /// Matrix entry, contract clause, or assumption.
+    pub kind: BasisKind,
+    /// The entry that decided it, e.g. `aws/iaas/guest-os` or `contract:northwind/0`.
+    pub entry: String,
+    /// The document behind the entry (title and address), or the contract's reference.
+    pub source: String,
+}
+
+/// Who owns a finding's control, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Responsibility {
+    /// The owner.
+    pub owner: Owner,
+    /// The named third party, when the owner is `third-party`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    /// For shared ownership, how the parts relate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing: Option<Sharing>,
+    /// Service model of the resource.
+    pub service_model: ServiceModel,
+    /// Layer of the finding's primary control.
+    pub layer: Layer,
+    /// What decided it.
+    pub basis: Basis,
+    /// A plain-words warning where teams commonly assume the provider covers this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The resource a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceRef {
+    /// The cloud's identifier (ARN, resource id, full resource name).
+    pub id: String,
+    /// The cloud's native type name.
+    #[serde(rename = "type")]
+    pub native_type: String,
+    /// Human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Tags, in the order the cloud recorded them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+}
+
+/// The check a finding evaluates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CheckRef {
+    /// Stable kebab-case id.
+    pub id: String,
+    /// Title, phrased as the desired state.
+    pub title: String,
+    /// Severity of a failure.
+    pub severity: Severity,
+}
+
+/// One configuration value that decided a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Evidence {
+    /// Path of the value in the resource's configuration.
+    pub key: String,
+    /// The value as text.
+    pub value: String,
+}
+
+/// Where a finding came from: a plugin or an imported tool.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct Source {
+    /// Plugin or tool name.
+    pub plugin: String,
+    /// Its version.
+    pub version: String,
+    /// sha256 of the plugin's WebAssembly, hex.
+    pub sha256: String,
+}
+
+/// One check evaluated against one resource, attributed to its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// Deterministic id: a hash of provider, account, region, resource id and check id.
+    pub id: String,
+    /// Tenant id.
+    pub tenant: String,
+    /// Target id within the tenant.
+    pub target: String,
+    /// Provider id (`aws`, `azure`, `gcp`, or custom).
+    pub provider: String,
+    /// Account, subscription or project.
+    pub account: String,
+    /// Region or `global`.
+    pub region: String,
+    /// The resource.
+    pub resource: ResourceRef,
+    /// The check.
+    pub check: CheckRef,
+    /// Outcome.
+    pub status: Status,
+    /// A sentence specific to this resource.
+    pub message: String,
+    /// Catalog control ids; the first is the primary control.
+    pub controls: Vec<String>,
+    /// The values that decided it.
+    pub evidence: Vec<Evidence>,
+    /// How to fix a failure.
+    pub remediation: String,
+    /// When the cloud observed the configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_at: Option<String>,
+    /// The plugin that produced it.
+    pub source: Source,
+    /// Who owns it, and why.
+    pub responsibility: Responsibility,
+}
+
+/// Why coverage was lost.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum GapKind {
+    /// An input file is missing.
+    MissingInput,
+    /// An input file is not valid for its format (truncated, empty, wrong types).
+    MalformedInput,
+    /// An input file is in a format the plugin does not read.
+    UnsupportedFormat,
+    /// The export itself says it is incomplete (e.g. a truncated query result).
+    IncompleteInput,
+    /// The plugin could not be loaded, verified or described.
+    PluginLoad,
+    /// The plugin returned an error.
+    PluginError,
+    /// The plugin ran past its deadline and was stopped.
+    Deadline,
+    /// The plugin reached its memory cap and was stopped.
+    MemoryCap,
+    /// The plugin reached its cap on findings or bytes emitted.
+    EmitCap,
+    /// The plugin trapped (panic, abort, sandbox violation).
+    PluginTrap,
+    /// The plugin emitted findings the host rejected (unknown check or control, oversize).
+    InvalidFinding,
+    /// No plugin is configured for the target's provider.
+    NoPlugin,
+}
+
+impl GapKind {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapKind::MissingInput => "missing-input",
+            GapKind::MalformedInput => "malformed-input",
+            GapKind::UnsupportedFormat => "unsupported-format",
+            GapKind::IncompleteInput => "incomplete-input",
+            GapKind::PluginLoad => "plugin-load",
+            GapKind::PluginError => "plugin-error",
+            GapKind::Deadline => "deadline",
+            GapKind::MemoryCap => "memory-cap",
+            GapKind::EmitCap => "emit-cap",
+            GapKind::PluginTrap => "plugin-trap",
+            GapKind::InvalidFinding => "invalid-finding",
+            GapKind::NoPlugin => "no-plugin",
+        }
+    }
+
+    /// Parse a kebab-case name (as plugins report problem kinds).
+    pub fn parse(s: &str) -> Option<GapKind> {
+        [
+            GapKind::MissingInput,
+            GapKind::MalformedInput,
+            GapKind::UnsupportedFormat,
+            GapKind::IncompleteInput,
+            GapKind::PluginLoad,
+            GapKind::PluginError,
+            GapKind::Deadline,
+            GapKind::MemoryCap,
+            GapKind::EmitCap,
+            GapKind::PluginTrap,
+            GapKind::InvalidFinding,
+            GapKind::NoPlugin,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// Coverage that a run lost, and why. Every gap is listed in the report; none is silent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Gap {
+    /// Why.
+    pub kind: GapKind,
+    /// Tenant id (empty for run-wide gaps).
+    pub tenant: String,
+    /// Target id (empty for run-wide gaps).
+    pub target: String,
+    /// The plugin involved, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    /// The input file involved, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 1-based line in the file, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// 1-based column in the file, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// What happened, in words.
+    pub message: String,
+}

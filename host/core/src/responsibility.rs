@@ -1,0 +1,501 @@
+//! The responsibility matrix and attribution.
+//!
+//! For each provider, data in `schemas/responsibility/<provider>.toml` gives the service model
+//! of every native resource type and, for every service model and layer, the owner (provider,
+//! customer, or shared) with the document that says so. [`Attributor::attribute`] turns a
+//! finding's provider, resource type and primary control into a [`Responsibility`] with its
+//! basis, after applying the tenant's contracts that hand layers or controls to a third party.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use crate::catalog::Control;
+use crate::{
+    Basis, BasisKind, Catalog, DataError, DataErrors, Layer, Owner, Responsibility, ServiceModel,
+    Sharing,
+};
+
+/// One cell of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    /// Owner of the layer under the service model.
+    pub owner: Owner,
+    /// For shared cells, how the parts relate.
+    pub sharing: Option<Sharing>,
+    /// The source document (title and address).
+    pub source: String,
+}
+
+/// One provider's responsibility data.
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    /// Provider id.
+    pub provider: String,
+    /// Native type (lowercased) → service model.
+    types: BTreeMap<String, ServiceModel>,
+    /// (service model, layer) → cell.
+    cells: BTreeMap<(ServiceModel, Layer), Cell>,
+    /// Control id → a plain-words warning about what teams assume the provider does.
+    notes: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMatrix {
+    provider: String,
+    #[serde(default)]
+    sources: BTreeMap<String, RawSource>,
+    #[serde(default)]
+    service_models: BTreeMap<String, String>,
+    #[serde(default)]
+    matrix: BTreeMap<String, BTreeMap<String, RawCell>>,
+    #[serde(default)]
+    misattribution: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    title: String,
+    url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCell {
+    owner: String,
+    #[serde(default)]
+    sharing: Option<String>,
+    source: String,
+}
+
+impl Matrix {
+    /// Parse and validate one provider's file; every problem is reported with its key.
+    pub fn load(file: &str, text: &str, catalog: &Catalog) -> Result<Matrix, DataErrors> {
+        let raw: RawMatrix = toml::from_str(text)
+            .map_err(|e| DataErrors(vec![DataError::new(file, "-", e.to_string().trim())]))?;
+        let mut errors = Vec::new();
+        let mut m = Matrix {
+            provider: raw.provider.clone(),
+            types: BTreeMap::new(),
+            cells: BTreeMap::new(),
+            notes: BTreeMap::new(),
+        };
+        for (ty, model) in &raw.service_models {
+            match ServiceModel::parse(model) {
+                Some(sm) => {
+                    if m.types.insert(ty.to_ascii_lowercase(), sm).is_some() {
+                        errors.push(DataError::new(
+                            file,
+                            format!("service-models.\"{ty}\""),
+                            "type listed twice (types compare case-insensitively)",
+                        ));
+                    }
+                }
+                None => errors.push(DataError::new(
+                    file,
+                    format!("service-models.\"{ty}\""),
+                    format!(
+                        "unknown service model `{model}` (known: iaas, paas, faas, abstracted)"
+                    ),
+                )),
+            }
+        }
+        let used_models: BTreeSet<ServiceModel> = m.types.values().copied().collect();
+        for (model_name, layers) in &raw.matrix {
+            let Some(model) = ServiceModel::parse(model_name) else {
+                errors.push(DataError::new(
+                    file,
+                    format!("matrix.{model_name}"),
+                    format!("unknown service model `{model_name}`"),
+                ));
+                continue;
+            };
+            for (layer_name, cell) in layers {
+                let key = format!("matrix.{model_name}.{layer_name}");
+                let Some(layer) = Layer::parse(layer_name) else {
+                    errors.push(DataError::new(
+                        file,
+                        key,
+                        format!("unknown layer `{layer_name}`"),
+                    ));
+                    continue;
+                };
+                let owner = match cell.owner.as_str() {
+                    "provider" => Some(Owner::Provider),
+                    "customer" => Some(Owner::Customer),
+                    "shared" => Some(Owner::Shared),
+                    other => {
+                        errors.push(DataError::new(
+                            file,
+                            format!("{key}.owner"),
+                            format!("unknown owner `{other}` (provider, customer or shared; third parties come from tenant contracts)"),
+                        ));
+                        None
+                    }
+                };
+                let sharing = match (cell.sharing.as_deref(), owner) {
+                    (None, Some(Owner::Shared)) => {
+                        errors.push(DataError::new(
+                            file,
+                            format!("{key}.sharing"),
+                            "a shared cell must say `independent` or `dependent`",
+                        ));
+                        None
+                    }
+                    (None, _) => None,
+                    (Some(s), Some(Owner::Shared)) => match s {
+                        "independent" => Some(Sharing::Independent),
+                        "dependent" => Some(Sharing::Dependent),
+                        other => {
+                            errors.push(DataError::new(
+                                file,
+                                format!("{key}.sharing"),
+                                format!("unknown sharing `{other}`"),
+                            ));
+                            None
+                        }
+                    },
+                    (Some(_), _) => {
+                        errors.push(DataError::new(
+                            file,
+                            format!("{key}.sharing"),
+                            "only a shared cell has a sharing kind",
+                        ));
+                        None
+                    }
+                };
+                let source = match raw.sources.get(&cell.source) {
+                    Some(s) => format!("{} <{}>", s.title, s.url),
+                    None => {
+                        errors.push(DataError::new(
+                            file,
+                            format!("{key}.source"),
+                            format!("unknown source `{}` (not in [sources])", cell.source),
+                        ));
+                        continue;
+                    }
+                };
+                if let Some(owner) = owner {
+                    m.cells.insert(
+                        (model, layer),
+                        Cell {
+                            owner,
+                            sharing,
+                            source,
+                        },
+                    );
+                }
+            }
+            // A service model in use must define every layer: no missed spots.
+            if used_models.contains(&model) {
+                for layer in Layer::ALL {
+                    if !layers.contains_key(layer.as_str()) {
+                        errors.push(DataError::new(
+                            file,
+                            format!("matrix.{model_name}"),
+                            format!("layer `{}` has no owner", layer.as_str()),
+                        ));
+                    }
+                }
+            }
+        }
+        for model in &used_models {
+            if !raw.matrix.contains_key(model.as_str()) {
+                errors.push(DataError::new(
+                    file,
+                    format!("matrix.{}", model.as_str()),
+                    "service model is used by a resource type but has no matrix",
+                ));
+            }
+        }
+        for (control, note) in raw.misattribution {
+            if catalog.control(&control).is_none() {
+                errors.push(DataError::new(
+                    file,
+                    format!("misattribution.{control}"),
+                    format!("unknown control `{control}`"),
+                ));
+            } else {
+                m.notes.insert(control, note);
+            }
+        }
+        if errors.is_empty() {
+            Ok(m)
+        } else {
+            Err(DataErrors(errors))
+        }
+    }
+
+    /// The service model of a native type (compared case-insensitively).
+    pub fn service_model(&self, native_type: &str) -> Option<ServiceModel> {
+        self.types.get(&native_type.to_ascii_lowercase()).copied()
+    }
+
+    /// The cell for a service model and layer.
+    pub fn cell(&self, model: ServiceModel, layer: Layer) -> Option<&Cell> {
+        self.cells.get(&(model, layer))
+    }
+
+    /// Every defined cell.
+    pub fn cells(&self) -> impl Iterator<Item = (&(ServiceModel, Layer), &Cell)> {
+        self.cells.iter()
+    }
+}
+
+/// A clause of a tenant's contract: a third party owns these layers or controls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contract {
+    /// The third party, e.g. `Bluefin Managed Security`.
+    pub party: String,
+    /// Layers handed over.
+    pub layers: Vec<Layer>,
+    /// Controls handed over (catalog ids).
+    pub controls: Vec<String>,
+    /// Providers the clause covers; empty means all.
+    pub providers: Vec<String>,
+    /// The contract reference (document, clause) recorded as the basis.
+    pub reference: String,
+}
+
+/// Attributes findings to owners using the matrices of all providers.
+#[derive(Debug, Clone, Default)]
+pub struct Attributor {
+    matrices: BTreeMap<String, Matrix>,
+}
+
+impl Attributor {
+    /// An attributor over the given matrices.
+    pub fn new(matrices: impl IntoIterator<Item = Matrix>) -> Self {
+        Attributor {
+            matrices: matrices
+                .into_iter()
+                .map(|m| (m.provider.clone(), m))
+                .collect(),
+        }
+    }
+
+    /// The matrix of a provider.
+    pub fn matrix(&self, provider: &str) -> Option<&Matrix> {
+        self.matrices.get(provider)
+    }
+
+    /// Who owns `control` for a resource of `native_type` on `provider`, given the tenant's
+    /// `contracts` (the first matching clause wins).
+    pub fn attribute(
+        &self,
+        provider: &str,
+        native_type: &str,
+        control: &Control,
+        tenant: &str,
+        contracts: &[Contract],
+    ) -> Responsibility {
+        let layer = control.layer;
+        let matrix = self.matrices.get(provider);
+        let (model, assumed) = match matrix.and_then(|m| m.service_model(native_type)) {
+            Some(model) => (model, false),
+            None => (ServiceModel::Iaas, true),
+        };
+        let cell = matrix.and_then(|m| m.cell(model, layer));
+        let note = matrix.and_then(|m| m.notes.get(&control.id)).cloned();
+        let mut resp = match (cell, assumed) {
+            (Some(cell), false) => Responsibility {
+                owner: cell.owner,
+                party: None,
+                sharing: cell.sharing,
+                service_model: model,
+                layer,
+                basis: Basis {
+                    kind: BasisKind::Matrix,
+                    entry: format!("{provider}/{}/{}", model.as_str(), layer.as_str()),
+                    source: cell.source.clone(),
+                },
+                note,
+            },
+            (cell, _) => {
+                // No data for this type (or provider): assume the most customer-heavy model and
+                // say so, rather than guess that someone else covers it.
+                let owner = cell.map(|c| c.owner).unwrap_or(Owner::Customer);
+                let why = match matrix {
+                    None => format!("no responsibility matrix for provider `{provider}`"),
+                    Some(_) => format!("no service model for resource type `{native_type}`"),
+                };
+                Responsibility {
+                    owner,
+                    party: None,
+                    sharing: cell.and_then(|c| c.sharing),
+                    service_model: model,
+                    layer,
+                    basis: Basis {
+                        kind: BasisKind::Assumed,
+                        entry: format!("{provider}/{}/{}", model.as_str(), layer.as_str()),
+                        source: format!("{why}; IaaS ownership assumed"),
+                    },
+                    note,
+                }
+            }
+        };
+        if resp.owner != Owner::Provider {
+            let clause = contracts.iter().enumerate().find(|(_, c)| {
+                (c.providers.is_empty() || c.providers.iter().any(|p| p == provider))
+                    && (c.layers.contains(&layer) || c.controls.contains(&control.id))
+            });
+            if let Some((i, c)) = clause {
+                resp.owner = Owner::ThirdParty;
+                resp.party = Some(c.party.clone());
+                resp.sharing = None;
+                resp.basis = Basis {
+                    kind: BasisKind::Contract,
+                    entry: format!("contract:{tenant}/{i}"),
+                    source: c.reference.clone(),
+                };
+            }
+        }
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog::load(
+            (
+                "frameworks.toml",
+                include_str!("../../../schemas/catalog/frameworks.toml"),
+            ),
+            (
+                "controls.toml",
+                include_str!("../../../schemas/catalog/controls.toml"),
+            ),
+        )
+        .unwrap()
+    }
+
+    fn aws(cat: &Catalog) -> Matrix {
+        Matrix::load(
+            "aws.toml",
+            include_str!("../../../schemas/responsibility/aws.toml"),
+            cat,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_cell_of_the_aws_matrix_attributes_as_its_data_says() {
+        let cat = catalog();
+        let m = aws(&cat);
+        let attr = Attributor::new([m.clone()]);
+        let mut checked = 0;
+        for ((model, layer), cell) in m.cells() {
+            let ty = m
+                .types
+                .iter()
+                .find(|(_, sm)| *sm == model)
+                .map(|(t, _)| t.clone());
+            let Some(ty) = ty else { continue };
+            let control = cat.controls().find(|c| c.layer == *layer).unwrap();
+            let r = attr.attribute("aws", &ty, control, "t", &[]);
+            assert_eq!(r.owner, cell.owner, "{ty} {layer:?}");
+            assert_eq!(r.basis.kind, BasisKind::Matrix);
+            assert_eq!(
+                r.basis.entry,
+                format!("aws/{}/{}", model.as_str(), layer.as_str())
+            );
+            checked += 1;
+        }
+        assert!(checked >= 48, "only {checked} cells checked");
+    }
+
+    #[test]
+    fn guest_os_is_customer_on_iaas_and_provider_on_paas() {
+        let cat = catalog();
+        let attr = Attributor::new([aws(&cat)]);
+        let guest = cat.control("guest-patching").unwrap();
+        let ec2 = attr.attribute("aws", "AWS::EC2::Instance", guest, "t", &[]);
+        assert_eq!(
+            (ec2.owner, ec2.service_model),
+            (Owner::Customer, ServiceModel::Iaas)
+        );
+        let rds = attr.attribute("aws", "aws::rds::dbinstance", guest, "t", &[]);
+        assert_eq!(
+            (rds.owner, rds.service_model),
+            (Owner::Provider, ServiceModel::Paas)
+        );
+    }
+
+    #[test]
+    fn a_contract_hands_a_layer_to_a_third_party_and_is_the_basis() {
+        let cat = catalog();
+        let attr = Attributor::new([aws(&cat)]);
+        let guest = cat.control("guest-patching").unwrap();
+        let contracts = [Contract {
+            party: "Bluefin".into(),
+            layers: vec![Layer::GuestOs],
+            controls: vec![],
+            providers: vec!["aws".into()],
+            reference: "MSA 2026 schedule B".into(),
+        }];
+        let r = attr.attribute("aws", "AWS::EC2::Instance", guest, "northwind", &contracts);
+        assert_eq!(r.owner, Owner::ThirdParty);
+        assert_eq!(r.party.as_deref(), Some("Bluefin"));
+        assert_eq!(r.basis.kind, BasisKind::Contract);
+        assert_eq!(r.basis.entry, "contract:northwind/0");
+        // A provider-owned cell is not handed over by a customer's contract.
+        let rds = attr.attribute(
+            "aws",
+            "AWS::RDS::DBInstance",
+            guest,
+            "northwind",
+            &contracts,
+        );
+        assert_eq!(rds.owner, Owner::Provider);
+    }
+
+    #[test]
+    fn unknown_types_and_providers_are_assumed_customer_and_say_so() {
+        let cat = catalog();
+        let attr = Attributor::new([aws(&cat)]);
+        let c = cat.control("mgmt-port-exposure").unwrap();
+        let r = attr.attribute("aws", "AWS::Made::Up", c, "t", &[]);
+        assert_eq!(r.basis.kind, BasisKind::Assumed);
+        assert!(r.basis.source.contains("AWS::Made::Up"));
+        let r = attr.attribute("tinycloud", "vm", c, "t", &[]);
+        assert_eq!(r.owner, Owner::Customer);
+        assert!(r.basis.source.contains("tinycloud"));
+    }
+
+    #[test]
+    fn invalid_matrix_data_lists_every_problem() {
+        let cat = catalog();
+        let text = r#"
+provider = "x"
+[sources]
+doc = { title = "Doc", url = "https://example.com" }
+[service-models]
+"X::VM" = "iaas"
+"X::Fn" = "lambda"
+[matrix.iaas]
+physical = { owner = "provider", source = "doc" }
+guest-os = { owner = "nobody", source = "doc" }
+roof = { owner = "customer", source = "doc" }
+data = { owner = "shared", source = "missing" }
+[misattribution]
+no-such-control = "x"
+"#;
+        let err = Matrix::load("x.toml", text, &cat).unwrap_err();
+        let s = err.to_string();
+        for want in [
+            "service-models.\"X::Fn\": unknown service model `lambda`",
+            "matrix.iaas.guest-os.owner: unknown owner `nobody`",
+            "matrix.iaas.roof: unknown layer `roof`",
+            "matrix.iaas.data.source: unknown source `missing`",
+            "matrix.iaas: layer `logging` has no owner",
+            "misattribution.no-such-control: unknown control",
+        ] {
+            assert!(s.contains(want), "missing {want:?} in\n{s}");
+        }
+    }
+}

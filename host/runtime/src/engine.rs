@@ -1,0 +1,102 @@
+//! The engine: one wasmtime [`Engine`] for the process, configured for sandboxing, the thread
+//! that advances its epoch (deadlines), the linker with the host imports, and the compile cache.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+use crate::bindings::Provider;
+use crate::cache::CompileCache;
+use crate::sandbox::HostState;
+
+/// Options of a [`Runtime`].
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Directory of the compile cache. By default `None`: every run compiles plugins afresh.
+    pub cache_dir: Option<PathBuf>,
+    /// Interval at which the epoch advances; deadlines are accurate to about this. By default
+    /// 10 ms.
+    pub epoch_tick: Duration,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            cache_dir: None,
+            epoch_tick: Duration::from_millis(10),
+        }
+    }
+}
+
+/// The plugin runtime. Cheap to share behind an `Arc`; one per process.
+pub struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<HostState>,
+    pub(crate) cache: Option<CompileCache>,
+    pub(crate) tick: Duration,
+    stop: Arc<AtomicBool>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl Runtime {
+    /// Build the engine, the linker (WASI with nothing granted, plus the contract's host
+    /// interface) and start the epoch thread.
+    pub fn new(options: RuntimeOptions) -> wasmtime::Result<Runtime> {
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .cranelift_opt_level(wasmtime::OptLevel::Speed);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        Provider::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let engine = engine.clone();
+            let stop = stop.clone();
+            let tick = options.epoch_tick;
+            std::thread::Builder::new()
+                .name("demarc-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(tick);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| wasmtime::Error::msg(format!("cannot start the epoch thread: {e}")))?
+        };
+        let cache = options
+            .cache_dir
+            .as_deref()
+            .map(|d| CompileCache::new(d, &engine));
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+            tick: options.epoch_tick,
+            stop,
+            ticker: Some(ticker),
+        })
+    }
+
+    /// Epoch ticks that make up `d` (at least one).
+    pub(crate) fn ticks(&self, d: Duration) -> u64 {
+        (d.as_nanos() / self.tick.as_nanos().max(1)).max(1) as u64
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+    }
+}

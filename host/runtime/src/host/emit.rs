@@ -1,0 +1,305 @@
+//! `demarc:provider/host.emit` (and the `host` interface as a whole): accepts batches of
+//! findings, validates each one against the plugin's declared checks and the catalog, enforces
+//! the target's caps, attributes every accepted finding and hands it to the target's sink.
+
+use std::sync::Arc;
+
+use demarc_core::{CheckRef, Evidence, Finding, ResourceRef};
+
+use crate::bindings::demarc::provider::host::{Host, Level};
+use crate::bindings::wit::{self, EmitError};
+use crate::sandbox::HostState;
+use crate::scan::{FindingSink, ScanContext};
+
+/// Longest resource id, account, native type (bytes).
+const MAX_ID: usize = 2048;
+/// Longest message, evidence value or tag value (bytes).
+const MAX_TEXT: usize = 8192;
+/// Most evidence items or tags on one finding.
+const MAX_ITEMS: usize = 128;
+/// Examples of rejected findings kept for the gap message.
+const MAX_EXAMPLES: usize = 3;
+
+/// Per-store state of the `host` interface.
+pub struct EmitState {
+    pub(crate) plugin: String,
+    pub(crate) target: String,
+    pub(crate) ctx: Option<Arc<ScanContext>>,
+    pub(crate) sink: Option<Box<dyn FindingSink>>,
+    pub(crate) max_findings: u64,
+    pub(crate) max_bytes: u64,
+    pub(crate) accepted: u64,
+    pub(crate) bytes: u64,
+    pub(crate) refused: Option<String>,
+    pub(crate) invalid: u64,
+    pub(crate) invalid_examples: Vec<String>,
+    pub(crate) sink_error: Option<String>,
+    pub(crate) trap: Option<String>,
+    pub(crate) log_lines: u64,
+}
+
+impl EmitState {
+    pub(crate) fn new(plugin: &str, target: &str) -> Self {
+        EmitState {
+            plugin: plugin.to_string(),
+            target: target.to_string(),
+            ctx: None,
+            sink: None,
+            max_findings: 0,
+            max_bytes: 0,
+            accepted: 0,
+            bytes: 0,
+            refused: None,
+            invalid: 0,
+            invalid_examples: Vec::new(),
+            sink_error: None,
+            trap: None,
+            log_lines: 0,
+        }
+    }
+
+    fn reject(&mut self, reason: String) {
+        self.invalid += 1;
+        if self.invalid_examples.len() < MAX_EXAMPLES {
+            self.invalid_examples.push(reason);
+        }
+    }
+}
+
+impl wit::Host for HostState {}
+
+impl Host for HostState {
+    async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        let e = &mut self.emit;
+        super::log::write(&e.plugin, &e.target, level, &message, e.log_lines);
+        e.log_lines += 1;
+        Ok(())
+    }
+
+    async fn emit(&mut self, batch: Vec<wit::Finding>) -> wasmtime::Result<Result<(), EmitError>> {
+        let e = &mut self.emit;
+        let (Some(ctx), true) = (e.ctx.clone(), e.sink.is_some()) else {
+            let msg = "emit called outside scan".to_string();
+            e.trap = Some(msg.clone());
+            return Err(wasmtime::Error::msg(msg));
+        };
+        if let Some(reason) = &e.refused {
+            // The plugin was told to stop and did not: stop it.
+            let msg = format!("emitted again after the host refused further findings ({reason})");
+            e.trap = Some(msg.clone());
+            return Err(wasmtime::Error::msg(msg));
+        }
+        let mut rejected_here = 0u64;
+        for f in batch {
+            if e.accepted >= e.max_findings {
+                let reason = format!("cap of {} findings for this target reached", e.max_findings);
+                e.refused = Some(reason.clone());
+                return Ok(Err(EmitError::CapExceeded(reason)));
+            }
+            let size = finding_bytes(&f);
+            if e.bytes + size > e.max_bytes {
+                let reason = format!(
+                    "cap of {} bytes of findings for this target reached",
+                    e.max_bytes
+                );
+                e.refused = Some(reason.clone());
+                return Ok(Err(EmitError::CapExceeded(reason)));
+            }
+            match ctx.convert(f) {
+                Ok(finding) => {
+                    e.bytes += size;
+                    e.accepted += 1;
+                    if let Some(sink) = e.sink.as_mut()
+                        && let Err(err) = sink.accept(finding)
+                    {
+                        let msg = format!("the host could not store findings: {err}");
+                        e.sink_error = Some(msg.clone());
+                        return Err(wasmtime::Error::msg(msg));
+                    }
+                }
+                Err(reason) => {
+                    rejected_here += 1;
+                    e.reject(reason);
+                }
+            }
+        }
+        if rejected_here > 0 {
+            let first = e.invalid_examples.last().cloned().unwrap_or_default();
+            return Ok(Err(EmitError::Invalid(format!(
+                "{rejected_here} finding(s) rejected, e.g. {first}"
+            ))));
+        }
+        Ok(Ok(()))
+    }
+}
+
+fn finding_bytes(f: &wit::Finding) -> u64 {
+    let mut n = f.check_id.len()
+        + f.account.len()
+        + f.region.len()
+        + f.resource.id.len()
+        + f.resource.native_type.len()
+        + f.resource.name.as_ref().map_or(0, String::len)
+        + f.message.len()
+        + f.observed_at.as_ref().map_or(0, String::len);
+    n += f
+        .resource
+        .tags
+        .iter()
+        .map(|t| t.key.len() + t.value.len())
+        .sum::<usize>();
+    n += f
+        .evidence
+        .iter()
+        .map(|e| e.key.len() + e.value.len())
+        .sum::<usize>();
+    n += f.extra_controls.iter().map(String::len).sum::<usize>();
+    n as u64
+}
+
+fn check_len(what: &str, value: &str, max: usize) -> Result<(), String> {
+    if value.len() > max {
+        return Err(format!("{what} is {} bytes (limit {max})", value.len()));
+    }
+    Ok(())
+}
+
+impl ScanContext {
+    /// Validate a plugin's finding and turn it into an attributed report finding.
+    pub(crate) fn convert(&self, f: wit::Finding) -> Result<Finding, String> {
+        let Some(check) = self.plugin.checks.get(&f.check_id) else {
+            return Err(format!(
+                "unknown check `{}` (not declared by describe)",
+                truncate(&f.check_id)
+            ));
+        };
+        if f.resource.id.is_empty() {
+            return Err(format!(
+                "finding of `{}` has an empty resource id",
+                check.id
+            ));
+        }
+        check_len("resource id", &f.resource.id, MAX_ID)?;
+        check_len("resource type", &f.resource.native_type, 256)?;
+        check_len("account", &f.account, 256)?;
+        check_len("region", &f.region, 128)?;
+        check_len("message", &f.message, MAX_TEXT)?;
+        if let Some(name) = &f.resource.name {
+            check_len("resource name", name, MAX_ID)?;
+        }
+        if let Some(at) = &f.observed_at {
+            check_len("observed-at", at, 64)?;
+        }
+        if f.evidence.len() > MAX_ITEMS || f.resource.tags.len() > MAX_ITEMS {
+            return Err(format!("more than {MAX_ITEMS} evidence items or tags"));
+        }
+        for ev in &f.evidence {
+            check_len("evidence key", &ev.key, 512)?;
+            check_len("evidence value", &ev.value, MAX_TEXT)?;
+        }
+        for t in &f.resource.tags {
+            check_len("tag key", &t.key, 512)?;
+            check_len("tag value", &t.value, MAX_TEXT)?;
+        }
+        let mut controls = check.controls.clone();
+        for extra in f.extra_controls {
+            if self.catalog.control(&extra).is_none() {
+                return Err(format!(
+                    "finding of `{}` names unknown control `{}`",
+                    check.id,
+                    truncate(&extra)
+                ));
+            }
+            if !controls.contains(&extra) {
+                controls.push(extra);
+            }
+        }
+        let primary = self
+            .catalog
+            .control(&check.controls[0])
+            .ok_or_else(|| format!("check `{}` has no known primary control", check.id))?;
+        let responsibility = self.attributor.attribute(
+            &self.provider,
+            &f.resource.native_type,
+            primary,
+            &self.tenant,
+            &self.contracts,
+        );
+        let id = demarc_core::id::finding_id(
+            &self.provider,
+            &f.account,
+            &f.region,
+            &f.resource.id,
+            &check.id,
+        );
+        Ok(Finding {
+            id,
+            tenant: self.tenant.clone(),
+            target: self.target.clone(),
+            provider: self.provider.clone(),
+            account: f.account,
+            region: f.region,
+            resource: ResourceRef {
+                id: f.resource.id,
+                native_type: f.resource.native_type,
+                name: f.resource.name,
+                tags: f
+                    .resource
+                    .tags
+                    .into_iter()
+                    .map(|t| (t.key, t.value))
+                    .collect(),
+            },
+            check: CheckRef {
+                id: check.id.clone(),
+                title: check.title.clone(),
+                severity: check.severity,
+            },
+            status: match f.status {
+                wit::Status::Pass => demarc_core::Status::Pass,
+                wit::Status::Fail => demarc_core::Status::Fail,
+                wit::Status::Error => demarc_core::Status::Error,
+                wit::Status::Manual => demarc_core::Status::Manual,
+                wit::Status::NotApplicable => demarc_core::Status::NotApplicable,
+            },
+            message: f.message,
+            controls,
+            evidence: f
+                .evidence
+                .into_iter()
+                .map(|e| Evidence {
+                    key: e.key,
+                    value: e.value,
+                })
+                .collect(),
+            remediation: check.remediation.clone(),
+            observed_at: f.observed_at,
+            source: self.plugin.source(),
+            responsibility,
+        })
+    }
+}
+
+/// At most 80 characters of a plugin-supplied string, for messages.
+pub(crate) fn truncate(s: &str) -> String {
+    if s.len() <= 80 {
+        return s.to_string();
+    }
+    let mut end = 80;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len())
+}
+
+/// At most 1000 bytes of a plugin-supplied message.
+pub(crate) fn truncate_long(s: &str) -> String {
+    if s.len() <= 1000 {
+        return s.to_string();
+    }
+    let mut end = 1000;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len())
+}

@@ -1,0 +1,300 @@
+//! Loading a plugin: digest, compile (or take from the cache), instantiate once in a sandbox to
+//! call `describe`, check the contract version and validate the declared checks against the
+//! catalog.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use demarc_core::catalog::is_kebab_id;
+use demarc_core::{Catalog, Severity, Source};
+use sha2::{Digest, Sha256};
+use wasmtime::Store;
+use wasmtime::component::Component;
+
+use crate::bindings::{ProviderPre, wit};
+use crate::host::EmitState;
+use crate::sandbox::{self, HostState, MemoryLimiter};
+use crate::{Runtime, SUPPORTED_CONTRACTS};
+
+/// Budget of a `describe` call.
+const DESCRIBE_DEADLINE: Duration = Duration::from_secs(10);
+/// Memory cap of a `describe` call.
+const DESCRIBE_MEMORY: usize = 64 << 20;
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not a valid component, or compilation failed.
+    #[error("`{origin}` is not a loadable WebAssembly component: {message}")]
+    Compile {
+        /// Where the bytes came from.
+        origin: String,
+        /// The compiler's message.
+        message: String,
+    },
+    /// The sha256 of the bytes differs from the one pinned in the configuration.
+    #[error("`{origin}` has sha256 {actual}, but the configuration pins {expected}")]
+    Digest {
+        /// Where the bytes came from.
+        origin: String,
+        /// Pinned digest.
+        expected: String,
+        /// Actual digest.
+        actual: String,
+    },
+    /// Instantiation or `describe` failed.
+    #[error("`{origin}` failed to describe itself: {message}")]
+    Describe {
+        /// Where the bytes came from.
+        origin: String,
+        /// What happened.
+        message: String,
+    },
+    /// The plugin was built against a contract version this host does not run.
+    #[error("plugin `{name}` uses contract {found}; this host supports {}", SUPPORTED_CONTRACTS.join(", "))]
+    Contract {
+        /// Plugin name.
+        name: String,
+        /// Its contract version.
+        found: String,
+    },
+    /// The plugin's description is unusable as a whole (no valid check, bad name).
+    #[error("plugin `{name}` is invalid: {}", problems.join("; "))]
+    Invalid {
+        /// Plugin name.
+        name: String,
+        /// Every problem.
+        problems: Vec<String>,
+    },
+}
+
+/// A check's metadata as the host keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckMeta {
+    /// Stable id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Severity of a failure.
+    pub severity: Severity,
+    /// Why it matters.
+    pub rationale: String,
+    /// How to fix.
+    pub remediation: String,
+    /// Catalog controls; the first is primary.
+    pub controls: Vec<String>,
+    /// Native types evaluated.
+    pub resource_types: Vec<String>,
+}
+
+/// A loaded, described and validated plugin, ready to scan.
+pub struct Plugin {
+    /// Plugin name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Provider id it scans.
+    pub provider: String,
+    /// Contract version.
+    pub contract: String,
+    /// sha256 of its WebAssembly, hex.
+    pub sha256: String,
+    /// Valid checks by id.
+    pub checks: BTreeMap<String, CheckMeta>,
+    /// Problems with individual checks, which were dropped (each becomes a gap).
+    pub warnings: Vec<String>,
+    pub(crate) pre: ProviderPre<HostState>,
+}
+
+impl Plugin {
+    /// The source record stamped on every finding of this plugin.
+    pub fn source(&self) -> Source {
+        Source {
+            plugin: self.name.clone(),
+            version: self.version.clone(),
+            sha256: self.sha256.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("sha256", &self.sha256)
+            .field("checks", &self.checks.len())
+            .finish()
+    }
+}
+
+/// sha256 of bytes, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn severity(s: wit::Severity) -> Severity {
+    match s {
+        wit::Severity::Info => Severity::Info,
+        wit::Severity::Low => Severity::Low,
+        wit::Severity::Medium => Severity::Medium,
+        wit::Severity::High => Severity::High,
+        wit::Severity::Critical => Severity::Critical,
+    }
+}
+
+impl Runtime {
+    /// Verify, compile and describe a plugin. `origin` names it in errors (a path or
+    /// `builtin:aws`); `pinned` is the sha256 the configuration requires, if any.
+    pub async fn load(
+        &self,
+        bytes: &[u8],
+        origin: &str,
+        pinned: Option<&str>,
+        catalog: &Catalog,
+    ) -> Result<Plugin, LoadError> {
+        let sha256 = sha256_hex(bytes);
+        if let Some(expected) = pinned
+            && !expected.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(LoadError::Digest {
+                origin: origin.to_string(),
+                expected: expected.to_string(),
+                actual: sha256,
+            });
+        }
+        let component = match self
+            .cache
+            .as_ref()
+            .and_then(|c| c.get(&self.engine, &sha256))
+        {
+            Some(c) => c,
+            None => {
+                let c = Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile {
+                    origin: origin.to_string(),
+                    message: format!("{e:#}"),
+                })?;
+                if let Some(cache) = &self.cache {
+                    cache.put(&sha256, &c);
+                }
+                c
+            }
+        };
+        let describe_err = |message: String| LoadError::Describe {
+            origin: origin.to_string(),
+            message,
+        };
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| describe_err(format!("it imports what the host does not grant: {e:#}")))?;
+        let pre = ProviderPre::new(pre).map_err(|e| describe_err(format!("{e:#}")))?;
+
+        let info = {
+            let wasi = sandbox::wasi_ctx(None).map_err(|e| describe_err(format!("{e:#}")))?;
+            let mut store = Store::new(
+                &self.engine,
+                HostState {
+                    wasi,
+                    table: Default::default(),
+                    limiter: MemoryLimiter {
+                        cap: DESCRIBE_MEMORY,
+                        refused: None,
+                    },
+                    emit: EmitState::new(origin, "describe"),
+                },
+            );
+            store.limiter(|s| &mut s.limiter);
+            store.set_epoch_deadline(self.ticks(DESCRIBE_DEADLINE));
+            store.epoch_deadline_trap();
+            let instance = pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(|e| describe_err(format!("{e:#}")))?;
+            instance
+                .call_describe(&mut store)
+                .await
+                .map_err(|e| describe_err(format!("{e:#}")))?
+        };
+
+        if !SUPPORTED_CONTRACTS.contains(&info.contract_version.as_str()) {
+            return Err(LoadError::Contract {
+                name: info.name,
+                found: info.contract_version,
+            });
+        }
+        let mut problems = Vec::new();
+        if !is_kebab_id(&info.name) {
+            problems.push(format!("name `{}` is not a kebab-case id", info.name));
+        }
+        if !is_kebab_id(&info.provider) {
+            problems.push(format!(
+                "provider `{}` is not a kebab-case id",
+                info.provider
+            ));
+        }
+        let mut checks = BTreeMap::new();
+        let mut warnings = Vec::new();
+        for c in info.checks {
+            let mut bad = Vec::new();
+            if !is_kebab_id(&c.id) {
+                bad.push("its id is not kebab-case".to_string());
+            }
+            if checks.contains_key(&c.id) {
+                bad.push("it is declared twice".to_string());
+            }
+            if c.title.trim().is_empty() {
+                bad.push("it has no title".to_string());
+            }
+            if c.controls.is_empty() {
+                bad.push("it names no control".to_string());
+            }
+            for ctl in &c.controls {
+                if catalog.control(ctl).is_none() {
+                    bad.push(format!("it names unknown control `{ctl}`"));
+                }
+            }
+            if bad.is_empty() {
+                checks.insert(
+                    c.id.clone(),
+                    CheckMeta {
+                        id: c.id,
+                        title: c.title,
+                        severity: severity(c.severity),
+                        rationale: c.rationale,
+                        remediation: c.remediation,
+                        controls: c.controls,
+                        resource_types: c.resource_types,
+                    },
+                );
+            } else {
+                warnings.push(format!(
+                    "plugin `{}` check `{}` dropped: {}",
+                    info.name,
+                    crate::host::truncate_id(&c.id),
+                    bad.join("; ")
+                ));
+            }
+        }
+        if checks.is_empty() {
+            problems.push("it declares no valid check".to_string());
+        }
+        if !problems.is_empty() {
+            problems.extend(warnings);
+            return Err(LoadError::Invalid {
+                name: info.name,
+                problems,
+            });
+        }
+        Ok(Plugin {
+            name: info.name,
+            version: info.version,
+            provider: info.provider,
+            contract: info.contract_version,
+            sha256,
+            checks,
+            warnings,
+            pre,
+        })
+    }
+}

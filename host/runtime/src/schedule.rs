@@ -1,0 +1,46 @@
+//! Running many targets concurrently: at most one scan per core at a time, results returned
+//! in the order of the plan whatever order they finish in.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::Runtime;
+use crate::scan::{FindingSink, ScanContext, TargetOutcome, TargetSpec};
+
+/// One unit of work: a target, its context, and where its findings go.
+pub struct Job {
+    /// What to scan.
+    pub spec: TargetSpec,
+    /// Attribution context (carries the plugin).
+    pub ctx: Arc<ScanContext>,
+    /// Sink for accepted findings.
+    pub sink: Box<dyn FindingSink>,
+}
+
+/// Scan every job, at most `concurrency` at once; outcomes come back in job order.
+pub async fn scan_all(
+    runtime: Arc<Runtime>,
+    jobs: Vec<Job>,
+    concurrency: usize,
+) -> Vec<TargetOutcome> {
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut handles = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let runtime = runtime.clone();
+        let permits = permits.clone();
+        handles.push(tokio::spawn(async move {
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("semaphore is never closed");
+            runtime.scan(&job.spec, job.ctx, job.sink).await
+        }));
+    }
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        // A panic inside a scan task would be a host bug, not a plugin's doing; surface it.
+        out.push(h.await.expect("scan task panicked"));
+    }
+    out
+}

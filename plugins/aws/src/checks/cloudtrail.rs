@@ -1,0 +1,272 @@
+//! CloudTrail: audit logging in every region, log integrity, log encryption.
+//!
+//! Each `AWS::CloudTrail::Trail` item is evaluated on its own (`isMultiRegionTrail`,
+//! `includeGlobalServiceEvents`, `logFileValidationEnabled`, `kmsKeyId`). Whether an account
+//! has a trail at all is only known once every input is read: [`account_finding`] decides it per
+//! account seen, from the [`TrailTally`] the scan keeps.
+
+use demarc_sdk::{CheckDef, Finding, FindingBuilder, Severity};
+use serde::Deserialize;
+
+use super::{ACCOUNT_TYPE, account_resource_id};
+use crate::config_item::{ConfigItem, Subject};
+use crate::json::{FieldError, Flag, Text};
+
+/// `aws-cloudtrail-multi-region`.
+pub static MULTI_REGION: CheckDef = CheckDef {
+    id: "aws-cloudtrail-multi-region",
+    title: "Every account has a multi-region CloudTrail trail with global service events",
+    severity: Severity::High,
+    rationale: "Without a trail covering every region and global services (IAM, STS), API activity in an unused region or on identities goes unrecorded and an intrusion cannot be reconstructed.",
+    remediation: "Create (or convert to) a multi-region trail with IncludeGlobalServiceEvents=true, ideally an organization trail delivering to a dedicated logging account.",
+    controls: &["audit-logging"],
+    resource_types: &["AWS::CloudTrail::Trail", "AWS::::Account"],
+};
+
+/// `aws-cloudtrail-log-validation`.
+pub static LOG_VALIDATION: CheckDef = CheckDef {
+    id: "aws-cloudtrail-log-validation",
+    title: "CloudTrail trails validate log file integrity",
+    severity: Severity::Medium,
+    rationale: "Log file validation writes signed digests, so a deleted or altered log file is detectable; without it an intruder can cover their tracks.",
+    remediation: "Enable log file validation on the trail (aws cloudtrail update-trail --enable-log-file-validation).",
+    controls: &["log-integrity"],
+    resource_types: &["AWS::CloudTrail::Trail"],
+};
+
+/// `aws-cloudtrail-kms-encryption`.
+pub static KMS_ENCRYPTION: CheckDef = CheckDef {
+    id: "aws-cloudtrail-kms-encryption",
+    title: "CloudTrail logs are encrypted with a customer-managed KMS key",
+    severity: Severity::Medium,
+    rationale: "SSE-KMS on trail logs adds a second permission (kms:Decrypt) between a reader of the log bucket and the audit record, under a key the customer controls.",
+    remediation: "Configure the trail with a customer-managed KMS key (aws cloudtrail update-trail --kms-key-id KEY) whose policy allows CloudTrail to encrypt.",
+    controls: &["log-integrity", "enc-customer-managed-keys"],
+    resource_types: &["AWS::CloudTrail::Trail"],
+};
+
+#[derive(Debug, Default, Deserialize)]
+struct Trail<'a> {
+    #[serde(rename = "isMultiRegionTrail", alias = "IsMultiRegionTrail", default)]
+    multi_region: Flag,
+    #[serde(
+        rename = "includeGlobalServiceEvents",
+        alias = "IncludeGlobalServiceEvents",
+        default
+    )]
+    global_events: Flag,
+    #[serde(
+        rename = "logFileValidationEnabled",
+        alias = "LogFileValidationEnabled",
+        default
+    )]
+    log_validation: Flag,
+    #[serde(rename = "kmsKeyId", alias = "KmsKeyId", borrow, default)]
+    kms_key_id: Text<'a>,
+}
+
+/// The trails of one account seen so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrailTally {
+    /// Trail items seen.
+    pub trails: u32,
+    /// Of those, trails that are multi-region and include global service events.
+    pub multi_region: u32,
+}
+
+/// The findings of one trail, and whether it is a compliant multi-region trail.
+pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Result<(Vec<Finding>, bool), FieldError<'a>> {
+    let mut buf = None;
+    let trail: Trail<'_> = item.configuration(&mut buf)?.unwrap_or_default();
+    let subject = item.subject();
+    let (multi, compliant) = multi_region(&subject, &trail);
+    Ok((
+        vec![
+            multi,
+            log_validation(&subject, &trail),
+            kms(&subject, &trail),
+        ],
+        compliant,
+    ))
+}
+
+fn multi_region(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> (Finding, bool) {
+    let label = subject.item.label();
+    let builder = subject
+        .finding(&MULTI_REGION)
+        .evidence(
+            "configuration.isMultiRegionTrail",
+            trail.multi_region.describe(),
+        )
+        .evidence(
+            "configuration.includeGlobalServiceEvents",
+            trail.global_events.describe(),
+        );
+    match (trail.multi_region.0, trail.global_events.0) {
+        (Some(true), Some(true)) => (
+            builder.pass(format!(
+                "Trail {label} records every region and global service events."
+            )),
+            true,
+        ),
+        (Some(false), _) | (_, Some(false)) => {
+            let mut gaps = Vec::new();
+            if trail.multi_region.0 == Some(false) {
+                gaps.push("covers only its home region");
+            }
+            if trail.global_events.0 == Some(false) {
+                gaps.push("excludes global service events (IAM, STS)");
+            }
+            (
+                builder.fail(format!("Trail {label} {}.", gaps.join(" and "))),
+                false,
+            )
+        }
+        _ => (
+            builder.manual(format!(
+                "The configuration item of trail {label} does not record isMultiRegionTrail and includeGlobalServiceEvents; check them with `aws cloudtrail describe-trails`."
+            )),
+            false,
+        ),
+    }
+}
+
+fn log_validation(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> Finding {
+    let label = subject.item.label();
+    let builder = subject.finding(&LOG_VALIDATION).evidence(
+        "configuration.logFileValidationEnabled",
+        trail.log_validation.describe(),
+    );
+    match trail.log_validation.0 {
+        Some(true) => builder.pass(format!("Trail {label} writes signed digest files.")),
+        Some(false) => builder.fail(format!(
+            "Trail {label} does not validate log files, so altered or deleted logs go unnoticed."
+        )),
+        None => builder.manual(format!(
+            "The configuration item of trail {label} does not record logFileValidationEnabled; check it with `aws cloudtrail describe-trails`."
+        )),
+    }
+}
+
+fn kms(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> Finding {
+    let label = subject.item.label();
+    match trail.kms_key_id.non_empty() {
+        Some(key) => subject
+            .finding(&KMS_ENCRYPTION)
+            .evidence("configuration.kmsKeyId", key)
+            .pass(format!(
+                "Trail {label} encrypts its logs with KMS key {key}."
+            )),
+        None => subject
+            .finding(&KMS_ENCRYPTION)
+            .evidence("configuration.kmsKeyId", "(absent)")
+            .fail(format!(
+                "Trail {label} does not encrypt its logs with a customer-managed KMS key."
+            )),
+    }
+}
+
+/// The account-level multi-region finding for `account`, given the trails seen for it.
+pub fn account_finding(account: &str, tally: Option<TrailTally>) -> Finding {
+    let id = account_resource_id(account);
+    let builder = FindingBuilder::new(&MULTI_REGION, account, "global", ACCOUNT_TYPE, &id);
+    match tally {
+        None | Some(TrailTally { trails: 0, .. }) => builder
+            .evidence("AWS::CloudTrail::Trail", "0 items")
+            .fail(format!(
+                "Account {account} has no CloudTrail trail recorded in the snapshot: API activity is not logged."
+            )),
+        Some(TrailTally {
+            trails,
+            multi_region: 0,
+        }) => builder
+            .evidence("AWS::CloudTrail::Trail", format!("{trails} item(s), none multi-region with global service events"))
+            .fail(format!(
+                "Account {account} has {trails} trail(s) but none records every region and global service events."
+            )),
+        Some(TrailTally {
+            trails,
+            multi_region,
+        }) => builder
+            .evidence(
+                "AWS::CloudTrail::Trail",
+                format!("{trails} item(s), {multi_region} multi-region with global service events"),
+            )
+            .pass(format!(
+                "Account {account} has a multi-region trail with global service events."
+            )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{item, status};
+    use demarc_sdk::Status;
+
+    fn run(config: &str) -> (Vec<Finding>, bool) {
+        let json = format!(
+            r#"{{"resourceType":"AWS::CloudTrail::Trail","resourceId":"main","resourceName":"main","awsAccountId":"1","awsRegion":"us-east-1",
+            "ARN":"arn:aws:cloudtrail:us-east-1:1:trail/main","configuration":{config}}}"#
+        );
+        let i = item(&json);
+        evaluate(&i).unwrap()
+    }
+
+    #[test]
+    fn a_complete_trail_passes() {
+        let (findings, compliant) = run(
+            r#"{"name":"main","isMultiRegionTrail":true,"includeGlobalServiceEvents":"true","logFileValidationEnabled":true,"kmsKeyId":"arn:aws:kms:us-east-1:1:key/k"}"#,
+        );
+        assert!(compliant);
+        for f in &findings {
+            assert_eq!(f.status, Status::Pass, "{}", f.check_id);
+        }
+    }
+
+    #[test]
+    fn a_single_region_unvalidated_unencrypted_trail_fails() {
+        let (findings, compliant) = run(
+            r#"{"isMultiRegionTrail":false,"includeGlobalServiceEvents":true,"logFileValidationEnabled":false}"#,
+        );
+        assert!(!compliant);
+        assert_eq!(status(&findings, MULTI_REGION.id), Status::Fail);
+        assert_eq!(status(&findings, LOG_VALIDATION.id), Status::Fail);
+        assert_eq!(status(&findings, KMS_ENCRYPTION.id), Status::Fail);
+        let (findings, _) =
+            run(r#"{"isMultiRegionTrail":true,"includeGlobalServiceEvents":false}"#);
+        assert_eq!(status(&findings, MULTI_REGION.id), Status::Fail);
+    }
+
+    #[test]
+    fn unrecorded_flags_are_manual() {
+        let (findings, _) = run("{}");
+        assert_eq!(status(&findings, MULTI_REGION.id), Status::Manual);
+        assert_eq!(status(&findings, LOG_VALIDATION.id), Status::Manual);
+    }
+
+    #[test]
+    fn account_level_findings() {
+        let none = account_finding("111122223333", None);
+        assert_eq!(none.status, Status::Fail);
+        assert_eq!(none.resource.id, "arn:aws::::account/111122223333");
+        assert_eq!(none.resource.native_type, "AWS::::Account");
+        assert_eq!(none.region, "global");
+        let regional = account_finding(
+            "1",
+            Some(TrailTally {
+                trails: 2,
+                multi_region: 0,
+            }),
+        );
+        assert_eq!(regional.status, Status::Fail);
+        let good = account_finding(
+            "1",
+            Some(TrailTally {
+                trails: 2,
+                multi_region: 1,
+            }),
+        );
+        assert_eq!(good.status, Status::Pass);
+    }
+}

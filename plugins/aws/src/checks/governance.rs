@@ -1,0 +1,90 @@
+//! Governance: every workload resource names who owns it.
+//!
+//! "If it's not documented, it didn't happen": a resource without an owner is the forgotten dev
+//! server of tomorrow. The check reads the item's tags (or, for older items, the tag list inside
+//! `configuration`) and is evaluated for instances, buckets, databases and functions by their
+//! service modules.
+
+use demarc_sdk::{CheckDef, Finding, Severity};
+
+use crate::config_item::Subject;
+
+/// `aws-governance-owner-tag`.
+pub static OWNER_TAG: CheckDef = CheckDef {
+    id: "aws-governance-owner-tag",
+    title: "Workload resources carry an owner tag",
+    severity: Severity::Low,
+    rationale: "A resource nobody owns is never patched, reviewed or deleted; an owner, team or contact tag documents who answers for it.",
+    remediation: "Tag the resource with `owner` (or `owner-email`, `team`, `contact`) naming the accountable person or team, and enforce it with a tag policy or SCP.",
+    controls: &["asset-ownership-documented"],
+    resource_types: &[
+        "AWS::EC2::Instance",
+        "AWS::S3::Bucket",
+        "AWS::RDS::DBInstance",
+        "AWS::Lambda::Function",
+    ],
+};
+
+/// Tag keys that document ownership (compared ignoring ASCII case).
+pub const OWNER_KEYS: [&str; 4] = ["owner", "owner-email", "team", "contact"];
+
+/// Evaluate the owner tag of a resource.
+pub fn owner_tag(subject: &Subject<'_, '_>) -> Finding {
+    let label = subject.item.label();
+    let kind = subject.item.kind();
+    match subject.tags.find_any(&OWNER_KEYS) {
+        Some((key, value)) => subject
+            .finding(&OWNER_TAG)
+            .evidence(format!("tags.{key}"), value)
+            .pass(format!("{kind} {label} is owned by {value} (tag `{key}`).")),
+        None => {
+            let keys: Vec<&str> = subject.tags.iter().map(|(k, _)| k).collect();
+            subject
+                .finding(&OWNER_TAG)
+                .evidence(
+                    "tags",
+                    if keys.is_empty() { "(none)".to_string() } else { keys.join(", ") },
+                )
+                .fail(format!(
+                    "{kind} {label} has no owner, owner-email, team or contact tag, so nobody is accountable for it."
+                ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{evidence, item};
+    use demarc_sdk::Status;
+
+    #[test]
+    fn owner_tag_in_any_case_passes() {
+        let i =
+            item(r#"{"resourceType":"AWS::S3::Bucket","resourceName":"b","tags":{"Team":"data"}}"#);
+        let f = owner_tag(&i.subject());
+        assert_eq!(f.status, Status::Pass);
+        assert_eq!(evidence(&f, "tags.Team"), Some("data"));
+    }
+
+    #[test]
+    fn missing_or_empty_owner_fails() {
+        let i = item(
+            r#"{"resourceType":"AWS::S3::Bucket","resourceName":"b","tags":{"owner":" ","Name":"b"}}"#,
+        );
+        let f = owner_tag(&i.subject());
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(evidence(&f, "tags"), Some("owner, Name"));
+        let bare = item(r#"{"resourceType":"AWS::S3::Bucket"}"#);
+        assert_eq!(owner_tag(&bare.subject()).status, Status::Fail);
+    }
+
+    #[test]
+    fn legacy_tag_lists_are_a_fallback() {
+        let i = item(r#"{"resourceType":"AWS::EC2::Instance","tags":{}}"#);
+        let fallback =
+            serde_json::from_str(r#"[{"key":"contact","value":"ops@example.com"}]"#).unwrap();
+        let f = owner_tag(&i.subject().with_fallback_tags(fallback));
+        assert_eq!(f.status, Status::Pass);
+    }
+}

@@ -1,0 +1,564 @@
+//! IAM policies, roles, users and groups: administrator wildcards and public role trust.
+//!
+//! The documents are URL-encoded JSON strings in AWS Config items: a managed policy's versions
+//! (`policyVersionList[].document`, the one with `isDefaultVersion` is in force), a role's trust
+//! policy (`assumeRolePolicyDocument`) and the inline policies of roles, users and groups
+//! (`rolePolicyList`, `userPolicyList`, `groupPolicyList`, each `{policyName, policyDocument}`).
+//! AWS-managed policies (`arn:aws:iam::aws:policy/…`) are AWS's to write and are not assessed.
+
+use demarc_sdk::{CheckDef, Finding, FindingBuilder, Severity, Status};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{Evaluated, and_list};
+use crate::config_item::{ConfigItem, Subject};
+use crate::json::{Flag, List, Text};
+use crate::policy::{self, PolicyDocument, PolicyError, Statement};
+
+/// `aws-iam-policy-admin-wildcard`.
+pub static POLICY_ADMIN_WILDCARD: CheckDef = CheckDef {
+    id: "aws-iam-policy-admin-wildcard",
+    title: "No customer policy allows every action on every resource",
+    severity: Severity::High,
+    rationale: "A statement allowing Action \"*\" on Resource \"*\" makes whoever holds it a full administrator; one leaked credential then owns the account.",
+    remediation: "Replace the wildcard statement with the specific actions and resources the principal needs (IAM Access Analyzer can generate a policy from CloudTrail activity); keep full administration to a few break-glass roles.",
+    controls: &["iam-least-privilege"],
+    resource_types: &[
+        "AWS::IAM::Policy",
+        "AWS::IAM::Role",
+        "AWS::IAM::User",
+        "AWS::IAM::Group",
+    ],
+};
+
+/// `aws-iam-role-public-trust`.
+pub static ROLE_PUBLIC_TRUST: CheckDef = CheckDef {
+    id: "aws-iam-role-public-trust",
+    title: "No IAM role can be assumed by everyone",
+    severity: Severity::Critical,
+    rationale: "A trust policy allowing Principal \"*\" without a condition lets any AWS account in the world assume the role and use its permissions.",
+    remediation: "Name the accounts, roles or services that may assume the role in the trust policy, or add conditions (aws:PrincipalOrgID, sts:ExternalId) that restrict who can.",
+    controls: &["public-resource-access", "iam-least-privilege"],
+    resource_types: &["AWS::IAM::Role"],
+};
+
+#[derive(Debug, Default, Deserialize)]
+struct Identity<'a> {
+    #[serde(rename = "arn", alias = "Arn", borrow, default)]
+    arn: Text<'a>,
+    #[serde(
+        rename = "defaultVersionId",
+        alias = "DefaultVersionId",
+        borrow,
+        default
+    )]
+    default_version: Text<'a>,
+    #[serde(
+        rename = "policyVersionList",
+        alias = "PolicyVersionList",
+        borrow,
+        default
+    )]
+    versions: List<PolicyVersion<'a>>,
+    #[serde(
+        rename = "assumeRolePolicyDocument",
+        alias = "AssumeRolePolicyDocument",
+        borrow,
+        default
+    )]
+    trust: Option<&'a RawValue>,
+    #[serde(rename = "rolePolicyList", alias = "RolePolicyList", borrow, default)]
+    role_policies: List<InlinePolicy<'a>>,
+    #[serde(rename = "userPolicyList", alias = "UserPolicyList", borrow, default)]
+    user_policies: List<InlinePolicy<'a>>,
+    #[serde(rename = "groupPolicyList", alias = "GroupPolicyList", borrow, default)]
+    group_policies: List<InlinePolicy<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PolicyVersion<'a> {
+    #[serde(rename = "document", alias = "Document", borrow, default)]
+    document: Option<&'a RawValue>,
+    #[serde(rename = "versionId", alias = "VersionId", borrow, default)]
+    version_id: Text<'a>,
+    #[serde(rename = "isDefaultVersion", alias = "IsDefaultVersion", default)]
+    is_default: Flag,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct InlinePolicy<'a> {
+    #[serde(rename = "policyName", alias = "PolicyName", borrow, default)]
+    name: Text<'a>,
+    #[serde(rename = "policyDocument", alias = "PolicyDocument", borrow, default)]
+    document: Option<&'a RawValue>,
+}
+
+/// Whether `arn` is an AWS-managed policy (`arn:<partition>:iam::aws:policy/…`).
+pub fn is_aws_managed(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.trim().splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", _, "iam", "", "aws", rest] if rest.starts_with("policy/"))
+}
+
+/// Evaluate an `AWS::IAM::Policy`, `Role`, `User` or `Group` item.
+pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
+    let mut buf = None;
+    let identity: Identity<'_> = item.configuration(&mut buf)?.unwrap_or_default();
+    let subject = item.subject();
+    let mut findings = Vec::with_capacity(2);
+    match item.kind() {
+        "AWS::IAM::Policy" => findings.push(managed_policy(&subject, &identity)),
+        "AWS::IAM::Role" => {
+            findings.push(inline_policies(
+                &subject,
+                "role",
+                "rolePolicyList",
+                &identity.role_policies,
+            ));
+            findings.push(public_trust(&subject, identity.trust));
+        }
+        "AWS::IAM::User" => findings.push(inline_policies(
+            &subject,
+            "user",
+            "userPolicyList",
+            &identity.user_policies,
+        )),
+        _ => findings.push(inline_policies(
+            &subject,
+            "group",
+            "groupPolicyList",
+            &identity.group_policies,
+        )),
+    }
+    Ok(findings)
+}
+
+/// The outcome of scanning documents for admin wildcards.
+#[derive(Default)]
+struct WildcardScan {
+    /// Offending statements: evidence key, evidence value, message fragment.
+    hits: Vec<(String, String, String)>,
+    /// Documents that could not be read: evidence key and reason.
+    unreadable: Vec<(String, String)>,
+}
+
+impl WildcardScan {
+    fn document(&mut self, path: String, name: &str, raw: Option<&RawValue>) {
+        let Some(raw) = raw else { return };
+        match read(raw, |doc| {
+            doc.statements
+                .0
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| is_admin_wildcard(s))
+                .map(|(i, s)| {
+                    (
+                        i,
+                        format!(
+                            "Effect=Allow Action={} Resource={}",
+                            s.action.joined(),
+                            s.resource.joined()
+                        ),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }) {
+            Ok(Some(hits)) => {
+                for (i, text) in hits {
+                    self.hits.push((
+                        format!("{path}.Statement[{i}]"),
+                        format!("policy {name}: {text}"),
+                        format!("{name} (statement {i})"),
+                    ));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => self.unreadable.push((path, format!("policy {name}: {e}"))),
+        }
+    }
+
+    fn finish(self, builder: FindingBuilder, fail: String, error: String, pass: String) -> Finding {
+        let mut builder = builder;
+        if !self.hits.is_empty() {
+            for (key, value, _) in self.hits {
+                builder = builder.evidence(key, value);
+            }
+            return builder.fail(fail);
+        }
+        if !self.unreadable.is_empty() {
+            for (key, value) in self.unreadable {
+                builder = builder.evidence(key, value);
+            }
+            return builder.status(Status::Error, error);
+        }
+        builder.pass(pass)
+    }
+}
+
+/// Decode and parse a document, then apply `f`; `Ok(None)` for an empty document.
+fn read<R>(
+    raw: &RawValue,
+    f: impl FnOnce(&PolicyDocument<'_>) -> R,
+) -> Result<Option<R>, PolicyError> {
+    let Some(text) = policy::decode(raw)? else {
+        return Ok(None);
+    };
+    let doc = PolicyDocument::parse(&text)?;
+    Ok(Some(f(&doc)))
+}
+
+fn is_admin_wildcard(s: &Statement<'_>) -> bool {
+    s.is_allow() && s.allows_all_actions() && s.on_all_resources()
+}
+
+fn managed_policy(subject: &Subject<'_, '_>, identity: &Identity<'_>) -> Finding {
+    let item = subject.item;
+    let label = item.label();
+    let arn = identity.arn.non_empty().unwrap_or_else(|| item.id());
+    let builder = subject.finding(&POLICY_ADMIN_WILDCARD);
+    if is_aws_managed(arn) {
+        return builder.evidence("ARN", arn).not_applicable(format!(
+            "Policy {label} is AWS-managed; AWS writes and maintains it."
+        ));
+    }
+    let versions = &identity.versions.0;
+    let default = versions
+        .iter()
+        .position(|v| v.is_default.is_true())
+        .or_else(|| {
+            let wanted = identity.default_version.non_empty()?;
+            versions
+                .iter()
+                .position(|v| v.version_id.non_empty() == Some(wanted))
+        })
+        .or_else(|| (versions.len() == 1).then_some(0));
+    let Some(index) = default.filter(|i| versions[*i].document.is_some()) else {
+        return builder
+            .evidence("configuration.policyVersionList", format!("{} version(s), no default document", versions.len()))
+            .manual(format!(
+                "The configuration item of policy {label} does not record its default version's document; check it with `aws iam get-policy-version`."
+            ));
+    };
+    let version = &versions[index];
+    let version_id = version.version_id.non_empty().unwrap_or("default");
+    let mut scan = WildcardScan::default();
+    scan.document(
+        format!("configuration.policyVersionList[{index}].document"),
+        &format!("{label} ({version_id})"),
+        version.document,
+    );
+    scan.finish(
+        builder,
+        format!(
+            "Policy {label} ({version_id}) allows every action on every resource, making anyone it is attached to an administrator."
+        ),
+        format!("Policy {label} ({version_id}): the default version's document cannot be read."),
+        format!("Policy {label} ({version_id}) does not allow every action on every resource."),
+    )
+}
+
+fn inline_policies(
+    subject: &Subject<'_, '_>,
+    kind: &str,
+    field: &str,
+    policies: &List<InlinePolicy<'_>>,
+) -> Finding {
+    let label = subject.item.label();
+    let builder = subject.finding(&POLICY_ADMIN_WILDCARD);
+    if policies.is_empty() {
+        return builder
+            .evidence(format!("configuration.{field}"), "(none)")
+            .pass(format!(
+                "IAM {kind} {label} has no inline policy; its managed policies are assessed as AWS::IAM::Policy items."
+            ));
+    }
+    let mut scan = WildcardScan::default();
+    for (i, p) in policies.iter().enumerate() {
+        let name = p.name.non_empty().unwrap_or("(unnamed)");
+        scan.document(
+            format!("configuration.{field}[{i}].policyDocument"),
+            name,
+            p.document,
+        );
+    }
+    let names: Vec<String> = scan.hits.iter().map(|(_, _, m)| m.clone()).collect();
+    scan.finish(
+        builder,
+        format!(
+            "IAM {kind} {label} has an inline policy allowing every action on every resource: {}.",
+            and_list(&names)
+        ),
+        format!("IAM {kind} {label}: an inline policy document cannot be read."),
+        format!(
+            "None of the {} inline policies of IAM {kind} {label} allows every action on every resource.",
+            policies.0.len()
+        ),
+    )
+}
+
+fn public_trust(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding {
+    let label = subject.item.label();
+    let path = "configuration.assumeRolePolicyDocument";
+    let builder = subject.finding(&ROLE_PUBLIC_TRUST);
+    let result = raw.map(|raw| {
+        read(raw, |doc| {
+            doc.statements
+                .0
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.is_allow() && s.principal_is_public() && !s.has_condition())
+                .map(|(i, s)| {
+                    (
+                        format!("{path}.Statement[{i}]"),
+                        format!(
+                            "Effect=Allow Principal={} Action={} (no Condition)",
+                            s.principal
+                                .as_ref()
+                                .map(|p| p.describe())
+                                .unwrap_or_default(),
+                            s.action.joined()
+                        ),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    match result {
+        None | Some(Ok(None)) => builder.evidence(path, "(absent)").manual(format!(
+            "The configuration item of role {label} does not record its trust policy; check it with `aws iam get-role`."
+        )),
+        Some(Err(e)) => builder
+            .evidence(path, e.to_string())
+            .status(Status::Error, format!("Role {label}: the trust policy cannot be read ({e}).")),
+        Some(Ok(Some(hits))) if hits.is_empty() => builder.pass(format!(
+            "Role {label} can be assumed only by the principals its trust policy names or conditions."
+        )),
+        Some(Ok(Some(hits))) => {
+            let mut builder = builder;
+            for (key, value) in hits {
+                builder = builder.evidence(key, value);
+            }
+            builder.fail(format!(
+                "Role {label} trusts every AWS principal (\"*\") without a condition: anyone can assume it."
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{evidence, item, only, status};
+
+    /// Percent-encode a document the way AWS Config does.
+    fn encode(doc: &str) -> String {
+        percent_encoding::utf8_percent_encode(doc, percent_encoding::NON_ALPHANUMERIC).to_string()
+    }
+
+    const ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Action":["*"],"Resource":"*"}]}"#;
+    const READ_ONLY: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}}"#;
+
+    fn run(kind: &str, arn: &str, config: &str) -> Vec<Finding> {
+        let json = format!(
+            r#"{{"resourceType":"{kind}","resourceId":"AIDA","resourceName":"thing","awsAccountId":"111122223333","awsRegion":"global","ARN":"{arn}","configuration":{config}}}"#
+        );
+        let i = item(&json);
+        evaluate(&i).unwrap()
+    }
+
+    #[test]
+    fn managed_policy_default_version_with_wildcard_fails() {
+        let config = format!(
+            r#"{{"policyName":"too-broad","arn":"arn:aws:iam::111122223333:policy/too-broad","defaultVersionId":"v2",
+            "policyVersionList":[{{"document":"{}","versionId":"v1","isDefaultVersion":false}},{{"document":"{}","versionId":"v2","isDefaultVersion":true}}]}}"#,
+            encode(READ_ONLY),
+            encode(ADMIN)
+        );
+        let findings = run(
+            "AWS::IAM::Policy",
+            "arn:aws:iam::111122223333:policy/too-broad",
+            &config,
+        );
+        let f = only(&findings, POLICY_ADMIN_WILDCARD.id);
+        assert_eq!(f.status, Status::Fail, "{}", f.message);
+        assert_eq!(
+            evidence(
+                f,
+                "configuration.policyVersionList[1].document.Statement[1]"
+            ),
+            Some("policy thing (v2): Effect=Allow Action=* Resource=*")
+        );
+    }
+
+    #[test]
+    fn a_non_default_admin_version_does_not_count() {
+        let config = format!(
+            r#"{{"arn":"arn:aws:iam::1:policy/p","policyVersionList":[{{"document":"{}","versionId":"v1","isDefaultVersion":"false"}},{{"document":"{}","versionId":"v2","isDefaultVersion":"true"}}]}}"#,
+            encode(ADMIN),
+            encode(READ_ONLY)
+        );
+        assert_eq!(
+            status(
+                &run("AWS::IAM::Policy", "arn:aws:iam::1:policy/p", &config),
+                POLICY_ADMIN_WILDCARD.id
+            ),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn aws_managed_policies_are_not_applicable() {
+        let config = format!(
+            r#"{{"policyVersionList":[{{"document":"{}","isDefaultVersion":true}}]}}"#,
+            encode(ADMIN)
+        );
+        let findings = run(
+            "AWS::IAM::Policy",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            &config,
+        );
+        assert_eq!(
+            status(&findings, POLICY_ADMIN_WILDCARD.id),
+            Status::NotApplicable
+        );
+        assert!(is_aws_managed(
+            "arn:aws-us-gov:iam::aws:policy/service-role/X"
+        ));
+        assert!(!is_aws_managed("arn:aws:iam::123456789012:policy/aws"));
+    }
+
+    #[test]
+    fn a_policy_without_documents_is_manual() {
+        let findings = run(
+            "AWS::IAM::Policy",
+            "arn:aws:iam::1:policy/p",
+            r#"{"policyVersionList":[]}"#,
+        );
+        assert_eq!(status(&findings, POLICY_ADMIN_WILDCARD.id), Status::Manual);
+    }
+
+    #[test]
+    fn inline_policies_of_users_groups_and_roles() {
+        let user = format!(
+            r#"{{"userName":"bob","userPolicyList":[{{"policyName":"god","policyDocument":"{}"}}]}}"#,
+            encode(r#"{"Statement":[{"Effect":"Allow","Action":"*:*","Resource":["*"]}]}"#)
+        );
+        let f = run("AWS::IAM::User", "arn:aws:iam::1:user/bob", &user);
+        assert_eq!(status(&f, POLICY_ADMIN_WILDCARD.id), Status::Fail);
+        assert!(
+            only(&f, POLICY_ADMIN_WILDCARD.id)
+                .message
+                .contains("god (statement 0)")
+        );
+
+        let group = format!(
+            r#"{{"groupPolicyList":[{{"policyName":"ro","policyDocument":"{}"}}]}}"#,
+            encode(READ_ONLY)
+        );
+        assert_eq!(
+            status(
+                &run("AWS::IAM::Group", "arn:aws:iam::1:group/g", &group),
+                POLICY_ADMIN_WILDCARD.id
+            ),
+            Status::Pass
+        );
+
+        let deny = r#"{"userPolicyList":[{"policyName":"deny","policyDocument":{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}}]}"#;
+        assert_eq!(
+            status(
+                &run("AWS::IAM::User", "arn:aws:iam::1:user/c", deny),
+                POLICY_ADMIN_WILDCARD.id
+            ),
+            Status::Pass
+        );
+
+        let none = run(
+            "AWS::IAM::User",
+            "arn:aws:iam::1:user/d",
+            r#"{"userPolicyList":[]}"#,
+        );
+        assert_eq!(status(&none, POLICY_ADMIN_WILDCARD.id), Status::Pass);
+
+        let broken = run(
+            "AWS::IAM::User",
+            "arn:aws:iam::1:user/e",
+            r#"{"userPolicyList":[{"policyName":"x","policyDocument":"%7Bbroken"}]}"#,
+        );
+        assert_eq!(status(&broken, POLICY_ADMIN_WILDCARD.id), Status::Error);
+    }
+
+    #[test]
+    fn roles_trusting_everyone_without_condition_fail() {
+        let public = format!(
+            r#"{{"roleName":"open","assumeRolePolicyDocument":"{}","rolePolicyList":[]}}"#,
+            encode(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#
+            )
+        );
+        let findings = run("AWS::IAM::Role", "arn:aws:iam::1:role/open", &public);
+        let f = only(&findings, ROLE_PUBLIC_TRUST.id);
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(
+            evidence(f, "configuration.assumeRolePolicyDocument.Statement[0]"),
+            Some("Effect=Allow Principal=AWS: * Action=sts:AssumeRole (no Condition)")
+        );
+        assert_eq!(status(&findings, POLICY_ADMIN_WILDCARD.id), Status::Pass);
+
+        let star = format!(
+            r#"{{"assumeRolePolicyDocument":"{}"}}"#,
+            encode(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}}"#)
+        );
+        assert_eq!(
+            status(
+                &run("AWS::IAM::Role", "arn:aws:iam::1:role/s", &star),
+                ROLE_PUBLIC_TRUST.id
+            ),
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn conditioned_or_named_trust_passes_and_missing_trust_is_manual() {
+        let conditioned = format!(
+            r#"{{"assumeRolePolicyDocument":"{}"}}"#,
+            encode(
+                r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-123"}}}]}"#
+            )
+        );
+        assert_eq!(
+            status(
+                &run("AWS::IAM::Role", "arn:aws:iam::1:role/c", &conditioned),
+                ROLE_PUBLIC_TRUST.id
+            ),
+            Status::Pass
+        );
+        let service = format!(
+            r#"{{"assumeRolePolicyDocument":"{}"}}"#,
+            encode(
+                r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+            )
+        );
+        assert_eq!(
+            status(
+                &run("AWS::IAM::Role", "arn:aws:iam::1:role/l", &service),
+                ROLE_PUBLIC_TRUST.id
+            ),
+            Status::Pass
+        );
+        assert_eq!(
+            status(
+                &run("AWS::IAM::Role", "arn:aws:iam::1:role/m", "{}"),
+                ROLE_PUBLIC_TRUST.id
+            ),
+            Status::Manual
+        );
+    }
+
+    #[test]
+    fn already_decoded_json_strings_are_accepted() {
+        let config = r#"{"rolePolicyList":[{"policyName":"p","policyDocument":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}],
+            "assumeRolePolicyDocument":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ec2.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}"}"#;
+        let findings = run("AWS::IAM::Role", "arn:aws:iam::1:role/r", config);
+        assert_eq!(status(&findings, POLICY_ADMIN_WILDCARD.id), Status::Fail);
+        assert_eq!(status(&findings, ROLE_PUBLIC_TRUST.id), Status::Pass);
+    }
+}

@@ -1,0 +1,195 @@
+//! Lambda functions: runtimes past AWS's deprecation date.
+//!
+//! A runtime is deprecated on the date AWS stops applying security patches to it (phase 1 of
+//! the Lambda runtime support policy). [`DEPRECATIONS`] keeps those dates; a function fails when
+//! its runtime's date is on or before the scan's `now`. Container-image functions have no
+//! `runtime` (their image decides) and are not applicable.
+
+use demarc_sdk::{CheckDef, Finding, Severity};
+use serde::Deserialize;
+
+use super::{Context, Evaluated, governance};
+use crate::config_item::{ConfigItem, Subject};
+use crate::json::Text;
+use crate::time::Timestamp;
+
+/// `aws-lambda-runtime-supported`.
+pub static RUNTIME_SUPPORTED: CheckDef = CheckDef {
+    id: "aws-lambda-runtime-supported",
+    title: "Lambda functions run on a supported runtime",
+    severity: Severity::High,
+    rationale: "After a runtime's deprecation date AWS no longer patches its language runtime or OS; the function keeps running with known vulnerabilities and can no longer be updated in place once updates are blocked.",
+    remediation: "Move the function to a supported runtime of the same language (e.g. python3.13, nodejs22.x, java21, dotnet8, provided.al2023) and redeploy.",
+    controls: &["runtime-supported"],
+    resource_types: &["AWS::Lambda::Function"],
+};
+
+/// Lambda runtime identifiers and the date AWS deprecated them (end of support, phase 1),
+/// per the Lambda runtime deprecation policy.
+pub const DEPRECATIONS: &[(&str, &str)] = &[
+    ("nodejs", "2016-10-31"),
+    ("nodejs4.3", "2020-03-05"),
+    ("nodejs4.3-edge", "2019-04-30"),
+    ("nodejs6.10", "2019-08-12"),
+    ("nodejs8.10", "2020-03-06"),
+    ("nodejs10.x", "2021-07-30"),
+    ("nodejs12.x", "2023-03-31"),
+    ("nodejs14.x", "2023-12-04"),
+    ("nodejs16.x", "2024-06-12"),
+    ("nodejs18.x", "2025-09-01"),
+    ("python2.7", "2021-07-15"),
+    ("python3.6", "2022-07-18"),
+    ("python3.7", "2023-12-04"),
+    ("python3.8", "2024-10-14"),
+    ("python3.9", "2025-12-15"),
+    ("java8", "2024-01-08"),
+    ("dotnetcore1.0", "2019-07-30"),
+    ("dotnetcore2.0", "2019-05-30"),
+    ("dotnetcore2.1", "2022-01-05"),
+    ("dotnetcore3.1", "2023-04-03"),
+    ("dotnet5.0", "2022-05-10"),
+    ("dotnet6", "2024-12-20"),
+    ("dotnet7", "2024-05-14"),
+    ("ruby2.5", "2021-07-30"),
+    ("ruby2.7", "2023-12-07"),
+    ("ruby3.2", "2026-03-31"),
+    ("go1.x", "2024-01-08"),
+    ("provided", "2024-01-08"),
+];
+
+/// The deprecation date of `runtime`, if it has one.
+pub fn deprecation_date(runtime: &str) -> Option<&'static str> {
+    let runtime = runtime.trim();
+    DEPRECATIONS
+        .iter()
+        .find(|(id, _)| id.eq_ignore_ascii_case(runtime))
+        .map(|(_, date)| *date)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Function<'a> {
+    #[serde(rename = "runtime", alias = "Runtime", borrow, default)]
+    runtime: Text<'a>,
+    #[serde(rename = "packageType", alias = "PackageType", borrow, default)]
+    package_type: Text<'a>,
+}
+
+/// Evaluate an `AWS::Lambda::Function` item.
+pub fn evaluate<'a>(item: &ConfigItem<'a>, ctx: &Context) -> Evaluated<'a> {
+    let mut buf = None;
+    let function: Function<'_> = item.configuration(&mut buf)?.unwrap_or_default();
+    let subject = item.subject();
+    Ok(vec![
+        runtime(&subject, &function, ctx),
+        governance::owner_tag(&subject),
+    ])
+}
+
+fn runtime(subject: &Subject<'_, '_>, function: &Function<'_>, ctx: &Context) -> Finding {
+    let label = subject.item.label();
+    let package = function.package_type.non_empty();
+    let Some(runtime) = function.runtime.non_empty() else {
+        let builder = subject
+            .finding(&RUNTIME_SUPPORTED)
+            .evidence("configuration.runtime", "(absent)")
+            .evidence("configuration.packageType", package.unwrap_or("(absent)"));
+        return if package.is_some_and(|p| p.eq_ignore_ascii_case("Image")) {
+            builder.not_applicable(format!(
+                "Function {label} is a container image; its runtime is whatever the image ships."
+            ))
+        } else {
+            builder.manual(format!(
+                "The configuration item of function {label} records no runtime; check it with `aws lambda get-function-configuration`."
+            ))
+        };
+    };
+    let builder = subject
+        .finding(&RUNTIME_SUPPORTED)
+        .evidence("configuration.runtime", runtime);
+    match deprecation_date(runtime) {
+        Some(date) => {
+            let builder = builder.evidence("deprecation date", date);
+            match Timestamp::parse(date) {
+                Some(deprecated) if deprecated <= ctx.now => builder.fail(format!(
+                    "Function {label} runs on {runtime}, which AWS deprecated on {date}: it no longer receives security patches."
+                )),
+                _ => builder.pass(format!(
+                    "Function {label} runs on {runtime}, supported until its deprecation on {date}."
+                )),
+            }
+        }
+        None => builder.pass(format!(
+            "Function {label} runs on {runtime}, which has no deprecation date on or before now."
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{ctx, evidence, item, only};
+    use demarc_sdk::Status;
+
+    fn run(config: &str) -> Vec<Finding> {
+        let json = format!(
+            r#"{{"resourceType":"AWS::Lambda::Function","resourceId":"fn","resourceName":"fn","awsAccountId":"1","awsRegion":"us-east-1",
+            "ARN":"arn:aws:lambda:us-east-1:1:function:fn","tags":{{"owner":"a"}},"configuration":{config}}}"#
+        );
+        let i = item(&json);
+        evaluate(&i, &ctx()).unwrap()
+    }
+
+    #[test]
+    fn deprecated_runtimes_fail_with_their_date() {
+        for runtime in [
+            "python3.8",
+            "nodejs16.x",
+            "go1.x",
+            "java8",
+            "dotnetcore3.1",
+            "python2.7",
+        ] {
+            let findings = run(&format!(r#"{{"runtime":"{runtime}","packageType":"Zip"}}"#));
+            let f = only(&findings, RUNTIME_SUPPORTED.id);
+            assert_eq!(f.status, Status::Fail, "{runtime}");
+            assert!(evidence(f, "deprecation date").is_some());
+        }
+    }
+
+    #[test]
+    fn runtimes_deprecated_after_now_or_never_pass() {
+        // NOW is 2025-06-30: python3.9 (2025-12-15) and nodejs18.x (2025-09-01) are still supported.
+        for runtime in [
+            "python3.9",
+            "nodejs18.x",
+            "python3.13",
+            "nodejs22.x",
+            "provided.al2023",
+        ] {
+            let findings = run(&format!(r#"{{"runtime":"{runtime}"}}"#));
+            assert_eq!(
+                only(&findings, RUNTIME_SUPPORTED.id).status,
+                Status::Pass,
+                "{runtime}"
+            );
+        }
+    }
+
+    #[test]
+    fn container_images_are_not_applicable_and_missing_runtime_is_manual() {
+        let image = run(r#"{"packageType":"Image"}"#);
+        assert_eq!(
+            only(&image, RUNTIME_SUPPORTED.id).status,
+            Status::NotApplicable
+        );
+        let unknown = run("{}");
+        assert_eq!(only(&unknown, RUNTIME_SUPPORTED.id).status, Status::Manual);
+    }
+
+    #[test]
+    fn every_deprecation_date_parses() {
+        for (runtime, date) in DEPRECATIONS {
+            assert!(Timestamp::parse(date).is_some(), "{runtime}");
+        }
+    }
+}

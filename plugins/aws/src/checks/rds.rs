@@ -1,0 +1,331 @@
+//! RDS database instances: encryption, default administrator names, internet exposure, minor
+//! version upgrades, automated backups.
+//!
+//! The configuration is the `DescribeDBInstances` output in lowerCamelCase
+//! (`publiclyAccessible`, `storageEncrypted`, `masterUsername`, `backupRetentionPeriod`,
+//! `autoMinorVersionUpgrade`, `tagList`), with booleans and numbers sometimes as strings. A field
+//! the item does not record leaves its check to a person (`manual`), never a pass.
+
+use demarc_sdk::{CheckDef, Finding, FindingBuilder, Severity};
+use serde::Deserialize;
+
+use super::{Evaluated, governance};
+use crate::config_item::{ConfigItem, Subject, TagSet};
+use crate::json::{Flag, Int, Text};
+
+/// `aws-rds-storage-encrypted`.
+pub static STORAGE_ENCRYPTED: CheckDef = CheckDef {
+    id: "aws-rds-storage-encrypted",
+    title: "RDS instances encrypt their storage",
+    severity: Severity::High,
+    rationale: "Unencrypted database storage, its automated backups and snapshots can be read by anyone who obtains a copy; encryption can only be set when the instance is created.",
+    remediation: "Restore an encrypted copy: snapshot the instance, copy the snapshot with encryption (a KMS key), restore from it and switch over.",
+    controls: &["enc-at-rest"],
+    resource_types: &["AWS::RDS::DBInstance"],
+};
+
+/// `aws-rds-default-admin-username`.
+pub static DEFAULT_ADMIN_USERNAME: CheckDef = CheckDef {
+    id: "aws-rds-default-admin-username",
+    title: "RDS instances do not use a well-known master user name",
+    severity: Severity::Medium,
+    rationale: "Credential-stuffing and brute-force tools try admin, root, postgres, sa and the like first; a well-known user name leaves only the password to guess.",
+    remediation: "Create a new administrative user with a non-obvious name, move ownership to it, and stop using the default master user (or rotate it into Secrets Manager and disable direct use).",
+    controls: &["default-credentials"],
+    resource_types: &["AWS::RDS::DBInstance"],
+};
+
+/// `aws-rds-publicly-accessible`.
+pub static PUBLICLY_ACCESSIBLE: CheckDef = CheckDef {
+    id: "aws-rds-publicly-accessible",
+    title: "RDS instances are not publicly accessible",
+    severity: Severity::Critical,
+    rationale: "A publicly accessible instance resolves to a public address; with a permissive security group the database answers the whole internet.",
+    remediation: "Set PubliclyAccessible to false (aws rds modify-db-instance --no-publicly-accessible) and reach the database from inside the VPC.",
+    controls: &["db-public-access"],
+    resource_types: &["AWS::RDS::DBInstance"],
+};
+
+/// `aws-rds-auto-minor-version-upgrade`.
+pub static AUTO_MINOR_VERSION_UPGRADE: CheckDef = CheckDef {
+    id: "aws-rds-auto-minor-version-upgrade",
+    title: "RDS instances apply minor engine upgrades automatically",
+    severity: Severity::Medium,
+    rationale: "Minor engine versions carry security fixes; without automatic upgrades the engine stays on vulnerable versions until someone remembers.",
+    remediation: "Enable AutoMinorVersionUpgrade on the instance and set a maintenance window.",
+    controls: &["runtime-supported"],
+    resource_types: &["AWS::RDS::DBInstance"],
+};
+
+/// `aws-rds-backup-retention`.
+pub static BACKUP_RETENTION: CheckDef = CheckDef {
+    id: "aws-rds-backup-retention",
+    title: "RDS instances keep automated backups for at least 7 days",
+    severity: Severity::High,
+    rationale: "With automated backups off (retention 0) or short, a bad migration, deletion or ransomware cannot be rolled back.",
+    remediation: "Set the backup retention period to 7 days or more (aws rds modify-db-instance --backup-retention-period 7).",
+    controls: &["backup-retention"],
+    resource_types: &["AWS::RDS::DBInstance"],
+};
+
+/// Master user names that attackers try first (compared ignoring ASCII case).
+pub const DEFAULT_ADMIN_NAMES: [&str; 9] = [
+    "admin",
+    "administrator",
+    "root",
+    "postgres",
+    "sa",
+    "master",
+    "mysql",
+    "user",
+    "dbadmin",
+];
+
+/// Minimum automated backup retention, in days.
+pub const MIN_RETENTION_DAYS: i64 = 7;
+
+#[derive(Debug, Default, Deserialize)]
+struct DbInstance<'a> {
+    #[serde(rename = "publiclyAccessible", alias = "PubliclyAccessible", default)]
+    publicly_accessible: Flag,
+    #[serde(rename = "storageEncrypted", alias = "StorageEncrypted", default)]
+    storage_encrypted: Flag,
+    #[serde(rename = "kmsKeyId", alias = "KmsKeyId", borrow, default)]
+    kms_key_id: Text<'a>,
+    #[serde(rename = "masterUsername", alias = "MasterUsername", borrow, default)]
+    master_username: Text<'a>,
+    #[serde(
+        rename = "backupRetentionPeriod",
+        alias = "BackupRetentionPeriod",
+        default
+    )]
+    backup_retention: Int,
+    #[serde(
+        rename = "autoMinorVersionUpgrade",
+        alias = "AutoMinorVersionUpgrade",
+        default
+    )]
+    auto_minor_upgrade: Flag,
+    #[serde(rename = "engine", alias = "Engine", borrow, default)]
+    engine: Text<'a>,
+    #[serde(rename = "tagList", alias = "TagList", borrow, default)]
+    tags: TagSet<'a>,
+}
+
+const DESCRIBE: &str = "`aws rds describe-db-instances`";
+
+/// Evaluate an `AWS::RDS::DBInstance` item.
+pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
+    let mut buf = None;
+    let db: DbInstance<'_> = item.configuration(&mut buf)?.unwrap_or_default();
+    let subject = item.subject().with_fallback_tags(db.tags.clone());
+    Ok(vec![
+        storage_encrypted(&subject, &db),
+        default_admin(&subject, &db),
+        publicly_accessible(&subject, &db),
+        auto_minor_upgrade(&subject, &db),
+        backup_retention(&subject, &db),
+        governance::owner_tag(&subject),
+    ])
+}
+
+fn not_recorded(builder: FindingBuilder, label: &str, field: &str) -> Finding {
+    builder.manual(format!(
+        "The configuration item of database {label} does not record `{field}`; check it with {DESCRIBE}."
+    ))
+}
+
+fn storage_encrypted(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
+    let label = subject.item.label();
+    let builder = subject.finding(&STORAGE_ENCRYPTED).evidence(
+        "configuration.storageEncrypted",
+        db.storage_encrypted.describe(),
+    );
+    match db.storage_encrypted.0 {
+        Some(true) => {
+            let key = db.kms_key_id.non_empty();
+            builder
+                .evidence("configuration.kmsKeyId", key.unwrap_or("(absent)"))
+                .pass(format!("Database {label} encrypts its storage."))
+        }
+        Some(false) => builder.fail(format!(
+            "Database {label} stores its data, backups and snapshots unencrypted."
+        )),
+        None => not_recorded(builder, label, "storageEncrypted"),
+    }
+}
+
+fn default_admin(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
+    let label = subject.item.label();
+    let Some(user) = db.master_username.non_empty() else {
+        return not_recorded(
+            subject.finding(&DEFAULT_ADMIN_USERNAME),
+            label,
+            "masterUsername",
+        );
+    };
+    let builder = subject
+        .finding(&DEFAULT_ADMIN_USERNAME)
+        .evidence("configuration.masterUsername", user);
+    if DEFAULT_ADMIN_NAMES
+        .iter()
+        .any(|d| user.eq_ignore_ascii_case(d))
+    {
+        builder.fail(format!(
+            "Database {label} uses the well-known master user name `{user}`, leaving only the password to guess."
+        ))
+    } else {
+        builder.pass(format!(
+            "Database {label} uses a master user name that is not a well-known default."
+        ))
+    }
+}
+
+fn publicly_accessible(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
+    let label = subject.item.label();
+    let builder = subject.finding(&PUBLICLY_ACCESSIBLE).evidence(
+        "configuration.publiclyAccessible",
+        db.publicly_accessible.describe(),
+    );
+    match db.publicly_accessible.0 {
+        Some(true) => builder.fail(format!(
+            "Database {label}{} is publicly accessible: it resolves to a public address reachable from the internet.",
+            db.engine.non_empty().map(|e| format!(" ({e})")).unwrap_or_default()
+        )),
+        Some(false) => builder.pass(format!("Database {label} is not publicly accessible.")),
+        None => not_recorded(builder, label, "publiclyAccessible"),
+    }
+}
+
+fn auto_minor_upgrade(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
+    let label = subject.item.label();
+    let builder = subject.finding(&AUTO_MINOR_VERSION_UPGRADE).evidence(
+        "configuration.autoMinorVersionUpgrade",
+        db.auto_minor_upgrade.describe(),
+    );
+    match db.auto_minor_upgrade.0 {
+        Some(true) => builder.pass(format!(
+            "Database {label} applies minor engine upgrades automatically."
+        )),
+        Some(false) => builder.fail(format!(
+            "Database {label} does not apply minor engine upgrades automatically, so engine security fixes wait for someone to act."
+        )),
+        None => not_recorded(builder, label, "autoMinorVersionUpgrade"),
+    }
+}
+
+fn backup_retention(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
+    let label = subject.item.label();
+    let Some(days) = db.backup_retention.0 else {
+        return not_recorded(
+            subject.finding(&BACKUP_RETENTION),
+            label,
+            "backupRetentionPeriod",
+        );
+    };
+    let builder = subject
+        .finding(&BACKUP_RETENTION)
+        .evidence("configuration.backupRetentionPeriod", days);
+    if days >= MIN_RETENTION_DAYS {
+        builder.pass(format!(
+            "Database {label} keeps automated backups for {days} days."
+        ))
+    } else if days <= 0 {
+        builder.fail(format!(
+            "Database {label} has automated backups turned off (retention period 0)."
+        ))
+    } else {
+        builder.fail(format!(
+            "Database {label} keeps automated backups for only {days} day(s), fewer than {MIN_RETENTION_DAYS}."
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{evidence, item, only, status};
+    use demarc_sdk::Status;
+
+    fn run(config: &str) -> Vec<Finding> {
+        let json = format!(
+            r#"{{"configurationItemStatus":"ResourceDiscovered","awsAccountId":"111122223333","awsRegion":"eu-central-1",
+            "resourceType":"AWS::RDS::DBInstance","resourceId":"db-ABC","resourceName":"orders",
+            "ARN":"arn:aws:rds:eu-central-1:111122223333:db:orders","configuration":{config}}}"#
+        );
+        let i = item(&json);
+        evaluate(&i).unwrap()
+    }
+
+    #[test]
+    fn a_hardened_database_passes() {
+        let findings = run(
+            r#"{"dBInstanceIdentifier":"orders","engine":"postgres","masterUsername":"orders_owner","publiclyAccessible":false,
+            "storageEncrypted":true,"kmsKeyId":"arn:aws:kms:k","backupRetentionPeriod":14,"autoMinorVersionUpgrade":true,
+            "tagList":[{"key":"team","value":"orders"}]}"#,
+        );
+        assert_eq!(findings.len(), 6);
+        for f in &findings {
+            assert_eq!(f.status, Status::Pass, "{}: {}", f.check_id, f.message);
+        }
+    }
+
+    #[test]
+    fn an_exposed_database_fails_each_check() {
+        let findings = run(
+            r#"{"engine":"mysql","masterUsername":"Admin","publiclyAccessible":"true","storageEncrypted":"false",
+            "backupRetentionPeriod":"0","autoMinorVersionUpgrade":false}"#,
+        );
+        for check in [
+            &STORAGE_ENCRYPTED,
+            &DEFAULT_ADMIN_USERNAME,
+            &PUBLICLY_ACCESSIBLE,
+            &AUTO_MINOR_VERSION_UPGRADE,
+            &BACKUP_RETENTION,
+            &governance::OWNER_TAG,
+        ] {
+            assert_eq!(status(&findings, check.id), Status::Fail, "{}", check.id);
+        }
+        let public = only(&findings, PUBLICLY_ACCESSIBLE.id);
+        assert_eq!(
+            evidence(public, "configuration.publiclyAccessible"),
+            Some("true")
+        );
+        assert!(
+            only(&findings, BACKUP_RETENTION.id)
+                .message
+                .contains("turned off")
+        );
+    }
+
+    #[test]
+    fn short_retention_fails_and_seven_days_pass() {
+        assert_eq!(
+            status(&run(r#"{"backupRetentionPeriod":3}"#), BACKUP_RETENTION.id),
+            Status::Fail
+        );
+        assert_eq!(
+            status(
+                &run(r#"{"backupRetentionPeriod":"7"}"#),
+                BACKUP_RETENTION.id
+            ),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn unrecorded_fields_are_manual_never_pass() {
+        let findings = run("{}");
+        for check in [
+            &STORAGE_ENCRYPTED,
+            &DEFAULT_ADMIN_USERNAME,
+            &PUBLICLY_ACCESSIBLE,
+            &AUTO_MINOR_VERSION_UPGRADE,
+            &BACKUP_RETENTION,
+        ] {
+            let f = only(&findings, check.id);
+            assert_eq!(f.status, Status::Manual, "{}", check.id);
+            assert!(f.message.contains("describe-db-instances"));
+        }
+    }
+}
