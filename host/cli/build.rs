@@ -7,7 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// First-party plugins embedded as built-ins: (name, package).
 const PLUGINS: &[(&str, &str)] = &[("aws", "demarc-plugin-aws")];
+/// Plugins built for the integration tests only, found through `BUILT_WASM_DIR`.
+const TEST_PLUGINS: &[&str] = &["demarc-test-hostile"];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -21,7 +24,7 @@ fn main() {
         .unwrap_or_else(|| root.join("target"));
     let wasm_target_dir = target_dir.join("wasm-plugins");
 
-    for dir in ["plugins", "sdk", "schemas/wit"] {
+    for dir in ["plugins", "sdk", "schemas/wit", "tests/plugins"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!(
@@ -35,7 +38,11 @@ fn main() {
         .args(["build", "--release", "--target", "wasm32-wasip2"])
         .arg("--target-dir")
         .arg(&wasm_target_dir);
-    for (_, package) in PLUGINS {
+    for package in PLUGINS
+        .iter()
+        .map(|(_, p)| *p)
+        .chain(TEST_PLUGINS.iter().copied())
+    {
         cmd.args(["-p", package]);
     }
     for var in [
@@ -54,6 +61,8 @@ fn main() {
         "building the plugins for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
     );
 
+    let built_dir = wasm_target_dir.join("wasm32-wasip2/release");
+    println!("cargo:rustc-env=BUILT_WASM_DIR={}", built_dir.display());
     let mut embed = String::new();
     for (name, package) in PLUGINS {
         let file = format!("{}.wasm", package.replace('-', "_"));

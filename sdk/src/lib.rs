@@ -30,7 +30,7 @@ pub mod testing;
 #[doc(hidden)]
 pub mod bindings {
     //! Generated bindings of the contract. Plugin authors use the re-exports at the crate root.
-    #![allow(missing_docs)]
+    #![allow(missing_docs, clippy::too_many_arguments)]
     wit_bindgen::generate!({
         path: "../schemas/wit",
         world: "provider",

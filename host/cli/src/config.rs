@@ -200,9 +200,7 @@ fn key_of(e: &config::ConfigError) -> String {
     let s = e.to_string();
     // The config crate phrases it "... for key `tenant[0].target`".
     match s.rfind("for key `") {
-        Some(i) => s[i + 9..]
-            .trim_end_matches(|c| c == '`' || c == '.')
-            .to_string(),
+        Some(i) => s[i + 9..].trim_end_matches(['`', '.']).to_string(),
         None => "-".to_string(),
     }
 }

@@ -3,10 +3,11 @@
 //! One module per service. Each check is a `static` [`CheckDef`] (ids, severities and controls
 //! are fixed by `aws-checks.md`) and each module exposes an `evaluate` function over a
 //! [`ConfigItem`](crate::config_item::ConfigItem) of its resource type that returns every
-//! finding for that item: one per check the type is subject to, pass or fail (or manual / not-applicable / error), so clean resources
-//! show up as passes. Checks that need more than one item (the account-level CloudTrail finding,
-//! the patch-compliance join, the credential report fallbacks) are evaluated by
-//! [`crate::estate`] at the end of the scan from state the modules hand it.
+//! finding for that item: one per check the type is subject to, pass or fail (or manual /
+//! not-applicable / error), so clean resources show up as passes. Checks that need more than
+//! one item (the account-level CloudTrail finding, the patch-compliance join, the credential
+//! report fallbacks) are evaluated by [`crate::estate`] at the end of the scan from state the
+//! modules hand it.
 
 use demarc_sdk::{CheckDef, Finding};
 

@@ -67,7 +67,19 @@ impl Kind {
 }
 
 /// Scan one target.
+///
+/// When the scan stops with an error, the findings made before it are still handed to the host:
+/// the emitter is flushed before the error is returned.
 pub fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
+    let result = run(request, out);
+    if result.is_err() {
+        // The scan's own error is the one to report; a refused flush adds nothing to it.
+        let _ = out.flush();
+    }
+    result
+}
+
+fn run(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
     let now = Timestamp::parse(&request.now).ok_or_else(|| {
         ScanError::Internal(format!(
             "the scan request's `now` ({}) is not an RFC 3339 time",
@@ -215,9 +227,25 @@ impl Scan<'_, '_> {
                 Ok(item) => item,
                 Err(e) => return self.stream_problem(file, &e),
             };
-            let parsed: ConfigItem<'_> = match item.parse() {
+            // One UTF-8 check of the whole item, then a `&str` parse that borrows every string
+            // without validating each again.
+            let text = match std::str::from_utf8(item.bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    let (line, column) = position(&item, e.valid_up_to());
+                    self.item_problem(InputError {
+                        file: file.to_string(),
+                        line: Some(clamp(line)),
+                        column: Some(clamp(column)),
+                        message: format!("item {}: not UTF-8 text", item.index),
+                    });
+                    continue;
+                }
+            };
+            let parsed: ConfigItem<'_> = match serde_json::from_str(text) {
                 Ok(parsed) => parsed,
                 Err(e) => {
+                    let e = item.error_at(&e);
                     if !recognised && item.bytes.trim_ascii_start().first() != Some(&b'{') {
                         return self.unsupported(file, item.bytes);
                     }
@@ -450,5 +478,330 @@ fn position(item: &Item<'_>, offset: usize) -> (u64, u64) {
     match prefix.iter().rposition(|b| *b == b'\n') {
         None => (item.line, item.column + offset as u64),
         Some(nl) => (item.line + newlines, (offset - nl) as u64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use demarc_sdk::testing::{self, NativeScan};
+    use demarc_sdk::{Input, Provider, ScanError, Status};
+
+    use crate::Aws;
+    use crate::checks::{self, cloudtrail, credentials, ec2, s3, security_group};
+    use crate::credential_report::tests::{HEADER, sample};
+
+    const NOW: &str = "2025-06-30T00:00:00Z";
+
+    /// A fresh directory holding `files`.
+    fn dir(files: &[(&str, &str)]) -> PathBuf {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "demarc-aws-scan-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        dir
+    }
+
+    fn scan(files: &[(&str, &str)], inputs: &[&str]) -> NativeScan {
+        let d = dir(files);
+        let result = testing::scan_dir::<Aws>(&d, inputs, NOW);
+        let _ = std::fs::remove_dir_all(&d);
+        result
+    }
+
+    fn statuses(scan: &NativeScan, check: &str) -> Vec<Status> {
+        scan.of_check(check).map(|f| f.status).collect()
+    }
+
+    const SG_OPEN: &str = r#"{"configurationItemVersion":"1.3","configurationItemCaptureTime":"2025-06-29T12:00:00.000Z","configurationItemStatus":"OK","awsAccountId":"111122223333","resourceType":"AWS::EC2::SecurityGroup","resourceId":"sg-1","resourceName":"ssh-open","ARN":"arn:aws:ec2:eu-west-1:111122223333:security-group/sg-1","awsRegion":"eu-west-1","tags":{},"relationships":[],"configuration":{"groupId":"sg-1","ipPermissions":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipv4Ranges":[{"cidrIp":"0.0.0.0/0"}],"ipRanges":["0.0.0.0/0"]}]},"supplementaryConfiguration":{}}"#;
+    const VOLUME: &str = r#"{"configurationItemStatus":"ResourceDiscovered","accountId":"111122223333","resourceType":"AWS::EC2::Volume","resourceId":"vol-1","arn":"arn:aws:ec2:eu-west-1:111122223333:volume/vol-1","awsRegion":"eu-west-1","configuration":{"encrypted":false}}"#;
+    const DELETED: &str = r#"{"configurationItemStatus":"ResourceDeleted","awsAccountId":"111122223333","resourceType":"AWS::S3::Bucket","resourceId":"gone","awsRegion":"eu-west-1","configuration":null}"#;
+    const VPC: &str = r#"{"configurationItemStatus":"OK","awsAccountId":"111122223333","resourceType":"AWS::EC2::VPC","resourceId":"vpc-1","awsRegion":"eu-west-1","configuration":{"cidrBlock":"10.0.0.0/16","deeply":{"nested":[1,2,{"x":"y"}]}}}"#;
+
+    fn wrapped(items: &[&str]) -> String {
+        format!(
+            "{{\"fileVersion\":\"1.0\",\"configSnapshotId\":\"abc\",\"configurationItems\":[\n{}\n]}}",
+            items.join(",\n")
+        )
+    }
+
+    #[test]
+    fn describe_lists_every_check() {
+        let info = Aws::info();
+        assert_eq!(info.name, "aws");
+        assert_eq!(info.provider, "aws");
+        assert_eq!(info.contract_version, demarc_sdk::CONTRACT_VERSION);
+        assert_eq!(info.checks.len(), 30);
+        assert_eq!(info.checks.len(), checks::ALL.len());
+    }
+
+    #[test]
+    fn wrapper_array_and_ndjson_layouts_give_the_same_findings() {
+        let items = [SG_OPEN, VOLUME, DELETED, VPC];
+        let layouts = [
+            wrapped(&items),
+            format!("[{}]", items.join(",")),
+            items.join("\n"),
+        ];
+        let mut results = Vec::new();
+        for text in &layouts {
+            let s = scan(&[("config.json", text)], &["config.json"]);
+            let summary = s.result.as_ref().expect("scan succeeds");
+            assert_eq!(summary.skipped, 1);
+            assert_eq!(summary.resources, 2);
+            assert!(summary.problems.is_empty(), "{:?}", summary.problems);
+            let by_check: BTreeMap<String, Vec<Status>> = s
+                .findings
+                .iter()
+                .map(|f| (f.check_id.clone(), statuses(&s, &f.check_id)))
+                .collect();
+            results.push(by_check);
+        }
+        assert_eq!(results[0], results[1]);
+        assert_eq!(results[0], results[2]);
+        let first = &results[0];
+        assert_eq!(
+            first[security_group::ADMIN_PORT_OPEN.id],
+            vec![Status::Fail]
+        );
+        assert_eq!(first[ec2::EBS_ENCRYPTED.id], vec![Status::Fail]);
+        // No trail in the account: one account-level failure; no report: manual root findings.
+        assert_eq!(first[cloudtrail::MULTI_REGION.id], vec![Status::Fail]);
+        assert_eq!(first[credentials::ROOT_MFA.id], vec![Status::Manual]);
+        assert!(
+            !first.contains_key(s3::CMK_ENCRYPTION.id),
+            "deleted bucket was evaluated"
+        );
+    }
+
+    #[test]
+    fn findings_carry_the_resource_as_config_recorded_it() {
+        let s = scan(&[("c.json", &wrapped(&[SG_OPEN, VOLUME]))], &["c.json"]);
+        let sg = s
+            .of_check(security_group::ADMIN_PORT_OPEN.id)
+            .next()
+            .unwrap();
+        assert_eq!(sg.account, "111122223333");
+        assert_eq!(sg.region, "eu-west-1");
+        assert_eq!(
+            sg.resource.id,
+            "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-1"
+        );
+        assert_eq!(sg.resource.native_type, "AWS::EC2::SecurityGroup");
+        assert_eq!(sg.resource.name.as_deref(), Some("ssh-open"));
+        assert_eq!(sg.observed_at.as_deref(), Some("2025-06-29T12:00:00.000Z"));
+        assert!(!sg.message.is_empty() && !sg.evidence.is_empty());
+        let vol = s.of_check(ec2::EBS_ENCRYPTED.id).next().unwrap();
+        assert_eq!(vol.account, "111122223333", "accountId casing");
+        assert_eq!(
+            vol.resource.id, "arn:aws:ec2:eu-west-1:111122223333:volume/vol-1",
+            "arn casing"
+        );
+        for f in &s.findings {
+            assert!(
+                checks::ALL.iter().any(|c| c.id == f.check_id),
+                "undeclared {}",
+                f.check_id
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_only_input_stops_the_scan_and_one_of_several_is_a_problem() {
+        let s = scan(&[], &["nope.json"]);
+        match s.result {
+            Err(ScanError::MissingInput(e)) => assert_eq!(e.file, "nope.json"),
+            other => panic!("{other:?}"),
+        }
+        let s = scan(&[("c.json", SG_OPEN)], &["nope.json", "c.json"]);
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems.len(), 1);
+        assert_eq!(summary.problems[0].kind, "missing-input");
+        assert_eq!(summary.problems[0].error.file, "nope.json");
+        assert_eq!(s.of_check(security_group::ADMIN_PORT_OPEN.id).count(), 1);
+    }
+
+    #[test]
+    fn truncated_empty_and_garbage_files_are_malformed_with_positions() {
+        let truncated = format!(
+            "{{\"configurationItems\":[\n{SG_OPEN},\n{{\"configurationItemStatus\":\"OK\","
+        );
+        let s = scan(&[("t.json", &truncated)], &["t.json"]);
+        match &s.result {
+            Err(ScanError::MalformedInput(e)) => {
+                assert_eq!(e.file, "t.json");
+                assert_eq!(e.line, Some(3));
+            }
+            other => panic!("{other:?}"),
+        }
+        // The item before the truncation was still evaluated and emitted.
+        assert_eq!(s.of_check(security_group::ADMIN_PORT_OPEN.id).count(), 1);
+
+        for (name, text) in [("empty.json", ""), ("garbage.json", "this is not json")] {
+            let s = scan(&[(name, text)], &[name]);
+            assert!(
+                matches!(s.result, Err(ScanError::MalformedInput(_))),
+                "{name}: {:?}",
+                s.result
+            );
+        }
+
+        let s = scan(
+            &[("t.json", &truncated), ("ok.json", VOLUME)],
+            &["t.json", "ok.json"],
+        );
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems[0].kind, "malformed-input");
+        assert_eq!(s.of_check(ec2::EBS_ENCRYPTED.id).count(), 1);
+    }
+
+    #[test]
+    fn a_malformed_item_is_a_positioned_problem_and_the_scan_continues() {
+        let text = format!(
+            "{SG_OPEN}\n{{\"resourceType\": \"AWS::EC2::Volume\", \"configuration\": {{\"encrypted\": tru}}}}\n{VOLUME}\n"
+        );
+        let s = scan(&[("n.json", &text)], &["n.json"]);
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems.len(), 1, "{:?}", summary.problems);
+        let p = &summary.problems[0];
+        assert_eq!(p.kind, "malformed-input");
+        assert_eq!(p.error.line, Some(2));
+        assert_eq!(s.of_check(ec2::EBS_ENCRYPTED.id).count(), 1);
+        assert_eq!(s.of_check(security_group::ADMIN_PORT_OPEN.id).count(), 1);
+    }
+
+    #[test]
+    fn a_configuration_of_the_wrong_shape_points_into_the_item() {
+        let bad = "{\"resourceType\":\"AWS::EC2::SecurityGroup\",\"resourceId\":\"sg-9\",\n  \"configuration\":{\"ipPermissions\":[{\"ipProtocol\":\"tcp\",\n  \"ipv4Ranges\":7}]}}";
+        let text = format!("{bad}\n{VOLUME}");
+        let s = scan(&[("w.json", &text)], &["w.json"]);
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems.len(), 1);
+        let e = &summary.problems[0].error;
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("AWS::EC2::SecurityGroup sg-9"), "{e}");
+        assert!(e.message.contains("`configuration`"), "{e}");
+        assert_eq!(summary.resources, 1);
+    }
+
+    #[test]
+    fn json_that_is_not_aws_config_is_unsupported_and_says_what_it_is() {
+        let azure = r#"{"totalRecords":1,"count":1,"data":[{"id":"/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a","name":"a","type":"microsoft.storage/storageaccounts"}],"facets":[],"resultTruncated":"false"}"#;
+        let s = scan(&[("rg.json", azure)], &["rg.json"]);
+        match &s.result {
+            Err(ScanError::UnsupportedFormat(e)) => {
+                assert_eq!(e.file, "rg.json");
+                assert!(e.message.contains("Azure Resource Graph export"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let rows = r#"[{"id":"/subscriptions/s/x","name":"a","type":"microsoft.compute/virtualmachines","location":"westeurope"}]"#;
+        let s = scan(
+            &[("rows.json", rows), ("c.json", SG_OPEN)],
+            &["rows.json", "c.json"],
+        );
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems[0].kind, "unsupported-format");
+        assert!(
+            summary.problems[0]
+                .error
+                .message
+                .contains("Azure Resource Graph rows")
+        );
+        let csv = scan(&[("x.csv", "name,type\na,b\n")], &["x.csv"]);
+        assert!(matches!(csv.result, Err(ScanError::UnsupportedFormat(_))));
+    }
+
+    #[test]
+    fn the_credential_report_is_sniffed_and_replaces_the_fallbacks_of_its_account() {
+        let user = r#"{"configurationItemStatus":"OK","awsAccountId":"111122223333","resourceType":"AWS::IAM::User","resourceId":"AIDA1","resourceName":"alice","ARN":"arn:aws:iam::111122223333:user/alice","awsRegion":"global","configuration":{"userName":"alice","userPolicyList":[]}}"#;
+        let other = r#"{"configurationItemStatus":"OK","awsAccountId":"444455556666","resourceType":"AWS::IAM::User","resourceId":"AIDA2","resourceName":"bob","ARN":"arn:aws:iam::444455556666:user/bob","awsRegion":"global","configuration":{}}"#;
+        let config = format!("{user}\n{other}\n");
+        let report = sample();
+        let s = scan(
+            &[("report.csv", &report), ("config.json", &config)],
+            &["report.csv", "config.json"],
+        );
+        let summary = s.result.as_ref().unwrap();
+        assert!(summary.problems.is_empty(), "{:?}", summary.problems);
+        // alice's account is covered by the report: her findings come from the row.
+        let mfa: Vec<_> = s.of_check(credentials::CONSOLE_MFA.id).collect();
+        assert_eq!(mfa.len(), 2);
+        let alice = mfa.iter().find(|f| f.account == "111122223333").unwrap();
+        assert_eq!(alice.status, Status::Fail);
+        let bob = mfa.iter().find(|f| f.account == "444455556666").unwrap();
+        assert_eq!(bob.status, Status::Manual);
+        // Root: from the report for one account, manual for the other.
+        let root: BTreeMap<String, Status> = s
+            .of_check(credentials::ROOT_MFA.id)
+            .map(|f| (f.account.clone(), f.status))
+            .collect();
+        assert_eq!(root["111122223333"], Status::Fail);
+        assert_eq!(root["444455556666"], Status::Manual);
+    }
+
+    #[test]
+    fn declared_formats_and_report_problems() {
+        let d = dir(&[("r.txt", &sample())]);
+        let mut request = testing::request(&d.to_string_lossy(), &["r.txt"], NOW);
+        request.inputs = vec![Input {
+            path: "r.txt".into(),
+            format: Some("aws-credential-report".into()),
+        }];
+        let s = testing::scan::<Aws>(&request);
+        assert!(s.result.is_ok());
+        assert_eq!(s.of_check(credentials::ROOT_ACCESS_KEYS.id).count(), 1);
+        request.inputs[0].format = Some("azure-resource-graph".into());
+        let s = testing::scan::<Aws>(&request);
+        assert!(matches!(s.result, Err(ScanError::UnsupportedFormat(_))));
+        let _ = std::fs::remove_dir_all(&d);
+
+        let bad_row = format!("{HEADER}\nbob,arn:aws:iam::1:user/bob,short\n");
+        let s = scan(
+            &[("r.csv", &bad_row), ("c.json", SG_OPEN)],
+            &["r.csv", "c.json"],
+        );
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems.len(), 1);
+        assert_eq!(summary.problems[0].error.line, Some(2));
+    }
+
+    #[test]
+    fn patch_compliance_joins_across_files_and_trails_count_per_account() {
+        let instance = r#"{"configurationItemStatus":"OK","awsAccountId":"111122223333","resourceType":"AWS::EC2::Instance","resourceId":"i-0abc","awsRegion":"eu-west-1","configuration":{"instanceId":"i-0abc","state":{"code":16,"name":"running"},"metadataOptions":{"httpTokens":"required"}}}"#;
+        let patch = r#"{"configurationItemStatus":"OK","awsAccountId":"111122223333","resourceType":"AWS::SSM::PatchCompliance","resourceId":"AWS::SSM::ManagedInstanceInventory/i-0abc","awsRegion":"eu-west-1","configuration":{"AWS:ComplianceItem":{"ComplianceType":"Patch","Content":{"Patch":{"ComplianceSummary":{"Status":"COMPLIANT"}}}}}}"#;
+        let trail = r#"{"configurationItemStatus":"OK","awsAccountId":"111122223333","resourceType":"AWS::CloudTrail::Trail","resourceId":"main","awsRegion":"us-east-1","configuration":{"isMultiRegionTrail":true,"includeGlobalServiceEvents":true,"logFileValidationEnabled":true,"kmsKeyId":"k"}}"#;
+        let s = scan(
+            &[
+                ("a.json", instance),
+                ("b.json", &format!("[{patch},{trail}]")),
+            ],
+            &["a.json", "b.json"],
+        );
+        s.result.as_ref().unwrap();
+        assert_eq!(statuses(&s, ec2::PATCH_COMPLIANCE.id), vec![Status::Pass]);
+        // One per trail, one for the account.
+        assert_eq!(
+            statuses(&s, cloudtrail::MULTI_REGION.id),
+            vec![Status::Pass, Status::Pass]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_now_is_an_internal_error() {
+        let d = dir(&[]);
+        let s = testing::scan_dir::<Aws>(&d, &[], "yesterday");
+        assert!(matches!(s.result, Err(ScanError::Internal(_))));
+        let _ = std::fs::remove_dir_all(&d);
     }
 }

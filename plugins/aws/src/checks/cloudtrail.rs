@@ -166,7 +166,9 @@ fn kms(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> Finding {
     }
 }
 
-/// The account-level multi-region finding for `account`, given the trails seen for it.
+/// The account-level multi-region finding for `account`, given the trails seen for it: a
+/// failure when the snapshot holds no trail at all for the account. When it holds trails, each
+/// trail's own finding judges its coverage and the account passes the existence test.
 pub fn account_finding(account: &str, tally: Option<TrailTally>) -> Finding {
     let id = account_resource_id(account);
     let builder = FindingBuilder::new(&MULTI_REGION, account, "global", ACCOUNT_TYPE, &id);
@@ -178,23 +180,19 @@ pub fn account_finding(account: &str, tally: Option<TrailTally>) -> Finding {
             )),
         Some(TrailTally {
             trails,
-            multi_region: 0,
-        }) => builder
-            .evidence("AWS::CloudTrail::Trail", format!("{trails} item(s), none multi-region with global service events"))
-            .fail(format!(
-                "Account {account} has {trails} trail(s) but none records every region and global service events."
-            )),
-        Some(TrailTally {
-            trails,
             multi_region,
         }) => builder
             .evidence(
                 "AWS::CloudTrail::Trail",
                 format!("{trails} item(s), {multi_region} multi-region with global service events"),
             )
-            .pass(format!(
-                "Account {account} has a multi-region trail with global service events."
-            )),
+            .pass(if multi_region > 0 {
+                format!("Account {account} has a multi-region trail with global service events.")
+            } else {
+                format!(
+                    "Account {account} has {trails} CloudTrail trail(s); none covers every region, as the trail findings say."
+                )
+            }),
     }
 }
 
@@ -259,7 +257,9 @@ mod tests {
                 multi_region: 0,
             }),
         );
-        assert_eq!(regional.status, Status::Fail);
+        // The account has trails: their own findings judge coverage.
+        assert_eq!(regional.status, Status::Pass);
+        assert!(regional.message.contains("none covers every region"));
         let good = account_finding(
             "1",
             Some(TrailTally {

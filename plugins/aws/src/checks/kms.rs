@@ -30,14 +30,16 @@ struct Key<'a> {
     manager: Text<'a>,
     #[serde(rename = "keyState", alias = "KeyState", borrow, default)]
     state: Text<'a>,
+    #[serde(rename = "keySpec", alias = "KeySpec", borrow, default)]
+    spec: Text<'a>,
+    /// The deprecated name of `keySpec`; AWS Config records both.
     #[serde(
-        rename = "keySpec",
-        alias = "KeySpec",
-        alias = "customerMasterKeySpec",
+        rename = "customerMasterKeySpec",
+        alias = "CustomerMasterKeySpec",
         borrow,
         default
     )]
-    spec: Text<'a>,
+    legacy_spec: Text<'a>,
     #[serde(rename = "origin", alias = "Origin", borrow, default)]
     origin: Text<'a>,
     #[serde(
@@ -88,7 +90,7 @@ fn rotation(item: &ConfigItem<'_>, key: &Key<'_>, recorded: Flag) -> Finding {
     if !state.eq_ignore_ascii_case("Enabled") {
         return builder.not_applicable(format!("Key {label} is not enabled (state {state})."));
     }
-    let spec = key.spec.non_empty();
+    let spec = key.spec.non_empty().or_else(|| key.legacy_spec.non_empty());
     if let Some(spec) = spec.filter(|s| !s.eq_ignore_ascii_case("SYMMETRIC_DEFAULT")) {
         return builder
             .evidence("configuration.keySpec", spec)
@@ -156,6 +158,17 @@ mod tests {
             run(CUSTOMER, r#"{"KeyRotationStatus":"true"}"#).status,
             Status::Pass
         );
+    }
+
+    #[test]
+    fn key_spec_and_its_deprecated_name_may_both_be_recorded() {
+        let both = r#"{"keyManager":"CUSTOMER","keyState":"Enabled","keySpec":"SYMMETRIC_DEFAULT","customerMasterKeySpec":"SYMMETRIC_DEFAULT"}"#;
+        assert_eq!(
+            run(both, r#"{"KeyRotationStatus":false}"#).status,
+            Status::Fail
+        );
+        let legacy = r#"{"keyManager":"CUSTOMER","keyState":"Enabled","customerMasterKeySpec":"ECC_NIST_P256"}"#;
+        assert_eq!(run(legacy, "{}").status, Status::NotApplicable);
     }
 
     #[test]

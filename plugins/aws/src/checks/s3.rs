@@ -642,7 +642,7 @@ fn secure_transport(subject: &Subject<'_, '_>, policy: &BucketPolicyState<'_>) -
                         && c.values
                             .iter()
                             .any(|v| v.trim().eq_ignore_ascii_case("false")))
-                    .then(|| (i, c))
+                    .then_some((i, c))
                 })
             });
             match found {

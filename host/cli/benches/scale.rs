@@ -1,0 +1,296 @@
+//! Scale benchmark: synthetic AWS Config snapshots of 100k and 1M configuration items, scanned
+//! end to end by the release `demarc` binary (real sandbox, real plugin, report written), and
+//! compared in the same run with plain native `serde_json` parsing of the same file.
+//!
+//! Run: `cargo bench -p demarc --bench scale` (or pass item counts: `-- 100000 1000000`).
+//! Reports items per second, peak RSS of the scan process, and the ratio of end-to-end time to
+//! native parsing (into `serde_json::Value`, the plain parse; and, for reference, a skip-only
+//! parse with `IgnoredAny`, the lower bound of any JSON reader).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+fn main() {
+    let counts: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let counts = if counts.is_empty() {
+        vec![100_000, 1_000_000]
+    } else {
+        counts
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    println!(
+        "{:>9} {:>9} {:>9} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11}",
+        "items",
+        "file MiB",
+        "e2e s",
+        "items/s",
+        "RSS MiB",
+        "Value s",
+        "ratio",
+        "skip s",
+        "ratio skip"
+    );
+    for n in counts {
+        let snap = dir.path().join(format!("snap-{n}"));
+        std::fs::create_dir_all(&snap).unwrap();
+        let file = snap.join("config-snapshot.json");
+        generate(&file, n);
+        let size = std::fs::metadata(&file).unwrap().len();
+
+        // Plain native parse: the whole file into a serde_json::Value.
+        let t = Instant::now();
+        let bytes = std::fs::read(&file).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let parsed = value["configurationItems"].as_array().map_or(0, Vec::len);
+        let native = t.elapsed().as_secs_f64();
+        assert_eq!(parsed as u64, n);
+        drop(value);
+        // Skip-only parse: validates and walks every byte, builds nothing.
+        let t = Instant::now();
+        let _: serde::de::IgnoredAny = serde_json::from_slice(&bytes).unwrap();
+        let skip = t.elapsed().as_secs_f64();
+        drop(bytes);
+
+        let config = snap.join("demarc.toml");
+        std::fs::write(
+            &config,
+            "now = \"2026-11-01T00:00:00Z\"\n[[tenant]]\nid = \"bench\"\n[[tenant.target]]\nid = \"bench-aws\"\nprovider = \"aws\"\nsnapshot = \".\"\ninputs = [\"config-snapshot.json\"]\n",
+        )
+        .unwrap();
+        let out = snap.join("out");
+        let cache = dir.path().join("cache");
+        // Warm the compile cache so that compilation is not timed.
+        let _ = Command::new(env!("CARGO_BIN_EXE_demarc"))
+            .args(["plugin", "list"])
+            .output();
+        let t = Instant::now();
+        let status = Command::new(env!("CARGO_BIN_EXE_demarc"))
+            .arg("scan")
+            .arg("--quiet")
+            .arg("--config")
+            .arg(&config)
+            .arg("--out")
+            .arg(&out)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .status()
+            .unwrap();
+        let e2e = t.elapsed().as_secs_f64();
+        assert!(
+            matches!(status.code(), Some(0) | Some(1)),
+            "scan failed: {status:?}"
+        );
+        let rss = peak_child_rss_mib();
+        let report = std::fs::metadata(out.join("report.json"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        println!(
+            "{:>9} {:>9.0} {:>9.2} {:>11.0} {:>9.0} {:>10.2} {:>9.2} {:>9.2} {:>11.2}   (report.json {:.0} MiB)",
+            n,
+            size as f64 / 1048576.0,
+            e2e,
+            n as f64 / e2e,
+            rss,
+            native,
+            e2e / native,
+            skip,
+            e2e / skip,
+            report as f64 / 1048576.0
+        );
+        let _ = std::fs::remove_dir_all(&snap);
+    }
+}
+
+/// Peak resident set of the largest child so far, MiB (Linux reports KiB).
+fn peak_child_rss_mib() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a rusage into the pointer it is given.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
+    assert_eq!(rc, 0);
+    // SAFETY: initialized by the successful call above.
+    let usage = unsafe { usage.assume_init() };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+/// Write a snapshot of `n` configuration items with the mix of a real estate: many items of
+/// types without checks (network plumbing), and the checked types with realistic fields.
+fn generate(path: &Path, n: u64) {
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
+    write!(
+        w,
+        "{{\"fileVersion\":\"1.0\",\"configSnapshotId\":\"bench-{n}\",\"configurationItems\":["
+    )
+    .unwrap();
+    for i in 0..n {
+        if i > 0 {
+            w.write_all(b",").unwrap();
+        }
+        item(&mut w, i);
+    }
+    w.write_all(b"]}").unwrap();
+    w.flush().unwrap();
+}
+
+fn item(w: &mut impl Write, i: u64) {
+    let account = format!("{:012}", 100_000_000_000u64 + i % 7);
+    let region = ["us-east-1", "eu-west-1", "ap-southeast-2"][(i % 3) as usize];
+    let (ty, id, arn, configuration, supplementary) = match i % 20 {
+        0..=5 => {
+            let id = format!("eni-{i:017x}");
+            (
+                "AWS::EC2::NetworkInterface",
+                id.clone(),
+                format!("arn:aws:ec2:{region}:{account}:network-interface/{id}"),
+                format!(
+                    r#"{{"networkInterfaceId":"{id}","subnetId":"subnet-{i:017x}","vpcId":"vpc-{:017x}","availabilityZone":"{region}a","description":"Primary network interface","ownerId":"{account}","privateIpAddress":"10.{}.{}.{}","status":"in-use","sourceDestCheck":true,"interfaceType":"interface","groups":[{{"groupId":"sg-{i:017x}","groupName":"default"}}],"privateIpAddresses":[{{"primary":true,"privateIpAddress":"10.0.0.1"}}],"ipv6Addresses":[],"tagSet":[]}}"#,
+                    i % 50,
+                    i % 256,
+                    (i / 256) % 256,
+                    i % 200
+                ),
+                "{}".to_string(),
+            )
+        }
+        6..=8 => {
+            let id = format!("sg-{i:017x}");
+            let cidr = if i.is_multiple_of(9) {
+                "0.0.0.0/0"
+            } else {
+                "10.0.0.0/8"
+            };
+            (
+                "AWS::EC2::SecurityGroup",
+                id.clone(),
+                format!("arn:aws:ec2:{region}:{account}:security-group/{id}"),
+                format!(
+                    r#"{{"description":"app tier","groupName":"app-{i}","ipPermissions":[{{"fromPort":22,"ipProtocol":"tcp","ipv6Ranges":[],"prefixListIds":[],"toPort":22,"userIdGroupPairs":[],"ipv4Ranges":[{{"cidrIp":"{cidr}"}}],"ipRanges":["{cidr}"]}},{{"fromPort":443,"ipProtocol":"tcp","ipv6Ranges":[{{"cidrIpv6":"::/0"}}],"prefixListIds":[],"toPort":443,"userIdGroupPairs":[],"ipv4Ranges":[{{"cidrIp":"0.0.0.0/0"}}],"ipRanges":["0.0.0.0/0"]}}],"ownerId":"{account}","groupId":"{id}","ipPermissionsEgress":[{{"ipProtocol":"-1","ipv6Ranges":[],"prefixListIds":[],"userIdGroupPairs":[],"ipv4Ranges":[{{"cidrIp":"0.0.0.0/0"}}],"ipRanges":["0.0.0.0/0"]}}],"tags":[],"vpcId":"vpc-{:017x}"}}"#,
+                    i % 50
+                ),
+                "{}".to_string(),
+            )
+        }
+        9..=11 => {
+            let id = format!("i-{i:017x}");
+            let tokens = if i.is_multiple_of(2) {
+                "required"
+            } else {
+                "optional"
+            };
+            (
+                "AWS::EC2::Instance",
+                id.clone(),
+                format!("arn:aws:ec2:{region}:{account}:instance/{id}"),
+                format!(
+                    r#"{{"amiLaunchIndex":0,"imageId":"ami-0abcdef1234567890","instanceId":"{id}","instanceType":"t3.medium","keyName":"ops","launchTime":"2026-0{}-15T10:00:00.000Z","monitoring":{{"state":"disabled"}},"placement":{{"availabilityZone":"{region}a","groupName":"","tenancy":"default"}},"privateDnsName":"ip-10-0-0-1.ec2.internal","privateIpAddress":"10.0.0.1","productCodes":[],"publicDnsName":"","state":{{"code":16,"name":"running"}},"subnetId":"subnet-{i:017x}","vpcId":"vpc-{:017x}","architecture":"x86_64","blockDeviceMappings":[{{"deviceName":"/dev/xvda","ebs":{{"attachTime":"2026-01-15T10:00:01.000Z","deleteOnTermination":true,"status":"attached","volumeId":"vol-{i:017x}"}}}}],"ebsOptimized":false,"enaSupport":true,"hypervisor":"xen","networkInterfaces":[],"rootDeviceName":"/dev/xvda","rootDeviceType":"ebs","securityGroups":[{{"groupName":"app-{i}","groupId":"sg-{i:017x}"}}],"sourceDestCheck":true,"virtualizationType":"hvm","metadataOptions":{{"state":"applied","httpTokens":"{tokens}","httpPutResponseHopLimit":1,"httpEndpoint":"enabled"}},"platformDetails":"Linux/UNIX"}}"#,
+                    1 + i % 9,
+                    i % 50
+                ),
+                "{}".to_string(),
+            )
+        }
+        12..=13 => {
+            let id = format!("vol-{i:017x}");
+            (
+                "AWS::EC2::Volume",
+                id.clone(),
+                format!("arn:aws:ec2:{region}:{account}:volume/{id}"),
+                format!(
+                    r#"{{"attachments":[{{"attachTime":"2026-01-15T10:00:01.000Z","device":"/dev/xvda","instanceId":"i-{i:017x}","state":"attached","volumeId":"{id}","deleteOnTermination":true}}],"availabilityZone":"{region}a","createTime":"2026-01-15T10:00:00.000Z","encrypted":{},"size":20,"snapshotId":"snap-0123456789abcdef0","state":"in-use","volumeId":"{id}","iops":3000,"volumeType":"gp3","multiAttachEnabled":false,"throughput":125}}"#,
+                    !i.is_multiple_of(4)
+                ),
+                "{}".to_string(),
+            )
+        }
+        14..=15 => {
+            let name = format!("bench-bucket-{i}");
+            let sse = if i.is_multiple_of(3) {
+                "aws:kms"
+            } else {
+                "AES256"
+            };
+            (
+                "AWS::S3::Bucket",
+                name.clone(),
+                format!("arn:aws:s3:::{name}"),
+                format!(
+                    r#"{{"name":"{name}","owner":{{"displayName":null,"id":"abc{i}"}},"creationDate":"2026-01-15T10:00:00.000Z"}}"#
+                ),
+                format!(
+                    r#"{{"AccessControlList":"{{\"grantSet\":null,\"grantList\":[{{\"grantee\":{{\"id\":\"abc{i}\",\"displayName\":null}},\"permission\":\"FullControl\"}}],\"owner\":{{\"displayName\":null,\"id\":\"abc{i}\"}},\"isRequesterCharged\":false}}","BucketAccelerateConfiguration":{{"status":null}},"BucketLoggingConfiguration":{{"destinationBucketName":null,"logFilePrefix":null}},"BucketPolicy":{{"policyText":null}},"BucketVersioningConfiguration":{{"status":"Enabled","isMfaDeleteEnabled":null}},"IsRequesterPaysEnabled":false,"PublicAccessBlockConfiguration":{{"blockPublicAcls":true,"ignorePublicAcls":true,"blockPublicPolicy":true,"restrictPublicBuckets":true}},"ServerSideEncryptionConfiguration":{{"rules":[{{"applyServerSideEncryptionByDefault":{{"sseAlgorithm":"{sse}","kmsMasterKeyID":"arn:aws:kms:{region}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"}},"bucketKeyEnabled":true}}]}}}}"#
+                ),
+            )
+        }
+        16 => {
+            let id = format!("db-{i}");
+            (
+                "AWS::RDS::DBInstance",
+                id.clone(),
+                format!("arn:aws:rds:{region}:{account}:db:{id}"),
+                format!(
+                    r#"{{"dBInstanceIdentifier":"{id}","dBInstanceClass":"db.t3.medium","engine":"postgres","engineVersion":"16.4","dBInstanceStatus":"available","masterUsername":"app_owner","allocatedStorage":100,"preferredBackupWindow":"03:00-04:00","backupRetentionPeriod":{},"vpcSecurityGroups":[{{"vpcSecurityGroupId":"sg-{i:017x}","status":"active"}}],"availabilityZone":"{region}a","multiAZ":false,"autoMinorVersionUpgrade":true,"publiclyAccessible":{},"storageType":"gp3","storageEncrypted":true,"kmsKeyId":"arn:aws:kms:{region}:{account}:key/1234abcd","dbiResourceId":"db-ABCDEFGHIJKLMNOP","iAMDatabaseAuthenticationEnabled":false,"deletionProtection":true}}"#,
+                    i % 14,
+                    i.is_multiple_of(5)
+                ),
+                "{}".to_string(),
+            )
+        }
+        17 => {
+            let name = format!("app-role-{i}");
+            (
+                "AWS::IAM::Role",
+                format!("AROA{i:016X}"),
+                format!("arn:aws:iam::{account}:role/{name}"),
+                format!(
+                    r#"{{"path":"/","roleName":"{name}","roleId":"AROA{i:016X}","arn":"arn:aws:iam::{account}:role/{name}","createDate":"2026-01-15T10:00:00.000Z","assumeRolePolicyDocument":"%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22ec2.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D","instanceProfileList":[],"rolePolicyList":[{{"policyName":"inline","policyDocument":"%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%5B%22s3%3AGetObject%22%5D%2C%22Resource%22%3A%22arn%3Aaws%3As3%3A%3A%3Abucket%2F%2A%22%7D%5D%7D"}}],"attachedManagedPolicies":[],"permissionsBoundary":null,"tags":[]}}"#
+                ),
+                "{}".to_string(),
+            )
+        }
+        18 => {
+            let name = format!("fn-{i}");
+            let runtime = ["python3.12", "nodejs20.x", "python3.8"][(i % 3) as usize];
+            (
+                "AWS::Lambda::Function",
+                name.clone(),
+                format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+                format!(
+                    r#"{{"functionName":"{name}","functionArn":"arn:aws:lambda:{region}:{account}:function:{name}","runtime":"{runtime}","role":"arn:aws:iam::{account}:role/fn","handler":"app.handler","codeSize":1024,"description":"","timeout":30,"memorySize":128,"lastModified":"2026-01-15T10:00:00.000+0000","codeSha256":"abc=","version":"$LATEST","tracingConfig":{{"mode":"PassThrough"}},"packageType":"Zip","architectures":["x86_64"]}}"#
+                ),
+                "{}".to_string(),
+            )
+        }
+        _ => {
+            let id = format!("subnet-{i:017x}");
+            (
+                "AWS::EC2::Subnet",
+                id.clone(),
+                format!("arn:aws:ec2:{region}:{account}:subnet/{id}"),
+                format!(
+                    r#"{{"availabilityZone":"{region}a","availableIpAddressCount":250,"cidrBlock":"10.{}.{}.0/24","defaultForAz":false,"mapPublicIpOnLaunch":false,"state":"available","subnetId":"{id}","vpcId":"vpc-{:017x}","ownerId":"{account}","assignIpv6AddressOnCreation":false,"ipv6CidrBlockAssociationSet":[],"tags":[],"subnetArn":"arn:aws:ec2:{region}:{account}:subnet/{id}"}}"#,
+                    i % 256,
+                    (i / 256) % 256,
+                    i % 50
+                ),
+                "{}".to_string(),
+            )
+        }
+    };
+    let owner = if i.is_multiple_of(4) {
+        ""
+    } else {
+        r#""Owner":"platform-team","#
+    };
+    write!(
+        w,
+        r#"{{"configurationItemVersion":"1.3","configurationItemCaptureTime":"2026-10-30T12:00:00.000Z","configurationStateId":{},"awsAccountId":"{account}","configurationItemStatus":"OK","resourceType":"{ty}","resourceId":"{id}","resourceName":"{id}","ARN":"{arn}","awsRegion":"{region}","availabilityZone":"{region}a","configurationStateMd5Hash":"","resourceCreationTime":"2026-01-15T10:00:00.000Z","tags":{{{owner}"Environment":"prod"}},"relatedEvents":[],"relationships":[{{"resourceId":"vpc-{:017x}","resourceType":"AWS::EC2::VPC","name":"Is contained in Vpc"}}],"configuration":{configuration},"supplementaryConfiguration":{supplementary}}}"#,
+        1_700_000_000_000u64 + i,
+        i % 50
+    )
+    .unwrap();
+}

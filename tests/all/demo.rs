@@ -1,0 +1,264 @@
+//! The bundled demo estate, end to end through the real binary: the report validates, every
+//! finding is attributed with a basis, every planted failure is found, nothing clean or deleted
+//! is flagged, and the output is reproducible.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{demarc, describe, report, root, schema::assert_valid};
+
+const PIN: &str = "2026-11-02T00:00:00Z";
+
+fn scan_demo(out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let config = root().join("examples/demo/demarc.toml");
+    let mut args = vec![
+        "scan",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--pin-time",
+        PIN,
+    ];
+    args.extend_from_slice(extra);
+    demarc(&args, out.parent().unwrap())
+}
+
+#[test]
+fn demo_estate_report_is_complete_attributed_and_exact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = scan_demo(&out_dir, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("coverage: complete"), "{stdout}");
+
+    let r = report(&out_dir);
+    assert_valid(&r);
+    assert!(r["gaps"].as_array().unwrap().is_empty(), "{:#}", r["gaps"]);
+    let findings = r["findings"].as_array().unwrap();
+    assert!(findings.len() > 200, "only {} findings", findings.len());
+
+    // Every finding has an owner and a basis naming its source.
+    for f in findings {
+        let resp = &f["responsibility"];
+        assert!(resp["owner"].is_string(), "{f:#}");
+        assert!(
+            !resp["basis"]["entry"].as_str().unwrap().is_empty(),
+            "{f:#}"
+        );
+        assert!(
+            !resp["basis"]["source"].as_str().unwrap().is_empty(),
+            "{f:#}"
+        );
+        assert_ne!(
+            resp["basis"]["kind"], "assumed",
+            "demo types all have a service model: {f:#}"
+        );
+    }
+
+    // The failing findings are exactly the planted ones.
+    let expected: BTreeMap<String, Vec<String>> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/demo/expected-failures.json")).unwrap(),
+    )
+    .unwrap();
+    let expected: BTreeSet<(String, String)> = expected
+        .into_iter()
+        .flat_map(|(check, ids)| ids.into_iter().map(move |id| (check.clone(), id)))
+        .collect();
+    let actual: BTreeSet<(String, String)> = findings
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .map(|f| {
+            (
+                f["check"]["id"].as_str().unwrap().to_string(),
+                f["resource"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let missed: Vec<_> = expected.difference(&actual).collect();
+    let extra: Vec<_> = actual.difference(&expected).collect();
+    assert!(
+        missed.is_empty() && extra.is_empty(),
+        "planted failures not found: {missed:#?}\nclean resources flagged: {extra:#?}"
+    );
+
+    // Deleted and unrecorded resources produce nothing.
+    let skipped: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/demo/expected-skipped.json")).unwrap(),
+    )
+    .unwrap();
+    for id in skipped["skipped"].as_array().unwrap() {
+        assert!(
+            !findings.iter().any(|f| &f["resource"]["id"] == id),
+            "deleted resource {id} has findings"
+        );
+    }
+
+    // Each of the twelve failure classes of DESIGN.md is found.
+    let catalog: toml::Value = toml::from_str(
+        &std::fs::read_to_string(root().join("schemas/catalog/controls.toml")).unwrap(),
+    )
+    .unwrap();
+    let class_of: BTreeMap<String, i64> = catalog["control"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["class"].as_integer().unwrap(),
+            )
+        })
+        .collect();
+    let found: BTreeSet<i64> = findings
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .flat_map(|f| f["controls"].as_array().unwrap().iter())
+        .map(|c| class_of[c.as_str().unwrap()])
+        .collect();
+    assert_eq!(found, (1..=12).collect(), "failure classes found");
+
+    // Three tenants, and the summary agrees with the findings.
+    assert_eq!(r["tenants"].as_array().unwrap().len(), 3);
+    let fails = findings.iter().filter(|f| f["status"] == "fail").count() as u64;
+    assert_eq!(r["summary"]["findings"]["fail"].as_u64(), Some(fails));
+    assert_eq!(
+        r["summary"]["findings"]["total"].as_u64(),
+        Some(findings.len() as u64)
+    );
+}
+
+#[test]
+fn attribution_follows_the_matrix_and_the_contract() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = scan_demo(&out_dir, &["--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let r = report(&out_dir);
+    let findings = r["findings"].as_array().unwrap();
+    let by = |tenant: &str, check: &str| {
+        findings
+            .iter()
+            .filter(|f| f["tenant"] == tenant && f["check"]["id"] == check)
+            .collect::<Vec<_>>()
+    };
+    // Guest OS patching on EC2: the customer's, except where the contract hands it to the MSSP.
+    for f in by("contoso-health", "aws-ec2-patch-compliance") {
+        assert_eq!(f["responsibility"]["owner"], "customer", "{f:#}");
+        assert_eq!(f["responsibility"]["basis"]["entry"], "aws/iaas/guest-os");
+    }
+    let nw = by("northwind", "aws-ec2-patch-compliance");
+    assert!(!nw.is_empty());
+    for f in nw {
+        assert_eq!(f["responsibility"]["owner"], "third-party", "{f:#}");
+        assert_eq!(f["responsibility"]["party"], "Bluefin Managed Security");
+        assert_eq!(f["responsibility"]["basis"]["kind"], "contract");
+    }
+    // A public RDS instance: shared network controls on a managed platform, with the warning.
+    let rds = by("northwind", "aws-rds-publicly-accessible");
+    let public = rds
+        .iter()
+        .find(|f| f["status"] == "fail")
+        .expect("a public RDS instance");
+    assert_eq!(public["responsibility"]["service_model"], "paas");
+    assert_eq!(public["responsibility"]["owner"], "shared");
+    assert_eq!(public["responsibility"]["sharing"], "dependent");
+    assert!(
+        public["responsibility"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("not private because it is managed")
+    );
+    // S3 without a customer key: the misattribution warning says the provider default is not it.
+    let s3 = by("northwind", "aws-s3-bucket-cmk-encryption");
+    let f = s3
+        .iter()
+        .find(|f| f["status"] == "fail")
+        .expect("an S3 bucket without CMK");
+    assert!(
+        f["responsibility"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("SSE-S3"),
+        "{f:#}"
+    );
+}
+
+#[test]
+fn the_same_input_gives_byte_identical_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    assert_eq!(scan_demo(&a, &["--quiet"]).status.code(), Some(0));
+    assert_eq!(scan_demo(&b, &["--quiet"]).status.code(), Some(0));
+    let ra = std::fs::read(a.join("report.json")).unwrap();
+    let rb = std::fs::read(b.join("report.json")).unwrap();
+    assert!(
+        ra == rb,
+        "reports differ between two runs of the same input"
+    );
+}
+
+#[test]
+fn fail_on_sets_exit_code_one_and_tenant_filters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = scan_demo(&out_dir, &["--fail-on", "critical", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+
+    // fabrikam has no critical failure: exit 0 at that threshold, 1 at low.
+    let out = scan_demo(
+        &out_dir,
+        &["--tenant", "fabrikam", "--fail-on", "critical", "--quiet"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let r = report(&out_dir);
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["tenant"] == "fabrikam")
+    );
+    let out = scan_demo(
+        &out_dir,
+        &["--tenant", "fabrikam", "--fail-on", "low", "--quiet"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+
+    let out = scan_demo(&out_dir, &["--tenant", "nobody"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+}
+
+#[test]
+fn shards_cover_the_plan_exactly_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let full = tmp.path().join("full");
+    assert_eq!(scan_demo(&full, &["--quiet"]).status.code(), Some(0));
+    let all: BTreeSet<String> = report(&full)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut union = BTreeSet::new();
+    for i in 1..=3 {
+        let dir = tmp.path().join(format!("s{i}"));
+        let shard = format!("{i}/3");
+        assert_eq!(
+            scan_demo(&dir, &["--shard", &shard, "--quiet"])
+                .status
+                .code(),
+            Some(0)
+        );
+        let r = report(&dir);
+        assert_eq!(r["run"]["shard"], shard.as_str());
+        for f in r["findings"].as_array().unwrap() {
+            assert!(
+                union.insert(f["id"].as_str().unwrap().to_string()),
+                "finding in two shards"
+            );
+        }
+    }
+    assert_eq!(union, all);
+}

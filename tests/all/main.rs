@@ -1,0 +1,81 @@
+//! demarc's integration tests: one binary, one module per area. They run the real `demarc`
+//! binary and the real wasmtime runtime on the real plugins (built for `wasm32-wasip2` by the
+//! CLI's build script): there is no test double for the sandbox.
+
+mod config; // configuration errors: exit 2, every problem named with file and key
+mod demo; // the bundled demo estate, end to end
+mod inputs; // bad inputs become gaps that name the file and position
+mod sandbox; // hostile plugins: the host survives and lists the gap
+mod schema; // the committed JSON Schema matches the types, and reports validate against it
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// Tests that measure time take this exclusively; every other test shares it, so that a
+/// timing test never runs while the 2-core machine is busy with the rest of the suite.
+static CPU: RwLock<()> = RwLock::new(());
+
+/// Share the machine with other ordinary tests.
+pub fn shared_cpu() -> RwLockReadGuard<'static, ()> {
+    CPU.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Have the machine to this test alone.
+pub fn exclusive_cpu() -> RwLockWriteGuard<'static, ()> {
+    CPU.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Where the build script put the plugins' WebAssembly.
+pub fn wasm(name: &str) -> PathBuf {
+    Path::new(env!("BUILT_WASM_DIR")).join(format!("{}.wasm", name.replace('-', "_")))
+}
+
+/// Run the `demarc` binary with `args`, with a private compile cache.
+pub fn demarc(args: &[&str], cwd: &Path) -> Output {
+    let _cpu = shared_cpu();
+    Command::new(env!("CARGO_BIN_EXE_demarc"))
+        .args(args)
+        .current_dir(cwd)
+        .env("DEMARC_CACHE_DIR", cwd.join(".cache"))
+        .env_remove("RUST_LOG")
+        .env_remove("BUILT_WASM_DIR")
+        .output()
+        .expect("run demarc")
+}
+
+/// The exit code, stdout and stderr of a run, for assertion messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Read a report.
+pub fn report(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json written");
+    serde_json::from_str(&text).expect("report.json is JSON")
+}
+
+/// Write a configuration file into `dir` and return its path.
+pub fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("demarc.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The gaps of a report.
+pub fn gaps(report: &serde_json::Value) -> Vec<serde_json::Value> {
+    report["gaps"].as_array().cloned().unwrap_or_default()
+}

@@ -1,0 +1,54 @@
+//! The committed JSON Schema of report.json is the one generated from the types, and reports
+//! validate against it.
+
+use crate::{demarc, root};
+
+#[test]
+fn committed_report_schema_matches_the_types() {
+    let generated = schemars::schema_for!(demarc_core::Report);
+    let generated = serde_json::to_value(&generated).unwrap();
+    let path = root().join("schemas/json/report.schema.json");
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).expect("schemas/json/report.schema.json exists"),
+    )
+    .unwrap();
+    assert!(
+        generated == committed,
+        "schemas/json/report.schema.json is stale: regenerate it with `cargo run -p demarc -- schema > schemas/json/report.schema.json`"
+    );
+}
+
+#[test]
+fn the_schema_command_prints_the_committed_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = demarc(&["schema"], tmp.path());
+    assert!(out.status.success(), "{}", crate::describe(&out));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/json/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(printed, committed);
+}
+
+/// Validate a report against the committed schema; panics with every error.
+pub fn assert_valid(report: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/json/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .take(10)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report.json does not validate:\n{}",
+        errors.join("\n")
+    );
+    // And the report reads back into the model.
+    let _: demarc_core::Report =
+        serde_json::from_value(report.clone()).expect("report reads back into the model");
+}
