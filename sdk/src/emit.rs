@@ -87,7 +87,15 @@ pub(crate) fn run<'a, P: Provider>(
     sink: &'a mut Sink<'a>,
 ) -> Result<ScanSummary, ScanError> {
     let mut out = Emitter::new(sink);
-    let summary = P::scan(request, &mut out)?;
-    out.flush()?;
-    Ok(summary)
+    match P::scan(request, &mut out) {
+        Ok(summary) => {
+            out.flush()?;
+            Ok(summary)
+        }
+        Err(e) => {
+            // Findings made before the error stand; a refusal from the host wins.
+            out.flush()?;
+            Err(e)
+        }
+    }
 }

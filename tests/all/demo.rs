@@ -67,7 +67,7 @@ fn demo_estate_report_is_complete_attributed_and_exact() {
         .collect();
     let actual: BTreeSet<(String, String)> = findings
         .iter()
-        .filter(|f| f["status"] == "fail")
+        .filter(|f| f["status"] == "fail" && f["provider"] != "demarc")
         .map(|f| {
             (
                 f["check"]["id"].as_str().unwrap().to_string(),
@@ -81,6 +81,27 @@ fn demo_estate_report_is_complete_attributed_and_exact() {
         missed.is_empty() && extra.is_empty(),
         "planted failures not found: {missed:#?}\nclean resources flagged: {extra:#?}"
     );
+
+    // Overdue customer attestations are failing findings owned by whoever attested them.
+    let overdue: BTreeSet<(String, String)> = findings
+        .iter()
+        .filter(|f| f["check"]["id"] == "attestation-current")
+        .map(|f| {
+            (
+                f["resource"]["id"].as_str().unwrap().to_string(),
+                f["responsibility"]["owner"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String)> = [
+        ("attestation:northwind/access-review", "third-party"),
+        ("attestation:northwind/risk-assessment", "customer"),
+        ("attestation:contoso-health/backup-restore-test", "customer"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(overdue, want);
 
     // Deleted and unrecorded resources produce nothing.
     let skipped: serde_json::Value = serde_json::from_str(

@@ -32,6 +32,10 @@ pub struct RawConfig {
     /// Plugins beyond the built-in ones.
     #[serde(default)]
     pub plugin: Vec<RawPlugin>,
+    /// Extra provider attestation files, relative to this file; an entry with the same `id` as
+    /// a built-in one replaces it (e.g. a lapsed report).
+    #[serde(default)]
+    pub provider_attestations: Vec<String>,
     /// Client tenants.
     #[serde(default)]
     pub tenant: Vec<RawTenant>,
@@ -79,6 +83,13 @@ pub struct RawTenant {
     /// Clauses that hand layers or controls to a third party.
     #[serde(default)]
     pub contract: Vec<RawContract>,
+    /// The tenant's attestation file (manual and process controls), relative to this file.
+    #[serde(default)]
+    pub attestations: Option<String>,
+    /// Frameworks in scope for the roll-up. By default every framework that applies to the
+    /// tenant's providers.
+    #[serde(default)]
+    pub frameworks: Vec<String>,
 }
 
 /// `[[tenant.target]]`.
@@ -131,6 +142,8 @@ pub struct Config {
     pub limits: demarc_runtime::Limits,
     /// Targets at once.
     pub concurrency: usize,
+    /// Extra provider attestation files.
+    pub provider_attestations: Vec<PathBuf>,
     /// Tenants in file order.
     pub tenants: Vec<Tenant>,
 }
@@ -146,6 +159,10 @@ pub struct Tenant {
     pub targets: Vec<Target>,
     /// Contract clauses in file order.
     pub contracts: Vec<Contract>,
+    /// Attestation file.
+    pub attestations: Option<PathBuf>,
+    /// Frameworks in scope (empty: all that apply).
+    pub frameworks: Vec<String>,
 }
 
 /// A validated target.
@@ -367,11 +384,48 @@ impl RawConfig {
                     reference,
                 });
             }
+            // No overlaps: one layer or control has one third party per provider.
+            for (i, a) in contracts.iter().enumerate() {
+                for (j, b) in contracts.iter().enumerate().skip(i + 1) {
+                    let same_scope = a.providers.is_empty()
+                        || b.providers.is_empty()
+                        || a.providers.iter().any(|p| b.providers.contains(p));
+                    let shared_layer = a
+                        .layers
+                        .iter()
+                        .find(|l| b.layers.contains(l))
+                        .map(|l| l.as_str().to_string());
+                    let shared_control =
+                        a.controls.iter().find(|c| b.controls.contains(c)).cloned();
+                    if let (true, Some(what)) = (
+                        same_scope && a.party != b.party,
+                        shared_layer.or(shared_control),
+                    ) {
+                        err(
+                            format!("tenant[{ti}].contract[{j}]"),
+                            format!(
+                                "`{what}` is already given to `{}` by contract[{i}]; a control has one owner",
+                                a.party
+                            ),
+                        );
+                    }
+                }
+            }
+            for (fi, f) in t.frameworks.iter().enumerate() {
+                if !catalog.frameworks().iter().any(|x| &x.id == f) {
+                    err(
+                        format!("tenant[{ti}].frameworks[{fi}]"),
+                        format!("unknown framework `{f}`"),
+                    );
+                }
+            }
             tenants.push(Tenant {
                 name: t.name.unwrap_or_else(|| t.id.clone()),
                 id: t.id,
                 targets,
                 contracts,
+                attestations: t.attestations.map(|a| base.join(a)),
+                frameworks: t.frameworks,
             });
         }
         if errors.is_empty() {
@@ -380,6 +434,11 @@ impl RawConfig {
                 now: self.now,
                 limits,
                 concurrency,
+                provider_attestations: self
+                    .provider_attestations
+                    .iter()
+                    .map(|p| base.join(p))
+                    .collect(),
                 tenants,
             })
         } else {

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use demarc_core::attestation::{self, ProviderAttestation};
 use demarc_core::{Attributor, Catalog, DataError, DataErrors, Matrix};
 
 const FRAMEWORKS: &str = include_str!("../../../schemas/catalog/frameworks.toml");
@@ -13,6 +14,10 @@ const MATRICES: &[(&str, &str)] = &[(
     "responsibility/aws.toml",
     include_str!("../../../schemas/responsibility/aws.toml"),
 )];
+const ATTESTATIONS: &[(&str, &str)] = &[(
+    "attestations/aws.toml",
+    include_str!("../../../schemas/attestations/aws.toml"),
+)];
 
 /// Catalog and attribution data, validated.
 pub struct Data {
@@ -20,6 +25,36 @@ pub struct Data {
     pub catalog: Arc<Catalog>,
     /// The responsibility matrices.
     pub attributor: Arc<Attributor>,
+    /// The providers' attestations.
+    pub provider_attestations: Vec<ProviderAttestation>,
+}
+
+/// Read the `*.toml` files of `dir`, sorted by name.
+fn read_dir_toml(dir: &Path, errors: &mut Vec<DataError>) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            let mut paths: Vec<_> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            paths.sort();
+            for p in paths {
+                match std::fs::read_to_string(&p) {
+                    Ok(t) => files.push((p.display().to_string(), t)),
+                    Err(e) => {
+                        errors.push(DataError::new(&p.display().to_string(), "-", e.to_string()))
+                    }
+                }
+            }
+        }
+        Err(e) => errors.push(DataError::new(
+            &dir.display().to_string(),
+            "-",
+            format!("cannot read: {e}"),
+        )),
+    }
+    files
 }
 
 /// Load the built-in data, or the files under `dir`. Every problem in every file is reported.
@@ -53,39 +88,27 @@ pub fn load(dir: Option<&Path>) -> Result<Data, DataErrors> {
         DataErrors(all)
     })?;
     let mut matrices = Vec::new();
-    let mut files: Vec<(String, String)> = Vec::new();
-    match dir {
-        None => files.extend(
+    let (files, attestation_files): (Vec<(String, String)>, Vec<(String, String)>) = match dir {
+        None => (
             MATRICES
                 .iter()
-                .map(|(n, t)| (format!("schemas/{n}"), t.to_string())),
+                .map(|(n, t)| (format!("schemas/{n}"), t.to_string()))
+                .collect(),
+            ATTESTATIONS
+                .iter()
+                .map(|(n, t)| (format!("schemas/{n}"), t.to_string()))
+                .collect(),
         ),
-        Some(d) => {
-            let rdir = d.join("responsibility");
-            match std::fs::read_dir(&rdir) {
-                Ok(entries) => {
-                    let mut paths: Vec<_> = entries
-                        .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                        .collect();
-                    paths.sort();
-                    for p in paths {
-                        match std::fs::read_to_string(&p) {
-                            Ok(t) => files.push((p.display().to_string(), t)),
-                            Err(e) => errors.push(DataError::new(
-                                &p.display().to_string(),
-                                "-",
-                                e.to_string(),
-                            )),
-                        }
-                    }
-                }
-                Err(e) => errors.push(DataError::new(
-                    &rdir.display().to_string(),
-                    "-",
-                    format!("cannot read: {e}"),
-                )),
-            }
+        Some(d) => (
+            read_dir_toml(&d.join("responsibility"), &mut errors),
+            read_dir_toml(&d.join("attestations"), &mut errors),
+        ),
+    };
+    let mut provider_attestations = Vec::new();
+    for (name, text) in &attestation_files {
+        match attestation::load_provider(name, text, &catalog) {
+            Ok(a) => provider_attestations.extend(a),
+            Err(e) => errors.extend(e.0),
         }
     }
     for (name, text) in &files {
@@ -100,5 +123,6 @@ pub fn load(dir: Option<&Path>) -> Result<Data, DataErrors> {
     Ok(Data {
         catalog: Arc::new(catalog),
         attributor: Arc::new(Attributor::new(matrices)),
+        provider_attestations,
     })
 }

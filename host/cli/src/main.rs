@@ -5,6 +5,7 @@
 
 mod config;
 mod data;
+mod matrix;
 mod output;
 mod plugins;
 mod scan;
@@ -61,8 +62,26 @@ enum Command {
     /// Inspect the plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// The customer responsibility matrix of a tenant for a framework, from a report.
+    Matrix(MatrixArgs),
     /// Print the JSON Schema of report.json.
     Schema,
+}
+
+#[derive(clap::Args)]
+struct MatrixArgs {
+    /// Tenant id.
+    #[arg(long)]
+    tenant: String,
+    /// Framework id (e.g. pci-dss-4.0, nist-800-53-r5, hipaa-security, iso-27001-2022, csa-ccm-4, cis-aws-3.0).
+    #[arg(long)]
+    framework: String,
+    /// The report to read.
+    #[arg(long = "in", default_value = "demarc-report/report.json")]
+    input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: matrix::MatrixFormat,
 }
 
 #[derive(clap::Args)]
@@ -200,6 +219,13 @@ fn main() -> std::process::ExitCode {
                 ExitCode::Usage
             }
         },
+        Command::Matrix(args) => match run_matrix(&args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::Usage
+            }
+        },
         Command::Schema => {
             let schema = schemars::schema_for!(demarc_core::Report);
             match serde_json::to_string_pretty(&schema) {
@@ -215,6 +241,47 @@ fn main() -> std::process::ExitCode {
         }
     };
     std::process::ExitCode::from(code as u8)
+}
+
+fn run_matrix(args: &MatrixArgs) -> anyhow::Result<ExitCode> {
+    let report = matrix::read_report(&args.input)?;
+    if !report.tenants.iter().any(|t| t.id == args.tenant) {
+        anyhow::bail!(
+            "no tenant `{}` in {} (tenants: {})",
+            args.tenant,
+            args.input.display(),
+            report
+                .tenants
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !report
+        .controls
+        .iter()
+        .any(|r| r.tenant == args.tenant && r.framework == args.framework)
+    {
+        let mut fws: Vec<&str> = report
+            .controls
+            .iter()
+            .filter(|r| r.tenant == args.tenant)
+            .map(|r| r.framework.as_str())
+            .collect();
+        fws.dedup();
+        anyhow::bail!(
+            "framework `{}` is not in scope for tenant `{}` (in scope: {})",
+            args.framework,
+            args.tenant,
+            fws.join(", ")
+        );
+    }
+    print!(
+        "{}",
+        matrix::render(&report, &args.tenant, &args.framework, args.format)?
+    );
+    Ok(ExitCode::Clean)
 }
 
 fn plugin_list() -> anyhow::Result<()> {

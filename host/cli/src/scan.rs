@@ -1,16 +1,21 @@
 //! `demarc scan`: plan tenants × targets, run them in sandboxes, write the report, print the
 //! summary, and decide the exit code.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use demarc_core::attestation::{CustomerAttestation, ProviderAttestation};
 use demarc_core::report::{InputRecord, PluginRecord, Run, TargetRecord, TenantInfo};
+use demarc_core::rollup::{Rollup, TenantScope};
 use demarc_core::summary::Summary;
-use demarc_core::{Gap, GapKind, Severity};
+use demarc_core::{
+    Basis, BasisKind, CheckRef, DataError, DataErrors, Evidence, Finding, Gap, GapKind, Owner,
+    ResourceRef, Responsibility, ServiceModel, Severity, Source,
+};
 use demarc_runtime::schedule::{Job, scan_all};
 use demarc_runtime::{Runtime, RuntimeOptions, ScanContext, TargetSpec};
 use sha2::{Digest, Sha256};
@@ -116,6 +121,13 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         }
     }
     let now = config.now.clone().unwrap_or_else(|| started.clone());
+    let attestations = match load_attestations(&config, &data) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: invalid attestations: {e}");
+            return Ok(ExitCode::Usage);
+        }
+    };
 
     let mut gaps: Vec<Gap> = loaded
         .failed
@@ -259,7 +271,51 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         tenants,
         gaps,
     };
-    let summary = output::write_report(&opts.out, &head, &spills)?;
+    let day = demarc_core::attestation::day_of(&head.run.now)
+        .context("the reference time has no date")?;
+    let extra = overdue_findings(&config, opts, &attestations, day);
+    let in_scope: Vec<&config::Tenant> = config
+        .tenants
+        .iter()
+        .filter(|t| opts.tenants.is_empty() || opts.tenants.contains(&t.id))
+        .collect();
+    let (summary, _controls) =
+        output::write_report(&opts.out, &head, &spills, &extra, |tallies| {
+            let rollup = Rollup {
+                catalog: &data.catalog,
+                attributor: &data.attributor,
+                provider_attestations: &attestations.provider,
+                day,
+            };
+            let empty = BTreeMap::new();
+            let mut rows = Vec::new();
+            for t in &in_scope {
+                let mut footprint = tallies.footprint.get(&t.id).cloned().unwrap_or_default();
+                if footprint.is_empty() {
+                    // Nothing scanned for this tenant: its providers, as infrastructure.
+                    footprint = t
+                        .targets
+                        .iter()
+                        .map(|g| (g.provider.clone(), ServiceModel::Iaas))
+                        .collect();
+                }
+                let customer: Vec<CustomerAttestation> = attestations
+                    .customer
+                    .iter()
+                    .filter(|a| a.tenant == t.id)
+                    .cloned()
+                    .collect();
+                rows.extend(rollup.tenant(&TenantScope {
+                    tenant: &t.id,
+                    footprint,
+                    contracts: &t.contracts,
+                    attestations: &customer,
+                    frameworks: &t.frameworks,
+                    tallies: tallies.controls.get(&t.id).unwrap_or(&empty),
+                }));
+            }
+            rows
+        })?;
     let _ = std::fs::remove_dir_all(&spill_dir);
     tracing::info!(
         elapsed_ms = clock.elapsed().as_millis() as u64,
@@ -287,6 +343,176 @@ pub fn exit_code(gaps: &[Gap], summary: &Summary, fail_on: Option<Severity>) -> 
         }
     }
     ExitCode::Clean
+}
+
+/// Provider attestations (built-in, overridden by the configuration) and customer attestations.
+pub struct Attestations {
+    /// Provider attestations after overrides.
+    pub provider: Vec<ProviderAttestation>,
+    /// Every tenant's attestations.
+    pub customer: Vec<CustomerAttestation>,
+}
+
+/// Load the configured attestation files; every problem in every file is reported.
+pub fn load_attestations(config: &Config, data: &data::Data) -> Result<Attestations, DataErrors> {
+    let mut errors = Vec::new();
+    let mut provider = data.provider_attestations.clone();
+    for path in &config.provider_attestations {
+        let name = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                match demarc_core::attestation::load_provider(&name, &text, &data.catalog) {
+                    Ok(list) => {
+                        for a in list {
+                            provider.retain(|p| p.id != a.id);
+                            provider.push(a);
+                        }
+                    }
+                    Err(e) => errors.extend(e.0),
+                }
+            }
+            Err(e) => errors.push(DataError::new(&name, "-", format!("cannot read: {e}"))),
+        }
+    }
+    let mut customer = Vec::new();
+    for t in &config.tenants {
+        let Some(path) = &t.attestations else {
+            continue;
+        };
+        let name = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                match demarc_core::attestation::load_customer(&name, &text, &data.catalog) {
+                    Ok(list) => {
+                        if let Some(a) = list.iter().find(|a| a.tenant != t.id) {
+                            errors.push(DataError::new(
+                                &name,
+                                "tenant",
+                                format!(
+                                    "the file is for tenant `{}`, but tenant `{}` names it",
+                                    a.tenant, t.id
+                                ),
+                            ));
+                        }
+                        customer.extend(list);
+                    }
+                    Err(e) => errors.extend(e.0),
+                }
+            }
+            Err(e) => errors.push(DataError::new(&name, "-", format!("cannot read: {e}"))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(Attestations { provider, customer })
+    } else {
+        Err(DataErrors(errors))
+    }
+}
+
+/// A failing finding for every customer attestation past its review interval, owned by whoever
+/// the attestation names.
+fn overdue_findings(
+    config: &Config,
+    opts: &ScanOptions,
+    att: &Attestations,
+    day: time::Date,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in &config.tenants {
+        if !opts.tenants.is_empty() && !opts.tenants.contains(&t.id) {
+            continue;
+        }
+        // In a sharded run, a tenant's attestation findings belong to one shard.
+        if let Some((i, n)) = opts.shard
+            && shard_of(&t.id, "attestations", n) != i
+        {
+            continue;
+        }
+        for a in att
+            .customer
+            .iter()
+            .filter(|a| a.tenant == t.id && a.overdue(day))
+        {
+            let check = "attestation-current";
+            let resource = format!("attestation:{}/{}", t.id, a.control);
+            let (owner, party) = match &a.party {
+                Some(p) => (Owner::ThirdParty, Some(p.clone())),
+                None => (Owner::Customer, None),
+            };
+            let layer = demarc_core::Layer::Governance;
+            out.push(Finding {
+                id: demarc_core::id::finding_id("demarc", &t.id, "global", &resource, check),
+                tenant: t.id.clone(),
+                target: String::new(),
+                provider: "demarc".into(),
+                account: t.id.clone(),
+                region: "global".into(),
+                resource: ResourceRef {
+                    id: resource,
+                    native_type: "demarc::Attestation".into(),
+                    name: Some(a.control.clone()),
+                    tags: vec![],
+                },
+                check: CheckRef {
+                    id: check.into(),
+                    title: "Manual controls are re-attested within their review interval".into(),
+                    severity: Severity::Medium,
+                },
+                status: demarc_core::Status::Fail,
+                message: format!(
+                    "`{}` was last attested on {} by {}; it was due again on {} (every {} days)",
+                    a.control,
+                    a.date,
+                    a.owner,
+                    a.due(),
+                    a.interval_days
+                ),
+                controls: vec![a.control.clone()],
+                evidence: vec![
+                    Evidence {
+                        key: "date".into(),
+                        value: a.date.to_string(),
+                    },
+                    Evidence {
+                        key: "interval_days".into(),
+                        value: a.interval_days.to_string(),
+                    },
+                    Evidence {
+                        key: "due".into(),
+                        value: a.due().to_string(),
+                    },
+                    Evidence {
+                        key: "evidence".into(),
+                        value: a.evidence.clone(),
+                    },
+                ],
+                remediation: format!(
+                    "Perform `{}` again and update the tenant's attestation file.",
+                    a.control
+                ),
+                observed_at: None,
+                source: Source {
+                    plugin: "demarc-attestations".into(),
+                    version: env!("CARGO_PKG_VERSION").into(),
+                    sha256: String::new(),
+                },
+                responsibility: Responsibility {
+                    owner,
+                    party,
+                    sharing: None,
+                    service_model: ServiceModel::Abstracted,
+                    layer,
+                    basis: Basis {
+                        kind: BasisKind::Attestation,
+                        entry: format!("attestation:{}/{}", t.id, a.control),
+                        source: format!("attested by {}; evidence {}", a.owner, a.evidence),
+                    },
+                    note: None,
+                },
+            });
+        }
+    }
+    out
 }
 
 type Planned = (TargetSpec, Arc<ScanContext>);

@@ -9,11 +9,13 @@
 //! binaries do the reading.
 #![deny(missing_docs)]
 
+pub mod attestation;
 pub mod catalog;
 pub mod id;
 pub mod model;
 pub mod report;
 pub mod responsibility;
+pub mod rollup;
 pub mod summary;
 
 pub use catalog::Catalog;

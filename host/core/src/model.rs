@@ -262,6 +262,8 @@ pub enum BasisKind {
     /// The resource type has no service model in the data; the most customer-heavy model was
     /// assumed, and the basis says so.
     Assumed,
+    /// A customer attestation names who performs the control.
+    Attestation,
 }
 
 /// The basis of an attribution: which entry or clause decided it, and the document behind it.

@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::rollup::ControlRow;
 use crate::summary::Summary;
 use crate::{Finding, Gap};
 
@@ -24,6 +25,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Every loss of coverage.
     pub gaps: Vec<Gap>,
+    /// The control roll-up: every in-scope framework requirement per tenant, its owner, status
+    /// and evidence (the customer responsibility matrix).
+    pub controls: Vec<ControlRow>,
     /// Counts by tenant, owner, severity, provider and status.
     pub summary: Summary,
 }

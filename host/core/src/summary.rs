@@ -27,7 +27,8 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, status: Status) {
+    /// Count one finding of `status`.
+    pub fn add(&mut self, status: Status) {
         self.total += 1;
         match status {
             Status::Pass => self.pass += 1,

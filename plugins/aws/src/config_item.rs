@@ -154,6 +154,20 @@ impl<'a> Subject<'_, 'a> {
         self
     }
 
+    /// A readable label for messages: the resource name, else the `Name` tag with the resource
+    /// id (`web-1 (i-0abc…)`), else the resource id.
+    pub fn label(&self) -> Cow<'_, str> {
+        let item = self.item;
+        if let Some(name) = item.resource_name.non_empty() {
+            return Cow::Borrowed(name);
+        }
+        let id = item.resource_id.non_empty().unwrap_or_else(|| item.id());
+        match self.tags.find_any(&["Name"]) {
+            Some((_, name)) if name.trim() != id => Cow::Owned(format!("{} ({id})", name.trim())),
+            _ => Cow::Borrowed(id),
+        }
+    }
+
     /// Start a finding of `check` about this resource.
     pub fn finding(&self, check: &CheckDef) -> FindingBuilder {
         let item = self.item;
@@ -376,6 +390,19 @@ mod tests {
         assert_eq!(item.configuration.unwrap().get(), r#"{"encrypted":true}"#);
         assert_eq!(item.tag_set().find_any(&["owner"]), Some(("Owner", "ops")));
         assert!(!item.is_skipped());
+    }
+
+    #[test]
+    fn labels_prefer_the_name_then_the_name_tag() {
+        let named = r#"{"resourceId":"sg-1","resourceName":"web"}"#;
+        let item: ConfigItem<'_> = serde_json::from_str(named).unwrap();
+        assert_eq!(item.subject().label(), "web");
+        let tagged = r#"{"resourceId":"i-1","tags":{"Name":"bastion"}}"#;
+        let item: ConfigItem<'_> = serde_json::from_str(tagged).unwrap();
+        assert_eq!(item.subject().label(), "bastion (i-1)");
+        let bare = r#"{"resourceId":"i-2"}"#;
+        let item: ConfigItem<'_> = serde_json::from_str(bare).unwrap();
+        assert_eq!(item.subject().label(), "i-2");
     }
 
     #[test]

@@ -95,8 +95,8 @@ impl Estate {
             reported,
             ..
         } = self;
-        for instance in running {
-            let record = patches.get(&instance.instance_id);
+        for instance in &running {
+            let record = patches.get(instance.instance_id());
             emit(ec2::patch_finding(instance, record))?;
         }
         for account in &accounts {

@@ -55,14 +55,8 @@ const REPORT_BASE64_PREFIX: &[u8] = b"dXNlcixhcm";
 pub fn sniff(head: &[u8]) -> Sniffed {
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let body = body.trim_ascii_start();
-    if body.starts_with(&[0x1f, 0x8b]) {
-        return Sniffed::Unsupported(
-            "a gzip-compressed file; AWS Config delivers snapshots gzipped, decompress it first"
-                .to_string(),
-        );
-    }
-    if body.starts_with(b"PK\x03\x04") {
-        return Sniffed::Unsupported("a zip archive; extract it first".to_string());
+    if let Some(what) = archive(body) {
+        return Sniffed::Unsupported(what);
     }
     if credential_report::looks_like_report(body) || body.starts_with(REPORT_BASE64_PREFIX) {
         return Sniffed::Format(Format::CredentialReport);
@@ -87,6 +81,21 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     }
     // Anything else is handed to the JSON reader, which reports where it stops being JSON.
     Sniffed::Format(Format::ConfigSnapshot)
+}
+
+/// What a compressed input is, from its magic bytes: exports must be decompressed first, whatever
+/// format they declare.
+pub fn archive(head: &[u8]) -> Option<String> {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Some(
+            "a gzip-compressed file; AWS Config delivers snapshots gzipped, decompress it first"
+                .to_string(),
+        )
+    } else if head.starts_with(b"PK\x03\x04") {
+        Some("a zip archive; extract it first".to_string())
+    } else {
+        None
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

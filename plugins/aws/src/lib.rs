@@ -26,11 +26,11 @@
 //! versions (the host does both), or use the wall clock (ages are measured from the scan
 //! request's pinned `now`).
 //!
-//! Layout: [`scan`] drives a scan; [`format`] decides what an input is; [`config_item`],
-//! [`credential_report`] and [`policy`] read the exports; [`checks`] holds one module per
-//! service with the check definitions and their pure evaluation functions; [`estate`] keeps
-//! what spans inputs (accounts, trails, running instances, IAM users) for the findings decided
-//! at the end.
+//! Layout: [`scan`] drives a scan; [`format`](mod@format) decides what an input is;
+//! [`config_item`], [`credential_report`] and [`policy`] read the exports; [`checks`] holds one
+//! module per service with the check definitions and their pure evaluation functions;
+//! [`estate`] keeps what spans inputs (accounts, trails, running instances, IAM users) for the
+//! findings decided at the end.
 
 pub mod checks;
 pub mod config_item;

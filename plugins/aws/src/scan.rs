@@ -1,11 +1,11 @@
 //! The scan driver: read each input, evaluate each item, keep what spans inputs, report problems.
 //!
-//! For each input the driver settles its format (declared, else sniffed; see [`crate::format`]),
-//! then streams it: configuration items one at a time through
-//! [`demarc_sdk::stream::JsonItems`] (a `{"configurationItems": [...]}` snapshot, a bare array
-//! or NDJSON), or the credential report's rows. Each item is dispatched on its resource type to
-//! the check module of that type; items of other types are read no further than their envelope.
-//! Findings go out as they are made; the ones that need every input are emitted by
+//! For each input the driver settles its format (declared, else sniffed; see
+//! [`crate::format`](mod@crate::format)), then streams it: configuration items one at a time
+//! through [`demarc_sdk::stream::JsonItems`] (a `{"configurationItems": [...]}` snapshot, a bare
+//! array or NDJSON), or the credential report's rows. Each item is dispatched on its resource
+//! type to the check module of that type; items of other types are read no further than their
+//! envelope. Findings go out as they are made; the ones that need every input are emitted by
 //! [`Estate::finish`] at the end.
 //!
 //! Problems never panic and never silently drop coverage. A problem with a whole file (missing,
@@ -171,30 +171,27 @@ impl Scan<'_, '_> {
             }
         };
         let mut reader = BufReader::with_capacity(SNIFF_BYTES, file);
-        let format = match declared {
-            Some(f) => f,
-            None => {
-                let head = match reader.fill_buf() {
-                    Ok(head) => head,
-                    Err(e) => {
-                        return self.file_problem(
-                            Kind::Malformed,
-                            InputError::file(name, format!("the input cannot be read: {e}")),
-                        );
-                    }
-                };
-                match format::sniff(head) {
-                    Sniffed::Format(f) => f,
-                    Sniffed::Unsupported(what) => {
-                        return self.file_problem(
-                            Kind::Unsupported,
-                            InputError::file(
-                                name,
-                                format!("not an AWS export this plugin reads: {what}"),
-                            ),
-                        );
-                    }
-                }
+        let head = match reader.fill_buf() {
+            Ok(head) => head,
+            Err(e) => {
+                return self.file_problem(
+                    Kind::Malformed,
+                    InputError::file(name, format!("the input cannot be read: {e}")),
+                );
+            }
+        };
+        let sniffed = match (declared, format::archive(head)) {
+            (_, Some(what)) => Sniffed::Unsupported(what),
+            (Some(f), None) => Sniffed::Format(f),
+            (None, None) => format::sniff(head),
+        };
+        let format = match sniffed {
+            Sniffed::Format(f) => f,
+            Sniffed::Unsupported(what) => {
+                return self.file_problem(
+                    Kind::Unsupported,
+                    InputError::file(name, format!("not an AWS export this plugin reads: {what}")),
+                );
             }
         };
         match format {
@@ -761,6 +758,13 @@ mod tests {
         let s = testing::scan::<Aws>(&request);
         assert!(s.result.is_ok());
         assert_eq!(s.of_check(credentials::ROOT_ACCESS_KEYS.id).count(), 1);
+        std::fs::write(d.join("r.gz"), [0x1f, 0x8b, 8, 0, 0]).unwrap();
+        let mut gz = testing::request(&d.to_string_lossy(), &["r.gz"], NOW);
+        gz.inputs[0].format = Some("aws-config-snapshot".into());
+        match testing::scan::<Aws>(&gz).result {
+            Err(ScanError::UnsupportedFormat(e)) => assert!(e.message.contains("gzip"), "{e}"),
+            other => panic!("{other:?}"),
+        }
         request.inputs[0].format = Some("azure-resource-graph".into());
         let s = testing::scan::<Aws>(&request);
         assert!(matches!(s.result, Err(ScanError::UnsupportedFormat(_))));

@@ -91,7 +91,7 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Result<(Vec<Finding>, bool), Field
 }
 
 fn multi_region(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> (Finding, bool) {
-    let label = subject.item.label();
+    let label = subject.label();
     let builder = subject
         .finding(&MULTI_REGION)
         .evidence(
@@ -132,7 +132,7 @@ fn multi_region(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> (Finding, bool)
 }
 
 fn log_validation(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let builder = subject.finding(&LOG_VALIDATION).evidence(
         "configuration.logFileValidationEnabled",
         trail.log_validation.describe(),
@@ -149,7 +149,7 @@ fn log_validation(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> Finding {
 }
 
 fn kms(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     match trail.kms_key_id.non_empty() {
         Some(key) => subject
             .finding(&KMS_ENCRYPTION)

@@ -147,7 +147,11 @@ fn root_keys(row: &Row) -> Finding {
 }
 
 fn key_rotation(row: &Row, now: Timestamp) -> Finding {
-    let user = row.user.trim();
+    let user = if row.is_root() {
+        format!("The root user of account {}", row.account())
+    } else {
+        format!("IAM user {}", row.user.trim())
+    };
     let mut builder = row_finding(&ACCESS_KEY_ROTATION, row);
     let mut old = Vec::new();
     let mut unknown = Vec::new();
@@ -170,7 +174,10 @@ fn key_rotation(row: &Row, now: Timestamp) -> Finding {
         }
     }
     if active == 0 {
-        builder.not_applicable(format!("{user} has no active access key."))
+        builder
+            .evidence("access_key_1_active", &row.keys[0].active)
+            .evidence("access_key_2_active", &row.keys[1].active)
+            .not_applicable(format!("{user} has no active access key."))
     } else if !old.is_empty() {
         builder.fail(format!(
             "{user} has {} not rotated in over {ROTATION_DAYS} days.",
@@ -178,12 +185,13 @@ fn key_rotation(row: &Row, now: Timestamp) -> Finding {
         ))
     } else if !unknown.is_empty() {
         builder.manual(format!(
-            "The credential report does not say when {user}'s {} was last rotated; review it in IAM.",
+            "The credential report does not say when {} last rotated its {}; review it in IAM.",
+            user,
             super::and_list(&unknown)
         ))
     } else {
         builder.pass(format!(
-            "{user}'s active access keys were rotated within {ROTATION_DAYS} days."
+            "{user} rotated its active access keys within {ROTATION_DAYS} days."
         ))
     }
 }
@@ -289,7 +297,7 @@ impl ConfigUser {
                 subject.finding(&ACCESS_KEY_ROTATION),
                 subject.finding(&UNUSED_CREDENTIALS),
             ],
-            label: subject.item.label().to_string(),
+            label: subject.label().into_owned(),
         }
     }
 }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Context, Evaluated, governance};
-use crate::config_item::{ConfigItem, Relationship, TagSet};
+use crate::config_item::{ConfigItem, Relationship, Subject, TagSet};
 use crate::json::{FieldError, Flag, List, Text};
 use crate::time::Timestamp;
 
@@ -160,7 +160,7 @@ pub fn evaluate_volume<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
     let mut buf = None;
     let volume: Volume<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let subject = item.subject();
-    let label = item.label();
+    let label = subject.label();
     let builder = subject
         .finding(&EBS_ENCRYPTED)
         .evidence("configuration.encrypted", volume.encrypted.describe());
@@ -185,14 +185,88 @@ pub fn evaluate_volume<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
 }
 
 /// A running instance waiting for the patch-compliance join at the end of the scan.
+///
+/// A scan may hold hundreds of thousands of these until its last input is read, so the resource
+/// is kept packed: one string holding every field, and their end offsets.
 #[derive(Debug, Clone)]
 pub struct RunningInstance {
+    text: Box<str>,
+    ends: Box<[u32]>,
+}
+
+/// Field positions in a [`RunningInstance`]; tags follow as key/value pairs.
+const ACCOUNT: usize = 0;
+const REGION: usize = 1;
+const ID: usize = 2;
+const NAME: usize = 3;
+const OBSERVED: usize = 4;
+const LABEL: usize = 5;
+const INSTANCE_ID: usize = 6;
+const STATE: usize = 7;
+const TAGS: usize = 8;
+
+impl RunningInstance {
+    fn new(subject: &Subject<'_, '_>, label: &str, instance_id: &str, state: &str) -> Self {
+        let item = subject.item;
+        let fields = [
+            item.account(),
+            item.region(),
+            item.id(),
+            item.resource_name.non_empty().unwrap_or(""),
+            item.capture_time.non_empty().unwrap_or(""),
+            label,
+            instance_id,
+            state,
+        ];
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(TAGS + 2 * subject.tags.0.len());
+        for field in fields
+            .into_iter()
+            .chain(subject.tags.iter().flat_map(|(k, v)| [k, v]))
+        {
+            text.push_str(field);
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        RunningInstance {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
+
+    fn field(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends[i] as usize;
+        self.text.get(start..end).unwrap_or("")
+    }
+
     /// The instance id (`i-…`).
-    pub instance_id: String,
+    pub fn instance_id(&self) -> &str {
+        self.field(INSTANCE_ID)
+    }
+
     /// A readable label for messages.
-    pub label: String,
+    pub fn label(&self) -> &str {
+        self.field(LABEL)
+    }
+
     /// The patch-compliance finding about this instance, resource filled in.
-    pub finding: FindingBuilder,
+    fn finding(&self) -> FindingBuilder {
+        let tags = (TAGS..self.ends.len())
+            .step_by(2)
+            .filter(|i| i + 1 < self.ends.len())
+            .map(|i| (self.field(i), self.field(i + 1)));
+        FindingBuilder::new(
+            &PATCH_COMPLIANCE,
+            self.field(ACCOUNT),
+            self.field(REGION),
+            "AWS::EC2::Instance",
+            self.field(ID),
+        )
+        .name(Some(self.field(NAME)))
+        .tags(tags)
+        .observed_at(Some(self.field(OBSERVED)).filter(|t| !t.is_empty()))
+        .evidence("configuration.state.name", self.field(STATE))
+    }
 }
 
 /// The findings of one instance, and the instance itself when it awaits the patch join.
@@ -212,7 +286,7 @@ pub fn evaluate_instance<'a>(
     let mut buf = None;
     let instance: Instance<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let subject = item.subject().with_fallback_tags(instance.tags.clone());
-    let label = item.label().to_string();
+    let label = subject.label().into_owned();
     let state = instance.state.0.non_empty().unwrap_or("(absent)");
     let running = state.eq_ignore_ascii_case("running");
     let state_evidence = ("configuration.state.name", state);
@@ -248,22 +322,17 @@ pub fn evaluate_instance<'a>(
     ));
 
     // Patch compliance: decided at the end of the scan for running instances.
-    let patch = subject
-        .finding(&PATCH_COMPLIANCE)
-        .evidence(state_evidence.0, state_evidence.1);
     let running_instance = if running {
         let instance_id = instance
             .instance_id
             .non_empty()
             .or_else(|| item.resource_id.non_empty())
-            .unwrap_or("")
-            .to_string();
-        Some(RunningInstance {
-            instance_id,
-            label: label.clone(),
-            finding: patch,
-        })
+            .unwrap_or("");
+        Some(RunningInstance::new(&subject, &label, instance_id, state))
     } else {
+        let patch = subject
+            .finding(&PATCH_COMPLIANCE)
+            .evidence(state_evidence.0, state_evidence.1);
         findings.push(patch.not_applicable(format!(
             "Instance {label} is not running (state {state}); its patch compliance is not assessed."
         )));
@@ -278,7 +347,7 @@ pub fn evaluate_instance<'a>(
 }
 
 fn stale_public(
-    subject: &crate::config_item::Subject<'_, '_>,
+    subject: &Subject<'_, '_>,
     instance: &Instance<'_>,
     label: &str,
     state: &str,
@@ -539,10 +608,9 @@ fn instance_of(item: &ConfigItem<'_>) -> String {
 }
 
 /// Decide the patch-compliance finding of a running instance from its patch record, if any.
-pub fn patch_finding(instance: RunningInstance, record: Option<&PatchRecord>) -> Finding {
-    let RunningInstance {
-        label, mut finding, ..
-    } = instance;
+pub fn patch_finding(instance: &RunningInstance, record: Option<&PatchRecord>) -> Finding {
+    let label = instance.label();
+    let mut finding = instance.finding();
     let Some(record) = record else {
         return finding.manual(format!(
             "No Systems Manager Patch Manager compliance data for running instance {label}: record AWS::SSM::PatchCompliance in AWS Config (or export `aws ssm describe-instance-patch-states`) to assess its patch level."
@@ -678,6 +746,29 @@ mod tests {
     }
 
     #[test]
+    fn a_deferred_patch_finding_describes_the_resource_like_the_others() {
+        let json = r#"{"configurationItemStatus":"OK","awsAccountId":"111122223333","awsRegion":"eu-west-1",
+            "resourceType":"AWS::EC2::Instance","resourceId":"i-0abc","resourceName":"web","configurationItemCaptureTime":"2025-06-01T00:00:00Z",
+            "ARN":"arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc","tags":{"Name":"web","team":"ops"},
+            "configuration":{"instanceId":"i-0abc","state":{"name":"running"}}}"#;
+        let i = item(json);
+        let outcome = evaluate_instance(&i, &ctx()).unwrap();
+        let imds = only(&outcome.findings, IMDSV2_REQUIRED.id);
+        let patch = patch_finding(&outcome.running.unwrap(), None);
+        assert_eq!(patch.account, imds.account);
+        assert_eq!(patch.region, imds.region);
+        assert_eq!(
+            format!("{:?}", patch.resource),
+            format!("{:?}", imds.resource)
+        );
+        assert_eq!(patch.observed_at, imds.observed_at);
+        assert_eq!(
+            evidence(&patch, "configuration.state.name"),
+            Some("running")
+        );
+    }
+
+    #[test]
     fn running_instances_wait_for_the_patch_join_others_are_not_applicable() {
         let running = run(
             r#"{"instanceId":"i-0abc","state":{"name":"running"}}"#,
@@ -690,8 +781,8 @@ mod tests {
                 .all(|f| f.check_id != PATCH_COMPLIANCE.id)
         );
         let r = running.running.unwrap();
-        assert_eq!(r.instance_id, "i-0abc");
-        let manual = patch_finding(r, None);
+        assert_eq!(r.instance_id(), "i-0abc");
+        let manual = patch_finding(&r, None);
         assert_eq!(manual.status, Status::Manual);
         assert!(manual.message.contains("AWS::SSM::PatchCompliance"));
         assert!(manual.message.contains("Patch Manager"));
@@ -723,7 +814,7 @@ mod tests {
         )
         .running
         .unwrap();
-        let f = patch_finding(running, Some(&record));
+        let f = patch_finding(&running, Some(&record));
         assert_eq!(f.status, Status::Fail);
         assert_eq!(evidence(&f, SUMMARY_STATUS), Some("NON_COMPLIANT"));
         assert!(
@@ -744,7 +835,7 @@ mod tests {
         )
         .running
         .unwrap();
-        assert_eq!(patch_finding(running, Some(&record)).status, Status::Pass);
+        assert_eq!(patch_finding(&running, Some(&record)).status, Status::Pass);
     }
 
     #[test]
@@ -771,7 +862,7 @@ mod tests {
             evidence: vec![],
         };
         assert_eq!(
-            patch_finding(running, Some(&unspecified)).status,
+            patch_finding(&running, Some(&unspecified)).status,
             Status::Manual
         );
     }

@@ -30,7 +30,7 @@ pub const OWNER_KEYS: [&str; 4] = ["owner", "owner-email", "team", "contact"];
 
 /// Evaluate the owner tag of a resource.
 pub fn owner_tag(subject: &Subject<'_, '_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let kind = subject.item.kind();
     match subject.tags.find_any(&OWNER_KEYS) {
         Some((key, value)) => subject
@@ -39,15 +39,26 @@ pub fn owner_tag(subject: &Subject<'_, '_>) -> Finding {
             .pass(format!("{kind} {label} is owned by {value} (tag `{key}`).")),
         None => {
             let keys: Vec<&str> = subject.tags.iter().map(|(k, _)| k).collect();
-            subject
-                .finding(&OWNER_TAG)
-                .evidence(
-                    "tags",
-                    if keys.is_empty() { "(none)".to_string() } else { keys.join(", ") },
-                )
-                .fail(format!(
+            let empty = subject
+                .tags
+                .iter()
+                .find(|(k, _)| OWNER_KEYS.iter().any(|o| k.trim().eq_ignore_ascii_case(o)));
+            let builder = subject.finding(&OWNER_TAG).evidence(
+                "tags",
+                if keys.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    keys.join(", ")
+                },
+            );
+            match empty {
+                Some((key, _)) => builder.evidence(format!("tags.{key}"), "(empty)").fail(format!(
+                    "{kind} {label} has an empty `{key}` tag, so nobody is accountable for it."
+                )),
+                None => builder.fail(format!(
                     "{kind} {label} has no owner, owner-email, team or contact tag, so nobody is accountable for it."
-                ))
+                )),
+            }
         }
     }
 }

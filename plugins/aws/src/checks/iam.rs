@@ -139,13 +139,16 @@ struct WildcardScan {
     hits: Vec<(String, String, String)>,
     /// Documents that could not be read: evidence key and reason.
     unreadable: Vec<(String, String)>,
+    /// Documents read: evidence key and a summary, the evidence of a pass.
+    read: Vec<(String, String)>,
 }
 
 impl WildcardScan {
     fn document(&mut self, path: String, name: &str, raw: Option<&RawValue>) {
         let Some(raw) = raw else { return };
         match read(raw, |doc| {
-            doc.statements
+            let hits = doc
+                .statements
                 .0
                 .iter()
                 .enumerate()
@@ -160,9 +163,16 @@ impl WildcardScan {
                         ),
                     )
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (doc.statements.0.len(), hits)
         }) {
-            Ok(Some(hits)) => {
+            Ok(Some((statements, hits))) => {
+                self.read.push((
+                    path.clone(),
+                    format!(
+                        "policy {name}: {statements} statement(s), none allows Action * on Resource *"
+                    ),
+                ));
                 for (i, text) in hits {
                     self.hits.push((
                         format!("{path}.Statement[{i}]"),
@@ -190,6 +200,9 @@ impl WildcardScan {
             }
             return builder.status(Status::Error, error);
         }
+        for (key, value) in self.read {
+            builder = builder.evidence(key, value);
+        }
         builder.pass(pass)
     }
 }
@@ -212,7 +225,7 @@ fn is_admin_wildcard(s: &Statement<'_>) -> bool {
 
 fn managed_policy(subject: &Subject<'_, '_>, identity: &Identity<'_>) -> Finding {
     let item = subject.item;
-    let label = item.label();
+    let label = subject.label();
     let arn = identity.arn.non_empty().unwrap_or_else(|| item.id());
     let builder = subject.finding(&POLICY_ADMIN_WILDCARD);
     if is_aws_managed(arn) {
@@ -262,7 +275,7 @@ fn inline_policies(
     field: &str,
     policies: &List<InlinePolicy<'_>>,
 ) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let builder = subject.finding(&POLICY_ADMIN_WILDCARD);
     if policies.is_empty() {
         return builder
@@ -296,12 +309,32 @@ fn inline_policies(
 }
 
 fn public_trust(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let path = "configuration.assumeRolePolicyDocument";
     let builder = subject.finding(&ROLE_PUBLIC_TRUST);
     let result = raw.map(|raw| {
         read(raw, |doc| {
-            doc.statements
+            let principals: Vec<String> = doc
+                .statements
+                .0
+                .iter()
+                .filter(|s| s.is_allow())
+                .map(|s| {
+                    let who = s
+                        .principal
+                        .as_ref()
+                        .map(|p| p.describe())
+                        .unwrap_or_default();
+                    if s.has_condition() {
+                        format!("{who} (with Condition)")
+                    } else {
+                        who
+                    }
+                })
+                .collect();
+            let principals = format!("Allow principals: {}", principals.join("; "));
+            let hits = doc
+                .statements
                 .0
                 .iter()
                 .enumerate()
@@ -319,7 +352,8 @@ fn public_trust(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding {
                         ),
                     )
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (principals, hits)
         })
     });
     match result {
@@ -329,10 +363,12 @@ fn public_trust(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding {
         Some(Err(e)) => builder
             .evidence(path, e.to_string())
             .status(Status::Error, format!("Role {label}: the trust policy cannot be read ({e}).")),
-        Some(Ok(Some(hits))) if hits.is_empty() => builder.pass(format!(
-            "Role {label} can be assumed only by the principals its trust policy names or conditions."
-        )),
-        Some(Ok(Some(hits))) => {
+        Some(Ok(Some((principals, hits)))) if hits.is_empty() => builder
+            .evidence(path, principals)
+            .pass(format!(
+                "Role {label} can be assumed only by the principals its trust policy names or conditions."
+            )),
+        Some(Ok(Some((_, hits)))) => {
             let mut builder = builder;
             for (key, value) in hits {
                 builder = builder.evidence(key, value);

@@ -75,7 +75,7 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
 
 fn rotation(item: &ConfigItem<'_>, key: &Key<'_>, recorded: Flag) -> Finding {
     let subject = item.subject();
-    let label = item.label();
+    let label = subject.label();
     let manager = key.manager.non_empty().unwrap_or("(absent)");
     let state = key.state.non_empty().unwrap_or("(absent)");
     let builder = subject
@@ -123,7 +123,7 @@ fn rotation(item: &ConfigItem<'_>, key: &Key<'_>, recorded: Flag) -> Finding {
         )),
         None => builder.evidence(path, "(absent)").manual(format!(
             "The configuration item of customer-managed key {label} does not record its rotation status; check it with `aws kms get-key-rotation-status --key-id {}`.",
-            item.resource_id.non_empty().unwrap_or(label)
+            item.resource_id.non_empty().unwrap_or(&label)
         )),
     }
 }

@@ -86,7 +86,7 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>, ctx: &Context) -> Evaluated<'a> {
 }
 
 fn runtime(subject: &Subject<'_, '_>, function: &Function<'_>, ctx: &Context) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let package = function.package_type.non_empty();
     let Some(runtime) = function.runtime.non_empty() else {
         let builder = subject

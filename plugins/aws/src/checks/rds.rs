@@ -136,7 +136,7 @@ fn not_recorded(builder: FindingBuilder, label: &str, field: &str) -> Finding {
 }
 
 fn storage_encrypted(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let builder = subject.finding(&STORAGE_ENCRYPTED).evidence(
         "configuration.storageEncrypted",
         db.storage_encrypted.describe(),
@@ -151,16 +151,16 @@ fn storage_encrypted(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding 
         Some(false) => builder.fail(format!(
             "Database {label} stores its data, backups and snapshots unencrypted."
         )),
-        None => not_recorded(builder, label, "storageEncrypted"),
+        None => not_recorded(builder, &label, "storageEncrypted"),
     }
 }
 
 fn default_admin(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let Some(user) = db.master_username.non_empty() else {
         return not_recorded(
             subject.finding(&DEFAULT_ADMIN_USERNAME),
-            label,
+            &label,
             "masterUsername",
         );
     };
@@ -182,7 +182,7 @@ fn default_admin(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
 }
 
 fn publicly_accessible(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let builder = subject.finding(&PUBLICLY_ACCESSIBLE).evidence(
         "configuration.publiclyAccessible",
         db.publicly_accessible.describe(),
@@ -193,12 +193,12 @@ fn publicly_accessible(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Findin
             db.engine.non_empty().map(|e| format!(" ({e})")).unwrap_or_default()
         )),
         Some(false) => builder.pass(format!("Database {label} is not publicly accessible.")),
-        None => not_recorded(builder, label, "publiclyAccessible"),
+        None => not_recorded(builder, &label, "publiclyAccessible"),
     }
 }
 
 fn auto_minor_upgrade(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let builder = subject.finding(&AUTO_MINOR_VERSION_UPGRADE).evidence(
         "configuration.autoMinorVersionUpgrade",
         db.auto_minor_upgrade.describe(),
@@ -210,16 +210,16 @@ fn auto_minor_upgrade(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding
         Some(false) => builder.fail(format!(
             "Database {label} does not apply minor engine upgrades automatically, so engine security fixes wait for someone to act."
         )),
-        None => not_recorded(builder, label, "autoMinorVersionUpgrade"),
+        None => not_recorded(builder, &label, "autoMinorVersionUpgrade"),
     }
 }
 
 fn backup_retention(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let Some(days) = db.backup_retention.0 else {
         return not_recorded(
             subject.finding(&BACKUP_RETENTION),
-            label,
+            &label,
             "backupRetentionPeriod",
         );
     };

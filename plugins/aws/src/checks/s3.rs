@@ -356,7 +356,7 @@ fn read_policy<'b>(
 }
 
 fn cmk_encryption(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let default_note =
         "AWS encrypts new buckets with SSE-S3 by default, but customer-managed keys are off";
     let mut buf = None;
@@ -441,7 +441,7 @@ fn cmk_encryption(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding 
 }
 
 fn public_access_block(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let mut buf = None;
     let pab = match entry::<PublicAccessBlock>(raw, &mut buf) {
         Ok(Some(p)) => p,
@@ -490,12 +490,13 @@ fn public_policy(
     policy: &BucketPolicyState<'_>,
     acl_raw: Option<&RawValue>,
 ) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let mut builder = subject.finding(&PUBLIC_POLICY);
     let mut reasons = Vec::new();
     let mut unreadable = Vec::new();
     match policy {
         BucketPolicyState::Document(doc) => {
+            let before = reasons.len();
             for (i, s) in doc.statements.0.iter().enumerate() {
                 if s.is_allow() && s.principal_is_public() && !s.has_condition() {
                     let principal = s
@@ -516,6 +517,15 @@ fn public_policy(
                     ));
                 }
             }
+            if reasons.len() == before {
+                builder = builder.evidence(
+                    POLICY_PATH,
+                    format!(
+                        "{} statement(s), none allows everyone without a condition",
+                        doc.statements.0.len()
+                    ),
+                );
+            }
         }
         BucketPolicyState::None => builder = builder.evidence(POLICY_PATH, "(none)"),
         BucketPolicyState::Unreadable(e) => {
@@ -526,6 +536,7 @@ fn public_policy(
     let mut buf = None;
     match entry::<AccessControlList<'_>>(acl_raw, &mut buf) {
         Ok(Some(acl)) => {
+            let before = reasons.len();
             for (i, grant) in acl.grants.iter().enumerate() {
                 if let Some(group) = grant.grantee.public_group() {
                     let permission = grant.permission.get().unwrap_or("(unspecified)");
@@ -536,8 +547,17 @@ fn public_policy(
                     reasons.push(format!("its ACL grants {permission} to {group}"));
                 }
             }
+            if reasons.len() == before {
+                builder = builder.evidence(
+                    ACL_PATH,
+                    format!(
+                        "{} grant(s), none to AllUsers or AuthenticatedUsers",
+                        acl.grants.0.len()
+                    ),
+                );
+            }
         }
-        Ok(None) => {}
+        Ok(None) => builder = builder.evidence(ACL_PATH, "(absent)"),
         Err(e) => {
             builder = builder.evidence(ACL_PATH, &e);
             unreadable.push(format!("the access control list ({e})"));
@@ -558,7 +578,7 @@ fn public_policy(
 }
 
 fn access_logging(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let mut buf = None;
     match entry::<Logging<'_>>(raw, &mut buf) {
         Ok(logging) => match logging.as_ref().and_then(|l| l.destination.non_empty()) {
@@ -584,7 +604,7 @@ fn access_logging(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding 
 }
 
 fn versioning(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let mut buf = None;
     match entry::<Versioning<'_>>(raw, &mut buf) {
         Ok(v) => {
@@ -615,7 +635,7 @@ fn versioning(subject: &Subject<'_, '_>, raw: Option<&RawValue>) -> Finding {
 }
 
 fn secure_transport(subject: &Subject<'_, '_>, policy: &BucketPolicyState<'_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     match policy {
         BucketPolicyState::None => subject
             .finding(&SECURE_TRANSPORT)

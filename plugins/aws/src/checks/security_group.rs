@@ -194,8 +194,36 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
     ])
 }
 
+/// The ingress rules open to the internet, for the evidence of a pass.
+fn ingress_summary(group: &SecurityGroup<'_>) -> String {
+    let open: Vec<String> = group
+        .ingress
+        .iter()
+        .enumerate()
+        .filter_map(|(rule, p)| {
+            let sources = p.internet_sources(rule);
+            (!sources.is_empty()).then(|| {
+                let cidrs: Vec<&str> = sources.iter().map(|(_, c)| c.as_str()).collect();
+                format!("{} from {}", p.describe(), cidrs.join(" and "))
+            })
+        })
+        .collect();
+    if open.is_empty() {
+        format!(
+            "{} ingress rule(s), none from 0.0.0.0/0 or ::/0",
+            group.ingress.0.len()
+        )
+    } else {
+        format!(
+            "{} ingress rule(s); internet-facing: {}",
+            group.ingress.0.len(),
+            open.join("; ")
+        )
+    }
+}
+
 fn admin_ports(subject: &Subject<'_, '_>, group: &SecurityGroup<'_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let mut builder = subject.finding(&ADMIN_PORT_OPEN);
     let mut services: Vec<String> = Vec::new();
     let mut sources: Vec<String> = Vec::new();
@@ -235,9 +263,11 @@ fn admin_ports(subject: &Subject<'_, '_>, group: &SecurityGroup<'_>) -> Finding 
         }
     }
     if services.is_empty() {
-        builder.pass(format!(
-            "Security group {label} opens no management port (22, 3389, 23, 5985, 5986) to the internet."
-        ))
+        builder
+            .evidence("configuration.ipPermissions", ingress_summary(group))
+            .pass(format!(
+                "Security group {label} opens no management port (22, 3389, 23, 5985, 5986) to the internet."
+            ))
     } else {
         builder.fail(format!(
             "Security group {label} allows {} from {}.",
@@ -248,7 +278,7 @@ fn admin_ports(subject: &Subject<'_, '_>, group: &SecurityGroup<'_>) -> Finding 
 }
 
 fn all_ports(subject: &Subject<'_, '_>, group: &SecurityGroup<'_>) -> Finding {
-    let label = subject.item.label();
+    let label = subject.label();
     let mut builder = subject.finding(&ALL_PORTS_OPEN);
     let mut offending: Vec<String> = Vec::new();
     for (rule, permission) in group.ingress.iter().enumerate() {
@@ -267,9 +297,11 @@ fn all_ports(subject: &Subject<'_, '_>, group: &SecurityGroup<'_>) -> Finding {
         }
     }
     if offending.is_empty() {
-        builder.pass(format!(
-            "Security group {label} opens no full port range to the internet."
-        ))
+        builder
+            .evidence("configuration.ipPermissions", ingress_summary(group))
+            .pass(format!(
+                "Security group {label} opens no full port range to the internet."
+            ))
     } else {
         builder.fail(format!(
             "Security group {label} allows {}.",

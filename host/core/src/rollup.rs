@@ -1,0 +1,735 @@
+//! The control roll-up: for each tenant and each requirement of each framework, who owns it and
+//! whether it is met — the customer responsibility matrix (CRM) that auditors ask for, built
+//! from evidence.
+//!
+//! A catalog control is evaluated per tenant from the tally of its findings, the responsibility
+//! matrix, the provider's attestations and the tenant's own attestations; a framework
+//! requirement combines the controls that crosswalk to it. Statuses:
+//! `inherited` (provider-owned and covered by a valid provider attestation), `satisfied`
+//! (scanned, every finding passes), `failing` (a finding fails), `partial` (shared and one side
+//! is missing, or only part of it could be assessed), `attested` (a current customer
+//! attestation), `overdue` (an attestation past its review interval) and `not-assessed` (no
+//! evidence: listed as a gap, never silently met).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::attestation::{CustomerAttestation, ProviderAttestation};
+use crate::catalog::Control;
+use crate::summary::Counts;
+use crate::{Attributor, Catalog, Contract, Owner, ServiceModel, Status};
+
+/// Status of a control or requirement for a tenant.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RollupStatus {
+    /// Provider-owned and covered by a valid provider attestation.
+    Inherited,
+    /// Scanned and every finding passes.
+    Satisfied,
+    /// At least one finding fails.
+    Failing,
+    /// Shared with one side missing, or only partly assessed.
+    Partial,
+    /// Met by a current customer attestation.
+    Attested,
+    /// The customer attestation is past its review interval.
+    Overdue,
+    /// No evidence either way: a gap.
+    NotAssessed,
+}
+
+impl RollupStatus {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RollupStatus::Inherited => "inherited",
+            RollupStatus::Satisfied => "satisfied",
+            RollupStatus::Failing => "failing",
+            RollupStatus::Partial => "partial",
+            RollupStatus::Attested => "attested",
+            RollupStatus::Overdue => "overdue",
+            RollupStatus::NotAssessed => "not-assessed",
+        }
+    }
+}
+
+/// One row of the roll-up: a framework requirement for a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlRow {
+    /// Tenant id.
+    pub tenant: String,
+    /// Framework id.
+    pub framework: String,
+    /// Requirement id within the framework.
+    pub requirement: String,
+    /// The catalog controls that crosswalk to it.
+    pub controls: Vec<String>,
+    /// Who owns it (`shared` when its controls have different owners).
+    pub owner: Owner,
+    /// Third parties that own part of it under the tenant's contract.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<String>,
+    /// Whether it is met.
+    pub status: RollupStatus,
+    /// What the status rests on, one line per control.
+    pub evidence: Vec<String>,
+    /// Why it could not be assessed, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<String>,
+}
+
+/// Findings of one control for one tenant, counted by check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControlTally {
+    /// Check id → counts by status.
+    pub checks: BTreeMap<String, Counts>,
+    /// Owners the findings were attributed to.
+    pub owners: BTreeSet<Owner>,
+}
+
+impl ControlTally {
+    /// Count one finding.
+    pub fn add(&mut self, check: &str, owner: Owner, status: Status) {
+        if !self.checks.contains_key(check) {
+            self.checks.insert(check.to_string(), Counts::default());
+        }
+        if let Some(c) = self.checks.get_mut(check) {
+            c.add(status);
+        }
+        self.owners.insert(owner);
+    }
+
+    fn total(&self) -> Counts {
+        let mut t = Counts::default();
+        for c in self.checks.values() {
+            t.total += c.total;
+            t.pass += c.pass;
+            t.fail += c.fail;
+            t.error += c.error;
+            t.manual += c.manual;
+            t.not_applicable += c.not_applicable;
+        }
+        t
+    }
+}
+
+/// What the roll-up knows of one tenant.
+pub struct TenantScope<'a> {
+    /// Tenant id.
+    pub tenant: &'a str,
+    /// (provider, service model) pairs the tenant's resources use.
+    pub footprint: BTreeSet<(String, ServiceModel)>,
+    /// The tenant's contract clauses.
+    pub contracts: &'a [Contract],
+    /// The tenant's attestations.
+    pub attestations: &'a [CustomerAttestation],
+    /// Frameworks in scope; empty means every framework that applies to its providers.
+    pub frameworks: &'a [String],
+    /// Findings by control.
+    pub tallies: &'a BTreeMap<String, ControlTally>,
+}
+
+/// Everything the roll-up reasons with.
+pub struct Rollup<'a> {
+    /// The catalog.
+    pub catalog: &'a Catalog,
+    /// The responsibility matrices.
+    pub attributor: &'a Attributor,
+    /// Every provider attestation.
+    pub provider_attestations: &'a [ProviderAttestation],
+    /// The day statuses are judged on.
+    pub day: Date,
+}
+
+/// A control's evaluation for a tenant.
+#[derive(Debug, Clone)]
+struct ControlEval {
+    owners: BTreeSet<Owner>,
+    parties: BTreeSet<String>,
+    status: RollupStatus,
+    evidence: String,
+    gap: Option<String>,
+}
+
+impl Rollup<'_> {
+    /// The rows of one tenant, by framework then requirement.
+    pub fn tenant(&self, scope: &TenantScope<'_>) -> Vec<ControlRow> {
+        let providers: BTreeSet<&str> = scope.footprint.iter().map(|(p, _)| p.as_str()).collect();
+        let mut rows = Vec::new();
+        for fw in self.catalog.frameworks() {
+            let in_scope = if scope.frameworks.is_empty() {
+                // A cloud's CIS benchmark applies only to tenants on that cloud.
+                match fw.id.strip_prefix("cis-") {
+                    Some(rest) => providers.iter().any(|p| rest.starts_with(&format!("{p}-"))),
+                    None => true,
+                }
+            } else {
+                scope.frameworks.contains(&fw.id)
+            };
+            if !in_scope {
+                continue;
+            }
+            let mut evals: BTreeMap<&str, ControlEval> = BTreeMap::new();
+            for control in self.catalog.controls() {
+                if control.frameworks.contains_key(&fw.id) {
+                    evals.insert(&control.id, self.control(control, scope, &fw.id));
+                }
+            }
+            let mut reqs: BTreeMap<&str, Vec<&Control>> = BTreeMap::new();
+            for c in self.catalog.controls() {
+                for r in c.frameworks.get(&fw.id).into_iter().flatten() {
+                    reqs.entry(r.as_str()).or_default().push(c);
+                }
+            }
+            for (req, controls) in reqs {
+                let parts: Vec<(&Control, &ControlEval)> = controls
+                    .iter()
+                    .map(|c| (*c, &evals[c.id.as_str()]))
+                    .collect();
+                rows.push(combine(scope.tenant, &fw.id, req, &parts));
+            }
+        }
+        rows
+    }
+
+    fn control(&self, control: &Control, scope: &TenantScope<'_>, framework: &str) -> ControlEval {
+        let contract = scope.contracts.iter().find(|c| {
+            c.layers.contains(&control.layer) || c.controls.iter().any(|id| *id == control.id)
+        });
+        if control.manual {
+            let owner = if contract.is_some() {
+                Owner::ThirdParty
+            } else {
+                Owner::Customer
+            };
+            let parties: BTreeSet<String> = contract.map(|c| c.party.clone()).into_iter().collect();
+            return match scope.attestations.iter().find(|a| a.control == control.id) {
+                Some(a) => {
+                    let who = match &a.party {
+                        Some(p) => format!("{} ({p})", a.owner),
+                        None => a.owner.clone(),
+                    };
+                    let mut parties = parties;
+                    parties.extend(a.party.clone());
+                    let owner = if a.party.is_some() {
+                        Owner::ThirdParty
+                    } else {
+                        owner
+                    };
+                    if a.overdue(self.day) {
+                        ControlEval {
+                            owners: [owner].into(),
+                            parties,
+                            status: RollupStatus::Overdue,
+                            evidence: format!(
+                                "{}: overdue — last done {} by {who}, due {} (every {} days); evidence {}",
+                                control.id,
+                                a.date,
+                                a.due(),
+                                a.interval_days,
+                                a.evidence
+                            ),
+                            gap: None,
+                        }
+                    } else {
+                        ControlEval {
+                            owners: [owner].into(),
+                            parties,
+                            status: RollupStatus::Attested,
+                            evidence: format!(
+                                "{}: attested — done {} by {who}, next due {}; evidence {}",
+                                control.id,
+                                a.date,
+                                a.due(),
+                                a.evidence
+                            ),
+                            gap: None,
+                        }
+                    }
+                }
+                None => ControlEval {
+                    owners: [owner].into(),
+                    parties,
+                    status: RollupStatus::NotAssessed,
+                    evidence: format!("{}: no attestation on file", control.id),
+                    gap: Some(format!(
+                        "`{}` needs a customer attestation; none is on file",
+                        control.id
+                    )),
+                },
+            };
+        }
+
+        // Who owns the control's layer across the tenant's footprint.
+        let mut matrix_owners = BTreeSet::new();
+        for (provider, model) in &scope.footprint {
+            if let Some(cell) = self
+                .attributor
+                .matrix(provider)
+                .and_then(|m| m.cell(*model, control.layer))
+            {
+                matrix_owners.insert(cell.owner);
+            }
+        }
+        let provider_side =
+            matrix_owners.contains(&Owner::Provider) || matrix_owners.contains(&Owner::Shared);
+        let providers: BTreeSet<&str> = scope.footprint.iter().map(|(p, _)| p.as_str()).collect();
+        let attested_by: Vec<&ProviderAttestation> = self
+            .provider_attestations
+            .iter()
+            .filter(|a| {
+                providers.contains(a.provider.as_str())
+                    && a.covers(&control.id, control.layer, framework, self.day)
+            })
+            .collect();
+        let unattested: Vec<&str> = providers
+            .iter()
+            .copied()
+            .filter(|p| !attested_by.iter().any(|a| a.provider == *p))
+            .collect();
+        let attestation_note = || {
+            attested_by
+                .iter()
+                .map(|a| format!("{} {} (valid until {})", a.provider, a.title, a.expires))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let tally = scope.tallies.get(&control.id);
+        let counts = tally.map(ControlTally::total).unwrap_or_default();
+        let mut owners: BTreeSet<Owner> = tally.map(|t| t.owners.clone()).unwrap_or_default();
+        if owners.is_empty() {
+            owners = matrix_owners.clone();
+        }
+        let parties: BTreeSet<String> = if owners.contains(&Owner::ThirdParty) {
+            contract.map(|c| c.party.clone()).into_iter().collect()
+        } else {
+            BTreeSet::new()
+        };
+
+        if counts.pass + counts.fail + counts.manual + counts.error == 0 {
+            // Nothing scanned: provider-owned layers are inherited through attestations.
+            if !matrix_owners.is_empty() && matrix_owners.iter().all(|o| *o == Owner::Provider) {
+                return if unattested.is_empty() {
+                    ControlEval {
+                        owners: [Owner::Provider].into(),
+                        parties,
+                        status: RollupStatus::Inherited,
+                        evidence: format!("{}: inherited from {}", control.id, attestation_note()),
+                        gap: None,
+                    }
+                } else {
+                    ControlEval {
+                        owners: [Owner::Provider].into(),
+                        parties,
+                        status: RollupStatus::NotAssessed,
+                        evidence: format!(
+                            "{}: provider-owned, no valid attestation for {}",
+                            control.id,
+                            unattested.join(", ")
+                        ),
+                        gap: Some(format!(
+                            "`{}` is provider-owned but no valid provider attestation covers it for {}",
+                            control.id,
+                            unattested.join(", ")
+                        )),
+                    }
+                };
+            }
+            let why = if scope.footprint.is_empty() {
+                "no resources were scanned".to_string()
+            } else {
+                "no check in the run covers it for this tenant's resources".to_string()
+            };
+            return ControlEval {
+                owners,
+                parties,
+                status: RollupStatus::NotAssessed,
+                evidence: format!("{}: no evidence ({why})", control.id),
+                gap: Some(format!("`{}` has no evidence: {why}", control.id)),
+            };
+        }
+
+        let detail = tally
+            .map(|t| {
+                t.checks
+                    .iter()
+                    .map(|(check, c)| {
+                        let mut parts = Vec::new();
+                        for (n, word) in [
+                            (c.fail, "fail"),
+                            (c.pass, "pass"),
+                            (c.manual, "manual"),
+                            (c.error, "error"),
+                        ] {
+                            if n > 0 {
+                                parts.push(format!("{n} {word}"));
+                            }
+                        }
+                        format!("{check} {}", parts.join(" "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
+        let (status, gap) = if counts.fail > 0 {
+            (RollupStatus::Failing, None)
+        } else if counts.pass == 0 {
+            (
+                RollupStatus::NotAssessed,
+                Some(format!(
+                    "`{}`: {} finding(s) need data the exports do not hold (manual)",
+                    control.id, counts.manual
+                )),
+            )
+        } else if counts.manual + counts.error > 0 {
+            (
+                RollupStatus::Partial,
+                Some(format!(
+                    "`{}`: {} resource(s) could not be assessed",
+                    control.id,
+                    counts.manual + counts.error
+                )),
+            )
+        } else if provider_side && matrix_owners.contains(&Owner::Shared) && !unattested.is_empty()
+        {
+            (
+                RollupStatus::Partial,
+                Some(format!(
+                    "`{}` is shared: the customer side passes, the provider side has no valid attestation for {}",
+                    control.id,
+                    unattested.join(", ")
+                )),
+            )
+        } else {
+            (RollupStatus::Satisfied, None)
+        };
+        let mut evidence = format!(
+            "{}: {status} — {detail}",
+            control.id,
+            status = status.as_str()
+        );
+        if provider_side && !attested_by.is_empty() {
+            evidence.push_str(&format!("; provider side: {}", attestation_note()));
+        }
+        ControlEval {
+            owners,
+            parties,
+            status,
+            evidence,
+            gap,
+        }
+    }
+}
+
+/// Combine the controls of one requirement.
+fn combine(
+    tenant: &str,
+    framework: &str,
+    requirement: &str,
+    parts: &[(&Control, &ControlEval)],
+) -> ControlRow {
+    let statuses: Vec<RollupStatus> = parts.iter().map(|(_, e)| e.status).collect();
+    let has = |s: RollupStatus| statuses.contains(&s);
+    let met = |s: &RollupStatus| {
+        matches!(
+            s,
+            RollupStatus::Satisfied | RollupStatus::Inherited | RollupStatus::Attested
+        )
+    };
+    let status = if has(RollupStatus::Failing) {
+        RollupStatus::Failing
+    } else if has(RollupStatus::Overdue) {
+        RollupStatus::Overdue
+    } else if statuses.iter().all(|s| *s == RollupStatus::NotAssessed) {
+        RollupStatus::NotAssessed
+    } else if has(RollupStatus::Partial) || has(RollupStatus::NotAssessed) {
+        RollupStatus::Partial
+    } else if statuses.iter().all(|s| *s == RollupStatus::Inherited) {
+        RollupStatus::Inherited
+    } else if statuses.iter().all(|s| *s == RollupStatus::Attested) {
+        RollupStatus::Attested
+    } else {
+        debug_assert!(statuses.iter().all(met));
+        RollupStatus::Satisfied
+    };
+    let owners: BTreeSet<Owner> = parts
+        .iter()
+        .flat_map(|(_, e)| e.owners.iter().copied())
+        .collect();
+    let owner = if owners.len() == 1 {
+        *owners.iter().next().expect("one owner")
+    } else if owners.is_empty() {
+        Owner::Customer
+    } else {
+        Owner::Shared
+    };
+    let parties: BTreeSet<String> = parts
+        .iter()
+        .flat_map(|(_, e)| e.parties.iter().cloned())
+        .collect();
+    let gaps: Vec<&str> = parts.iter().filter_map(|(_, e)| e.gap.as_deref()).collect();
+    ControlRow {
+        tenant: tenant.to_string(),
+        framework: framework.to_string(),
+        requirement: requirement.to_string(),
+        controls: parts.iter().map(|(c, _)| c.id.clone()).collect(),
+        owner,
+        parties: parties.into_iter().collect(),
+        status,
+        evidence: parts.iter().map(|(_, e)| e.evidence.clone()).collect(),
+        gap: (!gaps.is_empty() && !matches!(status, RollupStatus::Failing | RollupStatus::Overdue))
+            .then(|| gaps.join("; ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attestation::{load_customer, load_provider};
+    use crate::{Layer, Matrix};
+
+    fn catalog() -> Catalog {
+        Catalog::load(
+            (
+                "frameworks.toml",
+                include_str!("../../../schemas/catalog/frameworks.toml"),
+            ),
+            (
+                "controls.toml",
+                include_str!("../../../schemas/catalog/controls.toml"),
+            ),
+        )
+        .unwrap()
+    }
+
+    fn day(s: &str) -> Date {
+        crate::attestation::day_of(s).unwrap()
+    }
+
+    const PROVIDER: &str = r#"
+provider = "aws"
+[[attestation]]
+id = "soc2"
+title = "SOC 2 Type II"
+period_start = "2025-10-01"
+period_end = "2026-03-31"
+expires = "2027-03-31"
+frameworks = ["pci-dss-4.0"]
+layers = ["physical", "network-controls", "logging"]
+source = "https://example.com/soc2"
+"#;
+
+    const CUSTOMER: &str = r#"
+tenant = "acme"
+[[attestation]]
+control = "security-awareness-training"
+owner = "HR"
+date = "2026-01-10"
+interval_days = 365
+evidence = "https://example.com/training"
+[[attestation]]
+control = "risk-assessment"
+owner = "CISO"
+date = "2025-01-10"
+interval_days = 365
+evidence = "https://example.com/risk"
+"#;
+
+    /// A hand-written estate: one EC2 instance (IaaS) and one RDS instance (PaaS).
+    fn rows(
+        provider_text: &str,
+        day_s: &str,
+        tallies: &BTreeMap<String, ControlTally>,
+        contracts: &[Contract],
+    ) -> Vec<ControlRow> {
+        let cat = catalog();
+        let attr = Attributor::new([Matrix::load(
+            "aws.toml",
+            include_str!("../../../schemas/responsibility/aws.toml"),
+            &cat,
+        )
+        .unwrap()]);
+        let provider = load_provider("p.toml", provider_text, &cat).unwrap();
+        let customer = load_customer("c.toml", CUSTOMER, &cat).unwrap();
+        let rollup = Rollup {
+            catalog: &cat,
+            attributor: &attr,
+            provider_attestations: &provider,
+            day: day(day_s),
+        };
+        rollup.tenant(&TenantScope {
+            tenant: "acme",
+            footprint: [
+                ("aws".to_string(), ServiceModel::Iaas),
+                ("aws".to_string(), ServiceModel::Paas),
+            ]
+            .into(),
+            contracts,
+            attestations: &customer,
+            frameworks: &["pci-dss-4.0".to_string()],
+            tallies,
+        })
+    }
+
+    fn status(rows: &[ControlRow], req: &str) -> RollupStatus {
+        rows.iter()
+            .find(|r| r.requirement == req)
+            .unwrap_or_else(|| panic!("no {req}"))
+            .status
+    }
+
+    fn tally(pairs: &[(&str, &str, Owner, Status)]) -> BTreeMap<String, ControlTally> {
+        let mut t: BTreeMap<String, ControlTally> = BTreeMap::new();
+        for (control, check, owner, st) in pairs {
+            t.entry(control.to_string())
+                .or_default()
+                .add(check, *owner, *st);
+        }
+        t
+    }
+
+    #[test]
+    fn every_status_arises_where_it_should() {
+        let t = tally(&[
+            ("mgmt-port-exposure", "sg", Owner::Customer, Status::Fail),
+            ("mgmt-port-exposure", "sg", Owner::Customer, Status::Pass),
+            (
+                "network-ingress-restriction",
+                "all",
+                Owner::Customer,
+                Status::Pass,
+            ),
+            ("audit-logging", "trail", Owner::Shared, Status::Pass),
+            ("access-logging", "s3", Owner::Customer, Status::Manual),
+        ]);
+        let r = rows(PROVIDER, "2026-11-01", &t, &[]);
+        assert_eq!(status(&r, "1.3.1"), RollupStatus::Failing);
+        assert_eq!(status(&r, "1.2.5"), RollupStatus::Satisfied);
+        // Physical security: provider-owned, covered by a valid attestation.
+        assert_eq!(status(&r, "9.2.1"), RollupStatus::Inherited);
+        assert_eq!(
+            r.iter().find(|x| x.requirement == "9.2.1").unwrap().owner,
+            Owner::Provider
+        );
+        // Shared logging: the customer side passes and the provider side is attested.
+        let row = r.iter().find(|x| x.requirement == "10.2.1").unwrap();
+        assert_eq!(row.status, RollupStatus::Satisfied, "{row:?}");
+        // Only manual findings: no evidence.
+        assert_eq!(status(&r, "10.2.1.1"), RollupStatus::NotAssessed);
+        assert_eq!(status(&r, "12.6.1"), RollupStatus::Attested);
+        assert_eq!(status(&r, "12.3.1"), RollupStatus::Overdue);
+        // No attestation on file for the documentation control.
+        let doc = r.iter().find(|x| x.requirement == "12.1.1").unwrap();
+        assert_eq!(doc.status, RollupStatus::NotAssessed);
+        assert!(
+            doc.gap
+                .as_deref()
+                .unwrap()
+                .contains("app-control-documentation")
+        );
+    }
+
+    #[test]
+    fn an_expired_attestation_turns_inherited_into_a_gap_and_shared_into_partial() {
+        let t = tally(&[("audit-logging", "trail", Owner::Shared, Status::Pass)]);
+        let r = rows(PROVIDER, "2027-04-01", &t, &[]);
+        let phys = r.iter().find(|x| x.requirement == "9.2.1").unwrap();
+        assert_eq!(phys.status, RollupStatus::NotAssessed);
+        assert!(
+            phys.gap
+                .as_deref()
+                .unwrap()
+                .contains("no valid provider attestation"),
+            "{phys:?}"
+        );
+        assert_eq!(status(&r, "10.2.1"), RollupStatus::Partial);
+        // An attestation for another framework does not count.
+        let other = PROVIDER.replace("pci-dss-4.0", "iso-27001-2022");
+        let r = rows(&other, "2026-11-01", &t, &[]);
+        assert_eq!(status(&r, "9.2.1"), RollupStatus::NotAssessed);
+    }
+
+    #[test]
+    fn a_contract_makes_the_third_party_the_owner() {
+        let t = tally(&[("guest-patching", "patch", Owner::ThirdParty, Status::Pass)]);
+        let contracts = [Contract {
+            party: "Bluefin".into(),
+            layers: vec![Layer::GuestOs],
+            controls: vec![],
+            providers: vec![],
+            reference: "MSA".into(),
+        }];
+        let r = rows(PROVIDER, "2026-11-01", &t, &contracts);
+        let row = r.iter().find(|x| x.requirement == "6.3.3").unwrap();
+        assert_eq!(row.parties, vec!["Bluefin".to_string()]);
+        assert!(
+            matches!(row.owner, Owner::ThirdParty | Owner::Shared),
+            "{row:?}"
+        );
+    }
+
+    #[test]
+    fn invalid_attestations_are_rejected_with_every_problem() {
+        let cat = catalog();
+        let bad = r#"
+tenant = "acme"
+[[attestation]]
+control = "security-awareness-training"
+owner = "HR"
+date = "2026-13-45"
+interval_days = 365
+evidence = "x"
+[[attestation]]
+control = "security-awareness-training"
+owner = "MSSP"
+date = "2026-01-01"
+interval_days = 0
+evidence = "x"
+[[attestation]]
+control = "mgmt-port-exposure"
+owner = "Ops"
+date = "2026-01-01"
+interval_days = 30
+evidence = "x"
+"#;
+        let err = load_customer("acme.toml", bad, &cat)
+            .unwrap_err()
+            .to_string();
+        for want in [
+            "acme.toml: attestation[0].date: `2026-13-45` is not a date",
+            "acme.toml: attestation[1].interval_days: must be at least 1",
+            "acme.toml: attestation[2].control: control `mgmt-port-exposure` is assessed by scanning",
+        ] {
+            assert!(err.contains(want), "missing {want:?} in\n{err}");
+        }
+        let twice = bad.replace("2026-13-45", "2026-01-01");
+        let err = load_customer("acme.toml", &twice, &cat)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is attested twice"), "{err}");
+        let err = load_provider(
+            "p.toml",
+            &PROVIDER
+                .replace("pci-dss-4.0", "pci-9")
+                .replace("\"network-controls\"", "\"attic\""),
+            &cat,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("p.toml: attestation[0].frameworks[0]: unknown framework `pci-9`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("p.toml: attestation[0].layers[1]: unknown layer `attic`"),
+            "{err}"
+        );
+    }
+}
