@@ -4,6 +4,7 @@
 
 mod config; // configuration errors: exit 2, every problem named with file and key
 mod demo; // the bundled demo estate, end to end
+mod formats; // every report format for the demo estate, validated against its official schema
 mod inputs; // bad inputs become gaps that name the file and position
 mod matrix; // the customer responsibility matrix: golden files
 mod sandbox; // hostile plugins: the host survives and lists the gap

@@ -88,7 +88,8 @@ pub fn load(dir: Option<&Path>) -> Result<Data, DataErrors> {
         DataErrors(all)
     })?;
     let mut matrices = Vec::new();
-    let (files, attestation_files): (Vec<(String, String)>, Vec<(String, String)>) = match dir {
+    type Files = Vec<(String, String)>;
+    let (files, attestation_files): (Files, Files) = match dir {
         None => (
             MATRICES
                 .iter()

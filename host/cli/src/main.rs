@@ -8,6 +8,7 @@ mod data;
 mod matrix;
 mod output;
 mod plugins;
+mod render;
 mod scan;
 mod table;
 
@@ -62,10 +63,28 @@ enum Command {
     /// Inspect the plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Render an existing report.json in other formats.
+    Report(ReportArgs),
     /// The customer responsibility matrix of a tenant for a framework, from a report.
     Matrix(MatrixArgs),
     /// Print the JSON Schema of report.json.
     Schema,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// The report to render.
+    #[arg(long = "in", default_value = "demarc-report/report.json")]
+    input: PathBuf,
+    /// Formats, comma-separated: json, html, sarif, ocsf, oscal, csv, md, jsonl.
+    #[arg(long, default_value = "html")]
+    format: String,
+    /// Output directory. By default the directory of `--in`.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Read the catalog from this directory instead of the built-in `schemas/`.
+    #[arg(long)]
+    schemas: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -95,6 +114,10 @@ struct ScanArgs {
     /// Exit 1 when a failing finding is at least this severe.
     #[arg(long, value_parser = parse_severity)]
     fail_on: Option<Severity>,
+    /// Formats to write, comma-separated: json, html, sarif, ocsf, oscal, csv, md, jsonl (or
+    /// `all`). report.json is always written.
+    #[arg(long, default_value = "json,html")]
+    format: String,
     /// Scan only this tenant (repeatable).
     #[arg(long = "tenant")]
     tenants: Vec<String>,
@@ -189,7 +212,15 @@ fn main() -> std::process::ExitCode {
                 eprintln!("error: --pin-time `{t}` is not an RFC 3339 time");
                 return std::process::ExitCode::from(ExitCode::Usage as u8);
             }
+            let formats = match parse_formats(&args.format) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: --format: {e}");
+                    return std::process::ExitCode::from(ExitCode::Usage as u8);
+                }
+            };
             let opts = scan::ScanOptions {
+                formats,
                 config: args.config.unwrap_or_else(default_config),
                 out: args.out,
                 fail_on: args.fail_on,
@@ -219,6 +250,13 @@ fn main() -> std::process::ExitCode {
                 ExitCode::Usage
             }
         },
+        Command::Report(args) => match run_report(&args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::Usage
+            }
+        },
         Command::Matrix(args) => match run_matrix(&args) {
             Ok(code) => code,
             Err(e) => {
@@ -241,6 +279,30 @@ fn main() -> std::process::ExitCode {
         }
     };
     std::process::ExitCode::from(code as u8)
+}
+
+fn parse_formats(list: &str) -> Result<Vec<demarc_report::Format>, demarc_report::Error> {
+    if list.trim() == "all" {
+        return Ok(demarc_report::Format::ALL.to_vec());
+    }
+    demarc_report::Format::parse_list(list)
+}
+
+fn run_report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let formats = parse_formats(&args.format)?;
+    let data = data::load(args.schemas.as_deref())?;
+    let report = matrix::read_report(&args.input)?;
+    let out = args
+        .out
+        .clone()
+        .or_else(|| args.input.parent().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&out)?;
+    for f in formats {
+        let path = render::write_one(&report, &data.catalog, f, &out)?;
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::Clean)
 }
 
 fn run_matrix(args: &MatrixArgs) -> anyhow::Result<ExitCode> {

@@ -27,6 +27,8 @@ use crate::{ExitCode, data, plugins, table};
 /// Options of `demarc scan`, resolved from the command line.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
+    /// Formats to write besides report.json.
+    pub formats: Vec<demarc_report::Format>,
     /// Configuration file.
     pub config: PathBuf,
     /// Output directory.
@@ -317,13 +319,20 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             rows
         })?;
     let _ = std::fs::remove_dir_all(&spill_dir);
+    let mut files = vec![opts.out.join("report.json")];
+    files.extend(crate::render::write_formats(
+        &opts.out.join("report.json"),
+        &data.catalog,
+        &opts.formats,
+        &opts.out,
+    )?);
     tracing::info!(
         elapsed_ms = clock.elapsed().as_millis() as u64,
         "scan finished"
     );
 
     if opts.print_summary {
-        print!("{}", table::render(&head, &summary, &opts.out));
+        print!("{}", table::render(&head, &summary, &files));
     }
     Ok(exit_code(&head.gaps, &summary, opts.fail_on))
 }

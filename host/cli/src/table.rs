@@ -2,7 +2,7 @@
 //! status, and every gap.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::PathBuf;
 
 use demarc_core::summary::Summary;
 use demarc_core::{Owner, Severity};
@@ -10,7 +10,7 @@ use demarc_core::{Owner, Severity};
 use crate::output::Head;
 
 /// Render the summary as plain text.
-pub fn render(head: &Head, summary: &Summary, out: &Path) -> String {
+pub fn render(head: &Head, summary: &Summary, files: &[PathBuf]) -> String {
     let mut s = String::new();
     let f = &summary.findings;
     let _ = writeln!(
@@ -61,6 +61,8 @@ pub fn render(head: &Head, summary: &Summary, out: &Path) -> String {
             let _ = writeln!(s, "  [{}] {}: {}", g.kind.as_str(), target, g.message);
         }
     }
-    let _ = writeln!(s, "report: {}", out.join("report.json").display());
+    for f in files {
+        let _ = writeln!(s, "wrote {}", f.display());
+    }
     s
 }

@@ -200,9 +200,10 @@ impl Rollup<'_> {
     }
 
     fn control(&self, control: &Control, scope: &TenantScope<'_>, framework: &str) -> ControlEval {
-        let contract = scope.contracts.iter().find(|c| {
-            c.layers.contains(&control.layer) || c.controls.iter().any(|id| *id == control.id)
-        });
+        let contract = scope
+            .contracts
+            .iter()
+            .find(|c| c.layers.contains(&control.layer) || c.controls.contains(&control.id));
         if control.manual {
             let owner = if contract.is_some() {
                 Owner::ThirdParty

@@ -1,1 +1,335 @@
-//! (being written)
+//! Renderers of the demarc report model: one [`Report`] in, one file out per [`Format`].
+//!
+//! `report.json` is the canonical form; every other format is a view of it for a particular
+//! reader:
+//!
+//! | format | file | for |
+//! |---|---|---|
+//! | [`Format::Json`] | `report.json` | the canonical report (the layout `demarc scan` writes) |
+//! | [`Format::Html`] | `report.html` | a self-contained page an MSSP can hand to a client |
+//! | [`Format::Sarif`] | `report.sarif` | SARIF 2.1.0 viewers and code-scanning dashboards |
+//! | [`Format::Ocsf`] | `report.ocsf.json` | SIEMs and data lakes speaking OCSF 1.8.0 (Compliance Finding) |
+//! | [`Format::Oscal`] | `report.oscal.json` | auditors' tooling: OSCAL assessment results |
+//! | [`Format::Csv`] | `report.csv` | spreadsheets, one row per finding |
+//! | [`Format::Md`] | `report.md` | a ticket or pull-request comment |
+//! | [`Format::Jsonl`] | `findings.jsonl` | line-oriented ingestion, one finding per line |
+//!
+//! Every renderer is deterministic: the same report gives byte-identical output (no clock, no
+//! hash-map iteration order, no randomness; identifiers that other formats need, such as OSCAL
+//! UUIDs, are derived from the report's content). Renderers write to any [`std::io::Write`] and
+//! hold at most one format's view of the report in memory.
+//!
+//! What this crate does not do: read or write files, pick output directories, or decide which
+//! formats a run produces. That is the CLI's job; see [`Format::file_name`] for the names it
+//! writes. It also never changes the report: counts are recomputed from the findings so that
+//! every view agrees with the findings it lists.
+
+use std::io::Write;
+
+use demarc_core::{Catalog, Report};
+
+mod csv;
+mod html;
+mod json;
+mod jsonl;
+mod labels;
+mod markdown;
+mod ocsf;
+mod oscal;
+mod sarif;
+mod timestamp;
+mod view;
+
+#[cfg(test)]
+mod fixture;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    /// The canonical report, `report.json`.
+    Json,
+    /// A self-contained HTML page, `report.html`.
+    Html,
+    /// SARIF 2.1.0, `report.sarif`.
+    Sarif,
+    /// OCSF 1.8.0 Compliance Finding events, `report.ocsf.json`.
+    Ocsf,
+    /// OSCAL assessment results (JSON), `report.oscal.json`.
+    Oscal,
+    /// One row per finding, `report.csv`.
+    Csv,
+    /// Markdown for a ticket or pull-request comment, `report.md`.
+    Md,
+    /// JSON Lines, one finding per line, `findings.jsonl`.
+    Jsonl,
+}
+
+impl Format {
+    /// Every format, in the order of the `--format` documentation.
+    pub const ALL: [Format; 8] = [
+        Format::Json,
+        Format::Html,
+        Format::Sarif,
+        Format::Ocsf,
+        Format::Oscal,
+        Format::Csv,
+        Format::Md,
+        Format::Jsonl,
+    ];
+
+    /// The name used on the command line: `json`, `html`, `sarif`, `ocsf`, `oscal`, `csv`,
+    /// `md`, `jsonl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Sarif => "sarif",
+            Format::Ocsf => "ocsf",
+            Format::Oscal => "oscal",
+            Format::Csv => "csv",
+            Format::Md => "md",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
+    /// Parse a command-line name. Case-insensitive; surrounding whitespace is ignored and
+    /// `markdown` is accepted for `md`.
+    pub fn parse(name: &str) -> Result<Format> {
+        let wanted = name.trim().to_ascii_lowercase();
+        let wanted = if wanted == "markdown" { "md" } else { &wanted };
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == wanted)
+            .ok_or_else(|| Error::UnknownFormat {
+                name: name.to_string(),
+            })
+    }
+
+    /// Parse a comma-separated list such as `json,html,sarif`, keeping the first occurrence of
+    /// each format in the order given. Every unknown name is reported at once.
+    pub fn parse_list(list: &str) -> Result<Vec<Format>> {
+        let mut formats = Vec::new();
+        let mut unknown = Vec::new();
+        for name in list.split(',').filter(|n| !n.trim().is_empty()) {
+            match Format::parse(name) {
+                Ok(f) if !formats.contains(&f) => formats.push(f),
+                Ok(_) => {}
+                Err(_) => unknown.push(name.trim().to_string()),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(Error::UnknownFormat {
+                name: unknown.join(", "),
+            });
+        }
+        if formats.is_empty() {
+            return Err(Error::UnknownFormat {
+                name: list.to_string(),
+            });
+        }
+        Ok(formats)
+    }
+
+    /// The file a run writes this format to, inside its output directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Json => "report.json",
+            Format::Html => "report.html",
+            Format::Sarif => "report.sarif",
+            Format::Ocsf => "report.ocsf.json",
+            Format::Oscal => "report.oscal.json",
+            Format::Csv => "report.csv",
+            Format::Md => "report.md",
+            Format::Jsonl => "findings.jsonl",
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Format> {
+        Format::parse(s)
+    }
+}
+
+/// What can go wrong while rendering.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A format name that is not one of [`Format::ALL`].
+    #[error(
+        "unknown report format `{name}` (known: json, html, sarif, ocsf, oscal, csv, md, jsonl)"
+    )]
+    UnknownFormat {
+        /// The name (or names, comma-separated) as given.
+        name: String,
+    },
+    /// Writing the output failed.
+    #[error("cannot write the {format} report: {source}")]
+    Io {
+        /// The format being written.
+        format: Format,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Serializing a JSON document failed.
+    #[error("cannot serialize the {format} report: {source}")]
+    Json {
+        /// The format being written.
+        format: Format,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Writing a CSV record failed.
+    #[error("cannot write the csv report: {0}")]
+    Csv(#[source] ::csv::Error),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Render `report` as `format` into `out`.
+///
+/// `catalog` supplies control titles, layers and the framework crosswalk that SARIF rules,
+/// OCSF compliance objects, OSCAL findings and the HTML report show; controls missing from it
+/// are rendered by id alone. Output is buffered internally where a format writes many small
+/// pieces; `out` is flushed before returning.
+pub fn render(
+    report: &Report,
+    catalog: &Catalog,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let io = |source| Error::Io { format, source };
+    let json = |source: serde_json::Error| {
+        if source.is_io() {
+            Error::Io {
+                format,
+                source: source.into(),
+            }
+        } else {
+            Error::Json { format, source }
+        }
+    };
+    let mut buf = std::io::BufWriter::with_capacity(1 << 16, out);
+    match format {
+        Format::Json => json::render(report, &mut buf).map_err(json)?,
+        Format::Jsonl => jsonl::render(report, &mut buf).map_err(json)?,
+        Format::Html => html::render(report, catalog, &mut buf).map_err(io)?,
+        Format::Md => markdown::render(report, catalog, &mut buf).map_err(io)?,
+        Format::Sarif => sarif::render(report, catalog, &mut buf).map_err(json)?,
+        Format::Ocsf => ocsf::render(report, catalog, &mut buf).map_err(json)?,
+        Format::Oscal => oscal::render(report, catalog, &mut buf).map_err(json)?,
+        Format::Csv => self::csv::render(report, &mut buf).map_err(Error::Csv)?,
+    }
+    buf.flush().map_err(io)
+}
+
+/// Render `report` as `format` into a byte vector.
+pub fn render_to_vec(report: &Report, catalog: &Catalog, format: Format) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    render(report, catalog, format, &mut out)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_round_trip_through_their_names() {
+        for f in Format::ALL {
+            assert_eq!(Format::parse(f.as_str()).unwrap(), f);
+            assert_eq!(f.to_string().parse::<Format>().unwrap(), f);
+        }
+        assert_eq!(Format::parse(" Markdown ").unwrap(), Format::Md);
+        let err = Format::parse("pdf").unwrap_err().to_string();
+        assert!(
+            err.contains("`pdf`") && err.contains("known: json, html"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn file_names_are_distinct_and_documented() {
+        let names: std::collections::BTreeSet<_> =
+            Format::ALL.iter().map(|f| f.file_name()).collect();
+        assert_eq!(names.len(), Format::ALL.len());
+        assert_eq!(Format::Ocsf.file_name(), "report.ocsf.json");
+        assert_eq!(Format::Jsonl.file_name(), "findings.jsonl");
+    }
+
+    #[test]
+    fn lists_keep_order_drop_repeats_and_report_every_unknown_name() {
+        assert_eq!(
+            Format::parse_list("html, json,html,,sarif").unwrap(),
+            vec![Format::Html, Format::Json, Format::Sarif]
+        );
+        let err = Format::parse_list("json,pdf,docx").unwrap_err().to_string();
+        assert!(err.contains("`pdf, docx`"), "{err}");
+        assert!(Format::parse_list(" , ").is_err());
+    }
+
+    #[test]
+    fn every_format_is_deterministic() {
+        let report = fixture::report();
+        let catalog = fixture::catalog();
+        for f in Format::ALL {
+            let a = render_to_vec(&report, &catalog, f).unwrap();
+            let b = render_to_vec(&report.clone(), &catalog, f).unwrap();
+            assert!(!a.is_empty(), "{f} rendered nothing");
+            assert!(a == b, "{f} is not byte-identical across two renders");
+        }
+    }
+
+    #[test]
+    fn every_format_renders_an_empty_report() {
+        let report = fixture::empty_report();
+        let catalog = fixture::catalog();
+        for f in Format::ALL {
+            render_to_vec(&report, &catalog, f).unwrap_or_else(|e| panic!("{f}: {e}"));
+        }
+    }
+
+    /// Every format of the fixture (and of the sample scan, when present) under
+    /// `target/test-artifacts/`, for people and CI to look at.
+    #[test]
+    fn writes_every_format_for_inspection() {
+        let root = fixture::artifacts_dir();
+        let catalog = fixture::catalog();
+        let mut reports = vec![("fixture", fixture::report())];
+        reports.extend(fixture::sample_report().map(|r| ("sample", r)));
+        for (name, report) in reports {
+            let dir = root.join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            for f in Format::ALL {
+                let mut file = std::fs::File::create(dir.join(f.file_name())).unwrap();
+                render(&report, &catalog, f, &mut file).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn write_errors_name_the_format() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Err(std::io::Error::other("disk full"))
+            }
+        }
+        let report = fixture::report();
+        let err = render(&report, &fixture::catalog(), Format::Html, &mut Broken).unwrap_err();
+        assert!(err.to_string().contains("html report: disk full"), "{err}");
+    }
+}

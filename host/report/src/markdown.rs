@@ -1,0 +1,512 @@
+//! `report.md`: a GitHub-flavoured Markdown digest fit for a ticket or a pull-request comment.
+//!
+//! It maps the report to: a headline and run line; a coverage-gap alert first when coverage was
+//! lost (GitHub's `> [!WARNING]` alert, a plain block quote elsewhere) with a table of every gap;
+//! the status summary overall and by owner; failing findings by tenant × owner × severity; the
+//! responsibility matrix (layer × owner counts, failing/total) per tenant; the control roll-up
+//! (framework requirements per tenant by status) with the requirements that are overdue,
+//! partial or without evidence; and the top failing
+//! findings, most severe first, capped at [`TOP`] with a pointer to the full formats.
+//!
+//! Everything that comes from the scanned estate is escaped: free text has every Markdown
+//! metacharacter backslash-escaped (so `<b>`, `[link](…)`, `|`, `*` and `@mentions` render as
+//! typed and cannot break a table or ping anyone), line breaks become spaces, and identifiers
+//! are shown in code spans whose fence is longer than any backtick run inside them.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use demarc_core::rollup::RollupStatus;
+use demarc_core::{Catalog, Layer, Owner, Report};
+
+use crate::labels::{self, SEVERITIES_DESC, one_line};
+use crate::view;
+
+/// How many failing findings the digest lists.
+pub const TOP: usize = 25;
+
+/// Write the digest.
+pub fn render(report: &Report, catalog: &Catalog, out: &mut dyn Write) -> std::io::Result<()> {
+    out.write_all(digest(report, catalog).as_bytes())
+}
+
+/// Escape free text for Markdown: one line, every metacharacter backslash-escaped.
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in one_line(s).chars() {
+        // Only what is markup in the middle of a line: `-`, `+`, `!`, `(`, `)` only matter at
+        // a line start or after an (escaped) `]`.
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' | '@' | '&' | '$'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An identifier in a code span that is safe inside a table cell.
+pub fn code(s: &str) -> String {
+    let s = one_line(s);
+    if s.is_empty() {
+        return String::new();
+    }
+    // In a GFM table an unescaped `|` ends the cell even inside a code span.
+    let s = s.replace('|', "\\|");
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') || s.starts_with(' ') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+fn digest(report: &Report, catalog: &Catalog) -> String {
+    let mut md = String::new();
+    let s = view::summary(report);
+    let tenants = view::tenants(report);
+    let run = &report.run;
+
+    let _ = writeln!(md, "# demarc report: {}\n", text(&run.estate));
+    let _ = writeln!(
+        md,
+        "{} · finished {} · {} · {} · {}{}\n",
+        text(&run.tool),
+        text(&run.finished),
+        labels::count(tenants.len() as u64, "tenant"),
+        labels::count(run.targets.len() as u64, "target"),
+        labels::count(s.findings.total, "finding"),
+        run.shard
+            .as_ref()
+            .map(|sh| format!(" · shard {}", text(sh)))
+            .unwrap_or_default(),
+    );
+
+    // Gaps first: they change how every number below reads.
+    if report.gaps.is_empty() {
+        md.push_str(
+            "> [!NOTE]\n> **Coverage complete:** no gaps; every target was fully assessed.\n\n",
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "> [!WARNING]\n> **Coverage incomplete: {}.** The findings below do not cover what these gaps lost; \
+             see [Coverage gaps](#coverage-gaps).\n",
+            labels::count(report.gaps.len() as u64, "gap")
+        );
+    }
+
+    // Summary.
+    md.push_str("## Summary\n\n");
+    let failing_sev: Vec<String> = SEVERITIES_DESC
+        .iter()
+        .map(|sev| {
+            format!(
+                "{} {}",
+                s.failing_by_severity
+                    .get(sev.as_str())
+                    .copied()
+                    .unwrap_or(0),
+                sev.as_str()
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "**{} failing** of {} ({}).\n",
+        s.findings.fail,
+        labels::count(s.findings.total, "finding"),
+        failing_sev.join(" · ")
+    );
+    md.push_str(
+        "| | total | fail | error | manual | pass | n/a |\n|---|--:|--:|--:|--:|--:|--:|\n",
+    );
+    let row = |md: &mut String, name: &str, c: &demarc_core::summary::Counts| {
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            c.total, c.fail, c.error, c.manual, c.pass, c.not_applicable
+        );
+    };
+    row(&mut md, "**all findings**", &s.findings);
+    for o in Owner::ALL {
+        if let Some(c) = s.by_owner.get(o.as_str()) {
+            row(&mut md, &format!("owner: {}", labels::owner(o)), c);
+        }
+    }
+    for (p, c) in &s.by_provider {
+        row(
+            &mut md,
+            &format!("provider: {}", text(&labels::provider(p))),
+            c,
+        );
+    }
+    md.push('\n');
+
+    // Failing by tenant × owner × severity.
+    md.push_str("## Failing findings by tenant, owner and severity\n\n");
+    if s.findings.fail == 0 {
+        md.push_str("No failing findings.\n\n");
+    } else {
+        md.push_str("| tenant | owner | critical | high | medium | low | info | total |\n");
+        md.push_str("|---|---|--:|--:|--:|--:|--:|--:|\n");
+        for t in &tenants {
+            for (owner, sevs) in view::failing(report, Some(&t.info.id)) {
+                let total: u64 = sevs.values().sum();
+                let cells: Vec<String> = SEVERITIES_DESC
+                    .iter()
+                    .map(|sev| sevs.get(sev).copied().unwrap_or(0).to_string())
+                    .collect();
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | **{total}** |",
+                    text(&t.info.name),
+                    labels::owner(owner),
+                    cells.join(" | ")
+                );
+            }
+        }
+        md.push('\n');
+    }
+
+    // Responsibility matrix.
+    md.push_str("## Responsibility matrix\n\n");
+    md.push_str(
+        "Findings per layer and owner, as *failing / total*. The owner comes from the provider's \
+         responsibility matrix for the resource's service model, or from the tenant's contract.\n\n",
+    );
+    for t in &tenants {
+        let m = view::responsibility(report, Some(&t.info.id));
+        if m.is_empty() {
+            continue;
+        }
+        let owners: Vec<Owner> = Owner::ALL
+            .into_iter()
+            .filter(|o| m.keys().any(|(_, mo)| mo == o))
+            .collect();
+        let _ = writeln!(md, "### {}\n", text(&t.info.name));
+        if !t.info.third_parties.is_empty() {
+            let parties: Vec<String> = t.info.third_parties.iter().map(|p| text(p)).collect();
+            let _ = writeln!(
+                md,
+                "Third parties under contract: {}.\n",
+                parties.join(", ")
+            );
+        }
+        md.push_str("| layer |");
+        for o in &owners {
+            let _ = write!(md, " {} |", labels::owner(*o));
+        }
+        md.push_str("\n|---|");
+        for _ in &owners {
+            md.push_str("--:|");
+        }
+        md.push('\n');
+        for layer in Layer::ALL {
+            if !m.keys().any(|(l, _)| *l == layer) {
+                continue;
+            }
+            let _ = write!(md, "| {} |", text(labels::layer(layer)));
+            for o in &owners {
+                match m.get(&(layer, *o)) {
+                    Some(c) if c.fail > 0 => {
+                        let _ = write!(md, " **{}** / {} |", c.fail, c.total);
+                    }
+                    Some(c) => {
+                        let _ = write!(md, " 0 / {} |", c.total);
+                    }
+                    None => md.push_str(" · |"),
+                }
+            }
+            md.push('\n');
+        }
+        md.push('\n');
+    }
+
+    // Control roll-up.
+    if !report.controls.is_empty() {
+        md.push_str("## Control roll-up\n\n");
+        md.push_str(
+            "Framework requirements per tenant by status: the customer responsibility matrix, built \
+             from the findings, the provider's attestations and the tenant's own attestations.\n\n",
+        );
+        md.push_str("| tenant | framework |");
+        for st in labels::ROLLUP {
+            let _ = write!(md, " {} |", labels::rollup(st).to_lowercase());
+        }
+        md.push_str(" total |\n|---|---|");
+        for _ in labels::ROLLUP {
+            md.push_str("--:|");
+        }
+        md.push_str("--:|\n");
+        for t in &tenants {
+            for (fw, counts) in view::rollup_counts(report, catalog, &t.info.id) {
+                let _ = write!(
+                    md,
+                    "| {} | {} |",
+                    text(&t.info.name),
+                    text(labels::framework(catalog, &fw))
+                );
+                for st in labels::ROLLUP {
+                    match counts.get(&st).copied().unwrap_or(0) {
+                        0 => md.push_str(" · |"),
+                        n => {
+                            let _ = write!(md, " {n} |");
+                        }
+                    }
+                }
+                let _ = writeln!(md, " {} |", counts.values().sum::<u64>());
+            }
+        }
+        md.push('\n');
+        let unassessed: Vec<_> = report
+            .controls
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    RollupStatus::NotAssessed | RollupStatus::Overdue | RollupStatus::Partial
+                )
+            })
+            .collect();
+        if !unassessed.is_empty() {
+            let _ = writeln!(
+                md,
+                "**Not covered yet:** {} overdue, partial or without evidence{}.\n",
+                labels::count(unassessed.len() as u64, "requirement"),
+                if unassessed.len() > TOP {
+                    format!(" (first {TOP} listed)")
+                } else {
+                    String::new()
+                }
+            );
+            md.push_str("| tenant | framework | requirement | owner | status | why |\n|---|---|---|---|---|---|\n");
+            for r in unassessed.iter().take(TOP) {
+                let why = r.gap.clone().unwrap_or_else(|| r.evidence.join("; "));
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    text(&r.tenant),
+                    code(&r.framework),
+                    code(&r.requirement),
+                    labels::owner(r.owner),
+                    labels::rollup(r.status),
+                    text(&why)
+                );
+            }
+            md.push('\n');
+        }
+    }
+
+    // Gaps.
+    if !report.gaps.is_empty() {
+        md.push_str("## Coverage gaps\n\n");
+        md.push_str("| tenant | target | kind | plugin | where | what happened |\n|---|---|---|---|---|---|\n");
+        for g in &report.gaps {
+            let mut at = g.file.as_deref().map(code).unwrap_or_default();
+            if let Some(line) = g.line {
+                let _ = write!(at, " line {line}");
+                if let Some(col) = g.column {
+                    let _ = write!(at, ", column {col}");
+                }
+            }
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} |",
+                if g.tenant.is_empty() {
+                    "*(run)*".to_string()
+                } else {
+                    text(&g.tenant)
+                },
+                code(&g.target),
+                g.kind.as_str(),
+                g.plugin.as_deref().map(code).unwrap_or_default(),
+                at.trim(),
+                text(&g.message)
+            );
+        }
+        md.push('\n');
+    }
+
+    // Top failing findings.
+    let top = view::top_failing(report, None);
+    if !top.is_empty() {
+        let _ = writeln!(
+            md,
+            "## Top failing findings\n\n{} of {}, most severe first.\n",
+            top.len().min(TOP),
+            labels::count(top.len() as u64, "failing finding")
+        );
+        md.push_str("| severity | tenant | owner | check | resource | finding | control |\n");
+        md.push_str("|---|---|---|---|---|---|---|\n");
+        for f in top.iter().take(TOP) {
+            let resource = match f.resource.name.as_deref().map(one_line) {
+                Some(n) if !n.is_empty() && n != f.resource.id => {
+                    format!("{} {}", text(&n), code(&f.resource.id))
+                }
+                _ => code(&f.resource.id),
+            };
+            let control = f
+                .controls
+                .first()
+                .map(|c| match catalog.control(c) {
+                    Some(ctl) => format!("{} {}", code(c), text(&ctl.title)),
+                    None => code(c),
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                md,
+                "| **{}** | {} | {} | {} {} | {} | {} | {} |",
+                labels::severity(f.check.severity),
+                text(&f.tenant),
+                text(&view::owner_label(f)),
+                text(&f.check.title),
+                code(&f.check.id),
+                resource,
+                text(&f.message),
+                control
+            );
+        }
+        if top.len() > TOP {
+            let _ = writeln!(
+                md,
+                "\n…and {} more: see `report.html`, `report.csv` or `findings.jsonl`.",
+                labels::count((top.len() - TOP) as u64, "failing finding")
+            );
+        }
+        md.push('\n');
+    }
+
+    let manual = s.findings.manual + s.findings.error;
+    if manual > 0 {
+        let _ = writeln!(
+            md,
+            "{} need a person: {} manual, {} could not be evaluated.\n",
+            labels::count(manual, "finding"),
+            s.findings.manual,
+            s.findings.error
+        );
+    }
+    let _ = writeln!(
+        md,
+        "<sub>Generated by {} from report schema {}. Status counts: {}.</sub>",
+        text(&run.tool),
+        text(&report.schema),
+        labels::STATUSES
+            .iter()
+            .map(|st| format!("{} {}", view::of(&s.findings, *st), st.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture;
+
+    fn rendered(r: &Report) -> String {
+        let mut v = Vec::new();
+        render(r, &fixture::catalog(), &mut v).unwrap();
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn has_every_section_and_the_right_counts() {
+        let r = fixture::report();
+        let md = rendered(&r);
+        for heading in [
+            "# demarc report: Bluefin Managed Security: client estate",
+            "## Summary",
+            "## Failing findings by tenant, owner and severity",
+            "## Responsibility matrix",
+            "### Northwind Traders",
+            "### Contoso Health",
+            "## Control roll-up",
+            "## Coverage gaps",
+            "## Top failing findings",
+        ] {
+            assert!(md.contains(heading), "missing {heading}\n{md}");
+        }
+        assert!(md.contains("> [!WARNING]\n> **Coverage incomplete: 3 gaps.**"));
+        assert!(md.contains(&format!(
+            "**{} failing** of {} findings",
+            r.summary.findings.fail,
+            r.findings.len()
+        )));
+        // Northwind's third-party failures: one critical.
+        assert!(
+            md.contains("| Northwind Traders | Third party | 1 | 0 | 0 | 0 | 0 | **1** |"),
+            "{md}"
+        );
+        // The matrix shows failing / total; guest OS is the third party's for Northwind.
+        assert!(
+            md.contains("| Guest OS / runtime | · | · | · | **1** / 2 |"),
+            "{md}"
+        );
+        // The roll-up counts every status per tenant and framework.
+        assert!(md.contains("## Control roll-up"));
+        assert!(
+            md.contains(
+                "| Fabrikam, Inc. \\<\"R\\&D\"\\> | PCI DSS v4.0 | 1 | · | · | 1 | · | · | · | 2 |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("**Not covered yet:** 3 requirements"));
+        // The most severe failure leads the top list.
+        let top = md.split("## Top failing findings").nth(1).unwrap();
+        let first_row = top.lines().find(|l| l.starts_with("| **")).unwrap();
+        assert!(first_row.starts_with("| **Critical** |"), "{first_row}");
+    }
+
+    #[test]
+    fn hostile_text_cannot_break_tables_or_inject_markup() {
+        let md = rendered(&fixture::report());
+        assert!(!md.contains("<script>"), "raw HTML leaked");
+        assert!(!md.contains("<b>"), "raw HTML leaked");
+        assert!(md.contains("\\<script\\>"));
+        // Every table row keeps its column count despite `|` in names and ids.
+        for block in md.split("\n\n") {
+            let rows: Vec<&str> = block.lines().filter(|l| l.starts_with('|')).collect();
+            if rows.len() < 2 {
+                continue;
+            }
+            let cells = |l: &str| {
+                let bytes = l.as_bytes();
+                (0..bytes.len())
+                    .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
+                    .count()
+            };
+            let want = cells(rows[0]);
+            for r in &rows {
+                assert_eq!(cells(r), want, "broken row: {r}");
+            }
+        }
+        // Mentions are escaped.
+        assert!(md.contains("\\@alice"));
+        assert!(!md.contains(" @alice"));
+    }
+
+    #[test]
+    fn code_spans_survive_backticks_and_pipes() {
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x`"), "`` `x` ``");
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("  "), "");
+        assert_eq!(text("a\nb *c*"), "a b \\*c\\*");
+    }
+
+    #[test]
+    fn a_clean_run_says_so() {
+        let mut r = fixture::report();
+        r.gaps.clear();
+        let md = rendered(&r);
+        assert!(md.contains("**Coverage complete:**"));
+        assert!(!md.contains("## Coverage gaps"));
+    }
+}
