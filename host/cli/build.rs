@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// First-party plugins embedded as built-ins: (name, package).
-const PLUGINS: &[(&str, &str)] = &[("aws", "demarc-plugin-aws")];
+const PLUGINS: &[(&str, &str)] = &[
+    ("aws", "demarc-plugin-aws"),
+    ("azure", "demarc-plugin-azure"),
+];
 /// Plugins built for the integration tests only, found through `BUILT_WASM_DIR`.
 const TEST_PLUGINS: &[&str] = &["demarc-test-hostile"];
 

@@ -310,3 +310,81 @@ fn shards_cover_the_plan_exactly_once() {
     }
     assert_eq!(union, all);
 }
+
+#[test]
+fn cross_cloud_report_attributes_each_cloud_by_its_own_matrix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = scan_demo(&out_dir, &["--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let r = report(&out_dir);
+    let findings = r["findings"].as_array().unwrap();
+
+    // One report, every cloud, every tenant on more than one cloud.
+    let clouds: BTreeSet<&str> = ["aws", "azure"].into();
+    let mut per_tenant: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for f in findings.iter().filter(|f| f["provider"] != "demarc") {
+        per_tenant
+            .entry(f["tenant"].as_str().unwrap())
+            .or_default()
+            .insert(f["provider"].as_str().unwrap());
+    }
+    for (tenant, providers) in &per_tenant {
+        assert!(clouds.is_subset(providers), "{tenant} is on {providers:?}");
+    }
+    // The summary agrees with the findings, cloud by cloud.
+    for cloud in &clouds {
+        let fails = findings
+            .iter()
+            .filter(|f| f["provider"] == *cloud && f["status"] == "fail")
+            .count() as u64;
+        let total = findings.iter().filter(|f| f["provider"] == *cloud).count() as u64;
+        assert!(fails > 0, "{cloud} has no failing finding");
+        assert_eq!(
+            r["summary"]["by_provider"][cloud]["fail"].as_u64(),
+            Some(fails),
+            "{cloud}"
+        );
+        assert_eq!(
+            r["summary"]["by_provider"][cloud]["total"].as_u64(),
+            Some(total),
+            "{cloud}"
+        );
+    }
+
+    // A guest-OS finding on an Azure VM is the customer's (no contract covers Azure).
+    let guest_os: Vec<_> = findings
+        .iter()
+        .filter(|f| f["provider"] == "azure" && f["responsibility"]["layer"] == "guest-os")
+        .collect();
+    assert!(!guest_os.is_empty());
+    for f in &guest_os {
+        assert_eq!(
+            f["resource"]["type"].as_str().unwrap().to_ascii_lowercase(),
+            "microsoft.compute/virtualmachines",
+            "{f:#}"
+        );
+        assert_eq!(f["responsibility"]["owner"], "customer", "{f:#}");
+        assert_eq!(f["responsibility"]["service_model"], "iaas");
+    }
+    // App Service and Functions (PaaS/FaaS) get no guest-OS finding at all.
+    for f in findings {
+        let ty = f["resource"]["type"].as_str().unwrap().to_ascii_lowercase();
+        if ty.starts_with("microsoft.web/sites") {
+            assert_ne!(f["responsibility"]["layer"], "guest-os", "{f:#}");
+            assert!(
+                matches!(
+                    f["responsibility"]["service_model"].as_str(),
+                    Some("paas" | "faas")
+                ),
+                "{f:#}"
+            );
+        }
+    }
+    assert!(findings.iter().any(|f| {
+        f["resource"]["type"]
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case("microsoft.web/sites")
+    }));
+}

@@ -10,14 +10,26 @@ use demarc_core::{Attributor, Catalog, DataError, DataErrors, Matrix};
 
 const FRAMEWORKS: &str = include_str!("../../../schemas/catalog/frameworks.toml");
 const CONTROLS: &str = include_str!("../../../schemas/catalog/controls.toml");
-const MATRICES: &[(&str, &str)] = &[(
-    "responsibility/aws.toml",
-    include_str!("../../../schemas/responsibility/aws.toml"),
-)];
-const ATTESTATIONS: &[(&str, &str)] = &[(
-    "attestations/aws.toml",
-    include_str!("../../../schemas/attestations/aws.toml"),
-)];
+const MATRICES: &[(&str, &str)] = &[
+    (
+        "responsibility/aws.toml",
+        include_str!("../../../schemas/responsibility/aws.toml"),
+    ),
+    (
+        "responsibility/azure.toml",
+        include_str!("../../../schemas/responsibility/azure.toml"),
+    ),
+];
+const ATTESTATIONS: &[(&str, &str)] = &[
+    (
+        "attestations/aws.toml",
+        include_str!("../../../schemas/attestations/aws.toml"),
+    ),
+    (
+        "attestations/azure.toml",
+        include_str!("../../../schemas/attestations/azure.toml"),
+    ),
+];
 
 /// Catalog and attribution data, validated.
 pub struct Data {

@@ -1,0 +1,264 @@
+//! Storage accounts: customer-managed keys, anonymous blob access, HTTPS-only and minimum TLS.
+//!
+//! `properties`: `encryption.keySource` (`Microsoft.Storage` = keys Microsoft manages,
+//! `Microsoft.Keyvault` = a customer-managed key in Key Vault, with
+//! `encryption.keyvaultproperties{keyname, keyvaulturi}`), `allowBlobPublicAccess`,
+//! `supportsHttpsTrafficOnly` and `minimumTlsVersion` (`TLS1_0`, `TLS1_1`, `TLS1_2`, `TLS1_3`).
+
+use demarc_sdk::{CheckDef, Finding, Severity};
+use serde::Deserialize;
+
+use super::{Evaluated, governance, tls_at_least_1_2, types};
+use crate::json::{Flag, Obj, Text};
+use crate::resource::{Resource, Subject};
+
+/// `azure-storage-cmk-encryption`.
+pub static CMK_ENCRYPTION: CheckDef = CheckDef {
+    id: "azure-storage-cmk-encryption",
+    title: "Storage accounts encrypt data with customer-managed keys",
+    severity: Severity::Medium,
+    rationale: "Azure encrypts every storage account with keys Microsoft manages; only a customer-managed key in Key Vault lets the customer control who can decrypt the data, rotate the key and revoke access.",
+    remediation: "Configure the storage account's encryption with a customer-managed key (`encryption.keySource` = `Microsoft.Keyvault`) from a Key Vault or Managed HSM with purge protection, through a user-assigned managed identity.",
+    controls: &["enc-customer-managed-keys", "enc-at-rest"],
+    resource_types: &[types::STORAGE],
+};
+
+/// `azure-storage-blob-public-access`.
+pub static BLOB_PUBLIC_ACCESS: CheckDef = CheckDef {
+    id: "azure-storage-blob-public-access",
+    title: "Storage accounts disallow anonymous blob access",
+    severity: Severity::High,
+    rationale: "With `allowBlobPublicAccess` on, any container can be switched to anonymous read and its blobs downloaded by anyone on the internet who guesses the URL.",
+    remediation: "Set `allowBlobPublicAccess` to false on the account (and enforce it with the built-in Azure Policy `Storage account public access should be disallowed`); serve public content through a CDN or SAS tokens instead.",
+    controls: &["public-resource-access"],
+    resource_types: &[types::STORAGE],
+};
+
+/// `azure-storage-secure-transfer`.
+pub static SECURE_TRANSFER: CheckDef = CheckDef {
+    id: "azure-storage-secure-transfer",
+    title: "Storage accounts accept only HTTPS (secure transfer required)",
+    severity: Severity::Medium,
+    rationale: "Without secure transfer, blobs, files and queues can be read and written over plain HTTP and unencrypted SMB, exposing data and shared keys on the wire.",
+    remediation: "Enable `Secure transfer required` (`supportsHttpsTrafficOnly` = true) on the storage account.",
+    controls: &["enc-in-transit"],
+    resource_types: &[types::STORAGE],
+};
+
+/// `azure-storage-min-tls`.
+pub static MIN_TLS: CheckDef = CheckDef {
+    id: "azure-storage-min-tls",
+    title: "Storage accounts require TLS 1.2 or newer",
+    severity: Severity::Medium,
+    rationale: "TLS 1.0 and 1.1 have known weaknesses and are deprecated; accounts created before late 2023 accept them unless a minimum version is set.",
+    remediation: "Set the storage account's `minimumTlsVersion` to `TLS1_2` after checking the account's logs for clients still using older versions.",
+    controls: &["enc-in-transit"],
+    resource_types: &[types::STORAGE],
+};
+
+#[derive(Debug, Default, Deserialize)]
+struct StorageProperties<'a> {
+    #[serde(rename = "supportsHttpsTrafficOnly", default)]
+    https_only: Flag,
+    #[serde(rename = "minimumTlsVersion", borrow, default)]
+    min_tls: Text<'a>,
+    #[serde(rename = "allowBlobPublicAccess", default)]
+    blob_public: Flag,
+    #[serde(borrow, default)]
+    encryption: Obj<Encryption<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Encryption<'a> {
+    #[serde(rename = "keySource", borrow, default)]
+    key_source: Text<'a>,
+    #[serde(
+        rename = "keyvaultproperties",
+        alias = "keyVaultProperties",
+        borrow,
+        default
+    )]
+    key_vault: Obj<KeyVaultProperties<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct KeyVaultProperties<'a> {
+    #[serde(rename = "keyname", alias = "keyName", borrow, default)]
+    key_name: Text<'a>,
+    #[serde(rename = "keyvaulturi", alias = "keyVaultUri", borrow, default)]
+    vault_uri: Text<'a>,
+}
+
+/// Evaluate a storage account.
+pub fn evaluate<'a>(resource: &Resource<'a>) -> Evaluated<'a> {
+    let props: StorageProperties<'_> = resource.properties()?.unwrap_or_default();
+    let subject = resource.subject();
+    Ok(vec![
+        cmk(&subject, &props),
+        blob_public(&subject, &props),
+        secure_transfer(&subject, &props),
+        min_tls(&subject, &props),
+        governance::owner_tag(&subject),
+    ])
+}
+
+fn cmk(subject: &Subject<'_>, props: &StorageProperties<'_>) -> Finding {
+    let label = subject.label();
+    let encryption = props.encryption.get();
+    let source = encryption.map(|e| &e.key_source);
+    let shown = source.map_or("(absent)", Text::shown);
+    let builder = subject
+        .finding(&CMK_ENCRYPTION)
+        .evidence("properties.encryption.keySource", shown);
+    if source.is_some_and(|s| s.eq_ignore_case("Microsoft.Keyvault")) {
+        let vault = encryption.and_then(|e| e.key_vault.get());
+        let key = vault.and_then(|v| v.key_name.non_empty()).unwrap_or("?");
+        let uri = vault.and_then(|v| v.vault_uri.non_empty()).unwrap_or("?");
+        builder
+            .evidence("properties.encryption.keyvaultproperties.keyname", key)
+            .evidence("properties.encryption.keyvaultproperties.keyvaulturi", uri)
+            .pass(format!(
+                "Storage account {label} is encrypted with the customer-managed key {key} in {uri}."
+            ))
+    } else {
+        builder.fail(format!(
+            "Storage account {label} is encrypted only with Microsoft-managed keys (keySource {shown}): Azure encrypts all storage by default, but customer-managed keys are off, so the customer cannot control, rotate or revoke the key."
+        ))
+    }
+}
+
+fn blob_public(subject: &Subject<'_>, props: &StorageProperties<'_>) -> Finding {
+    let label = subject.label();
+    let builder = subject.finding(&BLOB_PUBLIC_ACCESS).evidence(
+        "properties.allowBlobPublicAccess",
+        props.blob_public.describe(),
+    );
+    match props.blob_public.0 {
+        Some(false) => builder.pass(format!(
+            "Storage account {label} disallows anonymous access to its blobs."
+        )),
+        Some(true) => builder.fail(format!(
+            "Storage account {label} allows anonymous blob access: any of its containers can be made publicly readable."
+        )),
+        None => builder.fail(format!(
+            "Storage account {label} does not set allowBlobPublicAccess; accounts created before November 2023 then allow anonymous blob access."
+        )),
+    }
+}
+
+fn secure_transfer(subject: &Subject<'_>, props: &StorageProperties<'_>) -> Finding {
+    let label = subject.label();
+    let builder = subject.finding(&SECURE_TRANSFER).evidence(
+        "properties.supportsHttpsTrafficOnly",
+        props.https_only.describe(),
+    );
+    match props.https_only.0 {
+        Some(true) => builder.pass(format!(
+            "Storage account {label} accepts only HTTPS (secure transfer required)."
+        )),
+        Some(false) => builder.fail(format!(
+            "Storage account {label} accepts plain HTTP and unencrypted SMB: secure transfer is not required."
+        )),
+        None => builder.manual(format!(
+            "The export does not record supportsHttpsTrafficOnly for storage account {label}; `az storage account show` (ARM Microsoft.Storage/storageAccounts) decides it."
+        )),
+    }
+}
+
+fn min_tls(subject: &Subject<'_>, props: &StorageProperties<'_>) -> Finding {
+    let label = subject.label();
+    let shown = props.min_tls.shown();
+    let builder = subject
+        .finding(&MIN_TLS)
+        .evidence("properties.minimumTlsVersion", shown);
+    match props.min_tls.get().and_then(tls_at_least_1_2) {
+        Some(true) => builder.pass(format!(
+            "Storage account {label} requires {shown} or newer."
+        )),
+        Some(false) => builder.fail(format!(
+            "Storage account {label} still accepts {shown}, a deprecated TLS version."
+        )),
+        None => builder.fail(format!(
+            "Storage account {label} sets no minimum TLS version, so it accepts TLS 1.0."
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{evidence, only, resource, status};
+    use demarc_sdk::Status;
+
+    const GOOD: &str = r#"{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/good","name":"good","type":"microsoft.storage/storageaccounts","location":"westeurope","tags":{"owner":"data"},
+        "properties":{"supportsHttpsTrafficOnly":true,"minimumTlsVersion":"TLS1_2","allowBlobPublicAccess":false,
+        "encryption":{"keySource":"Microsoft.Keyvault","keyvaultproperties":{"keyname":"cmk","keyvaulturi":"https://kv.vault.azure.net/"}}}}"#;
+    const BAD: &str = r#"{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/bad","name":"bad","type":"Microsoft.Storage/storageAccounts","location":"westeurope",
+        "properties":{"supportsHttpsTrafficOnly":"false","minimumTlsVersion":"TLS1_0","allowBlobPublicAccess":true,
+        "encryption":{"keySource":"Microsoft.Storage","services":{"blob":{"enabled":true}}}}}"#;
+
+    #[test]
+    fn a_hardened_account_passes_every_check() {
+        let r = resource(GOOD);
+        let f = evaluate(&r).unwrap();
+        assert_eq!(f.len(), 5);
+        for check in [
+            &CMK_ENCRYPTION,
+            &BLOB_PUBLIC_ACCESS,
+            &SECURE_TRANSFER,
+            &MIN_TLS,
+        ] {
+            assert_eq!(status(&f, check.id), Status::Pass, "{}", check.id);
+        }
+        let cmk = only(&f, CMK_ENCRYPTION.id);
+        assert_eq!(
+            evidence(cmk, "properties.encryption.keyvaultproperties.keyname"),
+            Some("cmk")
+        );
+    }
+
+    #[test]
+    fn a_default_account_fails_every_check() {
+        let r = resource(BAD);
+        let f = evaluate(&r).unwrap();
+        for check in [
+            &CMK_ENCRYPTION,
+            &BLOB_PUBLIC_ACCESS,
+            &SECURE_TRANSFER,
+            &MIN_TLS,
+            &governance::OWNER_TAG,
+        ] {
+            assert_eq!(status(&f, check.id), Status::Fail, "{}", check.id);
+        }
+        let cmk = only(&f, CMK_ENCRYPTION.id);
+        assert!(cmk.message.contains("Microsoft-managed"), "{}", cmk.message);
+        assert_eq!(
+            cmk.resource.native_type,
+            "Microsoft.Storage/storageAccounts"
+        );
+    }
+
+    #[test]
+    fn absent_settings() {
+        let r = resource(
+            r#"{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/old","type":"microsoft.storage/storageaccounts","properties":{}}"#,
+        );
+        let f = evaluate(&r).unwrap();
+        assert_eq!(status(&f, CMK_ENCRYPTION.id), Status::Fail);
+        assert_eq!(status(&f, BLOB_PUBLIC_ACCESS.id), Status::Fail);
+        assert_eq!(status(&f, SECURE_TRANSFER.id), Status::Manual);
+        assert_eq!(status(&f, MIN_TLS.id), Status::Fail);
+        let none = resource(
+            r#"{"id":"/subscriptions/s1/x/y","type":"microsoft.storage/storageaccounts","properties":null}"#,
+        );
+        assert_eq!(evaluate(&none).unwrap().len(), 5);
+    }
+
+    #[test]
+    fn properties_of_the_wrong_shape_are_an_error() {
+        let r = resource(
+            r#"{"id":"x","type":"microsoft.storage/storageaccounts","properties":{"encryption":5}}"#,
+        );
+        assert!(evaluate(&r).is_err());
+    }
+}

@@ -1,0 +1,470 @@
+//! One Azure resource, read borrowed and shallow.
+//!
+//! A Resource Graph row and an ARM resource object are the same shape: `id`, `name`, `type`,
+//! `location`, `tags`, `kind`, `sku`, `identity`, `properties`, and in Resource Graph also
+//! `subscriptionId`, `resourceGroup` and `tenantId`. Resource Graph lowercases `type`
+//! (`microsoft.storage/storageaccounts`) where ARM gives the canonical case
+//! (`Microsoft.Storage/storageAccounts`); [`Resource::is`] compares types ignoring case.
+//! [`Resource`] reads only the envelope: strings borrow from the input and `properties` and
+//! `tags` stay raw JSON slices, so a resource whose type has no checks is never parsed past its
+//! envelope. The check modules parse `properties` into small typed structs holding only the
+//! fields they decide on.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use demarc_sdk::{CheckDef, FindingBuilder};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::json::{TagSet, Text, last_segment, management_group_of, subscription_of};
+
+/// Fields that mark a JSON object as some other export, for naming a foreign file.
+pub mod marks {
+    /// `configurationItems` (an AWS Config snapshot wrapper).
+    pub const AWS_SNAPSHOT: u8 = 1;
+    /// `resourceType` / `configurationItemStatus` (an AWS Config item).
+    pub const AWS_ITEM: u8 = 2;
+    /// `asset_type` / `assetType` (a Google Cloud Asset Inventory asset).
+    pub const GCP_ASSET: u8 = 4;
+    /// `value` holding a list (an ARM list response).
+    pub const ARM_LIST: u8 = 8;
+    /// `class_uid` (OCSF findings).
+    pub const OCSF: u8 = 16;
+    /// `columns` / `rows` (a Resource Graph table-format result).
+    pub const TABLE: u8 = 32;
+}
+
+/// The envelope of one Azure resource.
+#[derive(Debug, Default)]
+pub struct Resource<'a> {
+    /// `id`: the Azure resource id.
+    pub id: Text<'a>,
+    /// `name`.
+    pub name: Text<'a>,
+    /// `type`, lowercased by Resource Graph, canonical case from ARM.
+    pub resource_type: Text<'a>,
+    /// `location`.
+    pub location: Text<'a>,
+    /// `subscriptionId` (Resource Graph only; ARM objects carry it in `id`).
+    pub subscription_id: Text<'a>,
+    /// `tenantId` (Resource Graph only).
+    pub tenant_id: Text<'a>,
+    /// `kind`, e.g. `functionapp,linux` for a function app.
+    pub kind: Text<'a>,
+    /// `tags`.
+    pub tags: Option<&'a RawValue>,
+    /// `properties`: the ARM properties of the resource.
+    pub properties: Option<&'a RawValue>,
+    /// `nextLink` of an ARM list response (only meaningful with [`marks::ARM_LIST`]).
+    pub next_link: Text<'a>,
+    /// Which foreign-format fields the object has; see [`marks`].
+    pub marks: u8,
+    /// The whole item's JSON text (set by [`Resource::parse`]): the Azure CLI prints many
+    /// resources with their properties lifted to the top level (`az sql server firewall-rule
+    /// list`, `az role assignment list`), and then the item itself is read as the properties.
+    pub item: &'a str,
+}
+
+/// A `properties` document that does not have the shape the checks read, with the slice that
+/// failed so the driver can point at the failing position in the file.
+#[derive(Debug)]
+pub struct FieldError<'a> {
+    /// The text that failed to parse: a sub-slice of the item.
+    pub at: &'a str,
+    /// What went wrong.
+    pub error: serde_json::Error,
+    /// The field that held the document, e.g. `properties`.
+    pub field: &'static str,
+}
+
+/// The state of a resource that is being deleted or is gone; such items are skipped.
+#[derive(Debug, Default, Deserialize)]
+struct Lifecycle<'a> {
+    #[serde(rename = "provisioningState", borrow, default)]
+    provisioning_state: Text<'a>,
+}
+
+/// Provisioning states of resources that no longer exist (or are on their way out).
+const GONE_STATES: [&str; 2] = ["Deleting", "Deleted"];
+
+impl<'a> Resource<'a> {
+    /// Parse one item, keeping its text for CLI-flattened resources.
+    pub fn parse(text: &'a str) -> Result<Resource<'a>, serde_json::Error> {
+        let mut r: Resource<'a> = serde_json::from_str(text)?;
+        r.item = text;
+        Ok(r)
+    }
+
+    /// Whether the type equals `ty`, ignoring ASCII case.
+    pub fn is(&self, ty: &str) -> bool {
+        self.resource_type.eq_ignore_case(ty)
+    }
+
+    /// The resource type as given (empty when absent).
+    pub fn kind_of(&self) -> &str {
+        self.resource_type.get().map(str::trim).unwrap_or("")
+    }
+
+    /// The resource id (empty when absent).
+    pub fn id(&self) -> &str {
+        self.id.get().map(str::trim).unwrap_or("")
+    }
+
+    /// The account of findings: the subscription id, else the one in the resource id, else the
+    /// management group (role assignments inherited from one), else the tenant, else `unknown`.
+    pub fn account(&self) -> &str {
+        self.subscription_id
+            .non_empty()
+            .or_else(|| subscription_of(self.id()))
+            .or_else(|| management_group_of(self.id()))
+            .or_else(|| self.tenant_id.non_empty())
+            .unwrap_or("unknown")
+    }
+
+    /// The subscription the resource lives in, if it lives in one.
+    pub fn subscription(&self) -> Option<&str> {
+        self.subscription_id
+            .non_empty()
+            .or_else(|| subscription_of(self.id()))
+    }
+
+    /// The region: `location`, or `global` for resources without one.
+    pub fn region(&self) -> &str {
+        self.location.non_empty().unwrap_or("global")
+    }
+
+    /// A readable label: the name, else the last segment of the id.
+    pub fn label(&self) -> &str {
+        self.name
+            .non_empty()
+            .unwrap_or_else(|| last_segment(self.id()))
+    }
+
+    /// Whether `kind` names a function app (`functionapp`, `functionapp,linux`, …).
+    pub fn is_function_app(&self) -> bool {
+        self.kind
+            .get()
+            .is_some_and(|k| k.to_ascii_lowercase().contains("functionapp"))
+    }
+
+    /// The native type findings carry. Function apps are `Microsoft.Web/sites` of kind
+    /// `functionapp`; they get `…/sites/functionapp` so the responsibility data can tell
+    /// Functions (FaaS) from App Service (PaaS).
+    pub fn native_type(&self) -> Cow<'_, str> {
+        let ty = self.kind_of();
+        if ty.eq_ignore_ascii_case(crate::checks::types::SITE) && self.is_function_app() {
+            Cow::Owned(format!("{ty}/functionapp"))
+        } else {
+            Cow::Borrowed(ty)
+        }
+    }
+
+    /// Parse `properties` into `T`. Without `properties` (a CLI-flattened resource) the whole
+    /// item is read as the properties; `None` when there is neither.
+    pub fn properties<T: Deserialize<'a>>(&self) -> Result<Option<T>, FieldError<'a>> {
+        let at: &'a str = match self.properties {
+            Some(raw) => raw.get(),
+            None if !self.item.is_empty() => self.item,
+            None => return Ok(None),
+        };
+        serde_json::from_str(at)
+            .map(Some)
+            .map_err(|error| FieldError {
+                at,
+                error,
+                field: "properties",
+            })
+    }
+
+    /// Whether the resource is being deleted or is gone (`provisioningState` `Deleting` or
+    /// `Deleted`): such items are skipped, never evaluated.
+    pub fn is_gone(&self) -> Result<bool, FieldError<'a>> {
+        let life: Lifecycle<'_> = self.properties()?.unwrap_or_default();
+        Ok(GONE_STATES
+            .iter()
+            .any(|s| life.provisioning_state.eq_ignore_case(s)))
+    }
+
+    /// The resource's tags. Tags that cannot be read are treated as none.
+    pub fn tag_set(&self) -> TagSet<'a> {
+        self.tags
+            .and_then(|raw| serde_json::from_str::<TagSet<'a>>(raw.get()).ok())
+            .unwrap_or_default()
+    }
+
+    /// The resource as findings describe it.
+    pub fn subject(&self) -> Subject<'_> {
+        Subject {
+            account: Cow::Borrowed(self.account()),
+            region: Cow::Borrowed(self.region()),
+            native_type: self.native_type(),
+            id: Cow::Borrowed(self.id()),
+            name: self.name.non_empty().map(Cow::Borrowed),
+            tags: self.tag_set(),
+        }
+    }
+}
+
+/// What a finding needs to know about its resource. Borrowed while streaming; owned
+/// ([`Subject::into_owned`]) for the findings decided at the end of the scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject<'a> {
+    /// Subscription (or tenant) id.
+    pub account: Cow<'a, str>,
+    /// Location, or `global`.
+    pub region: Cow<'a, str>,
+    /// Native type, see [`Resource::native_type`].
+    pub native_type: Cow<'a, str>,
+    /// Azure resource id.
+    pub id: Cow<'a, str>,
+    /// Name.
+    pub name: Option<Cow<'a, str>>,
+    /// Tags.
+    pub tags: TagSet<'a>,
+}
+
+impl Subject<'_> {
+    /// A readable label: the name, else the last segment of the id.
+    pub fn label(&self) -> &str {
+        self.name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| last_segment(&self.id))
+    }
+
+    /// Start a finding of `check` about this resource.
+    pub fn finding(&self, check: &CheckDef) -> FindingBuilder {
+        FindingBuilder::new(
+            check,
+            &self.account,
+            &self.region,
+            &self.native_type,
+            &self.id,
+        )
+        .name(self.name.as_deref())
+        .tags(self.tags.iter())
+    }
+
+    /// An owned copy.
+    pub fn into_owned(self) -> Subject<'static> {
+        Subject {
+            account: Cow::Owned(self.account.into_owned()),
+            region: Cow::Owned(self.region.into_owned()),
+            native_type: Cow::Owned(self.native_type.into_owned()),
+            id: Cow::Owned(self.id.into_owned()),
+            name: self.name.map(|n| Cow::Owned(n.into_owned())),
+            tags: self.tags.into_owned(),
+        }
+    }
+}
+
+/// The envelope fields, identified without allocating.
+enum Field {
+    Id,
+    Name,
+    Type,
+    Location,
+    Subscription,
+    Tenant,
+    Kind,
+    Tags,
+    Properties,
+    NextLink,
+    Value,
+    Mark(u8),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Field;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
+                Ok(match v {
+                    "id" => Field::Id,
+                    "name" => Field::Name,
+                    "type" => Field::Type,
+                    "location" => Field::Location,
+                    "subscriptionId" => Field::Subscription,
+                    "tenantId" => Field::Tenant,
+                    "kind" => Field::Kind,
+                    "tags" => Field::Tags,
+                    "properties" => Field::Properties,
+                    "nextLink" | "@odata.nextLink" => Field::NextLink,
+                    "value" => Field::Value,
+                    "configurationItems" | "fileVersion" => Field::Mark(marks::AWS_SNAPSHOT),
+                    "resourceType" | "configurationItemStatus" => Field::Mark(marks::AWS_ITEM),
+                    "asset_type" | "assetType" => Field::Mark(marks::GCP_ASSET),
+                    "class_uid" => Field::Mark(marks::OCSF),
+                    "columns" | "rows" => Field::Mark(marks::TABLE),
+                    _ => Field::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Resource<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Resource<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an Azure resource (a JSON object)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // The first occurrence of a field wins.
+                fn text<'de, A: MapAccess<'de>>(
+                    map: &mut A,
+                    slot: &mut Text<'de>,
+                ) -> Result<(), A::Error> {
+                    if slot.0.is_some() {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        *slot = map.next_value()?;
+                    }
+                    Ok(())
+                }
+                fn raw<'de, A: MapAccess<'de>>(
+                    map: &mut A,
+                    slot: &mut Option<&'de RawValue>,
+                ) -> Result<(), A::Error> {
+                    if slot.is_some() {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        let value: &'de RawValue = map.next_value()?;
+                        *slot = (value.get() != "null").then_some(value);
+                    }
+                    Ok(())
+                }
+                let mut r = Resource::default();
+                while let Some(field) = map.next_key::<Field>()? {
+                    match field {
+                        Field::Id => text(&mut map, &mut r.id)?,
+                        Field::Name => text(&mut map, &mut r.name)?,
+                        Field::Type => text(&mut map, &mut r.resource_type)?,
+                        Field::Location => text(&mut map, &mut r.location)?,
+                        Field::Subscription => text(&mut map, &mut r.subscription_id)?,
+                        Field::Tenant => text(&mut map, &mut r.tenant_id)?,
+                        Field::Kind => text(&mut map, &mut r.kind)?,
+                        Field::NextLink => text(&mut map, &mut r.next_link)?,
+                        Field::Tags => raw(&mut map, &mut r.tags)?,
+                        Field::Properties => raw(&mut map, &mut r.properties)?,
+                        Field::Value => {
+                            let value: &'de RawValue = map.next_value()?;
+                            if value.get().starts_with('[') {
+                                r.marks |= marks::ARM_LIST;
+                            }
+                        }
+                        Field::Mark(mark) => {
+                            r.marks |= mark;
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        Field::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(r)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_resource_graph_row_borrowed() {
+        let json = r#"{"id":"/subscriptions/1111/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1",
+            "name":"st1","type":"microsoft.storage/storageaccounts","tenantId":"t","kind":"StorageV2",
+            "location":"westeurope","resourceGroup":"rg","subscriptionId":"1111","managedBy":"",
+            "sku":{"name":"Standard_LRS"},"plan":null,"properties":{"supportsHttpsTrafficOnly":true},
+            "tags":{"owner":"data"},"identity":null,"zones":null,"extendedLocation":null}"#;
+        let r: Resource<'_> = serde_json::from_str(json).unwrap();
+        assert!(r.is("Microsoft.Storage/storageAccounts"));
+        assert!(matches!(r.id.0, Some(Cow::Borrowed(_))));
+        assert_eq!(r.account(), "1111");
+        assert_eq!(r.region(), "westeurope");
+        assert_eq!(r.label(), "st1");
+        assert_eq!(r.marks, 0);
+        let s = r.subject();
+        assert_eq!(s.tags.find_any(&["owner"]), Some(("owner", "data")));
+        assert_eq!(s.native_type, "microsoft.storage/storageaccounts");
+        assert!(!r.is_gone().unwrap());
+    }
+
+    #[test]
+    fn arm_objects_take_the_subscription_from_the_id() {
+        let json = r#"{"id":"/subscriptions/2222/resourceGroups/rg/providers/Microsoft.Web/sites/fn",
+            "name":"fn","type":"Microsoft.Web/sites","kind":"functionapp,linux","location":"East US",
+            "properties":{"provisioningState":"Deleting"}}"#;
+        let r = Resource::parse(json).unwrap();
+        assert_eq!(r.account(), "2222");
+        assert_eq!(r.native_type(), "Microsoft.Web/sites/functionapp");
+        assert!(r.is_gone().unwrap());
+        let owned = r.subject().into_owned();
+        assert_eq!(owned.label(), "fn");
+    }
+
+    #[test]
+    fn tenant_scope_items_and_marks() {
+        let json = r#"{"id":"/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/roleAssignments/x",
+            "type":"microsoft.authorization/roleassignments","tenantId":"tttt","subscriptionId":"","location":""}"#;
+        let r: Resource<'_> = serde_json::from_str(json).unwrap();
+        assert_eq!(r.account(), "mg");
+        let tenant: Resource<'_> = serde_json::from_str(
+            r#"{"id":"/providers/Microsoft.Authorization/roleAssignments/x","tenantId":"tttt"}"#,
+        )
+        .unwrap();
+        assert_eq!(tenant.account(), "tttt");
+        assert_eq!(r.region(), "global");
+        assert_eq!(r.subscription(), None);
+        let aws: Resource<'_> =
+            serde_json::from_str(r#"{"fileVersion":"1.0","configurationItems":[]}"#).unwrap();
+        assert_eq!(aws.marks, marks::AWS_SNAPSHOT);
+        let list: Resource<'_> =
+            serde_json::from_str(r#"{"value":[],"nextLink":"https://x"}"#).unwrap();
+        assert_eq!(list.marks, marks::ARM_LIST);
+        assert_eq!(list.next_link.get(), Some("https://x"));
+    }
+
+    #[test]
+    fn properties_of_the_wrong_shape_are_located() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct P {
+            n: u32,
+        }
+        let json = r#"{"id":"x","type":"t","properties":{"n":"seven"}}"#;
+        let r: Resource<'_> = serde_json::from_str(json).unwrap();
+        let e = r.properties::<P>().unwrap_err();
+        assert_eq!(e.field, "properties");
+        assert!(e.at.starts_with("{\"n\""));
+    }
+
+    #[test]
+    fn cli_flattened_resources_are_read_whole() {
+        #[derive(Debug, Default, Deserialize)]
+        struct P<'a> {
+            #[serde(rename = "startIpAddress", borrow, default)]
+            start: Text<'a>,
+        }
+        let json = r#"{"endIpAddress":"0.0.0.0","id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/servers/s1/firewallRules/AllowAllWindowsAzureIps","name":"AllowAllWindowsAzureIps","resourceGroup":"rg","startIpAddress":"0.0.0.0","type":"Microsoft.Sql/servers/firewallRules"}"#;
+        let r = Resource::parse(json).unwrap();
+        let p: P<'_> = r.properties().unwrap().unwrap();
+        assert_eq!(p.start.get(), Some("0.0.0.0"));
+        let bare: Resource<'_> = serde_json::from_str(json).unwrap();
+        assert!(bare.properties::<P<'_>>().unwrap().is_none());
+    }
+}

@@ -1,0 +1,1098 @@
+//! The scan driver: read each input, evaluate each resource, keep what spans inputs, report
+//! problems and gaps.
+//!
+//! Each input is streamed through [`demarc_sdk::stream::JsonItems`] with `data` as the array key,
+//! which reads the Resource Graph REST and CLI wrappers, a bare array and NDJSON alike; an ARM
+//! list response (`{value: [...]}`) is recognised from its first item and read again with
+//! `value` as the key. Each resource is dispatched on its type (compared ignoring case) to the
+//! check module of that type; resources of other types are read no further than their envelope.
+//! Findings go out as they are made; those that need every input are emitted by
+//! [`Estate::finish`] at the end.
+//!
+//! Problems never panic and never silently drop coverage. A problem with a whole file (missing,
+//! not JSON, truncated, not Azure) stops the scan when that file is the target's only input and
+//! is otherwise recorded in the summary while the other inputs are read; a single resource that
+//! cannot be read is recorded with its position and the scan moves on. A Resource Graph result
+//! that says it is incomplete (`resultTruncated` `"true"`, a `skipToken`, fewer rows than
+//! `totalRecords`, an ARM `nextLink`) is scanned as far as it goes and reported as an
+//! `incomplete-input` gap. Findings already emitted stay emitted.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use demarc_sdk::stream::{Item, JsonItems, StreamError, StreamErrorKind};
+use demarc_sdk::{
+    Emitter, Finding, Input, InputError, Problem, ScanError, ScanRequest, ScanSummary,
+};
+
+use crate::checks::database::Engine;
+use crate::checks::{
+    Context, appservice, backup, database, disk, identity, keyvault, monitor, network, rbac,
+    storage, vm,
+};
+use crate::estate::Estate;
+use crate::format;
+use crate::json::{Text, id_key, parent_key};
+use crate::resource::{FieldError, Resource, marks};
+use crate::time::Timestamp;
+
+/// The array key of a Resource Graph result.
+const DATA_KEY: &str = "data";
+/// The array key of an ARM list response.
+const VALUE_KEY: &str = "value";
+/// Bytes read to sniff an input's format.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// The kinds of problem the contract names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Missing,
+    Malformed,
+    Unsupported,
+    Incomplete,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Missing => "missing-input",
+            Kind::Malformed => "malformed-input",
+            Kind::Unsupported => "unsupported-format",
+            Kind::Incomplete => "incomplete-input",
+        }
+    }
+
+    fn into_error(self, error: InputError) -> ScanError {
+        match self {
+            Kind::Missing => ScanError::MissingInput(error),
+            Kind::Malformed | Kind::Incomplete => ScanError::MalformedInput(error),
+            Kind::Unsupported => ScanError::UnsupportedFormat(error),
+        }
+    }
+}
+
+/// Scan one target.
+///
+/// When the scan stops with an error, the findings made before it are still handed to the host:
+/// the emitter is flushed before the error is returned.
+pub fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
+    let result = run(request, out);
+    if result.is_err() {
+        // The scan's own error is the one to report; a refused flush adds nothing to it.
+        let _ = out.flush();
+    }
+    result
+}
+
+fn run(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
+    let now = Timestamp::parse(&request.now).ok_or_else(|| {
+        ScanError::Internal(format!(
+            "the scan request's `now` ({}) is not an RFC 3339 time",
+            request.now
+        ))
+    })?;
+    let mut scan = Scan {
+        ctx: Context { now },
+        estate: Estate::default(),
+        summary: ScanSummary {
+            resources: 0,
+            skipped: 0,
+            problems: Vec::new(),
+        },
+        single: request.inputs.len() == 1,
+        out,
+    };
+    let root = Path::new(&request.snapshot_root);
+    for input in &request.inputs {
+        scan.input(root, input)?;
+    }
+    let Scan {
+        ctx,
+        estate,
+        out,
+        mut summary,
+        ..
+    } = scan;
+    summary.resources += estate.finish(&ctx, |finding| out.emit(finding))?;
+    Ok(summary)
+}
+
+struct Scan<'o, 'e> {
+    ctx: Context,
+    estate: Estate,
+    summary: ScanSummary,
+    /// The target has exactly one input: a problem with it stops the scan.
+    single: bool,
+    out: &'o mut Emitter<'e>,
+}
+
+/// What one resource came to.
+enum Outcome {
+    /// Evaluated (findings now or at the end of the scan).
+    Evaluated(Vec<Finding>),
+    /// Deleted or being deleted.
+    Skipped,
+    /// A type without checks, or only joined into other resources' findings.
+    Other,
+}
+
+impl Scan<'_, '_> {
+    fn emit(&mut self, findings: Vec<Finding>) -> Result<(), ScanError> {
+        for finding in findings {
+            self.out.emit(finding)?;
+        }
+        Ok(())
+    }
+
+    /// A problem with a whole file: fatal when it is the only input, recorded otherwise.
+    fn file_problem(&mut self, kind: Kind, error: InputError) -> Result<(), ScanError> {
+        if self.single && kind != Kind::Incomplete {
+            return Err(kind.into_error(error));
+        }
+        demarc_sdk::log::warn(&format!("{}: {error}", kind.as_str()));
+        self.summary.problems.push(Problem {
+            error,
+            kind: kind.as_str().to_string(),
+        });
+        Ok(())
+    }
+
+    /// A problem with one resource: always recorded, never fatal.
+    fn item_problem(&mut self, error: InputError) {
+        self.summary.problems.push(Problem {
+            error,
+            kind: Kind::Malformed.as_str().to_string(),
+        });
+    }
+
+    fn input(&mut self, root: &Path, input: &Input) -> Result<(), ScanError> {
+        let name = input.path.as_str();
+        let path: PathBuf = root.join(name.trim_start_matches('/'));
+        if let Some(Err(message)) = input.format.as_deref().map(format::declared) {
+            return self.file_problem(Kind::Unsupported, InputError::file(name, message));
+        }
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                let message = if e.kind() == std::io::ErrorKind::NotFound {
+                    "the input does not exist in the snapshot directory".to_string()
+                } else {
+                    format!("the input cannot be opened: {e}")
+                };
+                return self.file_problem(Kind::Missing, InputError::file(name, message));
+            }
+        };
+        let mut reader = BufReader::with_capacity(SNIFF_BYTES, file);
+        let head = match reader.fill_buf() {
+            Ok(head) => head,
+            Err(e) => {
+                return self.file_problem(
+                    Kind::Malformed,
+                    InputError::file(name, format!("the input cannot be read: {e}")),
+                );
+            }
+        };
+        if let Some(what) = format::sniff(head) {
+            return self.file_problem(
+                Kind::Unsupported,
+                InputError::file(
+                    name,
+                    format!("not an Azure export this plugin reads: {what}"),
+                ),
+            );
+        }
+        self.stream(name, &path, reader, DATA_KEY)
+    }
+
+    /// Stream the resources of one input, with `key` as the wrapper's array key.
+    fn stream(
+        &mut self,
+        file: &str,
+        path: &Path,
+        reader: impl Read,
+        key: &'static str,
+    ) -> Result<(), ScanError> {
+        let mut items = JsonItems::new(reader, key);
+        let mut recognised = false;
+        while let Some(next) = items.next() {
+            let item = match next {
+                Ok(item) => item,
+                Err(e) => return self.stream_problem(file, &e),
+            };
+            // One UTF-8 check of the whole item, then a `&str` parse that borrows every string.
+            let text = match std::str::from_utf8(item.bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    let (line, column) = position(&item, e.valid_up_to());
+                    self.item_problem(InputError {
+                        file: file.to_string(),
+                        line: Some(clamp(line)),
+                        column: Some(clamp(column)),
+                        message: format!("item {}: not UTF-8 text", item.index),
+                    });
+                    continue;
+                }
+            };
+            let parsed = match Resource::parse(text) {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    if !recognised && item.bytes.trim_ascii_start().first() != Some(&b'{') {
+                        return self.unsupported(file, item.bytes, 0);
+                    }
+                    let e = item.error_at(&e);
+                    self.item_problem(at(file, &e));
+                    continue;
+                }
+            };
+            if !recognised
+                && key == DATA_KEY
+                && item.index == 0
+                && parsed.marks & marks::ARM_LIST != 0
+                && parsed.resource_type.non_empty().is_none()
+            {
+                // An ARM list response: read the file again with `value` as the array key.
+                return match File::open(path) {
+                    Ok(f) => self.stream(file, path, BufReader::new(f), VALUE_KEY),
+                    Err(e) => self.file_problem(
+                        Kind::Missing,
+                        InputError::file(file, format!("the input cannot be reopened: {e}")),
+                    ),
+                };
+            }
+            let missing = match (parsed.resource_type.non_empty(), parsed.id.non_empty()) {
+                (Some(_), Some(_)) => None,
+                (None, _) => Some("`type`"),
+                (Some(_), None) => Some("`id`"),
+            };
+            if let Some(missing) = missing {
+                if !recognised {
+                    return self.unsupported(file, item.bytes, parsed.marks);
+                }
+                self.item_problem(InputError {
+                    file: file.to_string(),
+                    line: Some(clamp(item.line)),
+                    column: Some(clamp(item.column)),
+                    message: format!("item {}: an Azure resource without {missing}", item.index),
+                });
+                continue;
+            }
+            recognised = true;
+            match self.evaluate(&parsed) {
+                Ok(Outcome::Evaluated(findings)) => {
+                    self.summary.resources += 1;
+                    self.emit(findings)?;
+                }
+                Ok(Outcome::Skipped) => self.summary.skipped += 1,
+                Ok(Outcome::Other) => {}
+                Err(e) => {
+                    let error = field_error(file, &item, &parsed, &e);
+                    self.item_problem(error);
+                }
+            }
+        }
+        let count = items.count();
+        demarc_sdk::log::debug(&format!(
+            "{file}: read {count} Azure resources ({:?} layout)",
+            items.layout()
+        ));
+        if let Some(reasons) = incompleteness(items.fields(), key, count) {
+            self.file_problem(
+                Kind::Incomplete,
+                InputError::file(
+                    file,
+                    format!(
+                        "incomplete coverage: {reasons}; the {count} resources present were scanned, the rest were not. Export every page (follow the skip token / nextLink) or narrow the query."
+                    ),
+                ),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn stream_problem(&mut self, file: &str, e: &StreamError) -> Result<(), ScanError> {
+        if e.kind == StreamErrorKind::Syntax && e.message.contains("`data` is not an array") {
+            return self.file_problem(
+                Kind::Unsupported,
+                InputError {
+                    file: file.to_string(),
+                    line: Some(clamp(e.line)),
+                    column: Some(clamp(e.column)),
+                    message: "valid JSON but not rows of Azure resources: `data` is not an array (a Resource Graph result in table format?); run the query with `resultFormat` `objectArray`".to_string(),
+                },
+            );
+        }
+        let message = match e.kind {
+            StreamErrorKind::Empty => "the input is empty: no Azure resources".to_string(),
+            _ => e.message.clone(),
+        };
+        self.file_problem(
+            Kind::Malformed,
+            InputError {
+                file: file.to_string(),
+                line: Some(clamp(e.line)),
+                column: Some(clamp(e.column)),
+                message,
+            },
+        )
+    }
+
+    fn unsupported(&mut self, file: &str, first_item: &[u8], found: u8) -> Result<(), ScanError> {
+        let what = format::describe_foreign(first_item, found);
+        self.file_problem(
+            Kind::Unsupported,
+            InputError::file(
+                file,
+                format!(
+                    "valid JSON but not an Azure Resource Graph or ARM export: it looks like {what}"
+                ),
+            ),
+        )
+    }
+
+    /// Evaluate one resource, or keep what later findings need from it.
+    fn evaluate<'a>(&mut self, r: &Resource<'a>) -> Result<Outcome, FieldError<'a>> {
+        self.estate.saw_subscription(r.subscription());
+        let ty = r.kind_of().to_ascii_lowercase();
+        if !is_known(&ty) {
+            return Ok(Outcome::Other);
+        }
+        if r.item.contains("Delet") && r.is_gone()? {
+            return Ok(Outcome::Skipped);
+        }
+        let ctx = self.ctx;
+        let findings = match ty.as_str() {
+            "microsoft.storage/storageaccounts" => storage::evaluate(r)?,
+            "microsoft.compute/disks" => disk::evaluate(r)?,
+            "microsoft.compute/virtualmachines" => {
+                let outcome = vm::evaluate(r, &ctx)?;
+                self.estate.vm(outcome.record);
+                outcome.findings
+            }
+            "microsoft.network/networksecuritygroups" => network::evaluate(r)?,
+            "microsoft.network/networkinterfaces" => {
+                let ips = network::nic_public_ips(r)?;
+                self.estate.nic(id_key(r.id()), ips);
+                return Ok(Outcome::Other);
+            }
+            "microsoft.network/publicipaddresses" => {
+                let address = network::public_ip_address(r)?;
+                self.estate.public_ip(id_key(r.id()), address);
+                return Ok(Outcome::Other);
+            }
+            "microsoft.sql/servers"
+            | "microsoft.dbforpostgresql/flexibleservers"
+            | "microsoft.dbformysql/flexibleservers" => {
+                let outcome = match Engine::of_server(r) {
+                    Some(Engine::Sql) | None => database::evaluate_sql(r)?,
+                    Some(engine) => database::evaluate_flexible(r, engine)?,
+                };
+                self.estate.server(outcome.server);
+                outcome.findings
+            }
+            "microsoft.sql/servers/firewallrules"
+            | "microsoft.dbforpostgresql/flexibleservers/firewallrules"
+            | "microsoft.dbformysql/flexibleservers/firewallrules" => {
+                if let Some(engine) = Engine::of_rule(r) {
+                    let rule = database::firewall_rule(r)?;
+                    self.estate.firewall_rule(engine, parent_key(r.id()), rule);
+                }
+                return Ok(Outcome::Other);
+            }
+            "microsoft.keyvault/vaults" => {
+                let findings = keyvault::evaluate_vault(r)?;
+                self.estate.vault(id_key(r.id()), r.subject().into_owned());
+                findings
+            }
+            "microsoft.keyvault/vaults/keys" => {
+                self.estate.vault_key(parent_key(r.id()));
+                keyvault::evaluate_key(r)?
+            }
+            "microsoft.authorization/roleassignments" => rbac::evaluate(r)?,
+            "microsoft.web/sites" => {
+                let outcome = appservice::evaluate_site(r)?;
+                self.estate.site(outcome.record);
+                outcome.findings
+            }
+            "microsoft.web/sites/config" => {
+                if let Some((site, values)) = appservice::config_item(r)? {
+                    self.estate.site_config(site, values);
+                }
+                return Ok(Outcome::Other);
+            }
+            "microsoft.insights/diagnosticsettings" => {
+                if let Some((sub, setting)) = monitor::subscription_setting(r)? {
+                    self.estate.activity_setting(&sub, setting);
+                }
+                monitor::evaluate_setting(r)?
+            }
+            "microsoft.operationalinsights/workspaces" => monitor::evaluate_workspace(r)?,
+            "microsoft.security/assessments" => {
+                if let Some((sub, assessment)) = identity::mfa_assessment(r)? {
+                    self.estate.mfa(&sub, assessment);
+                }
+                return Ok(Outcome::Other);
+            }
+            "microsoft.resources/subscriptions" => {
+                let state = subscription_state(r)?;
+                let gone = state.as_deref().is_some_and(|s| {
+                    s.eq_ignore_ascii_case("Disabled") || s.eq_ignore_ascii_case("Deleted")
+                });
+                if let Some(sub) = r.subscription() {
+                    self.estate.subscription_row(sub, r.name.non_empty(), gone);
+                }
+                return Ok(if gone {
+                    Outcome::Skipped
+                } else {
+                    Outcome::Other
+                });
+            }
+            "microsoft.recoveryservices/vaults" => {
+                self.estate.recovery_seen();
+                return Ok(Outcome::Other);
+            }
+            "microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems" =>
+            {
+                self.estate.recovery_seen();
+                if let Some((vm, record)) = backup::protected_item(r)? {
+                    self.estate.backup(vm, record);
+                }
+                return Ok(Outcome::Other);
+            }
+            _ => return Ok(Outcome::Other),
+        };
+        Ok(Outcome::Evaluated(findings))
+    }
+}
+
+/// Lowercased types the driver reads.
+const KNOWN: [&str; 23] = [
+    "microsoft.storage/storageaccounts",
+    "microsoft.compute/disks",
+    "microsoft.compute/virtualmachines",
+    "microsoft.network/networksecuritygroups",
+    "microsoft.network/networkinterfaces",
+    "microsoft.network/publicipaddresses",
+    "microsoft.sql/servers",
+    "microsoft.dbforpostgresql/flexibleservers",
+    "microsoft.dbformysql/flexibleservers",
+    "microsoft.sql/servers/firewallrules",
+    "microsoft.dbforpostgresql/flexibleservers/firewallrules",
+    "microsoft.dbformysql/flexibleservers/firewallrules",
+    "microsoft.keyvault/vaults",
+    "microsoft.keyvault/vaults/keys",
+    "microsoft.authorization/roleassignments",
+    "microsoft.web/sites",
+    "microsoft.web/sites/config",
+    "microsoft.insights/diagnosticsettings",
+    "microsoft.operationalinsights/workspaces",
+    "microsoft.security/assessments",
+    "microsoft.resources/subscriptions",
+    "microsoft.recoveryservices/vaults",
+    "microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems",
+];
+
+fn is_known(ty: &str) -> bool {
+    KNOWN.contains(&ty)
+}
+
+/// `properties.state` of a subscription row (`Enabled`, `Disabled`, `Deleted`, `Warned`,
+/// `PastDue`).
+fn subscription_state<'a>(r: &Resource<'a>) -> Result<Option<String>, FieldError<'a>> {
+    #[derive(serde::Deserialize, Default)]
+    struct State<'a> {
+        #[serde(borrow, default)]
+        state: Text<'a>,
+    }
+    let s: State<'_> = r.properties()?.unwrap_or_default();
+    Ok(s.state.non_empty().map(str::to_string))
+}
+
+/// Why a wrapper says it holds only part of the result, if it does.
+fn incompleteness(fields: &[(String, String)], key: &str, count: u64) -> Option<String> {
+    let text = |name: &str| -> Option<String> {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, raw)| serde_json::from_str::<Text<'_>>(raw).ok())
+            .and_then(|t| t.non_empty().map(str::to_string))
+    };
+    let mut reasons = Vec::new();
+    if key == DATA_KEY {
+        if let Some(t) = text("resultTruncated").filter(|t| t.eq_ignore_ascii_case("true")) {
+            reasons.push(format!(
+                "the Resource Graph result is truncated (resultTruncated \"{t}\")"
+            ));
+        }
+        for token in ["skipToken", "skip_token", "$skipToken"] {
+            if text(token).is_some() {
+                reasons.push(format!("more pages follow (`{token}` is set)"));
+            }
+        }
+        for total in ["totalRecords", "total_records"] {
+            if let Some(n) = text(total).and_then(|t| t.parse::<u64>().ok())
+                && n > count
+            {
+                reasons.push(format!("{total} is {n} but the file holds {count} rows"));
+            }
+        }
+    } else if let Some(link) = text("nextLink").or_else(|| text("@odata.nextLink")) {
+        reasons.push(format!("the ARM list response has a nextLink ({link})"));
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+fn clamp(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// An item that failed to parse, at its position in the file.
+fn at(file: &str, e: &StreamError) -> InputError {
+    InputError {
+        file: file.to_string(),
+        line: Some(clamp(e.line)),
+        column: Some(clamp(e.column)),
+        message: e.message.clone(),
+    }
+}
+
+/// A field of a resource that does not have the shape its checks read, at its position in the
+/// file.
+fn field_error(
+    file: &str,
+    item: &Item<'_>,
+    parsed: &Resource<'_>,
+    e: &FieldError<'_>,
+) -> InputError {
+    let base = item.bytes.as_ptr() as usize;
+    let offset = (e.at.as_ptr() as usize)
+        .checked_sub(base)
+        .filter(|start| start + e.at.len() <= item.bytes.len())
+        .map_or(0, |start| {
+            start + offset_of(e.at, e.error.line(), e.error.column())
+        });
+    let (line, column) = position(item, offset);
+    let error = e.error.to_string();
+    let error = error
+        .rfind(" at line ")
+        .map_or(error.as_str(), |i| &error[..i]);
+    InputError {
+        file: file.to_string(),
+        line: Some(clamp(line)),
+        column: Some(clamp(column)),
+        message: format!(
+            "item {} ({} {}): `{}` does not have the shape Azure records: {error}",
+            item.index,
+            parsed.kind_of(),
+            parsed.id(),
+            e.field
+        ),
+    }
+}
+
+/// Byte offset in `text` of 1-based `line` and `column` (as serde_json reports them).
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for _ in 1..line {
+        match text[offset..].find('\n') {
+            Some(i) => offset += i + 1,
+            None => return text.len(),
+        }
+    }
+    (offset + column.saturating_sub(1)).min(text.len())
+}
+
+/// The 1-based line and column in the file of byte `offset` of `item`.
+fn position(item: &Item<'_>, offset: usize) -> (u64, u64) {
+    let prefix = &item.bytes[..offset.min(item.bytes.len())];
+    let newlines = prefix.iter().filter(|b| **b == b'\n').count() as u64;
+    match prefix.iter().rposition(|b| *b == b'\n') {
+        None => (item.line, item.column + offset as u64),
+        Some(nl) => (item.line + newlines, (offset - nl) as u64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use demarc_sdk::testing::{self, NativeScan};
+    use demarc_sdk::{Input, Provider, ScanError, Status};
+
+    use crate::Azure;
+    use crate::checks::{self, identity, keyvault, monitor, network, rbac, storage, vm};
+
+    const NOW: &str = "2026-11-01T00:00:00Z";
+
+    /// A fresh directory holding `files`.
+    fn dir(files: &[(&str, &str)]) -> PathBuf {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "demarc-azure-scan-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        dir
+    }
+
+    fn scan(files: &[(&str, &str)], inputs: &[&str]) -> NativeScan {
+        let d = dir(files);
+        let result = testing::scan_dir::<Azure>(&d, inputs, NOW);
+        let _ = std::fs::remove_dir_all(&d);
+        result
+    }
+
+    fn statuses(scan: &NativeScan, check: &str) -> Vec<Status> {
+        scan.of_check(check).map(|f| f.status).collect()
+    }
+
+    const NSG_OPEN: &str = r#"{"id":"/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/nsg-ssh","name":"nsg-ssh","type":"microsoft.network/networksecuritygroups","tenantId":"t","kind":"","location":"westeurope","resourceGroup":"rg-net","subscriptionId":"11111111-2222-3333-4444-555555555555","managedBy":"","sku":null,"plan":null,"properties":{"securityRules":[{"name":"ssh","properties":{"access":"Allow","direction":"Inbound","protocol":"Tcp","sourceAddressPrefix":"*","destinationPortRange":"22","priority":100}}]},"tags":{},"identity":null,"zones":null,"extendedLocation":null}"#;
+    const STORAGE: &str = r#"{"id":"/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stdata","name":"stdata","type":"microsoft.storage/storageaccounts","location":"westeurope","subscriptionId":"11111111-2222-3333-4444-555555555555","properties":{"supportsHttpsTrafficOnly":true,"minimumTlsVersion":"TLS1_2","allowBlobPublicAccess":false,"encryption":{"keySource":"Microsoft.Storage"}},"tags":{"owner":"data"}}"#;
+    const DELETING: &str = r#"{"id":"/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stgone","name":"stgone","type":"microsoft.storage/storageaccounts","location":"westeurope","properties":{"provisioningState":"Deleting","allowBlobPublicAccess":true}}"#;
+    const VNET: &str = r#"{"id":"/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet1","name":"vnet1","type":"microsoft.network/virtualnetworks","location":"westeurope","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]},"deeply":{"nested":[1,2,{"x":"y"}]}}}"#;
+
+    fn rest(rows: &[&str], truncated: &str) -> String {
+        format!(
+            "{{\"totalRecords\": {n}, \"count\": {n}, \"data\": [\n{}\n], \"facets\": [], \"resultTruncated\": \"{truncated}\"}}",
+            rows.join(",\n"),
+            n = rows.len()
+        )
+    }
+
+    fn by_check(s: &NativeScan) -> BTreeMap<String, Vec<Status>> {
+        s.findings
+            .iter()
+            .map(|f| (f.check_id.clone(), statuses(s, &f.check_id)))
+            .collect()
+    }
+
+    #[test]
+    fn describe_lists_every_check() {
+        let info = Azure::info();
+        assert_eq!(
+            (info.name.as_str(), info.provider.as_str()),
+            ("azure", "azure")
+        );
+        assert_eq!(info.contract_version, demarc_sdk::CONTRACT_VERSION);
+        assert_eq!(info.checks.len(), checks::ALL.len());
+        assert!(info.checks.len() >= 20);
+    }
+
+    #[test]
+    fn every_layout_gives_the_same_findings() {
+        let rows = [NSG_OPEN, STORAGE, DELETING, VNET];
+        let layouts = [
+            rest(&rows, "false"),
+            format!(
+                "{{\"count\": 4, \"data\": [{}], \"skip_token\": null, \"total_records\": 4}}",
+                rows.join(",")
+            ),
+            format!("[{}]", rows.join(",")),
+            rows.join("\n"),
+            format!("{{\"value\": [{}]}}", rows.join(",")),
+        ];
+        let mut results = Vec::new();
+        for text in &layouts {
+            let s = scan(&[("rg.json", text)], &["rg.json"]);
+            let summary = s.result.as_ref().expect("scan succeeds");
+            assert_eq!(summary.skipped, 1, "{text}");
+            assert_eq!(
+                summary.resources, 3,
+                "2 resources and 1 subscription: {text}"
+            );
+            assert!(summary.problems.is_empty(), "{:?}", summary.problems);
+            results.push(by_check(&s));
+        }
+        for r in &results[1..] {
+            assert_eq!(&results[0], r);
+        }
+        let first = &results[0];
+        assert_eq!(first[network::ADMIN_PORT_OPEN.id], vec![Status::Fail]);
+        assert_eq!(first[storage::CMK_ENCRYPTION.id], vec![Status::Fail]);
+        assert_eq!(
+            first[storage::BLOB_PUBLIC_ACCESS.id],
+            vec![Status::Pass],
+            "the deleting account is skipped"
+        );
+        assert_eq!(first[monitor::ACTIVITY_LOG_EXPORTED.id], vec![Status::Fail]);
+        assert_eq!(first[identity::MFA_PRIVILEGED.id], vec![Status::Manual]);
+    }
+
+    #[test]
+    fn a_single_arm_object_and_canonical_types() {
+        let arm = r#"{"id":"/subscriptions/22222222-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-app","name":"kv-app","type":"Microsoft.KeyVault/vaults","location":"northeurope","tags":{"team":"app"},"properties":{"tenantId":"t","sku":{"family":"A","name":"standard"},"enableSoftDelete":true,"enablePurgeProtection":true,"enableRbacAuthorization":true}}"#;
+        let s = scan(&[("kv.json", arm)], &["kv.json"]);
+        s.result.as_ref().unwrap();
+        let f = s.of_check(keyvault::RECOVERABLE.id).next().unwrap();
+        assert_eq!(f.status, Status::Pass);
+        assert_eq!(f.account, "22222222-2222-3333-4444-555555555555");
+        assert_eq!(f.region, "northeurope");
+        assert_eq!(f.resource.native_type, "Microsoft.KeyVault/vaults");
+        assert_eq!(f.resource.name.as_deref(), Some("kv-app"));
+        assert_eq!(
+            statuses(&s, keyvault::KEY_ROTATION.id),
+            vec![Status::Manual]
+        );
+        for f in &s.findings {
+            assert!(
+                checks::ALL.iter().any(|c| c.id == f.check_id),
+                "undeclared {}",
+                f.check_id
+            );
+            assert!(
+                !f.message.is_empty() && !f.evidence.is_empty() || f.status == Status::Manual,
+                "{f:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_truncated_result_is_scanned_and_reported_as_incomplete() {
+        let text = rest(&[NSG_OPEN, STORAGE], "true");
+        let s = scan(&[("rg.json", &text)], &["rg.json"]);
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems.len(), 1);
+        let p = &summary.problems[0];
+        assert_eq!(p.kind, "incomplete-input");
+        assert_eq!(p.error.file, "rg.json");
+        assert!(
+            p.error.message.contains("resultTruncated"),
+            "{}",
+            p.error.message
+        );
+        assert_eq!(s.of_check(network::ADMIN_PORT_OPEN.id).count(), 1);
+
+        let paged = format!(
+            "{{\"totalRecords\": 5000, \"count\": 1, \"skipToken\": \"ew0KICAiJGlkIjogIjEiLA0K\", \"data\": [{NSG_OPEN}], \"resultTruncated\": \"false\"}}"
+        );
+        let s = scan(&[("p.json", &paged)], &["p.json"]);
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems[0].kind, "incomplete-input");
+        assert!(summary.problems[0].error.message.contains("5000"));
+        let cli = format!(
+            "{{\"count\": 1, \"data\": [{NSG_OPEN}], \"skip_token\": \"abc\", \"total_records\": 1}}"
+        );
+        let s = scan(&[("c.json", &cli)], &["c.json"]);
+        assert!(
+            s.result.as_ref().unwrap().problems[0]
+                .error
+                .message
+                .contains("skip_token")
+        );
+        let list = format!(
+            "{{\"value\": [{NSG_OPEN}], \"nextLink\": \"https://management.azure.com/subscriptions/x/resources?$skiptoken=abc\"}}"
+        );
+        let s = scan(&[("l.json", &list)], &["l.json"]);
+        assert!(
+            s.result.as_ref().unwrap().problems[0]
+                .error
+                .message
+                .contains("nextLink")
+        );
+    }
+
+    #[test]
+    fn a_missing_only_input_stops_the_scan_and_one_of_several_is_a_problem() {
+        let s = scan(&[], &["nope.json"]);
+        match s.result {
+            Err(ScanError::MissingInput(e)) => assert_eq!(e.file, "nope.json"),
+            other => panic!("{other:?}"),
+        }
+        let s = scan(&[("a.json", NSG_OPEN)], &["nope.json", "a.json"]);
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems.len(), 1);
+        assert_eq!(summary.problems[0].kind, "missing-input");
+        assert_eq!(summary.problems[0].error.file, "nope.json");
+        assert_eq!(s.of_check(network::ADMIN_PORT_OPEN.id).count(), 1);
+    }
+
+    #[test]
+    fn truncated_empty_and_garbage_files_are_malformed_with_positions() {
+        let truncated = format!(
+            "{{\"totalRecords\": 3, \"data\": [\n{NSG_OPEN},\n{{\"id\": \"/subscriptions/x\", \"ty"
+        );
+        let s = scan(&[("t.json", &truncated)], &["t.json"]);
+        match &s.result {
+            Err(ScanError::MalformedInput(e)) => {
+                assert_eq!(e.file, "t.json");
+                assert_eq!(e.line, Some(3));
+            }
+            other => panic!("{other:?}"),
+        }
+        // The resource before the truncation was still evaluated and emitted.
+        assert_eq!(s.of_check(network::ADMIN_PORT_OPEN.id).count(), 1);
+
+        for (name, text) in [
+            ("empty.json", ""),
+            ("garbage.json", "this is not json"),
+            ("half.json", "[{\"id\":"),
+        ] {
+            let s = scan(&[(name, text)], &[name]);
+            assert!(
+                matches!(s.result, Err(ScanError::MalformedInput(_))),
+                "{name}: {:?}",
+                s.result
+            );
+        }
+        let s = scan(
+            &[("t.json", &truncated), ("ok.json", STORAGE)],
+            &["t.json", "ok.json"],
+        );
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems[0].kind, "malformed-input");
+        assert_eq!(s.of_check(storage::CMK_ENCRYPTION.id).count(), 1);
+    }
+
+    #[test]
+    fn a_malformed_item_is_a_positioned_problem_and_the_scan_continues() {
+        let text = format!(
+            "{NSG_OPEN}\n{{\"id\": \"/subscriptions/x/y\", \"type\": \"microsoft.compute/disks\", \"properties\": {{\"encryption\": tru}}}}\n{STORAGE}\n{{\"name\": \"no-type\", \"id\": \"/subscriptions/x/z\"}}\n"
+        );
+        let s = scan(&[("n.json", &text)], &["n.json"]);
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems.len(), 2, "{:?}", summary.problems);
+        assert_eq!(summary.problems[0].kind, "malformed-input");
+        assert_eq!(summary.problems[0].error.line, Some(2));
+        assert!(summary.problems[1].error.message.contains("without `type`"));
+        assert_eq!(summary.problems[1].error.line, Some(4));
+        assert_eq!(s.of_check(storage::CMK_ENCRYPTION.id).count(), 1);
+        assert_eq!(s.of_check(network::ADMIN_PORT_OPEN.id).count(), 1);
+    }
+
+    #[test]
+    fn properties_of_the_wrong_shape_point_into_the_item() {
+        let bad = "{\"id\":\"/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/networkSecurityGroups/bad\",\"type\":\"microsoft.network/networksecuritygroups\",\n  \"properties\":{\"securityRules\":[{\"name\":\"x\",\n  \"properties\":42}]}}";
+        let text = format!("[{bad},\n{STORAGE}]");
+        let s = scan(&[("w.json", &text)], &["w.json"]);
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems.len(), 1, "{:?}", summary.problems);
+        let e = &summary.problems[0].error;
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(
+            e.message
+                .contains("microsoft.network/networksecuritygroups"),
+            "{e}"
+        );
+        assert!(e.message.contains("`properties`"), "{e}");
+        // The storage account and the two subscriptions seen.
+        assert_eq!(summary.resources, 3);
+    }
+
+    #[test]
+    fn other_clouds_and_formats_are_unsupported_and_say_what_they_are() {
+        let aws = r#"{"fileVersion":"1.0","configSnapshotId":"abc","configurationItems":[{"resourceType":"AWS::S3::Bucket","resourceId":"b"}]}"#;
+        let s = scan(&[("snap.json", aws)], &["snap.json"]);
+        match &s.result {
+            Err(ScanError::UnsupportedFormat(e)) => {
+                assert_eq!(e.file, "snap.json");
+                assert!(e.message.contains("AWS Config snapshot"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let gcp = r#"{"name":"//storage.googleapis.com/b","asset_type":"storage.googleapis.com/Bucket","resource":{"data":{}}}"#;
+        let s = scan(
+            &[("cai.json", gcp), ("a.json", NSG_OPEN)],
+            &["cai.json", "a.json"],
+        );
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.problems[0].kind, "unsupported-format");
+        assert!(summary.problems[0].error.message.contains("gcp plugin"));
+        let table = r#"{"totalRecords":1,"count":1,"data":{"columns":[{"name":"id","type":"string"}],"rows":[["/subscriptions/x"]]},"facets":[],"resultTruncated":"false"}"#;
+        let s = scan(&[("t.json", table)], &["t.json"]);
+        match &s.result {
+            Err(ScanError::UnsupportedFormat(e)) => {
+                assert!(e.message.contains("objectArray"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let projected = r#"[{"name":"vm1","location":"westeurope"}]"#;
+        let s = scan(&[("p.json", projected)], &["p.json"]);
+        match &s.result {
+            Err(ScanError::UnsupportedFormat(e)) => {
+                assert!(e.message.contains("keys: location, name"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+        for (name, text) in [
+            ("x.csv", "name,type\na,b\n"),
+            ("strings.json", "[\"a\",\"b\"]"),
+        ] {
+            let s = scan(&[(name, text)], &[name]);
+            assert!(
+                matches!(s.result, Err(ScanError::UnsupportedFormat(_))),
+                "{name}: {:?}",
+                s.result
+            );
+        }
+    }
+
+    #[test]
+    fn declared_formats_and_archives() {
+        let d = dir(&[("rg.json", NSG_OPEN)]);
+        let mut request = testing::request(&d.to_string_lossy(), &["rg.json"], NOW);
+        request.inputs = vec![Input {
+            path: "rg.json".into(),
+            format: Some("azure-resource-graph".into()),
+        }];
+        assert!(testing::scan::<Azure>(&request).result.is_ok());
+        request.inputs[0].format = Some("aws-config-snapshot".into());
+        assert!(matches!(
+            testing::scan::<Azure>(&request).result,
+            Err(ScanError::UnsupportedFormat(_))
+        ));
+        std::fs::write(d.join("rg.json.gz"), [0x1f, 0x8b, 8, 0, 0]).unwrap();
+        let gz = testing::request(&d.to_string_lossy(), &["rg.json.gz"], NOW);
+        match testing::scan::<Azure>(&gz).result {
+            Err(ScanError::UnsupportedFormat(e)) => assert!(e.message.contains("gzip"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn joins_work_across_files_in_any_order() {
+        let sub = "33333333-2222-3333-4444-555555555555";
+        let vm = format!(
+            r#"{{"id":"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/dev-box","name":"dev-box","type":"microsoft.compute/virtualmachines","location":"westeurope","subscriptionId":"{sub}","tags":{{"Environment":"Test"}},
+            "properties":{{"timeCreated":"2025-02-01T08:00:00.0000000+00:00","osProfile":{{"adminUsername":"u","linuxConfiguration":{{"disablePasswordAuthentication":true,"patchSettings":{{"patchMode":"AutomaticByPlatform"}}}}}},
+            "networkProfile":{{"networkInterfaces":[{{"id":"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/dev-box-nic"}}]}},
+            "extended":{{"instanceView":{{"powerState":{{"code":"PowerState/running"}},"osName":"ubuntu","osVersion":"22.04"}}}}}}}}"#
+        );
+        let nic = format!(
+            r#"{{"id":"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/dev-box-nic","name":"dev-box-nic","type":"microsoft.network/networkinterfaces","properties":{{"ipConfigurations":[{{"name":"ipconfig1","properties":{{"publicIPAddress":{{"id":"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/dev-box-ip"}}}}}}]}}}}"#
+        );
+        let ip = format!(
+            r#"{{"id":"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/dev-box-ip","name":"dev-box-ip","type":"microsoft.network/publicipaddresses","properties":{{"ipAddress":"51.105.1.2"}}}}"#
+        );
+        let sub_row = format!(
+            r#"{{"id":"/subscriptions/{sub}","name":"Dev subscription","type":"microsoft.resources/subscriptions","subscriptionId":"{sub}","properties":{{"state":"Enabled"}}}}"#
+        );
+        let mfa = format!(
+            r#"{{"id":"/subscriptions/{sub}/providers/Microsoft.Security/assessments/6240402e-f77c-46fa-9060-a7ce53997754","name":"6240402e-f77c-46fa-9060-a7ce53997754","type":"microsoft.security/assessments","subscriptionId":"{sub}","properties":{{"displayName":"Accounts with owner permissions on Azure resources should be MFA enabled","status":{{"code":"Unhealthy"}}}}}}"#
+        );
+        let owner = format!(
+            r#"{{"id":"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments/a1","name":"a1","type":"microsoft.authorization/roleassignments","subscriptionId":"{sub}","properties":{{"roleDefinitionId":"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635","principalId":"p1","principalType":"User","scope":"/subscriptions/{sub}"}}}}"#
+        );
+        let s = scan(
+            &[
+                ("vms.json", &format!("[{ip},{vm}]")),
+                ("net.ndjson", &format!("{nic}\n{sub_row}\n")),
+                ("auth.json", &rest(&[&owner, &mfa], "false")),
+            ],
+            &["vms.json", "net.ndjson", "auth.json"],
+        );
+        let summary = s.result.as_ref().unwrap();
+        assert!(summary.problems.is_empty(), "{:?}", summary.problems);
+        assert_eq!(statuses(&s, vm::STALE_PUBLIC_DEV.id), vec![Status::Fail]);
+        assert_eq!(
+            statuses(&s, rbac::PRIVILEGED_ROLE_USER.id),
+            vec![Status::Fail]
+        );
+        let mfa = s.of_check(identity::MFA_PRIVILEGED.id).next().unwrap();
+        assert_eq!(mfa.status, Status::Fail);
+        assert_eq!(mfa.resource.name.as_deref(), Some("Dev subscription"));
+        assert_eq!(mfa.resource.id, format!("/subscriptions/{sub}"));
+    }
+
+    #[test]
+    fn disabled_subscriptions_are_skipped() {
+        let row = r#"{"id":"/subscriptions/44444444-2222-3333-4444-555555555555","name":"Closed","type":"microsoft.resources/subscriptions","subscriptionId":"44444444-2222-3333-4444-555555555555","properties":{"state":"Disabled"}}"#;
+        let s = scan(&[("rc.json", row)], &["rc.json"]);
+        let summary = s.result.as_ref().unwrap();
+        assert_eq!(summary.skipped, 1);
+        assert!(s.findings.is_empty(), "{:?}", s.findings);
+    }
+
+    #[test]
+    fn an_unreadable_now_is_an_internal_error() {
+        let d = dir(&[]);
+        let s = testing::scan_dir::<Azure>(&d, &[], "yesterday");
+        assert!(matches!(s.result, Err(ScanError::Internal(_))));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// The bundled demo estate: every Azure target scans without gaps, and the failing
+    /// (check, resource) pairs are exactly those of `expected-failures-azure.json`.
+    #[test]
+    fn demo_estate_matches_expected() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
+        let targets: toml::Value =
+            toml::from_str(&std::fs::read_to_string(root.join("azure-targets.toml")).unwrap())
+                .unwrap();
+        let expected: BTreeMap<String, Vec<String>> = serde_json::from_str(
+            &std::fs::read_to_string(root.join("expected-failures-azure.json")).unwrap(),
+        )
+        .unwrap();
+        let expected: BTreeSet<(String, String)> = expected
+            .into_iter()
+            .flat_map(|(check, ids)| ids.into_iter().map(move |id| (check.clone(), id)))
+            .collect();
+        let mut actual = BTreeSet::new();
+        let mut passed = BTreeSet::new();
+        let mut tenants = BTreeSet::new();
+        for target in targets["target"].as_array().unwrap() {
+            assert_eq!(target["provider"].as_str(), Some("azure"));
+            tenants.insert(target["tenant"].as_str().unwrap().to_string());
+            let dir = root.join(target["snapshot"].as_str().unwrap());
+            let inputs: Vec<&str> = target["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_str().unwrap())
+                .collect();
+            let s = testing::scan_dir::<Azure>(&dir, &inputs, NOW);
+            let summary = s
+                .result
+                .as_ref()
+                .unwrap_or_else(|e| panic!("{}: {e:?}", dir.display()));
+            assert!(
+                summary.problems.is_empty(),
+                "{}: {:?}",
+                dir.display(),
+                summary.problems
+            );
+            for f in &s.findings {
+                assert!(
+                    !f.resource.id.ends_with("/nwprodoldexports")
+                        && !f.resource.id.ends_with("/ch-old-pacs"),
+                    "a resource being deleted was evaluated: {f:?}"
+                );
+                match f.status {
+                    Status::Fail => {
+                        actual.insert((f.check_id.clone(), f.resource.id.clone()));
+                    }
+                    Status::Pass => {
+                        passed.insert(f.check_id.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert_eq!(tenants.len(), 3, "every tenant has an Azure target");
+        let missed: Vec<_> = expected.difference(&actual).collect();
+        let extra: Vec<_> = actual.difference(&expected).collect();
+        assert!(
+            missed.is_empty() && extra.is_empty(),
+            "planted failures not found: {missed:#?}\nclean resources flagged: {extra:#?}"
+        );
+        for check in checks::ALL {
+            assert!(
+                expected.iter().any(|(c, _)| c == check.id),
+                "no planted failure for {}",
+                check.id
+            );
+            assert!(
+                passed.contains(check.id),
+                "no passing resource for {}",
+                check.id
+            );
+        }
+    }
+}
