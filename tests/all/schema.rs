@@ -52,3 +52,48 @@ pub fn assert_valid(report: &serde_json::Value) {
     let _: demarc_core::Report =
         serde_json::from_value(report.clone()).expect("report reads back into the model");
 }
+
+#[test]
+fn the_parity_table_in_the_docs_is_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = demarc(&["plugin", "parity"], tmp.path());
+    assert!(out.status.success(), "{}", crate::describe(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let path = root().join("docs/parity.md");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    assert!(
+        std::fs::read_to_string(&path).unwrap_or_default() == text,
+        "docs/parity.md is stale: regenerate it with `demarc plugin parity > docs/parity.md` (or BLESS=1)"
+    );
+    // Every failure class of DESIGN.md has a check on every cloud.
+    let mut covered: std::collections::BTreeMap<(String, usize), bool> = Default::default();
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+    {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        for (col, cell) in cells.iter().enumerate().skip(3) {
+            let hit = covered.entry((cells[0].to_string(), col)).or_default();
+            *hit |= *cell != "—";
+        }
+    }
+    let missing: Vec<_> = covered
+        .iter()
+        .filter(|(_, hit)| !**hit)
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "failure classes without a check on some cloud (class, column): {missing:?}"
+    );
+    assert_eq!(
+        covered
+            .keys()
+            .map(|(c, _)| c.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        12
+    );
+}
