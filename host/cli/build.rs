@@ -11,6 +11,7 @@ use std::process::Command;
 const PLUGINS: &[(&str, &str)] = &[
     ("aws", "demarc-plugin-aws"),
     ("azure", "demarc-plugin-azure"),
+    ("gcp", "demarc-plugin-gcp"),
 ];
 /// Plugins built for the integration tests only, found through `BUILT_WASM_DIR`.
 const TEST_PLUGINS: &[&str] = &["demarc-test-hostile"];

@@ -321,7 +321,7 @@ fn cross_cloud_report_attributes_each_cloud_by_its_own_matrix() {
     let findings = r["findings"].as_array().unwrap();
 
     // One report, every cloud, every tenant on more than one cloud.
-    let clouds: BTreeSet<&str> = ["aws", "azure"].into();
+    let clouds: BTreeSet<&str> = ["aws", "azure", "gcp"].into();
     let mut per_tenant: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for f in findings.iter().filter(|f| f["provider"] != "demarc") {
         per_tenant

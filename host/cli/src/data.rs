@@ -19,6 +19,10 @@ const MATRICES: &[(&str, &str)] = &[
         "responsibility/azure.toml",
         include_str!("../../../schemas/responsibility/azure.toml"),
     ),
+    (
+        "responsibility/gcp.toml",
+        include_str!("../../../schemas/responsibility/gcp.toml"),
+    ),
 ];
 const ATTESTATIONS: &[(&str, &str)] = &[
     (
@@ -28,6 +32,10 @@ const ATTESTATIONS: &[(&str, &str)] = &[
     (
         "attestations/azure.toml",
         include_str!("../../../schemas/attestations/azure.toml"),
+    ),
+    (
+        "attestations/gcp.toml",
+        include_str!("../../../schemas/attestations/gcp.toml"),
     ),
 ];
 

@@ -1,0 +1,389 @@
+//! IAM policies of the resource hierarchy (organizations, folders, projects) and of Cloud KMS:
+//! basic roles held by people, administrative roles held by service accounts, public
+//! principals, and Cloud Audit Logs configuration.
+//!
+//! The binding checks read one IAM-policy line on its own. Audit logging is decided per project
+//! at the end of the scan, because audit configurations are inherited: a project is covered
+//! when its own policy together with those of its folders and organization (its `ancestors`)
+//! turn on ADMIN_READ, DATA_READ and DATA_WRITE for `allServices` with no exempted members.
+
+use demarc_sdk::{CheckDef, Finding, Severity};
+
+use super::{IAM_EXPORT, and_list};
+use crate::asset::{Kind, Subject};
+use crate::iam::{AuditCoverage, Policy, Principal, grants, is_admin_role, is_owner_or_editor};
+
+const HIERARCHY: &[&str] = &[
+    "cloudresourcemanager.googleapis.com/Project",
+    "cloudresourcemanager.googleapis.com/Folder",
+    "cloudresourcemanager.googleapis.com/Organization",
+];
+
+/// `gcp-iam-primitive-role-human`.
+pub static PRIMITIVE_ROLE_HUMAN: CheckDef = CheckDef {
+    id: "gcp-iam-primitive-role-human",
+    title: "People do not hold the basic Owner or Editor roles",
+    severity: Severity::High,
+    rationale: "roles/owner and roles/editor grant write access to nearly every service in the project (and below a folder or organization, in every project under it); a phished account holding one can change or delete anything.",
+    remediation: "Replace Owner and Editor grants to users, groups and domains with predefined roles for the job (roles/compute.admin, roles/cloudsql.editor, …); keep break-glass ownership in a monitored group with just-in-time access.",
+    controls: &["iam-least-privilege"],
+    resource_types: HIERARCHY,
+};
+
+/// `gcp-iam-service-account-admin`.
+pub static SERVICE_ACCOUNT_ADMIN: CheckDef = CheckDef {
+    id: "gcp-iam-service-account-admin",
+    title: "Service accounts do not hold Owner, Editor or administrator roles",
+    severity: Severity::High,
+    rationale: "A service account's key or token is usable by whatever code holds it; with an administrative role, a leaked key or a compromised workload controls the project, folder or organization.",
+    remediation: "Grant the service account only the predefined roles its workload needs; remove roles/owner, roles/editor and *Admin roles (for the default compute service account, remove roles/editor and disable automatic grants with the iam.automaticIamGrantsForDefaultServiceAccounts organization policy).",
+    controls: &["iam-least-privilege"],
+    resource_types: HIERARCHY,
+};
+
+/// `gcp-iam-public-principal`.
+pub static PUBLIC_PRINCIPAL: CheckDef = CheckDef {
+    id: "gcp-iam-public-principal",
+    title: "IAM policies grant nothing to allUsers or allAuthenticatedUsers",
+    severity: Severity::Critical,
+    rationale: "allUsers is anyone on the internet and allAuthenticatedUsers is anyone with any Google account; a role granted to them on a project, folder, organization or key is granted to the world.",
+    remediation: "Remove the allUsers and allAuthenticatedUsers members from the policy and grant the role to the specific groups or service accounts that need it; enforce the iam.allowedPolicyMemberDomains organization policy.",
+    controls: &["public-resource-access", "iam-least-privilege"],
+    resource_types: &[
+        "cloudresourcemanager.googleapis.com/Project",
+        "cloudresourcemanager.googleapis.com/Folder",
+        "cloudresourcemanager.googleapis.com/Organization",
+        "cloudkms.googleapis.com/CryptoKey",
+        "cloudkms.googleapis.com/KeyRing",
+    ],
+};
+
+/// `gcp-iam-audit-logging`.
+pub static AUDIT_LOGGING: CheckDef = CheckDef {
+    id: "gcp-iam-audit-logging",
+    title: "Projects log data access for all services (Cloud Audit Logs)",
+    severity: Severity::High,
+    rationale: "Google always records Admin Activity audit logs, but Data Access logs (who read or wrote which data) are off by default for almost every service; without them a breach cannot be reconstructed.",
+    remediation: "In the IAM policy of the organization (or the project), add an audit config for allServices with ADMIN_READ, DATA_READ and DATA_WRITE and no exempted members, and route the logs to a retained sink.",
+    controls: &["audit-logging"],
+    resource_types: &["cloudresourcemanager.googleapis.com/Project"],
+};
+
+/// The findings of one IAM-policy line of `kind`.
+pub fn evaluate_policy(subject: &Subject<'_>, kind: Kind, policy: &Policy<'_>) -> Vec<Finding> {
+    match kind {
+        Kind::Project | Kind::Folder | Kind::Organization => vec![
+            primitive_roles(subject, policy),
+            service_account_admin(subject, policy),
+            public_principal(subject, policy),
+        ],
+        Kind::CryptoKey | Kind::KeyRing => vec![public_principal(subject, policy)],
+        _ => Vec::new(),
+    }
+}
+
+fn scope_word(subject: &Subject<'_>) -> &'static str {
+    match subject.native_type {
+        "cloudresourcemanager.googleapis.com/Organization" => "Organization",
+        "cloudresourcemanager.googleapis.com/Folder" => "Folder",
+        "cloudresourcemanager.googleapis.com/Project" => "Project",
+        "cloudkms.googleapis.com/KeyRing" => "Key ring",
+        "cloudkms.googleapis.com/CryptoKey" => "Key",
+        _ => "Resource",
+    }
+}
+
+fn listed(grants: &[(&str, &str)]) -> String {
+    grants
+        .iter()
+        .map(|(role, member)| format!("{role} {member}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn primitive_roles(subject: &Subject<'_>, policy: &Policy<'_>) -> Finding {
+    let label = subject.label();
+    let what = scope_word(subject);
+    let found = grants(policy, |role, who| {
+        is_owner_or_editor(role) && who.is_human()
+    });
+    if found.is_empty() {
+        return subject
+            .finding(&PRIMITIVE_ROLE_HUMAN)
+            .evidence(
+                "bindings",
+                "(no owner or editor grant to a user, group or domain)",
+            )
+            .pass(format!(
+                "{what} {label} grants no basic Owner or Editor role to users, groups or domains."
+            ));
+    }
+    subject
+        .finding(&PRIMITIVE_ROLE_HUMAN)
+        .evidence("bindings", listed(&found))
+        .fail(format!(
+            "{what} {label} grants basic roles to people: {}.",
+            and_list(
+                &found
+                    .iter()
+                    .map(|(r, m)| format!("{r} to {m}"))
+                    .collect::<Vec<_>>()
+            )
+        ))
+}
+
+fn service_account_admin(subject: &Subject<'_>, policy: &Policy<'_>) -> Finding {
+    let label = subject.label();
+    let what = scope_word(subject);
+    let found = grants(policy, |role, who| {
+        who == Principal::ServiceAccount && is_admin_role(role)
+    });
+    if found.is_empty() {
+        return subject
+            .finding(&SERVICE_ACCOUNT_ADMIN)
+            .evidence("bindings", "(no administrative grant to a service account)")
+            .pass(format!(
+                "{what} {label} grants no Owner, Editor or administrator role to a service account (Google-managed service agents aside)."
+            ));
+    }
+    subject
+        .finding(&SERVICE_ACCOUNT_ADMIN)
+        .evidence("bindings", listed(&found))
+        .fail(format!(
+            "{what} {label} grants administrative roles to service accounts: {}.",
+            and_list(
+                &found
+                    .iter()
+                    .map(|(r, m)| format!("{r} to {m}"))
+                    .collect::<Vec<_>>()
+            )
+        ))
+}
+
+fn public_principal(subject: &Subject<'_>, policy: &Policy<'_>) -> Finding {
+    let label = subject.label();
+    let what = scope_word(subject);
+    let found = grants(policy, |_, who| who.is_public());
+    if found.is_empty() {
+        return subject
+            .finding(&PUBLIC_PRINCIPAL)
+            .evidence("bindings", "(no allUsers or allAuthenticatedUsers member)")
+            .pass(format!(
+                "{what} {label} grants nothing to allUsers or allAuthenticatedUsers."
+            ));
+    }
+    subject
+        .finding(&PUBLIC_PRINCIPAL)
+        .evidence("bindings", listed(&found))
+        .fail(format!(
+            "{what} {label} grants roles to the public: {}.",
+            and_list(
+                &found
+                    .iter()
+                    .map(|(r, m)| format!("{r} to {m}"))
+                    .collect::<Vec<_>>()
+            )
+        ))
+}
+
+/// One level of a project's hierarchy and what its IAM policy says about audit logging
+/// (`None` when the export holds no IAM policy for it).
+pub type Level<'l> = (&'l str, Option<&'l AuditCoverage>);
+
+/// Decide a project's audit logging from its own policy (`own`, `None` when the export holds
+/// none) and its ancestors' (folders and organization, nearest first).
+pub fn audit_logging(
+    subject: &Subject<'_>,
+    own: Option<&AuditCoverage>,
+    ancestors: &[Level<'_>],
+) -> Finding {
+    let label = subject.label();
+    let mut effective = AuditCoverage::default();
+    let mut levels = Vec::new();
+    if let Some(own) = own {
+        effective.merge(own);
+        levels.push(format!("project: {}", own.describe()));
+    }
+    let mut unknown = Vec::new();
+    for (name, coverage) in ancestors {
+        match coverage {
+            Some(c) => {
+                effective.merge(c);
+                levels.push(format!("{name}: {}", c.describe()));
+            }
+            None => unknown.push(*name),
+        }
+    }
+    let mut builder = subject
+        .finding(&AUDIT_LOGGING)
+        .evidence(
+            "auditConfigs[allServices] by level",
+            if levels.is_empty() {
+                "(no IAM policy in the export)".to_string()
+            } else {
+                levels.join("; ")
+            },
+        )
+        .evidence("effective log types", effective.describe());
+    if !effective.exempted.is_empty() {
+        builder = builder.evidence("exemptedMembers", effective.exempted.join(", "));
+    }
+    if effective.complete() {
+        return builder.pass(format!(
+            "Project {label} logs ADMIN_READ, DATA_READ and DATA_WRITE for all services{}.",
+            if own.is_some_and(AuditCoverage::complete) {
+                String::new()
+            } else {
+                " through the audit configuration it inherits".to_string()
+            }
+        ));
+    }
+    if own.is_none() {
+        return builder.manual(format!(
+            "The export holds no IAM policy for project {label}, so its audit configuration is unknown; decide it from {IAM_EXPORT}."
+        ));
+    }
+    if !unknown.is_empty() {
+        return builder.manual(format!(
+            "Project {label} does not turn on all Data Access logs itself ({} off), and the export holds no IAM policy for {}, which may; decide it from an IAM policy export of the organization (`gcloud asset export --organization=ORG_ID --content-type=iam-policy`).",
+            and_list(&effective.missing()),
+            and_list(&unknown)
+        ));
+    }
+    let mut gaps: Vec<String> = effective
+        .missing()
+        .into_iter()
+        .map(|t| format!("{t} is off"))
+        .collect();
+    if !effective.exempted.is_empty() {
+        gaps.push(format!("{} exempted", and_list(&effective.exempted)));
+    }
+    builder.fail(format!(
+        "Project {label} does not log data access for all services: {} (Admin Activity logs alone cannot show who read or changed data).",
+        and_list(&gaps)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{asset, evidence, line, only, status};
+    use crate::iam::LogType;
+    use crate::json::Labels;
+    use demarc_sdk::Status;
+
+    fn subject(kind: Kind, name: &str) -> Subject<'static> {
+        let asset_type = kind.native_type("");
+        let json = line(asset_type, name, "{}");
+        let a = asset(&json);
+        a.subject(kind, Labels::default()).into_owned()
+    }
+
+    fn policy(json: &str) -> Policy<'_> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    const PROJECT: &str = "//cloudresourcemanager.googleapis.com/projects/111";
+
+    #[test]
+    fn a_least_privilege_policy_passes() {
+        let p = policy(
+            r#"{"bindings":[{"role":"roles/compute.admin","members":["group:ops@x.com"]},
+            {"role":"roles/editor","members":["serviceAccount:111@cloudservices.gserviceaccount.com"]},
+            {"role":"roles/storage.objectViewer","members":["serviceAccount:web@p.iam.gserviceaccount.com"]},
+            {"role":"roles/viewer","members":["user:a@x.com"]}]}"#,
+        );
+        let f = evaluate_policy(&subject(Kind::Project, PROJECT), Kind::Project, &p);
+        assert_eq!(f.len(), 3);
+        for finding in &f {
+            assert_eq!(finding.status, Status::Pass, "{}", finding.message);
+        }
+    }
+
+    #[test]
+    fn broad_and_public_grants_fail() {
+        let p = policy(
+            r#"{"bindings":[{"role":"roles/owner","members":["user:dana@x.com","group:admins@x.com"]},
+            {"role":"roles/editor","members":["serviceAccount:111-compute@developer.gserviceaccount.com"]},
+            {"role":"roles/iam.securityAdmin","members":["serviceAccount:tf@seed.iam.gserviceaccount.com"]},
+            {"role":"roles/viewer","members":["allAuthenticatedUsers"]}]}"#,
+        );
+        let f = evaluate_policy(&subject(Kind::Project, PROJECT), Kind::Project, &p);
+        let prim = only(&f, PRIMITIVE_ROLE_HUMAN.id);
+        assert_eq!(prim.status, Status::Fail);
+        assert_eq!(
+            evidence(prim, "bindings"),
+            Some("roles/owner user:dana@x.com; roles/owner group:admins@x.com")
+        );
+        let sa = only(&f, SERVICE_ACCOUNT_ADMIN.id);
+        assert_eq!(sa.status, Status::Fail);
+        assert!(sa.message.contains("111-compute@developer"));
+        assert!(sa.message.contains("roles/iam.securityAdmin"));
+        assert_eq!(status(&f, PUBLIC_PRINCIPAL.id), Status::Fail);
+    }
+
+    #[test]
+    fn keys_get_only_the_public_check() {
+        let p = policy(
+            r#"{"bindings":[{"role":"roles/cloudkms.cryptoKeyEncrypterDecrypter","members":["allUsers"]}]}"#,
+        );
+        let key = subject(
+            Kind::CryptoKey,
+            "//cloudkms.googleapis.com/projects/p/locations/l/keyRings/r/cryptoKeys/k",
+        );
+        let f = evaluate_policy(&key, Kind::CryptoKey, &p);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(f[0].message.starts_with("Key k grants"));
+        assert!(evaluate_policy(&key, Kind::Bucket, &p).is_empty());
+    }
+
+    fn coverage(types: &[LogType]) -> AuditCoverage {
+        AuditCoverage {
+            types: types.to_vec(),
+            exempted: vec![],
+        }
+    }
+
+    #[test]
+    fn audit_logging_through_the_hierarchy() {
+        let s = subject(Kind::Project, PROJECT);
+        let full = coverage(&LogType::ALL);
+        let admin = coverage(&[LogType::AdminRead]);
+        let none = AuditCoverage::default();
+        // Own policy complete.
+        assert_eq!(audit_logging(&s, Some(&full), &[]).status, Status::Pass);
+        // Inherited from the organization.
+        let f = audit_logging(&s, Some(&none), &[("organizations/9", Some(&full))]);
+        assert_eq!(f.status, Status::Pass);
+        assert!(f.message.contains("inherits"));
+        // Partly on, every level known: fail naming what is off.
+        let f = audit_logging(
+            &s,
+            Some(&admin),
+            &[("folders/3", Some(&none)), ("organizations/9", Some(&none))],
+        );
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.message.contains("DATA_WRITE is off and DATA_READ is off"),
+            "{}",
+            f.message
+        );
+        // An ancestor not in the export: manual.
+        let f = audit_logging(&s, Some(&admin), &[("organizations/9", None)]);
+        assert_eq!(f.status, Status::Manual);
+        assert!(f.message.contains("organizations/9"));
+        // No IAM policy for the project at all: manual.
+        let f = audit_logging(&s, None, &[]);
+        assert_eq!(f.status, Status::Manual);
+        assert!(f.message.contains("iam-policy"));
+        // Exemptions fail even with every type on.
+        let exempt = AuditCoverage {
+            types: LogType::ALL.to_vec(),
+            exempted: vec!["user:ci@x.com".into()],
+        };
+        let f = audit_logging(&s, Some(&exempt), &[]);
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(evidence(&f, "exemptedMembers"), Some("user:ci@x.com"));
+    }
+}

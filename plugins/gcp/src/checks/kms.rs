@@ -1,0 +1,176 @@
+//! Cloud KMS keys: automatic rotation.
+//!
+//! The resource data is the Cloud KMS API's `CryptoKey`: `purpose`, `rotationPeriod` (a
+//! protobuf duration, `"7776000s"`; absent means the key is never rotated), `nextRotationTime`,
+//! `primary{state}` and `versionTemplate{protectionLevel}`. Only symmetric encryption keys can
+//! rotate automatically; asymmetric and external keys are not applicable.
+
+use demarc_sdk::{CheckDef, Finding, Severity};
+use serde::Deserialize;
+
+use crate::asset::{Asset, Kind, Subject};
+use crate::json::{FieldError, Labels, Text, parse_part};
+use crate::time::{DAY, parse_duration};
+
+/// `gcp-kms-key-rotation`.
+pub static KEY_ROTATION: CheckDef = CheckDef {
+    id: "gcp-kms-key-rotation",
+    title: "Cloud KMS encryption keys rotate at least every 90 days",
+    severity: Severity::Medium,
+    rationale: "A key that never rotates protects ever more data with one secret; a compromised version stays useful to an attacker for as long as the data lives.",
+    remediation: "Set a rotation schedule of 90 days or less (gcloud kms keys update KEY --keyring=RING --location=LOC --rotation-period=90d --next-rotation-time=…).",
+    controls: &["key-rotation"],
+    resource_types: &["cloudkms.googleapis.com/CryptoKey"],
+};
+
+/// Longest rotation period that passes, in days.
+pub const MAX_ROTATION_DAYS: i64 = 90;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyData<'a> {
+    #[serde(borrow, default)]
+    purpose: Text<'a>,
+    #[serde(borrow, default)]
+    rotation_period: Text<'a>,
+    #[serde(borrow, default)]
+    next_rotation_time: Text<'a>,
+    #[serde(borrow, default)]
+    primary: Option<Version<'a>>,
+    #[serde(borrow, default)]
+    version_template: Option<Template<'a>>,
+    #[serde(borrow, default)]
+    labels: Labels<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Version<'a> {
+    #[serde(borrow, default)]
+    state: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Template<'a> {
+    #[serde(borrow, default)]
+    protection_level: Text<'a>,
+}
+
+/// Evaluate a `cloudkms.googleapis.com/CryptoKey` resource line.
+pub fn evaluate<'a>(asset: &Asset<'a>) -> Result<Vec<Finding>, FieldError<'a>> {
+    let data: KeyData<'a> = parse_part(asset.data(), "resource.data")?.unwrap_or_default();
+    let subject = asset.subject(Kind::CryptoKey, data.labels.clone());
+    Ok(vec![rotation(&subject, &data)])
+}
+
+fn rotation(subject: &Subject<'_>, data: &KeyData<'_>) -> Finding {
+    let label = subject.label();
+    let builder = subject
+        .finding(&KEY_ROTATION)
+        .evidence("purpose", data.purpose.describe())
+        .evidence("rotationPeriod", data.rotation_period.describe());
+    if let Some(purpose) = data.purpose.non_empty()
+        && !purpose.eq_ignore_ascii_case("ENCRYPT_DECRYPT")
+    {
+        return builder.not_applicable(format!(
+            "Key {label} has purpose {purpose}: only symmetric encryption keys rotate automatically."
+        ));
+    }
+    let level = data
+        .version_template
+        .as_ref()
+        .and_then(|t| t.protection_level.non_empty());
+    if let Some(level) = level.filter(|l| l.to_ascii_uppercase().starts_with("EXTERNAL")) {
+        return builder
+            .evidence("versionTemplate.protectionLevel", level)
+            .not_applicable(format!(
+                "Key {label} is an external key ({level}): its rotation is managed in the external key manager."
+            ));
+    }
+    if let Some(state) = data.primary.as_ref().and_then(|p| p.state.non_empty())
+        && !state.eq_ignore_ascii_case("ENABLED")
+    {
+        return builder
+            .evidence("primary.state", state)
+            .not_applicable(format!(
+                "Key {label} has no enabled primary version ({state}): it encrypts nothing new."
+            ));
+    }
+    match data.rotation_period.non_empty() {
+        None => builder.fail(format!(
+            "Key {label} has no rotation period: it is never rotated automatically."
+        )),
+        Some(text) => match parse_duration(text) {
+            Some(seconds) if seconds <= MAX_ROTATION_DAYS * DAY => {
+                let next = data.next_rotation_time.non_empty().unwrap_or("(absent)");
+                builder.evidence("nextRotationTime", next).pass(format!(
+                    "Key {label} rotates every {} day(s).",
+                    seconds / DAY
+                ))
+            }
+            Some(seconds) => builder.fail(format!(
+                "Key {label} rotates only every {} days, more than {MAX_ROTATION_DAYS}.",
+                seconds / DAY
+            )),
+            None => builder.manual(format!(
+                "Key {label} records a rotation period ({text}) that cannot be read; check it with `gcloud kms keys describe`."
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{asset, line, only};
+    use demarc_sdk::Status;
+
+    fn run(data: &str) -> Finding {
+        let json = line(
+            "cloudkms.googleapis.com/CryptoKey",
+            "//cloudkms.googleapis.com/projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k",
+            data,
+        );
+        let a = asset(&json);
+        let findings = evaluate(&a).unwrap();
+        only(&findings, KEY_ROTATION.id).clone()
+    }
+
+    #[test]
+    fn ninety_days_or_less_passes() {
+        let f = run(
+            r#"{"purpose":"ENCRYPT_DECRYPT","rotationPeriod":"7776000s","nextRotationTime":"2026-12-01T00:00:00Z","primary":{"state":"ENABLED"}}"#,
+        );
+        assert_eq!(f.status, Status::Pass);
+        assert!(f.message.contains("every 90 day"));
+        assert_eq!(
+            run(r#"{"purpose":"ENCRYPT_DECRYPT","rotationPeriod":"2592000s"}"#).status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn no_or_long_rotation_fails() {
+        let f = run(r#"{"purpose":"ENCRYPT_DECRYPT","primary":{"state":"ENABLED"}}"#);
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.message.contains("never rotated"));
+        let f = run(r#"{"purpose":"ENCRYPT_DECRYPT","rotationPeriod":"31536000s"}"#);
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.message.contains("365 days"));
+    }
+
+    #[test]
+    fn keys_that_cannot_rotate_are_not_applicable() {
+        for data in [
+            r#"{"purpose":"ASYMMETRIC_SIGN"}"#,
+            r#"{"purpose":"ENCRYPT_DECRYPT","versionTemplate":{"protectionLevel":"EXTERNAL_VPC"}}"#,
+            r#"{"purpose":"ENCRYPT_DECRYPT","primary":{"state":"DESTROYED"}}"#,
+        ] {
+            assert_eq!(run(data).status, Status::NotApplicable, "{data}");
+        }
+        assert_eq!(
+            run(r#"{"purpose":"ENCRYPT_DECRYPT","rotationPeriod":"ninety days"}"#).status,
+            Status::Manual
+        );
+    }
+}

@@ -1,0 +1,431 @@
+//! Cloud SQL instances: customer-managed keys, internet exposure, TLS, automated backups.
+//!
+//! The resource data is the Cloud SQL Admin API's `DatabaseInstance`: `settings.ipConfiguration
+//! {ipv4Enabled, authorizedNetworks[{value}], requireSsl, sslMode}`,
+//! `settings.backupConfiguration{enabled, backupRetentionSettings{retainedBackups,
+//! retentionUnit}}`, `settings.userLabels`, `diskEncryptionConfiguration.kmsKeyName`,
+//! `instanceType`. A setting the asset does not record leaves its check to a person (manual),
+//! never a pass.
+
+use demarc_sdk::{CheckDef, Finding, FindingBuilder, Severity};
+use serde::Deserialize;
+
+use super::governance;
+use crate::asset::{Asset, Kind, Subject};
+use crate::json::{FieldError, Flag, Int, Labels, List, Text, parse_part};
+
+const TYPES: &[&str] = &["sqladmin.googleapis.com/Instance"];
+const DESCRIBE: &str = "`gcloud sql instances describe`";
+
+/// `gcp-sql-instance-cmek`.
+pub static CMEK: CheckDef = CheckDef {
+    id: "gcp-sql-instance-cmek",
+    title: "Cloud SQL instances encrypt their storage with a customer-managed key",
+    severity: Severity::Medium,
+    rationale: "Cloud SQL always encrypts data at rest with Google-managed keys; only a customer-managed Cloud KMS key lets the customer revoke access to the data and its backups and audit every use of the key.",
+    remediation: "Customer-managed encryption can only be set when an instance is created: create a CMEK-enabled instance (--disk-encryption-key), migrate the data (Database Migration Service or export/import), and retire the old instance.",
+    controls: &["enc-customer-managed-keys"],
+    resource_types: TYPES,
+};
+
+/// `gcp-sql-instance-public-access`.
+pub static PUBLIC_ACCESS: CheckDef = CheckDef {
+    id: "gcp-sql-instance-public-access",
+    title: "Cloud SQL instances do not accept connections from the whole internet",
+    severity: Severity::Critical,
+    rationale: "A public IP with 0.0.0.0/0 in the authorized networks lets anyone on the internet reach the database's login prompt; only its passwords stand between the data and the world.",
+    remediation: "Remove 0.0.0.0/0 from the authorized networks, prefer private IP (--no-assign-ip with a private network) and connect through the Cloud SQL Auth Proxy or connectors; enforce it with the sql.restrictAuthorizedNetworks and sql.restrictPublicIp organization policies.",
+    controls: &["db-public-access"],
+    resource_types: TYPES,
+};
+
+/// `gcp-sql-instance-ssl-required`.
+pub static SSL_REQUIRED: CheckDef = CheckDef {
+    id: "gcp-sql-instance-ssl-required",
+    title: "Cloud SQL instances accept only encrypted connections",
+    severity: Severity::High,
+    rationale: "With ALLOW_UNENCRYPTED_AND_ENCRYPTED, clients may send credentials and query results in clear text over any network between them and the instance.",
+    remediation: "Set the SSL mode to ENCRYPTED_ONLY or TRUSTED_CLIENT_CERTIFICATE_REQUIRED (gcloud sql instances patch INSTANCE --ssl-mode=ENCRYPTED_ONLY) after moving clients to TLS or the Cloud SQL Auth Proxy.",
+    controls: &["enc-in-transit"],
+    resource_types: TYPES,
+};
+
+/// `gcp-sql-instance-backups`.
+pub static BACKUPS: CheckDef = CheckDef {
+    id: "gcp-sql-instance-backups",
+    title: "Cloud SQL instances keep at least 7 automated backups",
+    severity: Severity::High,
+    rationale: "With automated backups off or fewer than a week of them, a bad migration, a deletion or ransomware cannot be rolled back.",
+    remediation: "Enable automated backups with a retention of 7 or more backups (gcloud sql instances patch INSTANCE --backup-start-time=HH:MM --retained-backups-count=7) and point-in-time recovery.",
+    controls: &["backup-retention"],
+    resource_types: TYPES,
+};
+
+/// Fewest automated backups kept (Cloud SQL takes one a day).
+pub const MIN_RETAINED_BACKUPS: i64 = 7;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SqlData<'a> {
+    #[serde(borrow, default)]
+    database_version: Text<'a>,
+    #[serde(borrow, default)]
+    instance_type: Text<'a>,
+    #[serde(borrow, default)]
+    settings: Option<Settings<'a>>,
+    #[serde(borrow, default)]
+    disk_encryption_configuration: Option<DiskEncryption<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Settings<'a> {
+    #[serde(borrow, default)]
+    ip_configuration: Option<IpConfiguration<'a>>,
+    #[serde(default)]
+    backup_configuration: Option<BackupConfiguration>,
+    #[serde(borrow, default)]
+    user_labels: Labels<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IpConfiguration<'a> {
+    #[serde(default)]
+    ipv4_enabled: Flag,
+    #[serde(borrow, default)]
+    authorized_networks: List<AclEntry<'a>>,
+    #[serde(default)]
+    require_ssl: Flag,
+    #[serde(borrow, default)]
+    ssl_mode: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AclEntry<'a> {
+    #[serde(borrow, default)]
+    value: Text<'a>,
+    #[serde(borrow, default)]
+    name: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BackupConfiguration {
+    #[serde(default)]
+    enabled: Flag,
+    #[serde(default)]
+    backup_retention_settings: Option<RetentionSettings>,
+    #[serde(default)]
+    point_in_time_recovery_enabled: Flag,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RetentionSettings {
+    #[serde(default)]
+    retained_backups: Int,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DiskEncryption<'a> {
+    #[serde(borrow, default)]
+    kms_key_name: Text<'a>,
+}
+
+/// Evaluate a `sqladmin.googleapis.com/Instance` resource line.
+pub fn evaluate<'a>(asset: &Asset<'a>) -> Result<Vec<Finding>, FieldError<'a>> {
+    let data: SqlData<'a> = parse_part(asset.data(), "resource.data")?.unwrap_or_default();
+    let labels = data
+        .settings
+        .as_ref()
+        .map(|s| s.user_labels.clone())
+        .unwrap_or_default();
+    let subject = asset.subject(Kind::SqlInstance, labels);
+    Ok(vec![
+        cmek(&subject, &data),
+        public_access(&subject, &data),
+        ssl_required(&subject, &data),
+        backups(&subject, &data),
+        governance::owner_label(&subject),
+    ])
+}
+
+fn not_recorded(builder: FindingBuilder, label: &str, field: &str) -> Finding {
+    builder.manual(format!(
+        "The asset of Cloud SQL instance {label} does not record `{field}`; check it with {DESCRIBE}."
+    ))
+}
+
+fn cmek(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
+    let label = subject.label();
+    match data
+        .disk_encryption_configuration
+        .as_ref()
+        .and_then(|d| d.kms_key_name.non_empty())
+    {
+        Some(key) => subject
+            .finding(&CMEK)
+            .evidence("diskEncryptionConfiguration.kmsKeyName", key)
+            .pass(format!(
+                "Cloud SQL instance {label} encrypts its storage with the customer-managed key {key}."
+            )),
+        None => subject
+            .finding(&CMEK)
+            .evidence("diskEncryptionConfiguration.kmsKeyName", "(absent)")
+            .fail(format!(
+                "Cloud SQL instance {label} is encrypted only with Google-managed keys: customer-managed encryption is off."
+            )),
+    }
+}
+
+/// Whether an authorized network is the whole internet (a `/0` prefix).
+fn is_everyone(cidr: &str) -> bool {
+    let c = cidr.trim();
+    c.ends_with("/0") || c == "0.0.0.0"
+}
+
+fn public_access(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
+    let label = subject.label();
+    let Some(ip) = data
+        .settings
+        .as_ref()
+        .and_then(|s| s.ip_configuration.as_ref())
+    else {
+        return not_recorded(
+            subject.finding(&PUBLIC_ACCESS),
+            label,
+            "settings.ipConfiguration",
+        );
+    };
+    let networks: Vec<&str> = ip
+        .authorized_networks
+        .iter()
+        .filter_map(|n| n.value.non_empty())
+        .collect();
+    let builder = subject
+        .finding(&PUBLIC_ACCESS)
+        .evidence(
+            "settings.ipConfiguration.ipv4Enabled",
+            ip.ipv4_enabled.describe(),
+        )
+        .evidence(
+            "settings.ipConfiguration.authorizedNetworks",
+            if networks.is_empty() {
+                "(none)".to_string()
+            } else {
+                networks.join(", ")
+            },
+        );
+    if ip.ipv4_enabled.0 == Some(false) {
+        return builder.pass(format!(
+            "Cloud SQL instance {label} has no public IP address."
+        ));
+    }
+    let open: Vec<String> = ip
+        .authorized_networks
+        .iter()
+        .filter(|n| n.value.non_empty().is_some_and(is_everyone))
+        .map(|n| match n.name.non_empty() {
+            Some(name) => format!("{} (`{name}`)", n.value.describe()),
+            None => n.value.describe().to_string(),
+        })
+        .collect();
+    match (ip.ipv4_enabled.0, open.is_empty()) {
+        (Some(true), false) => builder.fail(format!(
+            "Cloud SQL instance {label}{} has a public IP address that accepts connections from {}: the whole internet reaches its login prompt.",
+            data.database_version
+                .non_empty()
+                .map(|v| format!(" ({v})"))
+                .unwrap_or_default(),
+            super::and_list(&open)
+        )),
+        (Some(true), true) => builder.pass(format!(
+            "Cloud SQL instance {label} has a public IP address but accepts connections only from {}.",
+            if networks.is_empty() {
+                "the Cloud SQL Auth Proxy and connectors (no authorized networks)".to_string()
+            } else {
+                super::and_list(&networks)
+            }
+        )),
+        _ => not_recorded(builder, label, "settings.ipConfiguration.ipv4Enabled"),
+    }
+}
+
+fn ssl_required(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
+    let label = subject.label();
+    let Some(ip) = data
+        .settings
+        .as_ref()
+        .and_then(|s| s.ip_configuration.as_ref())
+    else {
+        return not_recorded(
+            subject.finding(&SSL_REQUIRED),
+            label,
+            "settings.ipConfiguration",
+        );
+    };
+    let builder = subject
+        .finding(&SSL_REQUIRED)
+        .evidence("settings.ipConfiguration.sslMode", ip.ssl_mode.describe())
+        .evidence(
+            "settings.ipConfiguration.requireSsl",
+            ip.require_ssl.describe(),
+        );
+    match ip.ssl_mode.non_empty() {
+        Some(mode)
+            if mode.eq_ignore_ascii_case("ENCRYPTED_ONLY")
+                || mode.eq_ignore_ascii_case("TRUSTED_CLIENT_CERTIFICATE_REQUIRED") =>
+        {
+            builder.pass(format!(
+                "Cloud SQL instance {label} accepts only encrypted connections ({mode})."
+            ))
+        }
+        Some(mode) if mode.eq_ignore_ascii_case("ALLOW_UNENCRYPTED_AND_ENCRYPTED") => {
+            builder.fail(format!(
+                "Cloud SQL instance {label} accepts unencrypted connections (sslMode {mode})."
+            ))
+        }
+        _ => match ip.require_ssl.0 {
+            Some(true) => builder.pass(format!(
+                "Cloud SQL instance {label} requires SSL/TLS for every connection."
+            )),
+            _ => builder.fail(format!(
+                "Cloud SQL instance {label} does not require SSL/TLS: clients may connect unencrypted."
+            )),
+        },
+    }
+}
+
+fn backups(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
+    let label = subject.label();
+    let builder = subject
+        .finding(&BACKUPS)
+        .evidence("instanceType", data.instance_type.describe());
+    if data.instance_type.is("READ_REPLICA_INSTANCE") {
+        return builder.not_applicable(format!(
+            "Cloud SQL instance {label} is a read replica: automated backups are taken on its primary."
+        ));
+    }
+    let Some(backup) = data
+        .settings
+        .as_ref()
+        .and_then(|s| s.backup_configuration.as_ref())
+    else {
+        return not_recorded(builder, label, "settings.backupConfiguration");
+    };
+    let retained = backup
+        .backup_retention_settings
+        .as_ref()
+        .and_then(|r| r.retained_backups.0);
+    let builder = builder
+        .evidence(
+            "settings.backupConfiguration.enabled",
+            backup.enabled.describe(),
+        )
+        .evidence(
+            "settings.backupConfiguration.backupRetentionSettings.retainedBackups",
+            retained.map_or("(absent: 7 by default)".to_string(), |n| n.to_string()),
+        )
+        .evidence(
+            "settings.backupConfiguration.pointInTimeRecoveryEnabled",
+            backup.point_in_time_recovery_enabled.describe(),
+        );
+    match (backup.enabled.0, retained) {
+        (Some(true), Some(n)) if n < MIN_RETAINED_BACKUPS => builder.fail(format!(
+            "Cloud SQL instance {label} keeps only {n} automated backup(s), fewer than {MIN_RETAINED_BACKUPS}."
+        )),
+        (Some(true), n) => builder.pass(format!(
+            "Cloud SQL instance {label} takes automated backups and keeps {}.",
+            n.unwrap_or(MIN_RETAINED_BACKUPS)
+        )),
+        _ => builder.fail(format!(
+            "Cloud SQL instance {label} has automated backups turned off."
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{asset, evidence, line, only, status};
+    use demarc_sdk::Status;
+
+    fn run(data: &str) -> Vec<Finding> {
+        let json = line(
+            "sqladmin.googleapis.com/Instance",
+            "//cloudsql.googleapis.com/projects/p/instances/orders",
+            data,
+        );
+        let a = asset(&json);
+        evaluate(&a).unwrap()
+    }
+
+    #[test]
+    fn a_private_encrypted_backed_up_instance_passes() {
+        let findings = run(
+            r#"{"name":"orders","databaseVersion":"POSTGRES_15","instanceType":"CLOUD_SQL_INSTANCE",
+            "settings":{"ipConfiguration":{"ipv4Enabled":false,"privateNetwork":"projects/p/global/networks/v","sslMode":"TRUSTED_CLIENT_CERTIFICATE_REQUIRED"},
+            "backupConfiguration":{"enabled":true,"backupRetentionSettings":{"retainedBackups":14,"retentionUnit":"COUNT"},"pointInTimeRecoveryEnabled":true},
+            "userLabels":{"owner":"orders-team"}},"diskEncryptionConfiguration":{"kmsKeyName":"projects/p/locations/europe-west1/keyRings/r/cryptoKeys/sql"}}"#,
+        );
+        assert_eq!(findings.len(), 5);
+        for f in &findings {
+            assert_eq!(f.status, Status::Pass, "{}: {}", f.check_id, f.message);
+        }
+    }
+
+    #[test]
+    fn an_open_instance_fails_each_check() {
+        let findings = run(
+            r#"{"databaseVersion":"MYSQL_8_0","settings":{"ipConfiguration":{"ipv4Enabled":true,
+            "authorizedNetworks":[{"value":"203.0.113.0/24","name":"office"},{"value":"0.0.0.0/0","name":"temp-migration","kind":"sql#aclEntry"}],
+            "requireSsl":false,"sslMode":"ALLOW_UNENCRYPTED_AND_ENCRYPTED"},"backupConfiguration":{"enabled":false}}}"#,
+        );
+        for check in [
+            &CMEK,
+            &PUBLIC_ACCESS,
+            &SSL_REQUIRED,
+            &BACKUPS,
+            &governance::OWNER_LABEL,
+        ] {
+            assert_eq!(status(&findings, check.id), Status::Fail, "{}", check.id);
+        }
+        let public = only(&findings, PUBLIC_ACCESS.id);
+        assert!(public.message.contains("0.0.0.0/0 (`temp-migration`)"));
+        assert!(public.message.contains("MYSQL_8_0"));
+        assert_eq!(
+            evidence(public, "settings.ipConfiguration.authorizedNetworks"),
+            Some("203.0.113.0/24, 0.0.0.0/0")
+        );
+    }
+
+    #[test]
+    fn restricted_networks_require_ssl_and_short_retention() {
+        let findings = run(
+            r#"{"settings":{"ipConfiguration":{"ipv4Enabled":"true","authorizedNetworks":[{"value":"198.51.100.7/32"}],"requireSsl":true},
+            "backupConfiguration":{"enabled":true,"backupRetentionSettings":{"retainedBackups":"3"}}}}"#,
+        );
+        assert_eq!(status(&findings, PUBLIC_ACCESS.id), Status::Pass);
+        assert_eq!(status(&findings, SSL_REQUIRED.id), Status::Pass);
+        let b = only(&findings, BACKUPS.id);
+        assert_eq!(b.status, Status::Fail);
+        assert!(b.message.contains("only 3"));
+        let findings = run(r#"{"settings":{"ipConfiguration":{"ipv4Enabled":true}}}"#);
+        assert_eq!(status(&findings, PUBLIC_ACCESS.id), Status::Pass);
+        assert_eq!(status(&findings, SSL_REQUIRED.id), Status::Fail);
+    }
+
+    #[test]
+    fn replicas_and_unrecorded_settings() {
+        let findings = run(r#"{"instanceType":"READ_REPLICA_INSTANCE","settings":{}}"#);
+        assert_eq!(status(&findings, BACKUPS.id), Status::NotApplicable);
+        let findings = run("{}");
+        for check in [&PUBLIC_ACCESS, &SSL_REQUIRED, &BACKUPS] {
+            let f = only(&findings, check.id);
+            assert_eq!(f.status, Status::Manual, "{}", check.id);
+            assert!(f.message.contains("gcloud sql instances describe"));
+        }
+    }
+}
