@@ -1,6 +1,12 @@
-//! Scale benchmark: synthetic AWS Config snapshots of 100k and 1M configuration items, scanned
-//! end to end by the release `demarc` binary (real sandbox, real plugin, report written), and
-//! compared in the same run with plain native `serde_json` parsing of the same file.
+//! Scale benchmark: synthetic estates of 100k and 1M resources split across the three clouds —
+//! an AWS Config snapshot, an Azure Resource Graph export and a Google Cloud Asset Inventory
+//! NDJSON export, a third each — scanned end to end by the release `demarc` binary (real
+//! sandboxes, real plugins, report written), and compared in the same run with plain native
+//! `serde_json` parsing of the same files.
+//!
+//! AWS items come from a generator with a realistic type mix; Azure rows and GCP assets are the
+//! demo estate's own exports replicated with fresh ids, so every shape the plugins read is one
+//! they also read in the tests.
 //!
 //! Run: `cargo bench -p demarc --bench scale` (or pass item counts: `-- 100000 1000000`).
 //! Reports items per second, peak RSS of the scan process, and the ratio of end-to-end time to
@@ -24,6 +30,7 @@ fn main() {
         counts
     };
     let dir = tempfile::tempdir().expect("temp dir");
+    let cache = dir.path().join("cache");
     println!(
         "{:>9} {:>9} {:>9} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11}",
         "items",
@@ -37,61 +44,104 @@ fn main() {
         "ratio skip"
     );
     for n in counts {
-        let snap = dir.path().join(format!("snap-{n}"));
+        let snap = dir.path().join(format!("estate-{n}"));
         std::fs::create_dir_all(&snap).unwrap();
-        let file = snap.join("config-snapshot.json");
-        generate(&file, n);
-        let size = std::fs::metadata(&file).unwrap().len();
+        let (aws_n, azure_n) = (n / 3, n / 3);
+        let gcp_n = n - aws_n - azure_n;
+        let files = [
+            snap.join("aws-config-snapshot.json"),
+            snap.join("azure-resources.json"),
+            snap.join("gcp-assets.ndjson"),
+        ];
+        generate(&files[0], aws_n);
+        generate_azure(&files[1], azure_n);
+        generate_gcp(&files[2], gcp_n);
+        let size: u64 = files
+            .iter()
+            .map(|f| std::fs::metadata(f).unwrap().len())
+            .sum();
 
-        // Plain native parse: the whole file into a serde_json::Value.
+        // Plain native parse: each whole file into serde_json::Value (NDJSON line by line).
         let t = Instant::now();
-        let bytes = std::fs::read(&file).unwrap();
-        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        let parsed = value["configurationItems"].as_array().map_or(0, Vec::len);
+        let mut parsed = 0u64;
+        for f in &files {
+            let bytes = std::fs::read(f).unwrap();
+            if f.extension().is_some_and(|e| e == "ndjson") {
+                for v in
+                    serde_json::Deserializer::from_slice(&bytes).into_iter::<serde_json::Value>()
+                {
+                    v.unwrap();
+                    parsed += 1;
+                }
+            } else {
+                let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                parsed += value["configurationItems"]
+                    .as_array()
+                    .or(value["data"].as_array())
+                    .map_or(0, Vec::len) as u64;
+            }
+        }
         let native = t.elapsed().as_secs_f64();
-        assert_eq!(parsed as u64, n);
-        drop(value);
+        assert_eq!(parsed, n);
         // Skip-only parse: validates and walks every byte, builds nothing.
         let t = Instant::now();
-        let _: serde::de::IgnoredAny = serde_json::from_slice(&bytes).unwrap();
+        for f in &files {
+            let bytes = std::fs::read(f).unwrap();
+            for v in
+                serde_json::Deserializer::from_slice(&bytes).into_iter::<serde::de::IgnoredAny>()
+            {
+                v.unwrap();
+            }
+        }
         let skip = t.elapsed().as_secs_f64();
-        drop(bytes);
 
         let config = snap.join("demarc.toml");
         std::fs::write(
             &config,
-            "now = \"2026-11-01T00:00:00Z\"\n[[tenant]]\nid = \"bench\"\n[[tenant.target]]\nid = \"bench-aws\"\nprovider = \"aws\"\nsnapshot = \".\"\ninputs = [\"config-snapshot.json\"]\n",
+            "now = \"2026-11-01T00:00:00Z\"\n[[tenant]]\nid = \"bench\"\n\
+             [[tenant.target]]\nid = \"bench-aws\"\nprovider = \"aws\"\nsnapshot = \".\"\ninputs = [\"aws-config-snapshot.json\"]\n\
+             [[tenant.target]]\nid = \"bench-azure\"\nprovider = \"azure\"\nsnapshot = \".\"\ninputs = [\"azure-resources.json\"]\n\
+             [[tenant.target]]\nid = \"bench-gcp\"\nprovider = \"gcp\"\nsnapshot = \".\"\ninputs = [\"gcp-assets.ndjson\"]\n",
         )
         .unwrap();
         let out = snap.join("out");
-        let cache = dir.path().join("cache");
-        // Warm the compile cache so that compilation is not timed.
-        let _ = Command::new(env!("CARGO_BIN_EXE_demarc"))
-            .args(["plugin", "list"])
-            .output();
+        // Warm the compile cache with a scan of the demo estate, so that compiling the plugins
+        // (once per plugin digest and engine) is not timed.
+        let warm = Command::new(env!("CARGO_BIN_EXE_demarc"))
+            .args(["scan", "--quiet", "--format", "json", "--config"])
+            .arg(demo("demarc.toml"))
+            .arg("--out")
+            .arg(dir.path().join("warm"))
+            .arg("--cache-dir")
+            .arg(&cache)
+            .status()
+            .unwrap();
+        assert!(warm.success(), "warm-up scan failed: {warm:?}");
         let t = Instant::now();
-        let status = Command::new(env!("CARGO_BIN_EXE_demarc"))
+        let child = Command::new(env!("CARGO_BIN_EXE_demarc"))
             .arg("scan")
             .arg("--quiet")
+            .args(["--format", "json"])
             .arg("--config")
             .arg(&config)
             .arg("--out")
             .arg(&out)
             .arg("--cache-dir")
             .arg(&cache)
-            .status()
+            .spawn()
             .unwrap();
+        let (status, rss) = wait_with_peak_rss(child);
         let e2e = t.elapsed().as_secs_f64();
-        assert!(
-            matches!(status.code(), Some(0) | Some(1)),
-            "scan failed: {status:?}"
-        );
-        let rss = peak_child_rss_mib();
-        let report = std::fs::metadata(out.join("report.json"))
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap_or_default())
+                .unwrap_or_default();
+        let gaps = report["gaps"].as_array().map_or(0, Vec::len);
+        let findings = report["summary"]["findings"]["total"].as_u64().unwrap_or(0);
+        let report_size = std::fs::metadata(out.join("report.json"))
             .map(|m| m.len())
             .unwrap_or(0);
         println!(
-            "{:>9} {:>9.0} {:>9.2} {:>11.0} {:>9.0} {:>10.2} {:>9.2} {:>9.2} {:>11.2}   (report.json {:.0} MiB)",
+            "{:>9} {:>9.0} {:>9.2} {:>11.0} {:>9.0} {:>10.2} {:>9.2} {:>9.2} {:>11.2}   (exit {:?}, {} findings, {} gaps, report.json {:.0} MiB)",
             n,
             size as f64 / 1048576.0,
             e2e,
@@ -101,21 +151,90 @@ fn main() {
             e2e / native,
             skip,
             e2e / skip,
-            report as f64 / 1048576.0
+            status,
+            findings,
+            gaps,
+            report_size as f64 / 1048576.0
         );
+        for g in report["gaps"].as_array().into_iter().flatten().take(5) {
+            println!("    gap: {}", g["message"]);
+        }
         let _ = std::fs::remove_dir_all(&snap);
     }
 }
 
-/// Peak resident set of the largest child so far, MiB (Linux reports KiB).
-fn peak_child_rss_mib() -> f64 {
+fn demo(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/demo")
+        .join(path)
+}
+
+/// Append `-b{batch}` to a string field, so replicated resources get fresh ids.
+fn suffix(v: &mut serde_json::Value, key: &str, batch: u64) {
+    if let Some(serde_json::Value::String(s)) = v.get_mut(key) {
+        s.push_str(&format!("-b{batch}"));
+    }
+}
+
+/// An Azure Resource Graph REST response of `n` rows: the demo's rows, replicated.
+fn generate_azure(path: &Path, n: u64) {
+    let text = std::fs::read_to_string(demo("northwind/azure-prod/resources.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rows = doc["data"].as_array().unwrap().clone();
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
+    write!(w, "{{\"totalRecords\":{n},\"count\":{n},\"resultTruncated\":\"false\",\"facets\":[],\"data\":[").unwrap();
+    for i in 0..n {
+        let mut row = rows[(i % rows.len() as u64) as usize].clone();
+        let batch = i / rows.len() as u64;
+        suffix(&mut row, "id", batch);
+        suffix(&mut row, "name", batch);
+        if i > 0 {
+            w.write_all(b",").unwrap();
+        }
+        serde_json::to_writer(&mut w, &row).unwrap();
+    }
+    w.write_all(b"]}").unwrap();
+    w.flush().unwrap();
+}
+
+/// A Cloud Asset Inventory NDJSON export of `n` lines: the demo's resource and IAM-policy lines,
+/// replicated (a resource and its policy keep one name, so they still join).
+fn generate_gcp(path: &Path, n: u64) {
+    let mut lines: Vec<serde_json::Value> = Vec::new();
+    for f in [
+        "northwind/gcp-prod/resources.ndjson",
+        "northwind/gcp-prod/iam-policies.ndjson",
+    ] {
+        let text = std::fs::read_to_string(demo(f)).unwrap();
+        lines.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()),
+        );
+    }
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
+    for i in 0..n {
+        let mut line = lines[(i % lines.len() as u64) as usize].clone();
+        suffix(&mut line, "name", i / lines.len() as u64);
+        serde_json::to_writer(&mut w, &line).unwrap();
+        w.write_all(b"\n").unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// Wait for `child`; its exit code and its own peak resident set in MiB (Linux reports KiB).
+fn wait_with_peak_rss(child: std::process::Child) -> (Option<i32>, f64) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a rusage into the pointer it is given.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
-    assert_eq!(rc, 0);
+    // SAFETY: wait4 writes the status and a rusage into the pointers it is given; the child is
+    // ours and has not been waited for.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, usage.as_mut_ptr()) };
+    assert_eq!(rc, pid, "wait4 failed");
     // SAFETY: initialized by the successful call above.
     let usage = unsafe { usage.assume_init() };
-    usage.ru_maxrss as f64 / 1024.0
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (code, usage.ru_maxrss as f64 / 1024.0)
 }
 
 /// Write a snapshot of `n` configuration items with the mix of a real estate: many items of
