@@ -383,30 +383,61 @@ mod tests {
         .unwrap()
     }
 
+    const MATRICES: [(&str, &str); 3] = [
+        (
+            "aws",
+            include_str!("../../../schemas/responsibility/aws.toml"),
+        ),
+        (
+            "azure",
+            include_str!("../../../schemas/responsibility/azure.toml"),
+        ),
+        (
+            "gcp",
+            include_str!("../../../schemas/responsibility/gcp.toml"),
+        ),
+    ];
+
     #[test]
-    fn every_cell_of_the_aws_matrix_attributes_as_its_data_says() {
+    fn every_cell_of_every_matrix_attributes_as_its_data_says() {
         let cat = catalog();
-        let m = aws(&cat);
-        let attr = Attributor::new([m.clone()]);
-        let mut checked = 0;
-        for ((model, layer), cell) in m.cells() {
-            let ty = m
-                .types
-                .iter()
-                .find(|(_, sm)| *sm == model)
-                .map(|(t, _)| t.clone());
-            let Some(ty) = ty else { continue };
-            let control = cat.controls().find(|c| c.layer == *layer).unwrap();
-            let r = attr.attribute("aws", &ty, control, "t", &[]);
-            assert_eq!(r.owner, cell.owner, "{ty} {layer:?}");
-            assert_eq!(r.basis.kind, BasisKind::Matrix);
-            assert_eq!(
-                r.basis.entry,
-                format!("aws/{}/{}", model.as_str(), layer.as_str())
-            );
-            checked += 1;
+        for (provider, text) in MATRICES {
+            let m = Matrix::load(&format!("{provider}.toml"), text, &cat).unwrap();
+            assert_eq!(m.provider, provider);
+            let attr = Attributor::new([m.clone()]);
+            let mut checked = 0;
+            for ((model, layer), cell) in m.cells() {
+                // Every resource type of this service model, every layer, every control in it.
+                for (ty, _) in m.types.iter().filter(|(_, sm)| *sm == model) {
+                    for control in cat.controls().filter(|c| c.layer == *layer) {
+                        let r = attr.attribute(provider, ty, control, "t", &[]);
+                        assert_eq!(
+                            r.owner, cell.owner,
+                            "{provider} {ty} {layer:?} {}",
+                            control.id
+                        );
+                        assert_eq!(r.sharing, cell.sharing);
+                        assert_eq!(r.service_model, *model);
+                        assert_eq!(r.basis.kind, BasisKind::Matrix);
+                        assert_eq!(
+                            r.basis.entry,
+                            format!("{provider}/{}/{}", model.as_str(), layer.as_str())
+                        );
+                        assert_eq!(r.basis.source, cell.source);
+                        checked += 1;
+                    }
+                }
+            }
+            assert!(checked > 0, "{provider}: no cell checked");
+            // Physical security is the provider's under every model it uses.
+            for model in m.types.values() {
+                assert_eq!(
+                    m.cell(*model, Layer::Physical).map(|c| c.owner),
+                    Some(Owner::Provider),
+                    "{provider}"
+                );
+            }
         }
-        assert!(checked >= 48, "only {checked} cells checked");
     }
 
     #[test]
