@@ -59,6 +59,18 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
+    // Reproducible plugins: the digest of a plugin must not depend on where the repository or
+    // the cargo home sits, since plugins are pinned and reported by sha256.
+    let mut flags = vec![format!("--remap-path-prefix={}=/demarc", root.display())];
+    if let Some(home) = std::env::var_os("CARGO_HOME").or_else(|| {
+        std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo").into())
+    }) {
+        flags.push(format!(
+            "--remap-path-prefix={}=/cargo",
+            std::path::Path::new(&home).display()
+        ));
+    }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
     let status = cmd.status().expect("cannot run cargo to build the plugins");
     assert!(
         status.success(),
