@@ -460,14 +460,23 @@ impl<R: Read> JsonItems<R> {
                     let buf = &self.buf;
                     let mut done = false;
                     while pos < end {
-                        let b = buf[pos];
-                        pos += 1;
                         if in_str {
                             if escaped {
                                 escaped = false;
-                            } else if b == b'\\' {
+                                pos += 1;
+                                continue;
+                            }
+                            // Most of a document is string content: jump to its next quote
+                            // or backslash eight bytes at a time.
+                            pos = skip_string_content(&buf[..end], pos);
+                            if pos >= end {
+                                break;
+                            }
+                            let b = buf[pos];
+                            pos += 1;
+                            if b == b'\\' {
                                 escaped = true;
-                            } else if b == b'"' {
+                            } else {
                                 in_str = false;
                                 if string_only {
                                     done = true;
@@ -475,6 +484,8 @@ impl<R: Read> JsonItems<R> {
                                 }
                             }
                         } else {
+                            let b = buf[pos];
+                            pos += 1;
                             match b {
                                 b'"' => in_str = true,
                                 b'{' | b'[' => depth += 1,
@@ -604,6 +615,33 @@ fn describe_byte(b: u8) -> String {
     }
 }
 
+/// The index of the first `"` or `\\` in `buf` at or after `pos`, or `buf.len()`.
+///
+/// Reads eight bytes at a time: a byte equal to the pattern becomes zero after the XOR, and
+/// `(x - 0x01..) & !x & 0x80..` flags the lowest zero byte exactly (higher flags may be false
+/// positives from the borrow, but only the lowest one is used).
+#[inline]
+fn skip_string_content(buf: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    while let Some(chunk) = buf.get(pos..pos + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let q = w ^ QUOTES;
+        let b = w ^ BACKSLASHES;
+        let hits = ((q.wrapping_sub(ONES) & !q) | (b.wrapping_sub(ONES) & !b)) & HIGHS;
+        if hits != 0 {
+            return pos + (hits.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while pos < buf.len() && buf[pos] != b'"' && buf[pos] != b'\\' {
+        pos += 1;
+    }
+    pos
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -619,6 +657,35 @@ mod tests {
             }
         }
         (out, err, items.layout())
+    }
+
+    #[test]
+    fn string_content_skip_finds_the_first_quote_or_backslash_at_every_offset() {
+        let naive = |b: &[u8], p: usize| {
+            (p..b.len())
+                .find(|&i| b[i] == b'"' || b[i] == b'\\')
+                .unwrap_or(b.len())
+        };
+        let texts: [&[u8]; 5] = [
+            b"plain ascii text without any stop at all, long enough for chunks",
+            "caf\u{e9} \u{2014} \u{1F600} then \\\" and \"".as_bytes(),
+            b"\"\"\\\\x\"",
+            &[
+                0x80, 0xA2, 0x22, 0x5C, 0xDC, 0x21, 0x23, 0x5B, 0x5D, 0x00, 0x22,
+            ],
+            b"",
+        ];
+        for t in texts {
+            for start in 0..=t.len() {
+                for end in start..=t.len() {
+                    assert_eq!(
+                        skip_string_content(&t[..end], start),
+                        naive(&t[..end], start),
+                        "{t:?}[{start}..{end}]"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

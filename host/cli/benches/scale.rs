@@ -8,7 +8,8 @@
 //! demo estate's own exports replicated with fresh ids, so every shape the plugins read is one
 //! they also read in the tests.
 //!
-//! Run: `cargo bench -p demarc --bench scale` (or pass item counts: `-- 100000 1000000`).
+//! Run: `cargo bench -p demarc --bench scale` (or pass item counts: `-- 100000 1000000`; add
+//! `--keep DIR` to leave the estates in DIR for profiling).
 //! Reports items per second, peak RSS of the scan process, and the ratio of end-to-end time to
 //! native parsing (into `serde_json::Value`, the plain parse; and, for reference, a skip-only
 //! parse with `IgnoredAny`, the lower bound of any JSON reader).
@@ -20,17 +21,22 @@ use std::process::Command;
 use std::time::Instant;
 
 fn main() {
-    let counts: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let counts: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    // `--keep DIR` generates the estates into DIR and leaves them there, for profiling.
+    let keep = args
+        .iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
     let counts = if counts.is_empty() {
         vec![100_000, 1_000_000]
     } else {
         counts
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cache = dir.path().join("cache");
+    let temp = tempfile::tempdir().expect("temp dir");
+    let root = keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    let cache = root.join("cache");
     println!(
         "{:>9} {:>9} {:>9} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11}",
         "items",
@@ -44,7 +50,7 @@ fn main() {
         "ratio skip"
     );
     for n in counts {
-        let snap = dir.path().join(format!("estate-{n}"));
+        let snap = root.join(format!("estate-{n}"));
         std::fs::create_dir_all(&snap).unwrap();
         let (aws_n, azure_n) = (n / 3, n / 3);
         let gcp_n = n - aws_n - azure_n;
@@ -106,7 +112,7 @@ fn main() {
             .args(["scan", "--quiet", "--format", "json", "--config"])
             .arg(demo("demarc.toml"))
             .arg("--out")
-            .arg(dir.path().join("warm"))
+            .arg(root.join("warm"))
             .arg("--cache-dir")
             .arg(&cache)
             .status()
@@ -152,7 +158,9 @@ fn main() {
         for g in report["gaps"].as_array().into_iter().flatten().take(5) {
             println!("    gap: {}", g["message"]);
         }
-        let _ = std::fs::remove_dir_all(&snap);
+        if keep.is_none() {
+            let _ = std::fs::remove_dir_all(&snap);
+        }
     }
 }
 
@@ -199,8 +207,8 @@ impl<'de> serde::de::Visitor<'de> for ValueItems<'_> {
     }
 }
 
-/// The gaps, controls and summary of a report, read from its end: the findings before them can
-/// be gigabytes.
+/// The run, gaps, controls and summary of a report, read from its end: the findings before them
+/// can be gigabytes.
 fn report_tail(path: &Path) -> serde_json::Value {
     use std::io::{Read, Seek, SeekFrom};
     let Ok(mut f) = File::open(path) else {
@@ -212,11 +220,11 @@ fn report_tail(path: &Path) -> serde_json::Value {
     let mut tail = Vec::new();
     f.read_to_end(&mut tail).unwrap();
     let tail = String::from_utf8_lossy(&tail);
-    let marker = "\n],\n\"gaps\":";
+    let marker = "\n],\n\"run\":";
     let at = tail
         .rfind(marker)
-        .expect("report.json ends with gaps, controls and summary");
-    serde_json::from_str(&format!("{{\"gaps\":{}", &tail[at + marker.len()..])).unwrap()
+        .expect("report.json ends with the run, gaps, controls and summary");
+    serde_json::from_str(&format!("{{\"run\":{}", &tail[at + marker.len()..])).unwrap()
 }
 
 fn demo(path: &str) -> std::path::PathBuf {

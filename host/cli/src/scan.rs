@@ -21,7 +21,7 @@ use demarc_runtime::{Runtime, RuntimeOptions, ScanContext, TargetSpec};
 use sha2::{Digest, Sha256};
 
 use crate::config::{self, Config};
-use crate::output::{self, Head, Spill, SpillSink};
+use crate::output::{self, Tail};
 use crate::{ExitCode, data, plugins, table};
 
 /// Options of `demarc scan`, resolved from the command line.
@@ -148,20 +148,20 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
 
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("cannot create {}", opts.out.display()))?;
-    let spill_dir = opts.out.join(format!(".spill-{}", std::process::id()));
-    std::fs::create_dir_all(&spill_dir)
-        .with_context(|| format!("cannot create {}", spill_dir.display()))?;
 
     let plan = plan(&config, opts, &loaded.plugins, &data, &now, &mut gaps)?;
+    let tenants = tenant_infos(&config, opts);
+    let assembly = output::Assembly::begin(
+        &opts.out,
+        &tenants,
+        &plan
+            .iter()
+            .map(|(spec, ctx)| (spec.tenant.clone(), ctx.provider.clone()))
+            .collect::<Vec<_>>(),
+    )?;
     let mut jobs = Vec::new();
-    let mut spills = Vec::new();
     let mut inputs = Vec::new();
     for (i, (spec, ctx)) in plan.into_iter().enumerate() {
-        let spill = Spill::create(
-            spill_dir.join(format!("{i}.jsonl")),
-            &spec.tenant,
-            &ctx.provider,
-        )?;
         for (path, _) in &spec.inputs {
             inputs.push((
                 spec.tenant.clone(),
@@ -170,11 +170,10 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
                 path.clone(),
             ));
         }
-        spills.push(spill.clone());
         jobs.push(Job {
             spec,
             ctx,
-            sink: Box::new(SpillSink(spill)),
+            sink: Box::new(assembly.sink(i)),
         });
     }
     let job_meta: Vec<(String, String, String, String)> = jobs
@@ -222,32 +221,8 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         gaps.extend(outcome.gaps);
     }
 
-    let tenants = config
-        .tenants
-        .iter()
-        .filter(|t| opts.tenants.is_empty() || opts.tenants.contains(&t.id))
-        .map(|t| TenantInfo {
-            id: t.id.clone(),
-            name: t.name.clone(),
-            providers: t
-                .targets
-                .iter()
-                .map(|g| g.provider.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect(),
-            targets: t.targets.iter().map(|g| g.id.clone()).collect(),
-            third_parties: t
-                .contracts
-                .iter()
-                .map(|c| c.party.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect(),
-        })
-        .collect();
     let finished = opts.pin_time.clone().unwrap_or_else(now_rfc3339);
-    let head = Head {
+    let tail = Tail {
         run: Run {
             tool: format!("demarc {}", env!("CARGO_PKG_VERSION")),
             estate: config.name.clone(),
@@ -270,10 +245,9 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             inputs: input_records,
             targets,
         },
-        tenants,
         gaps,
     };
-    let day = demarc_core::attestation::day_of(&head.run.now)
+    let day = demarc_core::attestation::day_of(&tail.run.now)
         .context("the reference time has no date")?;
     let extra = overdue_findings(&config, opts, &attestations, day);
     let in_scope: Vec<&config::Tenant> = config
@@ -281,44 +255,42 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|t| opts.tenants.is_empty() || opts.tenants.contains(&t.id))
         .collect();
-    let (summary, _controls) =
-        output::write_report(&opts.out, &head, &spills, &extra, |tallies| {
-            let rollup = Rollup {
-                catalog: &data.catalog,
-                attributor: &data.attributor,
-                provider_attestations: &attestations.provider,
-                day,
-            };
-            let empty = BTreeMap::new();
-            let mut rows = Vec::new();
-            for t in &in_scope {
-                let mut footprint = tallies.footprint.get(&t.id).cloned().unwrap_or_default();
-                if footprint.is_empty() {
-                    // Nothing scanned for this tenant: its providers, as infrastructure.
-                    footprint = t
-                        .targets
-                        .iter()
-                        .map(|g| (g.provider.clone(), ServiceModel::Iaas))
-                        .collect();
-                }
-                let customer: Vec<CustomerAttestation> = attestations
-                    .customer
+    let (summary, _controls) = assembly.complete(&tail, &extra, |tallies| {
+        let rollup = Rollup {
+            catalog: &data.catalog,
+            attributor: &data.attributor,
+            provider_attestations: &attestations.provider,
+            day,
+        };
+        let empty = BTreeMap::new();
+        let mut rows = Vec::new();
+        for t in &in_scope {
+            let mut footprint = tallies.footprint.get(&t.id).cloned().unwrap_or_default();
+            if footprint.is_empty() {
+                // Nothing scanned for this tenant: its providers, as infrastructure.
+                footprint = t
+                    .targets
                     .iter()
-                    .filter(|a| a.tenant == t.id)
-                    .cloned()
+                    .map(|g| (g.provider.clone(), ServiceModel::Iaas))
                     .collect();
-                rows.extend(rollup.tenant(&TenantScope {
-                    tenant: &t.id,
-                    footprint,
-                    contracts: &t.contracts,
-                    attestations: &customer,
-                    frameworks: &t.frameworks,
-                    tallies: tallies.controls.get(&t.id).unwrap_or(&empty),
-                }));
             }
-            rows
-        })?;
-    let _ = std::fs::remove_dir_all(&spill_dir);
+            let customer: Vec<CustomerAttestation> = attestations
+                .customer
+                .iter()
+                .filter(|a| a.tenant == t.id)
+                .cloned()
+                .collect();
+            rows.extend(rollup.tenant(&TenantScope {
+                tenant: &t.id,
+                footprint,
+                contracts: &t.contracts,
+                attestations: &customer,
+                frameworks: &t.frameworks,
+                tallies: tallies.controls.get(&t.id).unwrap_or(&empty),
+            }));
+        }
+        rows
+    })?;
     let mut files = vec![opts.out.join("report.json")];
     files.extend(crate::render::write_formats(
         &opts.out.join("report.json"),
@@ -332,9 +304,9 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     );
 
     if opts.print_summary {
-        print!("{}", table::render(&head, &summary, &files));
+        print!("{}", table::render(&tail, &tenants, &summary, &files));
     }
-    Ok(exit_code(&head.gaps, &summary, opts.fail_on))
+    Ok(exit_code(&tail.gaps, &summary, opts.fail_on))
 }
 
 /// 3 when coverage was lost, else 1 when a failing finding reaches `fail_on`, else 0.
@@ -648,4 +620,32 @@ fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
         h.update(&buf[..n]);
     }
     Ok((hex::encode(h.finalize()), total))
+}
+
+/// The tenants a scan covers, as the report lists them.
+fn tenant_infos(config: &config::Config, opts: &ScanOptions) -> Vec<TenantInfo> {
+    config
+        .tenants
+        .iter()
+        .filter(|t| opts.tenants.is_empty() || opts.tenants.contains(&t.id))
+        .map(|t| TenantInfo {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            providers: t
+                .targets
+                .iter()
+                .map(|g| g.provider.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            targets: t.targets.iter().map(|g| g.id.clone()).collect(),
+            third_parties: t
+                .contracts
+                .iter()
+                .map(|c| c.party.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        })
+        .collect()
 }

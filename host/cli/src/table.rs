@@ -7,18 +7,19 @@ use std::path::PathBuf;
 use demarc_core::summary::Summary;
 use demarc_core::{Owner, Severity};
 
-use crate::output::Head;
+use crate::output::Tail;
+use demarc_core::report::TenantInfo;
 
 /// Render the summary as plain text.
-pub fn render(head: &Head, summary: &Summary, files: &[PathBuf]) -> String {
+pub fn render(tail: &Tail, tenants: &[TenantInfo], summary: &Summary, files: &[PathBuf]) -> String {
     let mut s = String::new();
     let f = &summary.findings;
     let _ = writeln!(
         s,
         "demarc: {} — {} tenant(s), {} target(s)",
-        head.run.estate,
-        head.tenants.len(),
-        head.run.targets.len()
+        tail.run.estate,
+        tenants.len(),
+        tail.run.targets.len()
     );
     let _ = writeln!(
         s,
@@ -33,7 +34,7 @@ pub fn render(head: &Head, summary: &Summary, files: &[PathBuf]) -> String {
     }
     let _ = writeln!(s, " {:>8}", "total");
     let _ = writeln!(s, "{}", "-".repeat(20 + 1 + 12 + 9 * (sevs.len() + 1)));
-    for t in &head.tenants {
+    for t in tenants {
         let by_owner = summary.failing.get(&t.id);
         for owner in Owner::ALL {
             let row = by_owner.and_then(|o| o.get(owner.as_str()));
@@ -52,11 +53,11 @@ pub fn render(head: &Head, summary: &Summary, files: &[PathBuf]) -> String {
         }
     }
     let _ = writeln!(s);
-    if head.gaps.is_empty() {
+    if tail.gaps.is_empty() {
         let _ = writeln!(s, "coverage: complete (no gaps)");
     } else {
-        let _ = writeln!(s, "coverage: INCOMPLETE — {} gap(s):", head.gaps.len());
-        for g in &head.gaps {
+        let _ = writeln!(s, "coverage: INCOMPLETE — {} gap(s):", tail.gaps.len());
+        for g in &tail.gaps {
             let target = if g.target.is_empty() { "-" } else { &g.target };
             let _ = writeln!(s, "  [{}] {}: {}", g.kind.as_str(), target, g.message);
         }

@@ -12,17 +12,21 @@ use crate::{Finding, Gap};
 pub const REPORT_SCHEMA: &str = "demarc.report/0.1";
 
 /// A whole report.
+///
+/// The fields are in the order `demarc scan` writes them: the findings are streamed into the
+/// file while the targets are scanned, so what is known only at the end (the run's timings and
+/// inputs, gaps, roll-up and summary) follows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
     /// Report format version, `demarc.report/0.1`.
     pub schema: String,
-    /// What ran, on what, when.
-    pub run: Run,
     /// Tenants covered.
     pub tenants: Vec<TenantInfo>,
     /// Every finding, attributed.
     pub findings: Vec<Finding>,
+    /// What ran, on what, when.
+    pub run: Run,
     /// Every loss of coverage.
     pub gaps: Vec<Gap>,
     /// The control roll-up: every in-scope framework requirement per tenant, its owner, status

@@ -97,11 +97,16 @@ pub struct ControlTally {
 impl ControlTally {
     /// Count one finding.
     pub fn add(&mut self, check: &str, owner: Owner, status: Status) {
+        self.add_n(check, owner, status, 1);
+    }
+
+    /// Count `n` findings of one check, owner and status.
+    pub fn add_n(&mut self, check: &str, owner: Owner, status: Status, n: u64) {
         if !self.checks.contains_key(check) {
             self.checks.insert(check.to_string(), Counts::default());
         }
         if let Some(c) = self.checks.get_mut(check) {
-            c.add(status);
+            c.add_n(status, n);
         }
         self.owners.insert(owner);
     }

@@ -29,13 +29,18 @@ pub struct Counts {
 impl Counts {
     /// Count one finding of `status`.
     pub fn add(&mut self, status: Status) {
-        self.total += 1;
+        self.add_n(status, 1);
+    }
+
+    /// Count `n` findings of `status`.
+    pub fn add_n(&mut self, status: Status, n: u64) {
+        self.total += n;
         match status {
-            Status::Pass => self.pass += 1,
-            Status::Fail => self.fail += 1,
-            Status::Error => self.error += 1,
-            Status::Manual => self.manual += 1,
-            Status::NotApplicable => self.not_applicable += 1,
+            Status::Pass => self.pass += n,
+            Status::Fail => self.fail += n,
+            Status::Error => self.error += n,
+            Status::Manual => self.manual += n,
+            Status::NotApplicable => self.not_applicable += n,
         }
     }
 }
@@ -83,30 +88,43 @@ impl Summary {
         status: Status,
         severity: Severity,
     ) {
-        self.findings.add(status);
+        self.add_parts_n(tenant, provider, owner, status, severity, 1);
+    }
+
+    /// Count `n` findings that share the parts the summary uses.
+    pub fn add_parts_n(
+        &mut self,
+        tenant: &str,
+        provider: &str,
+        owner: Owner,
+        status: Status,
+        severity: Severity,
+        n: u64,
+    ) {
+        self.findings.add_n(status, n);
         let owner = owner.as_str();
         if !self.by_owner.contains_key(owner) {
             self.by_owner.insert(owner.to_string(), Counts::default());
         }
         if let Some(c) = self.by_owner.get_mut(owner) {
-            c.add(status);
+            c.add_n(status, n);
         }
         if !self.by_provider.contains_key(provider) {
             self.by_provider
                 .insert(provider.to_string(), Counts::default());
         }
         if let Some(c) = self.by_provider.get_mut(provider) {
-            c.add(status);
+            c.add_n(status, n);
         }
         if !self.by_tenant.contains_key(tenant) {
             self.by_tenant.insert(tenant.to_string(), Counts::default());
         }
         if let Some(c) = self.by_tenant.get_mut(tenant) {
-            c.add(status);
+            c.add_n(status, n);
         }
         if status == Status::Fail {
             let sev = severity.as_str();
-            *self.failing_by_severity.entry(sev.to_string()).or_default() += 1;
+            *self.failing_by_severity.entry(sev.to_string()).or_default() += n;
             *self
                 .failing
                 .entry(tenant.to_string())
@@ -114,7 +132,7 @@ impl Summary {
                 .entry(owner.to_string())
                 .or_default()
                 .entry(sev.to_string())
-                .or_default() += 1;
+                .or_default() += n;
         }
     }
 

@@ -200,6 +200,7 @@ impl Runtime {
                     limiter: MemoryLimiter {
                         cap: DESCRIBE_MEMORY,
                         refused: None,
+                        peak: 0,
                     },
                     emit: EmitState::new(origin, "describe"),
                 },

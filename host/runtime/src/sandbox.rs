@@ -72,6 +72,8 @@ pub(crate) fn wasi_ctx(snapshot: Option<&Path>) -> wasmtime::Result<WasiCtx> {
 pub(crate) struct MemoryLimiter {
     pub(crate) cap: usize,
     pub(crate) refused: Option<(usize, usize)>,
+    /// The largest linear memory granted, in bytes.
+    pub(crate) peak: usize,
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
@@ -85,6 +87,7 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
             self.refused = Some((current, desired));
             return Ok(false);
         }
+        self.peak = self.peak.max(desired);
         Ok(true)
     }
 

@@ -18,6 +18,9 @@ use crate::{Plugin, Runtime};
 pub trait FindingSink: Send {
     /// Take one attributed finding. An error stops the plugin and becomes a gap.
     fn accept(&mut self, finding: Finding) -> Result<(), String>;
+
+    /// The target is over: no finding follows. Called once, whether the scan succeeded or not.
+    fn finish(&mut self) {}
 }
 
 impl FindingSink for Vec<Finding> {
@@ -138,6 +141,7 @@ impl Runtime {
                 limiter: MemoryLimiter {
                     cap: spec.limits.memory,
                     refused: None,
+                    peak: 0,
                 },
                 emit,
             },
@@ -209,6 +213,14 @@ impl Runtime {
         for w in &plugin.warnings {
             gaps.push(gap(GapKind::PluginLoad, w.clone()));
         }
+        tracing::debug!(
+            tenant = %spec.tenant,
+            target = %spec.target,
+            elapsed_ms = elapsed.as_millis() as u64,
+            findings = emit.accepted,
+            peak_memory_mib = state.limiter.peak >> 20,
+            "target scanned"
+        );
         TargetOutcome {
             completed: outcome.0,
             resources: outcome.1,

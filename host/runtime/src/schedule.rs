@@ -34,7 +34,9 @@ pub async fn scan_all(
                 .acquire_owned()
                 .await
                 .expect("semaphore is never closed");
-            runtime.scan(&job.spec, job.ctx, job.sink).await
+            let mut outcome = runtime.scan(&job.spec, job.ctx, job.sink).await;
+            outcome.sink.finish();
+            outcome
         }));
     }
     let mut out = Vec::with_capacity(handles.len());
