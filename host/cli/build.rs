@@ -31,15 +31,15 @@ fn main() {
     for dir in ["plugins", "sdk", "schemas/wit", "tests/plugins"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
-    println!(
-        "cargo:rerun-if-changed={}",
-        root.join("Cargo.lock").display()
-    );
+    // The workspace manifest holds the plugins' build profile and dependency versions.
+    for file in ["Cargo.lock", "Cargo.toml"] {
+        println!("cargo:rerun-if-changed={}", root.join(file).display());
+    }
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
-        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .args(["build", "--profile", "plugin", "--target", "wasm32-wasip2"])
         .arg("--target-dir")
         .arg(&wasm_target_dir);
     for package in PLUGINS
@@ -77,12 +77,12 @@ fn main() {
         "building the plugins for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
     );
 
-    let built_dir = wasm_target_dir.join("wasm32-wasip2/release");
+    let built_dir = wasm_target_dir.join("wasm32-wasip2/plugin");
     println!("cargo:rustc-env=BUILT_WASM_DIR={}", built_dir.display());
     let mut embed = String::new();
     for (name, package) in PLUGINS {
         let file = format!("{}.wasm", package.replace('-', "_"));
-        let built = wasm_target_dir.join("wasm32-wasip2/release").join(&file);
+        let built = wasm_target_dir.join("wasm32-wasip2/plugin").join(&file);
         let dest = out.join(&file);
         std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
         embed.push_str(&format!(

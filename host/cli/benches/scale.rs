@@ -287,18 +287,27 @@ fn generate_gcp(path: &Path, n: u64) {
 }
 
 /// Wait for `child`; its exit code and its own peak resident set in MiB (Linux reports KiB).
-fn wait_with_peak_rss(child: std::process::Child) -> (Option<i32>, f64) {
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: wait4 writes the status and a rusage into the pointers it is given; the child is
-    // ours and has not been waited for.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, usage.as_mut_ptr()) };
-    assert_eq!(rc, pid, "wait4 failed");
-    // SAFETY: initialized by the successful call above.
-    let usage = unsafe { usage.assume_init() };
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    (code, usage.ru_maxrss as f64 / 1024.0)
+fn wait_with_peak_rss(mut child: std::process::Child) -> (Option<i32>, f64) {
+    // The kernel's ru_maxrss of a child counts the parent's memory at the moment it was spawned
+    // (the high-water mark survives exec), and this process has just parsed gigabytes. So the
+    // child's own high-water mark, VmHWM, is read from /proc while it runs; it only grows, and
+    // the last reading is at most 5 ms before the child exits.
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak_kib = peak_kib.max(kib);
+        }
+        if let Some(status) = child.try_wait().expect("wait for the scan") {
+            return (status.code(), peak_kib as f64 / 1024.0);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 /// Write a snapshot of `n` configuration items with the mix of a real estate: many items of

@@ -209,7 +209,7 @@ impl Assembly {
         LaneSink {
             assembly: self.clone(),
             lane,
-            buf: Vec::with_capacity(4096),
+            writer: None,
         }
     }
 
@@ -433,21 +433,79 @@ impl Assembly {
 }
 
 /// The runtime's view of one target's side of the report.
+///
+/// Findings are serialized and written on a thread of the target's own, fed through a short
+/// bounded queue, so that the plugin goes on scanning while its previous findings are written:
+/// a target that runs alone (the last one, often) keeps two cores busy.
 pub struct LaneSink {
     assembly: Arc<Assembly>,
     lane: usize,
-    /// The finding being serialized: outside any lock, so targets serialize in parallel.
-    buf: Vec<u8>,
+    writer: Option<LaneWriter>,
+}
+
+struct LaneWriter {
+    queue: std::sync::mpsc::SyncSender<Finding>,
+    thread: std::thread::JoinHandle<()>,
+    /// The writer's first error; the plugin is stopped at its next finding.
+    error: Arc<Mutex<Option<String>>>,
+}
+
+/// Findings queued per target: enough to smooth the plugin's batches, bounded for memory.
+const QUEUE: usize = 1024;
+
+impl LaneSink {
+    fn spawn_writer(&self) -> Result<LaneWriter, String> {
+        let (queue, rx) = std::sync::mpsc::sync_channel::<Finding>(QUEUE);
+        let error = Arc::new(Mutex::new(None));
+        let (assembly, lane, err) = (self.assembly.clone(), self.lane, error.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("report-writer-{lane}"))
+            .spawn(move || {
+                let mut buf = Vec::with_capacity(4096);
+                for finding in rx {
+                    buf.clear();
+                    let written = serde_json::to_writer(&mut buf, &finding)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| assembly.accept(lane, &finding, &buf));
+                    if let Err(e) = written {
+                        lock(&err).get_or_insert(e);
+                        // Dropping the receiver makes the sink's next send fail.
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the report writer: {e}"))?;
+        Ok(LaneWriter {
+            queue,
+            thread,
+            error,
+        })
+    }
 }
 
 impl FindingSink for LaneSink {
     fn accept(&mut self, finding: Finding) -> Result<(), String> {
-        self.buf.clear();
-        serde_json::to_writer(&mut self.buf, &finding).map_err(|e| e.to_string())?;
-        self.assembly.accept(self.lane, &finding, &self.buf)
+        if self.writer.is_none() {
+            self.writer = Some(self.spawn_writer()?);
+        }
+        let writer = self.writer.as_ref().ok_or("no report writer")?;
+        if writer.queue.send(finding).is_err() {
+            return Err(lock(&writer.error)
+                .clone()
+                .unwrap_or_else(|| "the report writer stopped".to_string()));
+        }
+        Ok(())
     }
 
     fn finish(&mut self) {
+        if let Some(w) = self.writer.take() {
+            drop(w.queue);
+            if w.thread.join().is_err() {
+                lock(&self.assembly.body)
+                    .error
+                    .get_or_insert_with(|| "the report writer panicked".to_string());
+            }
+        }
         self.assembly.finish(self.lane);
     }
 }

@@ -1,5 +1,6 @@
-//! Running many targets concurrently: at most one scan per core at a time, results returned
-//! in the order of the plan whatever order they finish in.
+//! Running many targets concurrently: at most one scan per core at a time, started in the
+//! order of the plan (so that a report written in plan order can stream the earliest targets),
+//! results returned in the order of the plan whatever order they finish in.
 
 use std::sync::Arc;
 
@@ -28,12 +29,15 @@ pub async fn scan_all(
     let mut handles = Vec::with_capacity(jobs.len());
     for job in jobs {
         let runtime = runtime.clone();
-        let permits = permits.clone();
+        // Taken here, before the task exists, so that targets start in plan order: tasks
+        // spawned at once would reach the semaphore in whatever order the executor runs them.
+        let permit = permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore is never closed");
         handles.push(tokio::spawn(async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .expect("semaphore is never closed");
+            let _permit = permit;
             let mut outcome = runtime.scan(&job.spec, job.ctx, job.sink).await;
             outcome.sink.finish();
             outcome
