@@ -97,3 +97,29 @@ fn the_parity_table_in_the_docs_is_current() {
         12
     );
 }
+
+/// A reader that goes away (`demarc plugin parity | head -1`) ends the output quietly: the
+/// process is ended by SIGPIPE like any Unix filter, with no panic on stderr.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_output_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_demarc"))
+        .args(["plugin", "parity"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed long before the process has loaded its catalog and written its first line.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+    const SIGPIPE: i32 = 13;
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGPIPE),
+        "exit: {:?}, stderr: {stderr}",
+        out.status
+    );
+}

@@ -9,7 +9,8 @@
 //! they also read in the tests.
 //!
 //! Run: `cargo bench -p demarc --bench scale` (or pass item counts: `-- 100000 1000000`; add
-//! `--keep DIR` to leave the estates in DIR for profiling).
+//! `--split K` to write each cloud's third as K exports, one target each, as in an estate of many
+//! accounts; `--keep DIR` to leave the estates in DIR for profiling).
 //! Reports items per second, peak RSS of the scan process, and the ratio of end-to-end time to
 //! native parsing (into `serde_json::Value`, the plain parse; and, for reference, a skip-only
 //! parse with `IgnoredAny`, the lower bound of any JSON reader).
@@ -22,13 +23,26 @@ use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let counts: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let counts: Vec<u64> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || args[i - 1] != "--split")
+        .filter_map(|(_, a)| a.parse().ok())
+        .collect();
     // `--keep DIR` generates the estates into DIR and leaves them there, for profiling.
     let keep = args
         .iter()
         .position(|a| a == "--keep")
         .and_then(|i| args.get(i + 1))
         .map(std::path::PathBuf::from);
+    // `--split K` writes each cloud's third as K exports, K targets per cloud.
+    let split: u64 = args
+        .iter()
+        .position(|a| a == "--split")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let counts = if counts.is_empty() {
         vec![100_000, 1_000_000]
     } else {
@@ -50,18 +64,31 @@ fn main() {
         "ratio skip"
     );
     for n in counts {
-        let snap = root.join(format!("estate-{n}"));
+        let snap = root.join(format!("estate-{n}-x{split}"));
         std::fs::create_dir_all(&snap).unwrap();
         let (aws_n, azure_n) = (n / 3, n / 3);
         let gcp_n = n - aws_n - azure_n;
-        let files = [
-            snap.join("aws-config-snapshot.json"),
-            snap.join("azure-resources.json"),
-            snap.join("gcp-assets.ndjson"),
-        ];
-        generate(&files[0], aws_n);
-        generate_azure(&files[1], azure_n);
-        generate_gcp(&files[2], gcp_n);
+        // Each cloud's third as `split` exports (accounts, subscriptions, projects), each one
+        // target of its own.
+        let part = |total: u64, k: u64| (total * k / split)..(total * (k + 1) / split);
+        let mut files = Vec::new();
+        let mut targets = String::new();
+        for k in 0..split {
+            let aws = snap.join(format!("aws-config-snapshot-{k}.json"));
+            let azure = snap.join(format!("azure-resources-{k}.json"));
+            let gcp = snap.join(format!("gcp-assets-{k}.ndjson"));
+            generate(&aws, part(aws_n, k));
+            generate_azure(&azure, part(azure_n, k));
+            generate_gcp(&gcp, part(gcp_n, k));
+            for (provider, file) in [("aws", &aws), ("azure", &azure), ("gcp", &gcp)] {
+                targets.push_str(&format!(
+                    "[[tenant.target]]\nid = \"bench-{provider}-{k}\"\nprovider = \"{provider}\"\n\
+                     snapshot = \".\"\ninputs = [\"{}\"]\n",
+                    file.file_name().unwrap().to_string_lossy()
+                ));
+            }
+            files.extend([aws, azure, gcp]);
+        }
         let size: u64 = files
             .iter()
             .map(|f| std::fs::metadata(f).unwrap().len())
@@ -99,10 +126,9 @@ fn main() {
         let config = snap.join("demarc.toml");
         std::fs::write(
             &config,
-            "now = \"2026-11-01T00:00:00Z\"\n[[tenant]]\nid = \"bench\"\n\
-             [[tenant.target]]\nid = \"bench-aws\"\nprovider = \"aws\"\nsnapshot = \".\"\ninputs = [\"aws-config-snapshot.json\"]\n\
-             [[tenant.target]]\nid = \"bench-azure\"\nprovider = \"azure\"\nsnapshot = \".\"\ninputs = [\"azure-resources.json\"]\n\
-             [[tenant.target]]\nid = \"bench-gcp\"\nprovider = \"gcp\"\nsnapshot = \".\"\ninputs = [\"gcp-assets.ndjson\"]\n",
+            format!(
+                "now = \"2026-11-01T00:00:00Z\"\n[[tenant]]\nid = \"bench\"\n{targets}"
+            ),
         )
         .unwrap();
         let out = snap.join("out");
@@ -140,7 +166,7 @@ fn main() {
             .map(|m| m.len())
             .unwrap_or(0);
         println!(
-            "{:>9} {:>9.0} {:>9.2} {:>11.0} {:>9.0} {:>10.2} {:>9.2} {:>9.2} {:>11.2}   (exit {:?}, {} findings, {} gaps, report.json {:.0} MiB)",
+            "{:>9} {:>9.0} {:>9.2} {:>11.0} {:>9.0} {:>10.2} {:>9.2} {:>9.2} {:>11.2}   (exit {:?}, {} targets, {} findings, {} gaps, report.json {:.0} MiB)",
             n,
             size as f64 / 1048576.0,
             e2e,
@@ -151,6 +177,7 @@ fn main() {
             skip,
             e2e / skip,
             status,
+            3 * split,
             findings,
             gaps,
             report_size as f64 / 1048576.0
@@ -241,18 +268,19 @@ fn suffix(v: &mut serde_json::Value, key: &str, batch: u64) {
 }
 
 /// An Azure Resource Graph REST response of `n` rows: the demo's rows, replicated.
-fn generate_azure(path: &Path, n: u64) {
+fn generate_azure(path: &Path, range: std::ops::Range<u64>) {
+    let n = range.end - range.start;
     let text = std::fs::read_to_string(demo("northwind/azure-prod/resources.json")).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let rows = doc["data"].as_array().unwrap().clone();
     let mut w = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
     write!(w, "{{\"totalRecords\":{n},\"count\":{n},\"resultTruncated\":\"false\",\"facets\":[],\"data\":[").unwrap();
-    for i in 0..n {
+    for i in range.clone() {
         let mut row = rows[(i % rows.len() as u64) as usize].clone();
         let batch = i / rows.len() as u64;
         suffix(&mut row, "id", batch);
         suffix(&mut row, "name", batch);
-        if i > 0 {
+        if i > range.start {
             w.write_all(b",").unwrap();
         }
         serde_json::to_writer(&mut w, &row).unwrap();
@@ -263,7 +291,7 @@ fn generate_azure(path: &Path, n: u64) {
 
 /// A Cloud Asset Inventory NDJSON export of `n` lines: the demo's resource and IAM-policy lines,
 /// replicated (a resource and its policy keep one name, so they still join).
-fn generate_gcp(path: &Path, n: u64) {
+fn generate_gcp(path: &Path, range: std::ops::Range<u64>) {
     let mut lines: Vec<serde_json::Value> = Vec::new();
     for f in [
         "northwind/gcp-prod/resources.ndjson",
@@ -277,7 +305,7 @@ fn generate_gcp(path: &Path, n: u64) {
         );
     }
     let mut w = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
-    for i in 0..n {
+    for i in range {
         let mut line = lines[(i % lines.len() as u64) as usize].clone();
         suffix(&mut line, "name", i / lines.len() as u64);
         serde_json::to_writer(&mut w, &line).unwrap();
@@ -312,15 +340,16 @@ fn wait_with_peak_rss(mut child: std::process::Child) -> (Option<i32>, f64) {
 
 /// Write a snapshot of `n` configuration items with the mix of a real estate: many items of
 /// types without checks (network plumbing), and the checked types with realistic fields.
-fn generate(path: &Path, n: u64) {
+fn generate(path: &Path, range: std::ops::Range<u64>) {
     let mut w = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
     write!(
         w,
-        "{{\"fileVersion\":\"1.0\",\"configSnapshotId\":\"bench-{n}\",\"configurationItems\":["
+        "{{\"fileVersion\":\"1.0\",\"configSnapshotId\":\"bench-{}\",\"configurationItems\":[",
+        range.start
     )
     .unwrap();
-    for i in 0..n {
-        if i > 0 {
+    for i in range.clone() {
+        if i > range.start {
             w.write_all(b",").unwrap();
         }
         item(&mut w, i);

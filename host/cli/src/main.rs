@@ -209,6 +209,14 @@ fn init_logging(format: LogFormat) {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // Like any Unix filter, stop quietly when the reader of stdout goes away
+    // (`demarc plugin parity | head`) instead of failing on the write.
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let code = match cli.command {
