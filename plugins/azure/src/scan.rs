@@ -362,7 +362,7 @@ impl Scan<'_, '_> {
         }
         let ctx = self.ctx;
         let findings = match ty.as_str() {
-            "microsoft.storage/storageaccounts" => storage::evaluate(r)?,
+            "microsoft.storage/storageaccounts" => storage::evaluate(r, &ctx)?,
             "microsoft.compute/disks" => disk::evaluate(r)?,
             "microsoft.compute/virtualmachines" => {
                 let outcome = vm::evaluate(r, &ctx)?;
