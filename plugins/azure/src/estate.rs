@@ -4,8 +4,8 @@
 //! `securityresources`, `recoveryservicesresources`, ARM dumps of child resources), and within a
 //! file a child may come before or after its parent. So some checks wait for the end of the
 //! scan: a VM's exposure (VM → network interface → public IP) and backup item, a database
-//! server's firewall rules, an app's `config/web`, a key vault's keys, and each subscription's
-//! activity-log export and MFA assessments. [`Estate`] keeps exactly that state — small records,
+//! server's firewall rules, an app's `config/web`, a key vault's keys and diagnostic settings,
+//! and each subscription's activity-log export and MFA assessments. [`Estate`] keeps exactly that state — small records,
 //! not the resources streamed past it — and [`Estate::finish`] emits the deferred findings in
 //! input order.
 
@@ -17,7 +17,7 @@ use crate::checks::appservice::{self, SiteConfigValues, SiteRecord};
 use crate::checks::backup::{self, BackupRecord};
 use crate::checks::database::{self, DbServer, Engine, FirewallRule};
 use crate::checks::identity::{self, MfaAssessment};
-use crate::checks::monitor::{self, ActivitySetting};
+use crate::checks::monitor::{self, DiagnosticSummary};
 use crate::checks::vm::{self, Exposure, PublicAddress, VmRecord};
 use crate::checks::{Context, keyvault, types};
 use crate::resource::Subject;
@@ -32,7 +32,7 @@ struct SubscriptionInfo {
     /// Disabled or deleted: no subscription-level findings.
     gone: bool,
     /// Its subscription-level diagnostic settings.
-    activity: Vec<ActivitySetting>,
+    activity: Vec<DiagnosticSummary>,
     /// Its MFA assessments.
     mfa: Vec<MfaAssessment>,
 }
@@ -61,6 +61,10 @@ pub struct Estate {
     vaults: Vec<(String, Subject<'static>)>,
     /// Vaults with at least one key in the export.
     vaults_with_keys: HashSet<String>,
+    /// Resource → its resource-level diagnostic settings (join keys).
+    resource_settings: HashMap<String, Vec<DiagnosticSummary>>,
+    /// Whether the export holds any resource-level diagnostic setting.
+    resource_settings_seen: bool,
     /// VM → the backup items protecting it.
     backups: HashMap<String, Vec<BackupRecord>>,
     /// Whether the export holds any Recovery Services data.
@@ -157,8 +161,17 @@ impl Estate {
         self.backups.entry(vm).or_default().push(record);
     }
 
+    /// Record a diagnostic setting of the resource `resource` (a join key).
+    pub fn resource_setting(&mut self, resource: String, setting: DiagnosticSummary) {
+        self.resource_settings_seen = true;
+        self.resource_settings
+            .entry(resource)
+            .or_default()
+            .push(setting);
+    }
+
     /// Record a subscription-level diagnostic setting.
-    pub fn activity_setting(&mut self, sub: &str, setting: ActivitySetting) {
+    pub fn activity_setting(&mut self, sub: &str, setting: DiagnosticSummary) {
         self.info(sub).activity.push(setting);
     }
 
@@ -237,6 +250,12 @@ impl Estate {
             if !self.vaults_with_keys.contains(key) {
                 emit(keyvault::vault_without_keys(vault))?;
             }
+            let settings = self.resource_settings_seen.then(|| {
+                self.resource_settings
+                    .get(key)
+                    .map_or(&[][..], Vec::as_slice)
+            });
+            emit(keyvault::audit_logging(vault, settings))?;
         }
         let mut subscriptions = 0;
         for info in self.subscriptions.values().filter(|i| !i.gone) {
@@ -363,5 +382,45 @@ mod tests {
             .collect();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].resource.id, "/subscriptions/s1/x/vaults/v2");
+    }
+
+    #[test]
+    fn vault_audit_logging_joins_resource_settings() {
+        let kv = |name: &str| {
+            resource(&format!(r#"{{"id":"/subscriptions/s1/x/vaults/{name}","name":"{name}","type":"microsoft.keyvault/vaults"}}"#))
+                .subject()
+                .into_owned()
+        };
+        let audit = |name: &str| DiagnosticSummary {
+            name: name.into(),
+            destinations: vec!["workspace law".into()],
+            categories: vec!["AuditEvent".into()],
+        };
+        let statuses = |estate: Estate| -> Vec<(String, Status)> {
+            finish(estate)
+                .into_iter()
+                .filter(|f| f.check_id == keyvault::AUDIT_LOGGING.id)
+                .map(|f| (f.resource.id.clone(), f.status))
+                .collect()
+        };
+        // No resource-level setting anywhere in the export: manual.
+        let mut estate = Estate::default();
+        estate.vault("v1".into(), kv("v1"));
+        assert_eq!(
+            statuses(estate),
+            vec![("/subscriptions/s1/x/vaults/v1".into(), Status::Manual)]
+        );
+        // Settings in the export (in any order): the vault with one passes, the other fails.
+        let mut estate = Estate::default();
+        estate.resource_setting("v1".into(), audit("kv-audit"));
+        estate.vault("v1".into(), kv("v1"));
+        estate.vault("v2".into(), kv("v2"));
+        assert_eq!(
+            statuses(estate),
+            vec![
+                ("/subscriptions/s1/x/vaults/v1".into(), Status::Pass),
+                ("/subscriptions/s1/x/vaults/v2".into(), Status::Fail)
+            ]
+        );
     }
 }

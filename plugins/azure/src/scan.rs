@@ -423,6 +423,8 @@ impl Scan<'_, '_> {
             "microsoft.insights/diagnosticsettings" => {
                 if let Some((sub, setting)) = monitor::subscription_setting(r)? {
                     self.estate.activity_setting(&sub, setting);
+                } else if let Some((parent, setting)) = monitor::resource_setting(r)? {
+                    self.estate.resource_setting(parent, setting);
                 }
                 monitor::evaluate_setting(r)?
             }

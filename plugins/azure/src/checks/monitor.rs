@@ -14,7 +14,7 @@ use demarc_sdk::{CheckDef, Finding, Severity};
 use serde::Deserialize;
 
 use super::{Evaluated, and_list, types};
-use crate::json::{Flag, Int, List, Obj, Text, last_segment};
+use crate::json::{Flag, Int, List, Obj, Text, id_key, last_segment};
 use crate::resource::{FieldError, Resource, Subject};
 
 /// `azure-activity-log-exported`.
@@ -108,9 +108,10 @@ impl LogSetting<'_> {
     }
 }
 
-/// One subscription diagnostic setting, as the activity-log check needs it.
+/// One diagnostic setting as the logging checks need it: its name, where it sends logs and which
+/// categories it enables.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivitySetting {
+pub struct DiagnosticSummary {
     /// Setting name.
     pub name: String,
     /// Where it sends logs.
@@ -119,7 +120,7 @@ pub struct ActivitySetting {
     pub categories: Vec<String>,
 }
 
-impl ActivitySetting {
+impl DiagnosticSummary {
     /// The required categories this setting does not export.
     fn missing(&self) -> Vec<&'static str> {
         if self
@@ -139,13 +140,67 @@ impl ActivitySetting {
     fn complete(&self) -> bool {
         !self.destinations.is_empty() && self.missing().is_empty()
     }
+
+    /// Whether the setting sends a resource's audit logs somewhere: the `AuditEvent` category,
+    /// or the `audit` or `allLogs` category group, to at least one destination.
+    pub fn exports_audit(&self) -> bool {
+        !self.destinations.is_empty()
+            && self.categories.iter().any(|c| {
+                ["AuditEvent", "audit", "allLogs"]
+                    .iter()
+                    .any(|a| c.eq_ignore_ascii_case(a))
+            })
+    }
+
+    /// The setting as evidence shows it: `categories -> destinations`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} -> {}",
+            if self.categories.is_empty() {
+                "(no category enabled)".to_string()
+            } else {
+                self.categories.join(", ")
+            },
+            if self.destinations.is_empty() {
+                "(no destination)".to_string()
+            } else {
+                self.destinations.join(", ")
+            }
+        )
+    }
+}
+
+/// The resource whose logs a resource-level diagnostic setting exports
+/// (`{resource id}/providers/microsoft.insights/diagnosticSettings/{name}`), as a join key, with
+/// the setting; `None` for subscription-level settings and ids of any other shape.
+pub fn resource_setting<'a>(
+    resource: &Resource<'a>,
+) -> Result<Option<(String, DiagnosticSummary)>, FieldError<'a>> {
+    let key = id_key(resource.id());
+    let Some(at) = key.rfind("/providers/microsoft.insights/diagnosticsettings/") else {
+        return Ok(None);
+    };
+    let parent = &key[..at];
+    // `/subscriptions/{id}` alone is the subscription's own (activity log) setting.
+    if parent.is_empty() || parent.split('/').filter(|p| !p.is_empty()).count() <= 2 {
+        return Ok(None);
+    }
+    let props: DiagnosticProperties<'_> = resource.properties()?.unwrap_or_default();
+    Ok(Some((
+        parent.to_string(),
+        DiagnosticSummary {
+            name: resource.label().to_string(),
+            destinations: props.destinations(),
+            categories: props.enabled().map(|l| l.name().to_string()).collect(),
+        },
+    )))
 }
 
 /// The subscription whose activity log a diagnostic setting exports, when it is a
 /// subscription-level setting.
 pub fn subscription_setting<'a>(
     resource: &Resource<'a>,
-) -> Result<Option<(String, ActivitySetting)>, FieldError<'a>> {
+) -> Result<Option<(String, DiagnosticSummary)>, FieldError<'a>> {
     let parts: Vec<&str> = resource.id().split('/').filter(|p| !p.is_empty()).collect();
     let sub = match parts.as_slice() {
         [s, sub, p, ns, kind, _]
@@ -161,7 +216,7 @@ pub fn subscription_setting<'a>(
     let props: DiagnosticProperties<'_> = resource.properties()?.unwrap_or_default();
     Ok(Some((
         sub,
-        ActivitySetting {
+        DiagnosticSummary {
             name: resource.label().to_string(),
             destinations: props.destinations(),
             categories: props.enabled().map(|l| l.name().to_string()).collect(),
@@ -170,26 +225,11 @@ pub fn subscription_setting<'a>(
 }
 
 /// The activity-log finding of a subscription, from its diagnostic settings in the export.
-pub fn subscription_finding(subscription: &Subject<'_>, settings: &[ActivitySetting]) -> Finding {
+pub fn subscription_finding(subscription: &Subject<'_>, settings: &[DiagnosticSummary]) -> Finding {
     let label = subscription.label();
     let mut builder = subscription.finding(&ACTIVITY_LOG_EXPORTED);
     for s in settings {
-        builder = builder.evidence(
-            format!("diagnosticSettings/{}", s.name),
-            format!(
-                "{} -> {}",
-                if s.categories.is_empty() {
-                    "(no category enabled)".to_string()
-                } else {
-                    s.categories.join(", ")
-                },
-                if s.destinations.is_empty() {
-                    "(no destination)".to_string()
-                } else {
-                    s.destinations.join(", ")
-                }
-            ),
-        );
+        builder = builder.evidence(format!("diagnosticSettings/{}", s.name), s.describe());
     }
     if let Some(good) = settings.iter().find(|s| s.complete()) {
         return builder.pass(format!(
@@ -331,7 +371,7 @@ mod tests {
         let f = subscription_finding(&sub_subject(), &[]);
         assert_eq!(f.status, Status::Fail);
         assert_eq!(evidence(&f, "diagnosticSettings"), Some("(none)"));
-        let partial = ActivitySetting {
+        let partial = DiagnosticSummary {
             name: "admin-only".into(),
             destinations: vec!["storage account st1".into()],
             categories: vec!["Administrative".into()],
@@ -343,7 +383,7 @@ mod tests {
             "{}",
             f.message
         );
-        let all = ActivitySetting {
+        let all = DiagnosticSummary {
             name: "all".into(),
             destinations: vec![],
             categories: vec!["allLogs".into()],
@@ -372,6 +412,35 @@ mod tests {
             "properties":{"storageAccountId":"/subscriptions/s1/x/storageAccounts/logs","logs":[{"category":"AuditEvent","enabled":true,"retentionPolicy":{"enabled":true,"days":0}}]}}"#,
         );
         assert_eq!(evaluate_setting(&forever).unwrap()[0].status, Status::Pass);
+    }
+
+    #[test]
+    fn resource_settings_name_their_resource() {
+        let r = resource(
+            r#"{"id":"/subscriptions/S1/resourceGroups/RG/providers/Microsoft.KeyVault/vaults/KV/providers/Microsoft.Insights/diagnosticSettings/to-law","type":"microsoft.insights/diagnosticsettings",
+            "properties":{"workspaceId":"/subscriptions/s1/x/workspaces/law","logs":[{"category":null,"categoryGroup":"audit","enabled":"true"},{"category":"AzurePolicyEvaluationDetails","enabled":false}]}}"#,
+        );
+        let (parent, setting) = resource_setting(&r).unwrap().unwrap();
+        assert_eq!(
+            parent,
+            "/subscriptions/s1/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv"
+        );
+        assert_eq!(setting.categories, vec!["audit"]);
+        assert!(setting.exports_audit());
+        let sub = resource(SUB_SETTING);
+        assert!(resource_setting(&sub).unwrap().is_none());
+        let no_destination = DiagnosticSummary {
+            name: "x".into(),
+            destinations: vec![],
+            categories: vec!["AuditEvent".into()],
+        };
+        assert!(!no_destination.exports_audit());
+        let other = DiagnosticSummary {
+            name: "x".into(),
+            destinations: vec!["workspace law".into()],
+            categories: vec!["AzurePolicyEvaluationDetails".into()],
+        };
+        assert!(!other.exports_audit());
     }
 
     #[test]
