@@ -93,7 +93,7 @@ pub struct Context {
 pub type Evaluated<'a> = Result<Vec<Finding>, FieldError<'a>>;
 
 /// Every check this plugin can emit, in a stable order.
-pub static ALL: [&CheckDef; 29] = [
+pub static ALL: [&CheckDef; 30] = [
     &storage::CMK_ENCRYPTION,
     &disk::CMK_ENCRYPTION,
     &keyvault::KEY_ROTATION,
@@ -114,6 +114,7 @@ pub static ALL: [&CheckDef; 29] = [
     &monitor::ACTIVITY_LOG_EXPORTED,
     &monitor::LOG_RETENTION,
     &keyvault::AUDIT_LOGGING,
+    &monitor::LOG_STORAGE_PROTECTED,
     &backup::VM_BACKUP,
     &database::BACKUP_RETENTION,
     &keyvault::RECOVERABLE,

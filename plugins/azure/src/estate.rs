@@ -17,7 +17,8 @@ use crate::checks::appservice::{self, SiteConfigValues, SiteRecord};
 use crate::checks::backup::{self, BackupRecord};
 use crate::checks::database::{self, DbServer, Engine, FirewallRule};
 use crate::checks::identity::{self, MfaAssessment};
-use crate::checks::monitor::{self, DiagnosticSummary};
+use crate::checks::monitor::{self, ArchiveRecord, DiagnosticSummary};
+use crate::checks::storage::ArchiveProtection;
 use crate::checks::vm::{self, Exposure, PublicAddress, VmRecord};
 use crate::checks::{Context, keyvault, types};
 use crate::resource::Subject;
@@ -65,6 +66,10 @@ pub struct Estate {
     resource_settings: HashMap<String, Vec<DiagnosticSummary>>,
     /// Whether the export holds any resource-level diagnostic setting.
     resource_settings_seen: bool,
+    /// Storage account → what protects its blobs (join keys).
+    storage: HashMap<String, ArchiveProtection>,
+    /// Subscription settings that archive the activity log in a storage account.
+    archives: Vec<ArchiveRecord>,
     /// VM → the backup items protecting it.
     backups: HashMap<String, Vec<BackupRecord>>,
     /// Whether the export holds any Recovery Services data.
@@ -170,6 +175,16 @@ impl Estate {
             .push(setting);
     }
 
+    /// Record what protects the blobs of the storage account `key`.
+    pub fn storage_account(&mut self, key: String, protection: ArchiveProtection) {
+        self.storage.insert(key, protection);
+    }
+
+    /// Keep a subscription setting that archives the activity log in a storage account.
+    pub fn archive(&mut self, record: ArchiveRecord) {
+        self.archives.push(record);
+    }
+
     /// Record a subscription-level diagnostic setting.
     pub fn activity_setting(&mut self, sub: &str, setting: DiagnosticSummary) {
         self.info(sub).activity.push(setting);
@@ -256,6 +271,10 @@ impl Estate {
                     .map_or(&[][..], Vec::as_slice)
             });
             emit(keyvault::audit_logging(vault, settings))?;
+        }
+        for record in &self.archives {
+            let account = self.storage.get(&crate::json::id_key(&record.storage));
+            emit(monitor::archive_finding(record, account))?;
         }
         let mut subscriptions = 0;
         for info in self.subscriptions.values().filter(|i| !i.gone) {
@@ -382,6 +401,39 @@ mod tests {
             .collect();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].resource.id, "/subscriptions/s1/x/vaults/v2");
+    }
+
+    #[test]
+    fn activity_log_archives_join_their_storage_account_ignoring_case() {
+        let setting = resource(
+            r#"{"id":"/subscriptions/s1/providers/microsoft.insights/diagnosticSettings/archive","name":"archive","type":"Microsoft.Insights/diagnosticSettings","properties":{"storageAccountId":"/subscriptions/S1/resourceGroups/RG-Audit/providers/Microsoft.Storage/storageAccounts/Audit01"}}"#,
+        );
+        let record = monitor::archive(&setting).unwrap().unwrap_err();
+        let mut estate = Estate::default();
+        estate.archive(record.clone());
+        estate.storage_account(
+            "/subscriptions/s1/resourcegroups/rg-audit/providers/microsoft.storage/storageaccounts/audit01".into(),
+            ArchiveProtection {
+                immutable: Some(true),
+                policy_state: Some("Locked".into()),
+                policy_days: Some(400),
+                key_source: Some("Microsoft.Storage".into()),
+            },
+        );
+        let of = |out: Vec<Finding>| -> Vec<Status> {
+            out.into_iter()
+                .filter(|f| f.check_id == monitor::LOG_STORAGE_PROTECTED.id)
+                .map(|f| f.status)
+                .collect()
+        };
+        assert_eq!(of(finish(estate)), vec![Status::Pass]);
+        let mut estate = Estate::default();
+        estate.archive(record);
+        assert_eq!(
+            of(finish(estate)),
+            vec![Status::Manual],
+            "account not in the export"
+        );
     }
 
     #[test]

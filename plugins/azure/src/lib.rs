@@ -22,12 +22,12 @@
 //! `Microsoft.Web/sites/functionapp`, so that the responsibility data can tell Functions (FaaS)
 //! from App Service (PaaS).
 //!
-//! The 29 checks cover the twelve failure classes of the design: customer-managed keys and key
+//! The 30 checks cover the twelve failure classes of the design: customer-managed keys and key
 //! rotation, password login and SQL authentication, databases open to the internet, broad and
 //! external role assignments and anonymous blobs, forgotten public dev VMs, end-of-life images,
 //! patch orchestration and runtimes, management ports, MFA and storage access-key age,
-//! activity-log export and retention, Key Vault audit events, backups and recoverable key
-//! vaults, TLS and HTTPS, and ownership. Every evaluated resource gets a finding for every check
+//! activity-log export, retention and archive protection, Key Vault audit events, backups and
+//! recoverable key vaults, TLS and HTTPS, and ownership. Every evaluated resource gets a finding for every check
 //! of its type — pass, fail, manual when the export does not hold the deciding value (naming the
 //! export that does: e.g. Microsoft Entra ID for MFA), or not-applicable. A truncated Resource
 //! Graph result is scanned as far as it goes and reported as an `incomplete-input` gap.

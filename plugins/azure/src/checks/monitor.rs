@@ -9,10 +9,18 @@
 //! subscription's activity log; Azure itself keeps the activity log for only 90 days. Log
 //! Analytics workspaces (`Microsoft.OperationalInsights/workspaces`) keep data for
 //! `properties.retentionInDays`.
+//!
+//! A subscription setting that archives the activity log in a storage account
+//! (`storageAccountId`) protects it from tampering only if that account's blobs cannot be
+//! changed or deleted — a locked account-level immutability policy — or if it is encrypted with
+//! a customer-managed key, which CIS asks for so that reading the archive needs the key owner's
+//! consent too. The account is joined by id, ignoring case, at the end of the scan
+//! ([`archive_finding`]).
 
 use demarc_sdk::{CheckDef, Finding, Severity};
 use serde::Deserialize;
 
+use super::storage::ArchiveProtection;
 use super::{Evaluated, and_list, types};
 use crate::json::{Flag, Int, List, Obj, Text, id_key, last_segment};
 use crate::resource::{FieldError, Resource, Subject};
@@ -37,6 +45,17 @@ pub static LOG_RETENTION: CheckDef = CheckDef {
     remediation: "Set the Log Analytics workspace's retention (or the table's total retention) to 365 days or more; for storage destinations, use a lifecycle or immutability policy of at least a year instead of a short diagnostic-setting retention.",
     controls: &["audit-logging"],
     resource_types: &[types::WORKSPACE, types::DIAGNOSTIC_SETTING],
+};
+
+/// `azure-activity-log-storage-protected`.
+pub static LOG_STORAGE_PROTECTED: CheckDef = CheckDef {
+    id: "azure-activity-log-storage-protected",
+    title: "The storage account archiving the activity log is immutable or encrypted with a customer-managed key",
+    severity: Severity::Medium,
+    rationale: "Whoever can write to the storage account that archives the activity log can delete or rewrite the record of what they did; a locked immutability policy makes the archive write-once, and a customer-managed key puts reading it under the key owner's control as well.",
+    remediation: "Enable version-level immutability on the archive account with a locked time-based policy of at least a year (allowing protected append writes, which the activity log needs), and/or encrypt the account with a customer-managed key from a Key Vault with purge protection. Keep the account in a subscription that workload administrators cannot change.",
+    controls: &["log-integrity"],
+    resource_types: &[types::DIAGNOSTIC_SETTING],
 };
 
 /// Activity log categories a subscription export must include.
@@ -261,6 +280,116 @@ pub fn subscription_finding(subscription: &Subject<'_>, settings: &[DiagnosticSu
     }
 }
 
+/// A subscription diagnostic setting that archives the activity log in a storage account, waiting
+/// for that account's protection.
+#[derive(Debug, Clone)]
+pub struct ArchiveRecord {
+    /// The diagnostic setting.
+    pub subject: Subject<'static>,
+    /// `properties.storageAccountId`, as written.
+    pub storage: String,
+}
+
+/// The integrity finding of a diagnostic setting: decided now (not applicable) unless it is a
+/// subscription setting that writes the activity log to a storage account, which waits for that
+/// account.
+pub fn archive<'a>(
+    resource: &Resource<'a>,
+) -> Result<Result<Finding, ArchiveRecord>, FieldError<'a>> {
+    let props: DiagnosticProperties<'_> = resource.properties()?.unwrap_or_default();
+    let subject = resource.subject();
+    let label = subject.label();
+    let builder = subject.finding(&LOG_STORAGE_PROTECTED);
+    if subscription_setting(resource)?.is_none() {
+        return Ok(Ok(builder.not_applicable(format!(
+            "Diagnostic setting {label} exports a resource's logs, not a subscription's activity log."
+        ))));
+    }
+    match props.storage.non_empty() {
+        Some(storage) => Ok(Err(ArchiveRecord {
+            subject: subject.clone().into_owned(),
+            storage: storage.to_string(),
+        })),
+        None => Ok(Ok(builder
+            .evidence("properties.storageAccountId", "(absent)")
+            .not_applicable(format!(
+                "Diagnostic setting {label} archives the activity log in no storage account."
+            )))),
+    }
+}
+
+/// The integrity finding of an activity-log archive, given what protects its storage account
+/// (`None` when the account is not in the export).
+pub fn archive_finding(record: &ArchiveRecord, account: Option<&ArchiveProtection>) -> Finding {
+    let label = record.subject.label();
+    let name = last_segment(&record.storage);
+    let builder = record
+        .subject
+        .finding(&LOG_STORAGE_PROTECTED)
+        .evidence("properties.storageAccountId", &record.storage);
+    let Some(account) = account else {
+        return builder.manual(format!(
+            "Diagnostic setting {label} archives the activity log in storage account {name}, which is not in the export; `az storage account show` on it (immutableStorageWithVersioning, encryption.keySource) decides whether the archive is protected."
+        ));
+    };
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".to_string());
+    let builder = builder
+        .evidence(
+            "storageAccount.immutableStorageWithVersioning.enabled",
+            match account.immutable {
+                Some(true) => "true",
+                Some(false) => "false",
+                None => "(absent)",
+            },
+        )
+        .evidence(
+            "storageAccount.immutableStorageWithVersioning.immutabilityPolicy.state",
+            shown(&account.policy_state),
+        )
+        .evidence(
+            "storageAccount.encryption.keySource",
+            shown(&account.key_source),
+        );
+    let locked = account.immutable == Some(true)
+        && account
+            .policy_state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("Locked"));
+    let cmk = account
+        .key_source
+        .as_deref()
+        .is_some_and(|k| k.eq_ignore_ascii_case("Microsoft.Keyvault"));
+    let days = account
+        .policy_days
+        .map_or(String::new(), |d| format!(" of {d} days"));
+    match (locked, cmk) {
+        (true, true) => builder.pass(format!(
+            "Diagnostic setting {label} archives the activity log in storage account {name}, which has a locked immutability policy{days} and a customer-managed key."
+        )),
+        (true, false) => builder.pass(format!(
+            "Diagnostic setting {label} archives the activity log in storage account {name}, whose locked immutability policy{days} makes the archive write-once."
+        )),
+        (false, true) => builder.pass(format!(
+            "Diagnostic setting {label} archives the activity log in storage account {name}, encrypted with a customer-managed key."
+        )),
+        (false, false) => {
+            let unlocked = account.immutable == Some(true)
+                && account
+                    .policy_state
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("Unlocked"));
+            builder.fail(format!(
+                "Diagnostic setting {label} archives the activity log in storage account {name}, which has {} and Microsoft-managed keys: anyone who can write to the account can delete or rewrite the record.",
+                if unlocked {
+                    "only an unlocked immutability policy (an administrator can remove it)"
+                } else {
+                    "no locked immutability policy"
+                }
+            ))
+        }
+    }
+}
+
 /// Evaluate a diagnostic setting's retention (only settings that write to a storage account keep
 /// a retention of their own).
 pub fn evaluate_setting<'a>(resource: &Resource<'a>) -> Evaluated<'a> {
@@ -441,6 +570,86 @@ mod tests {
             categories: vec!["AzurePolicyEvaluationDetails".into()],
         };
         assert!(!other.exports_audit());
+    }
+
+    fn archive_record(storage: &str) -> ArchiveRecord {
+        let json = format!(
+            r#"{{"id":"/subscriptions/s1/providers/microsoft.insights/diagnosticSettings/archive","name":"archive","type":"microsoft.insights/diagnosticsettings","properties":{{"storageAccountId":"{storage}","logs":[{{"category":"Administrative","enabled":true}}]}}}}"#
+        );
+        let r = resource(&json);
+        let record = archive(&r).unwrap().unwrap_err();
+        assert_eq!(record.storage, storage);
+        ArchiveRecord {
+            subject: record.subject.clone(),
+            storage: record.storage,
+        }
+    }
+
+    fn protection(immutable: Option<bool>, state: Option<&str>, key: &str) -> ArchiveProtection {
+        ArchiveProtection {
+            immutable,
+            policy_state: state.map(str::to_string),
+            policy_days: Some(365),
+            key_source: Some(key.to_string()),
+        }
+    }
+
+    #[test]
+    fn activity_log_archives_must_be_locked_or_customer_keyed() {
+        let record = archive_record(
+            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/audit",
+        );
+        let locked = protection(Some(true), Some("Locked"), "Microsoft.Storage");
+        let f = archive_finding(&record, Some(&locked));
+        assert_eq!(f.status, Status::Pass);
+        assert!(
+            f.message.contains("locked immutability policy of 365 days"),
+            "{}",
+            f.message
+        );
+        let cmk = protection(None, None, "Microsoft.Keyvault");
+        assert_eq!(archive_finding(&record, Some(&cmk)).status, Status::Pass);
+        let lower = protection(Some(true), Some("locked"), "microsoft.keyvault");
+        assert_eq!(archive_finding(&record, Some(&lower)).status, Status::Pass);
+        let unlocked = protection(Some(true), Some("Unlocked"), "Microsoft.Storage");
+        let f = archive_finding(&record, Some(&unlocked));
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.message.contains("unlocked immutability policy"),
+            "{}",
+            f.message
+        );
+        let off = protection(Some(false), Some("Locked"), "Microsoft.Storage");
+        assert_eq!(archive_finding(&record, Some(&off)).status, Status::Fail);
+        let bare = ArchiveProtection::default();
+        let f = archive_finding(&record, Some(&bare));
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(
+            evidence(&f, "storageAccount.encryption.keySource"),
+            Some("(absent)")
+        );
+        let f = archive_finding(&record, None);
+        assert_eq!(f.status, Status::Manual);
+        assert!(
+            f.message
+                .contains("storage account audit, which is not in the export")
+        );
+    }
+
+    #[test]
+    fn settings_that_archive_no_activity_log_are_not_applicable() {
+        let to_law = resource(SUB_SETTING);
+        assert_eq!(
+            archive(&to_law).unwrap().unwrap().status,
+            Status::NotApplicable
+        );
+        let vault = resource(
+            r#"{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/providers/microsoft.insights/diagnosticSettings/kv-logs","type":"microsoft.insights/diagnosticsettings",
+            "properties":{"storageAccountId":"/subscriptions/s1/x/storageAccounts/logs","logs":[{"categoryGroup":"audit","enabled":true}]}}"#,
+        );
+        let f = archive(&vault).unwrap().unwrap();
+        assert_eq!(f.status, Status::NotApplicable);
+        assert!(f.message.contains("not a subscription's activity log"));
     }
 
     #[test]

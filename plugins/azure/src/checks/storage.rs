@@ -7,7 +7,10 @@
 //! `supportsHttpsTrafficOnly`, `minimumTlsVersion` (`TLS1_0`, `TLS1_1`, `TLS1_2`, `TLS1_3`),
 //! `keyCreationTime{key1, key2}` (when each shared access key was last generated; `null` on
 //! accounts whose keys predate the field), `keyPolicy.keyExpirationPeriodInDays` (the rotation
-//! reminder) and `allowSharedKeyAccess` (`false` makes the keys unusable).
+//! reminder) and `allowSharedKeyAccess` (`false` makes the keys unusable). What protects an
+//! account that archives logs — `immutableStorageWithVersioning{enabled, immutabilityPolicy{state,
+//! immutabilityPeriodSinceCreationInDays}}` and the key source — is handed to the activity-log
+//! integrity check as an [`ArchiveProtection`].
 
 use demarc_sdk::{CheckDef, Finding, Severity};
 use serde::Deserialize;
@@ -126,6 +129,64 @@ struct KeyVaultProperties<'a> {
     key_name: Text<'a>,
     #[serde(rename = "keyvaulturi", alias = "keyVaultUri", borrow, default)]
     vault_uri: Text<'a>,
+}
+
+/// What protects the blobs of a storage account against change and deletion, for the check of
+/// the account that receives the activity log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArchiveProtection {
+    /// `immutableStorageWithVersioning.enabled`.
+    pub immutable: Option<bool>,
+    /// `immutableStorageWithVersioning.immutabilityPolicy.state` (`Locked`, `Unlocked`,
+    /// `Disabled`).
+    pub policy_state: Option<String>,
+    /// `immutableStorageWithVersioning.immutabilityPolicy.immutabilityPeriodSinceCreationInDays`.
+    pub policy_days: Option<i64>,
+    /// `encryption.keySource`.
+    pub key_source: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ProtectionProperties<'a> {
+    #[serde(rename = "immutableStorageWithVersioning", borrow, default)]
+    immutability: Obj<Immutability<'a>>,
+    #[serde(borrow, default)]
+    encryption: Obj<Encryption<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Immutability<'a> {
+    #[serde(default)]
+    enabled: Flag,
+    #[serde(rename = "immutabilityPolicy", borrow, default)]
+    policy: Obj<ImmutabilityPolicy<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ImmutabilityPolicy<'a> {
+    #[serde(borrow, default)]
+    state: Text<'a>,
+    #[serde(rename = "immutabilityPeriodSinceCreationInDays", default)]
+    days: Int,
+}
+
+/// Read what protects a storage account's blobs.
+pub fn archive_protection<'a>(
+    resource: &Resource<'a>,
+) -> Result<ArchiveProtection, crate::resource::FieldError<'a>> {
+    let props: ProtectionProperties<'_> = resource.properties()?.unwrap_or_default();
+    let immutability = props.immutability.get();
+    let policy = immutability.and_then(|i| i.policy.get());
+    Ok(ArchiveProtection {
+        immutable: immutability.and_then(|i| i.enabled.0),
+        policy_state: policy.and_then(|p| p.state.non_empty()).map(str::to_string),
+        policy_days: policy.and_then(|p| p.days.0),
+        key_source: props
+            .encryption
+            .get()
+            .and_then(|e| e.key_source.non_empty())
+            .map(str::to_string),
+    })
 }
 
 /// Evaluate a storage account.
@@ -425,6 +486,27 @@ mod tests {
             f.status,
             Status::Fail,
             "null means the default: shared keys allowed"
+        );
+    }
+
+    #[test]
+    fn archive_protection_is_read_in_any_spelling() {
+        let r = resource(
+            r#"{"id":"/subscriptions/s1/x/storageAccounts/a","type":"microsoft.storage/storageaccounts","properties":{
+            "immutableStorageWithVersioning":{"enabled":"true","immutabilityPolicy":{"immutabilityPeriodSinceCreationInDays":"365","state":"Locked","allowProtectedAppendWrites":true}},
+            "encryption":{"keySource":"Microsoft.Storage"}}}"#,
+        );
+        let p = archive_protection(&r).unwrap();
+        assert_eq!(p.immutable, Some(true));
+        assert_eq!(p.policy_state.as_deref(), Some("Locked"));
+        assert_eq!(p.policy_days, Some(365));
+        assert_eq!(p.key_source.as_deref(), Some("Microsoft.Storage"));
+        let bare = resource(
+            r#"{"id":"/subscriptions/s1/x/storageAccounts/b","type":"microsoft.storage/storageaccounts","properties":{"immutableStorageWithVersioning":null}}"#,
+        );
+        assert_eq!(
+            archive_protection(&bare).unwrap(),
+            ArchiveProtection::default()
         );
     }
 
