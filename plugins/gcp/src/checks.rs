@@ -37,7 +37,7 @@ pub struct Context {
 }
 
 /// Every check this plugin can emit, in a stable order (by failure class of the design).
-pub static ALL: [&CheckDef; 29] = [
+pub static ALL: [&CheckDef; 30] = [
     // 1. encryption and keys
     &storage::CMEK,
     &sql::CMEK,
@@ -46,6 +46,7 @@ pub static ALL: [&CheckDef; 29] = [
     &compute::OS_LOGIN,
     &compute::SERIAL_PORT,
     &compute::PROJECT_SSH_KEYS,
+    &compute::DEFAULT_SERVICE_ACCOUNT,
     // 3. databases open to the internet
     &sql::PUBLIC_ACCESS,
     // 4. broad access

@@ -13,8 +13,8 @@
 //! - **The Admin SDK Directory user list** (Cloud Identity / Google Workspace) — the only export
 //!   that records 2-Step Verification; without it the 2SV check is manual for every project.
 //!
-//! The 29 checks cover the twelve failure classes of the design (customer-managed keys and key
-//! rotation, password-style login paths into VMs, exposed databases, broad and public access,
+//! The 30 checks cover the twelve failure classes of the design (customer-managed keys and key
+//! rotation, password-style login paths into VMs and the default compute identity, exposed databases, broad and public access,
 //! forgotten dev servers, end-of-life OS images and function runtimes, open management ports,
 //! 2-Step Verification and key rotation, audit and access logging and locked log archives,
 //! backups and versioning, encryption in transit, ownership). Every evaluated resource gets a finding for every check of
