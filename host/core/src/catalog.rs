@@ -3,6 +3,12 @@
 //!
 //! Loaded from `schemas/catalog/frameworks.toml` and `schemas/catalog/controls.toml` (text and
 //! file name handed in by the caller) and validated in one pass that reports every problem.
+//!
+//! A control may say, per cloud, why no check can cover it there (`not_applicable = { azure =
+//! "reason" }`): the cloud has no such concept, or its exports carry no such data. The parity
+//! table shows `n/a` with that reason instead of a gap. Which clouds' plugins do cover a control
+//! is only known once the plugins are loaded, so [`Catalog::check_not_applicable`] validates
+//! that part against them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,13 +40,22 @@ pub struct Control {
     pub manual: bool,
     /// Framework id → requirement ids.
     pub frameworks: BTreeMap<String, Vec<String>>,
+    /// Cloud (one of [`PROVIDERS`]) → why no check can cover the control there.
+    pub not_applicable: BTreeMap<String, String>,
+    /// Position of the control in its file, for error keys (`control[N]`).
+    pub position: usize,
 }
+
+/// The clouds demarc has provider plugins for, as `not_applicable` keys name them.
+pub const PROVIDERS: [&str; 3] = ["aws", "azure", "gcp"];
 
 /// The validated catalog.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     frameworks: Vec<Framework>,
     controls: BTreeMap<String, Control>,
+    /// The name of the controls file, for errors found after loading.
+    controls_file: String,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +90,8 @@ struct RawControl {
     manual: bool,
     #[serde(default)]
     frameworks: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    not_applicable: BTreeMap<String, String>,
 }
 
 /// True for a stable kebab-case identifier: lowercase ASCII letters, digits, `-` and `.`.
@@ -108,7 +125,10 @@ impl Catalog {
             }
         };
 
-        let mut catalog = Catalog::default();
+        let mut catalog = Catalog {
+            controls_file: ctl_file.to_string(),
+            ..Catalog::default()
+        };
         let mut fw_ids = BTreeSet::new();
         let mut control_ids = BTreeSet::new();
         for (i, f) in raw_fw.framework.into_iter().enumerate() {
@@ -190,6 +210,35 @@ impl Catalog {
                     ok = false;
                 }
             }
+            for (cloud, reason) in &c.not_applicable {
+                if !PROVIDERS.contains(&cloud.as_str()) {
+                    errors.push(DataError::new(
+                        ctl_file,
+                        at(&format!("not_applicable.{cloud}")),
+                        format!(
+                            "unknown provider `{cloud}` (known: {})",
+                            PROVIDERS.join(", ")
+                        ),
+                    ));
+                    ok = false;
+                }
+                if reason.trim().is_empty() {
+                    errors.push(DataError::new(
+                        ctl_file,
+                        at(&format!("not_applicable.{cloud}")),
+                        "the reason must be non-empty: it is the footnote of the parity table",
+                    ));
+                    ok = false;
+                }
+            }
+            if c.manual && !c.not_applicable.is_empty() {
+                errors.push(DataError::new(
+                    ctl_file,
+                    at("not_applicable"),
+                    "a manual control is met by attestation on every cloud; it cannot be not applicable to one",
+                ));
+                ok = false;
+            }
             if let (true, Some(layer)) = (ok, layer) {
                 catalog.controls.insert(
                     c.id.clone(),
@@ -200,6 +249,8 @@ impl Catalog {
                         class: c.class,
                         manual: c.manual,
                         frameworks: c.frameworks,
+                        not_applicable: c.not_applicable,
+                        position: i,
                     },
                 );
             }
@@ -219,6 +270,42 @@ impl Catalog {
     /// Every control, by id.
     pub fn controls(&self) -> impl Iterator<Item = &Control> {
         self.controls.values()
+    }
+
+    /// Check the `not_applicable` entries against what the loaded plugins cover: `covering(cloud,
+    /// control)` names the checks of that cloud's plugin that cover the control (empty when
+    /// none do). An entry for a cloud whose plugin covers the control is an error; every such
+    /// entry is reported.
+    pub fn check_not_applicable<'c>(
+        &self,
+        covering: impl Fn(&str, &str) -> Vec<&'c str>,
+    ) -> Result<(), DataErrors> {
+        let mut errors = Vec::new();
+        for control in self.controls.values() {
+            for cloud in control.not_applicable.keys() {
+                let checks = covering(cloud, &control.id);
+                if !checks.is_empty() {
+                    errors.push(DataError::new(
+                        &self.controls_file,
+                        format!("control[{}].not_applicable.{cloud}", control.position),
+                        format!(
+                            "control `{}` is marked not applicable on {cloud}, but the {cloud} plugin covers it with {}",
+                            control.id,
+                            checks
+                                .iter()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DataErrors(errors))
+        }
     }
 
     /// Every framework, in file order.
@@ -287,6 +374,82 @@ class = 1
             text.contains("control[1].id: control `a` is defined twice"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn not_applicable_entries_are_validated_all_at_once() {
+        let controls = r#"
+[[control]]
+id = "root"
+title = "Root"
+layer = "identity"
+class = 8
+not_applicable = { azure = "no root user", oracle = "x", gcp = "  " }
+
+[[control]]
+id = "drill"
+title = "Drill"
+layer = "governance"
+class = 10
+manual = true
+not_applicable = { aws = "attested" }
+"#;
+        let err = Catalog::load(("fw.toml", FW), ("controls.toml", controls)).unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.0.len(), 3, "{text}");
+        assert!(
+            text.contains("controls.toml: control[0].not_applicable.oracle: unknown provider `oracle` (known: aws, azure, gcp)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "controls.toml: control[0].not_applicable.gcp: the reason must be non-empty"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("controls.toml: control[1].not_applicable: a manual control"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn not_applicable_must_not_hide_a_covering_plugin() {
+        let controls = r#"
+[[control]]
+id = "mgmt"
+title = "Mgmt"
+layer = "identity"
+class = 7
+
+[[control]]
+id = "root"
+title = "Root"
+layer = "identity"
+class = 8
+not_applicable = { azure = "no root user", gcp = "no root user" }
+"#;
+        let cat = Catalog::load(("fw.toml", FW), ("c.toml", controls)).unwrap();
+        let root = cat.control("root").unwrap();
+        assert_eq!(root.position, 1);
+        assert_eq!(root.not_applicable["azure"], "no root user");
+        assert!(cat.control("mgmt").unwrap().not_applicable.is_empty());
+        assert!(cat.check_not_applicable(|_, _| vec![]).is_ok());
+        let err = cat
+            .check_not_applicable(|cloud, control| match (cloud, control) {
+                ("gcp", "root") => vec!["gcp-a", "gcp-b"],
+                ("azure", "root") => vec!["azure-x"],
+                ("aws", "mgmt") => vec!["aws-y"],
+                _ => vec![],
+            })
+            .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.0.len(), 2, "{text}");
+        assert!(
+            text.contains("c.toml: control[1].not_applicable.gcp: control `root` is marked not applicable on gcp, but the gcp plugin covers it with `gcp-a`, `gcp-b`"),
+            "{text}"
+        );
+        assert!(text.contains("control[1].not_applicable.azure"), "{text}");
     }
 
     #[test]

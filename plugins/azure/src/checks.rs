@@ -93,7 +93,7 @@ pub struct Context {
 pub type Evaluated<'a> = Result<Vec<Finding>, FieldError<'a>>;
 
 /// Every check this plugin can emit, in a stable order.
-pub static ALL: [&CheckDef; 27] = [
+pub static ALL: [&CheckDef; 30] = [
     &storage::CMK_ENCRYPTION,
     &disk::CMK_ENCRYPTION,
     &keyvault::KEY_ROTATION,
@@ -110,8 +110,11 @@ pub static ALL: [&CheckDef; 27] = [
     &network::ADMIN_PORT_OPEN,
     &network::ALL_PORTS_OPEN,
     &identity::MFA_PRIVILEGED,
+    &storage::KEY_ROTATION,
     &monitor::ACTIVITY_LOG_EXPORTED,
     &monitor::LOG_RETENTION,
+    &keyvault::AUDIT_LOGGING,
+    &monitor::LOG_STORAGE_PROTECTED,
     &backup::VM_BACKUP,
     &database::BACKUP_RETENTION,
     &keyvault::RECOVERABLE,

@@ -4,8 +4,8 @@
 //! `securityresources`, `recoveryservicesresources`, ARM dumps of child resources), and within a
 //! file a child may come before or after its parent. So some checks wait for the end of the
 //! scan: a VM's exposure (VM → network interface → public IP) and backup item, a database
-//! server's firewall rules, an app's `config/web`, a key vault's keys, and each subscription's
-//! activity-log export and MFA assessments. [`Estate`] keeps exactly that state — small records,
+//! server's firewall rules, an app's `config/web`, a key vault's keys and diagnostic settings,
+//! and each subscription's activity-log export and MFA assessments. [`Estate`] keeps exactly that state — small records,
 //! not the resources streamed past it — and [`Estate::finish`] emits the deferred findings in
 //! input order.
 
@@ -17,7 +17,8 @@ use crate::checks::appservice::{self, SiteConfigValues, SiteRecord};
 use crate::checks::backup::{self, BackupRecord};
 use crate::checks::database::{self, DbServer, Engine, FirewallRule};
 use crate::checks::identity::{self, MfaAssessment};
-use crate::checks::monitor::{self, ActivitySetting};
+use crate::checks::monitor::{self, ArchiveRecord, DiagnosticSummary};
+use crate::checks::storage::ArchiveProtection;
 use crate::checks::vm::{self, Exposure, PublicAddress, VmRecord};
 use crate::checks::{Context, keyvault, types};
 use crate::resource::Subject;
@@ -32,7 +33,7 @@ struct SubscriptionInfo {
     /// Disabled or deleted: no subscription-level findings.
     gone: bool,
     /// Its subscription-level diagnostic settings.
-    activity: Vec<ActivitySetting>,
+    activity: Vec<DiagnosticSummary>,
     /// Its MFA assessments.
     mfa: Vec<MfaAssessment>,
 }
@@ -61,6 +62,14 @@ pub struct Estate {
     vaults: Vec<(String, Subject<'static>)>,
     /// Vaults with at least one key in the export.
     vaults_with_keys: HashSet<String>,
+    /// Resource → its resource-level diagnostic settings (join keys).
+    resource_settings: HashMap<String, Vec<DiagnosticSummary>>,
+    /// Whether the export holds any resource-level diagnostic setting.
+    resource_settings_seen: bool,
+    /// Storage account → what protects its blobs (join keys).
+    storage: HashMap<String, ArchiveProtection>,
+    /// Subscription settings that archive the activity log in a storage account.
+    archives: Vec<ArchiveRecord>,
     /// VM → the backup items protecting it.
     backups: HashMap<String, Vec<BackupRecord>>,
     /// Whether the export holds any Recovery Services data.
@@ -157,8 +166,27 @@ impl Estate {
         self.backups.entry(vm).or_default().push(record);
     }
 
+    /// Record a diagnostic setting of the resource `resource` (a join key).
+    pub fn resource_setting(&mut self, resource: String, setting: DiagnosticSummary) {
+        self.resource_settings_seen = true;
+        self.resource_settings
+            .entry(resource)
+            .or_default()
+            .push(setting);
+    }
+
+    /// Record what protects the blobs of the storage account `key`.
+    pub fn storage_account(&mut self, key: String, protection: ArchiveProtection) {
+        self.storage.insert(key, protection);
+    }
+
+    /// Keep a subscription setting that archives the activity log in a storage account.
+    pub fn archive(&mut self, record: ArchiveRecord) {
+        self.archives.push(record);
+    }
+
     /// Record a subscription-level diagnostic setting.
-    pub fn activity_setting(&mut self, sub: &str, setting: ActivitySetting) {
+    pub fn activity_setting(&mut self, sub: &str, setting: DiagnosticSummary) {
         self.info(sub).activity.push(setting);
     }
 
@@ -237,6 +265,16 @@ impl Estate {
             if !self.vaults_with_keys.contains(key) {
                 emit(keyvault::vault_without_keys(vault))?;
             }
+            let settings = self.resource_settings_seen.then(|| {
+                self.resource_settings
+                    .get(key)
+                    .map_or(&[][..], Vec::as_slice)
+            });
+            emit(keyvault::audit_logging(vault, settings))?;
+        }
+        for record in &self.archives {
+            let account = self.storage.get(&crate::json::id_key(&record.storage));
+            emit(monitor::archive_finding(record, account))?;
         }
         let mut subscriptions = 0;
         for info in self.subscriptions.values().filter(|i| !i.gone) {
@@ -363,5 +401,78 @@ mod tests {
             .collect();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].resource.id, "/subscriptions/s1/x/vaults/v2");
+    }
+
+    #[test]
+    fn activity_log_archives_join_their_storage_account_ignoring_case() {
+        let setting = resource(
+            r#"{"id":"/subscriptions/s1/providers/microsoft.insights/diagnosticSettings/archive","name":"archive","type":"Microsoft.Insights/diagnosticSettings","properties":{"storageAccountId":"/subscriptions/S1/resourceGroups/RG-Audit/providers/Microsoft.Storage/storageAccounts/Audit01"}}"#,
+        );
+        let record = monitor::archive(&setting).unwrap().unwrap_err();
+        let mut estate = Estate::default();
+        estate.archive(record.clone());
+        estate.storage_account(
+            "/subscriptions/s1/resourcegroups/rg-audit/providers/microsoft.storage/storageaccounts/audit01".into(),
+            ArchiveProtection {
+                immutable: Some(true),
+                policy_state: Some("Locked".into()),
+                policy_days: Some(400),
+                key_source: Some("Microsoft.Storage".into()),
+            },
+        );
+        let of = |out: Vec<Finding>| -> Vec<Status> {
+            out.into_iter()
+                .filter(|f| f.check_id == monitor::LOG_STORAGE_PROTECTED.id)
+                .map(|f| f.status)
+                .collect()
+        };
+        assert_eq!(of(finish(estate)), vec![Status::Pass]);
+        let mut estate = Estate::default();
+        estate.archive(record);
+        assert_eq!(
+            of(finish(estate)),
+            vec![Status::Manual],
+            "account not in the export"
+        );
+    }
+
+    #[test]
+    fn vault_audit_logging_joins_resource_settings() {
+        let kv = |name: &str| {
+            resource(&format!(r#"{{"id":"/subscriptions/s1/x/vaults/{name}","name":"{name}","type":"microsoft.keyvault/vaults"}}"#))
+                .subject()
+                .into_owned()
+        };
+        let audit = |name: &str| DiagnosticSummary {
+            name: name.into(),
+            destinations: vec!["workspace law".into()],
+            categories: vec!["AuditEvent".into()],
+        };
+        let statuses = |estate: Estate| -> Vec<(String, Status)> {
+            finish(estate)
+                .into_iter()
+                .filter(|f| f.check_id == keyvault::AUDIT_LOGGING.id)
+                .map(|f| (f.resource.id.clone(), f.status))
+                .collect()
+        };
+        // No resource-level setting anywhere in the export: manual.
+        let mut estate = Estate::default();
+        estate.vault("v1".into(), kv("v1"));
+        assert_eq!(
+            statuses(estate),
+            vec![("/subscriptions/s1/x/vaults/v1".into(), Status::Manual)]
+        );
+        // Settings in the export (in any order): the vault with one passes, the other fails.
+        let mut estate = Estate::default();
+        estate.resource_setting("v1".into(), audit("kv-audit"));
+        estate.vault("v1".into(), kv("v1"));
+        estate.vault("v2".into(), kv("v2"));
+        assert_eq!(
+            statuses(estate),
+            vec![
+                ("/subscriptions/s1/x/vaults/v1".into(), Status::Pass),
+                ("/subscriptions/s1/x/vaults/v2".into(), Status::Fail)
+            ]
+        );
     }
 }

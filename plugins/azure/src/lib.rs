@@ -22,15 +22,15 @@
 //! `Microsoft.Web/sites/functionapp`, so that the responsibility data can tell Functions (FaaS)
 //! from App Service (PaaS).
 //!
-//! The 27 checks cover the twelve failure classes of the design: customer-managed keys and key
+//! The 30 checks cover the twelve failure classes of the design: customer-managed keys and key
 //! rotation, password login and SQL authentication, databases open to the internet, broad and
 //! external role assignments and anonymous blobs, forgotten public dev VMs, end-of-life images,
-//! patch orchestration and runtimes, management ports, MFA, activity-log export and retention,
-//! backups and recoverable key vaults, TLS and HTTPS, and ownership. Every evaluated resource
-//! gets a finding for every check of its type — pass, fail, manual when the export does not hold
-//! the deciding value (naming the export that does: e.g. Microsoft Entra ID for MFA), or
-//! not-applicable. A truncated Resource Graph result is scanned as far as it goes and reported
-//! as an `incomplete-input` gap.
+//! patch orchestration and runtimes, management ports, MFA and storage access-key age,
+//! activity-log export, retention and archive protection, Key Vault audit events, backups and
+//! recoverable key vaults, TLS and HTTPS, and ownership. Every evaluated resource gets a finding for every check
+//! of its type — pass, fail, manual when the export does not hold the deciding value (naming the
+//! export that does: e.g. Microsoft Entra ID for MFA), or not-applicable. A truncated Resource
+//! Graph result is scanned as far as it goes and reported as an `incomplete-input` gap.
 //!
 //! What the plugin deliberately does not do: call Azure (it reads exports; it holds no
 //! credentials), decompress archives, read any other cloud's export (it says which plugin does),

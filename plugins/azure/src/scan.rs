@@ -362,7 +362,11 @@ impl Scan<'_, '_> {
         }
         let ctx = self.ctx;
         let findings = match ty.as_str() {
-            "microsoft.storage/storageaccounts" => storage::evaluate(r)?,
+            "microsoft.storage/storageaccounts" => {
+                let protection = storage::archive_protection(r)?;
+                self.estate.storage_account(id_key(r.id()), protection);
+                storage::evaluate(r, &ctx)?
+            }
             "microsoft.compute/disks" => disk::evaluate(r)?,
             "microsoft.compute/virtualmachines" => {
                 let outcome = vm::evaluate(r, &ctx)?;
@@ -423,8 +427,15 @@ impl Scan<'_, '_> {
             "microsoft.insights/diagnosticsettings" => {
                 if let Some((sub, setting)) = monitor::subscription_setting(r)? {
                     self.estate.activity_setting(&sub, setting);
+                } else if let Some((parent, setting)) = monitor::resource_setting(r)? {
+                    self.estate.resource_setting(parent, setting);
                 }
-                monitor::evaluate_setting(r)?
+                let mut findings = monitor::evaluate_setting(r)?;
+                match monitor::archive(r)? {
+                    Ok(finding) => findings.push(finding),
+                    Err(record) => self.estate.archive(record),
+                }
+                findings
             }
             "microsoft.operationalinsights/workspaces" => monitor::evaluate_workspace(r)?,
             "microsoft.security/assessments" => {

@@ -246,6 +246,8 @@ pub enum Kind {
     FunctionV2,
     /// `run.googleapis.com/Service`.
     RunService,
+    /// `logging.googleapis.com/LogSink`.
+    LogSink,
     /// Any other type: read no further than the envelope.
     Other,
 }
@@ -327,6 +329,8 @@ const TYPES: &[(&str, &[&str], Kind)] = &[
         &["google.cloud.run.Service"],
         Kind::RunService,
     ),
+    // Log sinks came to Cloud Asset Inventory after the legacy names were retired.
+    ("logging.googleapis.com/LogSink", &[], Kind::LogSink),
 ];
 
 /// Legacy names of types without checks, mapped so that findings-free types still read right
@@ -511,6 +515,7 @@ mod tests {
             ("google.cloud.resourcemanager.Project", Kind::Project),
             ("sqladmin.googleapis.com/Instance", Kind::SqlInstance),
             ("run.googleapis.com/Service", Kind::RunService),
+            ("LOGGING.googleapis.com/logsink", Kind::LogSink),
             ("compute.googleapis.com/Network", Kind::Other),
         ] {
             assert_eq!(Kind::of(name), kind, "{name}");

@@ -24,6 +24,7 @@ pub mod governance;
 pub mod iam;
 pub mod identity;
 pub mod kms;
+pub mod logging;
 pub mod service_account;
 pub mod sql;
 pub mod storage;
@@ -36,7 +37,7 @@ pub struct Context {
 }
 
 /// Every check this plugin can emit, in a stable order (by failure class of the design).
-pub static ALL: [&CheckDef; 28] = [
+pub static ALL: [&CheckDef; 30] = [
     // 1. encryption and keys
     &storage::CMEK,
     &sql::CMEK,
@@ -45,6 +46,7 @@ pub static ALL: [&CheckDef; 28] = [
     &compute::OS_LOGIN,
     &compute::SERIAL_PORT,
     &compute::PROJECT_SSH_KEYS,
+    &compute::DEFAULT_SERVICE_ACCOUNT,
     // 3. databases open to the internet
     &sql::PUBLIC_ACCESS,
     // 4. broad access
@@ -69,6 +71,7 @@ pub static ALL: [&CheckDef; 28] = [
     // 9. audit logging
     &iam::AUDIT_LOGGING,
     &storage::ACCESS_LOGGING,
+    &logging::SINK_BUCKET_LOCKED,
     // 10. backups
     &sql::BACKUPS,
     &storage::VERSIONING,

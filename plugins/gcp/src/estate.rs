@@ -5,7 +5,8 @@
 //! the same asset `name` on separate lines, usually in separate files, in any order. So some
 //! findings wait: a bucket's public access (its data and its IAM policy), an instance's login
 //! settings (its metadata and its project's common metadata) and OS (its boot disk asset), a
-//! project's audit logging (its policy and its folders' and organization's). [`Estate`] keeps
+//! project's audit logging (its policy and its folders' and organization's), a log sink's
+//! integrity (its destination bucket's retention policy). [`Estate`] keeps
 //! exactly what those need, small next to the assets streamed past it: a bucket join is
 //! emitted and dropped as soon as both of its lines have been read; everything else is
 //! emitted by [`Estate::finish`] in a deterministic order.
@@ -17,6 +18,7 @@ use demarc_sdk::{Finding, ScanError};
 
 use crate::asset::{Kind, Subject};
 use crate::checks::compute::{self, DiskImage, Disks, PendingInstance, ProjectMetadata};
+use crate::checks::logging::{self, BucketRetention, SinkRecord};
 use crate::checks::storage::{self, BucketAccess};
 use crate::checks::{Context, iam, identity};
 use crate::iam::{AuditCoverage, Policy};
@@ -56,6 +58,10 @@ pub struct Estate {
     compute_projects: HashMap<String, ProjectMetadata>,
     disks: Disks,
     pending: Vec<PendingInstance>,
+    /// Bucket name (join key) → its retention policy, for log sinks.
+    retention: HashMap<String, BucketRetention>,
+    /// Log sinks that write to a bucket, waiting for it.
+    sinks: Vec<SinkRecord>,
     /// A directory user list was read: no project-level 2SV fallbacks.
     directory: bool,
     /// The project of the previous asset, to skip the map lookup for runs of one project.
@@ -193,6 +199,16 @@ impl Estate {
         self.pending.push(pending);
     }
 
+    /// Record the retention policy of the bucket named `name`.
+    pub fn bucket_retention(&mut self, name: &str, retention: BucketRetention) {
+        self.retention.insert(logging::bucket_key(name), retention);
+    }
+
+    /// Keep a log sink that writes to a bucket until every bucket has been read.
+    pub fn log_sink(&mut self, record: SinkRecord) {
+        self.sinks.push(record);
+    }
+
     /// Note that the target includes a directory user list.
     pub fn directory_read(&mut self) {
         self.directory = true;
@@ -212,6 +228,8 @@ impl Estate {
             compute_projects,
             disks,
             pending,
+            retention,
+            sinks,
             directory,
             ..
         } = self;
@@ -225,6 +243,10 @@ impl Estate {
                 join.access.as_ref(),
                 join.iam.as_deref(),
             ))?;
+        }
+        for record in &sinks {
+            let bucket = retention.get(&logging::bucket_key(&record.bucket));
+            emit(logging::sink_finding(record, bucket))?;
         }
         for instance in &pending {
             for finding in compute::finish(
@@ -392,6 +414,35 @@ mod tests {
                 .count(),
             2
         );
+    }
+
+    #[test]
+    fn log_sinks_join_their_bucket_by_name_whenever_it_is_read() {
+        let sink = |destination: &str| {
+            let json = format!(
+                r#"{{"name":"//logging.googleapis.com/projects/1/sinks/s","asset_type":"logging.googleapis.com/LogSink","resource":{{"data":{{"name":"s","destination":"{destination}"}},"location":"global"}},"ancestors":["projects/1"]}}"#
+            );
+            logging::sink(&asset(&json)).unwrap().unwrap_err()
+        };
+        let mut e = Estate::default();
+        e.log_sink(sink("storage.googleapis.com/Audit-Archive"));
+        e.log_sink(sink("storage.googleapis.com/elsewhere"));
+        // The bucket is read after the sink (and named in another case).
+        e.bucket_retention(
+            "audit-archive",
+            BucketRetention {
+                period: Some(400 * 86_400),
+                locked: Some(true),
+            },
+        );
+        let (out, late) = finish(e);
+        assert_eq!(late, 0, "sinks are counted when their line is read");
+        let sinks: Vec<Status> = out
+            .iter()
+            .filter(|f| f.check_id == logging::SINK_BUCKET_LOCKED.id)
+            .map(|f| f.status)
+            .collect();
+        assert_eq!(sinks, vec![Status::Pass, Status::Manual]);
     }
 
     #[test]

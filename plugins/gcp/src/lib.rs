@@ -13,11 +13,11 @@
 //! - **The Admin SDK Directory user list** (Cloud Identity / Google Workspace) — the only export
 //!   that records 2-Step Verification; without it the 2SV check is manual for every project.
 //!
-//! The 28 checks cover the twelve failure classes of the design (customer-managed keys and key
-//! rotation, password-style login paths into VMs, exposed databases, broad and public access,
+//! The 30 checks cover the twelve failure classes of the design (customer-managed keys and key
+//! rotation, password-style login paths into VMs and the default compute identity, exposed databases, broad and public access,
 //! forgotten dev servers, end-of-life OS images and function runtimes, open management ports,
-//! 2-Step Verification and key rotation, audit and access logging, backups and versioning,
-//! encryption in transit, ownership). Every evaluated resource gets a finding for every check of
+//! 2-Step Verification and key rotation, audit and access logging and locked log archives,
+//! backups and versioning, encryption in transit, ownership). Every evaluated resource gets a finding for every check of
 //! its type — pass, fail, manual when the export does not hold the deciding value (naming the
 //! export that does), or not-applicable.
 //!
@@ -31,7 +31,8 @@
 //! read the Cloud Asset Inventory envelope and IAM policies; [`checks`] holds one module per
 //! service with the check definitions and their pure evaluation functions; [`estate`] joins
 //! what spans asset lines (a bucket and its IAM policy, an instance and its project's metadata,
-//! a project and its ancestors' audit configuration) and emits those findings at the end.
+//! a project and its ancestors' audit configuration, a log sink and its destination bucket) and
+//! emits those findings at the end.
 
 pub mod asset;
 pub mod checks;

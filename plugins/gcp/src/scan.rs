@@ -27,8 +27,8 @@ use serde::Deserialize;
 
 use crate::asset::{Asset, Kind};
 use crate::checks::{
-    Context, compute, firewall, functions, governance, iam, identity, kms, service_account, sql,
-    storage,
+    Context, compute, firewall, functions, governance, iam, identity, kms, logging,
+    service_account, sql, storage,
 };
 use crate::estate::Estate;
 use crate::format::{self, Format, Sniffed};
@@ -370,6 +370,9 @@ impl Scan<'_, '_> {
                 Kind::Bucket => {
                     let e = storage::evaluate(asset)?;
                     findings = e.findings;
+                    if let Some(name) = e.subject.name.as_deref() {
+                        self.estate.bucket_retention(name, e.retention);
+                    }
                     findings.extend(self.estate.bucket_resource(
                         asset.id(),
                         e.subject.into_owned(),
@@ -393,6 +396,10 @@ impl Scan<'_, '_> {
                     findings = functions::evaluate(asset, kind, &ctx)?;
                 }
                 Kind::RunService => findings = run_service(asset)?,
+                Kind::LogSink => match logging::sink(asset)? {
+                    Ok(finding) => findings.push(finding),
+                    Err(record) => self.estate.log_sink(record),
+                },
                 Kind::Project => {
                     if !self.project_resource(asset)? {
                         return Ok(Outcome::Skipped);
@@ -717,7 +724,7 @@ mod tests {
         assert_eq!(info.name, "gcp");
         assert_eq!(info.provider, "gcp");
         assert_eq!(info.contract_version, demarc_sdk::CONTRACT_VERSION);
-        assert_eq!(info.checks.len(), 28);
+        assert_eq!(info.checks.len(), 30);
         assert_eq!(info.checks.len(), checks::ALL.len());
     }
 
@@ -835,6 +842,69 @@ mod tests {
         let s = scan(&[("a.json", instance)], &["a.json"]);
         assert_eq!(statuses(&s, compute::OS_LOGIN.id), vec![Status::Manual]);
         assert_eq!(statuses(&s, compute::OS_IMAGE_EOL.id), vec![Status::Manual]);
+    }
+
+    #[test]
+    fn log_sinks_join_legacy_named_buckets_across_files_and_ignore_deleted_ones() {
+        let sink = |name: &str, destination: &str| {
+            format!(
+                r#"{{"name":"//logging.googleapis.com/projects/418203957711/sinks/{name}","asset_type":"logging.googleapis.com/LogSink","resource":{{"version":"v2","discovery_document_uri":"https://logging.googleapis.com/$discovery/rest","discovery_name":"LogSink","parent":"//cloudresourcemanager.googleapis.com/projects/418203957711","data":{{"name":"{name}","destination":"{destination}","writerIdentity":"serviceAccount:service-418203957711@gcp-sa-logging.iam.gserviceaccount.com"}},"location":"global"}},"ancestors":["projects/418203957711","organizations/5581920374"],"update_time":"2026-10-30T07:12:40Z"}}"#
+            )
+        };
+        let bucket = |name: &str, policy: &str| {
+            format!(
+                r#"{{"name":"//storage.googleapis.com/{name}","asset_type":"google.cloud.storage.Bucket","resource":{{"data":{{"name":"{name}","retentionPolicy":{policy},"labels":{{"owner":"secops"}}}},"location":"eu"}},"ancestors":["projects/418203957711"]}}"#
+            )
+        };
+        let sinks = [
+            sink("locked", "storage.googleapis.com/nw-audit-locked"),
+            sink("unlocked", "storage.googleapis.com/nw-audit-open"),
+            sink("gone", "storage.googleapis.com/nw-audit-gone"),
+            sink(
+                "to-bq",
+                "bigquery.googleapis.com/projects/nw-retail-prod/datasets/audit",
+            ),
+        ]
+        .join("\n");
+        let deleted = format!(
+            r#"{{"window":{{"startTime":"2026-10-01T00:00:00Z"}},"deleted":true,"asset":{}}}"#,
+            bucket(
+                "nw-audit-gone",
+                r#"{"retentionPeriod":"86400","isLocked":true}"#
+            )
+        );
+        let buckets = [
+            bucket(
+                "nw-audit-locked",
+                r#"{"retentionPeriod":"34560000","isLocked":"true"}"#,
+            ),
+            bucket(
+                "nw-audit-open",
+                r#"{"retentionPeriod":"34560000","isLocked":false}"#,
+            ),
+            deleted,
+        ]
+        .join("\n");
+        for order in [["s.json", "b.json"], ["b.json", "s.json"]] {
+            let s = scan(&[("s.json", &sinks), ("b.json", &buckets)], &order);
+            let summary = s.result.as_ref().unwrap();
+            assert!(summary.problems.is_empty(), "{:?}", summary.problems);
+            assert_eq!(summary.skipped, 1);
+            let got: BTreeMap<String, Status> = s
+                .of_check(checks::logging::SINK_BUCKET_LOCKED.id)
+                .map(|f| (f.resource.name.clone().unwrap(), f.status))
+                .collect();
+            let want: BTreeMap<String, Status> = [
+                ("locked", Status::Pass),
+                ("unlocked", Status::Fail),
+                ("gone", Status::Manual),
+                ("to-bq", Status::NotApplicable),
+            ]
+            .into_iter()
+            .map(|(n, st)| (n.to_string(), st))
+            .collect();
+            assert_eq!(got, want, "{order:?}");
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Key Vault: vaults that can be recovered, and keys that rotate.
+//! Key Vault: vaults that can be recovered, keys that rotate, and audit events that are kept.
 //!
 //! Vault `properties`: `enableSoftDelete`, `enablePurgeProtection` (`null` when off),
 //! `softDeleteRetentionInDays`. Key (`Microsoft.KeyVault/vaults/keys`) `properties`:
@@ -7,11 +7,19 @@
 //! {expiryTime}}`. Resource Graph lists vaults but not their keys; a vault whose keys are not in
 //! the export gets a manual key-rotation finding at the end of the scan (see
 //! [`vault_without_keys`]).
+//!
+//! A vault's audit events (every get, sign, decrypt and change of its keys, secrets and
+//! certificates: the `AuditEvent` category) leave the vault only through a diagnostic setting
+//! whose id is under the vault's id (`{vault}/providers/microsoft.insights/diagnosticSettings/
+//! {name}`). Resource Graph does not hold diagnostic settings; `az monitor diagnostic-settings
+//! list --resource` does. [`audit_logging`] decides at the end of the scan: when the export holds
+//! no resource-level diagnostic setting at all, a vault's finding is manual rather than a fail.
 
 use demarc_sdk::{CheckDef, Finding, Severity};
 use serde::Deserialize;
 
-use super::{Evaluated, governance, types};
+use super::monitor::DiagnosticSummary;
+use super::{Evaluated, and_list, governance, types};
 use crate::json::{Flag, Int, List, Obj, Text};
 use crate::resource::{Resource, Subject};
 
@@ -34,6 +42,17 @@ pub static RECOVERABLE: CheckDef = CheckDef {
     rationale: "Without purge protection a deleted vault or key can be purged at once, by mistake or by an attacker, and every piece of data encrypted with its keys is lost for good.",
     remediation: "Enable purge protection on the vault (`az keyvault update --enable-purge-protection true`); soft delete must stay on. Purge protection cannot be turned off again, which is the point.",
     controls: &["data-versioning"],
+    resource_types: &[types::VAULT],
+};
+
+/// `azure-keyvault-audit-logging`.
+pub static AUDIT_LOGGING: CheckDef = CheckDef {
+    id: "azure-keyvault-audit-logging",
+    title: "Key vaults send their audit events to a log destination",
+    severity: Severity::Medium,
+    rationale: "Key Vault records who read which secret and who used which key only in its AuditEvent log, and keeps none of it unless a diagnostic setting sends it somewhere; without it, a stolen secret or a misused key leaves no trace.",
+    remediation: "Add a diagnostic setting to the vault that sends the `audit` category group (or `AuditEvent`) to a Log Analytics workspace or a protected storage account (`az monitor diagnostic-settings create --resource VAULT_ID --logs '[{\"categoryGroup\":\"audit\",\"enabled\":true}]' --workspace LAW_ID`), or assign the built-in policy that deploys it for every vault.",
+    controls: &["access-logging"],
     resource_types: &[types::VAULT],
 };
 
@@ -203,6 +222,51 @@ pub fn vault_without_keys(vault: &Subject<'_>) -> Finding {
     ))
 }
 
+/// The audit-logging finding of a vault, from the diagnostic settings under its id. `settings`
+/// is `None` when the export holds no resource-level diagnostic setting at all (the export,
+/// not the vault, is silent).
+pub fn audit_logging(vault: &Subject<'_>, settings: Option<&[DiagnosticSummary]>) -> Finding {
+    let label = vault.label();
+    let mut builder = vault.finding(&AUDIT_LOGGING);
+    let Some(settings) = settings else {
+        return builder.evidence("diagnosticSettings", "(not in the export)").manual(format!(
+            "The export holds no diagnostic settings of resources (Resource Graph does not list them); `az monitor diagnostic-settings list --resource` on key vault {label} decides whether its audit events are kept."
+        ));
+    };
+    for s in settings {
+        builder = builder.evidence(format!("diagnosticSettings/{}", s.name), s.describe());
+    }
+    if let Some(good) = settings.iter().find(|s| s.exports_audit()) {
+        return builder.pass(format!(
+            "Key vault {label} sends its audit events through diagnostic setting {} to {}.",
+            good.name,
+            and_list(&good.destinations)
+        ));
+    }
+    if settings.is_empty() {
+        return builder.evidence("diagnosticSettings", "(none)").fail(format!(
+            "Key vault {label} has no diagnostic setting: reads of its secrets and uses of its keys are recorded nowhere."
+        ));
+    }
+    let why: Vec<String> = settings
+        .iter()
+        .map(|s| {
+            if s.destinations.is_empty() {
+                format!("{} has no destination", s.name)
+            } else {
+                format!(
+                    "{} does not enable AuditEvent (or the audit or allLogs group)",
+                    s.name
+                )
+            }
+        })
+        .collect();
+    builder.fail(format!(
+        "Key vault {label} does not export its audit events: {}.",
+        why.join("; ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +351,60 @@ mod tests {
             status(&evaluate_key(&r).unwrap(), KEY_ROTATION.id),
             Status::NotApplicable
         );
+    }
+
+    fn summary(name: &str, categories: &[&str], destinations: &[&str]) -> DiagnosticSummary {
+        DiagnosticSummary {
+            name: name.into(),
+            destinations: destinations.iter().map(|d| d.to_string()).collect(),
+            categories: categories.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn audit_logging_from_the_vaults_diagnostic_settings() {
+        let r = resource(
+            r#"{"id":"/subscriptions/s/x/kv5","name":"kv5","type":"Microsoft.KeyVault/vaults"}"#,
+        );
+        let vault = r.subject();
+        for good in [
+            summary("a", &["AuditEvent"], &["storage account st1"]),
+            summary("b", &["audit"], &["workspace law"]),
+            summary("c", &["allLogs"], &["event hub eh"]),
+            summary("d", &["auditevent"], &["workspace law"]),
+        ] {
+            let f = audit_logging(&vault, Some(&[summary("x", &[], &[]), good.clone()]));
+            assert_eq!(f.status, Status::Pass, "{good:?}");
+            assert!(f.message.contains(&good.name), "{}", f.message);
+        }
+        let f = audit_logging(&vault, Some(&[]));
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(evidence(&f, "diagnosticSettings"), Some("(none)"));
+        let f = audit_logging(
+            &vault,
+            Some(&[
+                summary(
+                    "policy-only",
+                    &["AzurePolicyEvaluationDetails"],
+                    &["workspace law"],
+                ),
+                summary("nowhere", &["AuditEvent"], &[]),
+            ]),
+        );
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.message.contains("policy-only does not enable AuditEvent")
+                && f.message.contains("nowhere has no destination"),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            evidence(&f, "diagnosticSettings/nowhere"),
+            Some("AuditEvent -> (no destination)")
+        );
+        let f = audit_logging(&vault, None);
+        assert_eq!(f.status, Status::Manual);
+        assert!(f.message.contains("diagnostic-settings list --resource"));
     }
 
     #[test]

@@ -9,12 +9,20 @@
 //! subscription's activity log; Azure itself keeps the activity log for only 90 days. Log
 //! Analytics workspaces (`Microsoft.OperationalInsights/workspaces`) keep data for
 //! `properties.retentionInDays`.
+//!
+//! A subscription setting that archives the activity log in a storage account
+//! (`storageAccountId`) protects it from tampering only if that account's blobs cannot be
+//! changed or deleted — a locked account-level immutability policy — or if it is encrypted with
+//! a customer-managed key, which CIS asks for so that reading the archive needs the key owner's
+//! consent too. The account is joined by id, ignoring case, at the end of the scan
+//! ([`archive_finding`]).
 
 use demarc_sdk::{CheckDef, Finding, Severity};
 use serde::Deserialize;
 
+use super::storage::ArchiveProtection;
 use super::{Evaluated, and_list, types};
-use crate::json::{Flag, Int, List, Obj, Text, last_segment};
+use crate::json::{Flag, Int, List, Obj, Text, id_key, last_segment};
 use crate::resource::{FieldError, Resource, Subject};
 
 /// `azure-activity-log-exported`.
@@ -37,6 +45,17 @@ pub static LOG_RETENTION: CheckDef = CheckDef {
     remediation: "Set the Log Analytics workspace's retention (or the table's total retention) to 365 days or more; for storage destinations, use a lifecycle or immutability policy of at least a year instead of a short diagnostic-setting retention.",
     controls: &["audit-logging"],
     resource_types: &[types::WORKSPACE, types::DIAGNOSTIC_SETTING],
+};
+
+/// `azure-activity-log-storage-protected`.
+pub static LOG_STORAGE_PROTECTED: CheckDef = CheckDef {
+    id: "azure-activity-log-storage-protected",
+    title: "The storage account archiving the activity log is immutable or encrypted with a customer-managed key",
+    severity: Severity::Medium,
+    rationale: "Whoever can write to the storage account that archives the activity log can delete or rewrite the record of what they did; a locked immutability policy makes the archive write-once, and a customer-managed key puts reading it under the key owner's control as well.",
+    remediation: "Enable version-level immutability on the archive account with a locked time-based policy of at least a year (allowing protected append writes, which the activity log needs), and/or encrypt the account with a customer-managed key from a Key Vault with purge protection. Keep the account in a subscription that workload administrators cannot change.",
+    controls: &["log-integrity"],
+    resource_types: &[types::DIAGNOSTIC_SETTING],
 };
 
 /// Activity log categories a subscription export must include.
@@ -108,9 +127,10 @@ impl LogSetting<'_> {
     }
 }
 
-/// One subscription diagnostic setting, as the activity-log check needs it.
+/// One diagnostic setting as the logging checks need it: its name, where it sends logs and which
+/// categories it enables.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivitySetting {
+pub struct DiagnosticSummary {
     /// Setting name.
     pub name: String,
     /// Where it sends logs.
@@ -119,7 +139,7 @@ pub struct ActivitySetting {
     pub categories: Vec<String>,
 }
 
-impl ActivitySetting {
+impl DiagnosticSummary {
     /// The required categories this setting does not export.
     fn missing(&self) -> Vec<&'static str> {
         if self
@@ -139,13 +159,67 @@ impl ActivitySetting {
     fn complete(&self) -> bool {
         !self.destinations.is_empty() && self.missing().is_empty()
     }
+
+    /// Whether the setting sends a resource's audit logs somewhere: the `AuditEvent` category,
+    /// or the `audit` or `allLogs` category group, to at least one destination.
+    pub fn exports_audit(&self) -> bool {
+        !self.destinations.is_empty()
+            && self.categories.iter().any(|c| {
+                ["AuditEvent", "audit", "allLogs"]
+                    .iter()
+                    .any(|a| c.eq_ignore_ascii_case(a))
+            })
+    }
+
+    /// The setting as evidence shows it: `categories -> destinations`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} -> {}",
+            if self.categories.is_empty() {
+                "(no category enabled)".to_string()
+            } else {
+                self.categories.join(", ")
+            },
+            if self.destinations.is_empty() {
+                "(no destination)".to_string()
+            } else {
+                self.destinations.join(", ")
+            }
+        )
+    }
+}
+
+/// The resource whose logs a resource-level diagnostic setting exports
+/// (`{resource id}/providers/microsoft.insights/diagnosticSettings/{name}`), as a join key, with
+/// the setting; `None` for subscription-level settings and ids of any other shape.
+pub fn resource_setting<'a>(
+    resource: &Resource<'a>,
+) -> Result<Option<(String, DiagnosticSummary)>, FieldError<'a>> {
+    let key = id_key(resource.id());
+    let Some(at) = key.rfind("/providers/microsoft.insights/diagnosticsettings/") else {
+        return Ok(None);
+    };
+    let parent = &key[..at];
+    // `/subscriptions/{id}` alone is the subscription's own (activity log) setting.
+    if parent.is_empty() || parent.split('/').filter(|p| !p.is_empty()).count() <= 2 {
+        return Ok(None);
+    }
+    let props: DiagnosticProperties<'_> = resource.properties()?.unwrap_or_default();
+    Ok(Some((
+        parent.to_string(),
+        DiagnosticSummary {
+            name: resource.label().to_string(),
+            destinations: props.destinations(),
+            categories: props.enabled().map(|l| l.name().to_string()).collect(),
+        },
+    )))
 }
 
 /// The subscription whose activity log a diagnostic setting exports, when it is a
 /// subscription-level setting.
 pub fn subscription_setting<'a>(
     resource: &Resource<'a>,
-) -> Result<Option<(String, ActivitySetting)>, FieldError<'a>> {
+) -> Result<Option<(String, DiagnosticSummary)>, FieldError<'a>> {
     let parts: Vec<&str> = resource.id().split('/').filter(|p| !p.is_empty()).collect();
     let sub = match parts.as_slice() {
         [s, sub, p, ns, kind, _]
@@ -161,7 +235,7 @@ pub fn subscription_setting<'a>(
     let props: DiagnosticProperties<'_> = resource.properties()?.unwrap_or_default();
     Ok(Some((
         sub,
-        ActivitySetting {
+        DiagnosticSummary {
             name: resource.label().to_string(),
             destinations: props.destinations(),
             categories: props.enabled().map(|l| l.name().to_string()).collect(),
@@ -170,26 +244,11 @@ pub fn subscription_setting<'a>(
 }
 
 /// The activity-log finding of a subscription, from its diagnostic settings in the export.
-pub fn subscription_finding(subscription: &Subject<'_>, settings: &[ActivitySetting]) -> Finding {
+pub fn subscription_finding(subscription: &Subject<'_>, settings: &[DiagnosticSummary]) -> Finding {
     let label = subscription.label();
     let mut builder = subscription.finding(&ACTIVITY_LOG_EXPORTED);
     for s in settings {
-        builder = builder.evidence(
-            format!("diagnosticSettings/{}", s.name),
-            format!(
-                "{} -> {}",
-                if s.categories.is_empty() {
-                    "(no category enabled)".to_string()
-                } else {
-                    s.categories.join(", ")
-                },
-                if s.destinations.is_empty() {
-                    "(no destination)".to_string()
-                } else {
-                    s.destinations.join(", ")
-                }
-            ),
-        );
+        builder = builder.evidence(format!("diagnosticSettings/{}", s.name), s.describe());
     }
     if let Some(good) = settings.iter().find(|s| s.complete()) {
         return builder.pass(format!(
@@ -216,6 +275,116 @@ pub fn subscription_finding(subscription: &Subject<'_>, settings: &[ActivitySett
             builder.fail(format!(
                 "Subscription {label} does not export the full activity log: {}.",
                 gaps.join("; ")
+            ))
+        }
+    }
+}
+
+/// A subscription diagnostic setting that archives the activity log in a storage account, waiting
+/// for that account's protection.
+#[derive(Debug, Clone)]
+pub struct ArchiveRecord {
+    /// The diagnostic setting.
+    pub subject: Subject<'static>,
+    /// `properties.storageAccountId`, as written.
+    pub storage: String,
+}
+
+/// The integrity finding of a diagnostic setting: decided now (not applicable) unless it is a
+/// subscription setting that writes the activity log to a storage account, which waits for that
+/// account.
+pub fn archive<'a>(
+    resource: &Resource<'a>,
+) -> Result<Result<Finding, ArchiveRecord>, FieldError<'a>> {
+    let props: DiagnosticProperties<'_> = resource.properties()?.unwrap_or_default();
+    let subject = resource.subject();
+    let label = subject.label();
+    let builder = subject.finding(&LOG_STORAGE_PROTECTED);
+    if subscription_setting(resource)?.is_none() {
+        return Ok(Ok(builder.not_applicable(format!(
+            "Diagnostic setting {label} exports a resource's logs, not a subscription's activity log."
+        ))));
+    }
+    match props.storage.non_empty() {
+        Some(storage) => Ok(Err(ArchiveRecord {
+            subject: subject.clone().into_owned(),
+            storage: storage.to_string(),
+        })),
+        None => Ok(Ok(builder
+            .evidence("properties.storageAccountId", "(absent)")
+            .not_applicable(format!(
+                "Diagnostic setting {label} archives the activity log in no storage account."
+            )))),
+    }
+}
+
+/// The integrity finding of an activity-log archive, given what protects its storage account
+/// (`None` when the account is not in the export).
+pub fn archive_finding(record: &ArchiveRecord, account: Option<&ArchiveProtection>) -> Finding {
+    let label = record.subject.label();
+    let name = last_segment(&record.storage);
+    let builder = record
+        .subject
+        .finding(&LOG_STORAGE_PROTECTED)
+        .evidence("properties.storageAccountId", &record.storage);
+    let Some(account) = account else {
+        return builder.manual(format!(
+            "Diagnostic setting {label} archives the activity log in storage account {name}, which is not in the export; `az storage account show` on it (immutableStorageWithVersioning, encryption.keySource) decides whether the archive is protected."
+        ));
+    };
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".to_string());
+    let builder = builder
+        .evidence(
+            "storageAccount.immutableStorageWithVersioning.enabled",
+            match account.immutable {
+                Some(true) => "true",
+                Some(false) => "false",
+                None => "(absent)",
+            },
+        )
+        .evidence(
+            "storageAccount.immutableStorageWithVersioning.immutabilityPolicy.state",
+            shown(&account.policy_state),
+        )
+        .evidence(
+            "storageAccount.encryption.keySource",
+            shown(&account.key_source),
+        );
+    let locked = account.immutable == Some(true)
+        && account
+            .policy_state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("Locked"));
+    let cmk = account
+        .key_source
+        .as_deref()
+        .is_some_and(|k| k.eq_ignore_ascii_case("Microsoft.Keyvault"));
+    let days = account
+        .policy_days
+        .map_or(String::new(), |d| format!(" of {d} days"));
+    match (locked, cmk) {
+        (true, true) => builder.pass(format!(
+            "Diagnostic setting {label} archives the activity log in storage account {name}, which has a locked immutability policy{days} and a customer-managed key."
+        )),
+        (true, false) => builder.pass(format!(
+            "Diagnostic setting {label} archives the activity log in storage account {name}, whose locked immutability policy{days} makes the archive write-once."
+        )),
+        (false, true) => builder.pass(format!(
+            "Diagnostic setting {label} archives the activity log in storage account {name}, encrypted with a customer-managed key."
+        )),
+        (false, false) => {
+            let unlocked = account.immutable == Some(true)
+                && account
+                    .policy_state
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("Unlocked"));
+            builder.fail(format!(
+                "Diagnostic setting {label} archives the activity log in storage account {name}, which has {} and Microsoft-managed keys: anyone who can write to the account can delete or rewrite the record.",
+                if unlocked {
+                    "only an unlocked immutability policy (an administrator can remove it)"
+                } else {
+                    "no locked immutability policy"
+                }
             ))
         }
     }
@@ -331,7 +500,7 @@ mod tests {
         let f = subscription_finding(&sub_subject(), &[]);
         assert_eq!(f.status, Status::Fail);
         assert_eq!(evidence(&f, "diagnosticSettings"), Some("(none)"));
-        let partial = ActivitySetting {
+        let partial = DiagnosticSummary {
             name: "admin-only".into(),
             destinations: vec!["storage account st1".into()],
             categories: vec!["Administrative".into()],
@@ -343,7 +512,7 @@ mod tests {
             "{}",
             f.message
         );
-        let all = ActivitySetting {
+        let all = DiagnosticSummary {
             name: "all".into(),
             destinations: vec![],
             categories: vec!["allLogs".into()],
@@ -372,6 +541,115 @@ mod tests {
             "properties":{"storageAccountId":"/subscriptions/s1/x/storageAccounts/logs","logs":[{"category":"AuditEvent","enabled":true,"retentionPolicy":{"enabled":true,"days":0}}]}}"#,
         );
         assert_eq!(evaluate_setting(&forever).unwrap()[0].status, Status::Pass);
+    }
+
+    #[test]
+    fn resource_settings_name_their_resource() {
+        let r = resource(
+            r#"{"id":"/subscriptions/S1/resourceGroups/RG/providers/Microsoft.KeyVault/vaults/KV/providers/Microsoft.Insights/diagnosticSettings/to-law","type":"microsoft.insights/diagnosticsettings",
+            "properties":{"workspaceId":"/subscriptions/s1/x/workspaces/law","logs":[{"category":null,"categoryGroup":"audit","enabled":"true"},{"category":"AzurePolicyEvaluationDetails","enabled":false}]}}"#,
+        );
+        let (parent, setting) = resource_setting(&r).unwrap().unwrap();
+        assert_eq!(
+            parent,
+            "/subscriptions/s1/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv"
+        );
+        assert_eq!(setting.categories, vec!["audit"]);
+        assert!(setting.exports_audit());
+        let sub = resource(SUB_SETTING);
+        assert!(resource_setting(&sub).unwrap().is_none());
+        let no_destination = DiagnosticSummary {
+            name: "x".into(),
+            destinations: vec![],
+            categories: vec!["AuditEvent".into()],
+        };
+        assert!(!no_destination.exports_audit());
+        let other = DiagnosticSummary {
+            name: "x".into(),
+            destinations: vec!["workspace law".into()],
+            categories: vec!["AzurePolicyEvaluationDetails".into()],
+        };
+        assert!(!other.exports_audit());
+    }
+
+    fn archive_record(storage: &str) -> ArchiveRecord {
+        let json = format!(
+            r#"{{"id":"/subscriptions/s1/providers/microsoft.insights/diagnosticSettings/archive","name":"archive","type":"microsoft.insights/diagnosticsettings","properties":{{"storageAccountId":"{storage}","logs":[{{"category":"Administrative","enabled":true}}]}}}}"#
+        );
+        let r = resource(&json);
+        let record = archive(&r).unwrap().unwrap_err();
+        assert_eq!(record.storage, storage);
+        ArchiveRecord {
+            subject: record.subject.clone(),
+            storage: record.storage,
+        }
+    }
+
+    fn protection(immutable: Option<bool>, state: Option<&str>, key: &str) -> ArchiveProtection {
+        ArchiveProtection {
+            immutable,
+            policy_state: state.map(str::to_string),
+            policy_days: Some(365),
+            key_source: Some(key.to_string()),
+        }
+    }
+
+    #[test]
+    fn activity_log_archives_must_be_locked_or_customer_keyed() {
+        let record = archive_record(
+            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/audit",
+        );
+        let locked = protection(Some(true), Some("Locked"), "Microsoft.Storage");
+        let f = archive_finding(&record, Some(&locked));
+        assert_eq!(f.status, Status::Pass);
+        assert!(
+            f.message.contains("locked immutability policy of 365 days"),
+            "{}",
+            f.message
+        );
+        let cmk = protection(None, None, "Microsoft.Keyvault");
+        assert_eq!(archive_finding(&record, Some(&cmk)).status, Status::Pass);
+        let lower = protection(Some(true), Some("locked"), "microsoft.keyvault");
+        assert_eq!(archive_finding(&record, Some(&lower)).status, Status::Pass);
+        let unlocked = protection(Some(true), Some("Unlocked"), "Microsoft.Storage");
+        let f = archive_finding(&record, Some(&unlocked));
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.message.contains("unlocked immutability policy"),
+            "{}",
+            f.message
+        );
+        let off = protection(Some(false), Some("Locked"), "Microsoft.Storage");
+        assert_eq!(archive_finding(&record, Some(&off)).status, Status::Fail);
+        let bare = ArchiveProtection::default();
+        let f = archive_finding(&record, Some(&bare));
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(
+            evidence(&f, "storageAccount.encryption.keySource"),
+            Some("(absent)")
+        );
+        let f = archive_finding(&record, None);
+        assert_eq!(f.status, Status::Manual);
+        assert!(
+            f.message
+                .contains("storage account audit, which is not in the export")
+        );
+    }
+
+    #[test]
+    fn settings_that_archive_no_activity_log_are_not_applicable() {
+        let to_law = resource(SUB_SETTING);
+        assert_eq!(
+            archive(&to_law).unwrap().unwrap().status,
+            Status::NotApplicable
+        );
+        let vault = resource(
+            r#"{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/providers/microsoft.insights/diagnosticSettings/kv-logs","type":"microsoft.insights/diagnosticsettings",
+            "properties":{"storageAccountId":"/subscriptions/s1/x/storageAccounts/logs","logs":[{"categoryGroup":"audit","enabled":true}]}}"#,
+        );
+        let f = archive(&vault).unwrap().unwrap();
+        assert_eq!(f.status, Status::NotApplicable);
+        assert!(f.message.contains("not a subscription's activity log"));
     }
 
     #[test]

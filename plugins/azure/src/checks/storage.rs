@@ -1,16 +1,24 @@
-//! Storage accounts: customer-managed keys, anonymous blob access, HTTPS-only and minimum TLS.
+//! Storage accounts: customer-managed keys, anonymous blob access, HTTPS-only, minimum TLS and
+//! access-key rotation.
 //!
 //! `properties`: `encryption.keySource` (`Microsoft.Storage` = keys Microsoft manages,
 //! `Microsoft.Keyvault` = a customer-managed key in Key Vault, with
 //! `encryption.keyvaultproperties{keyname, keyvaulturi}`), `allowBlobPublicAccess`,
-//! `supportsHttpsTrafficOnly` and `minimumTlsVersion` (`TLS1_0`, `TLS1_1`, `TLS1_2`, `TLS1_3`).
+//! `supportsHttpsTrafficOnly`, `minimumTlsVersion` (`TLS1_0`, `TLS1_1`, `TLS1_2`, `TLS1_3`),
+//! `keyCreationTime{key1, key2}` (when each shared access key was last generated; `null` on
+//! accounts whose keys predate the field), `keyPolicy.keyExpirationPeriodInDays` (the rotation
+//! reminder) and `allowSharedKeyAccess` (`false` makes the keys unusable). What protects an
+//! account that archives logs — `immutableStorageWithVersioning{enabled, immutabilityPolicy{state,
+//! immutabilityPeriodSinceCreationInDays}}` and the key source — is handed to the activity-log
+//! integrity check as an [`ArchiveProtection`].
 
 use demarc_sdk::{CheckDef, Finding, Severity};
 use serde::Deserialize;
 
-use super::{Evaluated, governance, tls_at_least_1_2, types};
-use crate::json::{Flag, Obj, Text};
+use super::{Context, Evaluated, and_list, governance, tls_at_least_1_2, types};
+use crate::json::{Flag, Int, Obj, Text};
 use crate::resource::{Resource, Subject};
+use crate::time::Timestamp;
 
 /// `azure-storage-cmk-encryption`.
 pub static CMK_ENCRYPTION: CheckDef = CheckDef {
@@ -56,8 +64,28 @@ pub static MIN_TLS: CheckDef = CheckDef {
     resource_types: &[types::STORAGE],
 };
 
+/// `azure-storage-key-rotation`.
+pub static KEY_ROTATION: CheckDef = CheckDef {
+    id: "azure-storage-key-rotation",
+    title: "Storage account access keys are regenerated within 90 days",
+    severity: Severity::Medium,
+    rationale: "A storage account access key grants full control of every blob, file, queue and table in the account, from anywhere, and it never expires on its own; each month it lives it is copied into more connection strings, scripts and laptops.",
+    remediation: "Regenerate key1 and key2 in turn (`az storage account keys renew --key primary|secondary`) after moving clients to the other key or, better, to Microsoft Entra ID or user-delegation SAS; set a key expiration policy (`--key-exp-days 90`) so Azure reminds the owners, or disallow shared key access altogether.",
+    controls: &["credential-rotation"],
+    resource_types: &[types::STORAGE],
+};
+
+/// Days an access key may live.
+pub const KEY_ROTATION_DAYS: i64 = 90;
+
 #[derive(Debug, Default, Deserialize)]
 struct StorageProperties<'a> {
+    #[serde(rename = "keyCreationTime", borrow, default)]
+    key_creation: Obj<KeyCreationTime<'a>>,
+    #[serde(rename = "keyPolicy", default)]
+    key_policy: Obj<KeyPolicy>,
+    #[serde(rename = "allowSharedKeyAccess", default)]
+    shared_key: Flag,
     #[serde(rename = "supportsHttpsTrafficOnly", default)]
     https_only: Flag,
     #[serde(rename = "minimumTlsVersion", borrow, default)]
@@ -66,6 +94,20 @@ struct StorageProperties<'a> {
     blob_public: Flag,
     #[serde(borrow, default)]
     encryption: Obj<Encryption<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct KeyCreationTime<'a> {
+    #[serde(borrow, default)]
+    key1: Text<'a>,
+    #[serde(borrow, default)]
+    key2: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct KeyPolicy {
+    #[serde(rename = "keyExpirationPeriodInDays", default)]
+    expiration_days: Int,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -89,8 +131,66 @@ struct KeyVaultProperties<'a> {
     vault_uri: Text<'a>,
 }
 
+/// What protects the blobs of a storage account against change and deletion, for the check of
+/// the account that receives the activity log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArchiveProtection {
+    /// `immutableStorageWithVersioning.enabled`.
+    pub immutable: Option<bool>,
+    /// `immutableStorageWithVersioning.immutabilityPolicy.state` (`Locked`, `Unlocked`,
+    /// `Disabled`).
+    pub policy_state: Option<String>,
+    /// `immutableStorageWithVersioning.immutabilityPolicy.immutabilityPeriodSinceCreationInDays`.
+    pub policy_days: Option<i64>,
+    /// `encryption.keySource`.
+    pub key_source: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ProtectionProperties<'a> {
+    #[serde(rename = "immutableStorageWithVersioning", borrow, default)]
+    immutability: Obj<Immutability<'a>>,
+    #[serde(borrow, default)]
+    encryption: Obj<Encryption<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Immutability<'a> {
+    #[serde(default)]
+    enabled: Flag,
+    #[serde(rename = "immutabilityPolicy", borrow, default)]
+    policy: Obj<ImmutabilityPolicy<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ImmutabilityPolicy<'a> {
+    #[serde(borrow, default)]
+    state: Text<'a>,
+    #[serde(rename = "immutabilityPeriodSinceCreationInDays", default)]
+    days: Int,
+}
+
+/// Read what protects a storage account's blobs.
+pub fn archive_protection<'a>(
+    resource: &Resource<'a>,
+) -> Result<ArchiveProtection, crate::resource::FieldError<'a>> {
+    let props: ProtectionProperties<'_> = resource.properties()?.unwrap_or_default();
+    let immutability = props.immutability.get();
+    let policy = immutability.and_then(|i| i.policy.get());
+    Ok(ArchiveProtection {
+        immutable: immutability.and_then(|i| i.enabled.0),
+        policy_state: policy.and_then(|p| p.state.non_empty()).map(str::to_string),
+        policy_days: policy.and_then(|p| p.days.0),
+        key_source: props
+            .encryption
+            .get()
+            .and_then(|e| e.key_source.non_empty())
+            .map(str::to_string),
+    })
+}
+
 /// Evaluate a storage account.
-pub fn evaluate<'a>(resource: &Resource<'a>) -> Evaluated<'a> {
+pub fn evaluate<'a>(resource: &Resource<'a>, ctx: &Context) -> Evaluated<'a> {
     let props: StorageProperties<'_> = resource.properties()?.unwrap_or_default();
     let subject = resource.subject();
     Ok(vec![
@@ -98,8 +198,59 @@ pub fn evaluate<'a>(resource: &Resource<'a>) -> Evaluated<'a> {
         blob_public(&subject, &props),
         secure_transfer(&subject, &props),
         min_tls(&subject, &props),
+        key_rotation(&subject, &props, ctx),
         governance::owner_tag(&subject),
     ])
+}
+
+fn key_rotation(subject: &Subject<'_>, props: &StorageProperties<'_>, ctx: &Context) -> Finding {
+    let label = subject.label();
+    let created = props.key_creation.get();
+    let mut builder = subject.finding(&KEY_ROTATION);
+    let mut old = Vec::new();
+    let mut unknown = Vec::new();
+    for (name, text) in [
+        ("key1", created.map(|c| &c.key1)),
+        ("key2", created.map(|c| &c.key2)),
+    ] {
+        let shown = text.map_or("(absent)", Text::shown);
+        builder = builder.evidence(format!("properties.keyCreationTime.{name}"), shown);
+        match text.and_then(Text::non_empty).and_then(Timestamp::parse) {
+            Some(t) if t.older_than(KEY_ROTATION_DAYS, ctx.now) => old.push(format!(
+                "{name} (generated {}, {} days ago)",
+                t.date(),
+                t.days_until(ctx.now)
+            )),
+            Some(_) => {}
+            None => unknown.push(name),
+        }
+    }
+    if let Some(days) = props.key_policy.get().and_then(|p| p.expiration_days.0) {
+        builder = builder.evidence("properties.keyPolicy.keyExpirationPeriodInDays", days);
+    }
+    if props.shared_key.is_false() {
+        return builder
+            .evidence("properties.allowSharedKeyAccess", "false")
+            .not_applicable(format!(
+                "Storage account {label} disallows shared key access: its access keys cannot be used, so their age does not matter."
+            ));
+    }
+    if !old.is_empty() {
+        builder.fail(format!(
+            "Storage account {label} has access keys not regenerated in over {KEY_ROTATION_DAYS} days: {}. Anyone holding a copy still has full control of the account's data.",
+            and_list(&old)
+        ))
+    } else if !unknown.is_empty() {
+        builder.manual(format!(
+            "The export does not record when {} of storage account {label} {} generated (keyCreationTime is null for keys that predate the field); the account's activity log (`Regenerate Storage Account Keys` operations) or regenerating the keys decides it.",
+            and_list(&unknown),
+            if unknown.len() == 1 { "was" } else { "were" }
+        ))
+    } else {
+        builder.pass(format!(
+            "Storage account {label} regenerated both access keys within {KEY_ROTATION_DAYS} days."
+        ))
+    }
 }
 
 fn cmk(subject: &Subject<'_>, props: &StorageProperties<'_>) -> Finding {
@@ -187,26 +338,29 @@ fn min_tls(subject: &Subject<'_>, props: &StorageProperties<'_>) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::test_support::{evidence, only, resource, status};
+    use crate::checks::test_support::{ctx, evidence, only, resource, status};
     use demarc_sdk::Status;
 
     const GOOD: &str = r#"{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/good","name":"good","type":"microsoft.storage/storageaccounts","location":"westeurope","tags":{"owner":"data"},
         "properties":{"supportsHttpsTrafficOnly":true,"minimumTlsVersion":"TLS1_2","allowBlobPublicAccess":false,
+        "keyCreationTime":{"key1":"2026-09-14T08:00:00.1234567Z","key2":"2026-10-01T08:00:00Z"},"keyPolicy":{"keyExpirationPeriodInDays":90},
         "encryption":{"keySource":"Microsoft.Keyvault","keyvaultproperties":{"keyname":"cmk","keyvaulturi":"https://kv.vault.azure.net/"}}}}"#;
     const BAD: &str = r#"{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/bad","name":"bad","type":"Microsoft.Storage/storageAccounts","location":"westeurope",
         "properties":{"supportsHttpsTrafficOnly":"false","minimumTlsVersion":"TLS1_0","allowBlobPublicAccess":true,
+        "keyCreationTime":{"key1":"2023-02-14T11:20:31.8123456Z","key2":"2026-10-01T08:00:00Z"},
         "encryption":{"keySource":"Microsoft.Storage","services":{"blob":{"enabled":true}}}}}"#;
 
     #[test]
     fn a_hardened_account_passes_every_check() {
         let r = resource(GOOD);
-        let f = evaluate(&r).unwrap();
-        assert_eq!(f.len(), 5);
+        let f = evaluate(&r, &ctx()).unwrap();
+        assert_eq!(f.len(), 6);
         for check in [
             &CMK_ENCRYPTION,
             &BLOB_PUBLIC_ACCESS,
             &SECURE_TRANSFER,
             &MIN_TLS,
+            &KEY_ROTATION,
         ] {
             assert_eq!(status(&f, check.id), Status::Pass, "{}", check.id);
         }
@@ -220,16 +374,23 @@ mod tests {
     #[test]
     fn a_default_account_fails_every_check() {
         let r = resource(BAD);
-        let f = evaluate(&r).unwrap();
+        let f = evaluate(&r, &ctx()).unwrap();
         for check in [
             &CMK_ENCRYPTION,
             &BLOB_PUBLIC_ACCESS,
             &SECURE_TRANSFER,
             &MIN_TLS,
+            &KEY_ROTATION,
             &governance::OWNER_TAG,
         ] {
             assert_eq!(status(&f, check.id), Status::Fail, "{}", check.id);
         }
+        let keys = only(&f, KEY_ROTATION.id);
+        assert!(
+            keys.message.contains("key1 (generated 2023-02-14") && !keys.message.contains("key2"),
+            "{}",
+            keys.message
+        );
         let cmk = only(&f, CMK_ENCRYPTION.id);
         assert!(cmk.message.contains("Microsoft-managed"), "{}", cmk.message);
         assert_eq!(
@@ -243,15 +404,110 @@ mod tests {
         let r = resource(
             r#"{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/old","type":"microsoft.storage/storageaccounts","properties":{}}"#,
         );
-        let f = evaluate(&r).unwrap();
+        let f = evaluate(&r, &ctx()).unwrap();
         assert_eq!(status(&f, CMK_ENCRYPTION.id), Status::Fail);
         assert_eq!(status(&f, BLOB_PUBLIC_ACCESS.id), Status::Fail);
         assert_eq!(status(&f, SECURE_TRANSFER.id), Status::Manual);
         assert_eq!(status(&f, MIN_TLS.id), Status::Fail);
+        assert_eq!(status(&f, KEY_ROTATION.id), Status::Manual);
         let none = resource(
             r#"{"id":"/subscriptions/s1/x/y","type":"microsoft.storage/storageaccounts","properties":null}"#,
         );
-        assert_eq!(evaluate(&none).unwrap().len(), 5);
+        assert_eq!(evaluate(&none, &ctx()).unwrap().len(), 6);
+    }
+
+    fn rotation(props: &str) -> Finding {
+        let json = format!(
+            r#"{{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/k","type":"microsoft.storage/storageaccounts","properties":{props}}}"#
+        );
+        let r = resource(&json);
+        only(&evaluate(&r, &ctx()).unwrap(), KEY_ROTATION.id).clone()
+    }
+
+    #[test]
+    fn key_rotation_by_the_age_of_each_key() {
+        // Exactly 90 days before the reference time is still within the limit; a day more is not.
+        let f = rotation(
+            r#"{"keyCreationTime":{"key1":"2026-08-03T00:00:00Z","key2":"2026-10-30T00:00:00+00:00"}}"#,
+        );
+        assert_eq!(f.status, Status::Pass, "{}", f.message);
+        let f = rotation(
+            r#"{"keyCreationTime":{"key1":"2026-10-30T00:00:00Z","key2":"2026-08-02T00:00:00Z"}}"#,
+        );
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.message
+                .contains("key2 (generated 2026-08-02, 91 days ago)"),
+            "{}",
+            f.message
+        );
+        // An old key decides even when the other one's time is unknown.
+        let f = rotation(r#"{"keyCreationTime":{"key1":"2021-01-01T00:00:00Z","key2":null}}"#);
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(
+            evidence(&f, "properties.keyCreationTime.key2"),
+            Some("(absent)")
+        );
+    }
+
+    #[test]
+    fn unknown_key_times_are_manual_never_a_pass() {
+        for props in [
+            r#"{"keyCreationTime":{"key1":null,"key2":null}}"#,
+            r#"{"keyCreationTime":{"key1":"2026-10-01T00:00:00Z","key2":null}}"#,
+            r#"{"keyCreationTime":{"key1":"2026-10-01T00:00:00Z","key2":"not a time"}}"#,
+            r#"{"keyCreationTime":null,"keyPolicy":{"keyExpirationPeriodInDays":"60"}}"#,
+        ] {
+            let f = rotation(props);
+            assert_eq!(f.status, Status::Manual, "{props}: {}", f.message);
+        }
+        let f = rotation(r#"{"keyCreationTime":{"key1":null,"key2":null}}"#);
+        assert!(f.message.contains("key1 and key2"), "{}", f.message);
+        let f =
+            rotation(r#"{"keyCreationTime":null,"keyPolicy":{"keyExpirationPeriodInDays":"60"}}"#);
+        assert_eq!(
+            evidence(&f, "properties.keyPolicy.keyExpirationPeriodInDays"),
+            Some("60")
+        );
+    }
+
+    #[test]
+    fn accounts_without_shared_key_access_are_not_applicable() {
+        for flag in ["false", r#""False""#] {
+            let f = rotation(&format!(
+                r#"{{"allowSharedKeyAccess":{flag},"keyCreationTime":{{"key1":"2020-01-01T00:00:00Z","key2":"2020-01-01T00:00:00Z"}}}}"#
+            ));
+            assert_eq!(f.status, Status::NotApplicable, "{flag}");
+        }
+        let f = rotation(
+            r#"{"allowSharedKeyAccess":null,"keyCreationTime":{"key1":"2020-01-01T00:00:00Z","key2":"2020-01-01T00:00:00Z"}}"#,
+        );
+        assert_eq!(
+            f.status,
+            Status::Fail,
+            "null means the default: shared keys allowed"
+        );
+    }
+
+    #[test]
+    fn archive_protection_is_read_in_any_spelling() {
+        let r = resource(
+            r#"{"id":"/subscriptions/s1/x/storageAccounts/a","type":"microsoft.storage/storageaccounts","properties":{
+            "immutableStorageWithVersioning":{"enabled":"true","immutabilityPolicy":{"immutabilityPeriodSinceCreationInDays":"365","state":"Locked","allowProtectedAppendWrites":true}},
+            "encryption":{"keySource":"Microsoft.Storage"}}}"#,
+        );
+        let p = archive_protection(&r).unwrap();
+        assert_eq!(p.immutable, Some(true));
+        assert_eq!(p.policy_state.as_deref(), Some("Locked"));
+        assert_eq!(p.policy_days, Some(365));
+        assert_eq!(p.key_source.as_deref(), Some("Microsoft.Storage"));
+        let bare = resource(
+            r#"{"id":"/subscriptions/s1/x/storageAccounts/b","type":"microsoft.storage/storageaccounts","properties":{"immutableStorageWithVersioning":null}}"#,
+        );
+        assert_eq!(
+            archive_protection(&bare).unwrap(),
+            ArchiveProtection::default()
+        );
     }
 
     #[test]
@@ -259,6 +515,6 @@ mod tests {
         let r = resource(
             r#"{"id":"x","type":"microsoft.storage/storageaccounts","properties":{"encryption":5}}"#,
         );
-        assert!(evaluate(&r).is_err());
+        assert!(evaluate(&r, &ctx()).is_err());
     }
 }

@@ -1,5 +1,6 @@
-//! Compute Engine instances: login paths into the guest, service-account scope, forgotten
-//! public dev servers, end-of-life images, Shielded VM.
+//! Compute Engine instances: login paths into the guest, the default service account (as an
+//! identity, and with full API scope), forgotten public dev servers, end-of-life images,
+//! Shielded VM.
 //!
 //! The resource data is the Compute Engine API's `Instance`: `status`, `creationTimestamp`,
 //! `labels`, `networkInterfaces[].accessConfigs[].natIP` (the public address),
@@ -71,6 +72,21 @@ pub static DEFAULT_SA_FULL_ACCESS: CheckDef = CheckDef {
     controls: &["iam-least-privilege"],
     resource_types: TYPES,
 };
+
+/// `gcp-compute-instance-default-service-account`.
+pub static DEFAULT_SERVICE_ACCOUNT: CheckDef = CheckDef {
+    id: "gcp-compute-instance-default-service-account",
+    title: "Compute Engine instances do not run as the project's default compute service account",
+    severity: Severity::Medium,
+    rationale: "The default compute service account is a well-known identity that Google creates in every project and attaches to every new instance unless told otherwise: all those instances share one credential, usually with roles/editor, so whatever it is granted for one workload every other one gets too, and its key on one compromised instance speaks for all of them. Narrow access scopes limit what a token can do but not who the instance is.",
+    remediation: "Create a service account per workload with only the roles it needs and run the instance as it (stop the instance, then gcloud compute instances set-service-account INSTANCE --service-account=SA --scopes=cloud-platform); remove roles/editor from the default compute service account, and set the iam.automaticIamGrantsForDefaultServiceAccounts organization policy so new projects do not grant it.",
+    controls: &["default-credentials"],
+    resource_types: TYPES,
+};
+
+/// Labels Google puts on the nodes of a GKE cluster; such nodes run as whatever the node pool
+/// says and are judged on the node pool, not as stand-alone instances.
+pub const GKE_NODE_LABELS: [&str; 2] = ["goog-gke-node", "goog-k8s-cluster-name"];
 
 /// `gcp-compute-instance-stale-public`.
 pub static STALE_PUBLIC: CheckDef = CheckDef {
@@ -410,6 +426,7 @@ pub fn evaluate<'a>(
     let subject = asset.subject(Kind::Instance, data.labels.clone());
     let mut findings = vec![
         default_sa(&subject, &data),
+        default_identity(&subject, &data),
         stale_public(&subject, &data, ctx),
         shielded_vm(&subject, &data),
         governance::owner_label(&subject),
@@ -842,6 +859,63 @@ fn default_sa(subject: &Subject<'_>, data: &InstanceData<'_>) -> Finding {
     }
 }
 
+/// Whether an instance is a GKE node: a GKE label, or the `gke-` name GKE gives its nodes.
+fn gke_node(subject: &Subject<'_>) -> Option<String> {
+    if let Some((key, _)) = subject.labels.iter().find(|(k, _)| {
+        GKE_NODE_LABELS
+            .iter()
+            .any(|g| k.trim().eq_ignore_ascii_case(g))
+    }) {
+        return Some(format!("label {key}"));
+    }
+    subject
+        .name
+        .as_deref()
+        .filter(|n| n.trim().to_ascii_lowercase().starts_with("gke-"))
+        .map(|n| format!("name {n}"))
+}
+
+fn default_identity(subject: &Subject<'_>, data: &InstanceData<'_>) -> Finding {
+    let label = subject.label();
+    let emails: Vec<&str> = data
+        .service_accounts
+        .iter()
+        .filter_map(|sa| sa.email.non_empty())
+        .collect();
+    let builder = subject.finding(&DEFAULT_SERVICE_ACCOUNT).evidence(
+        "serviceAccounts[].email",
+        if emails.is_empty() {
+            "(none)".to_string()
+        } else {
+            emails.join(", ")
+        },
+    );
+    if let Some(why) = gke_node(subject) {
+        return builder.evidence("GKE node", &why).not_applicable(format!(
+            "Instance {label} is a GKE node ({why}): its service account is set on the node pool, which this check does not judge."
+        ));
+    }
+    let Some(email) = emails.iter().find(|e| is_default_compute_sa(e)) else {
+        return match emails.first() {
+            Some(email) => builder.pass(format!(
+                "Instance {label} runs as the dedicated service account {email}."
+            )),
+            None => builder.pass(format!(
+                "Instance {label} runs without a service account: it holds no Google credential."
+            )),
+        };
+    };
+    let owner = email.split('-').next().unwrap_or("");
+    let whose = if subject.account.as_ref() == owner {
+        "this project's".to_string()
+    } else {
+        format!("project {owner}'s")
+    };
+    builder.fail(format!(
+        "Instance {label} runs as {whose} default compute service account {email}: it shares one identity, and every role granted to it, with every other instance left on the default."
+    ))
+}
+
 fn stale_public(subject: &Subject<'_>, data: &InstanceData<'_>, ctx: &Context) -> Finding {
     let label = subject.label();
     let status = data.status.non_empty().unwrap_or("(absent)");
@@ -996,7 +1070,7 @@ mod tests {
             .collect();
         assert_eq!(alone, with_project, "the project cannot change the outcome");
         let findings = o.findings;
-        assert_eq!(findings.len(), 8);
+        assert_eq!(findings.len(), 9);
         for f in &findings {
             assert_eq!(f.status, Status::Pass, "{}: {}", f.check_id, f.message);
         }
@@ -1018,6 +1092,7 @@ mod tests {
             &SERIAL_PORT,
             &PROJECT_SSH_KEYS,
             &DEFAULT_SA_FULL_ACCESS,
+            &DEFAULT_SERVICE_ACCOUNT,
             &STALE_PUBLIC,
             &OS_IMAGE_EOL,
             &SHIELDED_VM,
@@ -1192,6 +1267,78 @@ mod tests {
         assert_eq!(sa.status, Status::Pass);
         assert!(sa.message.contains("limited access scopes"));
         assert_eq!(status(&run("{}"), DEFAULT_SA_FULL_ACCESS.id), Status::Pass);
+    }
+
+    #[test]
+    fn the_default_identity_fails_whatever_its_scopes() {
+        // Limited scopes pass the full-access check but not this one.
+        let f = run(
+            r#"{"name":"web-1","serviceAccounts":[{"email":"111-compute@developer.gserviceaccount.com","scopes":["https://www.googleapis.com/auth/devstorage.read_only"]}]}"#,
+        );
+        assert_eq!(status(&f, DEFAULT_SA_FULL_ACCESS.id), Status::Pass);
+        let d = only(&f, DEFAULT_SERVICE_ACCOUNT.id);
+        assert_eq!(d.status, Status::Fail);
+        assert!(
+            d.message.contains("this project's default"),
+            "{}",
+            d.message
+        );
+        assert_eq!(
+            evidence(d, "serviceAccounts[].email"),
+            Some("111-compute@developer.gserviceaccount.com")
+        );
+        // Another project's default account, spelled in upper case, a lone object for the list.
+        let f = run(
+            r#"{"serviceAccounts":{"email":"418203961152-COMPUTE@developer.gserviceaccount.com"}}"#,
+        );
+        let d = only(&f, DEFAULT_SERVICE_ACCOUNT.id);
+        assert_eq!(d.status, Status::Fail);
+        assert!(
+            d.message.contains("project 418203961152's"),
+            "{}",
+            d.message
+        );
+        // A dedicated account, or none, passes; a look-alike name is not the default.
+        for data in [
+            r#"{"serviceAccounts":[{"email":"web@p.iam.gserviceaccount.com"}]}"#,
+            r#"{"serviceAccounts":[{"email":"web-compute@developer.gserviceaccount.com"}]}"#,
+            r#"{"serviceAccounts":[]}"#,
+            "{}",
+        ] {
+            assert_eq!(
+                status(&run(data), DEFAULT_SERVICE_ACCOUNT.id),
+                Status::Pass,
+                "{data}"
+            );
+        }
+    }
+
+    #[test]
+    fn gke_nodes_are_not_judged_on_their_identity() {
+        let sa = r#""serviceAccounts":[{"email":"111-compute@developer.gserviceaccount.com","scopes":["https://www.googleapis.com/auth/cloud-platform"]}]"#;
+        for labels in [
+            r#"{"goog-gke-node":"","goog-k8s-cluster-name":"prod-1"}"#,
+            r#"{"GOOG-K8S-CLUSTER-NAME":"prod-1"}"#,
+        ] {
+            let f = run(&format!(r#"{{"labels":{labels},{sa}}}"#));
+            let d = only(&f, DEFAULT_SERVICE_ACCOUNT.id);
+            assert_eq!(d.status, Status::NotApplicable, "{labels}");
+            assert!(d.message.contains("GKE node (label"), "{}", d.message);
+        }
+        // By the name GKE gives its nodes, through the legacy asset type.
+        let json = line(
+            "google.compute.Instance",
+            "//compute.googleapis.com/projects/p/zones/z/instances/gke-prod-1-default-pool-3f2a1b7c-x9q2",
+            &format!("{{{sa}}}"),
+        );
+        let a = asset(&json);
+        let o = evaluate(&a, &ctx(), Some(&ProjectMetadata::default()), &Disks::new()).unwrap();
+        let d = only(&o.findings, DEFAULT_SERVICE_ACCOUNT.id);
+        assert_eq!(d.status, Status::NotApplicable);
+        assert_eq!(d.resource.native_type, "compute.googleapis.com/Instance");
+        // A node without GKE's marks is an ordinary instance.
+        let f = run(&format!(r#"{{"labels":{{"gke":"no"}},{sa}}}"#));
+        assert_eq!(status(&f, DEFAULT_SERVICE_ACCOUNT.id), Status::Fail);
     }
 
     #[test]

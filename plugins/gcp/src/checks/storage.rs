@@ -11,6 +11,7 @@
 use demarc_sdk::{CheckDef, Finding, Severity};
 use serde::Deserialize;
 
+use super::logging::BucketRetention;
 use super::{IAM_EXPORT, RESOURCE_EXPORT, governance};
 use crate::asset::{Asset, Kind, Subject};
 use crate::iam::{Policy, Principal};
@@ -187,6 +188,8 @@ pub struct Evaluated<'a> {
     pub subject: Subject<'a>,
     /// Input to [`public_access`].
     pub access: BucketAccess,
+    /// Its retention policy, for the log sinks that write to it.
+    pub retention: BucketRetention,
 }
 
 /// Evaluate the resource line of a bucket.
@@ -226,6 +229,13 @@ pub fn evaluate<'a>(asset: &Asset<'a>) -> Result<Evaluated<'a>, FieldError<'a>> 
         uniform,
         public_acl,
     };
+    let retention = BucketRetention {
+        period: data
+            .retention_policy
+            .as_ref()
+            .and_then(|r| r.retention_period.0),
+        locked: data.retention_policy.as_ref().and_then(|r| r.is_locked.0),
+    };
     let findings = vec![
         cmek(&subject, &data),
         uniform_access(&subject, uniform),
@@ -237,6 +247,7 @@ pub fn evaluate<'a>(asset: &Asset<'a>) -> Result<Evaluated<'a>, FieldError<'a>> 
         findings,
         subject,
         access,
+        retention,
     })
 }
 
@@ -432,6 +443,35 @@ mod tests {
     use super::*;
     use crate::checks::test_support::{asset, evidence, line, only, status};
     use demarc_sdk::Status;
+
+    #[test]
+    fn the_retention_policy_is_kept_for_log_sinks_in_any_spelling() {
+        let json = line(
+            "google.cloud.storage.Bucket",
+            "//storage.googleapis.com/audit",
+            r#"{"retentionPolicy":{"retentionPeriod":"31536000","effectiveTime":"2023-03-21T10:05:40.000Z","isLocked":"true"}}"#,
+        );
+        let a = asset(&json);
+        let r = evaluate(&a).unwrap().retention;
+        assert_eq!(r.period, Some(31_536_000));
+        assert_eq!(r.locked, Some(true));
+        let json = line(
+            "storage.googleapis.com/Bucket",
+            "//storage.googleapis.com/audit",
+            r#"{"retentionPolicy":{"retentionPeriod":86400}}"#,
+        );
+        let a = asset(&json);
+        let r = evaluate(&a).unwrap().retention;
+        assert_eq!((r.period, r.locked), (Some(86_400), None));
+        assert_eq!(run("{}").0.len(), 5);
+        let json = line(
+            "storage.googleapis.com/Bucket",
+            "//storage.googleapis.com/x",
+            "{}",
+        );
+        let a = asset(&json);
+        assert_eq!(evaluate(&a).unwrap().retention, BucketRetention::default());
+    }
 
     fn run(data: &str) -> (Vec<Finding>, BucketAccess, Subject<'static>) {
         let json = line(
