@@ -126,9 +126,7 @@ fn main() {
         let config = snap.join("demarc.toml");
         std::fs::write(
             &config,
-            format!(
-                "now = \"2026-11-01T00:00:00Z\"\n[[tenant]]\nid = \"bench\"\n{targets}"
-            ),
+            format!("now = \"2026-11-01T00:00:00Z\"\n[[tenant]]\nid = \"bench\"\n{targets}"),
         )
         .unwrap();
         let out = snap.join("out");
