@@ -210,6 +210,7 @@ impl Assembly {
             assembly: self.clone(),
             lane,
             writer: None,
+            batch: Vec::new(),
         }
     }
 
@@ -441,36 +442,61 @@ pub struct LaneSink {
     assembly: Arc<Assembly>,
     lane: usize,
     writer: Option<LaneWriter>,
+    /// Findings not yet handed to the writer: they go in batches, since waking the writer for
+    /// each finding would cost more than writing it.
+    batch: Vec<Finding>,
 }
 
 struct LaneWriter {
-    queue: std::sync::mpsc::SyncSender<Finding>,
+    queue: std::sync::mpsc::SyncSender<Vec<Finding>>,
     thread: std::thread::JoinHandle<()>,
     /// The writer's first error; the plugin is stopped at its next finding.
     error: Arc<Mutex<Option<String>>>,
 }
 
-/// Findings queued per target: enough to smooth the plugin's batches, bounded for memory.
-const QUEUE: usize = 1024;
+/// Findings per batch handed to the writer, and batches queued per target: enough to keep both
+/// sides busy, bounded for memory.
+const BATCH: usize = 256;
+const QUEUE: usize = 4;
 
 impl LaneSink {
+    /// Hand the batch to the writer (started on the first batch).
+    fn hand_over(&mut self) -> Result<(), String> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        if self.writer.is_none() {
+            self.writer = Some(self.spawn_writer()?);
+        }
+        let writer = self.writer.as_ref().ok_or("no report writer")?;
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        if writer.queue.send(batch).is_err() {
+            return Err(lock(&writer.error)
+                .clone()
+                .unwrap_or_else(|| "the report writer stopped".to_string()));
+        }
+        Ok(())
+    }
+
     fn spawn_writer(&self) -> Result<LaneWriter, String> {
-        let (queue, rx) = std::sync::mpsc::sync_channel::<Finding>(QUEUE);
+        let (queue, rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(QUEUE);
         let error = Arc::new(Mutex::new(None));
         let (assembly, lane, err) = (self.assembly.clone(), self.lane, error.clone());
         let thread = std::thread::Builder::new()
             .name(format!("report-writer-{lane}"))
             .spawn(move || {
                 let mut buf = Vec::with_capacity(4096);
-                for finding in rx {
-                    buf.clear();
-                    let written = serde_json::to_writer(&mut buf, &finding)
-                        .map_err(|e| e.to_string())
-                        .and_then(|()| assembly.accept(lane, &finding, &buf));
-                    if let Err(e) = written {
-                        lock(&err).get_or_insert(e);
-                        // Dropping the receiver makes the sink's next send fail.
-                        return;
+                for batch in rx {
+                    for finding in batch {
+                        buf.clear();
+                        let written = serde_json::to_writer(&mut buf, &finding)
+                            .map_err(|e| e.to_string())
+                            .and_then(|()| assembly.accept(lane, &finding, &buf));
+                        if let Err(e) = written {
+                            lock(&err).get_or_insert(e);
+                            // Dropping the receiver makes the sink's next send fail.
+                            return;
+                        }
                     }
                 }
             })
@@ -485,19 +511,17 @@ impl LaneSink {
 
 impl FindingSink for LaneSink {
     fn accept(&mut self, finding: Finding) -> Result<(), String> {
-        if self.writer.is_none() {
-            self.writer = Some(self.spawn_writer()?);
-        }
-        let writer = self.writer.as_ref().ok_or("no report writer")?;
-        if writer.queue.send(finding).is_err() {
-            return Err(lock(&writer.error)
-                .clone()
-                .unwrap_or_else(|| "the report writer stopped".to_string()));
+        self.batch.push(finding);
+        if self.batch.len() >= BATCH {
+            self.hand_over()?;
         }
         Ok(())
     }
 
     fn finish(&mut self) {
+        if let Err(e) = self.hand_over() {
+            lock(&self.assembly.body).error.get_or_insert(e);
+        }
         if let Some(w) = self.writer.take() {
             drop(w.queue);
             if w.thread.join().is_err() {

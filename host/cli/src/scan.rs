@@ -191,7 +191,15 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     // Digest the inputs on a blocking thread while the plugins scan them.
     let hashing = rt.spawn_blocking(move || hash_inputs(inputs, &base));
     let outcomes = rt.block_on(scan_all(runtime.clone(), jobs, config.concurrency));
+    tracing::debug!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        "targets scanned"
+    );
     let input_records = rt.block_on(hashing).context("input hashing failed")?;
+    tracing::debug!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        "inputs digested"
+    );
 
     let pinned = opts.pin_time.is_some();
     let mut targets = Vec::new();
@@ -291,6 +299,10 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         }
         rows
     })?;
+    tracing::debug!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        "report.json written"
+    );
     let mut files = vec![opts.out.join("report.json")];
     files.extend(crate::render::write_formats(
         &opts.out.join("report.json"),

@@ -37,9 +37,24 @@ pub async fn scan_all(
             .await
             .expect("semaphore is never closed");
         handles.push(tokio::spawn(async move {
-            let _permit = permit;
             let mut outcome = runtime.scan(&job.spec, job.ctx, job.sink).await;
-            outcome.sink.finish();
+            // The next target may start now: finishing the sink (for a report writer, copying
+            // the next target's spill) runs beside it on a blocking thread, not on a worker.
+            drop(permit);
+            let mut sink = std::mem::replace(&mut outcome.sink, Box::new(Vec::new()));
+            outcome.sink = match tokio::task::spawn_blocking(move || {
+                sink.finish();
+                sink
+            })
+            .await
+            {
+                Ok(sink) => sink,
+                // Finishing panicked (a host bug): the outcome stands, the sink is gone.
+                Err(e) => {
+                    tracing::error!(target = %job.spec.target, "finishing the findings failed: {e}");
+                    Box::new(Vec::new())
+                }
+            };
             outcome
         }));
     }
