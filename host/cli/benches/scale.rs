@@ -9,8 +9,9 @@
 //! they also read in the tests.
 //!
 //! Run: `cargo bench -p demarc --bench scale` (or pass item counts: `-- 100000 1000000`; add
-//! `--split K` to write each cloud's third as K exports, one target each, as in an estate of many
-//! accounts; `--keep DIR` to leave the estates in DIR for profiling).
+//! `--runs R` to time everything R times and report medians; `--split K` to write each cloud's
+//! third as K exports, one target each, as in an estate of many accounts; `--keep DIR` to leave
+//! the estates in DIR for profiling).
 //! Reports items per second, peak RSS of the scan process, and the ratio of end-to-end time to
 //! native parsing (into `serde_json::Value`, the plain parse; and, for reference, a skip-only
 //! parse with `IgnoredAny`, the lower bound of any JSON reader).
@@ -26,7 +27,7 @@ fn main() {
     let counts: Vec<u64> = args
         .iter()
         .enumerate()
-        .filter(|(i, _)| *i == 0 || args[i - 1] != "--split")
+        .filter(|(i, _)| *i == 0 || (args[i - 1] != "--split" && args[i - 1] != "--runs"))
         .filter_map(|(_, a)| a.parse().ok())
         .collect();
     // `--keep DIR` generates the estates into DIR and leaves them there, for profiling.
@@ -35,6 +36,14 @@ fn main() {
         .position(|a| a == "--keep")
         .and_then(|i| args.get(i + 1))
         .map(std::path::PathBuf::from);
+    // `--runs R` times each measurement R times and reports the medians.
+    let runs: usize = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     // `--split K` writes each cloud's third as K exports, K targets per cloud.
     let split: u64 = args
         .iter()
@@ -96,32 +105,37 @@ fn main() {
 
         // Plain native parse: every item of every file into a serde_json::Value, one item at a
         // time (a whole 1M-item document as one Value would not fit in this machine's memory).
-        let t = Instant::now();
-        let mut parsed = 0u64;
-        for f in &files {
-            let bytes = std::fs::read(f).unwrap();
-            let mut de = serde_json::Deserializer::from_slice(&bytes);
-            loop {
-                match serde::de::DeserializeSeed::deserialize(ValueItems(&mut parsed), &mut de) {
-                    Ok(()) => {}
-                    Err(e) if e.is_eof() => break,
-                    Err(e) => panic!("{}: {e}", f.display()),
+        let native_parse = || {
+            let t = Instant::now();
+            let mut parsed = 0u64;
+            for f in &files {
+                let bytes = std::fs::read(f).unwrap();
+                let mut de = serde_json::Deserializer::from_slice(&bytes);
+                loop {
+                    match serde::de::DeserializeSeed::deserialize(ValueItems(&mut parsed), &mut de)
+                    {
+                        Ok(()) => {}
+                        Err(e) if e.is_eof() => break,
+                        Err(e) => panic!("{}: {e}", f.display()),
+                    }
                 }
             }
-        }
-        let native = t.elapsed().as_secs_f64();
-        assert_eq!(parsed, n);
+            assert_eq!(parsed, n);
+            t.elapsed().as_secs_f64()
+        };
         // Skip-only parse: validates and walks every byte, builds nothing.
-        let t = Instant::now();
-        for f in &files {
-            let bytes = std::fs::read(f).unwrap();
-            for v in
-                serde_json::Deserializer::from_slice(&bytes).into_iter::<serde::de::IgnoredAny>()
-            {
-                v.unwrap();
+        let skip_parse = || {
+            let t = Instant::now();
+            for f in &files {
+                let bytes = std::fs::read(f).unwrap();
+                for v in serde_json::Deserializer::from_slice(&bytes)
+                    .into_iter::<serde::de::IgnoredAny>()
+                {
+                    v.unwrap();
+                }
             }
-        }
-        let skip = t.elapsed().as_secs_f64();
+            t.elapsed().as_secs_f64()
+        };
 
         let config = snap.join("demarc.toml");
         std::fs::write(
@@ -142,21 +156,53 @@ fn main() {
             .status()
             .unwrap();
         assert!(warm.success(), "warm-up scan failed: {warm:?}");
-        let t = Instant::now();
-        let child = Command::new(env!("CARGO_BIN_EXE_demarc"))
-            .arg("scan")
-            .arg("--quiet")
-            .args(["--format", "json"])
-            .arg("--config")
-            .arg(&config)
-            .arg("--out")
-            .arg(&out)
-            .arg("--cache-dir")
-            .arg(&cache)
-            .spawn()
-            .unwrap();
-        let (status, rss) = wait_with_peak_rss(child);
-        let e2e = t.elapsed().as_secs_f64();
+        let scan = || {
+            let _ = std::fs::remove_dir_all(&out);
+            let t = Instant::now();
+            let child = Command::new(env!("CARGO_BIN_EXE_demarc"))
+                .arg("scan")
+                .arg("--quiet")
+                .args(["--format", "json"])
+                .arg("--config")
+                .arg(&config)
+                .arg("--out")
+                .arg(&out)
+                .arg("--cache-dir")
+                .arg(&cache)
+                .spawn()
+                .unwrap();
+            let (status, rss) = wait_with_peak_rss(child);
+            let e2e = t.elapsed().as_secs_f64();
+            // Write the report's dirty pages back now, untimed, so that the kernel's writeback
+            // does not run during the next native parse.
+            // SAFETY: sync(2) takes no arguments and cannot fail.
+            unsafe { libc::sync() };
+            (e2e, status, rss)
+        };
+        // The machine's speed drifts from minute to minute, so the scan and the native parse
+        // are timed in turns, `runs` times, and each ratio is of a scan and the parse next to it.
+        let mut rows = Vec::new();
+        for _ in 0..runs {
+            let native = native_parse();
+            let (e2e, status, rss) = scan();
+            let skip = skip_parse();
+            rows.push((e2e, status, rss, native, skip));
+        }
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let e2e = median(rows.iter().map(|r| r.0).collect());
+        let native = median(rows.iter().map(|r| r.3).collect());
+        let skip = median(rows.iter().map(|r| r.4).collect());
+        let ratio = median(rows.iter().map(|r| r.0 / r.3).collect());
+        let ratio_skip = median(rows.iter().map(|r| r.0 / r.4).collect());
+        let rss = rows.iter().map(|r| r.2).fold(0.0, f64::max);
+        let status = rows
+            .iter()
+            .map(|r| r.1)
+            .find(|s| *s != Some(0))
+            .unwrap_or(Some(0));
         let report = report_tail(&out.join("report.json"));
         let gaps = report["gaps"].as_array().map_or(0, Vec::len);
         let findings = report["summary"]["findings"]["total"].as_u64().unwrap_or(0);
@@ -171,15 +217,22 @@ fn main() {
             n as f64 / e2e,
             rss,
             native,
-            e2e / native,
+            ratio,
             skip,
-            e2e / skip,
+            ratio_skip,
             status,
             3 * split,
             findings,
             gaps,
             report_size as f64 / 1048576.0
         );
+        if runs > 1 {
+            let each: Vec<String> = rows
+                .iter()
+                .map(|r| format!("{:.2}/{:.2}={:.2}", r.0, r.3, r.0 / r.3))
+                .collect();
+            println!("    runs (e2e/native=ratio): {}", each.join("  "));
+        }
         for g in report["gaps"].as_array().into_iter().flatten().take(5) {
             println!("    gap: {}", g["message"]);
         }
