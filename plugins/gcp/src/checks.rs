@@ -37,7 +37,7 @@ pub struct Context {
 }
 
 /// Every check this plugin can emit, in a stable order (by failure class of the design).
-pub static ALL: [&CheckDef; 30] = [
+pub static ALL: [&CheckDef; 31] = [
     // 1. encryption and keys
     &storage::CMEK,
     &sql::CMEK,
@@ -67,6 +67,7 @@ pub static ALL: [&CheckDef; 30] = [
     &firewall::ALL_PORTS_OPEN,
     // 8. MFA and credential rotation
     &identity::TWO_STEP_VERIFICATION,
+    &identity::STALE_USER,
     &service_account::KEY_ROTATION,
     // 9. audit logging
     &iam::AUDIT_LOGGING,

@@ -537,6 +537,8 @@ impl Scan<'_, '_> {
             self.summary.resources += 1;
             let finding = identity::user_finding(&user, None);
             self.out.emit(finding)?;
+            let finding = identity::stale_finding(&user, self.ctx.now, None);
+            self.out.emit(finding)?;
         }
         Ok(())
     }
@@ -724,7 +726,7 @@ mod tests {
         assert_eq!(info.name, "gcp");
         assert_eq!(info.provider, "gcp");
         assert_eq!(info.contract_version, demarc_sdk::CONTRACT_VERSION);
-        assert_eq!(info.checks.len(), 30);
+        assert_eq!(info.checks.len(), 31);
         assert_eq!(info.checks.len(), checks::ALL.len());
     }
 

@@ -4,14 +4,16 @@
 //! Cloud Asset Inventory records nothing about it. The export that does is the Admin SDK
 //! Directory API user list (`GET https://admin.googleapis.com/admin/directory/v1/users?customer=my_customer`,
 //! or `gam print users` as JSON): each user carries `isEnrolledIn2Sv`, `isEnforcedIn2Sv`,
-//! `suspended`, `archived` and `isAdmin`. When a target includes it, each user gets a finding;
-//! when it does not, each project of the target gets a manual finding naming it.
+//! `suspended`, `archived` and `isAdmin`, and `lastLoginTime` with `creationTime`. When a target
+//! includes it, each user gets a 2-Step Verification finding and a stale-account finding; when it
+//! does not, each project of the target gets a manual 2SV finding naming it.
 
 use demarc_sdk::{CheckDef, Finding, FindingBuilder, Severity};
 use serde::Deserialize;
 
 use crate::asset::Subject;
 use crate::json::{Flag, Labels, Text};
+use crate::time::Timestamp;
 
 /// Native type of a Cloud Identity / Workspace user.
 pub const USER_TYPE: &str = "admin.googleapis.com/User";
@@ -26,6 +28,20 @@ pub static TWO_STEP_VERIFICATION: CheckDef = CheckDef {
     controls: &["mfa"],
     resource_types: &[USER_TYPE, "cloudresourcemanager.googleapis.com/Project"],
 };
+
+/// `gcp-identity-user-stale`.
+pub static STALE_USER: CheckDef = CheckDef {
+    id: "gcp-identity-user-stale",
+    title: "Accounts unused for 45 days are suspended",
+    severity: Severity::Medium,
+    rationale: "An account nobody signs in to keeps its Google Cloud roles: its owner left or moved on, nobody notices when someone else starts using it, and it is the quietest way back into an organization.",
+    remediation: "Suspend users who have not signed in for 45 days (Admin console > Directory > Users, or `gam update user EMAIL suspended on`), remove their IAM bindings, and delete them once their data is transferred.",
+    controls: &["stale-credentials"],
+    resource_types: &[USER_TYPE],
+};
+
+/// Days an active account may go without a sign-in.
+pub const UNUSED_DAYS: i64 = 45;
 
 /// One user of the Admin SDK Directory API.
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +74,9 @@ pub struct DirectoryUser<'a> {
     /// Last sign-in (`1970-01-01T00:00:00.000Z` for never).
     #[serde(borrow, default)]
     pub last_login_time: Text<'a>,
+    /// When the account was created.
+    #[serde(borrow, default)]
+    pub creation_time: Text<'a>,
     /// `admin#directory#user`.
     #[serde(borrow, default)]
     pub kind: Text<'a>,
@@ -70,14 +89,14 @@ impl DirectoryUser<'_> {
     }
 }
 
-/// The finding of one directory user.
-pub fn user_finding(user: &DirectoryUser<'_>, observed_at: Option<&str>) -> Finding {
+/// The subject of one directory user.
+fn user_subject<'a>(user: &'a DirectoryUser<'_>, observed_at: Option<&str>) -> Subject<'a> {
     let email = user.primary_email.non_empty().unwrap_or("(no email)");
     let id = format!(
         "//admin.googleapis.com/users/{}",
         user.id.non_empty().unwrap_or(email)
     );
-    let subject = Subject {
+    Subject {
         id: id.into(),
         native_type: USER_TYPE,
         account: user
@@ -90,8 +109,13 @@ pub fn user_finding(user: &DirectoryUser<'_>, observed_at: Option<&str>) -> Find
         name: Some(email.to_string().into()),
         labels: Labels::default(),
         observed_at: observed_at.map(|t| t.to_string().into()),
-    };
-    let builder = subject
+    }
+}
+
+/// The 2-Step Verification finding of one directory user.
+pub fn user_finding(user: &DirectoryUser<'_>, observed_at: Option<&str>) -> Finding {
+    let email = user.primary_email.non_empty().unwrap_or("(no email)");
+    let builder = user_subject(user, observed_at)
         .finding(&TWO_STEP_VERIFICATION)
         .evidence("isEnrolledIn2Sv", user.enrolled.describe())
         .evidence("isEnforcedIn2Sv", user.enforced.describe());
@@ -129,6 +153,68 @@ fn decide(builder: FindingBuilder, user: &DirectoryUser<'_>, email: &str) -> Fin
         (None, _) => builder.manual(format!(
             "The directory export does not record isEnrolledIn2Sv for {email}; export users with the Admin SDK Directory API (users.list) or check the Admin console."
         )),
+    }
+}
+
+/// The stale-account finding of one directory user, as of `now`.
+///
+/// The Directory API reports a user who never signed in with `lastLoginTime` at the Unix epoch;
+/// such an account is judged by its age instead, so that a new hire is not flagged on day one.
+pub fn stale_finding(
+    user: &DirectoryUser<'_>,
+    now: Timestamp,
+    observed_at: Option<&str>,
+) -> Finding {
+    let email = user.primary_email.non_empty().unwrap_or("(no email)");
+    let last = user.last_login_time.non_empty();
+    let created = user.creation_time.non_empty();
+    let builder = user_subject(user, observed_at)
+        .finding(&STALE_USER)
+        .evidence("lastLoginTime", last.unwrap_or("(absent)"))
+        .evidence("creationTime", created.unwrap_or("(absent)"));
+    if user.suspended.is_true() || user.archived.is_true() {
+        return builder
+            .evidence("suspended", user.suspended.describe())
+            .not_applicable(format!(
+                "User {email} is suspended or archived and cannot sign in."
+            ));
+    }
+    let Some(last) = last.map(|t| (t, Timestamp::parse(t))) else {
+        return builder.manual(format!(
+            "The directory export does not record lastLoginTime for {email}; export users with the Admin SDK Directory API (users.list) or check the Admin console's user list."
+        ));
+    };
+    let (text, Some(at)) = last else {
+        return builder.manual(format!(
+            "lastLoginTime `{}` of {email} is not a time the export would write; check the user in the Admin console.",
+            last.0
+        ));
+    };
+    if at.date() == "1970-01-01" {
+        return match created.and_then(Timestamp::parse) {
+            Some(c) if c.older_than(UNUSED_DAYS, now) => builder.fail(format!(
+                "User {email} has never signed in since the account was created {} days ago.",
+                c.days_until(now)
+            )),
+            Some(c) => builder.pass(format!(
+                "User {email} has not signed in yet; the account is {} days old.",
+                c.days_until(now)
+            )),
+            None => builder.manual(format!(
+                "User {email} has never signed in and the export does not say when the account was created; check it in the Admin console."
+            )),
+        };
+    }
+    if at.older_than(UNUSED_DAYS, now) {
+        builder.fail(format!(
+            "User {email} last signed in {} days ago ({text}), more than {UNUSED_DAYS} days, and is still active.",
+            at.days_until(now)
+        ))
+    } else {
+        builder.pass(format!(
+            "User {email} signed in {} days ago.",
+            at.days_until(now)
+        ))
     }
 }
 
@@ -182,6 +268,62 @@ mod tests {
         assert_eq!(f.status, Status::Fail);
         assert!(f.message.starts_with("Super administrator r.okafor"));
         assert_eq!(evidence(&f, "isEnrolledIn2Sv"), Some("false"));
+    }
+
+    fn stale(json: &str) -> Finding {
+        let u: DirectoryUser<'_> = serde_json::from_str(json).unwrap();
+        stale_finding(&u, Timestamp::parse("2026-11-01T00:00:00Z").unwrap(), None)
+    }
+
+    #[test]
+    fn users_signed_in_within_45_days_pass_and_older_sign_ins_fail() {
+        let f = stale(
+            r#"{"id":"1","primaryEmail":"k.ito@fabrikam.example","lastLoginTime":"2026-10-31T08:00:00.000Z","creationTime":"2020-01-09T09:00:00.000Z","suspended":false}"#,
+        );
+        assert_eq!(f.status, Status::Pass);
+        assert_eq!(f.check_id, "gcp-identity-user-stale");
+        assert_eq!(f.resource.id, "//admin.googleapis.com/users/1");
+        let f = stale(
+            r#"{"id":"2","primaryEmail":"m.berg@fabrikam.example","lastLoginTime":"2026-05-12T16:20:03.000Z","creationTime":"2021-02-01T09:00:00.000Z","suspended":"false"}"#,
+        );
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.message.contains("172 days ago"), "{}", f.message);
+        assert_eq!(
+            evidence(&f, "lastLoginTime"),
+            Some("2026-05-12T16:20:03.000Z")
+        );
+    }
+
+    #[test]
+    fn never_signed_in_is_judged_by_the_account_age() {
+        let never = r#""lastLoginTime":"1970-01-01T00:00:00.000Z""#;
+        let f = stale(&format!(
+            r#"{{"primaryEmail":"old@x.org",{never},"creationTime":"2025-06-02T10:00:00.000Z"}}"#
+        ));
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.message.contains("never signed in"));
+        let f = stale(&format!(
+            r#"{{"primaryEmail":"new@x.org",{never},"creationTime":"2026-10-27T10:00:00.000Z"}}"#
+        ));
+        assert_eq!(f.status, Status::Pass);
+        let f = stale(&format!(r#"{{"primaryEmail":"new@x.org",{never}}}"#));
+        assert_eq!(f.status, Status::Manual);
+    }
+
+    #[test]
+    fn stale_check_skips_suspended_users_and_never_passes_without_data() {
+        let f = stale(
+            r#"{"primaryEmail":"gone@x.org","suspended":"true","lastLoginTime":"2024-01-01T00:00:00.000Z"}"#,
+        );
+        assert_eq!(f.status, Status::NotApplicable);
+        assert_eq!(
+            stale(r#"{"primaryEmail":"a@x.org"}"#).status,
+            Status::Manual
+        );
+        assert_eq!(
+            stale(r#"{"primaryEmail":"a@x.org","lastLoginTime":"yesterday"}"#).status,
+            Status::Manual
+        );
     }
 
     #[test]
