@@ -1,5 +1,6 @@
 //! `report.json`, the canonical form: the report model serialized with serde, in the layout
-//! `demarc scan` streams it (one top-level member per line and one finding per line), so that
+//! `demarc scan` streams it (one top-level member per line and one finding per line; the
+//! findings before the run, gaps, roll-up and summary, which are known only at the end), so that
 //! `demarc report --in report.json --format json` reproduces a scan's file byte for byte and
 //! line-oriented tools (`grep`, `diff`) work on it. It validates against
 //! `schemas/json/report.schema.json`.
@@ -13,8 +14,6 @@ pub fn render(report: &Report, out: &mut dyn Write) -> serde_json::Result<()> {
     let io = serde_json::Error::io;
     write!(out, "{{\"schema\":").map_err(io)?;
     serde_json::to_writer(&mut *out, &report.schema)?;
-    write!(out, ",\n\"run\":").map_err(io)?;
-    serde_json::to_writer(&mut *out, &report.run)?;
     write!(out, ",\n\"tenants\":").map_err(io)?;
     serde_json::to_writer(&mut *out, &report.tenants)?;
     write!(out, ",\n\"findings\":[").map_err(io)?;
@@ -23,7 +22,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> serde_json::Result<()> {
             .map_err(io)?;
         serde_json::to_writer(&mut *out, f)?;
     }
-    write!(out, "\n],\n\"gaps\":").map_err(io)?;
+    write!(out, "\n],\n\"run\":").map_err(io)?;
+    serde_json::to_writer(&mut *out, &report.run)?;
+    write!(out, ",\n\"gaps\":").map_err(io)?;
     serde_json::to_writer(&mut *out, &report.gaps)?;
     write!(out, ",\n\"controls\":[").map_err(io)?;
     for (i, row) in report.controls.iter().enumerate() {
