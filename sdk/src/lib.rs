@@ -26,6 +26,7 @@ pub mod lenient;
 pub mod log;
 pub mod stream;
 pub mod testing;
+pub mod time;
 
 #[doc(hidden)]
 pub mod bindings {
