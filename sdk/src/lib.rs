@@ -20,6 +20,8 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(any(test, feature = "proptest"))]
+pub mod arbitrary;
 pub mod build;
 pub mod emit;
 pub mod lenient;

@@ -137,6 +137,7 @@ pub struct JsonItems<R> {
     index: u64,
     layout: Option<Layout>,
     fields: Vec<(String, String)>,
+    chunk: u64,
 }
 
 impl<R: Read> JsonItems<R> {
@@ -156,7 +157,16 @@ impl<R: Read> JsonItems<R> {
             index: 0,
             layout: None,
             fields: Vec::new(),
+            chunk: CHUNK,
         }
+    }
+
+    /// Read the input `bytes` at a time (at least 1) instead of the default 256 KiB. Smaller
+    /// chunks cost more calls but no correctness: item boundaries may fall anywhere in a chunk,
+    /// which is what the property tests and the fuzz target exercise with tiny chunks.
+    pub fn chunk_size(mut self, bytes: u64) -> Self {
+        self.chunk = bytes.max(1);
+        self
     }
 
     /// The layout detected so far (known after the first item).
@@ -294,8 +304,11 @@ impl<R: Read> JsonItems<R> {
                             "unexpected end of file: the top-level object is not closed",
                         ));
                     }
-                    Some(b',') => self.pos += 1,
-                    Some(b'"') => self.field()?,
+                    Some(b',') => {
+                        self.pos += 1;
+                        self.expect_key()?;
+                        self.field()?;
+                    }
                     Some(b'}') => {
                         self.pos += 1;
                         self.expect_end("the top-level object")?;
@@ -304,7 +317,7 @@ impl<R: Read> JsonItems<R> {
                     Some(b) => {
                         return Err(self.error(
                             StreamErrorKind::Syntax,
-                            &format!("expected a key or '}}', found {}", describe_byte(b)),
+                            &format!("expected ',' or '}}', found {}", describe_byte(b)),
                         ));
                     }
                 },
@@ -323,6 +336,7 @@ impl<R: Read> JsonItems<R> {
         let (line, column) = (self.line, self.column());
         self.keep = start;
         self.pos += 1;
+        let mut first = true;
         loop {
             match self.skip_ws()? {
                 None => {
@@ -331,6 +345,11 @@ impl<R: Read> JsonItems<R> {
                         "unexpected end of file inside the top-level object",
                     ));
                 }
+                Some(b',') if !first => {
+                    self.pos += 1;
+                    self.expect_key()?;
+                }
+                Some(b'"') if first => {}
                 Some(b'}') => {
                     // No item array in it: the object is itself the first item.
                     self.pos += 1;
@@ -339,37 +358,51 @@ impl<R: Read> JsonItems<R> {
                     self.fields.clear();
                     return Ok(Some((start, line, column)));
                 }
-                Some(b',') => self.pos += 1,
-                Some(b'"') => {
-                    let key = self.key()?;
-                    if key == self.array_key {
-                        match self.skip_ws()? {
-                            Some(b'[') => {
-                                self.pos += 1;
-                                self.layout = Some(Layout::Wrapped);
-                                self.state = State::ArrayItem {
-                                    first: true,
-                                    wrapped: true,
-                                };
-                                return self.advance();
-                            }
-                            _ => {
-                                return Err(self.error(
-                                    StreamErrorKind::Syntax,
-                                    &format!("`{}` is not an array", self.array_key),
-                                ));
-                            }
-                        }
-                    }
-                    self.value_field(key)?;
-                }
                 Some(b) => {
+                    let expected = if first { "a key or '}'" } else { "',' or '}'" };
                     return Err(self.error(
                         StreamErrorKind::Syntax,
-                        &format!("expected a key or '}}', found {}", describe_byte(b)),
+                        &format!("expected {expected}, found {}", describe_byte(b)),
                     ));
                 }
             }
+            first = false;
+            let key = self.key()?;
+            if key == self.array_key {
+                match self.skip_ws()? {
+                    Some(b'[') => {
+                        self.pos += 1;
+                        self.layout = Some(Layout::Wrapped);
+                        self.state = State::ArrayItem {
+                            first: true,
+                            wrapped: true,
+                        };
+                        return self.advance();
+                    }
+                    _ => {
+                        return Err(self.error(
+                            StreamErrorKind::Syntax,
+                            &format!("`{}` is not an array", self.array_key),
+                        ));
+                    }
+                }
+            }
+            self.value_field(key)?;
+        }
+    }
+
+    /// After a `,` in the top-level object: the next key must follow.
+    fn expect_key(&mut self) -> Result<(), StreamError> {
+        match self.skip_ws()? {
+            Some(b'"') => Ok(()),
+            None => Err(self.error(
+                StreamErrorKind::Truncated,
+                "unexpected end of file inside the top-level object",
+            )),
+            Some(b) => Err(self.error(
+                StreamErrorKind::Syntax,
+                &format!("expected a key after ',', found {}", describe_byte(b)),
+            )),
         }
     }
 
@@ -386,7 +419,19 @@ impl<R: Read> JsonItems<R> {
         self.scan_value()?;
         let start = (start - self.base) as usize;
         if self.pos - start <= MAX_FIELD {
-            let raw = String::from_utf8_lossy(&self.buf[start..self.pos]).into_owned();
+            // A kept field is checked whole, as the items are: a damaged wrapper is malformed
+            // input, not metadata to pass on. (Larger fields are skipped by structure only.)
+            let raw = &self.buf[start..self.pos];
+            if let Err(e) = serde_json::from_slice::<serde_json::Value>(raw) {
+                return Err(self.error(
+                    StreamErrorKind::Syntax,
+                    &format!(
+                        "field `{key}` of the top-level object is not valid JSON: {}",
+                        strip_position(&e.to_string())
+                    ),
+                ));
+            }
+            let raw = String::from_utf8_lossy(raw).into_owned();
             self.fields.push((key, raw));
         }
         Ok(())
@@ -576,7 +621,7 @@ impl<R: Read> JsonItems<R> {
             self.pos -= drop;
         }
         let n = (&mut self.reader)
-            .take(CHUNK)
+            .take(self.chunk)
             .read_to_end(&mut self.buf)
             .map_err(|e| self.io_error(&e))?;
         if n == 0 {
@@ -641,6 +686,10 @@ fn skip_string_content(buf: &[u8], mut pos: usize) -> usize {
     }
     pos
 }
+
+#[cfg(test)]
+#[path = "stream_props.rs"]
+mod props;
 
 #[cfg(test)]
 mod tests {

@@ -42,14 +42,14 @@ pub fn declared(name: &str) -> Result<(), String> {
 
 /// What the first bytes of a file rule out, in words; `None` when it may be JSON.
 pub fn sniff(head: &[u8]) -> Option<String> {
-    if head.starts_with(&[0x1f, 0x8b]) {
-        return Some("a gzip-compressed file; decompress it first".to_string());
-    }
-    if head.starts_with(b"PK\x03\x04") {
-        return Some("a zip archive; extract it first".to_string());
-    }
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let body = body.trim_ascii_start();
+    if body.starts_with(&[0x1f, 0x8b]) {
+        return Some("a gzip-compressed file; decompress it first".to_string());
+    }
+    if body.starts_with(b"PK\x03\x04") {
+        return Some("a zip archive; extract it first".to_string());
+    }
     if matches!(body.first(), Some(b'{' | b'[') | None) {
         return None;
     }
@@ -151,5 +151,68 @@ mod tests {
         assert!(describe_foreign(br#"{"b":1,"a":2}"#, 0).contains("keys: a, b"));
         assert!(describe_foreign(b"\"x\"", 0).contains("strings"));
         assert!(describe_foreign(b"7", 0).contains("scalars"));
+    }
+}
+
+/// Property tests of the sniffer against `serde_json`: whatever a JSON export holds, and however
+/// it starts (a BOM, whitespace), it reaches the JSON reader, which reports where a damaged file
+/// breaks; no bytes make the sniffer panic.
+#[cfg(test)]
+mod props {
+    use demarc_sdk::arbitrary::{export, mutate, mutation};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+    fn lead() -> impl Strategy<Value = Vec<u8>> {
+        (any::<bool>(), "[ \t\r\n]{0,4}").prop_map(|(bom, ws)| {
+            let mut lead = if bom { BOM.to_vec() } else { Vec::new() };
+            lead.extend_from_slice(ws.as_bytes());
+            lead
+        })
+    }
+
+    /// `text` is a JSON object or array by `serde_json`'s reading.
+    fn is_json_document(text: &[u8]) -> bool {
+        let body = text.strip_prefix(BOM).unwrap_or(text);
+        serde_json::from_slice::<Value>(body).is_ok_and(|v| v.is_object() || v.is_array())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, max_global_rejects: 1 << 16, ..ProptestConfig::default() })]
+
+        /// Any JSON export, in any layout, reaches the JSON reader.
+        #[test]
+        fn json_goes_to_the_json_reader(export in export("data"), lead in lead()) {
+            // One BOM at most, before the whitespace, as a real file has it.
+            let mut text = lead;
+            text.extend_from_slice(export.text.strip_prefix(BOM).unwrap_or(&export.text));
+            prop_assert_eq!(sniff(&text), None);
+        }
+
+        /// A damaged export that `serde_json` still reads as a JSON document reaches the JSON
+        /// reader too.
+        #[test]
+        fn damaged_json_is_judged_as_serde_json_judges_it(
+            export in export("data"),
+            mutations in prop::collection::vec(mutation(), 1..4),
+        ) {
+            let text = mutate(export.text, &mutations);
+            if is_json_document(&text) {
+                prop_assert_eq!(sniff(&text), None);
+            }
+        }
+
+        /// A leading BOM and whitespace never change the verdict, on any bytes.
+        #[test]
+        fn leading_space_is_invisible(lead in lead(), body in prop::collection::vec(any::<u8>(), 0..96)) {
+            prop_assume!(!body.starts_with(BOM) && !body.first().is_some_and(u8::is_ascii_whitespace));
+            let mut text = lead;
+            text.extend_from_slice(&body);
+            prop_assert_eq!(sniff(&text), sniff(&body));
+        }
     }
 }

@@ -236,3 +236,86 @@ mod tests {
         assert!(describe_foreign(b"{nope").contains("not Cloud Asset Inventory"));
     }
 }
+
+/// Property tests of the sniffer against `serde_json`: whatever a JSON export holds, and however
+/// it starts (a BOM, whitespace), it reaches the JSON reader, which reports where a damaged file
+/// breaks; no bytes make the sniffer panic.
+#[cfg(test)]
+mod props {
+    use demarc_sdk::arbitrary::{export, mutate, mutation};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+    fn lead() -> impl Strategy<Value = Vec<u8>> {
+        (any::<bool>(), "[ \t\r\n]{0,4}").prop_map(|(bom, ws)| {
+            let mut lead = if bom { BOM.to_vec() } else { Vec::new() };
+            lead.extend_from_slice(ws.as_bytes());
+            lead
+        })
+    }
+
+    /// `text` is a JSON object or array by `serde_json`'s reading.
+    fn is_json_document(text: &[u8]) -> bool {
+        let body = text.strip_prefix(BOM).unwrap_or(text);
+        serde_json::from_slice::<Value>(body).is_ok_and(|v| v.is_object() || v.is_array())
+    }
+
+    fn has(text: &[u8], needle: &str) -> bool {
+        text.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, max_global_rejects: 1 << 16, ..ProptestConfig::default() })]
+
+        /// Any JSON export, in any layout, reaches the JSON reader.
+        #[test]
+        fn json_goes_to_the_json_reader(export in export("assets"), lead in lead()) {
+            // One BOM at most, before the whitespace, as a real file has it.
+            let mut text = lead;
+            text.extend_from_slice(export.text.strip_prefix(BOM).unwrap_or(&export.text));
+            prop_assume!(!has(&text, "\"primaryEmail\""));
+            prop_assume!(!has(&text, "admin#directory#user"));
+            prop_assume!(!has(&text, "\"configurationItems\""));
+            prop_assume!(!has(&text, "\"configurationItemCaptureTime\""));
+            prop_assume!(!has(&text, "\"resultTruncated\""));
+            prop_assume!(!has(&text, "\"totalRecords\""));
+            prop_assume!(!has(&text, "\"asset_type\""));
+            prop_assume!(!has(&text, "\"assetType\""));
+            prop_assert_eq!(sniff(&text), Sniffed::Format(Format::AssetInventory));
+        }
+
+        /// A damaged export that `serde_json` still reads as a JSON document reaches the JSON
+        /// reader too.
+        #[test]
+        fn damaged_json_is_judged_as_serde_json_judges_it(
+            export in export("assets"),
+            mutations in prop::collection::vec(mutation(), 1..4),
+        ) {
+            let text = mutate(export.text, &mutations);
+            prop_assume!(!has(&text, "\"primaryEmail\""));
+            prop_assume!(!has(&text, "admin#directory#user"));
+            prop_assume!(!has(&text, "\"configurationItems\""));
+            prop_assume!(!has(&text, "\"configurationItemCaptureTime\""));
+            prop_assume!(!has(&text, "\"resultTruncated\""));
+            prop_assume!(!has(&text, "\"totalRecords\""));
+            prop_assume!(!has(&text, "\"asset_type\""));
+            prop_assume!(!has(&text, "\"assetType\""));
+            if is_json_document(&text) {
+                prop_assert_eq!(sniff(&text), Sniffed::Format(Format::AssetInventory));
+            }
+        }
+
+        /// A leading BOM and whitespace never change the verdict, on any bytes.
+        #[test]
+        fn leading_space_is_invisible(lead in lead(), body in prop::collection::vec(any::<u8>(), 0..96)) {
+            prop_assume!(!body.starts_with(BOM) && !body.first().is_some_and(u8::is_ascii_whitespace));
+            let mut text = lead;
+            text.extend_from_slice(&body);
+            prop_assert_eq!(sniff(&text), sniff(&body));
+        }
+    }
+}
