@@ -2,6 +2,7 @@
 //! binary and the real wasmtime runtime on the real plugins (built for `wasm32-wasip2` by the
 //! CLI's build script): there is no test double for the sandbox.
 
+mod cache; // the compile cache runs only what it compiled itself; unsafe caches and unpinned plugins are refused
 mod config; // configuration errors: exit 2, every problem named with file and key
 mod demo; // the bundled demo estate, end to end
 mod formats; // every report format for the demo estate, validated against its official schema

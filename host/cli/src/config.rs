@@ -63,9 +63,46 @@ pub struct RawLimits {
 pub struct RawPlugin {
     /// Path of the `.wasm` component, relative to the configuration file.
     pub path: String,
-    /// Required sha256 of the file (hex). When set, a different file is refused.
+    /// Required sha256 of the file, 64 hex digits; a different file is refused. Without it
+    /// the plugin is refused unless `demarc scan --allow-unpinned` is given.
     #[serde(default)]
     pub sha256: Option<String>,
+}
+
+impl RawConfig {
+    /// Problems with the `sha256` pins of the `[[plugin]]` entries, keyed `plugin[N].sha256`: a
+    /// pin that is not 64 hex digits, or a missing one unless `allow_unpinned`. A plugin with
+    /// such a problem must not be loaded.
+    pub fn pin_errors(&self, file: &str, allow_unpinned: bool) -> Vec<DataError> {
+        let mut errors = Vec::new();
+        for (i, p) in self.plugin.iter().enumerate() {
+            let key = format!("plugin[{i}].sha256");
+            match &p.sha256 {
+                Some(d) if d.len() != 64 || !d.bytes().all(|b| b.is_ascii_hexdigit()) => errors
+                    .push(DataError::new(
+                        file,
+                        key,
+                        format!(
+                            "`{}` is not a sha256: it must be 64 hex digits ({} characters given)",
+                            d.chars().take(80).collect::<String>().escape_debug(),
+                            d.chars().count()
+                        ),
+                    )),
+                Some(_) => {}
+                None if allow_unpinned => {}
+                None => errors.push(DataError::new(
+                    file,
+                    key,
+                    format!(
+                        "plugin `{}` is not pinned: add its sha256 (e.g. from `sha256sum`), or \
+                         pass --allow-unpinned to load it anyway",
+                        p.path.escape_debug()
+                    ),
+                )),
+            }
+        }
+        errors
+    }
 }
 
 /// `[[tenant]]`.

@@ -134,6 +134,10 @@ struct ScanArgs {
     /// Do not use a compile cache.
     #[arg(long)]
     no_cache: bool,
+    /// Load `[[plugin]]` entries that have no `sha256` pin (each with a warning; the report
+    /// still records its digest). Without it such a plugin is a configuration error.
+    #[arg(long)]
+    allow_unpinned: bool,
     /// Pin the run's timestamps to this RFC 3339 time and zero the timings, so that the same
     /// input gives byte-identical output.
     #[arg(long)]
@@ -249,6 +253,7 @@ fn main() -> std::process::ExitCode {
                     args.cache_dir.or_else(default_cache_dir)
                 },
                 pin_time: args.pin_time,
+                allow_unpinned: args.allow_unpinned,
                 print_summary: !args.quiet,
             };
             match scan::run(&opts) {

@@ -40,6 +40,15 @@ pub async fn load_all(
         let origin = path.display().to_string();
         match load_file(runtime, path, pinned.as_deref(), catalog).await {
             Ok(p) => {
+                if pinned.is_none() {
+                    tracing::warn!(
+                        plugin = %origin,
+                        sha256 = %p.sha256,
+                        "plugin `{origin}` is not pinned by sha256 and was loaded because of \
+                         --allow-unpinned; its sha256 is {}",
+                        p.sha256
+                    );
+                }
                 // A configured plugin replaces a built-in one of the same name.
                 loaded.plugins.retain(|q| q.name != p.name);
                 loaded.plugins.push(Arc::new(p));

@@ -45,6 +45,8 @@ pub struct ScanOptions {
     pub cache_dir: Option<PathBuf>,
     /// Pin run timestamps to this time and zero timings, for reproducible output.
     pub pin_time: Option<String>,
+    /// Load `[[plugin]]` entries without a `sha256` (with a warning).
+    pub allow_unpinned: bool,
     /// Print the summary table.
     pub print_summary: bool,
 }
@@ -89,30 +91,44 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    let configured: Vec<(PathBuf, Option<String>)> = raw
-        .plugin
-        .iter()
-        .map(|p| (base.join(&p.path), p.sha256.clone()))
-        .collect();
+    // A plugin with a bad or (without --allow-unpinned) missing pin is never loaded.
+    let pin_errors = raw.pin_errors(&file, opts.allow_unpinned);
+    let configured: Vec<(PathBuf, Option<String>)> = if pin_errors.is_empty() {
+        raw.plugin
+            .iter()
+            .map(|p| (base.join(&p.path), p.sha256.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let runtime = Arc::new(
-        Runtime::new(RuntimeOptions {
-            cache_dir: opts.cache_dir.clone(),
-            ..Default::default()
-        })
-        .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}"))?,
-    );
+    let runtime = match Runtime::new(RuntimeOptions {
+        cache_dir: opts.cache_dir.clone(),
+        ..Default::default()
+    }) {
+        Ok(r) => Arc::new(r),
+        Err(e) if e.downcast_ref::<demarc_runtime::CacheError>().is_some() => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::Usage);
+        }
+        Err(e) => anyhow::bail!("cannot start the WebAssembly runtime: {e:#}"),
+    };
     let loaded = rt.block_on(plugins::load_all(&runtime, &configured, &data.catalog));
     let providers: BTreeSet<String> = loaded.plugins.iter().map(|p| p.provider.clone()).collect();
-    let strict = loaded.failed.is_empty();
+    let strict = loaded.failed.is_empty() && pin_errors.is_empty();
     let config = match raw.validate(&file, &base, &data.catalog, strict.then_some(&providers)) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: invalid configuration: {e}");
+        Ok(c) if pin_errors.is_empty() => c,
+        Ok(_) => {
+            eprintln!("error: invalid configuration: {}", DataErrors(pin_errors));
+            return Ok(ExitCode::Usage);
+        }
+        Err(DataErrors(mut e)) => {
+            e.splice(0..0, pin_errors);
+            eprintln!("error: invalid configuration: {}", DataErrors(e));
             return Ok(ExitCode::Usage);
         }
     };

@@ -45,7 +45,9 @@ pub struct Runtime {
 
 impl Runtime {
     /// Build the engine, the linker (WASI with nothing granted, plus the contract's host
-    /// interface) and start the epoch thread.
+    /// interface), open the compile cache and start the epoch thread. A compile cache directory
+    /// or key that others could write (or that is not the user's) is refused with a
+    /// [`CacheError`](crate::CacheError) in the error chain.
     pub fn new(options: RuntimeOptions) -> wasmtime::Result<Runtime> {
         let mut config = Config::new();
         config
@@ -56,6 +58,10 @@ impl Runtime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Provider::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+        let cache = match options.cache_dir.as_deref() {
+            Some(d) => CompileCache::open(d, &engine)?,
+            None => None,
+        };
 
         let stop = Arc::new(AtomicBool::new(false));
         let ticker = {
@@ -72,10 +78,6 @@ impl Runtime {
                 })
                 .map_err(|e| wasmtime::Error::msg(format!("cannot start the epoch thread: {e}")))?
         };
-        let cache = options
-            .cache_dir
-            .as_deref()
-            .map(|d| CompileCache::new(d, &engine));
         Ok(Runtime {
             engine,
             linker,

@@ -20,6 +20,7 @@ mod sandbox;
 pub mod scan;
 pub mod schedule;
 
+pub use cache::CacheError;
 pub use engine::{Runtime, RuntimeOptions};
 pub use plugin::{CheckMeta, LoadError, Plugin};
 pub use sandbox::Limits;
