@@ -10,6 +10,7 @@ mod inputs; // bad inputs become gaps that name the file and position
 mod matrix; // the customer responsibility matrix: golden files
 mod sandbox; // hostile plugins: the host survives and lists the gap
 mod schema; // the committed JSON Schema matches the types, and reports validate against it
+mod tenants; // tenants stay apart: ids, accounts, conflicts
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

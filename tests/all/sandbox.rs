@@ -76,6 +76,7 @@ impl World {
                 inputs: inputs.iter().map(|i| (i.to_string(), None)).collect(),
                 now: "2026-11-01T00:00:00Z".into(),
                 limits,
+                accounts: None,
             },
             ctx: Arc::new(ScanContext {
                 tenant: "t".into(),

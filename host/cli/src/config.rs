@@ -146,6 +146,11 @@ pub struct RawTarget {
     /// Files inside `snapshot` to read. By default every non-hidden file in it.
     #[serde(default)]
     pub inputs: Option<Vec<String>>,
+    /// The accounts the target holds (AWS account ids, Azure subscription ids, GCP project
+    /// ids: what the plugin puts in `finding.account`). Findings for other accounts are
+    /// rejected. By default the accounts are learned from the findings.
+    #[serde(default)]
+    pub accounts: Option<Vec<String>>,
 }
 
 /// `[[tenant.contract]]`.
@@ -215,6 +220,8 @@ pub struct Target {
     pub snapshot: PathBuf,
     /// Input files, relative to `snapshot`; `None` means every file in it.
     pub inputs: Option<Vec<String>>,
+    /// Declared accounts; `None` means learned from the findings.
+    pub accounts: Option<Vec<String>>,
 }
 
 /// Read `path` and the `DEMARC_*` environment into raw configuration.
@@ -325,6 +332,9 @@ impl RawConfig {
 
         let mut tenant_ids = BTreeSet::new();
         let mut target_ids = BTreeSet::new();
+        // (provider, account) → the tenant and key that declared it first.
+        let mut declared: std::collections::BTreeMap<(String, String), (String, String)> =
+            Default::default();
         let mut tenants = Vec::new();
         for (ti, t) in self.tenant.into_iter().enumerate() {
             let at = |k: &str| format!("tenant[{ti}].{k}");
@@ -375,12 +385,48 @@ impl RawConfig {
                         }
                     }
                 }
+                if let Some(accounts) = &g.accounts {
+                    if accounts.is_empty() {
+                        err(
+                            at("accounts"),
+                            "lists no account; list the accounts the target holds, or leave the key out to learn them".into(),
+                        );
+                    }
+                    for (ai, a) in accounts.iter().enumerate() {
+                        let key = at(&format!("accounts[{ai}]"));
+                        if a.trim().is_empty() || a.len() > 256 || a.chars().any(char::is_control) {
+                            err(
+                                key,
+                                format!(
+                                    "{:?} is not an account id (1 to 256 characters, no control characters)",
+                                    a.chars().take(80).collect::<String>()
+                                ),
+                            );
+                            continue;
+                        }
+                        match declared.get(&(g.provider.clone(), a.clone())) {
+                            Some((tenant, first)) if *tenant != t.id => err(
+                                key,
+                                format!(
+                                    "{} account `{a}` is already declared by tenant `{tenant}` ({first}); an account belongs to one tenant",
+                                    g.provider
+                                ),
+                            ),
+                            Some(_) => {}
+                            None => {
+                                declared
+                                    .insert((g.provider.clone(), a.clone()), (t.id.clone(), key));
+                            }
+                        }
+                    }
+                }
                 targets.push(Target {
                     id: g.id,
                     provider: g.provider,
                     plugin: g.plugin,
                     snapshot: base.join(&g.snapshot),
                     inputs: g.inputs,
+                    accounts: g.accounts,
                 });
             }
             let mut contracts = Vec::new();

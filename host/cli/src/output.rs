@@ -10,7 +10,13 @@
 //! once, and nothing is left to copy when the last target finishes.
 //!
 //! Duplicates (a finding whose id was already written) are dropped at the moment they would be
-//! written, so the first in plan order wins, as in a whole-report merge.
+//! written, so the first in plan order is the one in the report. Since an id includes the
+//! tenant, this never crosses tenants. A duplicate with a different status (two targets of one
+//! tenant, or one target twice, disagreeing on one check of one resource) is not settled
+//! silently: it is a `conflict` gap naming both targets, the resource, the check and both
+//! statuses. To tell, the set of ids written keeps, in the low bits of each 128-bit key, the
+//! target that wrote it and its status (see [`Slot`]); spilled findings are checked when their
+//! spill is copied, so a conflict is found whichever target finishes first.
 //!
 //! Memory is bounded by the spilled records (24 bytes a finding) and the set of ids written
 //! (about 32 bytes a finding), not by the findings. The summary and the control roll-up are
@@ -18,6 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
+use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,7 +33,7 @@ use anyhow::Context;
 use demarc_core::report::{REPORT_SCHEMA, Run, TenantInfo};
 use demarc_core::rollup::{ControlRow, ControlTally};
 use demarc_core::summary::Summary;
-use demarc_core::{Finding, Gap, Owner, ServiceModel, Severity, Status};
+use demarc_core::{Finding, Gap, GapKind, Owner, ServiceModel, Severity, Status};
 use demarc_runtime::FindingSink;
 
 /// What the summary and the roll-up need of one finding.
@@ -53,6 +60,72 @@ impl Record {
     }
 }
 
+/// A finding in the set of those written: its 128-bit id key with the low [`TAG_BITS`] bits
+/// replaced by the lane (target) that wrote it and its status. Equality and hashing look at the
+/// remaining 104 bits of the id only, which keeps the chance of two different findings being
+/// taken for one below 10^-15 even at 10^8 findings.
+#[derive(Debug, Clone, Copy)]
+struct Slot(u128);
+
+const STATUS_BITS: u32 = 3;
+const LANE_BITS: u32 = 21;
+const TAG_BITS: u32 = STATUS_BITS + LANE_BITS;
+/// The lane of findings the host makes itself, and of lanes past what [`LANE_BITS`] can count.
+const NO_LANE: u128 = (1 << LANE_BITS) - 1;
+
+impl Slot {
+    fn new(key: u128, lane: Option<usize>, status: Status) -> Slot {
+        let lane = lane.map_or(NO_LANE, |l| (l as u128).min(NO_LANE));
+        let status = Status::ALL.iter().position(|s| *s == status).unwrap_or(0) as u128;
+        Slot(((key >> TAG_BITS) << TAG_BITS) | (lane << STATUS_BITS) | status)
+    }
+
+    fn lane(self) -> Option<usize> {
+        let lane = (self.0 >> STATUS_BITS) & NO_LANE;
+        (lane != NO_LANE).then_some(lane as usize)
+    }
+
+    fn status(self) -> Status {
+        Status::ALL[(self.0 & ((1 << STATUS_BITS) - 1)) as usize % Status::ALL.len()]
+    }
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, other: &Slot) -> bool {
+        self.0 >> TAG_BITS == other.0 >> TAG_BITS
+    }
+}
+
+impl Eq for Slot {}
+
+impl Hash for Slot {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.0 >> TAG_BITS).hash(state);
+    }
+}
+
+/// What became of a finding offered to the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// Written.
+    New,
+    /// Dropped: the same id with the same status was written before.
+    Duplicate,
+    /// Dropped: the same id was written before with another status, by the lane in the slot.
+    Conflict(Slot),
+}
+
+/// Findings of two lanes (or one lane twice) that disagree, with a few examples.
+#[derive(Debug, Default)]
+struct Disagreement {
+    count: u64,
+    /// (resource id, check id, earlier status, later status).
+    examples: Vec<(String, String, Status, Status)>,
+}
+
+/// Examples of disagreeing findings named in one conflict gap.
+const CONFLICT_EXAMPLES: usize = 3;
+
 /// A target's spill file: one JSON finding per line, and a record per line.
 struct SpillFile {
     path: PathBuf,
@@ -63,6 +136,7 @@ struct SpillFile {
 /// One target's side of the report.
 struct Lane {
     tenant: String,
+    target: String,
     provider: String,
     /// Whether this target is the frontier and writes straight into the report.
     direct: bool,
@@ -92,8 +166,10 @@ struct Body {
     writer: BufWriter<File>,
     /// No finding written yet (so the next one needs no comma).
     first: bool,
-    seen: HashSet<u128>,
+    seen: HashSet<Slot>,
     duplicates: u64,
+    /// (earlier lane, later lane) → their disagreements.
+    conflicts: BTreeMap<(Option<usize>, usize), Disagreement>,
     /// The target writing directly; every target before it has finished.
     frontier: usize,
     finished: Vec<bool>,
@@ -102,18 +178,56 @@ struct Body {
 }
 
 impl Body {
-    /// Write one serialized finding unless its key was written before; whether it was written.
-    fn write(&mut self, key: u128, json: &[u8]) -> std::io::Result<bool> {
-        if !self.seen.insert(key) {
-            self.duplicates += 1;
-            return Ok(false);
+    /// Write one serialized finding of `lane` unless its key was written before.
+    fn write(
+        &mut self,
+        key: u128,
+        lane: Option<usize>,
+        status: Status,
+        json: &[u8],
+    ) -> std::io::Result<Written> {
+        let slot = Slot::new(key, lane, status);
+        if let Some(earlier) = self.seen.get(&slot) {
+            if earlier.status() == status {
+                self.duplicates += 1;
+                return Ok(Written::Duplicate);
+            }
+            return Ok(Written::Conflict(*earlier));
         }
+        self.seen.insert(slot);
         self.writer
             .write_all(if self.first { b"\n" } else { b",\n" })?;
         self.first = false;
         self.writer.write_all(json)?;
-        Ok(true)
+        Ok(Written::New)
     }
+
+    /// Record that `lane`'s finding with `status` disagrees with the one written earlier;
+    /// `what` gives its resource and check ids, asked for only while examples are wanted.
+    fn disagree(
+        &mut self,
+        earlier: Slot,
+        lane: usize,
+        status: Status,
+        what: impl FnOnce() -> Option<(String, String)>,
+    ) {
+        let d = self.conflicts.entry((earlier.lane(), lane)).or_default();
+        d.count += 1;
+        if d.examples.len() < CONFLICT_EXAMPLES
+            && let Some((resource, check)) = what()
+        {
+            d.examples.push((resource, check, earlier.status(), status));
+        }
+    }
+}
+
+/// At most 80 characters of `s`, control characters escaped: input content quoted in a gap.
+fn excerpt(s: &str) -> String {
+    let mut out: String = s.chars().take(80).flat_map(char::escape_debug).collect();
+    if s.chars().nth(80).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// The report being written: `report.json`'s head, its findings as they arrive, and the rest
@@ -152,11 +266,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Assembly {
     /// Start `report.json` in `out` (as a temporary file until [`Assembly::complete`]) for the
-    /// targets `lanes` — (tenant, provider) in plan order — with the report's schema and tenants.
+    /// targets `lanes` — (tenant, target, provider) in plan order — with the report's schema and
+    /// tenants.
     pub fn begin(
         out: &Path,
         tenants: &[TenantInfo],
-        lanes: &[(String, String)],
+        lanes: &[(String, String, String)],
     ) -> anyhow::Result<Arc<Assembly>> {
         let tmp = out.join(".report.json.tmp");
         let spill_dir = out.join(format!(".spill-{}", std::process::id()));
@@ -182,6 +297,7 @@ impl Assembly {
                 first: true,
                 seen: HashSet::new(),
                 duplicates: 0,
+                conflicts: BTreeMap::new(),
                 frontier: 0,
                 finished: vec![false; lanes.len()],
                 error: None,
@@ -189,9 +305,10 @@ impl Assembly {
             lanes: lanes
                 .iter()
                 .enumerate()
-                .map(|(i, (tenant, provider))| {
+                .map(|(i, (tenant, target, provider))| {
                     Mutex::new(Lane {
                         tenant: tenant.clone(),
+                        target: target.clone(),
                         provider: provider.clone(),
                         direct: i == 0,
                         spill: None,
@@ -228,9 +345,14 @@ impl Assembly {
         };
         if lane.direct {
             let mut body = lock(&self.body);
-            match body.write(key, json) {
-                Ok(true) => *lane.counts.entry(tally).or_default() += 1,
-                Ok(false) => {}
+            match body.write(key, Some(lane_no), finding.status, json) {
+                Ok(Written::New) => *lane.counts.entry(tally).or_default() += 1,
+                Ok(Written::Duplicate) => {}
+                Ok(Written::Conflict(earlier)) => {
+                    body.disagree(earlier, lane_no, finding.status, || {
+                        Some((finding.resource.id.clone(), finding.check.id.clone()))
+                    })
+                }
                 Err(e) => {
                     let msg = format!("cannot write {}: {e}", self.tmp.display());
                     body.error.get_or_insert_with(|| msg.clone());
@@ -280,7 +402,8 @@ impl Assembly {
                 // Lock order is lane then body in `accept`, but only for the frontier, which
                 // `next` is not yet: its producer never waits for the body while we hold it.
                 let mut lane = lock(next);
-                if let Err(e) = self.catch_up(body, &mut lane) {
+                let at = body.frontier;
+                if let Err(e) = self.catch_up(body, at, &mut lane) {
                     body.error.get_or_insert_with(|| format!("{e:#}"));
                 }
                 lane.direct = true;
@@ -288,8 +411,8 @@ impl Assembly {
         }
     }
 
-    /// Copy a lane's spill into the report, in order and without duplicates.
-    fn catch_up(&self, body: &mut Body, lane: &mut Lane) -> anyhow::Result<()> {
+    /// Copy the spill of lane `lane_no` into the report, in order and without duplicates.
+    fn catch_up(&self, body: &mut Body, lane_no: usize, lane: &mut Lane) -> anyhow::Result<()> {
         let Some(mut spill) = lane.spill.take() else {
             return Ok(());
         };
@@ -311,11 +434,19 @@ impl Assembly {
                 "spill {} is shorter than its records",
                 spill.path.display()
             );
-            if body
-                .write(rec.key(), &line[..n - 1])
+            let json = &line[..n - 1];
+            match body
+                .write(rec.key(), Some(lane_no), rec.tally.status, json)
                 .with_context(|| format!("cannot write {}", self.tmp.display()))?
             {
-                *lane.counts.entry(rec.tally).or_default() += 1;
+                Written::New => *lane.counts.entry(rec.tally).or_default() += 1,
+                Written::Duplicate => {}
+                Written::Conflict(earlier) => {
+                    body.disagree(earlier, lane_no, rec.tally.status, || {
+                        let f: Finding = serde_json::from_slice(json).ok()?;
+                        Some((f.resource.id, f.check.id))
+                    })
+                }
             }
         }
         drop(reader);
@@ -324,11 +455,13 @@ impl Assembly {
     }
 
     /// Finish `report.json`: `extra` findings (made by the host, e.g. overdue attestations),
-    /// then the run, gaps, the control roll-up that `rollup` computes from the tallies of the
-    /// findings written, and the summary. Returns the summary and the roll-up.
+    /// then the run, gaps (with a `conflict` gap added to `tail` for every pair of targets
+    /// that disagree, and their targets marked `partial`), the control roll-up that `rollup`
+    /// computes from the tallies of the findings written, and the summary. Returns the summary
+    /// and the roll-up.
     pub fn complete(
         &self,
-        tail: &Tail,
+        tail: &mut Tail,
         extra: &[Finding],
         rollup: impl FnOnce(&Tallies) -> Vec<ControlRow>,
     ) -> anyhow::Result<(Summary, Vec<ControlRow>)> {
@@ -342,7 +475,7 @@ impl Assembly {
 
     fn complete_inner(
         &self,
-        tail: &Tail,
+        tail: &mut Tail,
         extra: &[Finding],
         rollup: impl FnOnce(&Tallies) -> Vec<ControlRow>,
     ) -> anyhow::Result<(Summary, Vec<ControlRow>)> {
@@ -353,6 +486,7 @@ impl Assembly {
         if let Some(e) = body.error.take() {
             anyhow::bail!("{e}");
         }
+        self.conflict_gaps(&body, tail);
 
         let mut summary = Summary::default();
         for g in &tail.gaps {
@@ -389,8 +523,9 @@ impl Assembly {
         let w = &mut body.writer;
         for f in extra {
             let key = demarc_core::id::parse_key(&f.id).unwrap_or_default();
+            let slot = Slot::new(key, None, f.status);
             let json = serde_json::to_vec(f)?;
-            if !body.seen.insert(key) {
+            if !body.seen.insert(slot) {
                 body.duplicates += 1;
                 continue;
             }
@@ -430,6 +565,64 @@ impl Assembly {
         std::fs::rename(&self.tmp, &path)
             .with_context(|| format!("cannot write {}", path.display()))?;
         Ok((summary, controls))
+    }
+}
+
+impl Assembly {
+    /// A `conflict` gap for every pair of targets (or target with itself) whose findings
+    /// disagree, on the later target in plan order, which is marked `partial`.
+    fn conflict_gaps(&self, body: &Body, tail: &mut Tail) {
+        let name = |lane: Option<usize>| match lane.and_then(|l| self.lanes.get(l)) {
+            Some(l) => lock(l).target.clone(),
+            None => "(unknown)".to_string(),
+        };
+        for ((earlier, later), d) in &body.conflicts {
+            let (tenant, target) = {
+                let l = lock(&self.lanes[*later]);
+                (l.tenant.clone(), l.target.clone())
+            };
+            let first = name(*earlier);
+            let examples: Vec<String> = d
+                .examples
+                .iter()
+                .map(|(resource, check, a, b)| {
+                    format!(
+                        "resource `{}`, check `{}`: `{}` in `{first}`, `{}` in `{target}`",
+                        excerpt(resource),
+                        excerpt(check),
+                        a.as_str(),
+                        b.as_str()
+                    )
+                })
+                .collect();
+            let whom = if first == target {
+                format!("target `{target}` reports {} finding(s) twice", d.count)
+            } else {
+                format!(
+                    "targets `{first}` and `{target}` of tenant `{tenant}` report {} finding(s)",
+                    d.count
+                )
+            };
+            tail.gaps.push(Gap {
+                kind: GapKind::Conflict,
+                tenant: tenant.clone(),
+                target: target.clone(),
+                plugin: None,
+                file: None,
+                line: None,
+                column: None,
+                message: format!(
+                    "{whom} with different statuses for the same check on the same resource; \
+                     the report keeps the one from `{first}` (first in plan order): {}",
+                    examples.join("; ")
+                ),
+            });
+            for t in &mut tail.run.targets {
+                if t.tenant == tenant && t.target == target && t.outcome == "complete" {
+                    t.outcome = "partial".to_string();
+                }
+            }
+        }
     }
 }
 
@@ -540,7 +733,14 @@ mod tests {
 
     /// A finding of `check` on `resource` for `tenant`, as a plugin would have it attributed.
     fn finding(tenant: &str, resource: &str, check: &str, status: &str) -> Finding {
-        let id = demarc_core::id::finding_id("aws", "111122223333", "us-east-1", resource, check);
+        let id = demarc_core::id::finding_id(
+            tenant,
+            "aws",
+            "111122223333",
+            "us-east-1",
+            resource,
+            check,
+        );
         serde_json::from_value(serde_json::json!({
             "id": id, "tenant": tenant, "target": format!("{tenant}-aws"), "provider": "aws",
             "account": "111122223333", "region": "us-east-1",
@@ -554,6 +754,163 @@ mod tests {
                 "source": "s"}}
         }))
         .expect("a valid finding")
+    }
+
+    /// One lane per tenant id, its target `<tenant>-aws`.
+    fn lanes(tenants: &[&str]) -> Vec<(String, String, String)> {
+        tenants
+            .iter()
+            .map(|t| (t.to_string(), format!("{t}-aws"), "aws".to_string()))
+            .collect()
+    }
+
+    /// `finding`, as reported by target `target`.
+    fn from(target: &str, mut f: Finding) -> Finding {
+        f.target = target.to_string();
+        f
+    }
+
+    /// Complete the report; its tail and the report as written.
+    fn complete(asm: &Assembly, dir: &Path) -> (Tail, demarc_core::report::Report) {
+        let mut tail = Tail {
+            run: run(),
+            gaps: Vec::new(),
+        };
+        let (summary, _) = asm.complete(&mut tail, &[], |_| Vec::new()).unwrap();
+        let report: demarc_core::report::Report =
+            serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+        assert_eq!(report.summary, summary);
+        assert_eq!(report.gaps, tail.gaps);
+        (tail, report)
+    }
+
+    /// The attack: tenant b's export carries a copy of tenant a's resource that passes where
+    /// a's fails. Both findings are in the report, each under its tenant; nothing is dropped.
+    #[test]
+    fn the_same_resource_under_two_tenants_is_never_deduplicated() {
+        for order in [[0, 1], [1, 0]] {
+            let dir = tempfile::tempdir().unwrap();
+            let asm = Assembly::begin(dir.path(), &[], &lanes(&["a", "b"])).unwrap();
+            let mut sinks = [asm.sink(0), asm.sink(1)];
+            let statuses = ["fail", "pass"];
+            for i in order {
+                let tenant = ["a", "b"][i];
+                sinks[i]
+                    .accept(finding(tenant, "sg-1", "k1", statuses[i]))
+                    .unwrap();
+                sinks[i].finish();
+            }
+            let (tail, report) = complete(&asm, dir.path());
+            let got: Vec<(&str, Status)> = report
+                .findings
+                .iter()
+                .map(|f| (f.tenant.as_str(), f.status))
+                .collect();
+            assert_eq!(got, [("a", Status::Fail), ("b", Status::Pass)]);
+            assert_eq!(report.summary.duplicates, 0);
+            assert!(tail.gaps.is_empty(), "{:?}", tail.gaps);
+        }
+    }
+
+    /// Two targets of one tenant disagree on one check of one resource: whether the later
+    /// target writes directly or spills (it finishes first), the first in plan order is kept
+    /// and a `conflict` gap names both targets, the resource, the check and both statuses.
+    /// The same status is a plain duplicate.
+    #[test]
+    fn disagreeing_targets_of_one_tenant_are_a_conflict_whichever_finishes_first() {
+        for later_finishes_first in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let lanes = vec![
+                ("t".to_string(), "t-one".to_string(), "aws".to_string()),
+                ("t".to_string(), "t-two".to_string(), "aws".to_string()),
+            ];
+            let asm = Assembly::begin(dir.path(), &[], &lanes).unwrap();
+            let (mut s0, mut s1) = (asm.sink(0), asm.sink(1));
+            let mut first = || {
+                s0.accept(from("t-one", finding("t", "sg-1", "open", "fail")))
+                    .unwrap();
+                s0.accept(from("t-one", finding("t", "b-1", "enc", "pass")))
+                    .unwrap();
+                s0.finish();
+            };
+            let mut second = || {
+                s1.accept(from("t-two", finding("t", "sg-1", "open", "pass")))
+                    .unwrap();
+                s1.accept(from("t-two", finding("t", "b-1", "enc", "pass")))
+                    .unwrap();
+                s1.finish();
+            };
+            if later_finishes_first {
+                second();
+                first();
+            } else {
+                first();
+                second();
+            }
+            let mut tail = Tail {
+                run: run(),
+                gaps: Vec::new(),
+            };
+            tail.run.targets = serde_json::from_value(serde_json::json!([
+                {"tenant": "t", "target": "t-one", "provider": "aws", "plugin": "aws",
+                 "outcome": "complete", "resources": 2, "skipped": 0, "findings": 2, "millis": 0},
+                {"tenant": "t", "target": "t-two", "provider": "aws", "plugin": "aws",
+                 "outcome": "complete", "resources": 2, "skipped": 0, "findings": 2, "millis": 0}
+            ]))
+            .unwrap();
+            let (summary, _) = asm.complete(&mut tail, &[], |_| Vec::new()).unwrap();
+            let report: demarc_core::report::Report =
+                serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap())
+                    .unwrap();
+            let got: Vec<(&str, &str, Status)> = report
+                .findings
+                .iter()
+                .map(|f| (f.target.as_str(), f.resource.id.as_str(), f.status))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("t-one", "sg-1", Status::Fail),
+                    ("t-one", "b-1", Status::Pass)
+                ],
+                "later finishes first: {later_finishes_first}"
+            );
+            assert_eq!(summary.duplicates, 1, "b-1 is a plain duplicate");
+            assert_eq!(tail.gaps.len(), 1, "{:?}", tail.gaps);
+            let g = &tail.gaps[0];
+            assert_eq!(g.kind, GapKind::Conflict);
+            assert_eq!((g.tenant.as_str(), g.target.as_str()), ("t", "t-two"));
+            assert_eq!(
+                g.message,
+                "targets `t-one` and `t-two` of tenant `t` report 1 finding(s) with different \
+                 statuses for the same check on the same resource; the report keeps the one \
+                 from `t-one` (first in plan order): resource `sg-1`, check `open`: `fail` in \
+                 `t-one`, `pass` in `t-two`"
+            );
+            assert_eq!(report.gaps, tail.gaps);
+            assert_eq!(summary.gaps.get("conflict"), Some(&1));
+            assert_eq!(tail.run.targets[0].outcome, "complete");
+            assert_eq!(tail.run.targets[1].outcome, "partial");
+        }
+    }
+
+    /// The set of ids keeps the lane and status of each finding in bits the identity does not
+    /// use: ids that differ only there are one finding; the lane and status come back.
+    #[test]
+    fn a_slot_keeps_lane_and_status_beside_the_id() {
+        let key = demarc_core::id::finding_key("t", "aws", "1", "r", "x", "k");
+        let a = Slot::new(key, Some(5), Status::Fail);
+        let b = Slot::new(key ^ 0xff_ffff, None, Status::NotApplicable);
+        assert_eq!(a, b);
+        assert_eq!((a.lane(), a.status()), (Some(5), Status::Fail));
+        assert_eq!((b.lane(), b.status()), (None, Status::NotApplicable));
+        assert_ne!(a, Slot::new(key ^ (1 << 24), Some(5), Status::Fail));
+        let mut set = HashSet::new();
+        assert!(set.insert(a));
+        assert!(!set.insert(b));
+        assert_eq!(set.get(&b).map(|s| s.status()), Some(Status::Fail));
+        assert_eq!(excerpt("a\nb"), "a\\nb");
+        assert_eq!(excerpt(&"x".repeat(100)), format!("{}…", "x".repeat(80)));
     }
 
     fn run() -> Run {
@@ -570,14 +927,14 @@ mod tests {
     #[test]
     fn findings_are_written_in_plan_order_whatever_order_targets_finish_in() {
         let dir = tempfile::tempdir().unwrap();
-        let lanes =
-            [("a", "aws"), ("b", "aws"), ("c", "aws")].map(|(t, p)| (t.to_string(), p.to_string()));
+        let lanes = lanes(&["a", "b", "c"]);
         let asm = Assembly::begin(dir.path(), &[], &lanes).unwrap();
         let (mut s0, mut s1, mut s2) = (asm.sink(0), asm.sink(1), asm.sink(2));
         s2.accept(finding("c", "c1", "k1", "fail")).unwrap();
         s1.accept(finding("b", "b1", "k1", "pass")).unwrap();
         s0.accept(finding("a", "a1", "k1", "fail")).unwrap();
-        // The same id as a1: dropped, because target a comes first in plan order.
+        // The same id as a1 (a finding of tenant a from the lane of c): dropped, because
+        // target a comes first in plan order.
         s2.accept(finding("a", "a1", "k1", "fail")).unwrap();
         s2.finish();
         s1.accept(finding("b", "b2", "k2", "fail")).unwrap();
@@ -587,12 +944,12 @@ mod tests {
         s1.accept(finding("b", "b3", "k2", "manual")).unwrap();
         s1.accept(finding("b", "b3", "k2", "manual")).unwrap();
         s1.finish();
-        let tail = Tail {
+        let mut tail = Tail {
             run: run(),
             gaps: Vec::new(),
         };
         let (summary, _) = asm
-            .complete(&tail, &[], |t| {
+            .complete(&mut tail, &[], |t| {
                 assert_eq!(t.controls["b"]["enc-at-rest"].checks["k2"].total, 2);
                 assert_eq!(t.controls["a"]["backup-retention"].checks["k1"].fail, 1);
                 Vec::new()

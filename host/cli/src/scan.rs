@@ -172,7 +172,13 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         &tenants,
         &plan
             .iter()
-            .map(|(spec, ctx)| (spec.tenant.clone(), ctx.provider.clone()))
+            .map(|(spec, ctx)| {
+                (
+                    spec.tenant.clone(),
+                    spec.target.clone(),
+                    ctx.provider.clone(),
+                )
+            })
             .collect::<Vec<_>>(),
     )?;
     let mut jobs = Vec::new();
@@ -236,6 +242,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             resources: outcome.resources,
             skipped: outcome.skipped,
             findings: outcome.findings,
+            accounts: outcome.accounts,
             millis: if pinned {
                 0
             } else {
@@ -244,9 +251,16 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         });
         gaps.extend(outcome.gaps);
     }
+    let declared: BTreeMap<&str, &[String]> = config
+        .tenants
+        .iter()
+        .flat_map(|t| &t.targets)
+        .filter_map(|g| Some((g.id.as_str(), g.accounts.as_deref()?)))
+        .collect();
+    account_clashes(&mut targets, &declared, &mut gaps);
 
     let finished = opts.pin_time.clone().unwrap_or_else(now_rfc3339);
-    let tail = Tail {
+    let mut tail = Tail {
         run: Run {
             tool: format!("demarc {}", env!("CARGO_PKG_VERSION")),
             estate: config.name.clone(),
@@ -279,7 +293,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|t| opts.tenants.is_empty() || opts.tenants.contains(&t.id))
         .collect();
-    let (summary, _controls) = assembly.complete(&tail, &extra, |tallies| {
+    let (summary, _controls) = assembly.complete(&mut tail, &extra, |tallies| {
         let rollup = Rollup {
             catalog: &data.catalog,
             attributor: &data.attributor,
@@ -450,7 +464,7 @@ fn overdue_findings(
             };
             let layer = demarc_core::Layer::Governance;
             out.push(Finding {
-                id: demarc_core::id::finding_id("demarc", &t.id, "global", &resource, check),
+                id: demarc_core::id::finding_id(&t.id, "demarc", &t.id, "global", &resource, check),
                 tenant: t.id.clone(),
                 target: String::new(),
                 provider: "demarc".into(),
@@ -524,6 +538,67 @@ fn overdue_findings(
     out
 }
 
+/// An `account-clash` gap for every account of a provider that targets of two different
+/// tenants hold: the accounts a target declares (by target id in `declared`), or else those it
+/// reported findings for. An account belongs to one client (two tenants declaring one account
+/// is a configuration error, found before this). The gap is on the later target in plan order,
+/// which is marked `partial`.
+fn account_clashes(
+    targets: &mut [TargetRecord],
+    declared: &BTreeMap<&str, &[String]>,
+    gaps: &mut Vec<Gap>,
+) {
+    // (provider, account) → the first target (index) of each tenant that holds it.
+    let mut holders: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, t) in targets.iter().enumerate() {
+        let held = declared
+            .get(t.target.as_str())
+            .copied()
+            .unwrap_or(&t.accounts);
+        for a in held.iter().filter(|a| !a.is_empty()) {
+            let list = holders
+                .entry((t.provider.as_str(), a.as_str()))
+                .or_default();
+            if !list.iter().any(|&j| targets[j].tenant == t.tenant) {
+                list.push(i);
+            }
+        }
+    }
+    let mut clashed = BTreeSet::new();
+    for ((provider, account), list) in &holders {
+        let Some((&first, rest)) = list.split_first() else {
+            continue;
+        };
+        let a = &targets[first];
+        for &j in rest {
+            let b = &targets[j];
+            gaps.push(Gap {
+                kind: GapKind::AccountClash,
+                tenant: b.tenant.clone(),
+                target: b.target.clone(),
+                plugin: Some(b.plugin.clone()),
+                file: None,
+                line: None,
+                column: None,
+                message: format!(
+                    "{provider} account `{}` is held by tenant `{}` (target `{}`) and by tenant `{}` (target `{}`); an account belongs to one tenant: check the exports, and declare each target's `accounts`",
+                    account.chars().take(80).flat_map(char::escape_debug).collect::<String>(),
+                    a.tenant,
+                    a.target,
+                    b.tenant,
+                    b.target
+                ),
+            });
+            clashed.insert(j);
+        }
+    }
+    for j in clashed {
+        if targets[j].outcome == "complete" {
+            targets[j].outcome = "partial".to_string();
+        }
+    }
+}
+
 type Planned = (TargetSpec, Arc<ScanContext>);
 
 fn plan(
@@ -577,6 +652,7 @@ fn plan(
                     inputs: inputs.into_iter().map(|p| (p, None)).collect(),
                     now: now.to_string(),
                     limits: config.limits,
+                    accounts: target.accounts.clone(),
                 },
                 Arc::new(ScanContext {
                     tenant: tenant.id.clone(),

@@ -1,24 +1,29 @@
 //! Deterministic finding ids.
 //!
-//! A finding's id is a hash of what identifies "this check on this resource": provider,
-//! account, region, resource id and check id. The same resource scanned twice (two shards, two
-//! overlapping exports) gets the same id, which is what merge deduplicates on.
+//! A finding's id is a hash of what identifies "this check on this resource for this client":
+//! tenant, provider, account, region, resource id and check id. The same resource scanned twice
+//! for one tenant (two shards, two overlapping exports) gets the same id, which is what the
+//! report deduplicates on; the same resource reported under two tenants gets two ids, so that
+//! one tenant's export can never replace another tenant's finding.
 
 use sha2::{Digest, Sha256};
 
-/// The id of the finding of `check_id` on `resource_id`: 32 hex characters (128 bits of sha256).
+/// The id of `tenant`'s finding of `check_id` on `resource_id`: 32 hex characters (128 bits of
+/// sha256).
 pub fn finding_id(
+    tenant: &str,
     provider: &str,
     account: &str,
     region: &str,
     resource_id: &str,
     check_id: &str,
 ) -> String {
-    hex::encode(finding_key(provider, account, region, resource_id, check_id).to_be_bytes())
+    hex::encode(finding_key(tenant, provider, account, region, resource_id, check_id).to_be_bytes())
 }
 
 /// The same id as a number, for compact deduplication sets.
 pub fn finding_key(
+    tenant: &str,
     provider: &str,
     account: &str,
     region: &str,
@@ -26,7 +31,7 @@ pub fn finding_key(
     check_id: &str,
 ) -> u128 {
     let mut h = Sha256::new();
-    for part in [provider, account, region, resource_id, check_id] {
+    for part in [tenant, provider, account, region, resource_id, check_id] {
         // Length-prefixed so that no two tuples hash the same bytes.
         h.update((part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
@@ -48,18 +53,29 @@ mod tests {
 
     #[test]
     fn ids_are_deterministic_and_distinct() {
-        let a = finding_id("aws", "1", "eu-west-1", "arn:x", "c");
-        assert_eq!(a, finding_id("aws", "1", "eu-west-1", "arn:x", "c"));
+        let a = finding_id("t", "aws", "1", "eu-west-1", "arn:x", "c");
+        assert_eq!(a, finding_id("t", "aws", "1", "eu-west-1", "arn:x", "c"));
         assert_eq!(a.len(), 32);
-        assert_ne!(a, finding_id("aws", "1", "eu-west-1", "arn:x", "d"));
+        assert_ne!(a, finding_id("t", "aws", "1", "eu-west-1", "arn:x", "d"));
         // Moving a boundary between parts changes the id.
         assert_ne!(
-            finding_id("aws", "12", "3", "r", "c"),
-            finding_id("aws", "1", "23", "r", "c")
+            finding_id("t", "aws", "12", "3", "r", "c"),
+            finding_id("t", "aws", "1", "23", "r", "c")
         );
         assert_eq!(
             parse_key(&a),
-            Some(finding_key("aws", "1", "eu-west-1", "arn:x", "c"))
+            Some(finding_key("t", "aws", "1", "eu-west-1", "arn:x", "c"))
+        );
+    }
+
+    #[test]
+    fn the_same_resource_under_two_tenants_has_two_ids() {
+        let a = finding_id("northwind", "aws", "1", "us-east-1", "sg-1", "open");
+        let b = finding_id("fabrikam", "aws", "1", "us-east-1", "sg-1", "open");
+        assert_ne!(a, b);
+        assert_ne!(
+            finding_id("ab", "c", "1", "r", "x", "k"),
+            finding_id("a", "bc", "1", "r", "x", "k")
         );
     }
 }

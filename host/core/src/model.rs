@@ -349,7 +349,7 @@ pub struct Source {
 /// One check evaluated against one resource, attributed to its owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
-    /// Deterministic id: a hash of provider, account, region, resource id and check id.
+    /// Deterministic id: a hash of tenant, provider, account, region, resource id and check id.
     pub id: String,
     /// Tenant id.
     pub tenant: String,
@@ -414,6 +414,14 @@ pub enum GapKind {
     InvalidFinding,
     /// No plugin is configured for the target's provider.
     NoPlugin,
+    /// The plugin reported findings for accounts (subscriptions, projects) the target does not
+    /// declare in `accounts`; the host rejected them.
+    ForeignAccount,
+    /// One account appears in targets of two different tenants.
+    AccountClash,
+    /// Two targets of one tenant report different statuses for the same check on the same
+    /// resource; the first in plan order is in the report.
+    Conflict,
 }
 
 impl GapKind {
@@ -432,10 +440,14 @@ impl GapKind {
             GapKind::PluginTrap => "plugin-trap",
             GapKind::InvalidFinding => "invalid-finding",
             GapKind::NoPlugin => "no-plugin",
+            GapKind::ForeignAccount => "foreign-account",
+            GapKind::AccountClash => "account-clash",
+            GapKind::Conflict => "conflict",
         }
     }
 
-    /// Parse a kebab-case name (as plugins report problem kinds).
+    /// Parse a kebab-case name of a kind a plugin may report as a problem. The kinds only the
+    /// host decides (`foreign-account`, `account-clash`, `conflict`) are not among them.
     pub fn parse(s: &str) -> Option<GapKind> {
         [
             GapKind::MissingInput,
@@ -479,4 +491,28 @@ pub struct Gap {
     pub column: Option<u32>,
     /// What happened, in words.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plugin cannot report a gap that only the host decides: it would pass for the host's
+    /// own verdict on accounts or conflicts.
+    #[test]
+    fn plugins_cannot_report_host_only_gap_kinds() {
+        for k in [
+            GapKind::ForeignAccount,
+            GapKind::AccountClash,
+            GapKind::Conflict,
+        ] {
+            assert_eq!(GapKind::parse(k.as_str()), None, "{k:?}");
+            let json = serde_json::to_value(k).unwrap();
+            assert_eq!(json, k.as_str());
+        }
+        assert_eq!(
+            GapKind::parse("malformed-input"),
+            Some(GapKind::MalformedInput)
+        );
+    }
 }

@@ -117,6 +117,11 @@ pub struct TargetRecord {
     pub skipped: u64,
     /// Findings accepted from this target.
     pub findings: u64,
+    /// The accounts (AWS accounts, Azure subscriptions, GCP projects, as the plugin names them
+    /// in `finding.account`) of the findings accepted from this target, sorted. When the target
+    /// declares `accounts`, only those are accepted; otherwise these are what the host learned.
+    #[serde(default)]
+    pub accounts: Vec<String>,
     /// Wall time of the scan, milliseconds. Zero when timings are pinned.
     pub millis: u64,
 }

@@ -109,6 +109,7 @@ impl F<'_> {
         let (id, native_type, name) = self.resource;
         Finding {
             id: demarc_core::id::finding_id(
+                self.tenant,
                 self.provider,
                 self.account,
                 self.region,
@@ -894,6 +895,7 @@ fn run() -> Run {
             resources: findings + 3,
             skipped: 1,
             findings,
+            accounts: vec![],
             millis: 0,
         };
     Run {

@@ -45,6 +45,10 @@ pub struct TargetSpec {
     pub now: String,
     /// Sandbox limits.
     pub limits: Limits,
+    /// The accounts (subscriptions, projects) the target holds, as plugins name them in
+    /// `finding.account`. When set, findings for any other account are rejected and become one
+    /// `foreign-account` gap; when `None`, the accounts reported are learned.
+    pub accounts: Option<Vec<String>>,
 }
 
 /// What attribution of one target's findings needs.
@@ -75,6 +79,8 @@ pub struct TargetOutcome {
     pub skipped: u64,
     /// Findings accepted.
     pub findings: u64,
+    /// The accounts of the findings accepted, sorted.
+    pub accounts: Vec<String>,
     /// Every loss of coverage.
     pub gaps: Vec<Gap>,
     /// Wall time.
@@ -108,6 +114,7 @@ impl Runtime {
         emit.sink = Some(sink);
         emit.max_findings = spec.limits.max_findings;
         emit.max_bytes = spec.limits.max_emit_bytes;
+        emit.declared = spec.accounts.as_ref().map(|a| a.iter().cloned().collect());
 
         let wasi = match sandbox::wasi_ctx(Some(&spec.snapshot)) {
             Ok(w) => w,
@@ -118,6 +125,7 @@ impl Runtime {
                     resources: 0,
                     skipped: 0,
                     findings: 0,
+                    accounts: Vec::new(),
                     gaps: vec![Gap {
                         file: Some(spec.snapshot.display().to_string()),
                         ..gap(
@@ -202,6 +210,9 @@ impl Runtime {
                 ),
             ));
         }
+        if let Some(message) = emit.foreign_message() {
+            gaps.push(gap(GapKind::ForeignAccount, message));
+        }
         if let Some(reason) = &emit.refused
             && !gaps.iter().any(|g| g.kind == GapKind::EmitCap)
         {
@@ -226,6 +237,7 @@ impl Runtime {
             resources: outcome.1,
             skipped: outcome.2,
             findings: emit.accepted,
+            accounts: std::mem::take(&mut emit.accounts).into_iter().collect(),
             gaps,
             elapsed,
             sink: emit.sink.take().expect("sink is only taken here"),

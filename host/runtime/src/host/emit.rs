@@ -1,7 +1,9 @@
 //! `demarc:provider/host.emit` (and the `host` interface as a whole): accepts batches of
 //! findings, validates each one against the plugin's declared checks and the catalog, enforces
-//! the target's caps, attributes every accepted finding and hands it to the target's sink.
+//! the target's caps and declared accounts, attributes every accepted finding and hands it to
+//! the target's sink.
 
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use demarc_core::{CheckRef, Evidence, Finding, ResourceRef};
@@ -19,6 +21,11 @@ const MAX_TEXT: usize = 8192;
 const MAX_ITEMS: usize = 128;
 /// Examples of rejected findings kept for the gap message.
 const MAX_EXAMPLES: usize = 3;
+/// Distinct accounts one target may report. Findings for further accounts are rejected: the
+/// accounts are what keeps tenants apart, so they are never dropped from the record.
+pub(crate) const MAX_ACCOUNTS: usize = 1024;
+/// Distinct foreign accounts named in the gap message.
+const MAX_FOREIGN_NAMED: usize = 8;
 
 /// Per-store state of the `host` interface.
 pub struct EmitState {
@@ -36,6 +43,14 @@ pub struct EmitState {
     pub(crate) sink_error: Option<String>,
     pub(crate) trap: Option<String>,
     pub(crate) log_lines: u64,
+    /// The accounts the target declares; `None` when it declares none.
+    pub(crate) declared: Option<HashSet<String>>,
+    /// Accounts of the findings accepted (at most [`MAX_ACCOUNTS`]).
+    pub(crate) accounts: BTreeSet<String>,
+    /// Findings rejected because the target does not hold their account, by account (the
+    /// first [`MAX_FOREIGN_NAMED`] accounts), and in all.
+    pub(crate) foreign: BTreeMap<String, u64>,
+    pub(crate) foreign_total: u64,
 }
 
 impl EmitState {
@@ -55,7 +70,78 @@ impl EmitState {
             sink_error: None,
             trap: None,
             log_lines: 0,
+            declared: None,
+            accounts: BTreeSet::new(),
+            foreign: BTreeMap::new(),
+            foreign_total: 0,
         }
+    }
+
+    /// Whether a finding for `account` may be accepted: the target declares the account, or
+    /// declares none and the account is known or there is room to learn it. Foreign findings
+    /// are counted for the gap; an account past the cap is a rejection with a reason.
+    fn admit_account(&mut self, account: &str) -> Result<bool, String> {
+        if let Some(declared) = &self.declared {
+            if declared.contains(account) {
+                if !self.accounts.contains(account) {
+                    self.accounts.insert(account.to_string());
+                }
+                return Ok(true);
+            }
+            self.foreign_total += 1;
+            if let Some(n) = self.foreign.get_mut(account) {
+                *n += 1;
+            } else if self.foreign.len() < MAX_FOREIGN_NAMED {
+                self.foreign.insert(account.to_string(), 1);
+            }
+            return Ok(false);
+        }
+        if self.accounts.contains(account) {
+            return Ok(true);
+        }
+        if self.accounts.len() >= MAX_ACCOUNTS {
+            return Err(format!(
+                "finding for account `{}` past the limit of {MAX_ACCOUNTS} accounts in one target \
+                 (declare the target's `accounts`, or split it)",
+                truncate(account)
+            ));
+        }
+        self.accounts.insert(account.to_string());
+        Ok(true)
+    }
+
+    /// The gap message for the findings rejected as foreign, if any.
+    pub(crate) fn foreign_message(&self) -> Option<String> {
+        if self.foreign_total == 0 {
+            return None;
+        }
+        let named: Vec<String> = self
+            .foreign
+            .iter()
+            .map(|(a, n)| format!("`{}` ({n})", excerpt(a)))
+            .collect();
+        let named_total: u64 = self.foreign.values().sum();
+        let more = if named_total < self.foreign_total {
+            format!(
+                " and {} more finding(s) for further accounts",
+                self.foreign_total - named_total
+            )
+        } else {
+            String::new()
+        };
+        let mut declared: Vec<&str> = self.declared.iter().flatten().map(String::as_str).collect();
+        declared.sort_unstable();
+        Some(format!(
+            "{} finding(s) rejected for accounts the target does not declare: {}{more}; \
+             the target holds {}",
+            self.foreign_total,
+            named.join(", "),
+            declared
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
     }
 
     fn reject(&mut self, reason: String) {
@@ -105,8 +191,13 @@ impl Host for HostState {
                 e.refused = Some(reason.clone());
                 return Ok(Err(EmitError::CapExceeded(reason)));
             }
-            match ctx.convert(f) {
-                Ok(finding) => {
+            let converted = ctx
+                .convert(f)
+                .and_then(|finding| Ok(e.admit_account(&finding.account)?.then_some(finding)));
+            match converted {
+                // For an account the target does not hold: counted for the gap, not written.
+                Ok(None) => {}
+                Ok(Some(finding)) => {
                     e.bytes += size;
                     e.accepted += 1;
                     if let Some(sink) = e.sink.as_mut()
@@ -226,6 +317,7 @@ impl ScanContext {
             &self.contracts,
         );
         let id = demarc_core::id::finding_id(
+            &self.tenant,
             &self.provider,
             &f.account,
             &f.region,
@@ -280,6 +372,16 @@ impl ScanContext {
     }
 }
 
+/// At most 80 characters of a plugin-supplied string, control characters escaped, for a
+/// message that quotes it.
+fn excerpt(s: &str) -> String {
+    let mut out: String = s.chars().take(80).flat_map(char::escape_debug).collect();
+    if s.chars().nth(80).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// At most 80 characters of a plugin-supplied string, for messages.
 pub(crate) fn truncate(s: &str) -> String {
     if s.len() <= 80 {
@@ -302,4 +404,63 @@ pub(crate) fn truncate_long(s: &str) -> String {
         end -= 1;
     }
     format!("{}… ({} bytes)", &s[..end], s.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_accounts_admit_only_themselves_and_the_gap_names_the_rest() {
+        let mut e = EmitState::new("aws", "t-aws");
+        e.declared = Some(["111111111111".to_string()].into_iter().collect());
+        assert_eq!(e.admit_account("111111111111"), Ok(true));
+        assert_eq!(e.admit_account("222222222222"), Ok(false));
+        assert_eq!(e.admit_account("222222222222"), Ok(false));
+        assert_eq!(e.admit_account(""), Ok(false));
+        assert_eq!(e.admit_account("9\nforged log line"), Ok(false));
+        assert_eq!(e.foreign_total, 4);
+        assert_eq!(e.accounts.iter().collect::<Vec<_>>(), ["111111111111"]);
+        let msg = e.foreign_message().unwrap();
+        assert!(
+            msg.starts_with("4 finding(s) rejected for accounts the target does not declare:"),
+            "{msg}"
+        );
+        assert!(msg.contains("`222222222222` (2)"), "{msg}");
+        assert!(msg.contains("`` (1)"), "{msg}");
+        assert!(msg.contains("`9\\nforged log line` (1)"), "{msg}");
+        assert!(msg.ends_with("the target holds `111111111111`"), "{msg}");
+    }
+
+    #[test]
+    fn undeclared_accounts_are_learned_up_to_a_limit() {
+        let mut e = EmitState::new("aws", "t-aws");
+        assert_eq!(e.foreign_message(), None);
+        for i in 0..MAX_ACCOUNTS {
+            assert_eq!(e.admit_account(&i.to_string()), Ok(true));
+        }
+        // Known accounts still pass; a new one past the limit is refused with a reason.
+        assert_eq!(e.admit_account("7"), Ok(true));
+        let err = e.admit_account("one-too-many").unwrap_err();
+        assert!(err.contains("`one-too-many`"), "{err}");
+        assert_eq!(e.accounts.len(), MAX_ACCOUNTS);
+        assert_eq!(e.foreign_message(), None);
+    }
+
+    #[test]
+    fn many_foreign_accounts_are_counted_but_only_some_named() {
+        let mut e = EmitState::new("aws", "t-aws");
+        e.declared = Some(HashSet::new());
+        for i in 0..20 {
+            assert_eq!(e.admit_account(&format!("acct-{i:02}")), Ok(false));
+        }
+        let msg = e.foreign_message().unwrap();
+        assert!(msg.starts_with("20 finding(s)"), "{msg}");
+        assert!(msg.contains("`acct-07` (1)"), "{msg}");
+        assert!(!msg.contains("acct-08"), "{msg}");
+        assert!(
+            msg.contains("and 12 more finding(s) for further accounts"),
+            "{msg}"
+        );
+    }
 }
