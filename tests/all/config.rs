@@ -105,3 +105,293 @@ fn bad_data_files_are_rejected_at_start_up_with_every_problem() {
         "{err}"
     );
 }
+
+/// `demarc scan --config <cfg> --out <dir>/out` in `dir`; the exit code must be 2 and stderr is
+/// returned. Nothing is scanned: no report is written.
+fn usage_error(dir: &std::path::Path, cfg: &std::path::Path, extra: &[&str]) -> String {
+    let out_dir = dir.join("out");
+    let mut args = vec![
+        "scan",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = demarc(&args, dir);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(!out_dir.join("report.json").exists());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn snapshot_dir(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::create_dir_all(&p).unwrap();
+    std::fs::write(p.join("config-snapshot.json"), "[]").unwrap();
+    p
+}
+
+#[test]
+fn an_empty_configuration_is_an_error_not_an_empty_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write_config(tmp.path(), "");
+    let err = usage_error(tmp.path(), &cfg, &[]);
+    assert!(
+        err.contains("demarc.toml: tenant: no tenant is configured"),
+        "{err}"
+    );
+
+    let cfg = write_config(tmp.path(), "[[tenant]]\nid = \"acme\"\n");
+    let err = usage_error(tmp.path(), &cfg, &[]);
+    assert!(
+        err.contains("demarc.toml: tenant[0].target: tenant `acme` has no target"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_bad_limit_is_named_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = snapshot_dir(tmp.path(), "snap");
+    let target = format!(
+        "[[tenant]]\nid = \"acme\"\n[[tenant.target]]\nid = \"t\"\nprovider = \"aws\"\nsnapshot = \"{}\"\n",
+        snap.display()
+    );
+    // 2^44 MiB is 2^64 bytes: it used to wrap to a cap of zero bytes.
+    let cfg = write_config(
+        tmp.path(),
+        &format!(
+            "[limits]\ndeadline_secs = nan\nmemory_mib = 100000\nmax_findings = 0\nmax_emit_mib = 17592186044416\nconcurrency = 0\n{target}"
+        ),
+    );
+    let err = usage_error(tmp.path(), &cfg, &[]);
+    for want in [
+        "demarc.toml: limits.deadline_secs: NaN is not between",
+        "demarc.toml: limits.memory_mib: 100000 is not between 1 and 4096",
+        "demarc.toml: limits.max_findings: must be at least 1",
+        "demarc.toml: limits.max_emit_mib: 17592186044416 is not between 1 and",
+        "demarc.toml: limits.concurrency: 0 is not between 1 and",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in\n{err}");
+    }
+    for (limits, want) in [
+        (
+            "deadline_secs = inf",
+            "limits.deadline_secs: inf is not between",
+        ),
+        (
+            "deadline_secs = -1.0",
+            "limits.deadline_secs: -1 is not between",
+        ),
+        (
+            "deadline_secs = 0.0",
+            "limits.deadline_secs: 0 is not between",
+        ),
+        (
+            "deadline_secs = 90000.0",
+            "limits.deadline_secs: 90000 is not between",
+        ),
+        ("memory_mib = 0", "limits.memory_mib: 0 is not between"),
+        ("max_emit_mib = 0", "limits.max_emit_mib: 0 is not between"),
+        (
+            "concurrency = 100000",
+            "limits.concurrency: 100000 is not between",
+        ),
+        ("memory_mib = -1", "limits.memory_mib"),
+        // Larger than any TOML integer: a parse error at the key's line.
+        (
+            "max_emit_mib = 18446744073709551615",
+            "demarc.toml: limits.max_emit_mib: line 2: ",
+        ),
+    ] {
+        let cfg = write_config(tmp.path(), &format!("[limits]\n{limits}\n{target}"));
+        let err = usage_error(tmp.path(), &cfg, &[]);
+        assert!(err.contains(want), "{limits}: missing {want:?} in\n{err}");
+        assert!(err.contains("demarc.toml"), "{limits}: {err}");
+    }
+}
+
+#[test]
+fn errors_from_environment_variables_name_the_variable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = snapshot_dir(tmp.path(), "snap");
+    let cfg = write_config(
+        tmp.path(),
+        &format!(
+            "[[tenant]]\nid = \"acme\"\n[[tenant.target]]\nid = \"t\"\nprovider = \"aws\"\nsnapshot = \"{}\"\n",
+            snap.display()
+        ),
+    );
+    for (var, value, want) in [
+        (
+            "DEMARC_LIMITS__DEADLINE_SECS",
+            "soon",
+            "DEMARC_LIMITS__DEADLINE_SECS: limits.deadline_secs: ",
+        ),
+        (
+            "DEMARC_LIMITS__MEMORY_MIB",
+            "0",
+            "DEMARC_LIMITS__MEMORY_MIB: limits.memory_mib: 0 is not between",
+        ),
+        (
+            "DEMARC_LIMITS__MAX_EMIT_MIB",
+            "18446744073709551615",
+            "DEMARC_LIMITS__MAX_EMIT_MIB: limits.max_emit_mib: ",
+        ),
+    ] {
+        let _cpu = crate::shared_cpu();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_demarc"))
+            .args(["scan", "--quiet", "--config"])
+            .arg(&cfg)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .env("DEMARC_CACHE_DIR", tmp.path().join("cache"))
+            .env(var, value)
+            .env_remove("BUILT_WASM_DIR")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{var}: {}", describe(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{var}: missing {want:?} in\n{err}");
+        assert!(
+            !err.contains("demarc.toml:"),
+            "{var}: names the file\n{err}"
+        );
+    }
+}
+
+#[test]
+fn snapshots_of_different_tenants_may_not_overlap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shared = snapshot_dir(tmp.path(), "shared");
+    let inner = snapshot_dir(&shared, "inner");
+    let t = |tenant: &str, id: &str, snap: &std::path::Path| {
+        format!(
+            "[[tenant]]\nid = \"{tenant}\"\n[[tenant.target]]\nid = \"{id}\"\nprovider = \"aws\"\nsnapshot = \"{}\"\n",
+            snap.display()
+        )
+    };
+    // The same directory, one inside the other, and the same directory by another name.
+    std::os::unix::fs::symlink(&shared, tmp.path().join("alias")).unwrap();
+    for (a, b) in [
+        (&shared, shared.clone()),
+        (&shared, inner.clone()),
+        (&inner, shared.clone()),
+        (&shared, tmp.path().join("alias")),
+    ] {
+        let cfg = write_config(
+            tmp.path(),
+            &format!("{}{}", t("acme", "a", a), t("globex", "b", &b)),
+        );
+        let err = usage_error(tmp.path(), &cfg, &[]);
+        assert!(
+            err.contains("demarc.toml: tenant[1].target[0].snapshot: ")
+                && err.contains("the snapshot of tenant `acme` (tenant[0].target[0].snapshot)"),
+            "{} / {}: {err}",
+            a.display(),
+            b.display()
+        );
+    }
+    // Two targets of one tenant may share a snapshot.
+    let cfg = write_config(
+        tmp.path(),
+        &format!(
+            "{}[[tenant.target]]\nid = \"a2\"\nprovider = \"aws\"\nsnapshot = \"{}\"\n",
+            t("acme", "a", &shared),
+            shared.display()
+        ),
+    );
+    let out = demarc(
+        &["scan", "--config", cfg.to_str().unwrap(), "--out", "out"],
+        tmp.path(),
+    );
+    assert_ne!(out.status.code(), Some(2), "{}", describe(&out));
+}
+
+#[test]
+fn a_snapshot_may_not_be_a_system_directory_or_hold_what_the_run_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg_for = |snap: &str| {
+        write_config(
+            tmp.path(),
+            &format!(
+                "[[tenant]]\nid = \"acme\"\n[[tenant.target]]\nid = \"t\"\nprovider = \"aws\"\nsnapshot = \"{snap}\"\n"
+            ),
+        )
+    };
+    for (snap, want) in [
+        ("/", "`/` is a system directory"),
+        ("/etc", "`/etc` is a system directory"),
+        ("/proc/self", "inside the system directory /proc"),
+        ("/etc/ssl", "inside the system directory /etc"),
+    ] {
+        let err = usage_error(tmp.path(), &cfg_for(snap), &[]);
+        assert!(
+            err.contains("demarc.toml: tenant[0].target[0].snapshot: ") && err.contains(want),
+            "{snap}: {err}"
+        );
+    }
+    // The configuration's own directory holds the configuration, the output and the cache.
+    let err = usage_error(tmp.path(), &cfg_for("."), &[]);
+    for want in [
+        "contains the configuration file",
+        "contains the output directory",
+        "contains the compile cache",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in\n{err}");
+    }
+    // An output directory inside a snapshot, named by --out.
+    let snap = snapshot_dir(tmp.path(), "snap");
+    let cfg = cfg_for(snap.to_str().unwrap());
+    let out = demarc(
+        &[
+            "scan",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            snap.join("report").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("contains the output directory"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!snap.join("report").exists());
+    // A compile cache inside a snapshot, named by --cache-dir.
+    let err = usage_error(
+        tmp.path(),
+        &cfg,
+        &["--cache-dir", snap.join("cache").to_str().unwrap()],
+    );
+    assert!(err.contains("contains the compile cache"), "{err}");
+}
+
+#[test]
+fn an_output_path_that_cannot_be_a_directory_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("report.txt");
+    std::fs::write(&file, "not a directory").unwrap();
+    let demo = root().join("examples/demo/demarc.toml");
+    for (out_dir, want) in [
+        (file.clone(), "is not a directory"),
+        (file.join("sub"), "cannot be created"),
+    ] {
+        let out = demarc(
+            &[
+                "scan",
+                "--config",
+                demo.to_str().unwrap(),
+                "--out",
+                out_dir.to_str().unwrap(),
+            ],
+            tmp.path(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--out") && err.contains(want), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
+}

@@ -92,7 +92,8 @@ fn main() {
             for (provider, file) in [("aws", &aws), ("azure", &azure), ("gcp", &gcp)] {
                 targets.push_str(&format!(
                     "[[tenant.target]]\nid = \"bench-{provider}-{k}\"\nprovider = \"{provider}\"\n\
-                     snapshot = \".\"\ninputs = [\"{}\"]\n",
+                     snapshot = \"{}\"\ninputs = [\"{}\"]\n",
+                    snap.file_name().unwrap().to_string_lossy(),
                     file.file_name().unwrap().to_string_lossy()
                 ));
             }
@@ -137,13 +138,14 @@ fn main() {
             t.elapsed().as_secs_f64()
         };
 
-        let config = snap.join("demarc.toml");
+        // Beside the snapshot, not in it: a snapshot may not hold the configuration or output.
+        let config = snap.with_extension("toml");
         std::fs::write(
             &config,
             format!("now = \"2026-11-01T00:00:00Z\"\n[[tenant]]\nid = \"bench\"\n{targets}"),
         )
         .unwrap();
-        let out = snap.join("out");
+        let out = snap.with_extension("out");
         // Warm the compile cache with a scan of the demo estate, so that compiling the plugins
         // (once per plugin digest and engine) is not timed.
         let warm = Command::new(env!("CARGO_BIN_EXE_demarc"))

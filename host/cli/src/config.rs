@@ -16,6 +16,9 @@ use serde::Deserialize;
 /// Environment variables that configure the command line, not the run.
 const CLI_ENV: &[&str] = &["DEMARC_CONFIG", "DEMARC_LOG_FORMAT", "DEMARC_CACHE_DIR"];
 
+/// The most targets scanned at once that `limits.concurrency` accepts.
+const MAX_CONCURRENCY: usize = 1024;
+
 /// The configuration file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +42,10 @@ pub struct RawConfig {
     /// Client tenants.
     #[serde(default)]
     pub tenant: Vec<RawTenant>,
+    /// `(key, variable)` of every `DEMARC_*` environment variable that set a key, so that a
+    /// problem with its value names the variable rather than the file.
+    #[serde(skip)]
+    pub env: Vec<(String, String)>,
 }
 
 /// `[limits]`.
@@ -237,10 +244,21 @@ pub fn read(
             format!("cannot read: {e}"),
         )])
     })?;
+    if let Err(e) = toml::from_str::<toml::Table>(&text) {
+        let (key, message) = toml_problem(&text, &e);
+        return Err(DataErrors(vec![DataError::new(&file, key, message)]));
+    }
     let overrides: config::Map<String, String> = env
         .into_iter()
         .filter(|(k, _)| k.starts_with("DEMARC_") && !CLI_ENV.contains(&k.as_str()))
         .collect();
+    let vars: Vec<(String, String)> = overrides.keys().map(|v| (env_key(v), v.clone())).collect();
+    let origin = |key: &str| -> String {
+        match env_var_of(&vars, key) {
+            Some(var) => var.to_string(),
+            None => file.clone(),
+        }
+    };
     let built = config::Config::builder()
         .add_source(config::File::from_str(&text, config::FileFormat::Toml))
         .add_source(
@@ -251,17 +269,84 @@ pub fn read(
                 .source(Some(overrides)),
         )
         .build()
-        .map_err(|e| DataErrors(vec![DataError::new(&file, "-", e.to_string())]))?;
-    built
-        .try_deserialize::<RawConfig>()
-        .map_err(|e| DataErrors(vec![DataError::new(&file, key_of(&e), e.to_string())]))
+        .map_err(|e| {
+            let key = key_of(&e);
+            DataErrors(vec![DataError::new(&origin(&key), key, e.to_string())])
+        })?;
+    let mut raw = built.try_deserialize::<RawConfig>().map_err(|e| {
+        let key = key_of(&e);
+        DataErrors(vec![DataError::new(&origin(&key), key, e.to_string())])
+    })?;
+    raw.env = vars;
+    Ok(raw)
+}
+
+/// The key and a one-line message of a TOML syntax error: the config crate drops the position.
+fn toml_problem(text: &str, e: &toml::de::Error) -> (String, String) {
+    let Some(span) = e.span() else {
+        return ("-".into(), e.message().to_string());
+    };
+    let start = span.start.min(text.len());
+    let before = &text[..start];
+    let line_no = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(['[', ']']).trim().to_string());
+    let key = match line.split_once('=') {
+        Some((k, _)) if !line.trim_start().starts_with('[') => {
+            let k = k.trim().trim_matches('"').to_string();
+            match table {
+                Some(t) => format!("{t}.{k}"),
+                None => k,
+            }
+        }
+        _ => "-".into(),
+    };
+    (key, format!("line {line_no}: {}", e.message().trim_end()))
+}
+
+/// The key a `DEMARC_*` variable sets: `DEMARC_LIMITS__DEADLINE_SECS` -> `limits.deadline_secs`.
+fn env_key(var: &str) -> String {
+    var.trim_start_matches("DEMARC_")
+        .split("__")
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The variable that set `key` (or a key inside it, or the table holding it), if any.
+fn env_var_of<'a>(vars: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    if key == "-" || key.is_empty() {
+        return None;
+    }
+    let inside = |outer: &str, inner: &str| {
+        inner == outer
+            || inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+    };
+    vars.iter()
+        .find(|(k, _)| k == key)
+        .or_else(|| vars.iter().find(|(k, _)| inside(key, k) || inside(k, key)))
+        .map(|(_, v)| v.as_str())
 }
 
 fn key_of(e: &config::ConfigError) -> String {
     let s = e.to_string();
     // The config crate phrases it "... for key `tenant[0].target`".
+    // From the environment it adds "` in the environment": the key ends at the backtick.
     match s.rfind("for key `") {
-        Some(i) => s[i + 9..].trim_end_matches(['`', '.']).to_string(),
+        Some(i) => {
+            let rest = &s[i + 9..];
+            rest[..rest.find('`').unwrap_or(rest.len())]
+                .trim_end_matches('.')
+                .to_string()
+        }
         None => "-".to_string(),
     }
 }
@@ -271,15 +356,18 @@ impl RawConfig {
     /// name for messages, `providers` the providers the loaded plugins scan (`None` when a
     /// plugin failed to load: its targets then become gaps rather than errors).
     pub fn validate(
-        self,
+        mut self,
         file: &str,
         base: &Path,
         catalog: &Catalog,
         providers: Option<&BTreeSet<String>>,
     ) -> Result<Config, DataErrors> {
         let mut errors = Vec::new();
-        let mut err =
-            |key: String, message: String| errors.push(DataError::new(file, key, message));
+        let env = std::mem::take(&mut self.env);
+        let mut err = |key: String, message: String| {
+            let origin = env_var_of(&env, &key).unwrap_or(file);
+            errors.push(DataError::new(origin, key, message))
+        };
 
         if let Some(now) = &self.now
             && time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
@@ -293,10 +381,10 @@ impl RawConfig {
         let defaults = demarc_runtime::Limits::default();
         let mut limits = defaults;
         if let Some(s) = self.limits.deadline_secs {
-            if !(s > 0.0 && s <= 86_400.0) {
+            if !(0.001..=86_400.0).contains(&s) {
                 err(
                     "limits.deadline_secs".into(),
-                    format!("{s} is not between 0 and 86400"),
+                    format!("{s} is not between 0.001 and 86400 (seconds)"),
                 );
             } else {
                 limits.deadline = std::time::Duration::from_secs_f64(s);
@@ -313,23 +401,44 @@ impl RawConfig {
             }
         }
         if let Some(n) = self.limits.max_findings {
-            limits.max_findings = n;
+            if n == 0 {
+                err(
+                    "limits.max_findings".into(),
+                    "must be at least 1 (0 would refuse every finding)".into(),
+                );
+            } else {
+                limits.max_findings = n;
+            }
         }
         if let Some(m) = self.limits.max_emit_mib {
-            limits.max_emit_bytes = m << 20;
+            match m.checked_mul(1 << 20) {
+                Some(bytes) if m >= 1 => limits.max_emit_bytes = bytes,
+                _ => err(
+                    "limits.max_emit_mib".into(),
+                    format!("{m} is not between 1 and {} (MiB)", u64::MAX >> 20),
+                ),
+            }
         }
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
         let concurrency = match self.limits.concurrency {
-            Some(0) => {
-                err("limits.concurrency".into(), "must be at least 1".into());
+            Some(n) if !(1..=MAX_CONCURRENCY).contains(&n) => {
+                err(
+                    "limits.concurrency".into(),
+                    format!("{n} is not between 1 and {MAX_CONCURRENCY}"),
+                );
                 1
             }
             Some(n) => n,
             None => cores,
         };
-
+        if self.tenant.is_empty() {
+            err(
+                "tenant".into(),
+                "no tenant is configured, so nothing would be scanned; add a [[tenant]] with a [[tenant.target]]".into(),
+            );
+        }
         let mut tenant_ids = BTreeSet::new();
         let mut target_ids = BTreeSet::new();
         // (provider, account) → the tenant and key that declared it first.
@@ -370,17 +479,25 @@ impl RawConfig {
                     );
                 }
                 if let Some(inputs) = &g.inputs {
+                    let mut seen = BTreeSet::new();
                     for (ii, input) in inputs.iter().enumerate() {
                         let p = Path::new(input);
-                        if p.is_absolute()
-                            || p.components()
-                                .any(|c| matches!(c, std::path::Component::ParentDir))
-                        {
+                        let plain = !input.is_empty()
+                            && !input.contains('\0')
+                            && p.components()
+                                .all(|c| matches!(c, std::path::Component::Normal(_)));
+                        if !plain {
                             err(
                                 at(&format!("inputs[{ii}]")),
                                 format!(
-                                    "`{input}` must be a relative path inside the snapshot directory"
+                                    "`{}` must be a relative path inside the snapshot directory (no `..`, no `.`, not absolute)",
+                                    input.escape_debug()
                                 ),
+                            );
+                        } else if !seen.insert(p.components().collect::<PathBuf>()) {
+                            err(
+                                at(&format!("inputs[{ii}]")),
+                                format!("`{}` is listed twice", input.escape_debug()),
                             );
                         }
                     }
@@ -428,6 +545,15 @@ impl RawConfig {
                     inputs: g.inputs,
                     accounts: g.accounts,
                 });
+            }
+            if targets.is_empty() {
+                err(
+                    at("target"),
+                    format!(
+                        "tenant `{}` has no target, so nothing would be scanned for it; add a [[tenant.target]]",
+                        t.id
+                    ),
+                );
             }
             let mut contracts = Vec::new();
             for (ci, c) in t.contract.into_iter().enumerate() {
@@ -527,5 +653,118 @@ impl RawConfig {
         } else {
             Err(DataErrors(errors))
         }
+    }
+}
+
+/// Top-level system directories that can never be a snapshot.
+const SYSTEM_ROOTS: &[&str] = &[
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/opt",
+    "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var",
+];
+
+/// System directories that no snapshot may be inside of either (pseudo-filesystems, the
+/// system's configuration and boot files).
+const SYSTEM_TREES: &[&str] = &["/boot", "/dev", "/etc", "/proc", "/sys"];
+
+/// The absolute form of `p` with every symbolic link resolved, as far as it exists; the rest
+/// is appended with `.` and `..` resolved by name.
+pub fn resolve(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                match part {
+                    std::path::Component::ParentDir => {
+                        out.pop();
+                    }
+                    std::path::Component::Normal(n) => out.push(n),
+                    _ => {}
+                }
+            }
+            return out;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// Where the run writes and what it reads besides the snapshots, for [`check_paths`].
+pub struct RunPaths<'a> {
+    /// The configuration file.
+    pub config: &'a Path,
+    /// The output directory.
+    pub out: &'a Path,
+    /// The compile cache directory, if one is used.
+    pub cache: Option<&'a Path>,
+}
+
+/// Snapshots are confined: none is a system directory, none holds the configuration, the
+/// output or the cache directory, and the snapshots of different tenants do not overlap (one
+/// equal to or inside another). Two targets of one tenant may share a snapshot. Every problem is
+/// listed, naming the key of the snapshot.
+pub fn check_paths(config: &Config, file: &str, run: &RunPaths<'_>) -> Result<(), DataErrors> {
+    let mut errors = Vec::new();
+    let config_file = resolve(run.config);
+    let out = resolve(run.out);
+    let cache = run.cache.map(resolve);
+    let mut roots: Vec<(usize, String, String, PathBuf)> = Vec::new();
+    for (ti, t) in config.tenants.iter().enumerate() {
+        for (gi, g) in t.targets.iter().enumerate() {
+            let key = format!("tenant[{ti}].target[{gi}].snapshot");
+            let root = resolve(&g.snapshot);
+            let mut err = |message: String| errors.push(DataError::new(file, key.clone(), message));
+            let shown = root.display();
+            if SYSTEM_ROOTS.iter().any(|s| root == Path::new(s)) {
+                err(format!(
+                    "`{shown}` is a system directory; a snapshot must be a directory of exports"
+                ));
+            } else if let Some(sys) = SYSTEM_TREES.iter().find(|s| root.starts_with(Path::new(s))) {
+                err(format!(
+                    "`{shown}` is inside the system directory {sys}; a snapshot must be a directory of exports"
+                ));
+            }
+            if config_file.starts_with(&root) {
+                err(format!(
+                    "`{shown}` contains the configuration file {}; a plugin would read it",
+                    config_file.display()
+                ));
+            }
+            if out.starts_with(&root) {
+                err(format!(
+                    "`{shown}` contains the output directory {}; a plugin would read reports",
+                    out.display()
+                ));
+            }
+            if let Some(cache) = &cache
+                && cache.starts_with(&root)
+            {
+                err(format!(
+                    "`{shown}` contains the compile cache {}",
+                    cache.display()
+                ));
+            }
+            for (oi, other_tenant, other_key, other) in &roots {
+                if *oi != ti && (root.starts_with(other) || other.starts_with(&root)) {
+                    err(format!(
+                        "`{shown}` overlaps `{}`, the snapshot of tenant `{other_tenant}` ({other_key}); the snapshots of different tenants may not overlap",
+                        other.display()
+                    ));
+                }
+            }
+            roots.push((ti, t.id.clone(), key, root));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(DataErrors(errors))
     }
 }

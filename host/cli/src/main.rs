@@ -5,6 +5,7 @@
 
 mod config;
 mod data;
+mod inputs;
 mod matrix;
 mod output;
 mod plugins;

@@ -2,7 +2,6 @@
 //! summary, and decide the exit code.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -86,6 +85,10 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::Usage);
         }
     };
+    if let Err(e) = check_out(&opts.out) {
+        eprintln!("error: --out {}: {e}", opts.out.display());
+        return Ok(ExitCode::Usage);
+    }
     let base = opts
         .config
         .parent()
@@ -132,6 +135,15 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::Usage);
         }
     };
+    let run_paths = config::RunPaths {
+        config: &opts.config,
+        out: &opts.out,
+        cache: opts.cache_dir.as_deref(),
+    };
+    if let Err(e) = config::check_paths(&config, &file, &run_paths) {
+        eprintln!("error: invalid configuration: {e}");
+        return Ok(ExitCode::Usage);
+    }
     for t in &opts.tenants {
         if !config.tenants.iter().any(|x| &x.id == t) {
             eprintln!("error: --tenant {t}: no such tenant in {file}");
@@ -162,10 +174,21 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         })
         .collect();
 
-    std::fs::create_dir_all(&opts.out)
-        .with_context(|| format!("cannot create {}", opts.out.display()))?;
+    if let Err(e) = std::fs::create_dir_all(&opts.out) {
+        eprintln!("error: --out {}: cannot create it: {e}", opts.out.display());
+        return Ok(ExitCode::Usage);
+    }
 
-    let plan = plan(&config, opts, &loaded.plugins, &data, &now, &mut gaps)?;
+    let mut inputs = Vec::new();
+    let plan = plan(
+        &config,
+        opts,
+        &loaded.plugins,
+        &data,
+        &now,
+        &mut gaps,
+        &mut inputs,
+    )?;
     let tenants = tenant_infos(&config, opts);
     let assembly = output::Assembly::begin(
         &opts.out,
@@ -182,16 +205,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>(),
     )?;
     let mut jobs = Vec::new();
-    let mut inputs = Vec::new();
     for (i, (spec, ctx)) in plan.into_iter().enumerate() {
-        for (path, _) in &spec.inputs {
-            inputs.push((
-                spec.tenant.clone(),
-                spec.target.clone(),
-                spec.snapshot.join(path),
-                path.clone(),
-            ));
-        }
         jobs.push(Job {
             spec,
             ctx,
@@ -224,11 +238,16 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     );
 
     let pinned = opts.pin_time.is_some();
+    // Inputs the host refused lost coverage of a target the plugin otherwise completed.
+    let refused: BTreeSet<(String, String)> = gaps
+        .iter()
+        .map(|g| (g.tenant.clone(), g.target.clone()))
+        .collect();
     let mut targets = Vec::new();
     for (outcome, (tenant, target, provider, plugin)) in outcomes.into_iter().zip(job_meta) {
         let outcome_word = if !outcome.completed {
             "failed"
-        } else if outcome.gaps.is_empty() {
+        } else if outcome.gaps.is_empty() && !refused.contains(&(tenant.clone(), target.clone())) {
             "complete"
         } else {
             "partial"
@@ -601,6 +620,76 @@ fn account_clashes(
 
 type Planned = (TargetSpec, Arc<ScanContext>);
 
+/// An input the run records in `run.inputs`: tenant, target, snapshot, name, and whether the
+/// host found it readable (only those are digested and handed to the plugin).
+pub struct InputToHash {
+    tenant: String,
+    target: String,
+    snapshot: PathBuf,
+    name: String,
+    readable: bool,
+}
+
+/// The usage problem with an output directory, found before anything is scanned: it is not a
+/// directory, cannot be created, or cannot be written.
+fn check_out(out: &Path) -> Result<(), String> {
+    let mut at = out;
+    loop {
+        match std::fs::metadata(at) {
+            Ok(m) if !m.is_dir() => {
+                return Err(if at == out {
+                    "is not a directory".to_string()
+                } else {
+                    format!("cannot be created: {} is not a directory", at.display())
+                });
+            }
+            Ok(_) => {
+                let c =
+                    std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(at.as_os_str()))
+                        .map_err(|_| "the path holds a NUL character".to_string())?;
+                // SAFETY: `c` is a NUL-terminated path alive for the call.
+                if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+                    let e = std::io::Error::last_os_error();
+                    return Err(if at == out {
+                        format!("is not writable: {e}")
+                    } else {
+                        format!("cannot be created in {}: {e}", at.display())
+                    });
+                }
+                return Ok(());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match at.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => at = p,
+                    // A relative path whose first component is missing: the current directory.
+                    _ => at = Path::new("."),
+                }
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
+                return Err(format!(
+                    "cannot be created: a directory on its path is a file ({e})"
+                ));
+            }
+            Err(e) => return Err(format!("cannot be used: {}: {e}", at.display())),
+        }
+    }
+}
+
+/// The gap of an input the host refused to read.
+fn refused_gap(tenant: &str, target: &str, plugin: &str, r: &crate::inputs::Refused) -> Gap {
+    Gap {
+        kind: GapKind::MissingInput,
+        tenant: tenant.to_string(),
+        target: target.to_string(),
+        plugin: Some(plugin.to_string()),
+        file: Some(r.file.clone()),
+        line: None,
+        column: None,
+        message: format!("{}: {}", r.file, r.reason),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn plan(
     config: &Config,
     opts: &ScanOptions,
@@ -608,6 +697,7 @@ fn plan(
     data: &data::Data,
     now: &str,
     gaps: &mut Vec<Gap>,
+    records: &mut Vec<InputToHash>,
 ) -> anyhow::Result<Vec<Planned>> {
     let mut out = Vec::new();
     for tenant in &config.tenants {
@@ -640,10 +730,63 @@ fn plan(
                 });
                 continue;
             };
-            let inputs = match &target.inputs {
-                Some(list) => list.clone(),
-                None => list_inputs(&target.snapshot),
+            let gap = |message: String| Gap {
+                kind: GapKind::MissingInput,
+                tenant: tenant.id.clone(),
+                target: target.id.clone(),
+                plugin: Some(plugin.name.clone()),
+                file: Some(target.snapshot.display().to_string()),
+                line: None,
+                column: None,
+                message,
             };
+            let vetted = match crate::inputs::vet(&target.snapshot, target.inputs.as_deref()) {
+                Ok(v) => v,
+                Err(e) => {
+                    gaps.push(gap(format!(
+                        "cannot open the snapshot directory {}: {e}; target `{}` was not scanned",
+                        target.snapshot.display(),
+                        target.id
+                    )));
+                    continue;
+                }
+            };
+            for (name, readable) in &vetted.all {
+                records.push(InputToHash {
+                    tenant: tenant.id.clone(),
+                    target: target.id.clone(),
+                    snapshot: target.snapshot.clone(),
+                    name: name.clone(),
+                    readable: *readable,
+                });
+            }
+            for r in &vetted.refused {
+                gaps.push(refused_gap(&tenant.id, &target.id, &plugin.name, r));
+            }
+            let inputs = vetted.readable();
+            if inputs.is_empty() {
+                let why = if target.inputs.as_ref().is_some_and(|l| l.is_empty()) {
+                    "the configuration lists no input (`inputs = []`)".to_string()
+                } else if !vetted.refused.is_empty() {
+                    format!(
+                        "every input was refused ({} of them, listed as gaps)",
+                        vetted.refused.len()
+                    )
+                } else if vetted.hidden > 0 {
+                    format!(
+                        "the directory holds only hidden files ({}), which are not inputs",
+                        vetted.hidden
+                    )
+                } else {
+                    "the directory holds no file".to_string()
+                };
+                gaps.push(gap(format!(
+                    "target `{}` has no readable input in snapshot {}: {why}; nothing was scanned",
+                    target.id,
+                    target.snapshot.display()
+                )));
+                continue;
+            }
             out.push((
                 TargetSpec {
                     tenant: tenant.id.clone(),
@@ -669,61 +812,35 @@ fn plan(
     Ok(out)
 }
 
-/// Every non-hidden regular file directly in `dir`, sorted; empty when it cannot be read (the
-/// runtime then reports the missing directory as a gap).
-fn list_inputs(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    names.sort();
-    names
-}
-
-fn hash_inputs(inputs: Vec<(String, String, PathBuf, String)>, base: &Path) -> Vec<InputRecord> {
+fn hash_inputs(inputs: Vec<InputToHash>, base: &Path) -> Vec<InputRecord> {
     inputs
         .into_iter()
-        .map(|(tenant, target, full, _rel)| {
+        .map(|i| {
+            let full = i.snapshot.join(&i.name);
             let shown = full
                 .strip_prefix(base)
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|_| full.clone())
                 .display()
                 .to_string();
-            let (sha256, bytes) = match sha256_file(&full) {
-                Ok((d, n)) => (Some(d), Some(n)),
-                Err(_) => (None, None),
+            // Refused inputs are never opened; a readable one is opened again the same way.
+            let digest = i
+                .readable
+                .then(|| crate::inputs::digest(&i.snapshot, &i.name).ok())
+                .flatten();
+            let (sha256, bytes) = match digest {
+                Some((d, n)) => (Some(d), Some(n)),
+                None => (None, None),
             };
             InputRecord {
-                tenant,
-                target,
+                tenant: i.tenant,
+                target: i.target,
                 path: shown,
                 sha256,
                 bytes,
             }
         })
         .collect()
-}
-
-fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        h.update(&buf[..n]);
-    }
-    Ok((hex::encode(h.finalize()), total))
 }
 
 /// The tenants a scan covers, as the report lists them.
