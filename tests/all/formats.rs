@@ -2,7 +2,7 @@
 //! and OSCAL against their official JSON Schemas, OCSF events against the class they declare,
 //! the HTML as a self-contained page, and all of it byte-identical across runs.
 
-use crate::{demarc, describe, root};
+use crate::{demarc, describe, root, shared_cpu};
 
 fn shared(path: &str) -> serde_json::Value {
     let p = root().join("..").join("shared/data").join(path);
@@ -193,4 +193,160 @@ fn relax_language(v: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(relax_language),
         _ => {}
     }
+}
+
+/// The golden demo report with its findings repeated until it holds `n`, each with a fresh id,
+/// written in the scan's layout (one finding per line).
+fn synthetic_report(path: &std::path::Path, n: usize) {
+    use std::io::Write;
+    let text = std::fs::read_to_string(root().join("tests/golden/demo-report.json")).unwrap();
+    let open = text.find("\n\"findings\":[\n").unwrap() + "\n\"findings\":[".len();
+    let close = text.find("\n],\n\"run\":").unwrap();
+    let lines: Vec<&str> = text[open + 1..close].split(",\n").collect();
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    w.write_all(text[..open].as_bytes()).unwrap();
+    for i in 0..n {
+        let mut f: serde_json::Value = serde_json::from_str(lines[i % lines.len()]).unwrap();
+        f["id"] = format!("synthetic-{i}").into();
+        f["resource"]["id"] = format!("{}-{i}", f["resource"]["id"].as_str().unwrap()).into();
+        w.write_all(if i == 0 { b"\n" } else { b",\n" }).unwrap();
+        serde_json::to_writer(&mut w, &f).unwrap();
+    }
+    w.write_all(text[close..].as_bytes()).unwrap();
+    w.flush().unwrap();
+}
+
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// `demarc report` renders every format from the report as a stream: on success the output
+/// directory holds the eight files and nothing else (no temporary output, no SARIF group file);
+/// a report whose 3,000th finding is malformed fails with the position named and leaves nothing
+/// behind, although every format had started and the groups had been spilled.
+#[test]
+fn rendering_leaves_no_temporary_file_on_success_or_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.json");
+    synthetic_report(&good, 5_000);
+    let out = tmp.path().join("out");
+    let run = demarc(
+        &[
+            "report",
+            "--in",
+            good.to_str().unwrap(),
+            "--format",
+            "all",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", describe(&run));
+    let mut want: Vec<String> = [
+        "report.json",
+        "report.html",
+        "report.sarif",
+        "report.ocsf.json",
+        "report.oscal.json",
+        "report.csv",
+        "report.md",
+        "findings.jsonl",
+    ]
+    .map(String::from)
+    .to_vec();
+    want.sort();
+    assert_eq!(names(&out), want);
+    // The JSON rendered from the stream is the input, byte for byte.
+    assert!(std::fs::read(out.join("report.json")).unwrap() == std::fs::read(&good).unwrap());
+
+    let text = std::fs::read_to_string(&good).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let first = lines.iter().position(|l| l == "\"findings\":[").unwrap() + 1;
+    lines[first + 2_999] = lines[first + 2_999].replacen("\"status\":\"", "\"status\":\"x", 1);
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let failed = tmp.path().join("failed");
+    std::fs::create_dir(&failed).unwrap();
+    let run = demarc(
+        &[
+            "report",
+            "--in",
+            bad.to_str().unwrap(),
+            "--format",
+            "all",
+            "--out",
+            failed.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_ne!(run.status.code(), Some(0), "{}", describe(&run));
+    assert!(
+        err.contains("bad.json") && err.contains(&format!("line {}", first + 3000)),
+        "{}",
+        describe(&run)
+    );
+    assert_eq!(names(&failed), Vec::<String>::new(), "left behind");
+}
+
+/// Every streaming format of a report of 200,000 findings is rendered in one pass whose peak
+/// resident memory stays far below what holding the report would take (the whole-report
+/// renderers needed several GiB for it). OSCAL is left out: it still gathers the findings
+/// (see the README).
+#[test]
+fn every_format_of_a_large_report_renders_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big.json");
+    synthetic_report(&big, 200_000);
+    let size = std::fs::metadata(&big).unwrap().len();
+    let out = tmp.path().join("out");
+    let _cpu = shared_cpu();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_demarc"))
+        .args(["report", "--in"])
+        .arg(&big)
+        .args(["--format", "json,html,sarif,ocsf,csv,md,jsonl", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let mut child = child;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak_kib = peak_kib.max(kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{err}");
+    let peak_mib = peak_kib / 1024;
+    assert!(
+        peak_mib < 256,
+        "peak RSS {peak_mib} MiB rendering every format of a {} MiB report",
+        size / 1048576
+    );
+    let jsonl = std::fs::read_to_string(out.join("findings.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().count(), 200_000);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("the first 10000 are listed here"),
+        "HTML table bounded"
+    );
 }

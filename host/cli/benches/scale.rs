@@ -11,7 +11,9 @@
 //! Run: `cargo bench -p demarc --bench scale` (or pass item counts: `-- 100000 1000000`; add
 //! `--runs R` to time everything R times and report medians; `--split K` to write each cloud's
 //! third as K exports, one target each, as in an estate of many accounts; `--keep DIR` to leave
-//! the estates in DIR for profiling).
+//! the estates in DIR for profiling; `--format LIST` to scan with `--format LIST`, e.g. `all`,
+//! instead of `json`, and then time `demarc report` on the scan's report.json once per format,
+//! each with its own peak RSS).
 //! Reports items per second, peak RSS of the scan process, and the ratio of end-to-end time to
 //! native parsing (into `serde_json::Value`, the plain parse; and, for reference, a skip-only
 //! parse with `IgnoredAny`, the lower bound of any JSON reader).
@@ -44,6 +46,13 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1)
         .max(1);
+    // `--format LIST` scans with these formats and then renders each format on its own.
+    let formats = args
+        .iter()
+        .position(|a| a == "--format")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "json".to_string());
     // `--split K` writes each cloud's third as K exports, K targets per cloud.
     let split: u64 = args
         .iter()
@@ -72,6 +81,7 @@ fn main() {
         "skip s",
         "ratio skip"
     );
+    println!("(scan with --format {formats})");
     for n in counts {
         let snap = root.join(format!("estate-{n}-x{split}"));
         std::fs::create_dir_all(&snap).unwrap();
@@ -164,7 +174,7 @@ fn main() {
             let child = Command::new(env!("CARGO_BIN_EXE_demarc"))
                 .arg("scan")
                 .arg("--quiet")
-                .args(["--format", "json"])
+                .args(["--format", &formats])
                 .arg("--config")
                 .arg(&config)
                 .arg("--out")
@@ -237,6 +247,41 @@ fn main() {
         }
         for g in report["gaps"].as_array().into_iter().flatten().take(5) {
             println!("    gap: {}", g["message"]);
+        }
+        if formats != "json" {
+            // Each format on its own from the report.json just written: `demarc report` reads
+            // the report as a stream (a skip over the findings, then one pass).
+            for format in [
+                "json", "html", "sarif", "ocsf", "oscal", "csv", "md", "jsonl",
+            ] {
+                let dir = snap.join(format!("render-{format}"));
+                let t = Instant::now();
+                let child = Command::new(env!("CARGO_BIN_EXE_demarc"))
+                    .arg("report")
+                    .arg("--in")
+                    .arg(out.join("report.json"))
+                    .args(["--format", format])
+                    .arg("--out")
+                    .arg(&dir)
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let (status, rss) = wait_with_peak_rss(child);
+                let secs = t.elapsed().as_secs_f64();
+                let size: u64 = std::fs::read_dir(&dir)
+                    .map(|d| {
+                        d.flatten()
+                            .filter_map(|e| e.metadata().ok())
+                            .map(|m| m.len())
+                            .sum()
+                    })
+                    .unwrap_or(0);
+                println!(
+                    "    demarc report --format {format:<6} {secs:>7.2} s  peak RSS {rss:>6.0} MiB  output {:>7.0} MiB  (exit {status:?})",
+                    size as f64 / 1048576.0
+                );
+                let _ = std::fs::remove_dir_all(&dir);
+            }
         }
         if keep.is_none() {
             let _ = std::fs::remove_dir_all(&snap);

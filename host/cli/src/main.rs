@@ -320,15 +320,13 @@ fn parse_formats(list: &str) -> Result<Vec<demarc_report::Format>, demarc_report
 fn run_report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let formats = parse_formats(&args.format)?;
     let data = data::load(args.schemas.as_deref())?;
-    let report = matrix::read_report(&args.input)?;
     let out = args
         .out
         .clone()
         .or_else(|| args.input.parent().map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&out)?;
-    for f in formats {
-        let path = render::write_one(&report, &data.catalog, f, &out)?;
+    for path in render::write_all(&args.input, &data.catalog, &formats, &out)? {
         println!("{}", path.display());
     }
     Ok(ExitCode::Clean)

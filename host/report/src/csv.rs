@@ -14,7 +14,9 @@
 
 use std::io::Write;
 
-use demarc_core::{Finding, Report};
+use demarc_core::Finding;
+#[cfg(test)]
+use demarc_core::Report;
 
 /// The columns, in order.
 pub const COLUMNS: [&str; 31] = [
@@ -52,16 +54,28 @@ pub const COLUMNS: [&str; 31] = [
 ];
 
 /// Write the header and one row per finding.
+#[cfg(test)]
 pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), ::csv::Error> {
+    let mut w = writer(out)?;
+    for f in &report.findings {
+        record(&mut w, f)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// A CSV writer that has written the header row.
+pub fn writer<W: Write>(out: W) -> Result<::csv::Writer<W>, ::csv::Error> {
     let mut w = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(out);
     w.write_record(COLUMNS)?;
-    for f in &report.findings {
-        w.write_record(row(f).iter().map(|c| neutralize(c).into_owned()))?;
-    }
-    w.flush()?;
-    Ok(())
+    Ok(w)
+}
+
+/// Write the row of one finding.
+pub fn record<W: Write>(w: &mut ::csv::Writer<W>, f: &Finding) -> Result<(), ::csv::Error> {
+    w.write_record(row(f).iter().map(|c| neutralize(c).into_owned()))
 }
 
 fn kebab<T: serde::Serialize>(v: &T) -> String {

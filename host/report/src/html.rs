@@ -233,9 +233,23 @@ fn csp_hash(block: &str) -> String {
 }
 
 /// Write the page.
+#[cfg(test)]
 pub fn render(report: &Report, catalog: &Catalog, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut h = String::with_capacity(64 * 1024 + report.findings.len() * 1200);
-    page(&mut h, report, catalog);
+    render_stats(report, &view::Stats::of(report), catalog, out)
+}
+
+/// Write the page of `report` whose findings were gathered into `stats` (the findings of
+/// `report` itself are not read). The page holds at most [`MAX_ROWS`] findings, so its size
+/// does not grow with the report's.
+pub fn render_stats(
+    report: &Report,
+    stats: &view::Stats,
+    catalog: &Catalog,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let rows = view::ranked(stats).items.len();
+    let mut h = String::with_capacity(64 * 1024 + rows * 1200);
+    page(&mut h, report, stats, catalog);
     out.write_all(h.as_bytes())
 }
 
@@ -290,10 +304,10 @@ fn resource_label(f: &Finding) -> String {
     }
 }
 
-fn page(h: &mut String, report: &Report, catalog: &Catalog) {
+fn page(h: &mut String, report: &Report, stats: &view::Stats, catalog: &Catalog) {
     let run = &report.run;
-    let s = view::summary(report);
-    let tenants = view::tenants(report);
+    let s = view::summary(report, stats);
+    let tenants = view::tenants(report, stats);
     let csp = format!(
         "default-src 'none'; style-src {}; script-src {}; img-src data:; base-uri 'none'; form-action 'none'",
         csp_hash(STYLE),
@@ -353,12 +367,12 @@ fn page(h: &mut String, report: &Report, catalog: &Catalog) {
     );
 
     coverage(h, report);
-    summary(h, report, catalog, &s, &tenants);
+    summary(h, report, stats, catalog, &s, &tenants);
     charts(h, &s, &tenants);
     for (i, t) in tenants.iter().enumerate() {
-        tenant(h, report, catalog, i, t);
+        tenant(h, report, stats, catalog, i, t);
     }
-    findings(h, report, catalog, &tenants);
+    findings(h, stats, catalog, &tenants);
     run_details(h, report);
 
     let _ = write!(
@@ -448,6 +462,7 @@ fn coverage(h: &mut String, report: &Report) {
 fn summary(
     h: &mut String,
     report: &Report,
+    stats: &view::Stats,
     catalog: &Catalog,
     s: &demarc_core::summary::Summary,
     tenants: &[view::Tenant],
@@ -569,14 +584,8 @@ fn summary(
             Owner::Customer => format!("<b>{n}</b> {is} the customer's to fix"),
             Owner::Shared => format!("<b>{n}</b> {is} shared with the provider"),
             Owner::ThirdParty => {
-                let mut parties: Vec<&str> = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.status == Status::Fail)
-                    .filter_map(|f| f.responsibility.party.as_deref())
-                    .collect();
-                parties.sort_unstable();
-                parties.dedup();
+                let parties: Vec<&str> =
+                    stats.failing_parties().iter().map(String::as_str).collect();
                 if parties.is_empty() {
                     format!("<b>{n}</b> {belongs} to third parties under contract")
                 } else {
@@ -619,21 +628,27 @@ fn summary(
             ru(RollupStatus::Inherited),
         );
     }
-    let top = view::top_failing(report, None);
-    if !top.is_empty() {
+    let top = view::top_failing(stats, None);
+    if top.total > 0 {
         h.push_str("<h3>Most urgent</h3>");
         urgent_table(h, &top, catalog, 5, true);
     }
     h.push_str("</div></section>\n");
 }
 
-fn urgent_table(h: &mut String, top: &[&Finding], catalog: &Catalog, n: usize, with_tenant: bool) {
+fn urgent_table(
+    h: &mut String,
+    top: &view::Ranked<'_>,
+    catalog: &Catalog,
+    n: usize,
+    with_tenant: bool,
+) {
     h.push_str(r#"<div class="scroll"><table><thead><tr><th>Severity</th>"#);
     if with_tenant {
         h.push_str("<th>Tenant</th>");
     }
     h.push_str("<th>Owner</th><th>Check</th><th>Resource</th><th>Finding</th></tr></thead><tbody>");
-    for f in top.iter().take(n) {
+    for f in top.items.iter().take(n) {
         h.push_str("<tr>");
         let _ = write!(h, "<td>{}</td>", pill_sev(f.check.severity));
         if with_tenant {
@@ -657,11 +672,11 @@ fn urgent_table(h: &mut String, top: &[&Finding], catalog: &Catalog, n: usize, w
         );
     }
     h.push_str("</tbody></table></div>");
-    if top.len() > n {
+    if top.total > n {
         let _ = write!(
             h,
             r##"<p class="muted">…and {} more in <a href="#findings">the findings table</a>.</p>"##,
-            labels::count((top.len() - n) as u64, "failing finding")
+            labels::count((top.total - n) as u64, "failing finding")
         );
     }
 }
@@ -876,12 +891,16 @@ fn charts(h: &mut String, s: &demarc_core::summary::Summary, tenants: &[view::Te
     h.push_str("</div></section>\n");
 }
 
-fn tenant(h: &mut String, report: &Report, catalog: &Catalog, i: usize, t: &view::Tenant) {
+fn tenant(
+    h: &mut String,
+    report: &Report,
+    stats: &view::Stats,
+    catalog: &Catalog,
+    i: usize,
+    t: &view::Tenant,
+) {
     let info = &t.info;
-    let mut c = Counts::default();
-    for f in report.findings.iter().filter(|f| f.tenant == info.id) {
-        c.add(f.status);
-    }
+    let c = stats.counts(&info.id);
     let gaps: Vec<&Gap> = report.gaps.iter().filter(|g| g.tenant == info.id).collect();
     let _ = write!(
         h,
@@ -927,7 +946,7 @@ fn tenant(h: &mut String, report: &Report, catalog: &Catalog, i: usize, t: &view
     h.push_str(r#"<div class="two"><div>"#);
     // Failing by owner × severity.
     h.push_str("<h3>Failing findings by owner and severity</h3>");
-    let failing = view::failing(report, Some(&info.id));
+    let failing = view::failing(stats, Some(&info.id));
     if failing.is_empty() {
         h.push_str(r#"<p class="muted">No failing findings.</p>"#);
     } else {
@@ -963,7 +982,7 @@ fn tenant(h: &mut String, report: &Report, catalog: &Catalog, i: usize, t: &view
     h.push_str("</div><div>");
 
     // Responsibility view: layer × owner.
-    let m = view::responsibility(report, Some(&info.id));
+    let m = view::responsibility(stats, Some(&info.id));
     h.push_str(
         r#"<h3>Responsibility by layer</h3><table class="matrix"><thead><tr><th>Layer</th>"#,
     );
@@ -1063,23 +1082,23 @@ fn tenant(h: &mut String, report: &Report, catalog: &Catalog, i: usize, t: &view
         h.push_str("</tbody></table></div></details>");
     }
 
-    let top = view::top_failing(report, Some(&info.id));
-    if !top.is_empty() {
+    let top = view::top_failing(stats, Some(&info.id));
+    if top.total > 0 {
         h.push_str("<h3>Most urgent for this tenant</h3>");
         urgent_table(h, &top, catalog, 5, false);
     }
     h.push_str("</section>\n");
 }
 
-fn findings(h: &mut String, report: &Report, catalog: &Catalog, tenants: &[view::Tenant]) {
-    let ranked = view::ranked(report);
-    let shown = ranked.len().min(MAX_ROWS);
+fn findings(h: &mut String, stats: &view::Stats, catalog: &Catalog, tenants: &[view::Tenant]) {
+    let ranked = view::ranked(stats);
+    let shown = ranked.items.len().min(MAX_ROWS);
     h.push_str(r#"<section id="findings" class="block card"><h2>Findings</h2>"#);
     let _ = write!(
         h,
         r#"<p class="muted">All {} findings, most urgent first{}. Expand a row for its evidence, remediation and the basis of its attribution.</p>"#,
-        ranked.len(),
-        if shown < ranked.len() {
+        ranked.total,
+        if shown < ranked.total {
             format!(
                 "; the first {shown} are listed here, the rest are in report.csv and findings.jsonl"
             )
@@ -1135,7 +1154,7 @@ fn findings(h: &mut String, report: &Report, catalog: &Catalog, tenants: &[view:
         h,
         r#"<div class="scroll"><table class="findings" id="findings-table" data-total="{shown}"><thead><tr><th>Severity</th><th>Status</th><th>Tenant</th><th>Owner</th><th>Check</th><th>Resource</th><th>Finding</th></tr></thead><tbody>"#
     );
-    for f in ranked.iter().take(MAX_ROWS) {
+    for f in ranked.items.iter().take(MAX_ROWS) {
         finding_row(h, f, catalog);
     }
     h.push_str("</tbody></table></div></section>\n");

@@ -7,21 +7,38 @@
 
 use std::io::Write;
 
-use demarc_core::Report;
+use demarc_core::{Finding, Report};
 
 /// Write `report` as `report.json`.
+#[cfg(test)]
 pub fn render(report: &Report, out: &mut dyn Write) -> serde_json::Result<()> {
+    head(report, out)?;
+    for (i, f) in report.findings.iter().enumerate() {
+        finding(i == 0, f, out)?;
+    }
+    tail(report, out)
+}
+
+/// Everything before the first finding.
+pub fn head(report: &Report, out: &mut dyn Write) -> serde_json::Result<()> {
     let io = serde_json::Error::io;
     write!(out, "{{\"schema\":").map_err(io)?;
     serde_json::to_writer(&mut *out, &report.schema)?;
     write!(out, ",\n\"tenants\":").map_err(io)?;
     serde_json::to_writer(&mut *out, &report.tenants)?;
-    write!(out, ",\n\"findings\":[").map_err(io)?;
-    for (i, f) in report.findings.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n" } else { b",\n" })
-            .map_err(io)?;
-        serde_json::to_writer(&mut *out, f)?;
-    }
+    write!(out, ",\n\"findings\":[").map_err(io)
+}
+
+/// One finding (`first`: the first of the report).
+pub fn finding(first: bool, f: &Finding, out: &mut dyn Write) -> serde_json::Result<()> {
+    out.write_all(if first { b"\n" } else { b",\n" })
+        .map_err(serde_json::Error::io)?;
+    serde_json::to_writer(&mut *out, f)
+}
+
+/// Everything after the last finding.
+pub fn tail(report: &Report, out: &mut dyn Write) -> serde_json::Result<()> {
+    let io = serde_json::Error::io;
     write!(out, "\n],\n\"run\":").map_err(io)?;
     serde_json::to_writer(&mut *out, &report.run)?;
     write!(out, ",\n\"gaps\":").map_err(io)?;

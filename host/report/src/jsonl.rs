@@ -7,15 +7,22 @@
 
 use std::io::Write;
 
+#[cfg(test)]
 use demarc_core::Report;
 
 /// Write one line per finding.
+#[cfg(test)]
 pub fn render(report: &Report, out: &mut dyn Write) -> serde_json::Result<()> {
     for f in &report.findings {
-        serde_json::to_writer(&mut *out, f)?;
-        out.write_all(b"\n").map_err(serde_json::Error::io)?;
+        line(f, out)?;
     }
     Ok(())
+}
+
+/// Write the line of one finding.
+pub fn line(f: &demarc_core::Finding, out: &mut dyn Write) -> serde_json::Result<()> {
+    serde_json::to_writer(&mut *out, f)?;
+    out.write_all(b"\n").map_err(serde_json::Error::io)
 }
 
 #[cfg(test)]

@@ -14,6 +14,14 @@
 //! | [`Format::Md`] | `report.md` | a ticket or pull-request comment |
 //! | [`Format::Jsonl`] | `findings.jsonl` | line-oriented ingestion, one finding per line |
 //!
+//! Every format streams: a [`Renderer`] takes the report without its findings (the frame: schema,
+//! tenants, run, gaps, roll-up and summary, see [`stream::read_frame`]), then the findings one at
+//! a time, and feeds every requested format from that one pass, so no format holds the report
+//! whole. Formats that list findings write each as it arrives (JSON, JSON Lines, CSV, OCSF);
+//! formats that group findings set each group aside (in memory or in temporary files of the
+//! caller's directory, see [`Spill`]) and copy the groups out at the end (SARIF: one run per
+//! plugin); formats that summarize keep counts and bounded rankings (HTML, Markdown).
+//!
 //! Every renderer is deterministic: the same report gives byte-identical output (no clock, no
 //! hash-map iteration order, no randomness; identifiers that other formats need, such as OSCAL
 //! UUIDs, are derived from the report's content). Renderers write to any [`std::io::Write`] and
@@ -25,8 +33,9 @@
 //! every view agrees with the findings it lists.
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use demarc_core::{Catalog, Report};
+use demarc_core::{Catalog, Finding, Report};
 
 mod csv;
 mod html;
@@ -37,6 +46,8 @@ mod markdown;
 mod ocsf;
 mod oscal;
 mod sarif;
+mod spill;
+pub mod stream;
 mod timestamp;
 mod view;
 
@@ -196,6 +207,167 @@ pub enum Error {
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Where formats that group findings keep their groups until the end of the report.
+#[derive(Debug, Clone)]
+pub enum Spill {
+    /// In memory: for reports already in memory.
+    Memory,
+    /// In temporary files of `dir` whose names start with `prefix`, removed when rendering ends
+    /// (successfully or not).
+    Dir {
+        /// The directory.
+        dir: PathBuf,
+        /// The start of every file name.
+        prefix: String,
+    },
+}
+
+type Out<'a> = std::io::BufWriter<Box<dyn Write + 'a>>;
+
+/// One format being written.
+enum Sink<'a> {
+    Json(Out<'a>, bool),
+    Jsonl(Out<'a>),
+    Csv(Box<::csv::Writer<Out<'a>>>),
+    Ocsf(ocsf::Sink<Out<'a>>),
+    Sarif(Box<sarif::Sink<'a, Out<'a>>>),
+    Summary(Format, Out<'a>),
+    Oscal(Out<'a>, Vec<Finding>),
+}
+
+/// Renders any number of formats of one report in one pass over its findings: create it with
+/// the report's frame (the report without its findings), pass every finding in order to
+/// [`Renderer::finding`], then call [`Renderer::finish`]. Dropping it unfinished (after an
+/// error) removes its temporary files.
+pub struct Renderer<'a> {
+    frame: &'a Report,
+    catalog: &'a Catalog,
+    sinks: Vec<(Format, Sink<'a>)>,
+    stats: Option<view::Stats>,
+}
+
+fn io_error(format: Format) -> impl Fn(std::io::Error) -> Error {
+    move |source| Error::Io { format, source }
+}
+
+fn json_error(format: Format) -> impl Fn(serde_json::Error) -> Error {
+    move |source| {
+        if source.is_io() {
+            Error::Io {
+                format,
+                source: source.into(),
+            }
+        } else {
+            Error::Json { format, source }
+        }
+    }
+}
+
+impl<'a> Renderer<'a> {
+    /// Start rendering `frame` (whose `findings` are ignored) as each format into its writer.
+    pub fn new(
+        frame: &'a Report,
+        catalog: &'a Catalog,
+        outputs: Vec<(Format, Box<dyn Write + 'a>)>,
+        spill: &Spill,
+    ) -> Result<Renderer<'a>> {
+        let mut sinks = Vec::new();
+        let mut stats = None;
+        for (format, out) in outputs {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+            let sink = match format {
+                Format::Json => {
+                    json::head(frame, &mut out).map_err(json_error(format))?;
+                    Sink::Json(out, true)
+                }
+                Format::Jsonl => Sink::Jsonl(out),
+                Format::Csv => Sink::Csv(Box::new(self::csv::writer(out).map_err(Error::Csv)?)),
+                Format::Ocsf => {
+                    Sink::Ocsf(ocsf::Sink::new(frame, out).map_err(json_error(format))?)
+                }
+                Format::Sarif => {
+                    Sink::Sarif(Box::new(sarif::Sink::new(frame, catalog, out, spill)))
+                }
+                Format::Html | Format::Md => {
+                    stats.get_or_insert_with(view::Stats::default);
+                    Sink::Summary(format, out)
+                }
+                Format::Oscal => Sink::Oscal(out, Vec::new()),
+            };
+            sinks.push((format, sink));
+        }
+        Ok(Renderer {
+            frame,
+            catalog,
+            sinks,
+            stats,
+        })
+    }
+
+    /// Take the next finding of the report.
+    pub fn finding(&mut self, f: &Finding) -> Result<()> {
+        if let Some(s) = &mut self.stats {
+            s.add(f);
+        }
+        for (format, sink) in &mut self.sinks {
+            let format = *format;
+            match sink {
+                Sink::Json(out, first) => {
+                    json::finding(*first, f, out).map_err(json_error(format))?;
+                    *first = false;
+                }
+                Sink::Jsonl(out) => jsonl::line(f, out).map_err(json_error(format))?,
+                Sink::Csv(w) => self::csv::record(w, f).map_err(Error::Csv)?,
+                Sink::Ocsf(s) => s.finding(f, self.catalog).map_err(json_error(format))?,
+                Sink::Sarif(s) => s.finding(f).map_err(json_error(format))?,
+                Sink::Summary(..) => {}
+                Sink::Oscal(_, all) => all.push(f.clone()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Write what follows the last finding and flush every format.
+    pub fn finish(mut self) -> Result<()> {
+        if let Some(s) = &mut self.stats {
+            s.finish();
+        }
+        for (format, sink) in std::mem::take(&mut self.sinks) {
+            let io = io_error(format);
+            match sink {
+                Sink::Json(mut out, _) => {
+                    json::tail(self.frame, &mut out).map_err(json_error(format))?;
+                    out.flush().map_err(io)?;
+                }
+                Sink::Jsonl(mut out) => out.flush().map_err(io)?,
+                Sink::Csv(mut w) => w.flush().map_err(io)?,
+                Sink::Ocsf(s) => s.finish().map_err(json_error(format))?,
+                Sink::Sarif(s) => s.finish().map_err(json_error(format))?,
+                Sink::Summary(format, mut out) => {
+                    let stats = self.stats.as_ref().expect("stats are kept for summaries");
+                    match format {
+                        Format::Html => {
+                            html::render_stats(self.frame, stats, self.catalog, &mut out)
+                        }
+                        _ => markdown::render_stats(self.frame, stats, self.catalog, &mut out),
+                    }
+                    .map_err(&io)?;
+                    out.flush().map_err(io)?;
+                }
+                Sink::Oscal(mut out, findings) => {
+                    let report = Report {
+                        findings,
+                        ..self.frame.clone()
+                    };
+                    oscal::render(&report, self.catalog, &mut out).map_err(json_error(format))?;
+                    out.flush().map_err(io)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Render `report` as `format` into `out`.
 ///
 /// `catalog` supplies control titles, layers and the framework crosswalk that SARIF rules,
@@ -208,29 +380,20 @@ pub fn render(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let io = |source| Error::Io { format, source };
-    let json = |source: serde_json::Error| {
-        if source.is_io() {
-            Error::Io {
-                format,
-                source: source.into(),
-            }
-        } else {
-            Error::Json { format, source }
-        }
+    let frame = Report {
+        findings: Vec::new(),
+        ..report.clone()
     };
-    let mut buf = std::io::BufWriter::with_capacity(1 << 16, out);
-    match format {
-        Format::Json => json::render(report, &mut buf).map_err(json)?,
-        Format::Jsonl => jsonl::render(report, &mut buf).map_err(json)?,
-        Format::Html => html::render(report, catalog, &mut buf).map_err(io)?,
-        Format::Md => markdown::render(report, catalog, &mut buf).map_err(io)?,
-        Format::Sarif => sarif::render(report, catalog, &mut buf).map_err(json)?,
-        Format::Ocsf => ocsf::render(report, catalog, &mut buf).map_err(json)?,
-        Format::Oscal => oscal::render(report, catalog, &mut buf).map_err(json)?,
-        Format::Csv => self::csv::render(report, &mut buf).map_err(Error::Csv)?,
+    let mut r = Renderer::new(
+        &frame,
+        catalog,
+        vec![(format, Box::new(out))],
+        &Spill::Memory,
+    )?;
+    for f in &report.findings {
+        r.finding(f)?;
     }
-    buf.flush().map_err(io)
+    r.finish()
 }
 
 /// Render `report` as `format` into a byte vector.
@@ -331,5 +494,89 @@ mod tests {
         let report = fixture::report();
         let err = render(&report, &fixture::catalog(), Format::Html, &mut Broken).unwrap_err();
         assert!(err.to_string().contains("html report: disk full"), "{err}");
+    }
+
+    /// Render every format of `report` at once through the streaming path: `report.json` bytes
+    /// read back as a frame and a stream of findings, the groups spilled to files in `dir`.
+    fn streamed(report: &Report, dir: &std::path::Path) -> Vec<(Format, Vec<u8>)> {
+        let catalog = fixture::catalog();
+        let json = render_to_vec(report, &catalog, Format::Json).unwrap();
+        let (frame, n) = stream::read_frame(&json[..]).unwrap();
+        let mut bufs: Vec<(Format, std::rc::Rc<std::cell::RefCell<Vec<u8>>>)> = Format::ALL
+            .iter()
+            .map(|f| (*f, Default::default()))
+            .collect();
+        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.borrow_mut().write(b)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let outputs = bufs
+            .iter()
+            .map(|(f, b)| (*f, Box::new(Shared(b.clone())) as Box<dyn Write>))
+            .collect();
+        let spill = Spill::Dir {
+            dir: dir.to_path_buf(),
+            prefix: ".render-".into(),
+        };
+        let mut r = Renderer::new(&frame, &catalog, outputs, &spill).unwrap();
+        let seen = stream::for_each_finding(&json[..], |f| r.finding(&f)).unwrap();
+        assert_eq!(seen, n);
+        r.finish().unwrap();
+        bufs.drain(..)
+            .map(|(f, b)| (f, b.borrow().clone()))
+            .collect()
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// `src/expected.sha256` holds the digest of every format of the fixture, the empty report
+    /// and the golden demo report as the whole-report renderers wrote them before rendering
+    /// streamed; the streaming path reproduces each byte for byte. `BLESS=1` rewrites it (for a
+    /// deliberate change of a format or of the golden report; review the rendered files).
+    #[test]
+    fn streaming_reproduces_the_whole_report_output_byte_for_byte() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/expected.sha256");
+        let dir = tempfile::tempdir().unwrap();
+        let mut reports = vec![
+            ("fixture", fixture::report()),
+            ("empty", fixture::empty_report()),
+        ];
+        reports.extend(fixture::sample_report().map(|r| ("sample", r)));
+        let mut got = String::new();
+        for (name, report) in &reports {
+            for (f, bytes) in streamed(report, dir.path()) {
+                got.push_str(&format!("{name} {f} {}\n", hex(&bytes)));
+                // The in-memory path agrees with the streaming one.
+                let direct = render_to_vec(report, &fixture::catalog(), f).unwrap();
+                assert!(
+                    direct == bytes,
+                    "{name} {f}: in-memory and streamed output differ"
+                );
+            }
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "temporary files left"
+        );
+        if std::env::var_os("BLESS").is_some() {
+            std::fs::write(path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(path).unwrap();
+        for (g, w) in got.lines().zip(want.lines()) {
+            assert_eq!(g, w, "output changed; rerun with BLESS=1 if deliberate");
+        }
+        assert_eq!(got.lines().count(), want.lines().count());
     }
 }

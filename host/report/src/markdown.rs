@@ -23,11 +23,23 @@ use crate::labels::{self, SEVERITIES_DESC, one_line};
 use crate::view;
 
 /// How many failing findings the digest lists.
-pub const TOP: usize = 25;
+pub const TOP: usize = view::TOP;
 
 /// Write the digest.
+#[cfg(test)]
 pub fn render(report: &Report, catalog: &Catalog, out: &mut dyn Write) -> std::io::Result<()> {
-    out.write_all(digest(report, catalog).as_bytes())
+    render_stats(report, &view::Stats::of(report), catalog, out)
+}
+
+/// Write the digest of `report` whose findings were gathered into `stats` (the findings of
+/// `report` itself are not read).
+pub fn render_stats(
+    report: &Report,
+    stats: &view::Stats,
+    catalog: &Catalog,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    out.write_all(digest(report, stats, catalog).as_bytes())
 }
 
 /// Escape free text for Markdown: one line, every metacharacter backslash-escaped.
@@ -65,10 +77,10 @@ pub fn code(s: &str) -> String {
     format!("{fence}{pad}{s}{pad}{fence}")
 }
 
-fn digest(report: &Report, catalog: &Catalog) -> String {
+fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
     let mut md = String::new();
-    let s = view::summary(report);
-    let tenants = view::tenants(report);
+    let s = view::summary(report, stats);
+    let tenants = view::tenants(report, stats);
     let run = &report.run;
 
     let _ = writeln!(md, "# demarc report: {}\n", text(&run.estate));
@@ -155,7 +167,7 @@ fn digest(report: &Report, catalog: &Catalog) -> String {
         md.push_str("| tenant | owner | critical | high | medium | low | info | total |\n");
         md.push_str("|---|---|--:|--:|--:|--:|--:|--:|\n");
         for t in &tenants {
-            for (owner, sevs) in view::failing(report, Some(&t.info.id)) {
+            for (owner, sevs) in view::failing(stats, Some(&t.info.id)) {
                 let total: u64 = sevs.values().sum();
                 let cells: Vec<String> = SEVERITIES_DESC
                     .iter()
@@ -180,7 +192,7 @@ fn digest(report: &Report, catalog: &Catalog) -> String {
          responsibility matrix for the resource's service model, or from the tenant's contract.\n\n",
     );
     for t in &tenants {
-        let m = view::responsibility(report, Some(&t.info.id));
+        let m = view::responsibility(stats, Some(&t.info.id));
         if m.is_empty() {
             continue;
         }
@@ -333,17 +345,17 @@ fn digest(report: &Report, catalog: &Catalog) -> String {
     }
 
     // Top failing findings.
-    let top = view::top_failing(report, None);
-    if !top.is_empty() {
+    let top = view::top_failing(stats, None);
+    if top.total > 0 {
         let _ = writeln!(
             md,
             "## Top failing findings\n\n{} of {}, most severe first.\n",
-            top.len().min(TOP),
-            labels::count(top.len() as u64, "failing finding")
+            top.total.min(TOP),
+            labels::count(top.total as u64, "failing finding")
         );
         md.push_str("| severity | tenant | owner | check | resource | finding | control |\n");
         md.push_str("|---|---|---|---|---|---|---|\n");
-        for f in top.iter().take(TOP) {
+        for f in top.items.iter().take(TOP) {
             let resource = match f.resource.name.as_deref().map(one_line) {
                 Some(n) if !n.is_empty() && n != f.resource.id => {
                     format!("{} {}", text(&n), code(&f.resource.id))
@@ -371,11 +383,11 @@ fn digest(report: &Report, catalog: &Catalog) -> String {
                 control
             );
         }
-        if top.len() > TOP {
+        if top.total > TOP {
             let _ = writeln!(
                 md,
                 "\n…and {} more: see `report.html`, `report.csv` or `findings.jsonl`.",
-                labels::count((top.len() - TOP) as u64, "failing finding")
+                labels::count((top.total - TOP) as u64, "failing finding")
             );
         }
         md.push('\n');

@@ -94,28 +94,60 @@ fn account_type(p: &str) -> Option<(i64, &'static str)> {
 }
 
 /// Write the JSON array of events.
+#[cfg(test)]
 pub fn render(report: &Report, catalog: &Catalog, out: &mut dyn Write) -> serde_json::Result<()> {
-    let time = timestamp::parse(&report.run.finished)
-        .map(timestamp::millis)
-        .unwrap_or(0);
-    let version = report
-        .run
-        .tool
-        .strip_prefix("demarc ")
-        .unwrap_or(&report.run.tool);
-    let io = serde_json::Error::io;
-    out.write_all(b"[").map_err(io)?;
-    for (i, f) in report.findings.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n" } else { b",\n" })
-            .map_err(io)?;
-        serde_json::to_writer(&mut *out, &event(f, catalog, time, version))?;
+    let mut sink = Sink::new(report, out)?;
+    for f in &report.findings {
+        sink.finding(f, catalog)?;
     }
-    out.write_all(if report.findings.is_empty() {
-        b"]\n"
-    } else {
-        b"\n]\n"
-    })
-    .map_err(io)
+    sink.finish()
+}
+
+/// The event array, written one finding at a time.
+pub struct Sink<W: Write> {
+    out: W,
+    time: i64,
+    version: String,
+    first: bool,
+}
+
+impl<W: Write> Sink<W> {
+    /// Start the array of `report`'s events (its findings are passed to [`Sink::finding`]).
+    pub fn new(report: &Report, mut out: W) -> serde_json::Result<Self> {
+        let time = timestamp::parse(&report.run.finished)
+            .map(timestamp::millis)
+            .unwrap_or(0);
+        let version = report
+            .run
+            .tool
+            .strip_prefix("demarc ")
+            .unwrap_or(&report.run.tool)
+            .to_string();
+        out.write_all(b"[").map_err(serde_json::Error::io)?;
+        Ok(Sink {
+            out,
+            time,
+            version,
+            first: true,
+        })
+    }
+
+    /// Write the event of one finding.
+    pub fn finding(&mut self, f: &Finding, catalog: &Catalog) -> serde_json::Result<()> {
+        self.out
+            .write_all(if self.first { b"\n" } else { b",\n" })
+            .map_err(serde_json::Error::io)?;
+        self.first = false;
+        serde_json::to_writer(&mut self.out, &event(f, catalog, self.time, &self.version))
+    }
+
+    /// Close the array.
+    pub fn finish(mut self) -> serde_json::Result<()> {
+        self.out
+            .write_all(if self.first { b"]\n" } else { b"\n]\n" })
+            .and_then(|()| self.out.flush())
+            .map_err(serde_json::Error::io)
+    }
 }
 
 /// One Compliance Finding.

@@ -163,7 +163,8 @@ fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
     let run = &report.run;
     let start = datetime(&run.started).unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
     let end = datetime(&run.finished).unwrap_or_else(|| start.clone());
-    let tenants = crate::view::tenants(report);
+    let stats = crate::view::Stats::of(report);
+    let tenants = crate::view::tenants(report, &stats);
     let tenant_name: BTreeMap<&str, &str> = tenants
         .iter()
         .map(|t| (t.info.id.as_str(), t.info.name.as_str()))
@@ -398,7 +399,7 @@ fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
         })
         .collect();
 
-    let s = crate::view::summary(report);
+    let s = crate::view::summary(report, &stats);
     let mut result = Map::new();
     result.insert("uuid".into(), json!(uuid("result", &digest)));
     result.insert(

@@ -41,6 +41,7 @@ use serde_json::{Map, Value, json};
 
 use demarc_core::{Catalog, Finding, Gap, Report, Severity, Status};
 
+use crate::spill::Groups;
 use crate::timestamp;
 
 /// The `$schema` written into the log.
@@ -145,73 +146,206 @@ fn security_severity(severity: Severity) -> &'static str {
 /// One run's identity: plugin name, version, sha256.
 type RunKey = (String, String, String);
 
+/// What a run needs from its findings before its results can be written: per check, the
+/// first finding (which describes the rule) and every control named, in order of appearance;
+/// the findings themselves wait in the run's group.
 #[derive(Default)]
-struct RunData<'a> {
-    findings: Vec<&'a Finding>,
-    gaps: Vec<&'a Gap>,
+struct RunData {
+    group: Option<usize>,
+    checks: BTreeMap<String, (Finding, Vec<String>)>,
 }
 
-/// Write the SARIF log.
+/// The SARIF log, written as findings arrive: each finding goes to its run's group (in memory
+/// or a temporary file, see [`crate::Spill`]); at the end the runs are written in order, each
+/// with its rules, and its group's results copied behind them.
+pub struct Sink<'a, W: Write> {
+    report: &'a Report,
+    catalog: &'a Catalog,
+    out: W,
+    runs: BTreeMap<RunKey, RunData>,
+    groups: Groups,
+}
+
+/// Write the SARIF log of a whole report.
+#[cfg(test)]
 pub fn render(report: &Report, catalog: &Catalog, out: &mut dyn Write) -> serde_json::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &log(report, catalog))?;
-    out.write_all(b"\n").map_err(serde_json::Error::io)
-}
-
-fn log(report: &Report, catalog: &Catalog) -> Value {
-    let mut runs: BTreeMap<RunKey, RunData<'_>> = BTreeMap::new();
-    for p in &report.run.plugins {
-        runs.entry((p.name.clone(), p.version.clone(), p.sha256.clone()))
-            .or_default();
-    }
+    let mut sink = Sink::new(report, catalog, out, &crate::Spill::Memory);
     for f in &report.findings {
-        let s = &f.source;
-        runs.entry((s.plugin.clone(), s.version.clone(), s.sha256.clone()))
-            .or_default()
-            .findings
-            .push(f);
+        sink.finding(f)?;
     }
-    let host = (
-        "demarc".to_string(),
-        report
-            .run
-            .tool
-            .strip_prefix("demarc ")
-            .unwrap_or(&report.run.tool)
-            .to_string(),
-        String::new(),
-    );
-    for g in &report.gaps {
-        let key = match &g.plugin {
-            Some(name) => runs
-                .keys()
-                .find(|(n, _, _)| n == name)
-                .cloned()
-                .unwrap_or_else(|| (name.clone(), String::new(), String::new())),
-            None => host.clone(),
-        };
-        runs.entry(key).or_default().gaps.push(g);
-    }
-    let runs: Vec<Value> = runs
-        .iter()
-        .map(|(key, data)| run(report, catalog, key, data))
-        .collect();
-    json!({
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": runs,
-    })
+    sink.finish()
 }
 
-fn run(report: &Report, catalog: &Catalog, key: &RunKey, data: &RunData<'_>) -> Value {
+impl<'a, W: Write> Sink<'a, W> {
+    /// A log of `report` (whose findings are passed to [`Sink::finding`]) into `out`.
+    pub fn new(report: &'a Report, catalog: &'a Catalog, out: W, spill: &crate::Spill) -> Self {
+        Sink {
+            report,
+            catalog,
+            out,
+            runs: BTreeMap::new(),
+            groups: Groups::new(spill, "sarif"),
+        }
+    }
+
+    /// Take one finding.
+    pub fn finding(&mut self, f: &Finding) -> serde_json::Result<()> {
+        let s = &f.source;
+        let key = (s.plugin.clone(), s.version.clone(), s.sha256.clone());
+        let data = self.runs.entry(key).or_default();
+        let group = match data.group {
+            Some(g) => g,
+            None => {
+                let g = self.groups.create().map_err(serde_json::Error::io)?;
+                data.group = Some(g);
+                g
+            }
+        };
+        match data.checks.get_mut(f.check.id.as_str()) {
+            Some((_, controls)) => {
+                for c in &f.controls {
+                    if !controls.contains(c) {
+                        controls.push(c.clone());
+                    }
+                }
+            }
+            None => {
+                let mut controls: Vec<String> = Vec::new();
+                for c in &f.controls {
+                    if !controls.contains(c) {
+                        controls.push(c.clone());
+                    }
+                }
+                data.checks
+                    .insert(f.check.id.clone(), (f.clone(), controls));
+            }
+        }
+        let w = self.groups.writer(group);
+        serde_json::to_writer(&mut *w, f)?;
+        w.write_all(b"\n").map_err(serde_json::Error::io)
+    }
+
+    /// Write the log.
+    pub fn finish(mut self) -> serde_json::Result<()> {
+        let io = serde_json::Error::io;
+        let report = self.report;
+        for p in &report.run.plugins {
+            self.runs
+                .entry((p.name.clone(), p.version.clone(), p.sha256.clone()))
+                .or_default();
+        }
+        let host = (
+            "demarc".to_string(),
+            report
+                .run
+                .tool
+                .strip_prefix("demarc ")
+                .unwrap_or(&report.run.tool)
+                .to_string(),
+            String::new(),
+        );
+        let mut gaps: BTreeMap<RunKey, Vec<&Gap>> = BTreeMap::new();
+        for g in &report.gaps {
+            let key = match &g.plugin {
+                Some(name) => self
+                    .runs
+                    .keys()
+                    .find(|(n, _, _)| n == name)
+                    .cloned()
+                    .unwrap_or_else(|| (name.clone(), String::new(), String::new())),
+                None => host.clone(),
+            };
+            gaps.entry(key).or_default().push(g);
+        }
+        for key in gaps.keys() {
+            if !self.runs.contains_key(key) {
+                self.runs.insert(key.clone(), RunData::default());
+            }
+        }
+        // The log with a marker in place of each run's results, then the results spliced in.
+        let marker = |i: usize| format!("\u{0}demarc-results-{i}");
+        let runs: Vec<Value> = self
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, (key, data))| {
+                let no_gaps = Vec::new();
+                let g = gaps.get(key).unwrap_or(&no_gaps);
+                run(report, self.catalog, key, data, g, json!(marker(i)))
+            })
+            .collect();
+        let skeleton = serde_json::to_string_pretty(&json!({
+            "$schema": SCHEMA_URI,
+            "version": "2.1.0",
+            "runs": runs,
+        }))?;
+        let mut rest = skeleton.as_str();
+        for (i, data) in self.runs.values().enumerate() {
+            let needle = format!("\"results\": {}", serde_json::to_string(&marker(i))?);
+            let Some(at) = rest.find(&needle) else {
+                return Err(serde_json::Error::io(std::io::Error::other(
+                    "the SARIF results marker is missing",
+                )));
+            };
+            let indent = rest[..at].len() - rest[..at].trim_end_matches(' ').len();
+            self.out
+                .write_all(&rest.as_bytes()[..at])
+                .and_then(|()| self.out.write_all(b"\"results\": "))
+                .map_err(io)?;
+            rest = &rest[at + needle.len()..];
+            let Some(group) = data.group else {
+                self.out.write_all(b"[]").map_err(io)?;
+                continue;
+            };
+            let index: BTreeMap<&str, usize> = data
+                .checks
+                .keys()
+                .enumerate()
+                .map(|(i, k)| (k.as_str(), i))
+                .collect();
+            let pad = format!("\n{}", " ".repeat(indent + 2));
+            self.out.write_all(b"[").map_err(io)?;
+            let mut first = true;
+            for line in self.groups.read(group).map_err(io)? {
+                let f: Finding = serde_json::from_str(&line.map_err(io)?)?;
+                let help = &data.checks[f.check.id.as_str()].0.remediation;
+                let result = result(&f, index[f.check.id.as_str()], help);
+                let text = serde_json::to_string_pretty(&result)?;
+                self.out
+                    .write_all(if first { b"" } else { b"," })
+                    .and_then(|()| self.out.write_all(pad.as_bytes()))
+                    .and_then(|()| self.out.write_all(text.replace('\n', &pad).as_bytes()))
+                    .map_err(io)?;
+                first = false;
+            }
+            self.out
+                .write_all(format!("\n{}]", " ".repeat(indent)).as_bytes())
+                .map_err(io)?;
+        }
+        self.out
+            .write_all(rest.as_bytes())
+            .and_then(|()| self.out.write_all(b"\n"))
+            .and_then(|()| self.out.flush())
+            .map_err(io)
+    }
+}
+
+fn run(
+    report: &Report,
+    catalog: &Catalog,
+    key: &RunKey,
+    data: &RunData,
+    gaps: &[&Gap],
+    results: Value,
+) -> Value {
     let (name, version, sha256) = key;
 
     // Rules: one per check, sorted by id; the first finding of a check describes it.
-    let mut checks: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in &data.findings {
-        checks.entry(f.check.id.as_str()).or_default().push(f);
-    }
-    let index: BTreeMap<&str, usize> = checks.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-    let rules: Vec<Value> = checks.values().map(|fs| rule(catalog, fs)).collect();
+    let rules: Vec<Value> = data
+        .checks
+        .values()
+        .map(|(first, controls)| rule(catalog, first, controls))
+        .collect();
 
     let mut driver = Map::new();
     driver.insert("name".into(), json!(name));
@@ -236,28 +370,16 @@ fn run(report: &Report, catalog: &Catalog, key: &RunKey, data: &RunData<'_>) -> 
     }
     driver.insert("rules".into(), Value::Array(rules));
 
-    let results: Vec<Value> = data
-        .findings
-        .iter()
-        .map(|f| {
-            result(
-                f,
-                index[f.check.id.as_str()],
-                &checks[f.check.id.as_str()][0].remediation,
-            )
-        })
-        .collect();
-
     let mut invocation = Map::new();
-    invocation.insert("executionSuccessful".into(), json!(data.gaps.is_empty()));
+    invocation.insert("executionSuccessful".into(), json!(gaps.is_empty()));
     if let Some(t) = timestamp::normalize(&report.run.started) {
         invocation.insert("startTimeUtc".into(), json!(t));
     }
     if let Some(t) = timestamp::normalize(&report.run.finished) {
         invocation.insert("endTimeUtc".into(), json!(t));
     }
-    if !data.gaps.is_empty() {
-        let notes: Vec<Value> = data.gaps.iter().map(|g| notification(g)).collect();
+    if !gaps.is_empty() {
+        let notes: Vec<Value> = gaps.iter().map(|g| notification(g)).collect();
         invocation.insert("toolExecutionNotifications".into(), Value::Array(notes));
     }
 
@@ -274,16 +396,8 @@ fn run(report: &Report, catalog: &Catalog, key: &RunKey, data: &RunData<'_>) -> 
     })
 }
 
-fn rule(catalog: &Catalog, findings: &[&Finding]) -> Value {
-    let first = findings[0];
-    let mut controls: Vec<&str> = Vec::new();
-    for f in findings {
-        for c in &f.controls {
-            if !controls.contains(&c.as_str()) {
-                controls.push(c);
-            }
-        }
-    }
+fn rule(catalog: &Catalog, first: &Finding, controls: &[String]) -> Value {
+    let controls: Vec<&str> = controls.iter().map(String::as_str).collect();
     let mut frameworks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for c in &controls {
         if let Some(ctl) = catalog.control(c) {

@@ -10,13 +10,186 @@ use demarc_core::rollup::RollupStatus;
 use demarc_core::summary::{Counts, Summary};
 use demarc_core::{Finding, Layer, Owner, Report, Severity, Status};
 
-/// Counts recomputed from the report's findings and gaps, so that every view agrees with the
-/// findings it lists; `duplicates` is taken from the report (dropped findings are not in it).
-pub fn summary(report: &Report) -> Summary {
-    let mut s = Summary::default();
-    for f in &report.findings {
-        s.add(f);
+/// What the summarizing renderers (HTML, Markdown) need from the findings, gathered one finding
+/// at a time so that a report never has to be held whole: counts, the owner × layer and
+/// failing-by-severity views per tenant, the tenants that appear only in findings, and bounded
+/// rankings (the [`crate::html::MAX_ROWS`] most urgent findings, the [`TOP`] most severe
+/// failures overall and per tenant). Ties in a ranking keep the report's order.
+#[derive(Debug, Default)]
+pub struct Stats {
+    summary: Summary,
+    tenants: BTreeMap<String, TenantStats>,
+    all: TenantStats,
+    failing_parties: BTreeSet<String>,
+    ranked: Top<(usize, std::cmp::Reverse<Severity>)>,
+    seq: u64,
+}
+
+#[derive(Debug, Default)]
+struct TenantStats {
+    counts: Counts,
+    responsibility: BTreeMap<(Layer, Owner), Counts>,
+    failing: BTreeMap<Owner, BTreeMap<Severity, u64>>,
+    top_failing: Top<std::cmp::Reverse<Severity>>,
+    providers: BTreeSet<String>,
+    targets: BTreeSet<String>,
+}
+
+impl TenantStats {
+    fn add(&mut self, f: &Finding, seq: u64) {
+        self.counts.add(f.status);
+        self.responsibility
+            .entry((f.responsibility.layer, f.responsibility.owner))
+            .or_default()
+            .add(f.status);
+        if f.status == Status::Fail {
+            *self
+                .failing
+                .entry(f.responsibility.owner)
+                .or_default()
+                .entry(f.check.severity)
+                .or_default() += 1;
+            self.top_failing
+                .offer(TOP, std::cmp::Reverse(f.check.severity), seq, f);
+        }
     }
+}
+
+/// How many of the most severe failures are kept, overall and per tenant.
+pub const TOP: usize = 25;
+
+/// The `cap` smallest findings by key (ties by arrival), out of `total` offered.
+#[derive(Debug)]
+struct Top<K> {
+    kept: Vec<(K, u64, Finding)>,
+    total: usize,
+    sorted: bool,
+    threshold: Option<K>,
+}
+
+impl<K> Default for Top<K> {
+    fn default() -> Self {
+        Top {
+            kept: Vec::new(),
+            total: 0,
+            sorted: true,
+            threshold: None,
+        }
+    }
+}
+
+impl<K: Ord + Copy> Top<K> {
+    fn offer(&mut self, cap: usize, key: K, seq: u64, f: &Finding) {
+        self.total += 1;
+        // A finding that ranks no better than the last of a full ranking arrived later, so it
+        // ranks after every kept one.
+        if self.threshold.is_some_and(|t| t <= key) {
+            return;
+        }
+        self.kept.push((key, seq, f.clone()));
+        self.sorted = false;
+        if self.kept.len() >= cap.max(1) * 2 {
+            self.settle(cap);
+        }
+    }
+
+    fn settle(&mut self, cap: usize) {
+        if !self.sorted {
+            self.kept.sort_by_key(|(k, s, _)| (*k, *s));
+            self.kept.truncate(cap);
+            self.sorted = true;
+            if self.kept.len() == cap {
+                self.threshold = self.kept.last().map(|(k, _, _)| *k);
+            }
+        }
+    }
+
+    fn list(&self) -> Ranked<'_> {
+        debug_assert!(self.sorted);
+        Ranked {
+            items: self.kept.iter().map(|(_, _, f)| f).collect(),
+            total: self.total,
+        }
+    }
+}
+
+/// A ranking: the findings kept, best first, and how many were ranked in all.
+#[derive(Debug)]
+pub struct Ranked<'a> {
+    /// The findings kept.
+    pub items: Vec<&'a Finding>,
+    /// How many findings were ranked (kept or not).
+    pub total: usize,
+}
+
+impl Stats {
+    /// Count one finding.
+    pub fn add(&mut self, f: &Finding) {
+        let seq = self.seq;
+        self.seq += 1;
+        self.summary.add(f);
+        self.all.add(f, seq);
+        let t = self.tenants.entry(f.tenant.clone()).or_default();
+        t.add(f, seq);
+        if !t.providers.contains(&f.provider) {
+            t.providers.insert(f.provider.clone());
+        }
+        if !t.targets.contains(&f.target) {
+            t.targets.insert(f.target.clone());
+        }
+        if f.status == Status::Fail
+            && let Some(p) = &f.responsibility.party
+            && !self.failing_parties.contains(p)
+        {
+            self.failing_parties.insert(p.clone());
+        }
+        self.ranked.offer(crate::html::MAX_ROWS, urgency(f), seq, f);
+    }
+
+    /// Sort the rankings; call once after the last finding.
+    pub fn finish(&mut self) {
+        self.ranked.settle(crate::html::MAX_ROWS);
+        self.all.top_failing.settle(TOP);
+        for t in self.tenants.values_mut() {
+            t.top_failing.settle(TOP);
+        }
+    }
+
+    /// Gather the stats of every finding of `report`.
+    pub fn of(report: &Report) -> Stats {
+        let mut s = Stats::default();
+        for f in &report.findings {
+            s.add(f);
+        }
+        s.finish();
+        s
+    }
+
+    fn tenant(&self, tenant: Option<&str>) -> Option<&TenantStats> {
+        match tenant {
+            None => Some(&self.all),
+            Some(t) => self.tenants.get(t),
+        }
+    }
+
+    /// Status counts of one tenant's findings.
+    pub fn counts(&self, tenant: &str) -> Counts {
+        self.tenant(Some(tenant))
+            .map(|t| t.counts.clone())
+            .unwrap_or_default()
+    }
+
+    /// The third parties named by failing findings, sorted.
+    pub fn failing_parties(&self) -> &BTreeSet<String> {
+        &self.failing_parties
+    }
+}
+
+/// Counts recomputed from the findings (through `stats`) and the report's gaps, so that every
+/// view agrees with the findings it lists; `duplicates` is taken from the report (dropped
+/// findings are not in it).
+pub fn summary(report: &Report, stats: &Stats) -> Summary {
+    let mut s = stats.summary.clone();
     for g in &report.gaps {
         s.add_gap(g);
     }
@@ -45,7 +218,7 @@ pub struct Tenant {
 
 /// Every tenant, in the report's order, followed by tenants that appear only in findings or
 /// gaps (sorted by id). Run-wide gaps (empty tenant) name no tenant.
-pub fn tenants(report: &Report) -> Vec<Tenant> {
+pub fn tenants(report: &Report, stats: &Stats) -> Vec<Tenant> {
     let mut out: Vec<Tenant> = report
         .tenants
         .iter()
@@ -53,10 +226,10 @@ pub fn tenants(report: &Report) -> Vec<Tenant> {
         .collect();
     let known: BTreeSet<&str> = report.tenants.iter().map(|t| t.id.as_str()).collect();
     let mut extra: BTreeSet<&str> = BTreeSet::new();
-    for id in report
-        .findings
-        .iter()
-        .map(|f| f.tenant.as_str())
+    for id in stats
+        .tenants
+        .keys()
+        .map(String::as_str)
         .chain(report.gaps.iter().map(|g| g.tenant.as_str()))
     {
         if !id.is_empty() && !known.contains(id) {
@@ -64,24 +237,19 @@ pub fn tenants(report: &Report) -> Vec<Tenant> {
         }
     }
     for id in extra {
-        let providers: BTreeSet<String> = report
-            .findings
-            .iter()
-            .filter(|f| f.tenant == id)
-            .map(|f| f.provider.clone())
-            .collect();
-        let targets: BTreeSet<String> = report
-            .findings
-            .iter()
-            .filter(|f| f.tenant == id)
-            .map(|f| f.target.clone())
-            .collect();
+        let (providers, targets) = match stats.tenants.get(id) {
+            Some(t) => (
+                t.providers.iter().cloned().collect(),
+                t.targets.iter().cloned().collect(),
+            ),
+            None => (vec![], vec![]),
+        };
         out.push(Tenant {
             info: TenantInfo {
                 id: id.to_string(),
                 name: id.to_string(),
-                providers: providers.into_iter().collect(),
-                targets: targets.into_iter().collect(),
+                providers,
+                targets,
                 third_parties: vec![],
             },
         });
@@ -90,34 +258,19 @@ pub fn tenants(report: &Report) -> Vec<Tenant> {
 }
 
 /// Owner × layer counts of one tenant's findings (`None`: every tenant).
-pub fn responsibility(report: &Report, tenant: Option<&str>) -> BTreeMap<(Layer, Owner), Counts> {
-    let mut m: BTreeMap<(Layer, Owner), Counts> = BTreeMap::new();
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| tenant.is_none_or(|t| f.tenant == t))
-    {
-        m.entry((f.responsibility.layer, f.responsibility.owner))
-            .or_default()
-            .add(f.status);
-    }
-    m
+pub fn responsibility(stats: &Stats, tenant: Option<&str>) -> BTreeMap<(Layer, Owner), Counts> {
+    stats
+        .tenant(tenant)
+        .map(|t| t.responsibility.clone())
+        .unwrap_or_default()
 }
 
 /// Failing findings by owner and severity for one tenant (`None`: every tenant).
-pub fn failing(report: &Report, tenant: Option<&str>) -> BTreeMap<Owner, BTreeMap<Severity, u64>> {
-    let mut m: BTreeMap<Owner, BTreeMap<Severity, u64>> = BTreeMap::new();
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Fail && tenant.is_none_or(|t| f.tenant == t))
-    {
-        *m.entry(f.responsibility.owner)
-            .or_default()
-            .entry(f.check.severity)
-            .or_default() += 1;
-    }
-    m
+pub fn failing(stats: &Stats, tenant: Option<&str>) -> BTreeMap<Owner, BTreeMap<Severity, u64>> {
+    stats
+        .tenant(tenant)
+        .map(|t| t.failing.clone())
+        .unwrap_or_default()
 }
 
 /// Control roll-up rows counted by tenant, framework (in catalog order, unknown frameworks
@@ -155,22 +308,20 @@ fn urgency(f: &Finding) -> (usize, std::cmp::Reverse<Severity>) {
     (rank, std::cmp::Reverse(f.check.severity))
 }
 
-/// The findings ranked by urgency; ties keep the report's order.
-pub fn ranked(report: &Report) -> Vec<&Finding> {
-    let mut v: Vec<&Finding> = report.findings.iter().collect();
-    v.sort_by_key(|f| urgency(f));
-    v
+/// The most urgent findings (at most [`crate::html::MAX_ROWS`]); ties keep the report's order.
+pub fn ranked(stats: &Stats) -> Ranked<'_> {
+    stats.ranked.list()
 }
 
-/// The failing findings, most severe first; ties keep the report's order.
-pub fn top_failing<'a>(report: &'a Report, tenant: Option<&str>) -> Vec<&'a Finding> {
-    let mut v: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Fail && tenant.is_none_or(|t| f.tenant == t))
-        .collect();
-    v.sort_by_key(|f| std::cmp::Reverse(f.check.severity));
-    v
+/// The failing findings, most severe first (at most [`TOP`]); ties keep the report's order.
+pub fn top_failing<'a>(stats: &'a Stats, tenant: Option<&str>) -> Ranked<'a> {
+    match stats.tenant(tenant) {
+        Some(t) => t.top_failing.list(),
+        None => Ranked {
+            items: vec![],
+            total: 0,
+        },
+    }
 }
 
 /// The owner as people name it, with the third party's name when the finding has one.
@@ -189,24 +340,28 @@ mod tests {
     #[test]
     fn recomputed_counts_match_the_cli_summary() {
         let r = fixture::report();
-        assert_eq!(summary(&r), r.summary);
+        assert_eq!(summary(&r, &Stats::of(&r)), r.summary);
     }
 
     #[test]
     fn tenants_keep_report_order_and_add_unknown_ones() {
         let mut r = fixture::report();
         r.findings[0].tenant = "zeta".into();
-        let ids: Vec<String> = tenants(&r).into_iter().map(|t| t.info.id).collect();
+        let ids: Vec<String> = tenants(&r, &Stats::of(&r))
+            .into_iter()
+            .map(|t| t.info.id)
+            .collect();
         assert_eq!(ids, ["northwind", "contoso-health", "fabrikam", "zeta"]);
     }
 
     #[test]
     fn responsibility_counts_every_finding_once() {
         let r = fixture::report();
-        let m = responsibility(&r, None);
+        let stats = Stats::of(&r);
+        let m = responsibility(&stats, None);
         let total: u64 = m.values().map(|c| c.total).sum();
         assert_eq!(total, r.findings.len() as u64);
-        let nw = responsibility(&r, Some("northwind"));
+        let nw = responsibility(&stats, Some("northwind"));
         assert_eq!(nw[&(Layer::GuestOs, Owner::ThirdParty)].fail, 1);
         assert_eq!(nw[&(Layer::GuestOs, Owner::ThirdParty)].error, 1);
     }
@@ -214,12 +369,51 @@ mod tests {
     #[test]
     fn ranking_puts_critical_failures_first() {
         let r = fixture::report();
-        let ranked = ranked(&r);
-        assert_eq!(ranked[0].status, Status::Fail);
-        assert_eq!(ranked[0].check.severity, Severity::Critical);
-        assert_eq!(ranked.last().unwrap().status, Status::NotApplicable);
-        let top = top_failing(&r, Some("contoso-health"));
-        assert_eq!(top[0].check.severity, Severity::High);
-        assert!(top.iter().all(|f| f.tenant == "contoso-health"));
+        let stats = Stats::of(&r);
+        let ranked = ranked(&stats);
+        assert_eq!(ranked.total, r.findings.len());
+        assert_eq!(ranked.items[0].status, Status::Fail);
+        assert_eq!(ranked.items[0].check.severity, Severity::Critical);
+        assert_eq!(ranked.items.last().unwrap().status, Status::NotApplicable);
+        let top = top_failing(&stats, Some("contoso-health"));
+        assert_eq!(top.items[0].check.severity, Severity::High);
+        assert!(top.items.iter().all(|f| f.tenant == "contoso-health"));
+    }
+
+    /// The bounded rankings keep exactly what a full stable sort would put first.
+    #[test]
+    fn bounded_rankings_equal_a_full_stable_sort() {
+        let base = fixture::report();
+        let mut r = base.clone();
+        // Enough findings to overflow every bound several times, statuses and severities mixed.
+        r.findings.clear();
+        for i in 0..(crate::html::MAX_ROWS * 3 + 7) {
+            let mut f = base.findings[(i * 7) % base.findings.len()].clone();
+            f.id = format!("f{i}");
+            r.findings.push(f);
+        }
+        let stats = Stats::of(&r);
+        let mut all: Vec<&Finding> = r.findings.iter().collect();
+        all.sort_by_key(|f| urgency(f));
+        let got: Vec<&str> = ranked(&stats).items.iter().map(|f| f.id.as_str()).collect();
+        let want: Vec<&str> = all
+            .iter()
+            .take(crate::html::MAX_ROWS)
+            .map(|f| f.id.as_str())
+            .collect();
+        assert_eq!(got, want);
+        for tenant in [None, Some("northwind")] {
+            let mut fails: Vec<&Finding> = r
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Fail && tenant.is_none_or(|t| f.tenant == t))
+                .collect();
+            fails.sort_by_key(|f| std::cmp::Reverse(f.check.severity));
+            let top = top_failing(&stats, tenant);
+            assert_eq!(top.total, fails.len());
+            let got: Vec<&str> = top.items.iter().map(|f| f.id.as_str()).collect();
+            let want: Vec<&str> = fails.iter().take(TOP).map(|f| f.id.as_str()).collect();
+            assert_eq!(got, want);
+        }
     }
 }
