@@ -8,6 +8,7 @@ mod data;
 mod matrix;
 mod output;
 mod plugins;
+mod publish;
 mod render;
 mod scan;
 mod table;
@@ -314,18 +315,46 @@ fn parse_formats(list: &str) -> Result<Vec<demarc_report::Format>, demarc_report
 fn run_report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let formats = parse_formats(&args.format)?;
     let data = data::load(args.schemas.as_deref())?;
-    let report = matrix::read_report(&args.input)?;
     let out = args
         .out
         .clone()
-        .or_else(|| args.input.parent().map(PathBuf::from))
+        .or_else(|| {
+            args.input
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&out)?;
+    // Locked like a scan's, and published the same way: after the lock, since a journal an
+    // interrupted run left may still have to move the input into place.
+    let out = publish::OutputDir::open(&out).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = matrix::read_report(&args.input)?;
+    let mut names = Vec::new();
     for f in formats {
-        let path = render::write_one(&report, &data.catalog, f, &out)?;
+        render::write_one(&report, &data.catalog, f, out.staging())?;
+        names.push(f.file_name());
+    }
+    // More formats of the report already in the directory join its files; a report from
+    // elsewhere replaces them, so that the directory never mixes two runs.
+    let replace = !same_file(&args.input, &out.dir().join("report.json"));
+    for path in out.publish(&names, replace)? {
         println!("{}", path.display());
     }
     Ok(ExitCode::Clean)
+}
+
+/// Whether `a` and `b` name the same existing file.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(a), Ok(b)) => {
+            use std::os::unix::fs::MetadataExt;
+            a.dev() == b.dev() && a.ino() == b.ino()
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => a.canonicalize().ok() == b.canonicalize().ok(),
+        _ => false,
+    }
 }
 
 fn run_matrix(args: &MatrixArgs) -> anyhow::Result<ExitCode> {
