@@ -386,6 +386,19 @@ fn an_output_path_that_cannot_be_a_directory_is_a_usage_error() {
         assert!(err.contains(want), "{err}");
         assert!(!cwd.path().join(".cache").exists(), "no plugin was loaded");
     }
+    // A directory nobody may create files in, not even root (as these tests may run).
+    #[cfg(target_os = "linux")]
+    {
+        let cwd = tempfile::tempdir().unwrap();
+        let run = scan(&slow, Path::new("/proc/self"), "json", cwd.path());
+        assert_eq!(run.status.code(), Some(2), "{}", describe(&run));
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            err.contains("--out /proc/self: the output directory is not writable"),
+            "{err}"
+        );
+        assert!(!cwd.path().join(".cache").exists(), "no plugin was loaded");
+    }
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "not a directory",
