@@ -8,6 +8,7 @@ mod demo; // the bundled demo estate, end to end
 mod formats; // every report format for the demo estate, validated against its official schema
 mod inputs; // bad inputs become gaps that name the file and position
 mod matrix; // the customer responsibility matrix: golden files
+mod publish; // one run at a time per output directory, its files published together
 mod sandbox; // hostile plugins: the host survives and lists the gap
 mod schema; // the committed JSON Schema matches the types, and reports validate against it
 mod tenants; // tenants stay apart: ids, accounts, conflicts

@@ -9,6 +9,7 @@ mod inputs;
 mod matrix;
 mod output;
 mod plugins;
+mod publish;
 mod render;
 mod scan;
 mod table;
@@ -323,13 +324,39 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let out = args
         .out
         .clone()
-        .or_else(|| args.input.parent().map(PathBuf::from))
+        .or_else(|| {
+            args.input
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&out)?;
-    for path in render::write_all(&args.input, &data.catalog, &formats, &out)? {
+    // Locked like a scan's, and published the same way: after the lock, since a journal an
+    // interrupted run left may still have to move the input into place.
+    let out = publish::OutputDir::open(&out).map_err(|e| anyhow::anyhow!("{e}"))?;
+    render::write_all(&args.input, &data.catalog, &formats, out.staging())?;
+    let names: Vec<&str> = formats.iter().map(|f| f.file_name()).collect();
+    // More formats of the report already in the directory join its files; a report from
+    // elsewhere replaces them, so that the directory never mixes two runs.
+    let replace = !same_file(&args.input, &out.dir().join("report.json"));
+    for path in out.publish(&names, replace)? {
         println!("{}", path.display());
     }
     Ok(ExitCode::Clean)
+}
+
+/// Whether `a` and `b` name the same existing file.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(a), Ok(b)) => {
+            use std::os::unix::fs::MetadataExt;
+            a.dev() == b.dev() && a.ino() == b.ino()
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => a.canonicalize().ok() == b.canonicalize().ok(),
+        _ => false,
+    }
 }
 
 fn run_matrix(args: &MatrixArgs) -> anyhow::Result<ExitCode> {

@@ -89,6 +89,15 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         eprintln!("error: --out {}: {e}", opts.out.display());
         return Ok(ExitCode::Usage);
     }
+    // The output directory is checked and locked before any plugin runs: a problem with it is
+    // the operator's to fix (exit 2), and a second run into it is refused at once.
+    let out = match crate::publish::OutputDir::open(&opts.out) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::Usage);
+        }
+    };
     let base = opts
         .config
         .parent()
@@ -174,11 +183,6 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         })
         .collect();
 
-    if let Err(e) = std::fs::create_dir_all(&opts.out) {
-        eprintln!("error: --out {}: cannot create it: {e}", opts.out.display());
-        return Ok(ExitCode::Usage);
-    }
-
     let mut inputs = Vec::new();
     let plan = plan(
         &config,
@@ -190,8 +194,9 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         &mut inputs,
     )?;
     let tenants = tenant_infos(&config, opts);
+    // Every file of the run is written into its staging directory and published together.
     let assembly = output::Assembly::begin(
-        &opts.out,
+        out.staging(),
         &tenants,
         &plan
             .iter()
@@ -352,13 +357,16 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         elapsed_ms = clock.elapsed().as_millis() as u64,
         "report.json written"
     );
-    let mut files = vec![opts.out.join("report.json")];
-    files.extend(crate::render::write_formats(
-        &opts.out.join("report.json"),
-        &data.catalog,
-        &opts.formats,
-        &opts.out,
-    )?);
+    let staged = out.staging().join("report.json");
+    crate::render::write_formats(&staged, &data.catalog, &opts.formats, out.staging())?;
+    let mut names = vec!["report.json"];
+    names.extend(
+        opts.formats
+            .iter()
+            .filter(|f| **f != demarc_report::Format::Json)
+            .map(|f| f.file_name()),
+    );
+    let files = out.publish(&names, true)?;
     tracing::info!(
         elapsed_ms = clock.elapsed().as_millis() as u64,
         "scan finished"
