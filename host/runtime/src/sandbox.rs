@@ -156,7 +156,8 @@ impl HostState {
                 DescriptorType::Socket => Some("a socket"),
                 DescriptorType::CharacterDevice => Some("a character device"),
                 DescriptorType::BlockDevice => Some("a block device"),
-                DescriptorType::Unknown => Some("of an unknown type"),
+                // What WASI calls a FIFO is reported as `unknown` by the host side.
+                DescriptorType::Unknown => Some("a special file (a FIFO or the like)"),
             },
             // Let `open-at` report what is wrong (no such file, outside the snapshot, ...).
             Err(_) => None,
