@@ -286,3 +286,437 @@ fn a_tampered_plugin_is_refused_by_its_pinned_digest() {
             .unwrap_err();
     assert!(err.to_string().contains("junk.wasm"), "{err}");
 }
+
+impl World {
+    /// Run one target of `plugin` alone.
+    fn run_one(
+        &self,
+        plugin: &Arc<Plugin>,
+        target: &str,
+        snapshot: &std::path::Path,
+        limits: Limits,
+    ) -> TargetOutcome {
+        let _cpu = crate::shared_cpu();
+        let jobs = vec![self.job(plugin, target, snapshot, &[], limits)];
+        self.rt
+            .block_on(scan_all(self.runtime.clone(), jobs, 1))
+            .pop()
+            .unwrap()
+    }
+
+    /// Run a hostile target on `snapshot` next to a real AWS scan of the demo's fabrikam account.
+    fn run_in_beside_aws(
+        &self,
+        behaviour: &str,
+        snapshot: &std::path::Path,
+        limits: Limits,
+    ) -> (TargetOutcome, TargetOutcome) {
+        let _cpu = crate::shared_cpu();
+        let demo = root().join("examples/demo/fabrikam/aws-prod");
+        let jobs = vec![
+            self.job(&self.hostile, behaviour, snapshot, &[], limits),
+            self.job(
+                &self.aws,
+                "fabrikam",
+                &demo,
+                &["config-snapshot.json", "credential-report.csv"],
+                Limits::default(),
+            ),
+        ];
+        let mut out = self
+            .rt
+            .block_on(scan_all(self.runtime.clone(), jobs, 2))
+            .into_iter();
+        (out.next().unwrap(), out.next().unwrap())
+    }
+}
+
+/// Generous margin over a deadline for a plugin blocked outside guest code.
+const MARGIN: Duration = Duration::from_secs(5);
+
+#[test]
+fn a_sleeping_plugin_is_stopped_at_the_wall_clock_deadline() {
+    let w = world();
+    let deadline = Duration::from_secs(2);
+    let (h, aws) = w.run_beside_aws(
+        "sleep",
+        Limits {
+            deadline,
+            ..Limits::default()
+        },
+    );
+    let gap = only_gap(&h);
+    assert_eq!(gap.kind, GapKind::Deadline, "{gap:?}");
+    assert!(
+        gap.message
+            .starts_with("stopped at the deadline of 2.0 s after"),
+        "{}",
+        gap.message
+    );
+    assert!(h.elapsed >= deadline, "stopped early: {:?}", h.elapsed);
+    assert!(
+        h.elapsed <= deadline + MARGIN,
+        "the sleeping plugin ran {:?} under a {deadline:?} deadline",
+        h.elapsed
+    );
+    assert!(!h.completed);
+    assert_aws_intact(&aws);
+}
+
+/// The hostile plugin with its `describe` patched to sleep for two minutes.
+fn sleepy_describe() -> Vec<u8> {
+    let mut bytes = std::fs::read(wasm("demarc-test-hostile")).unwrap();
+    let (awake, sleeps) = (b"describe:awake!", b"describe:sleeps");
+    let at: Vec<usize> = bytes
+        .windows(awake.len())
+        .enumerate()
+        .filter(|(_, w)| w == awake)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 1, "the describe marker is in the component once");
+    bytes[at[0]..at[0] + sleeps.len()].copy_from_slice(sleeps);
+    bytes
+}
+
+#[test]
+fn a_describe_that_sleeps_is_stopped_at_its_deadline() {
+    let w = world();
+    let deadline = Duration::from_secs(2);
+    let runtime = Runtime::new(RuntimeOptions {
+        describe_deadline: deadline,
+        ..RuntimeOptions::default()
+    })
+    .unwrap();
+    let bytes = sleepy_describe();
+    let _cpu = crate::shared_cpu();
+    let started = std::time::Instant::now();
+    let err =
+        w.rt.block_on(runtime.load(&bytes, "sleepy.wasm", None, &w.catalog))
+            .unwrap_err();
+    let elapsed = started.elapsed();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("sleepy.wasm") && msg.contains("stopped at the deadline of 2.0 s"),
+        "{msg}"
+    );
+    assert!(elapsed >= deadline, "stopped early: {elapsed:?}");
+    assert!(
+        elapsed <= deadline + MARGIN + Duration::from_secs(10),
+        "describe ran {elapsed:?} under a {deadline:?} deadline (compilation included)"
+    );
+}
+
+/// A snapshot with one small data file.
+fn snapshot_with_data() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data.json"), "[]").unwrap();
+    dir
+}
+
+#[test]
+fn holding_thousands_of_files_stops_at_the_descriptor_cap() {
+    let w = world();
+    let snap = snapshot_with_data();
+    let (h, aws) = w.run_in_beside_aws("hoard", snap.path(), Limits::default());
+    assert!(!h.completed);
+    let cap = h
+        .gaps
+        .iter()
+        .find(|g| g.message.contains("cap of 256 open descriptors"))
+        .unwrap_or_else(|| panic!("no descriptor cap gap: {:#?}", h.gaps));
+    assert_eq!(cap.kind, GapKind::PluginError);
+    // The plugin saw an ordinary error from WASI, past the cap (its snapshot directory is one
+    // of the 256), and reported it; it was not killed by the host.
+    let own = h
+        .gaps
+        .iter()
+        .find(|g| g.message.contains("held 255 open files, then:"))
+        .unwrap_or_else(|| panic!("the plugin did not see the cap: {:#?}", h.gaps));
+    assert_eq!(own.kind, GapKind::PluginError);
+    assert_eq!(h.gaps.len(), 2, "{:#?}", h.gaps);
+    assert_aws_intact(&aws);
+
+    // Past the cap on host resources of every kind the plugin is stopped.
+    let (h, aws) = w.run_in_beside_aws(
+        "hoard",
+        snap.path(),
+        Limits {
+            max_descriptors: 100_000,
+            max_resources: 1000,
+            ..Limits::default()
+        },
+    );
+    let gap = only_gap(&h);
+    assert_eq!(gap.kind, GapKind::PluginTrap, "{gap:?}");
+    assert!(
+        gap.message.contains("cap of 1000 host resources"),
+        "{}",
+        gap.message
+    );
+    assert_aws_intact(&aws);
+}
+
+/// Read a LEB128 u32 at `*at`.
+fn leb(bytes: &[u8], at: &mut usize) -> u32 {
+    let (mut v, mut shift) = (0u32, 0);
+    loop {
+        let b = bytes[*at];
+        *at += 1;
+        v |= u32::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+fn put_leb(out: &mut Vec<u8>, mut v: u32) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn section(out: &mut Vec<u8>, id: u8, content: &[u8]) {
+    out.push(id);
+    put_leb(out, content.len() as u32);
+    out.extend_from_slice(content);
+}
+
+/// The component `component` with, for each of `pages`, one more core module declaring a
+/// linear memory of that many 64 KiB pages, instantiated next to the plugin's own modules.
+fn with_extra_memories(component: &[u8], pages: &[u32]) -> Vec<u8> {
+    assert_eq!(&component[..8], b"\0asm\x0d\0\x01\0", "a component");
+    // Core modules defined at the top level so far (section id 1 holds one module each).
+    let (mut at, mut modules) = (8, 0u32);
+    while at < component.len() {
+        let id = component[at];
+        at += 1;
+        let size = leb(component, &mut at) as usize;
+        modules += u32::from(id == 1);
+        at += size;
+    }
+    let mut out = component.to_vec();
+    for &n in pages {
+        let mut memory = vec![1, 0x00]; // one memory, no maximum
+        put_leb(&mut memory, n);
+        let mut module = b"\0asm\x01\0\0\0".to_vec();
+        section(&mut module, 5, &memory);
+        section(&mut out, 1, &module);
+        let mut instance = vec![1, 0x00]; // one instance: instantiate
+        put_leb(&mut instance, modules);
+        instance.push(0); // no arguments
+        section(&mut out, 2, &instance);
+        modules += 1;
+    }
+    out
+}
+
+#[test]
+fn the_memory_cap_covers_all_of_a_plugins_memories() {
+    let w = world();
+    let hostile = std::fs::read(wasm("demarc-test-hostile")).unwrap();
+    let cap = 48usize << 20;
+    let sixty_percent = (cap * 6 / 10 / 65536) as u32;
+    let limits = Limits {
+        memory: cap,
+        ..Limits::default()
+    };
+    let load = |bytes: &[u8], name: &str| {
+        Arc::new(
+            w.rt.block_on(w.runtime.load(bytes, name, None, &w.catalog))
+                .unwrap(),
+        )
+    };
+    let empty = tempfile::tempdir().unwrap();
+
+    // One extra memory of 60% of the cap: fine.
+    let one = load(&with_extra_memories(&hostile, &[sixty_percent]), "one.wasm");
+    let o = w.run_one(&one, "ok", empty.path(), limits);
+    assert!(o.completed && o.gaps.is_empty(), "{:#?}", o.gaps);
+    assert_eq!(o.findings, 2);
+
+    // Two of them: 120% of the cap, refused although each is under it.
+    let two = load(
+        &with_extra_memories(&hostile, &[sixty_percent, sixty_percent]),
+        "two.wasm",
+    );
+    let o = w.run_one(&two, "ok", empty.path(), limits);
+    let gap = only_gap(&o);
+    assert_eq!(gap.kind, GapKind::MemoryCap, "{gap:?}");
+    assert!(gap.message.contains("48 MiB"), "{}", gap.message);
+    assert!(!o.completed);
+
+    // The plugin's own memory growing past what the other memory leaves: refused; alone, fine.
+    let o = w.run_one(&w.hostile, "hold.24", empty.path(), limits);
+    assert!(o.completed && o.gaps.is_empty(), "{:#?}", o.gaps);
+    let o = w.run_one(&one, "hold.24", empty.path(), limits);
+    let gap = only_gap(&o);
+    assert_eq!(gap.kind, GapKind::MemoryCap, "{gap:?}");
+}
+
+/// A configuration running the hostile plugin on `target` (snapshot `snap` under `dir`) next
+/// to an AWS target, with a deadline.
+fn hostile_config(dir: &std::path::Path, target: &str, deadline_secs: u32) -> std::path::PathBuf {
+    let wasm_path = wasm("demarc-test-hostile");
+    let digest = sha256_hex(&std::fs::read(&wasm_path).unwrap());
+    let fx = root().join("tests/fixtures/aws");
+    crate::write_config(
+        dir,
+        &format!(
+            "now = \"2026-11-01T00:00:00Z\"\n\n[limits]\ndeadline_secs = {deadline_secs}\n\n\
+             [[plugin]]\npath = \"{}\"\nsha256 = \"{digest}\"\n\n\
+             [[tenant]]\nid = \"acme\"\n\n\
+             [[tenant.target]]\nid = \"good-aws\"\nprovider = \"aws\"\nsnapshot = \"{}\"\n\
+             inputs = [\"minimal.json\", \"credential-report.csv\"]\n\n\
+             [[tenant.target]]\nid = \"{target}\"\nprovider = \"hostile\"\nsnapshot = \"snap\"\n\
+             inputs = [\"data.json\"]\n",
+            wasm_path.display(),
+            fx.display()
+        ),
+    )
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Run the binary, killing it if it outlives `limit`; returns its output and wall time.
+fn demarc_within(
+    args: &[&str],
+    cwd: &std::path::Path,
+    limit: Duration,
+) -> (std::process::Output, Duration) {
+    let _cpu = crate::shared_cpu();
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_demarc"))
+        .args(args)
+        .current_dir(cwd)
+        .env("DEMARC_CACHE_DIR", cwd.join(".cache"))
+        .env_remove("RUST_LOG")
+        .env_remove("BUILT_WASM_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run demarc");
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "demarc still ran after {limit:?}; killed\n{}",
+                crate::describe(&out)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let elapsed = started.elapsed();
+    (child.wait_with_output().unwrap(), elapsed)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_the_snapshot_cannot_hang_the_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("snap");
+    std::fs::create_dir(&snap).unwrap();
+    std::fs::write(snap.join("data.json"), "[]").unwrap();
+    let fifo = std::ffi::CString::new(snap.join("fifo").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let cfg = hostile_config(tmp.path(), "fifo", 3);
+    let out_dir = tmp.path().join("out");
+    let args = [
+        "scan",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    // The first run compiles the plugins into the cache; the second is timed.
+    for run in ["first", "second"] {
+        let (out, elapsed) = demarc_within(&args, tmp.path(), Duration::from_secs(120));
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{run} run\n{}",
+            crate::describe(&out)
+        );
+        if run == "second" {
+            assert!(
+                elapsed <= Duration::from_secs(3) + MARGIN,
+                "the scan took {elapsed:?} under a 3 s deadline"
+            );
+        }
+    }
+    let r = crate::report(&out_dir);
+    let gaps = crate::gaps(&r);
+    let refused = gaps
+        .iter()
+        .find(|g| g["kind"] == "missing-input" && g["target"] == "fifo")
+        .unwrap_or_else(|| panic!("no gap for the FIFO: {gaps:#?}"));
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("`fifo` in the snapshot is a special file (a FIFO or the like), not a regular file: the sandbox refused to open it"),
+        "{refused}"
+    );
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["target"] == "good-aws"),
+        "the other target lost its findings"
+    );
+}
+
+#[test]
+fn a_plugin_cannot_forge_log_lines_or_gap_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("snap")).unwrap();
+    std::fs::write(tmp.path().join("snap/data.json"), "[]").unwrap();
+    let cfg = hostile_config(tmp.path(), "forge-log", 60);
+    let out_dir = tmp.path().join("out");
+    let out = crate::demarc(
+        &[
+            "scan",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let forged = "2026-11-01T00:00:00.000000Z ERROR demarc: FORGED host line";
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains(&format!("harmless\\n{forged}"))),
+        "the plugin's line is not on one escaped line\n{}",
+        crate::describe(&out)
+    );
+    assert!(
+        !stderr
+            .lines()
+            .any(|l| l.contains(forged) && !l.contains("harmless")),
+        "a forged line\n{}",
+        crate::describe(&out)
+    );
+    let r = crate::report(&out_dir);
+    let gap = crate::gaps(&r)
+        .into_iter()
+        .find(|g| g["target"] == "forge-log")
+        .unwrap_or_else(|| panic!("no gap\n{}", crate::describe(&out)));
+    let msg = gap["message"].as_str().unwrap();
+    assert!(msg.contains("first\\nFORGED gap line\\u{1b}[2K"), "{msg}");
+    assert!(!msg.chars().any(char::is_control), "{msg:?}");
+}

@@ -65,6 +65,26 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
+/// The async runtime of a scan, shut down without waiting for its blocking threads: a plugin
+/// stopped at its deadline may leave one blocked in a read that never ends, and the process
+/// must still exit.
+struct DetachOnDrop(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for DetachOnDrop {
+    type Target = tokio::runtime::Runtime;
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().expect("taken only on drop")
+    }
+}
+
+impl Drop for DetachOnDrop {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 /// Run `demarc scan`.
 pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     let started = opts.pin_time.clone().unwrap_or_else(now_rfc3339);
@@ -114,10 +134,12 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         Vec::new()
     };
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = DetachOnDrop(Some(
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?,
+    ));
     let runtime = match Runtime::new(RuntimeOptions {
         cache_dir: opts.cache_dir.clone(),
         ..Default::default()

@@ -22,6 +22,9 @@ pub struct RuntimeOptions {
     /// Interval at which the epoch advances; deadlines are accurate to about this. By default
     /// 10 ms.
     pub epoch_tick: Duration,
+    /// Wall-clock budget of a plugin's `describe` call (instantiation included). By default 10
+    /// seconds.
+    pub describe_deadline: Duration,
 }
 
 impl Default for RuntimeOptions {
@@ -29,6 +32,7 @@ impl Default for RuntimeOptions {
         RuntimeOptions {
             cache_dir: None,
             epoch_tick: Duration::from_millis(10),
+            describe_deadline: Duration::from_secs(10),
         }
     }
 }
@@ -39,6 +43,7 @@ pub struct Runtime {
     pub(crate) linker: Linker<HostState>,
     pub(crate) cache: Option<CompileCache>,
     pub(crate) tick: Duration,
+    pub(crate) describe_deadline: Duration,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
 }
@@ -57,6 +62,7 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        crate::sandbox::guard_filesystem(&mut linker)?;
         Provider::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
         let cache = match options.cache_dir.as_deref() {
             Some(d) => CompileCache::open(d, &engine)?,
@@ -83,6 +89,7 @@ impl Runtime {
             linker,
             cache,
             tick: options.epoch_tick,
+            describe_deadline: options.describe_deadline,
             stop,
             ticker: Some(ticker),
         })

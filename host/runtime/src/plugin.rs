@@ -3,21 +3,18 @@
 //! catalog.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use demarc_core::catalog::is_kebab_id;
 use demarc_core::{Catalog, Severity, Source};
 use sha2::{Digest, Sha256};
-use wasmtime::Store;
 use wasmtime::component::Component;
+use wasmtime::{Store, Trap};
 
 use crate::bindings::{ProviderPre, wit};
 use crate::host::EmitState;
-use crate::sandbox::{self, HostState, MemoryLimiter};
+use crate::sandbox::{self, HostState, Limits};
 use crate::{Runtime, SUPPORTED_CONTRACTS};
 
-/// Budget of a `describe` call.
-const DESCRIBE_DEADLINE: Duration = Duration::from_secs(10);
 /// Memory cap of a `describe` call.
 const DESCRIBE_MEMORY: usize = 64 << 20;
 
@@ -192,46 +189,59 @@ impl Runtime {
 
         let info = {
             let wasi = sandbox::wasi_ctx(None).map_err(|e| describe_err(format!("{e:#}")))?;
+            let limits = Limits {
+                deadline: self.describe_deadline,
+                memory: DESCRIBE_MEMORY,
+                ..Limits::default()
+            };
             let mut store = Store::new(
                 &self.engine,
-                HostState {
-                    wasi,
-                    table: Default::default(),
-                    limiter: MemoryLimiter {
-                        cap: DESCRIBE_MEMORY,
-                        refused: None,
-                        peak: 0,
-                    },
-                    emit: EmitState::new(origin, "describe"),
-                },
+                HostState::new(wasi, &limits, EmitState::new(origin, "describe")),
             );
             store.limiter(|s| &mut s.limiter);
-            store.set_epoch_deadline(self.ticks(DESCRIBE_DEADLINE));
+            store.set_epoch_deadline(self.ticks(limits.deadline));
             store.epoch_deadline_trap();
-            let instance = pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(|e| describe_err(format!("{e:#}")))?;
-            instance
-                .call_describe(&mut store)
-                .await
-                .map_err(|e| describe_err(format!("{e:#}")))?
+            let started = std::time::Instant::now();
+            // The epoch stops guest code; the timeout also stops a guest blocked in WASI.
+            let call = async {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance.call_describe(&mut store).await
+            };
+            match tokio::time::timeout(limits.deadline, call).await {
+                Ok(Ok(info)) => info,
+                Ok(Err(e)) if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) => {
+                    return Err(describe_err(crate::scan::deadline_message(
+                        limits.deadline,
+                        started.elapsed(),
+                    )));
+                }
+                Ok(Err(e)) => return Err(describe_err(format!("{e:#}"))),
+                Err(_) => {
+                    return Err(describe_err(crate::scan::deadline_message(
+                        limits.deadline,
+                        started.elapsed(),
+                    )));
+                }
+            }
         };
 
         if !SUPPORTED_CONTRACTS.contains(&info.contract_version.as_str()) {
             return Err(LoadError::Contract {
-                name: info.name,
-                found: info.contract_version,
+                name: crate::host::truncate_id(&info.name),
+                found: crate::host::truncate_id(&info.contract_version),
             });
         }
         let mut problems = Vec::new();
         if !is_kebab_id(&info.name) {
-            problems.push(format!("name `{}` is not a kebab-case id", info.name));
+            problems.push(format!(
+                "name `{}` is not a kebab-case id",
+                crate::host::truncate_id(&info.name)
+            ));
         }
         if !is_kebab_id(&info.provider) {
             problems.push(format!(
                 "provider `{}` is not a kebab-case id",
-                info.provider
+                crate::host::truncate_id(&info.provider)
             ));
         }
         let mut checks = BTreeMap::new();
@@ -252,7 +262,10 @@ impl Runtime {
             }
             for ctl in &c.controls {
                 if catalog.control(ctl).is_none() {
-                    bad.push(format!("it names unknown control `{ctl}`"));
+                    bad.push(format!(
+                        "it names unknown control `{}`",
+                        crate::host::truncate_id(ctl)
+                    ));
                 }
             }
             if bad.is_empty() {
@@ -271,7 +284,7 @@ impl Runtime {
             } else {
                 warnings.push(format!(
                     "plugin `{}` check `{}` dropped: {}",
-                    info.name,
+                    crate::host::truncate_id(&info.name),
                     crate::host::truncate_id(&c.id),
                     bad.join("; ")
                 ));
@@ -283,7 +296,7 @@ impl Runtime {
         if !problems.is_empty() {
             problems.extend(warnings);
             return Err(LoadError::Invalid {
-                name: info.name,
+                name: crate::host::truncate_id(&info.name),
                 problems,
             });
         }

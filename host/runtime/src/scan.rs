@@ -11,7 +11,7 @@ use wasmtime::{Store, Trap};
 
 use crate::bindings::wit;
 use crate::host::EmitState;
-use crate::sandbox::{self, HostState, Limits, MemoryLimiter, SNAPSHOT_ROOT};
+use crate::sandbox::{self, FsGuard, HostState, Limits, MemoryLimiter, SNAPSHOT_ROOT};
 use crate::{Plugin, Runtime};
 
 /// Where accepted findings of one target go (a spill file, a vector in tests).
@@ -141,19 +141,7 @@ impl Runtime {
                 };
             }
         };
-        let mut store = Store::new(
-            &self.engine,
-            HostState {
-                wasi,
-                table: Default::default(),
-                limiter: MemoryLimiter {
-                    cap: spec.limits.memory,
-                    refused: None,
-                    peak: 0,
-                },
-                emit,
-            },
-        );
+        let mut store = Store::new(&self.engine, HostState::new(wasi, &spec.limits, emit));
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(self.ticks(spec.limits.deadline));
         store.epoch_deadline_trap();
@@ -172,9 +160,15 @@ impl Runtime {
                 .collect(),
             now: spec.now.clone(),
         };
-        let result = match plugin.pre.instantiate_async(&mut store).await {
-            Ok(instance) => instance.call_scan(&mut store, &request).await,
-            Err(e) => Err(e),
+        // The epoch deadline stops guest code; the wall-clock timeout also stops a guest blocked
+        // in WASI (sleeping, polling, waiting on a read). Either way the store is dropped with it.
+        let call = async {
+            let instance = plugin.pre.instantiate_async(&mut store).await?;
+            instance.call_scan(&mut store, &request).await
+        };
+        let result = match tokio::time::timeout(spec.limits.deadline, call).await {
+            Ok(r) => r,
+            Err(_) => Err(wasmtime::Error::new(WallClockDeadline)),
         };
         let elapsed = started.elapsed();
         let state = store.into_data();
@@ -200,6 +194,7 @@ impl Runtime {
                 gaps.push(gap(kind, message));
             }
         }
+        fs_gaps(&state.fs, &mut gaps, &gap);
         if emit.invalid > 0 {
             gaps.push(gap(
                 GapKind::InvalidFinding,
@@ -245,15 +240,19 @@ impl Runtime {
     }
 }
 
+/// A gap from a plugin's input error; the plugin's strings are cut to length and their control
+/// characters escaped, so that they cannot forge lines of a text report or log.
 fn input_gap(mut g: Gap, e: &wit::InputError) -> Gap {
-    g.file = Some(e.file.clone());
+    let file = crate::host::truncate_long(&e.file);
+    let message = crate::host::truncate_long(&e.message);
     g.line = e.line;
     g.column = e.column;
     g.message = match (e.line, e.column) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}: {}", e.file, e.message),
-        (Some(l), None) => format!("{}:{l}: {}", e.file, e.message),
-        _ => format!("{}: {}", e.file, e.message),
+        (Some(l), Some(c)) => format!("{file}:{l}:{c}: {message}"),
+        (Some(l), None) => format!("{file}:{l}: {message}"),
+        _ => format!("{file}: {message}"),
     };
+    g.file = Some(file);
     g
 }
 
@@ -284,7 +283,9 @@ fn scan_error_gap(g: Gap, err: wit::ScanError, emit: &EmitState) -> Gap {
             kind: GapKind::EmitCap,
             message: format!(
                 "the plugin stopped after the host refused further findings ({}); {} findings were kept",
-                emit.refused.as_deref().unwrap_or(&m),
+                emit.refused
+                    .clone()
+                    .unwrap_or_else(|| crate::host::truncate_long(&m)),
                 emit.accepted
             ),
             ..g
@@ -294,6 +295,52 @@ fn scan_error_gap(g: Gap, err: wit::ScanError, emit: &EmitState) -> Gap {
             message: format!("the plugin failed: {}", crate::host::truncate_long(&m)),
             ..g
         },
+    }
+}
+
+/// The guest call outlived its deadline while blocked outside guest code.
+#[derive(Debug)]
+struct WallClockDeadline;
+
+impl std::fmt::Display for WallClockDeadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("wall-clock deadline reached")
+    }
+}
+
+impl std::error::Error for WallClockDeadline {}
+
+/// The message of a `deadline` gap, whichever mechanism stopped the plugin.
+pub(crate) fn deadline_message(deadline: Duration, elapsed: Duration) -> String {
+    format!(
+        "stopped at the deadline of {:.1} s after {:.3} s",
+        deadline.as_secs_f64(),
+        elapsed.as_secs_f64()
+    )
+}
+
+/// Gaps for what the filesystem guard refused.
+fn fs_gaps(fs: &FsGuard, gaps: &mut Vec<Gap>, gap: &impl Fn(GapKind, String) -> Gap) {
+    if fs.refused_at_cap > 0 {
+        gaps.push(gap(
+            GapKind::PluginError,
+            format!(
+                "the plugin reached the cap of {} open descriptors; {} open(s) past it were refused",
+                fs.max_descriptors, fs.refused_at_cap
+            ),
+        ));
+    }
+    if let Some((path, kind)) = &fs.refused_kind {
+        let path = crate::host::truncate_id(path);
+        gaps.push(Gap {
+            file: Some(path.clone()),
+            ..gap(
+                GapKind::MissingInput,
+                format!(
+                    "`{path}` in the snapshot is {kind}, not a regular file: the sandbox refused to open it"
+                ),
+            )
+        });
     }
 }
 
@@ -316,13 +363,23 @@ fn classify_trap(
             ),
         );
     }
-    if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+    if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) || err.is::<WallClockDeadline>()
+    {
         return (
             GapKind::Deadline,
+            deadline_message(limits.deadline, elapsed),
+        );
+    }
+    if matches!(
+        err.root_cause()
+            .downcast_ref::<wasmtime::component::ResourceTableError>(),
+        Some(wasmtime::component::ResourceTableError::Full)
+    ) {
+        return (
+            GapKind::PluginTrap,
             format!(
-                "stopped at the deadline of {:.1} s after {:.3} s",
-                limits.deadline.as_secs_f64(),
-                elapsed.as_secs_f64()
+                "stopped at the cap of {} host resources (open files, streams, pollables) held at once",
+                limits.max_resources
             ),
         );
     }

@@ -382,28 +382,36 @@ fn excerpt(s: &str) -> String {
     out
 }
 
-/// At most 80 characters of a plugin-supplied string, for messages.
+/// At most 80 bytes of a plugin-supplied string, for messages, control characters escaped.
 pub(crate) fn truncate(s: &str) -> String {
     if s.len() <= 80 {
-        return s.to_string();
+        return super::log::escape_controls(s).into_owned();
     }
     let mut end = 80;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}… ({} bytes)", &s[..end], s.len())
+    format!(
+        "{}… ({} bytes)",
+        super::log::escape_controls(&s[..end]),
+        s.len()
+    )
 }
 
-/// At most 1000 bytes of a plugin-supplied message.
+/// At most 1000 bytes of a plugin-supplied message, control characters escaped.
 pub(crate) fn truncate_long(s: &str) -> String {
     if s.len() <= 1000 {
-        return s.to_string();
+        return super::log::escape_controls(s).into_owned();
     }
     let mut end = 1000;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}… ({} bytes)", &s[..end], s.len())
+    format!(
+        "{}… ({} bytes)",
+        super::log::escape_controls(&s[..end]),
+        s.len()
+    )
 }
 
 #[cfg(test)]

@@ -9,6 +9,15 @@
 //! - `flood`: emits findings forever, ignoring the host's refusal.
 //! - `polite-flood`: emits findings until the host refuses, then stops as it should.
 //! - `panic`: panics.
+//! - `sleep`: sleeps for two minutes (blocked in WASI, not running guest code).
+//! - `fifo`: reads the file `fifo` of its snapshot (a FIFO nobody writes to, in the tests).
+//! - `hoard`: opens `data.json` of its snapshot 20,000 times, keeping every handle.
+//! - `hold.N`: holds N MiB of its memory, then emits two valid findings.
+//! - `forge-log`: logs a message with a newline and a fake log line after it, then fails with a
+//!   message holding a newline and a terminal escape.
+//!
+//! `describe` sleeps for two minutes when [`DESCRIBE_MARKER`] reads `describe:sleeps`: the tests
+//! patch those bytes in a copy of the component to get a plugin whose `describe` never ends.
 
 use demarc_sdk::{
     CONTRACT_VERSION, CheckDef, Emitter, FindingBuilder, PluginInfo, Provider, ScanError,
@@ -26,6 +35,9 @@ pub const CHECK: CheckDef = CheckDef {
     resource_types: &["Hostile::Thing"],
 };
 
+/// Patched in a copy of the component by the tests; see the crate documentation.
+pub static DESCRIBE_MARKER: [u8; 15] = *b"describe:awake!";
+
 /// The hostile provider.
 pub struct Hostile;
 
@@ -42,6 +54,11 @@ fn finding(n: u64) -> demarc_sdk::Finding {
 
 impl Provider for Hostile {
     fn info() -> PluginInfo {
+        // Read through an opaque reference so that the bytes stay in the data section.
+        let marker: &[u8; 15] = std::hint::black_box(&DESCRIBE_MARKER);
+        if marker == b"describe:sleeps" {
+            std::thread::sleep(std::time::Duration::from_secs(120));
+        }
         PluginInfo {
             name: "hostile".into(),
             version: "0.0.1".into(),
@@ -150,6 +167,57 @@ impl Provider for Hostile {
                 }
             }
             "panic" => panic!("hostile plugin panics on purpose"),
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(120));
+                done(0)
+            }
+            "fifo" => match std::fs::read(format!("{}/fifo", req.snapshot_root)) {
+                Ok(bytes) => Err(ScanError::Internal(format!(
+                    "read {} bytes from the FIFO",
+                    bytes.len()
+                ))),
+                Err(e) => Err(ScanError::Internal(format!("cannot read the FIFO: {e}"))),
+            },
+            "hoard" => {
+                let path = format!("{}/data.json", req.snapshot_root);
+                let mut held = Vec::new();
+                while held.len() < 20_000 {
+                    match std::fs::File::open(&path) {
+                        Ok(f) => held.push(f),
+                        Err(e) => {
+                            return Err(ScanError::Internal(format!(
+                                "held {} open files, then: {e}",
+                                held.len()
+                            )));
+                        }
+                    }
+                }
+                Err(ScanError::Internal(format!(
+                    "held {} open files",
+                    held.len()
+                )))
+            }
+            "hold" => {
+                let mib: usize = req
+                    .target
+                    .split('.')
+                    .nth(1)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1);
+                let held = vec![7u8; mib << 20];
+                std::hint::black_box(&held);
+                out.emit(finding(1))?;
+                out.emit(finding(2))?;
+                done(2)
+            }
+            "forge-log" => {
+                demarc_sdk::log::warn(
+                    "harmless\n2026-11-01T00:00:00.000000Z ERROR demarc: FORGED host line",
+                );
+                Err(ScanError::Internal(
+                    "first\nFORGED gap line\u{1b}[2K".into(),
+                ))
+            }
             other => Err(ScanError::Internal(format!("unknown behaviour `{other}`"))),
         }
     }
