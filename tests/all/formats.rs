@@ -204,7 +204,7 @@ fn synthetic_report(path: &std::path::Path, n: usize) {
     let close = text.find("\n],\n\"run\":").unwrap();
     let lines: Vec<&str> = text[open + 1..close].split(",\n").collect();
     let mut w = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    w.write_all(text[..open].as_bytes()).unwrap();
+    w.write_all(&text.as_bytes()[..open]).unwrap();
     for i in 0..n {
         let mut f: serde_json::Value = serde_json::from_str(lines[i % lines.len()]).unwrap();
         f["id"] = format!("synthetic-{i}").into();
@@ -212,7 +212,7 @@ fn synthetic_report(path: &std::path::Path, n: usize) {
         w.write_all(if i == 0 { b"\n" } else { b",\n" }).unwrap();
         serde_json::to_writer(&mut w, &f).unwrap();
     }
-    w.write_all(text[close..].as_bytes()).unwrap();
+    w.write_all(&text.as_bytes()[close..]).unwrap();
     w.flush().unwrap();
 }
 
