@@ -232,7 +232,7 @@ enum Sink<'a> {
     Ocsf(ocsf::Sink<Out<'a>>),
     Sarif(Box<sarif::Sink<'a, Out<'a>>>),
     Summary(Format, Out<'a>),
-    Oscal(Out<'a>, Vec<Finding>),
+    Oscal(Box<oscal::Sink<'a, Out<'a>>>),
 }
 
 /// Renders any number of formats of one report in one pass over its findings: create it with
@@ -292,7 +292,12 @@ impl<'a> Renderer<'a> {
                     stats.get_or_insert_with(view::Stats::default);
                     Sink::Summary(format, out)
                 }
-                Format::Oscal => Sink::Oscal(out, Vec::new()),
+                Format::Oscal => {
+                    stats.get_or_insert_with(view::Stats::default);
+                    Sink::Oscal(Box::new(
+                        oscal::Sink::new(frame, catalog, out, spill).map_err(json_error(format))?,
+                    ))
+                }
             };
             sinks.push((format, sink));
         }
@@ -321,7 +326,7 @@ impl<'a> Renderer<'a> {
                 Sink::Ocsf(s) => s.finding(f, self.catalog).map_err(json_error(format))?,
                 Sink::Sarif(s) => s.finding(f).map_err(json_error(format))?,
                 Sink::Summary(..) => {}
-                Sink::Oscal(_, all) => all.push(f.clone()),
+                Sink::Oscal(s) => s.finding(f).map_err(json_error(format))?,
             }
         }
         Ok(())
@@ -354,13 +359,9 @@ impl<'a> Renderer<'a> {
                     .map_err(&io)?;
                     out.flush().map_err(io)?;
                 }
-                Sink::Oscal(mut out, findings) => {
-                    let report = Report {
-                        findings,
-                        ..self.frame.clone()
-                    };
-                    oscal::render(&report, self.catalog, &mut out).map_err(json_error(format))?;
-                    out.flush().map_err(io)?;
+                Sink::Oscal(s) => {
+                    let stats = self.stats.as_ref().expect("stats are kept for OSCAL");
+                    s.finish(stats).map_err(json_error(format))?;
                 }
             }
         }

@@ -36,7 +36,7 @@
 //! helper. Props that are demarc's own use the namespace [`NS`].
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
+use std::io::{BufRead, Write};
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -44,6 +44,7 @@ use sha2::{Digest, Sha256};
 use demarc_core::rollup::{ControlRow, RollupStatus};
 use demarc_core::{Catalog, Finding, Report, Status};
 
+use crate::spill::{Groups, Sorter};
 use crate::{labels, timestamp};
 
 /// The OSCAL version the document declares.
@@ -53,6 +54,10 @@ pub const NS: &str = "https://github.com/demarc-dev/demarc/ns/oscal";
 
 /// A deterministic, version-5-style UUID for `key` of `kind`.
 pub fn uuid(kind: &str, key: &str) -> String {
+    uuid_text(uuid_bytes(kind, key))
+}
+
+fn uuid_bytes(kind: &str, key: &str) -> u128 {
     let mut h = Sha256::new();
     h.update(b"demarc/oscal/");
     h.update(kind.as_bytes());
@@ -63,7 +68,11 @@ pub fn uuid(kind: &str, key: &str) -> String {
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    u128::from_be_bytes(b)
+}
+
+fn uuid_text(u: u128) -> String {
+    let hex = format!("{u:032x}");
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
@@ -144,27 +153,498 @@ fn put(obj: &mut Map<String, Value>, key: &str, items: Vec<Value>) {
     }
 }
 
-/// Write the document.
+/// Write the document of a whole report (through [`Sink`], with its groups in memory).
+#[cfg(test)]
 pub fn render(report: &Report, catalog: &Catalog, out: &mut dyn Write) -> serde_json::Result<()> {
-    let doc = document(report, catalog)?;
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n").map_err(serde_json::Error::io)
+    let stats = crate::view::Stats::of(report);
+    let mut sink = Sink::new(report, catalog, out, &crate::Spill::Memory)?;
+    for f in &report.findings {
+        sink.finding(f)?;
+    }
+    sink.finish(&stats)
+}
+
+/// Bytes buffered by each sorter before it sets a sorted run aside.
+const SORT_BUDGET: usize = 16 << 20;
+
+/// The start of the strings that stand for arrays streamed from temporary files while the
+/// document is written: it holds the report digest, which no text of the report can contain.
+fn lazy_marker(digest: &str) -> String {
+    format!("\u{0}demarc-oscal-lazy-{digest}:")
+}
+
+/// Streams the document: each finding is hashed into the report digest (the compact
+/// serialization of the whole report, as the uuids of the document and result derive from it)
+/// and reduced to small per-key aggregates (third parties, plugins, counts); its observation
+/// and risk go to temporary files (groups, see [`crate::Spill`]), its resource's inventory item
+/// and its (tenant, control) memberships to bounded external sorters. [`Sink::finish`] writes
+/// the document, copying the observations and risks, the sorted and deduplicated inventory and,
+/// per roll-up row, the related observations and risks from an index of the sorted
+/// memberships. Temporary files are removed when the sink is dropped, finished or not.
+pub struct Sink<'a, W: Write> {
+    frame: &'a Report,
+    catalog: &'a Catalog,
+    out: W,
+    hash: Sha256,
+    seq: u64,
+    fails: u64,
+    start: String,
+    parties: BTreeSet<String>,
+    plugins: BTreeMap<String, (String, String, String)>,
+    groups: Groups,
+    inventory: Sorter,
+    last_resource: Option<String>,
+    related: Sorter,
+    spill: crate::Spill,
+}
+
+const OBSERVATIONS: usize = 0;
+const RISKS: usize = 1;
+
+struct Hashing<'h>(&'h mut Sha256);
+
+impl Write for Hashing<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.update(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn io(e: std::io::Error) -> serde_json::Error {
+    serde_json::Error::io(e)
+}
+
+impl<'a, W: Write> Sink<'a, W> {
+    /// Start the document of `frame` (whose findings are ignored).
+    pub fn new(
+        frame: &'a Report,
+        catalog: &'a Catalog,
+        out: W,
+        spill: &crate::Spill,
+    ) -> serde_json::Result<Self> {
+        let mut hash = Sha256::new();
+        {
+            let mut h = Hashing(&mut hash);
+            h.write_all(b"{\"schema\":").map_err(io)?;
+            serde_json::to_writer(&mut h, &frame.schema)?;
+            h.write_all(b",\"tenants\":").map_err(io)?;
+            serde_json::to_writer(&mut h, &frame.tenants)?;
+            h.write_all(b",\"findings\":[").map_err(io)?;
+        }
+        let mut groups = Groups::new(spill, "oscal");
+        groups.create().map_err(io)?;
+        groups.create().map_err(io)?;
+        let start = datetime(&frame.run.started).unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+        Ok(Sink {
+            frame,
+            catalog,
+            out,
+            hash,
+            seq: 0,
+            fails: 0,
+            start,
+            parties: BTreeSet::new(),
+            plugins: BTreeMap::new(),
+            groups,
+            inventory: Sorter::new(spill, "oscal-inventory", SORT_BUDGET),
+            last_resource: None,
+            related: Sorter::new(spill, "oscal-related", SORT_BUDGET),
+            spill: spill.clone(),
+        })
+    }
+
+    /// Set sorted runs aside every `budget` bytes (tests force the external merge with it).
+    #[cfg(test)]
+    fn with_sort_budget(mut self, budget: usize) -> Self {
+        self.inventory = Sorter::new(&self.spill, "oscal-inventory", budget);
+        self.related = Sorter::new(&self.spill, "oscal-related", budget);
+        self
+    }
+
+    /// Take the next finding.
+    pub fn finding(&mut self, f: &Finding) -> serde_json::Result<()> {
+        {
+            let mut h = Hashing(&mut self.hash);
+            if self.seq > 0 {
+                h.write_all(b",").map_err(io)?;
+            }
+            serde_json::to_writer(&mut h, f)?;
+        }
+        let seq = self.seq;
+        self.seq += 1;
+        if let Some(p) = &f.responsibility.party
+            && !self.parties.contains(p)
+        {
+            self.parties.insert(p.clone());
+        }
+        let s = &f.source;
+        let ck = component_key(&s.plugin, &s.version, &s.sha256);
+        self.plugins
+            .entry(ck)
+            .or_insert_with(|| (s.plugin.clone(), s.version.clone(), s.sha256.clone()));
+        let key = inventory_key(f);
+        if self.last_resource.as_deref() != Some(key.as_str()) {
+            let item = serde_json::to_string(&inventory_item(f, &key))?;
+            self.inventory.push(key.clone(), seq, item).map_err(io)?;
+            self.last_resource = Some(key.clone());
+        }
+        let w = self.groups.writer(OBSERVATIONS);
+        serde_json::to_writer(&mut *w, &observation(f, &self.start, &key))?;
+        w.write_all(b"\n").map_err(io)?;
+        let obs = uuid_bytes("observation", &f.id);
+        let mut payload = format!("{obs:032x}");
+        if f.status == Status::Fail {
+            self.fails += 1;
+            let w = self.groups.writer(RISKS);
+            serde_json::to_writer(&mut *w, &risk(f))?;
+            w.write_all(b"\n").map_err(io)?;
+            payload.push_str(&format!(" {:032x}", uuid_bytes("risk", &f.id)));
+        }
+        for c in &f.controls {
+            self.related
+                .push(format!("{}\0{c}", f.tenant), seq, payload.clone())
+                .map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Write the document; `stats` are those of every finding taken.
+    pub fn finish(mut self, stats: &crate::view::Stats) -> serde_json::Result<()> {
+        let frame = self.frame;
+        {
+            let mut h = Hashing(&mut self.hash);
+            h.write_all(b"],\"run\":").map_err(io)?;
+            serde_json::to_writer(&mut h, &frame.run)?;
+            h.write_all(b",\"gaps\":").map_err(io)?;
+            serde_json::to_writer(&mut h, &frame.gaps)?;
+            h.write_all(b",\"controls\":").map_err(io)?;
+            serde_json::to_writer(&mut h, &frame.controls)?;
+            h.write_all(b",\"summary\":").map_err(io)?;
+            serde_json::to_writer(&mut h, &frame.summary)?;
+            h.write_all(b"}").map_err(io)?;
+        }
+        let digest: String = std::mem::take(&mut self.hash)
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+
+        // The memberships sorted by (tenant, control), indexed by their offsets.
+        let mut sorted = Groups::new(&self.spill, "oscal-related-sorted");
+        sorted.create().map_err(io)?;
+        let mut index: std::collections::HashMap<String, Span> = std::collections::HashMap::new();
+        {
+            let related =
+                std::mem::replace(&mut self.related, Sorter::new(&crate::Spill::Memory, "", 0));
+            let mut merge = related.merge().map_err(io)?;
+            let w = sorted.writer(0);
+            let mut offset = 0u64;
+            while let Some((key, _, payload)) = merge.next_record().map_err(io)? {
+                let span = index.entry(key).or_insert(Span {
+                    offset,
+                    count: 0,
+                    fails: 0,
+                });
+                span.count += 1;
+                if payload.len() > 32 {
+                    span.fails += 1;
+                }
+                w.write_all(payload.as_bytes()).map_err(io)?;
+                w.write_all(b"\n").map_err(io)?;
+                offset += payload.len() as u64 + 1;
+            }
+        }
+        let inventory = std::mem::replace(
+            &mut self.inventory,
+            Sorter::new(&crate::Spill::Memory, "", 0),
+        );
+        let mut lazy = Lazy {
+            groups: std::mem::replace(&mut self.groups, Groups::new(&crate::Spill::Memory, "")),
+            inventory: Some(inventory),
+            sorted,
+            index,
+            rows: &frame.controls,
+            seen: std::collections::HashSet::new(),
+        };
+        let marker = lazy_marker(&digest);
+        let agg = Aggregates {
+            marker: marker.clone(),
+            digest,
+            findings: self.seq,
+            fails: self.fails,
+            parties: &self.parties,
+            plugins: &self.plugins,
+        };
+        let doc = document(frame, self.catalog, &agg, stats, &mut lazy)?;
+        let lazy = std::cell::RefCell::new(lazy);
+        serde_json::to_writer_pretty(
+            &mut self.out,
+            &Doc {
+                v: &doc,
+                lazy: &lazy,
+                marker: &marker,
+            },
+        )?;
+        self.out.write_all(b"\n").map_err(io)?;
+        self.out.flush().map_err(io)
+    }
+}
+
+/// Where the findings of one (tenant, control) are in the sorted memberships.
+struct Span {
+    offset: u64,
+    count: u64,
+    fails: u64,
+}
+
+/// What the document needs about every finding, gathered while they stream.
+struct Aggregates<'x> {
+    marker: String,
+    digest: String,
+    findings: u64,
+    fails: u64,
+    parties: &'x BTreeSet<String>,
+    plugins: &'x BTreeMap<String, (String, String, String)>,
+}
+
+/// The arrays written from temporary files.
+struct Lazy<'x> {
+    groups: Groups,
+    inventory: Option<Sorter>,
+    sorted: Groups,
+    index: std::collections::HashMap<String, Span>,
+    rows: &'x [ControlRow],
+    seen: std::collections::HashSet<u128>,
+}
+
+fn parse_membership(line: &str) -> std::io::Result<(u128, Option<u128>)> {
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "corrupt membership");
+    let mut parts = line.split(' ');
+    let obs = u128::from_str_radix(parts.next().ok_or_else(bad)?, 16).map_err(|_| bad())?;
+    let risk = match parts.next() {
+        Some(r) => Some(u128::from_str_radix(r, 16).map_err(|_| bad())?),
+        None => None,
+    };
+    Ok((obs, risk))
+}
+
+impl Lazy<'_> {
+    /// Call `each` with the related findings of roll-up row `row` (observation and risk uuid),
+    /// deduplicated and in order, until it returns `false`.
+    fn related(
+        &mut self,
+        row: usize,
+        mut each: impl FnMut(u128, Option<u128>) -> std::io::Result<bool>,
+    ) -> std::io::Result<()> {
+        self.seen.clear();
+        let row = &self.rows[row];
+        for c in &row.controls {
+            let Some(span) = self.index.get(&format!("{}\0{c}", row.tenant)) else {
+                continue;
+            };
+            let mut r = self.sorted.read_at(0, span.offset)?;
+            let mut line = String::new();
+            for _ in 0..span.count {
+                line.clear();
+                r.read_line(&mut line)?;
+                let (obs, risk) = parse_membership(line.trim_end_matches('\n'))?;
+                if self.seen.insert(obs) && !each(obs, risk)? {
+                    self.seen.clear();
+                    return Ok(());
+                }
+            }
+        }
+        self.seen.clear();
+        self.seen.shrink_to(1 << 10);
+        Ok(())
+    }
+
+    fn has_observations(&self, row: usize) -> bool {
+        let row = &self.rows[row];
+        row.controls
+            .iter()
+            .any(|c| self.index.contains_key(&format!("{}\0{c}", row.tenant)))
+    }
+
+    fn has_risks(&mut self, row: usize) -> std::io::Result<bool> {
+        let r = &self.rows[row];
+        if !r.controls.iter().any(|c| {
+            self.index
+                .get(&format!("{}\0{c}", r.tenant))
+                .is_some_and(|s| s.fails > 0)
+        }) {
+            return Ok(false);
+        }
+        let mut found = false;
+        self.related(row, |_, risk| {
+            found = risk.is_some();
+            Ok(!found)
+        })?;
+        Ok(found)
+    }
+
+    fn write<S: serde::Serializer>(&mut self, what: &str, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let err = |e: std::io::Error| S::Error::custom(e);
+        let mut seq = s.serialize_seq(None)?;
+        let lines = |groups: &mut Groups, i: usize, seq: &mut S::SerializeSeq| {
+            let mut r = groups.take_reader(i).map_err(err)?;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).map_err(err)? == 0 {
+                    return Ok::<(), S::Error>(());
+                }
+                let v: Value = serde_json::from_str(&line).map_err(S::Error::custom)?;
+                seq.serialize_element(&v)?;
+            }
+        };
+        match what {
+            "observations" => lines(&mut self.groups, OBSERVATIONS, &mut seq)?,
+            "risks" => lines(&mut self.groups, RISKS, &mut seq)?,
+            "inventory" => {
+                let sorter = self
+                    .inventory
+                    .take()
+                    .expect("the inventory is written once");
+                let mut merge = sorter.merge().map_err(err)?;
+                let mut last: Option<String> = None;
+                while let Some((key, _, item)) = merge.next_record().map_err(err)? {
+                    if last.as_deref() == Some(key.as_str()) {
+                        continue;
+                    }
+                    let v: Value = serde_json::from_str(&item).map_err(S::Error::custom)?;
+                    seq.serialize_element(&v)?;
+                    last = Some(key);
+                }
+            }
+            other => {
+                let (kind, row) = other.split_once(':').expect("a lazy row array");
+                let row: usize = row.parse().expect("a row index");
+                let mut failed = None;
+                self.related(row, |obs, risk| {
+                    let v = match (kind, risk) {
+                        ("observations", _) => json!({ "observation-uuid": uuid_text(obs) }),
+                        (_, Some(risk)) => json!({ "risk-uuid": uuid_text(risk) }),
+                        _ => return Ok(true),
+                    };
+                    match seq.serialize_element(&v) {
+                        Ok(()) => Ok(true),
+                        Err(e) => {
+                            failed = Some(e);
+                            Ok(false)
+                        }
+                    }
+                })
+                .map_err(err)?;
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+            }
+        }
+        seq.end()
+    }
+}
+
+/// A document whose lazy strings (see [`lazy_marker`]) are written from [`Lazy`].
+struct Doc<'x, 'l> {
+    v: &'x Value,
+    lazy: &'x std::cell::RefCell<Lazy<'l>>,
+    marker: &'x str,
+}
+
+impl serde::Serialize for Doc<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.v {
+            Value::String(t) if t.starts_with(self.marker) => {
+                self.lazy.borrow_mut().write(&t[self.marker.len()..], s)
+            }
+            Value::Array(a) => {
+                let mut q = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    q.serialize_element(&Doc {
+                        v,
+                        lazy: self.lazy,
+                        marker: self.marker,
+                    })?;
+                }
+                q.end()
+            }
+            Value::Object(m) => {
+                let mut q = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    q.serialize_entry(
+                        k,
+                        &Doc {
+                            v,
+                            lazy: self.lazy,
+                            marker: self.marker,
+                        },
+                    )?;
+                }
+                q.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
+fn lazy(agg: &Aggregates<'_>, what: &str) -> Value {
+    Value::String(format!("{}{what}", agg.marker))
+}
+
+fn inventory_key(f: &Finding) -> String {
+    format!(
+        "{}\0{}\0{}\0{}",
+        f.tenant, f.provider, f.account, f.resource.id
+    )
+}
+
+fn inventory_item(f: &Finding, key: &str) -> Value {
+    let mut item = Map::new();
+    item.insert("uuid".into(), json!(uuid("inventory-item", key)));
+    item.insert(
+        "description".into(),
+        json!(format!("{} {}", f.resource.native_type, f.resource.id)),
+    );
+    let mut p = props(&[
+        ("resource-id", &f.resource.id),
+        ("resource-type", &f.resource.native_type),
+        ("resource-name", f.resource.name.as_deref().unwrap_or("")),
+        ("tenant", &f.tenant),
+        ("provider", &f.provider),
+        ("account", &f.account),
+        ("region", &f.region),
+    ]);
+    for (k, v) in &f.resource.tags {
+        p.extend(prop("tag", &format!("{k}={v}")));
+    }
+    put(&mut item, "props", p);
+    Value::Object(item)
 }
 
 fn component_key(plugin: &str, version: &str, sha256: &str) -> String {
     format!("{plugin}\0{version}\0{sha256}")
 }
 
-fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
-    let digest: String = Sha256::digest(serde_json::to_vec(report)?)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+/// The document of the frame `report` with the aggregates of its findings; the arrays of
+/// findings are lazy strings written from `lazy`.
+fn document(
+    report: &Report,
+    catalog: &Catalog,
+    agg: &Aggregates<'_>,
+    stats: &crate::view::Stats,
+    lazy_rows: &mut Lazy<'_>,
+) -> serde_json::Result<Value> {
+    let digest = &agg.digest;
     let run = &report.run;
     let start = datetime(&run.started).unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
     let end = datetime(&run.finished).unwrap_or_else(|| start.clone());
-    let stats = crate::view::Stats::of(report);
-    let tenants = crate::view::tenants(report, &stats);
+    let tenants = crate::view::tenants(report, stats);
     let tenant_name: BTreeMap<&str, &str> = tenants
         .iter()
         .map(|t| (t.info.id.as_str(), t.info.name.as_str()))
@@ -196,12 +676,7 @@ fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
     for t in &tenants {
         third.extend(t.info.third_parties.iter().map(String::as_str));
     }
-    third.extend(
-        report
-            .findings
-            .iter()
-            .filter_map(|f| f.responsibility.party.as_deref()),
-    );
+    third.extend(agg.parties.iter().map(String::as_str));
     third.extend(
         report
             .controls
@@ -226,11 +701,8 @@ fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
             (p.name.clone(), p.version.clone(), p.sha256.clone()),
         );
     }
-    for f in &report.findings {
-        let s = &f.source;
-        plugins
-            .entry(component_key(&s.plugin, &s.version, &s.sha256))
-            .or_insert_with(|| (s.plugin.clone(), s.version.clone(), s.sha256.clone()));
+    for (key, value) in agg.plugins {
+        plugins.entry(key.clone()).or_insert_with(|| value.clone());
     }
     let components: Vec<Value> = plugins
         .iter()
@@ -270,62 +742,17 @@ fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
         })
         .collect();
 
-    // Inventory: one item per resource of a tenant.
-    let mut inventory: BTreeMap<String, Value> = BTreeMap::new();
-    let inventory_key = |f: &Finding| {
-        format!(
-            "{}\0{}\0{}\0{}",
-            f.tenant, f.provider, f.account, f.resource.id
-        )
-    };
-    for f in &report.findings {
-        let key = inventory_key(f);
-        if inventory.contains_key(&key) {
-            continue;
-        }
-        let mut item = Map::new();
-        item.insert("uuid".into(), json!(uuid("inventory-item", &key)));
-        item.insert(
-            "description".into(),
-            json!(format!("{} {}", f.resource.native_type, f.resource.id)),
-        );
-        let mut p = props(&[
-            ("resource-id", &f.resource.id),
-            ("resource-type", &f.resource.native_type),
-            ("resource-name", f.resource.name.as_deref().unwrap_or("")),
-            ("tenant", &f.tenant),
-            ("provider", &f.provider),
-            ("account", &f.account),
-            ("region", &f.region),
-        ]);
-        for (k, v) in &f.resource.tags {
-            p.extend(prop("tag", &format!("{k}={v}")));
-        }
-        put(&mut item, "props", p);
-        inventory.insert(key, Value::Object(item));
-    }
-
-    // Observations and risks.
-    let mut observations = Vec::with_capacity(report.findings.len());
-    let mut risks = Vec::new();
-    let mut by_control: BTreeMap<(&str, &str), Vec<&Finding>> = BTreeMap::new();
-    for f in &report.findings {
-        for c in &f.controls {
-            by_control
-                .entry((f.tenant.as_str(), c.as_str()))
-                .or_default()
-                .push(f);
-        }
-        observations.push(observation(f, &start, &inventory_key(f)));
-        if f.status == Status::Fail {
-            risks.push(risk(f));
-        }
-    }
-
     // Findings: the control roll-up.
     let mut findings = Vec::with_capacity(report.controls.len());
-    for row in &report.controls {
-        findings.push(finding(row, catalog, &tenant_name, &by_control));
+    for (i, row) in report.controls.iter().enumerate() {
+        let observations = lazy_rows
+            .has_observations(i)
+            .then(|| lazy(agg, &format!("observations:{i}")));
+        let risks = lazy_rows
+            .has_risks(i)
+            .map_err(serde_json::Error::io)?
+            .then(|| lazy(agg, &format!("risks:{i}")));
+        findings.push(finding(row, catalog, &tenant_name, observations, risks));
     }
 
     // Reviewed controls: every requirement of the roll-up, by framework.
@@ -399,9 +826,9 @@ fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
         })
         .collect();
 
-    let s = crate::view::summary(report, &stats);
+    let s = crate::view::summary(report, stats);
     let mut result = Map::new();
-    result.insert("uuid".into(), json!(uuid("result", &digest)));
+    result.insert("uuid".into(), json!(uuid("result", digest)));
     result.insert(
         "title".into(),
         json!(format!("demarc scan: {}", labels::one_line(&run.estate))),
@@ -435,11 +862,9 @@ fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
     );
     let mut local = Map::new();
     put(&mut local, "components", components);
-    put(
-        &mut local,
-        "inventory-items",
-        inventory.into_values().collect(),
-    );
+    if agg.findings > 0 {
+        local.insert("inventory-items".into(), lazy(agg, "inventory"));
+    }
     if !local.is_empty() {
         result.insert("local-definitions".into(), Value::Object(local));
     }
@@ -450,8 +875,12 @@ fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
     if !log.is_empty() {
         result.insert("assessment-log".into(), json!({ "entries": log }));
     }
-    put(&mut result, "observations", observations);
-    put(&mut result, "risks", risks);
+    if agg.findings > 0 {
+        result.insert("observations".into(), lazy(agg, "observations"));
+    }
+    if agg.fails > 0 {
+        result.insert("risks".into(), lazy(agg, "risks"));
+    }
     put(&mut result, "findings", findings);
     result.insert(
         "remarks".into(),
@@ -472,7 +901,7 @@ fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
     );
 
     // The plan in effect, referenced by import-ap and linked from the result.
-    let plan = uuid("assessment-plan", &digest);
+    let plan = uuid("assessment-plan", digest);
     result.insert(
         "links".into(),
         json!([{ "href": format!("#{plan}"), "rel": "reference", "text": "Assessment plan in effect" }]),
@@ -534,7 +963,7 @@ fn document(report: &Report, catalog: &Catalog) -> serde_json::Result<Value> {
 
     Ok(json!({
         "assessment-results": {
-            "uuid": uuid("assessment-results", &digest),
+            "uuid": uuid("assessment-results", digest),
             "metadata": Value::Object(metadata),
             "import-ap": {
                 "href": format!("#{plan}"),
@@ -727,7 +1156,8 @@ fn finding(
     row: &ControlRow,
     catalog: &Catalog,
     tenant_name: &BTreeMap<&str, &str>,
-    by_control: &BTreeMap<(&str, &str), Vec<&Finding>>,
+    related_observations: Option<Value>,
+    related_risks: Option<Value>,
 ) -> Value {
     let (state, reason) = match row.status {
         RollupStatus::Satisfied | RollupStatus::Attested | RollupStatus::Inherited => {
@@ -740,19 +1170,6 @@ fn finding(
         .get(row.tenant.as_str())
         .copied()
         .unwrap_or(&row.tenant);
-    let mut related: Vec<&Finding> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for c in &row.controls {
-        for f in by_control
-            .get(&(row.tenant.as_str(), c.as_str()))
-            .into_iter()
-            .flatten()
-        {
-            if seen.insert(&f.id) {
-                related.push(f);
-            }
-        }
-    }
     let mut description = row.evidence.join("\n");
     if let Some(gap) = &row.gap {
         description.push_str(&format!("\nGap: {gap}"));
@@ -811,23 +1228,12 @@ fn finding(
     f.insert("description".into(), json!(description));
     put(&mut f, "props", p);
     f.insert("target".into(), Value::Object(target));
-    put(
-        &mut f,
-        "related-observations",
-        related
-            .iter()
-            .map(|x| json!({ "observation-uuid": uuid("observation", &x.id) }))
-            .collect(),
-    );
-    put(
-        &mut f,
-        "related-risks",
-        related
-            .iter()
-            .filter(|x| x.status == Status::Fail)
-            .map(|x| json!({ "risk-uuid": uuid("risk", &x.id) }))
-            .collect(),
-    );
+    if let Some(v) = related_observations {
+        f.insert("related-observations".into(), v);
+    }
+    if let Some(v) = related_risks {
+        f.insert("related-risks".into(), v);
+    }
     if let Some(gap) = &row.gap {
         f.insert("remarks".into(), json!(gap));
     }
@@ -843,6 +1249,99 @@ mod tests {
         let mut v = Vec::new();
         render(r, &fixture::catalog(), &mut v).unwrap();
         serde_json::from_slice(&v).unwrap()
+    }
+
+    fn names(dir: &std::path::Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn reports() -> Vec<Report> {
+        let mut v = vec![fixture::report(), fixture::empty_report()];
+        v.extend(fixture::sample_report());
+        v
+    }
+
+    /// With the groups in files and sorted runs set aside after every few records (so the
+    /// inventory and the related observations go through the external merge), the document is
+    /// the one rendered in memory, byte for byte, and no temporary file is left.
+    #[test]
+    fn spilled_and_merged_output_is_byte_identical_and_leaves_no_file() {
+        let catalog = fixture::catalog();
+        for r in reports() {
+            let mut want = Vec::new();
+            render(&r, &catalog, &mut want).unwrap();
+            let stats = crate::view::Stats::of(&r);
+            for budget in [1, 700, 1 << 14] {
+                let dir = tempfile::tempdir().unwrap();
+                let spill = crate::Spill::Dir {
+                    dir: dir.path().to_path_buf(),
+                    prefix: ".t-".into(),
+                };
+                let mut got = Vec::new();
+                let mut sink = Sink::new(&r, &catalog, &mut got, &spill)
+                    .unwrap()
+                    .with_sort_budget(budget);
+                for f in &r.findings {
+                    sink.finding(f).unwrap();
+                }
+                let spilled = names(dir.path());
+                assert!(
+                    spilled.iter().all(|n| n.starts_with(".t-oscal")),
+                    "{spilled:?}"
+                );
+                if !r.findings.is_empty() && budget == 1 {
+                    assert!(
+                        spilled.iter().any(|n| n.starts_with(".t-oscal-related-")),
+                        "{spilled:?}"
+                    );
+                }
+                sink.finish(&stats).unwrap();
+                assert!(got == want, "budget {budget}: output differs");
+                assert_eq!(names(dir.path()), Vec::<String>::new(), "left behind");
+            }
+        }
+    }
+
+    /// A failing output (here after 100 KiB, while the spilled arrays are being copied) fails
+    /// the render and removes every temporary file.
+    #[test]
+    fn a_write_error_removes_the_temporary_files() {
+        struct Limited(usize);
+        impl Write for Limited {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                if self.0 < b.len() {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.0 -= b.len();
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let catalog = fixture::catalog();
+        let r = fixture::sample_report().unwrap();
+        let stats = crate::view::Stats::of(&r);
+        let dir = tempfile::tempdir().unwrap();
+        let spill = crate::Spill::Dir {
+            dir: dir.path().to_path_buf(),
+            prefix: ".t-".into(),
+        };
+        let mut sink = Sink::new(&r, &catalog, Limited(100 << 10), &spill)
+            .unwrap()
+            .with_sort_budget(1);
+        for f in &r.findings {
+            sink.finding(f).unwrap();
+        }
+        assert!(!names(dir.path()).is_empty());
+        let err = sink.finish(&stats).unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
+        assert_eq!(names(dir.path()), Vec::<String>::new(), "left behind");
     }
 
     fn validator() -> jsonschema::Validator {

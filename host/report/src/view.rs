@@ -156,6 +156,7 @@ impl Stats {
     }
 
     /// Gather the stats of every finding of `report`.
+    #[cfg(test)]
     pub fn of(report: &Report) -> Stats {
         let mut s = Stats::default();
         for f in &report.findings {
