@@ -109,15 +109,6 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         eprintln!("error: --out {}: {e}", opts.out.display());
         return Ok(ExitCode::Usage);
     }
-    // The output directory is checked and locked before any plugin runs: a problem with it is
-    // the operator's to fix (exit 2), and a second run into it is refused at once.
-    let out = match crate::publish::OutputDir::open(&opts.out) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::Usage);
-        }
-    };
     let base = opts
         .config
         .parent()
@@ -175,6 +166,16 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         eprintln!("error: invalid configuration: {e}");
         return Ok(ExitCode::Usage);
     }
+    // The output directory was checked (without creating it) before any plugin loaded; it is
+    // created and locked once the configuration is known not to put it inside a snapshot, and
+    // before any target is scanned: a second run into it is refused at once (exit 2).
+    let out = match crate::publish::OutputDir::open(&opts.out) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::Usage);
+        }
+    };
     for t in &opts.tenants {
         if !config.tenants.iter().any(|x| &x.id == t) {
             eprintln!("error: --tenant {t}: no such tenant in {file}");
