@@ -21,9 +21,11 @@ const MAX_TEXT: usize = 8192;
 const MAX_ITEMS: usize = 128;
 /// Examples of rejected findings kept for the gap message.
 const MAX_EXAMPLES: usize = 3;
-/// Distinct accounts one target may report. Findings for further accounts are rejected: the
-/// accounts are what keeps tenants apart, so they are never dropped from the record.
-pub(crate) const MAX_ACCOUNTS: usize = 1024;
+/// Distinct accounts one target may report: room for the largest organization-wide exports (an
+/// AWS Config aggregator, a Cloud Asset Inventory export of an organization's projects and
+/// folders) in a few MiB. Findings for further accounts are rejected: the accounts are what
+/// keeps tenants apart, so they are never dropped from the record.
+pub(crate) const MAX_ACCOUNTS: usize = 1 << 16;
 /// Distinct foreign accounts named in the gap message.
 const MAX_FOREIGN_NAMED: usize = 8;
 
