@@ -1,6 +1,6 @@
 //! Builders for the contract's records: static check definitions and findings.
 
-use crate::{Check, Evidence, Finding, Resource, Severity, Status, Tag};
+use crate::{Actor, Check, Evidence, Finding, Resource, Severity, Status, Tag};
 
 /// A check's metadata as a `static`, converted to the contract's [`Check`] by [`CheckDef::to_check`].
 #[derive(Debug, Clone, Copy)]
@@ -11,6 +11,11 @@ pub struct CheckDef {
     pub title: &'static str,
     /// Severity of a failure.
     pub severity: Severity,
+    /// Who controls the setting the check decides on, and so must act on a failure:
+    /// [`Actor::Customer`] for anything in the customer's own configuration (the host hands it
+    /// to a contracted third party where the tenant's contract says so), [`Actor::Provider`]
+    /// only where the evidence is the provider's.
+    pub actor: Actor,
     /// Why it matters.
     pub rationale: &'static str,
     /// How to fix a failure.
@@ -28,6 +33,7 @@ impl CheckDef {
             id: self.id.to_string(),
             title: self.title.to_string(),
             severity: self.severity,
+            actor: self.actor,
             rationale: self.rationale.to_string(),
             remediation: self.remediation.to_string(),
             controls: self.controls.iter().map(|c| c.to_string()).collect(),

@@ -72,18 +72,38 @@ fn demo_estate_report_is_complete_attributed_and_exact() {
     let findings = r["findings"].as_array().unwrap();
     assert!(findings.len() > 200, "only {} findings", findings.len());
 
-    // Every finding has an owner and a basis naming its source.
+    // Every finding has an owner and a basis naming its source, once in `run.bases`; its
+    // remediation is its check's, once in `run.plugins[].checks[]`.
+    let bases = r["run"]["bases"].as_object().unwrap();
+    let remediation = |f: &serde_json::Value| -> String {
+        r["run"]["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| {
+                p["name"] == f["source"]["plugin"] && p["version"] == f["source"]["version"]
+            })
+            .flat_map(|p| p["checks"].as_array().unwrap())
+            .find(|c| c["id"] == f["check"]["id"])
+            .map(|c| c["remediation"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
     for f in findings {
         let resp = &f["responsibility"];
         assert!(resp["owner"].is_string(), "{f:#}");
-        assert!(
-            !resp["basis"]["entry"].as_str().unwrap().is_empty(),
-            "{f:#}"
-        );
-        assert!(
-            !resp["basis"]["source"].as_str().unwrap().is_empty(),
-            "{f:#}"
-        );
+        let entry = resp["basis"]["entry"].as_str().unwrap();
+        assert!(!entry.is_empty(), "{f:#}");
+        if resp["basis"]["kind"] == "attestation" {
+            // An overdue attestation's basis and remediation are its own: they stay inline.
+            assert!(resp["basis"]["source"].is_string(), "{f:#}");
+            assert!(f["remediation"].is_string(), "{f:#}");
+            continue;
+        }
+        assert!(resp["basis"].get("source").is_none(), "{f:#}");
+        assert!(!bases[entry].as_str().unwrap().is_empty(), "{entry}");
+        assert!(f.get("remediation").is_none(), "{f:#}");
+        assert!(f["source"].get("sha256").is_none(), "{f:#}");
+        assert!(!remediation(f).is_empty(), "{f:#}");
         assert_ne!(
             resp["basis"]["kind"], "assumed",
             "demo types all have a service model: {f:#}"
@@ -211,25 +231,82 @@ fn attribution_follows_the_matrix_and_the_contract() {
     assert_eq!(public["responsibility"]["service_model"], "paas");
     assert_eq!(public["responsibility"]["owner"], "shared");
     assert_eq!(public["responsibility"]["sharing"], "dependent");
-    assert!(
-        public["responsibility"]["note"]
+    // ...and still the customer's to fix: `publiclyAccessible` is the customer's setting.
+    assert_eq!(public["must_act"], serde_json::json!({"party": "customer"}));
+    // The MSSP patches Northwind's EC2 instances under its contract: it must act on them.
+    for f in by("northwind", "aws-ec2-patch-compliance") {
+        assert_eq!(f["must_act"]["party"], "third-party", "{f:#}");
+        assert_eq!(f["must_act"]["name"], "Bluefin Managed Security");
+        assert_eq!(f["must_act"]["basis"], "contract:northwind/0");
+    }
+    // The warning is stated once per provider and control, in `run.notes`.
+    let note = |f: &serde_json::Value| {
+        assert!(f["responsibility"].get("note").is_none(), "{f:#}");
+        r["run"]["notes"][f["provider"].as_str().unwrap()][f["controls"][0].as_str().unwrap()]
             .as_str()
-            .unwrap()
-            .contains("not private because it is managed")
-    );
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(note(public).contains("not private because it is managed"));
     // S3 without a customer key: the misattribution warning says the provider default is not it.
     let s3 = by("northwind", "aws-s3-bucket-cmk-encryption");
     let f = s3
         .iter()
         .find(|f| f["status"] == "fail")
         .expect("an S3 bucket without CMK");
-    assert!(
-        f["responsibility"]["note"]
-            .as_str()
-            .unwrap()
-            .contains("SSE-S3"),
-        "{f:#}"
+    assert!(note(f).contains("SSE-S3"), "{f:#}");
+}
+
+/// Every check of the built-in plugins decides on the customer's own configuration, so no
+/// failing finding is anyone's to fix but the customer's or the third party its contract names;
+/// the summary says so in words, and counts failures on shared controls apart.
+#[test]
+fn every_failing_finding_names_who_must_act_and_it_is_never_shared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = scan_demo(&out_dir, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let r = report(&out_dir);
+    let findings = r["findings"].as_array().unwrap();
+    let (mut customer, mut on_shared, mut third) = (0, 0, 0);
+    for f in findings.iter().filter(|f| f["status"] == "fail") {
+        let party = f["must_act"]["party"].as_str().unwrap();
+        match party {
+            "customer" => {
+                customer += 1;
+                assert!(f["must_act"].get("name").is_none(), "{f:#}");
+                if f["responsibility"]["owner"] == "shared" {
+                    on_shared += 1;
+                }
+            }
+            "third-party" => {
+                third += 1;
+                // Only a tenant's contract names a third party.
+                let basis = f["must_act"]["basis"].as_str().unwrap();
+                assert!(
+                    basis.starts_with(&format!("contract:{}/", f["tenant"].as_str().unwrap()))
+                        || basis.starts_with("attestation:"),
+                    "{f:#}"
+                );
+                assert!(f["must_act"]["name"].is_string(), "{f:#}");
+            }
+            other => panic!("a failing customer setting is the {other}'s to fix: {f:#}"),
+        }
+    }
+    assert!(on_shared > 0, "the demo has failures on shared controls");
+    let s = &r["summary"];
+    assert_eq!(s["to_fix"]["customer"]["shared"], on_shared);
+    assert_eq!(
+        s["by_must_act"]["customer"]["fail"].as_u64().unwrap()
+            + s["by_must_act"]["third-party"]["fail"].as_u64().unwrap(),
+        s["findings"]["fail"].as_u64().unwrap()
     );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let sentence = format!(
+        "Of the failures, {customer} are the customer's to fix, {on_shared} of them on controls shared with the provider (the provider supplies the capability, the customer must use it); {third} belong to third parties under contract; and 0 are the provider's."
+    );
+    assert!(stdout.contains(&sentence), "{stdout}");
+    assert!(!stdout.contains("shared with the provider\n"), "{stdout}");
 }
 
 #[test]

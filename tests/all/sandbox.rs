@@ -287,6 +287,46 @@ fn a_tampered_plugin_is_refused_by_its_pinned_digest() {
     assert!(err.to_string().contains("junk.wasm"), "{err}");
 }
 
+/// A plugin built against another contract version is refused with a message that names the
+/// version and says to rebuild, not with the missing imports it would otherwise lead to.
+#[test]
+fn a_plugin_built_for_another_contract_is_refused_by_its_version() {
+    let w = world();
+    let bytes = std::fs::read(wasm("demarc-plugin-aws")).unwrap();
+    let current = format!("@{}", demarc_runtime::SUPPORTED_CONTRACTS[0]);
+    assert_eq!(current.len(), "@0.1.0".len());
+    // Every interface name of the contract, renamed to the previous version in place.
+    let mut old = bytes.clone();
+    let prefix = b"demarc:provider/";
+    let mut renamed = 0;
+    let mut i = 0;
+    while let Some(at) = old[i..].windows(prefix.len()).position(|w| w == prefix) {
+        let start = i + at + prefix.len();
+        let end = (start..old.len().min(start + 64))
+            .find(|&j| old[j] == b'@')
+            .expect("versioned name");
+        if old[end..].starts_with(current.as_bytes()) {
+            old[end..end + current.len()].copy_from_slice(b"@0.1.0");
+            renamed += 1;
+        }
+        i = end;
+    }
+    assert!(renamed >= 2, "the contract's import and export names");
+    let err =
+        w.rt.block_on(w.runtime.load(&old, "old-aws.wasm", None, &w.catalog))
+            .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(err, demarc_runtime::LoadError::Contract { .. }),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("old-aws.wasm") && msg.contains("uses contract 0.1.0"),
+        "{msg}"
+    );
+    assert!(msg.contains("rebuild"), "{msg}");
+}
+
 impl World {
     /// Run one target of `plugin` alone.
     fn run_one(

@@ -213,6 +213,15 @@ fn csv_field(s: &str) -> String {
 pub fn read_report(path: &Path) -> anyhow::Result<Report> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a demarc report", path.display()))
+    let mut report: Report = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a demarc report", path.display()))?;
+    anyhow::ensure!(
+        report.schema == demarc_core::report::REPORT_SCHEMA,
+        "{}: its format is `{}`, and this demarc reads `{}`: scan again",
+        path.display(),
+        report.schema,
+        demarc_core::report::REPORT_SCHEMA
+    );
+    report.resolve();
+    Ok(report)
 }

@@ -30,10 +30,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context;
-use demarc_core::report::{REPORT_SCHEMA, Run, TenantInfo};
+use demarc_core::report::{REPORT_SCHEMA, Resolver, Run, TenantInfo};
 use demarc_core::rollup::{ControlRow, ControlTally};
-use demarc_core::summary::Summary;
-use demarc_core::{Finding, Gap, GapKind, Owner, ServiceModel, Severity, Status};
+use demarc_core::summary::{Parts, Summary};
+use demarc_core::{Finding, Gap, GapKind, Owner, Party, ServiceModel, Severity, Status};
 use demarc_runtime::FindingSink;
 
 /// What the summary and the roll-up need of one finding.
@@ -42,6 +42,7 @@ struct Tally {
     /// Index into the lane's check table.
     check: u32,
     owner: Owner,
+    must_act: Party,
     status: Status,
     severity: Severity,
     model: ServiceModel,
@@ -233,6 +234,8 @@ fn excerpt(s: &str) -> String {
 /// The report being written: `report.json`'s head, its findings as they arrive, and the rest
 /// once the scan is over (see [`Assembly::complete`]).
 pub struct Assembly {
+    /// Leaves out of each finding what the run's tables hold.
+    resolver: Resolver,
     out: PathBuf,
     tmp: PathBuf,
     spill_dir: PathBuf,
@@ -271,6 +274,7 @@ impl Assembly {
     pub fn begin(
         out: &Path,
         tenants: &[TenantInfo],
+        resolver: Resolver,
         lanes: &[(String, String, String)],
     ) -> anyhow::Result<Arc<Assembly>> {
         let tmp = out.join(".report.json.tmp");
@@ -289,6 +293,7 @@ impl Assembly {
         })()
         .with_context(|| format!("cannot write {}", tmp.display()))?;
         Ok(Arc::new(Assembly {
+            resolver,
             out: out.to_path_buf(),
             tmp,
             spill_dir,
@@ -339,6 +344,7 @@ impl Assembly {
         let tally = Tally {
             check,
             owner: finding.responsibility.owner,
+            must_act: finding.must_act.party,
             status: finding.status,
             severity: finding.check.severity,
             model: finding.responsibility.service_model,
@@ -498,12 +504,15 @@ impl Assembly {
             let by_control = tallies.controls.entry(lane.tenant.clone()).or_default();
             let footprint = tallies.footprint.entry(lane.tenant.clone()).or_default();
             for (t, n) in &lane.counts {
-                summary.add_parts_n(
-                    &lane.tenant,
-                    &lane.provider,
-                    t.owner,
-                    t.status,
-                    t.severity,
+                summary.add_n(
+                    Parts {
+                        tenant: &lane.tenant,
+                        provider: &lane.provider,
+                        owner: t.owner,
+                        must_act: t.must_act,
+                        status: t.status,
+                        severity: t.severity,
+                    },
                     *n,
                 );
                 let (check, controls) = &lane.checks[t.check as usize];
@@ -524,7 +533,9 @@ impl Assembly {
         for f in extra {
             let key = demarc_core::id::parse_key(&f.id).unwrap_or_default();
             let slot = Slot::new(key, None, f.status);
-            let json = serde_json::to_vec(f)?;
+            let mut lean = f.clone();
+            self.resolver.strip(&mut lean);
+            let json = serde_json::to_vec(&lean)?;
             if !body.seen.insert(slot) {
                 body.duplicates += 1;
                 continue;
@@ -680,7 +691,9 @@ impl LaneSink {
             .spawn(move || {
                 let mut buf = Vec::with_capacity(4096);
                 for batch in rx {
-                    for finding in batch {
+                    for mut finding in batch {
+                        // What the run's tables hold is written once, not per finding.
+                        assembly.resolver.strip(&mut finding);
                         buf.clear();
                         let written = serde_json::to_writer(&mut buf, &finding)
                             .map_err(|e| e.to_string())
@@ -751,7 +764,8 @@ mod tests {
             "source": {"plugin": "aws", "version": "0.1.0", "sha256": "00"},
             "responsibility": {"owner": "customer", "service_model": "abstracted",
                 "layer": "data", "basis": {"kind": "matrix", "entry": "aws/abstracted/data",
-                "source": "s"}}
+                "source": "s"}},
+            "must_act": {"party": "customer"}
         }))
         .expect("a valid finding")
     }
@@ -790,7 +804,8 @@ mod tests {
     fn the_same_resource_under_two_tenants_is_never_deduplicated() {
         for order in [[0, 1], [1, 0]] {
             let dir = tempfile::tempdir().unwrap();
-            let asm = Assembly::begin(dir.path(), &[], &lanes(&["a", "b"])).unwrap();
+            let asm =
+                Assembly::begin(dir.path(), &[], Resolver::default(), &lanes(&["a", "b"])).unwrap();
             let mut sinks = [asm.sink(0), asm.sink(1)];
             let statuses = ["fail", "pass"];
             for i in order {
@@ -824,7 +839,7 @@ mod tests {
                 ("t".to_string(), "t-one".to_string(), "aws".to_string()),
                 ("t".to_string(), "t-two".to_string(), "aws".to_string()),
             ];
-            let asm = Assembly::begin(dir.path(), &[], &lanes).unwrap();
+            let asm = Assembly::begin(dir.path(), &[], Resolver::default(), &lanes).unwrap();
             let (mut s0, mut s1) = (asm.sink(0), asm.sink(1));
             let mut first = || {
                 s0.accept(from("t-one", finding("t", "sg-1", "open", "fail")))
@@ -928,7 +943,7 @@ mod tests {
     fn findings_are_written_in_plan_order_whatever_order_targets_finish_in() {
         let dir = tempfile::tempdir().unwrap();
         let lanes = lanes(&["a", "b", "c"]);
-        let asm = Assembly::begin(dir.path(), &[], &lanes).unwrap();
+        let asm = Assembly::begin(dir.path(), &[], Resolver::default(), &lanes).unwrap();
         let (mut s0, mut s1, mut s2) = (asm.sink(0), asm.sink(1), asm.sink(2));
         s2.accept(finding("c", "c1", "k1", "fail")).unwrap();
         s1.accept(finding("b", "b1", "k1", "pass")).unwrap();

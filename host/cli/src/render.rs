@@ -78,7 +78,14 @@ pub fn write_all(
     };
     let mut renderer = Renderer::new(&frame, catalog, outputs, &spill)
         .with_context(|| format!("cannot write the reports into {}", out.display()))?;
-    stream::for_each_finding(open()?, |f| renderer.finding(&f)).with_context(|| {
+    // Findings name their check's remediation, basis document and note by id: fill them in from
+    // the run's tables so that every format shows them.
+    let resolver = demarc_core::report::Resolver::new(&frame.run);
+    stream::for_each_finding(open()?, |mut f| {
+        resolver.fill(&mut f);
+        renderer.finding(&f)
+    })
+    .with_context(|| {
         format!(
             "cannot render {} into {}",
             report_path.display(),

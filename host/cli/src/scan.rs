@@ -8,12 +8,14 @@ use std::time::Instant;
 
 use anyhow::Context;
 use demarc_core::attestation::{CustomerAttestation, ProviderAttestation};
-use demarc_core::report::{InputRecord, PluginRecord, Run, TargetRecord, TenantInfo};
+use demarc_core::report::{
+    CheckRecord, InputRecord, PluginRecord, Resolver, Run, TargetRecord, TenantInfo,
+};
 use demarc_core::rollup::{Rollup, TenantScope};
 use demarc_core::summary::Summary;
 use demarc_core::{
-    Basis, BasisKind, CheckRef, DataError, DataErrors, Evidence, Finding, Gap, GapKind, Owner,
-    ResourceRef, Responsibility, ServiceModel, Severity, Source,
+    Basis, BasisKind, CheckRef, DataError, DataErrors, Evidence, Finding, Gap, GapKind, MustAct,
+    Owner, Party, ResourceRef, Responsibility, ServiceModel, Severity, Source,
 };
 use demarc_runtime::schedule::{Job, scan_all};
 use demarc_runtime::{Runtime, RuntimeOptions, ScanContext, TargetSpec};
@@ -217,10 +219,22 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         &mut inputs,
     )?;
     let tenants = tenant_infos(&config, opts);
+    // What findings refer to by id rather than repeat: known before the first finding.
+    let tables = Tables {
+        plugins: loaded.plugins.iter().map(|p| plugin_record(p)).collect(),
+        bases: data.attributor.bases(
+            config
+                .tenants
+                .iter()
+                .map(|t| (t.id.as_str(), t.contracts.as_slice())),
+        ),
+        notes: data.attributor.notes(),
+    };
     // Every file of the run is written into its staging directory and published together.
     let assembly = output::Assembly::begin(
         out.staging(),
         &tenants,
+        tables.resolver(),
         &plan
             .iter()
             .map(|(spec, ctx)| {
@@ -315,20 +329,11 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             finished,
             now,
             shard: opts.shard.map(|(i, n)| format!("{i}/{n}")),
-            plugins: loaded
-                .plugins
-                .iter()
-                .map(|p| PluginRecord {
-                    name: p.name.clone(),
-                    version: p.version.clone(),
-                    provider: p.provider.clone(),
-                    sha256: p.sha256.clone(),
-                    contract: p.contract.clone(),
-                    checks: p.checks.len(),
-                })
-                .collect(),
+            plugins: tables.plugins,
             inputs: input_records,
             targets,
+            bases: tables.bases,
+            notes: tables.notes,
         },
         gaps,
     };
@@ -512,6 +517,15 @@ fn overdue_findings(
                 Some(p) => (Owner::ThirdParty, Some(p.clone())),
                 None => (Owner::Customer, None),
             };
+            // Whoever attested the control must attest it again.
+            let must_act = MustAct {
+                party: match owner {
+                    Owner::ThirdParty => Party::ThirdParty,
+                    _ => Party::Customer,
+                },
+                name: party.clone(),
+                basis: Some(format!("attestation:{}/{}", t.id, a.control)),
+            };
             let layer = demarc_core::Layer::Governance;
             out.push(Finding {
                 id: demarc_core::id::finding_id(&t.id, "demarc", &t.id, "global", &resource, check),
@@ -582,10 +596,60 @@ fn overdue_findings(
                     },
                     note: None,
                 },
+                must_act,
             });
         }
     }
     out
+}
+
+/// The run's tables: each plugin with its checks, the basis documents and the notes.
+struct Tables {
+    plugins: Vec<PluginRecord>,
+    bases: BTreeMap<String, String>,
+    notes: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Tables {
+    fn resolver(&self) -> Resolver {
+        Resolver::new(&Run {
+            tool: String::new(),
+            estate: String::new(),
+            started: String::new(),
+            finished: String::new(),
+            now: String::new(),
+            shard: None,
+            plugins: self.plugins.clone(),
+            inputs: vec![],
+            targets: vec![],
+            bases: self.bases.clone(),
+            notes: self.notes.clone(),
+        })
+    }
+}
+
+fn plugin_record(p: &demarc_runtime::Plugin) -> PluginRecord {
+    PluginRecord {
+        name: p.name.clone(),
+        version: p.version.clone(),
+        provider: p.provider.clone(),
+        sha256: p.sha256.clone(),
+        contract: p.contract.clone(),
+        checks: p
+            .checks
+            .values()
+            .map(|c| CheckRecord {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                severity: c.severity,
+                actor: c.actor,
+                rationale: c.rationale.clone(),
+                remediation: c.remediation.clone(),
+                controls: c.controls.clone(),
+                resource_types: c.resource_types.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// An `account-clash` gap for every account of a provider that targets of two different

@@ -1,11 +1,11 @@
-//! The summary printed after a scan: failing findings by tenant, owner and severity, totals by
+//! The summary printed after a scan: failing findings by tenant, who must act and severity, totals by
 //! status, and every gap.
 
 use std::fmt::Write;
 use std::path::PathBuf;
 
 use demarc_core::summary::Summary;
-use demarc_core::{Owner, Severity};
+use demarc_core::{Party, Severity};
 
 use crate::output::Tail;
 use demarc_core::report::TenantInfo;
@@ -28,18 +28,18 @@ pub fn render(tail: &Tail, tenants: &[TenantInfo], summary: &Summary, files: &[P
     );
     let _ = writeln!(s);
     let sevs: Vec<Severity> = Severity::ALL.iter().rev().copied().collect();
-    let _ = write!(s, "{:<20} {:<12}", "failing: tenant", "owner");
+    let _ = write!(s, "{:<20} {:<12}", "failing: tenant", "must act");
     for sev in &sevs {
         let _ = write!(s, " {:>8}", sev.as_str());
     }
     let _ = writeln!(s, " {:>8}", "total");
     let _ = writeln!(s, "{}", "-".repeat(20 + 1 + 12 + 9 * (sevs.len() + 1)));
     for t in tenants {
-        let by_owner = summary.failing.get(&t.id);
-        for owner in Owner::ALL {
-            let row = by_owner.and_then(|o| o.get(owner.as_str()));
+        let by_party = summary.failing.get(&t.id);
+        for party in Party::ALL {
+            let row = by_party.and_then(|o| o.get(party.as_str()));
             let Some(row) = row else { continue };
-            let _ = write!(s, "{:<20} {:<12}", t.id, owner.as_str());
+            let _ = write!(s, "{:<20} {:<12}", t.id, party.as_str());
             let mut total = 0;
             for sev in &sevs {
                 let n = row.get(sev.as_str()).copied().unwrap_or(0);
@@ -48,9 +48,21 @@ pub fn render(tail: &Tail, tenants: &[TenantInfo], summary: &Summary, files: &[P
             }
             let _ = writeln!(s, " {total:>8}");
         }
-        if by_owner.is_none() {
+        if by_party.is_none() {
             let _ = writeln!(s, "{:<20} {:<12} no failing findings", t.id, "-");
         }
+    }
+    if f.fail > 0 {
+        let _ = writeln!(
+            s,
+            "{}",
+            demarc_report::to_fix_sentence(
+                summary,
+                &Default::default(),
+                |n| n.to_string(),
+                str::to_string
+            )
+        );
     }
     let _ = writeln!(s);
     if tail.gaps.is_empty() {

@@ -20,8 +20,8 @@ pub mod summary;
 
 pub use catalog::Catalog;
 pub use model::{
-    Basis, BasisKind, CheckRef, Evidence, Finding, Gap, GapKind, Layer, Owner, ResourceRef,
-    Responsibility, ServiceModel, Severity, Sharing, Source, Status,
+    Actor, Basis, BasisKind, CheckRef, Evidence, Finding, Gap, GapKind, Layer, MustAct, Owner,
+    Party, ResourceRef, Responsibility, ServiceModel, Severity, Sharing, Source, Status,
 };
 pub use report::Report;
 pub use responsibility::{Attributor, Contract, Matrix};

@@ -240,6 +240,91 @@ impl Owner {
     }
 }
 
+/// Who controls the setting a check decides on, as the check declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Actor {
+    /// A setting in the customer's own configuration.
+    Customer,
+    /// Evidence or a setting only the provider controls.
+    Provider,
+}
+
+impl Actor {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Customer => "customer",
+            Actor::Provider => "provider",
+        }
+    }
+}
+
+/// Who must act on a finding. Never `shared`: a shared control still has one party that
+/// controls the setting a check looked at.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Party {
+    /// The customer.
+    Customer,
+    /// The cloud provider.
+    Provider,
+    /// A named third party under the tenant's contract.
+    ThirdParty,
+}
+
+impl Party {
+    /// Every party, in the order reports list them.
+    pub const ALL: [Party; 3] = [Party::Customer, Party::ThirdParty, Party::Provider];
+
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Customer => "customer",
+            Party::Provider => "provider",
+            Party::ThirdParty => "third-party",
+        }
+    }
+}
+
+/// Who must act on a finding, and why: the party that controls the setting its check decided
+/// on. Kept apart from [`Responsibility`], which is the control's split in the provider's
+/// matrix: on a shared control the provider supplies the capability and the customer must use
+/// it, so a failing finding on a customer setting is the customer's to fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MustAct {
+    /// The party.
+    pub party: Party,
+    /// The third party's name, when `party` is `third-party`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What hands the setting to the party when it is not the check's declared actor: a
+    /// contract clause (`contract:<tenant>/<n>`) or an attestation (`attestation:<tenant>/<control>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+}
+
+impl MustAct {
+    /// The customer, as the check declares.
+    pub fn customer() -> MustAct {
+        MustAct {
+            party: Party::Customer,
+            name: None,
+            basis: None,
+        }
+    }
+
+    /// Words for the party: `customer`, `provider` or the third party's name.
+    pub fn label(&self) -> &str {
+        match (&self.party, &self.name) {
+            (Party::ThirdParty, Some(n)) => n,
+            (p, _) => p.as_str(),
+        }
+    }
+}
+
 /// For a shared control, whether each side's part stands alone (`independent`) or one side's
 /// part depends on the other's (`dependent`), as in the CCM implementation guidelines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -273,7 +358,9 @@ pub struct Basis {
     pub kind: BasisKind,
     /// The entry that decided it, e.g. `aws/iaas/guest-os` or `contract:northwind/0`.
     pub entry: String,
-    /// The document behind the entry (title and address), or the contract's reference.
+    /// The document behind the entry (title and address), or the contract's reference. In
+    /// `report.json`, left out where `run.bases` holds it for `entry`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub source: String,
 }
 
@@ -294,7 +381,8 @@ pub struct Responsibility {
     pub layer: Layer,
     /// What decided it.
     pub basis: Basis,
-    /// A plain-words warning where teams commonly assume the provider covers this.
+    /// A plain-words warning where teams commonly assume the provider covers this. In
+    /// `report.json`, left out where `run.notes` holds it for the provider and primary control.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -320,7 +408,9 @@ pub struct ResourceRef {
 pub struct CheckRef {
     /// Stable kebab-case id.
     pub id: String,
-    /// Title, phrased as the desired state.
+    /// Title, phrased as the desired state. In `report.json`, left out where it is the one the
+    /// plugin declares (in `run.plugins[].checks[]`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub title: String,
     /// Severity of a failure.
     pub severity: Severity,
@@ -342,7 +432,9 @@ pub struct Source {
     pub plugin: String,
     /// Its version.
     pub version: String,
-    /// sha256 of the plugin's WebAssembly, hex.
+    /// sha256 of the plugin's WebAssembly, hex. In `report.json`, left out where `run.plugins`
+    /// holds it for the plugin and version.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sha256: String,
 }
 
@@ -373,15 +465,19 @@ pub struct Finding {
     pub controls: Vec<String>,
     /// The values that decided it.
     pub evidence: Vec<Evidence>,
-    /// How to fix a failure.
+    /// How to fix a failure. In `report.json`, left out where it is the check's own (in
+    /// `run.plugins[].checks[]`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub remediation: String,
     /// When the cloud observed the configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_at: Option<String>,
     /// The plugin that produced it.
     pub source: Source,
-    /// Who owns it, and why.
+    /// Who owns its control, and why (the provider's matrix, or the tenant's contract).
     pub responsibility: Responsibility,
+    /// Who must act on it: the party that controls the setting the check decided on.
+    pub must_act: MustAct,
 }
 
 /// Why coverage was lost.

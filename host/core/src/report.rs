@@ -1,15 +1,17 @@
 //! The report model: one run's findings, gaps, tenants and summaries. Its JSON form is
 //! demarc's canonical output; `schemas/json/report.schema.json` is generated from these types.
 
+use std::collections::{BTreeMap, HashMap};
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::rollup::ControlRow;
 use crate::summary::Summary;
-use crate::{Finding, Gap};
+use crate::{Actor, BasisKind, Finding, Gap, Severity};
 
 /// The version of the report format written in `schema`.
-pub const REPORT_SCHEMA: &str = "demarc.report/0.1";
+pub const REPORT_SCHEMA: &str = "demarc.report/0.2";
 
 /// A whole report.
 ///
@@ -19,7 +21,7 @@ pub const REPORT_SCHEMA: &str = "demarc.report/0.1";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
-    /// Report format version, `demarc.report/0.1`.
+    /// Report format version, `demarc.report/0.2`.
     pub schema: String,
     /// Tenants covered.
     pub tenants: Vec<TenantInfo>,
@@ -59,6 +61,15 @@ pub struct Run {
     pub inputs: Vec<InputRecord>,
     /// Per-target timings.
     pub targets: Vec<TargetRecord>,
+    /// The document behind every responsibility basis that findings name by `basis.entry`
+    /// without repeating its `source`: each matrix cell (`aws/paas/network-controls`) and
+    /// contract clause (`contract:<tenant>/<n>`) of the run.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bases: BTreeMap<String, String>,
+    /// Misattribution warnings by provider and control id (`notes.aws["db-public-access"]`):
+    /// the `responsibility.note` of every finding of that provider whose primary control it is.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// A plugin that took part in the run.
@@ -75,8 +86,174 @@ pub struct PluginRecord {
     pub sha256: String,
     /// Contract version it was built against.
     pub contract: String,
-    /// Number of checks it declares.
-    pub checks: usize,
+    /// Every check it declares: what its findings refer to by `check.id` (the title, why it
+    /// matters, and the remediation a finding leaves out when it is this one).
+    pub checks: Vec<CheckRecord>,
+}
+
+/// A check a plugin declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRecord {
+    /// Stable id.
+    pub id: String,
+    /// Title, phrased as the desired state.
+    pub title: String,
+    /// Severity of a failure.
+    pub severity: Severity,
+    /// Who controls the setting it decides on.
+    pub actor: Actor,
+    /// Why it matters.
+    pub rationale: String,
+    /// How to fix a failure.
+    pub remediation: String,
+    /// Catalog controls; the first is primary.
+    pub controls: Vec<String>,
+    /// Native types it evaluates.
+    pub resource_types: Vec<String>,
+}
+
+/// A plugin's checks by id: (title, remediation).
+type Checks = HashMap<String, (String, String)>;
+
+/// Resolves what a finding in `report.json` refers to by id instead of repeating it — its
+/// check's title and remediation, its plugin's sha256, its basis's source document, its control's
+/// misattribution note — from the run's tables, and leaves those out again for writing.
+///
+/// A finding whose value differs from the table's (an attestation's own remediation, an
+/// assumed basis) keeps it inline, so [`Resolver::strip`] then [`Resolver::fill`] gives back the
+/// finding it started from.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    /// plugin → version → (sha256, check id → (title, remediation)).
+    plugins: HashMap<String, Vec<(String, String, Checks)>>,
+    bases: HashMap<String, String>,
+    notes: HashMap<String, HashMap<String, String>>,
+}
+
+impl Resolver {
+    /// The tables of `run`.
+    pub fn new(run: &Run) -> Resolver {
+        let mut plugins: HashMap<String, Vec<_>> = HashMap::new();
+        for p in &run.plugins {
+            plugins.entry(p.name.clone()).or_default().push((
+                p.version.clone(),
+                p.sha256.clone(),
+                p.checks
+                    .iter()
+                    .map(|c| (c.id.clone(), (c.title.clone(), c.remediation.clone())))
+                    .collect(),
+            ));
+        }
+        Resolver {
+            plugins,
+            bases: run
+                .bases
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            notes: run
+                .notes
+                .iter()
+                .map(|(p, n)| {
+                    (
+                        p.clone(),
+                        n.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn plugin(&self, f: &Finding) -> Option<&(String, String, Checks)> {
+        self.plugins
+            .get(&f.source.plugin)?
+            .iter()
+            .find(|(v, _, _)| *v == f.source.version)
+    }
+
+    fn check(&self, f: &Finding) -> Option<&(String, String)> {
+        self.plugin(f)?.2.get(&f.check.id)
+    }
+
+    fn remediation(&self, f: &Finding) -> Option<&String> {
+        self.check(f).map(|c| &c.1)
+    }
+
+    fn title(&self, f: &Finding) -> Option<&String> {
+        self.check(f).map(|c| &c.0)
+    }
+
+    fn base(&self, f: &Finding) -> Option<&String> {
+        match f.responsibility.basis.kind {
+            BasisKind::Matrix | BasisKind::Contract => {
+                self.bases.get(&f.responsibility.basis.entry)
+            }
+            BasisKind::Assumed | BasisKind::Attestation => None,
+        }
+    }
+
+    fn note(&self, f: &Finding) -> Option<&String> {
+        self.notes.get(&f.provider)?.get(f.controls.first()?)
+    }
+
+    /// Fill in what `f` leaves to the tables.
+    pub fn fill(&self, f: &mut Finding) {
+        if f.check.title.is_empty()
+            && let Some(t) = self.title(f)
+        {
+            f.check.title = t.clone();
+        }
+        if f.remediation.is_empty()
+            && let Some(r) = self.remediation(f)
+        {
+            f.remediation = r.clone();
+        }
+        if f.source.sha256.is_empty()
+            && let Some((_, sha, _)) = self.plugin(f)
+        {
+            f.source.sha256 = sha.clone();
+        }
+        if f.responsibility.basis.source.is_empty()
+            && let Some(s) = self.base(f)
+        {
+            f.responsibility.basis.source = s.clone();
+        }
+        if f.responsibility.note.is_none() {
+            f.responsibility.note = self.note(f).cloned();
+        }
+    }
+
+    /// Leave out of `f` what the tables hold. A note that the table holds for the finding's
+    /// provider and control is always the matrix's, so the note is left out whenever the table
+    /// has one; [`Resolver::fill`] puts it back.
+    pub fn strip(&self, f: &mut Finding) {
+        if self.title(f) == Some(&f.check.title) {
+            f.check.title.clear();
+        }
+        if self.remediation(f) == Some(&f.remediation) {
+            f.remediation.clear();
+        }
+        if self.plugin(f).map(|p| &p.1) == Some(&f.source.sha256) {
+            f.source.sha256.clear();
+        }
+        if self.base(f) == Some(&f.responsibility.basis.source) {
+            f.responsibility.basis.source.clear();
+        }
+        if self.note(f).is_some() && self.note(f) == f.responsibility.note.as_ref() {
+            f.responsibility.note = None;
+        }
+    }
+}
+
+impl Report {
+    /// Fill every finding's references from the run's tables (see [`Resolver`]).
+    pub fn resolve(&mut self) {
+        let r = Resolver::new(&self.run);
+        for f in &mut self.findings {
+            r.fill(f);
+        }
+    }
 }
 
 /// An input file.

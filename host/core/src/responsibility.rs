@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use crate::catalog::Control;
 use crate::{
-    Basis, BasisKind, Catalog, DataError, DataErrors, Layer, Owner, Responsibility, ServiceModel,
-    Sharing,
+    Actor, Basis, BasisKind, Catalog, DataError, DataErrors, Layer, MustAct, Owner, Party,
+    Responsibility, ServiceModel, Sharing,
 };
 
 /// One cell of the matrix.
@@ -238,6 +238,11 @@ impl Matrix {
         self.cells.get(&(model, layer))
     }
 
+    /// Every misattribution warning, by control id.
+    pub fn notes(&self) -> &BTreeMap<String, String> {
+        &self.notes
+    }
+
     /// Every defined cell.
     pub fn cells(&self) -> impl Iterator<Item = (&(ServiceModel, Layer), &Cell)> {
         self.cells.iter()
@@ -279,6 +284,43 @@ impl Attributor {
     /// The matrix of a provider.
     pub fn matrix(&self, provider: &str) -> Option<&Matrix> {
         self.matrices.get(provider)
+    }
+
+    /// Every matrix, by provider.
+    pub fn matrices(&self) -> impl Iterator<Item = &Matrix> {
+        self.matrices.values()
+    }
+
+    /// The documents behind every basis entry the matrices and `contracts` (by tenant) can
+    /// give a finding, by entry: what findings in `report.json` name by entry alone.
+    pub fn bases<'c>(
+        &self,
+        contracts: impl IntoIterator<Item = (&'c str, &'c [Contract])>,
+    ) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for m in self.matrices.values() {
+            for ((model, layer), cell) in m.cells() {
+                out.insert(
+                    format!("{}/{}/{}", m.provider, model.as_str(), layer.as_str()),
+                    cell.source.clone(),
+                );
+            }
+        }
+        for (tenant, clauses) in contracts {
+            for (i, c) in clauses.iter().enumerate() {
+                out.insert(format!("contract:{tenant}/{i}"), c.reference.clone());
+            }
+        }
+        out
+    }
+
+    /// Every misattribution warning, by provider and control id.
+    pub fn notes(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        self.matrices
+            .values()
+            .filter(|m| !m.notes.is_empty())
+            .map(|m| (m.provider.clone(), m.notes.clone()))
+            .collect()
     }
 
     /// Who owns `control` for a resource of `native_type` on `provider`, given the tenant's
@@ -353,6 +395,44 @@ impl Attributor {
             }
         }
         resp
+    }
+
+    /// Who must act on a finding of a check whose declared `actor` controls the setting it
+    /// decided on: the provider for the provider's own evidence; for a customer setting, the
+    /// customer, unless the tenant's `contracts` hand the control or its layer to a third party
+    /// on this provider (the first matching clause wins, as in [`Attributor::attribute`]).
+    ///
+    /// Unlike the control's owner, this never depends on the matrix: a customer setting on a
+    /// shared or even provider-owned control is still the customer's to change.
+    pub fn must_act(
+        &self,
+        actor: Actor,
+        provider: &str,
+        control: &Control,
+        tenant: &str,
+        contracts: &[Contract],
+    ) -> MustAct {
+        match actor {
+            Actor::Provider => MustAct {
+                party: Party::Provider,
+                name: None,
+                basis: None,
+            },
+            Actor::Customer => {
+                let clause = contracts.iter().enumerate().find(|(_, c)| {
+                    (c.providers.is_empty() || c.providers.iter().any(|p| p == provider))
+                        && (c.layers.contains(&control.layer) || c.controls.contains(&control.id))
+                });
+                match clause {
+                    Some((i, c)) => MustAct {
+                        party: Party::ThirdParty,
+                        name: Some(c.party.clone()),
+                        basis: Some(format!("contract:{tenant}/{i}")),
+                    },
+                    None => MustAct::customer(),
+                }
+            }
+        }
     }
 }
 
@@ -483,6 +563,59 @@ mod tests {
             &contracts,
         );
         assert_eq!(rds.owner, Owner::Provider);
+    }
+
+    /// The misunderstanding the model exists to prevent: a failing customer setting on a shared
+    /// control reads as "shared with the provider". The control stays shared; the finding is
+    /// the customer's to fix.
+    #[test]
+    fn a_customer_setting_on_a_shared_control_is_the_customers_to_fix() {
+        let cat = catalog();
+        let attr = Attributor::new([aws(&cat)]);
+        let exposure = cat.control("db-public-access").unwrap();
+        let r = attr.attribute("aws", "AWS::RDS::DBInstance", exposure, "t", &[]);
+        assert_eq!(r.owner, Owner::Shared);
+        let who = attr.must_act(Actor::Customer, "aws", exposure, "t", &[]);
+        assert_eq!(who, MustAct::customer());
+        assert_eq!(who.label(), "customer");
+        // Only the provider's own evidence is the provider's to act on.
+        let who = attr.must_act(Actor::Provider, "aws", exposure, "t", &[]);
+        assert_eq!(who.party, Party::Provider);
+    }
+
+    /// A contract hands the customer's settings of a layer to the third party, on the providers
+    /// it names, even where the control itself is the provider's (a managed database's guest
+    /// OS): the clause is the basis.
+    #[test]
+    fn a_contract_makes_the_third_party_act_on_the_customers_settings() {
+        let cat = catalog();
+        let attr = Attributor::new([aws(&cat)]);
+        let guest = cat.control("guest-patching").unwrap();
+        let contracts = [
+            Contract {
+                party: "Elsewhere".into(),
+                layers: vec![Layer::GuestOs],
+                controls: vec![],
+                providers: vec!["azure".into()],
+                reference: "other cloud".into(),
+            },
+            Contract {
+                party: "Bluefin".into(),
+                layers: vec![Layer::GuestOs],
+                controls: vec![],
+                providers: vec!["aws".into()],
+                reference: "MSA".into(),
+            },
+        ];
+        let who = attr.must_act(Actor::Customer, "aws", guest, "northwind", &contracts);
+        assert_eq!(who.party, Party::ThirdParty);
+        assert_eq!(who.label(), "Bluefin");
+        assert_eq!(who.basis.as_deref(), Some("contract:northwind/1"));
+        let who = attr.must_act(Actor::Customer, "gcp", guest, "northwind", &contracts);
+        assert_eq!(who, MustAct::customer());
+        // The provider's evidence is never handed over by the customer's contract.
+        let who = attr.must_act(Actor::Provider, "aws", guest, "northwind", &contracts);
+        assert_eq!(who.party, Party::Provider);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use demarc_core::Finding;
 use demarc_core::Report;
 
 /// The columns, in order.
-pub const COLUMNS: [&str; 31] = [
+pub const COLUMNS: [&str; 34] = [
     "finding_id",
     "tenant",
     "target",
@@ -51,6 +51,9 @@ pub const COLUMNS: [&str; 31] = [
     "plugin",
     "plugin_version",
     "plugin_sha256",
+    "must_act",
+    "must_act_name",
+    "must_act_basis",
 ];
 
 /// Write the header and one row per finding.
@@ -137,6 +140,9 @@ fn row(f: &Finding) -> [String; COLUMNS.len()] {
         f.source.plugin.clone(),
         f.source.version.clone(),
         f.source.sha256.clone(),
+        f.must_act.party.as_str().to_string(),
+        f.must_act.name.clone().unwrap_or_default(),
+        f.must_act.basis.clone().unwrap_or_default(),
     ]
 }
 
@@ -182,7 +188,16 @@ mod tests {
             assert_eq!(&rec[0], f.id);
             assert_eq!(&rec[12], f.status.as_str());
             assert_eq!(&rec[13], f.responsibility.owner.as_str());
+            assert_eq!(&rec[31], f.must_act.party.as_str());
+            assert_eq!(&rec[32], f.must_act.name.as_deref().unwrap_or(""));
         }
+        // A failing customer setting on a shared control: the control is shared, the customer
+        // must act.
+        assert!(
+            recs[1..]
+                .iter()
+                .any(|rec| &rec[12] == "fail" && &rec[13] == "shared" && &rec[31] == "customer")
+        );
     }
 
     #[test]

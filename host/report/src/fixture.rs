@@ -6,12 +6,12 @@
 
 use std::path::PathBuf;
 
-use demarc_core::report::{InputRecord, PluginRecord, Run, TargetRecord, TenantInfo};
+use demarc_core::report::{CheckRecord, InputRecord, PluginRecord, Run, TargetRecord, TenantInfo};
 use demarc_core::rollup::{ControlRow, RollupStatus};
 use demarc_core::summary::Summary;
 use demarc_core::{
-    Basis, BasisKind, Catalog, CheckRef, Evidence, Finding, Gap, GapKind, Layer, Owner, Report,
-    ResourceRef, Responsibility, ServiceModel, Severity, Sharing, Source, Status,
+    Basis, BasisKind, Catalog, CheckRef, Evidence, Finding, Gap, GapKind, Layer, MustAct, Owner,
+    Party, Report, ResourceRef, Responsibility, ServiceModel, Severity, Sharing, Source, Status,
 };
 
 /// The resource name an attacker chose to break out of HTML.
@@ -148,6 +148,7 @@ impl F<'_> {
                 basis: matrix(self.provider, self.model, self.layer),
                 note: None,
             },
+            must_act: MustAct::customer(),
         }
     }
 }
@@ -202,6 +203,11 @@ pub fn findings() -> Vec<Finding> {
         kind: BasisKind::Contract,
         entry: "contract:northwind/0".into(),
         source: "Northwind Traders managed services agreement 2026, schedule B, section 2".into(),
+    };
+    f.must_act = MustAct {
+        party: Party::ThirdParty,
+        name: Some(BLUEFIN.into()),
+        basis: Some("contract:northwind/0".into()),
     };
     f.evidence = ev(&[
         ("patchState.missingCritical", "14"),
@@ -406,6 +412,11 @@ pub fn findings() -> Vec<Finding> {
         kind: BasisKind::Contract,
         entry: "contract:northwind/0".into(),
         source: "Northwind Traders managed services agreement 2026, schedule B, section 2".into(),
+    };
+    f.must_act = MustAct {
+        party: Party::ThirdParty,
+        name: Some(BLUEFIN.into()),
+        basis: Some("contract:northwind/0".into()),
     };
     out.push(f);
 
@@ -877,13 +888,14 @@ pub fn controls() -> Vec<ControlRow> {
 }
 
 fn run() -> Run {
-    let plugin = |name: &str, version: &str, provider: &str, checks: usize| PluginRecord {
+    // The checks of each plugin are those its findings name (see `assemble`).
+    let plugin = |name: &str, version: &str, provider: &str| PluginRecord {
         name: name.into(),
         version: version.into(),
         provider: provider.into(),
         sha256: src(name, version).sha256,
-        contract: "0.1.0".into(),
-        checks,
+        contract: "0.2.0".into(),
+        checks: vec![],
     };
     let target =
         |tenant: &str, target: &str, provider: &str, outcome: &str, findings| TargetRecord {
@@ -906,10 +918,10 @@ fn run() -> Run {
         now: "2026-11-01T00:00:00Z".into(),
         shard: None,
         plugins: vec![
-            plugin("aws", "0.1.0", "aws", 30),
-            plugin("azure", "0.1.0", "azure", 22),
-            plugin("gcp", "0.1.0", "gcp", 24),
-            plugin("import-prowler", "5.1.0", "aws", 412),
+            plugin("aws", "0.1.0", "aws"),
+            plugin("azure", "0.1.0", "azure"),
+            plugin("gcp", "0.1.0", "gcp"),
+            plugin("import-prowler", "5.1.0", "aws"),
         ],
         inputs: vec![
             InputRecord {
@@ -936,6 +948,8 @@ fn run() -> Run {
             target("fabrikam", "fabrikam-aws-prod", "aws", "complete", 4),
             target("fabrikam", "fabrikam-oci", "oci", "failed", 0),
         ],
+        bases: Default::default(),
+        notes: Default::default(),
     }
 }
 
@@ -965,9 +979,10 @@ fn tenants() -> Vec<TenantInfo> {
     ]
 }
 
-/// Build a report from its parts, with the summary counted the way the CLI counts it.
+/// Build a report from its parts, with the summary counted the way the CLI counts it and the
+/// run's tables (each plugin's checks, the basis documents, the notes) taken from the findings.
 pub fn assemble(
-    run: Run,
+    mut run: Run,
     tenants: Vec<TenantInfo>,
     findings: Vec<Finding>,
     gaps: Vec<Gap>,
@@ -979,6 +994,35 @@ pub fn assemble(
     }
     for g in &gaps {
         summary.add_gap(g);
+    }
+    for f in &findings {
+        if let Some(p) = run
+            .plugins
+            .iter_mut()
+            .find(|p| p.name == f.source.plugin && p.version == f.source.version)
+            && !p.checks.iter().any(|c| c.id == f.check.id)
+        {
+            p.checks.push(CheckRecord {
+                id: f.check.id.clone(),
+                title: f.check.title.clone(),
+                severity: f.check.severity,
+                actor: demarc_core::Actor::Customer,
+                rationale: format!("Why {} matters.", f.check.id),
+                remediation: f.remediation.clone(),
+                controls: f.controls.clone(),
+                resource_types: vec![f.resource.native_type.clone()],
+            });
+        }
+        let b = &f.responsibility.basis;
+        if matches!(b.kind, BasisKind::Matrix | BasisKind::Contract) {
+            run.bases.insert(b.entry.clone(), b.source.clone());
+        }
+        if let Some(n) = &f.responsibility.note {
+            run.notes
+                .entry(f.provider.clone())
+                .or_default()
+                .insert(f.controls[0].clone(), n.clone());
+        }
     }
     Report {
         schema: demarc_core::report::REPORT_SCHEMA.into(),
@@ -1016,7 +1060,10 @@ pub const SAMPLE: &str = concat!(
 /// on real scan output.
 pub fn sample_report() -> Option<Report> {
     let text = std::fs::read_to_string(SAMPLE).expect("tests/golden/demo-report.json exists");
-    Some(serde_json::from_str(&text).expect("tests/golden/demo-report.json reads into the model"))
+    let mut r: Report =
+        serde_json::from_str(&text).expect("tests/golden/demo-report.json reads into the model");
+    r.resolve();
+    Some(r)
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //!
 //! The page reads completely without JavaScript. A small inline script only filters the
 //! findings table (tenant, owner, severity, status, free text); its controls stay hidden
-//! without it, and it applies `?tenant=`, `?owner=`, `?severity=`, `?status=` and `?q=` from
+//! without it, and it applies `?tenant=`, `?act=`, `?owner=`, `?severity=`, `?status=` and `?q=` from
 //! the URL on load so a filtered view can be linked. Nothing is fetched: no network, CDN, font
 //! or image; a Content-Security-Policy with `default-src 'none'` and SHA-256 hashes of the one
 //! style and the one script enforces it. Every value from the report is HTML-escaped (resource
@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use demarc_core::rollup::RollupStatus;
 use demarc_core::summary::Counts;
-use demarc_core::{Catalog, Finding, Gap, Layer, Owner, Report, Severity, Status};
+use demarc_core::{Catalog, Finding, Gap, Layer, Owner, Party, Report, Severity, Status};
 
 use crate::labels::{self, ROLLUP, SEVERITIES_DESC, STATUSES};
 use crate::view;
@@ -177,7 +177,7 @@ const SCRIPT: &str = r#"
   var table = document.getElementById('findings-table');
   if (!form || !table) { return; }
   var rows = Array.prototype.slice.call(table.querySelectorAll('tbody tr.finding'));
-  var fields = ['tenant', 'owner', 'severity', 'status'];
+  var fields = ['tenant', 'act', 'owner', 'severity', 'status'];
   var count = document.getElementById('filter-count');
   function apply() {
     var want = {};
@@ -284,15 +284,25 @@ fn pill_status(s: Status) -> String {
     )
 }
 
+/// Who must act on the finding, and below it the control's owner where that says more (a
+/// shared control, or an owner other than the party that acts).
 fn owner_html(f: &Finding) -> String {
-    let o = f.responsibility.owner;
+    let a = &f.must_act;
     let mut s = format!(
         r#"<span class="own own-{}">{}</span>"#,
-        o.as_str(),
-        labels::owner(o)
+        a.party.as_str(),
+        labels::party(a.party)
     );
-    if let Some(p) = &f.responsibility.party {
+    if let Some(p) = &a.name {
         let _ = write!(s, r#"<span class="res">{}</span>"#, esc(p));
+    }
+    let o = f.responsibility.owner;
+    if o.as_str() != a.party.as_str() {
+        let _ = write!(
+            s,
+            r#"<span class="res">control: {}</span>"#,
+            labels::owner(o).to_lowercase()
+        );
     }
     s
 }
@@ -566,51 +576,19 @@ fn summary(
     }
     h.push_str("</div>");
 
-    // The attribution of failures, in words.
-    let mut owners: Vec<String> = Vec::new();
-    for o in [
-        Owner::Customer,
-        Owner::Shared,
-        Owner::ThirdParty,
-        Owner::Provider,
-    ] {
-        let n = s.by_owner.get(o.as_str()).map(|x| x.fail).unwrap_or(0);
-        let (is, belongs) = if n == 1 {
-            ("is", "belongs")
-        } else {
-            ("are", "belong")
-        };
-        let phrase = match o {
-            Owner::Customer => format!("<b>{n}</b> {is} the customer's to fix"),
-            Owner::Shared => format!("<b>{n}</b> {is} shared with the provider"),
-            Owner::ThirdParty => {
-                let parties: Vec<&str> =
-                    stats.failing_parties().iter().map(String::as_str).collect();
-                if parties.is_empty() {
-                    format!("<b>{n}</b> {belongs} to third parties under contract")
-                } else {
-                    format!(
-                        "<b>{n}</b> {belongs} to third parties under contract ({})",
-                        parties
-                            .iter()
-                            .map(|p| esc(p))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }
-            }
-            Owner::Provider => format!("<b>{n}</b> {is} the provider's"),
-        };
-        owners.push(phrase);
-    }
-    let last = owners.pop().unwrap_or_default();
+    // Who must act on the failures, in words.
+    let to_fix = view::to_fix_sentence(
+        s,
+        stats.failing_parties(),
+        |n| format!("<b>{n}</b>"),
+        |p| esc(p).to_string(),
+    );
     let _ = write!(
         h,
-        r#"<div class="card"><p class="lead"><b>{fail}</b> of {total} checks fail across {tenants}. Of the failures, {owners} and {last}. The most urgent are <b>{crit}</b> critical and <b>{high}</b> high.</p>"#,
+        r#"<div class="card"><p class="lead"><b>{fail}</b> of {total} checks fail across {tenants}. {to_fix} The most urgent are <b>{crit}</b> critical and <b>{high}</b> high.</p>"#,
         fail = c.fail,
         total = c.total,
         tenants = labels::count(tenants.len() as u64, "tenant"),
-        owners = owners.join(", "),
         crit = failing(Severity::Critical),
         high = failing(Severity::High),
     );
@@ -647,7 +625,9 @@ fn urgent_table(
     if with_tenant {
         h.push_str("<th>Tenant</th>");
     }
-    h.push_str("<th>Owner</th><th>Check</th><th>Resource</th><th>Finding</th></tr></thead><tbody>");
+    h.push_str(
+        "<th>Must act</th><th>Check</th><th>Resource</th><th>Finding</th></tr></thead><tbody>",
+    );
     for f in top.items.iter().take(n) {
         h.push_str("<tr>");
         let _ = write!(h, "<td>{}</td>", pill_sev(f.check.severity));
@@ -944,13 +924,13 @@ fn tenant(
     }
 
     h.push_str(r#"<div class="two"><div>"#);
-    // Failing by owner × severity.
-    h.push_str("<h3>Failing findings by owner and severity</h3>");
+    // Failing by who must act × severity.
+    h.push_str("<h3>Failing findings by who must act and severity</h3>");
     let failing = view::failing(stats, Some(&info.id));
     if failing.is_empty() {
         h.push_str(r#"<p class="muted">No failing findings.</p>"#);
     } else {
-        h.push_str("<table><thead><tr><th>Owner</th>");
+        h.push_str("<table><thead><tr><th>Must act</th>");
         for sev in SEVERITIES_DESC {
             let _ = write!(h, r#"<th class="n">{}</th>"#, labels::severity(sev));
         }
@@ -960,7 +940,7 @@ fn tenant(
                 h,
                 r#"<tr><td><span class="own own-{}">{}</span></td>"#,
                 o.as_str(),
-                labels::owner(*o)
+                labels::party(*o)
             );
             for sev in SEVERITIES_DESC {
                 match sevs.get(&sev).copied().unwrap_or(0) {
@@ -1117,7 +1097,18 @@ fn findings(h: &mut String, stats: &view::Stats, catalog: &Catalog, tenants: &[v
         );
     }
     h.push_str(
-        r#"</select></label><label>Owner<select name="owner"><option value="">All owners</option>"#,
+        r#"</select></label><label>Must act<select name="act"><option value="">Anyone</option>"#,
+    );
+    for p in Party::ALL {
+        let _ = write!(
+            h,
+            r#"<option value="{}">{}</option>"#,
+            p.as_str(),
+            labels::party(p)
+        );
+    }
+    h.push_str(
+        r#"</select></label><label>Control owner<select name="owner"><option value="">All owners</option>"#,
     );
     for o in Owner::ALL {
         let _ = write!(
@@ -1152,7 +1143,7 @@ fn findings(h: &mut String, stats: &view::Stats, catalog: &Catalog, tenants: &[v
     );
     let _ = write!(
         h,
-        r#"<div class="scroll"><table class="findings" id="findings-table" data-total="{shown}"><thead><tr><th>Severity</th><th>Status</th><th>Tenant</th><th>Owner</th><th>Check</th><th>Resource</th><th>Finding</th></tr></thead><tbody>"#
+        r#"<div class="scroll"><table class="findings" id="findings-table" data-total="{shown}"><thead><tr><th>Severity</th><th>Status</th><th>Tenant</th><th>Must act</th><th>Check</th><th>Resource</th><th>Finding</th></tr></thead><tbody>"#
     );
     for f in ranked.items.iter().take(MAX_ROWS) {
         finding_row(h, f, catalog);
@@ -1164,8 +1155,9 @@ fn finding_row(h: &mut String, f: &Finding, catalog: &Catalog) {
     let r = &f.responsibility;
     let _ = write!(
         h,
-        r#"<tr class="finding" data-tenant="{}" data-owner="{}" data-severity="{}" data-status="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="chk">{}<span class="res mono">{}</span></td><td class="rsc">{}<span class="res mono">{}</span></td><td class="msg">{}<details><summary>Details</summary><dl class="kv">"#,
+        r#"<tr class="finding" data-tenant="{}" data-act="{}" data-owner="{}" data-severity="{}" data-status="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="chk">{}<span class="res mono">{}</span></td><td class="rsc">{}<span class="res mono">{}</span></td><td class="msg">{}<details><summary>Details</summary><dl class="kv">"#,
         esc(&f.tenant),
+        f.must_act.party.as_str(),
         r.owner.as_str(),
         f.check.severity.as_str(),
         f.status.as_str(),
@@ -1211,7 +1203,19 @@ fn finding_row(h: &mut String, f: &Finding, catalog: &Catalog) {
             .join("<br>"),
     );
     kv(
-        "Attribution",
+        "Must act",
+        format!(
+            "{}{}",
+            esc(&view::must_act_label(f)),
+            f.must_act
+                .basis
+                .as_deref()
+                .map(|b| format!(" · basis <code>{}</code>", esc(b)))
+                .unwrap_or_default()
+        ),
+    );
+    kv(
+        "Control owner",
         format!(
             "{}{} · {} · {} · basis <code>{}</code> ({})",
             esc(&view::owner_label(f)),
@@ -1272,7 +1276,7 @@ fn run_details(h: &mut String, report: &Report) {
             esc(&p.version),
             esc(&labels::provider(&p.provider)),
             esc(&p.contract),
-            p.checks,
+            p.checks.len(),
             esc(&p.sha256)
         );
     }
@@ -1511,6 +1515,27 @@ mod tests {
             dom.contains(r#"<option value="customer" selected"#)
                 || dom.contains(&format!(r#"data-shown="{customer}""#))
         );
+
+        // Filtered by who must act: the customer acts on failures of shared controls too.
+        let acts = |p: Party, o: Owner| {
+            r.findings
+                .iter()
+                .filter(|f| f.must_act.party == p && f.responsibility.owner == o)
+                .count()
+        };
+        assert!(acts(Party::Customer, Owner::Shared) > 0);
+        let customer_acts = r
+            .findings
+            .iter()
+            .filter(|f| f.must_act.party == Party::Customer)
+            .count();
+        assert!(customer_acts > customer);
+        let dom = dump_dom(&file, "?act=customer");
+        let (all, hidden) = count_rows(&dom);
+        assert_eq!(all - hidden, customer_acts);
+        let dom = dump_dom(&file, "?act=customer&owner=shared");
+        let (all, hidden) = count_rows(&dom);
+        assert_eq!(all - hidden, acts(Party::Customer, Owner::Shared));
 
         // Several filters and free text combine.
         let want = r

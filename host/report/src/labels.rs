@@ -2,7 +2,7 @@
 //! statuses, severities and service models. Machine formats keep the kebab-case ids.
 
 use demarc_core::rollup::RollupStatus;
-use demarc_core::{Layer, Owner, ServiceModel, Severity, Status};
+use demarc_core::{Layer, Owner, Party, ServiceModel, Severity, Status};
 
 /// "Provider", "Customer", "Shared", "Third party".
 pub fn owner(o: Owner) -> &'static str {
@@ -11,6 +11,15 @@ pub fn owner(o: Owner) -> &'static str {
         Owner::Customer => "Customer",
         Owner::Shared => "Shared",
         Owner::ThirdParty => "Third party",
+    }
+}
+
+/// "Customer", "Third party", "Provider": who must act.
+pub fn party(p: Party) -> &'static str {
+    match p {
+        Party::Customer => "Customer",
+        Party::ThirdParty => "Third party",
+        Party::Provider => "Provider",
     }
 }
 

@@ -51,6 +51,8 @@ pub mod stream;
 mod timestamp;
 mod view;
 
+pub use view::to_fix_sentence;
+
 #[cfg(test)]
 mod fixture;
 
@@ -226,7 +228,7 @@ type Out<'a> = std::io::BufWriter<Box<dyn Write + 'a>>;
 
 /// One format being written.
 enum Sink<'a> {
-    Json(Out<'a>, bool),
+    Json(Out<'a>, bool, Box<demarc_core::report::Resolver>),
     Jsonl(Out<'a>),
     Csv(Box<::csv::Writer<Out<'a>>>),
     Ocsf(ocsf::Sink<Out<'a>>),
@@ -278,7 +280,11 @@ impl<'a> Renderer<'a> {
             let sink = match format {
                 Format::Json => {
                     json::head(frame, &mut out).map_err(json_error(format))?;
-                    Sink::Json(out, true)
+                    Sink::Json(
+                        out,
+                        true,
+                        Box::new(demarc_core::report::Resolver::new(&frame.run)),
+                    )
                 }
                 Format::Jsonl => Sink::Jsonl(out),
                 Format::Csv => Sink::Csv(Box::new(self::csv::writer(out).map_err(Error::Csv)?)),
@@ -309,7 +315,8 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    /// Take the next finding of the report.
+    /// Take the next finding of the report, with what it refers to by id filled in from the
+    /// run's tables ([`demarc_core::report::Resolver::fill`]).
     pub fn finding(&mut self, f: &Finding) -> Result<()> {
         if let Some(s) = &mut self.stats {
             s.add(f);
@@ -317,8 +324,10 @@ impl<'a> Renderer<'a> {
         for (format, sink) in &mut self.sinks {
             let format = *format;
             match sink {
-                Sink::Json(out, first) => {
-                    json::finding(*first, f, out).map_err(json_error(format))?;
+                Sink::Json(out, first, resolver) => {
+                    let mut lean = f.clone();
+                    resolver.strip(&mut lean);
+                    json::finding(*first, &lean, out).map_err(json_error(format))?;
                     *first = false;
                 }
                 Sink::Jsonl(out) => jsonl::line(f, out).map_err(json_error(format))?,
@@ -340,7 +349,7 @@ impl<'a> Renderer<'a> {
         for (format, sink) in std::mem::take(&mut self.sinks) {
             let io = io_error(format);
             match sink {
-                Sink::Json(mut out, _) => {
+                Sink::Json(mut out, _, _) => {
                     json::tail(self.frame, &mut out).map_err(json_error(format))?;
                     out.flush().map_err(io)?;
                 }
@@ -525,7 +534,12 @@ mod tests {
             prefix: ".render-".into(),
         };
         let mut r = Renderer::new(&frame, &catalog, outputs, &spill).unwrap();
-        let seen = stream::for_each_finding(&json[..], |f| r.finding(&f)).unwrap();
+        let resolver = demarc_core::report::Resolver::new(&frame.run);
+        let seen = stream::for_each_finding(&json[..], |mut f| {
+            resolver.fill(&mut f);
+            r.finding(&f)
+        })
+        .unwrap();
         assert_eq!(seen, n);
         r.finish().unwrap();
         bufs.drain(..)

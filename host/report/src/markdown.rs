@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use demarc_core::rollup::RollupStatus;
-use demarc_core::{Catalog, Layer, Owner, Report};
+use demarc_core::{Catalog, Layer, Owner, Party, Report};
 
 use crate::labels::{self, SEVERITIES_DESC, one_line};
 use crate::view;
@@ -129,10 +129,11 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
         .collect();
     let _ = writeln!(
         md,
-        "**{} failing** of {} ({}).\n",
+        "**{} failing** of {} ({}). {}\n",
         s.findings.fail,
         labels::count(s.findings.total, "finding"),
-        failing_sev.join(" · ")
+        failing_sev.join(" · "),
+        view::to_fix_sentence(&s, stats.failing_parties(), |n| format!("**{n}**"), text)
     );
     md.push_str(
         "| | total | fail | error | manual | pass | n/a |\n|---|--:|--:|--:|--:|--:|--:|\n",
@@ -145,9 +146,14 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
         );
     };
     row(&mut md, "**all findings**", &s.findings);
+    for p in Party::ALL {
+        if let Some(c) = s.by_must_act.get(p.as_str()) {
+            row(&mut md, &format!("must act: {}", labels::party(p)), c);
+        }
+    }
     for o in Owner::ALL {
         if let Some(c) = s.by_owner.get(o.as_str()) {
-            row(&mut md, &format!("owner: {}", labels::owner(o)), c);
+            row(&mut md, &format!("control owner: {}", labels::owner(o)), c);
         }
     }
     for (p, c) in &s.by_provider {
@@ -160,14 +166,14 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
     md.push('\n');
 
     // Failing by tenant × owner × severity.
-    md.push_str("## Failing findings by tenant, owner and severity\n\n");
+    md.push_str("## Failing findings by tenant, who must act and severity\n\n");
     if s.findings.fail == 0 {
         md.push_str("No failing findings.\n\n");
     } else {
-        md.push_str("| tenant | owner | critical | high | medium | low | info | total |\n");
+        md.push_str("| tenant | must act | critical | high | medium | low | info | total |\n");
         md.push_str("|---|---|--:|--:|--:|--:|--:|--:|\n");
         for t in &tenants {
-            for (owner, sevs) in view::failing(stats, Some(&t.info.id)) {
+            for (party, sevs) in view::failing(stats, Some(&t.info.id)) {
                 let total: u64 = sevs.values().sum();
                 let cells: Vec<String> = SEVERITIES_DESC
                     .iter()
@@ -177,7 +183,7 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
                     md,
                     "| {} | {} | {} | **{total}** |",
                     text(&t.info.name),
-                    labels::owner(owner),
+                    labels::party(party),
                     cells.join(" | ")
                 );
             }
@@ -353,7 +359,7 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
             top.total.min(TOP),
             labels::count(top.total as u64, "failing finding")
         );
-        md.push_str("| severity | tenant | owner | check | resource | finding | control |\n");
+        md.push_str("| severity | tenant | must act | check | resource | finding | control |\n");
         md.push_str("|---|---|---|---|---|---|---|\n");
         for f in top.items.iter().take(TOP) {
             let resource = match f.resource.name.as_deref().map(one_line) {
@@ -375,7 +381,7 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
                 "| **{}** | {} | {} | {} {} | {} | {} | {} |",
                 labels::severity(f.check.severity),
                 text(&f.tenant),
-                text(&view::owner_label(f)),
+                text(&view::must_act_label(f)),
                 text(&f.check.title),
                 code(&f.check.id),
                 resource,
@@ -435,7 +441,7 @@ mod tests {
         for heading in [
             "# demarc report: Bluefin Managed Security: client estate",
             "## Summary",
-            "## Failing findings by tenant, owner and severity",
+            "## Failing findings by tenant, who must act and severity",
             "## Responsibility matrix",
             "### Northwind Traders",
             "### Contoso Health",
@@ -451,6 +457,25 @@ mod tests {
             r.summary.findings.fail,
             r.findings.len()
         )));
+        // Who must act on the failures, in words: the customer's on shared controls too.
+        let shared = r
+            .findings
+            .iter()
+            .filter(|f| {
+                f.status == demarc_core::Status::Fail
+                    && f.must_act.party == Party::Customer
+                    && f.responsibility.owner == Owner::Shared
+            })
+            .count();
+        assert!(shared > 0);
+        let customer = r.summary.to_fix["customer"].values().sum::<u64>();
+        assert!(
+            md.contains(&format!(
+                "Of the failures, **{customer}** are the customer's to fix, {shared} of them on controls shared with the provider (the provider supplies the capability, the customer must use it); **1** belongs to third parties under contract (Bluefin Managed Security); and **0** are the provider's."
+            )),
+            "{md}"
+        );
+        assert!(!md.contains("shared with the provider:"));
         // Northwind's third-party failures: one critical.
         assert!(
             md.contains("| Northwind Traders | Third party | 1 | 0 | 0 | 0 | 0 | **1** |"),

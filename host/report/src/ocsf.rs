@@ -23,7 +23,7 @@
 //! | remediation | `remediation.desc` |
 //! | run end (the finding's creation) | `time` (ms since the epoch, UTC) and `finding_info.created_time` |
 //! | tenant | `metadata.tenant_uid` |
-//! | responsibility, tenant, target, source plugin, observed_at, status | `unmapped` |
+//! | responsibility, must_act, tenant, target, source plugin, observed_at, status | `unmapped` |
 //!
 //! `metadata` is `{version "1.8.0", product {name "demarc", vendor_name "demarc", version},
 //! profiles ["cloud"]}`: the cloud profile is applied, which is what makes `cloud` required.
@@ -243,6 +243,7 @@ pub fn event(f: &Finding, catalog: &Catalog, time: i64, version: &str) -> Value 
     unmapped.insert("target".into(), json!(f.target));
     unmapped.insert("status".into(), json!(f.status.as_str()));
     unmapped.insert("responsibility".into(), json!(f.responsibility));
+    unmapped.insert("must_act".into(), json!(f.must_act));
     unmapped.insert("source".into(), json!(f.source));
     if let Some(t) = &f.observed_at {
         unmapped.insert("observed_at".into(), json!(t));
@@ -794,6 +795,11 @@ mod tests {
                 .any(|x| x.as_str().unwrap().starts_with("nist-800-53-r5 "))
         );
         assert_eq!(e["unmapped"]["responsibility"]["owner"], "third-party");
+        assert_eq!(e["unmapped"]["must_act"]["party"], "third-party");
+        assert_eq!(
+            e["unmapped"]["must_act"]["name"],
+            "Bluefin Managed Security"
+        );
         assert_eq!(
             e["unmapped"]["responsibility"]["party"],
             "Bluefin Managed Security"

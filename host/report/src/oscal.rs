@@ -275,10 +275,13 @@ impl<'a, W: Write> Sink<'a, W> {
         }
         let seq = self.seq;
         self.seq += 1;
-        if let Some(p) = &f.responsibility.party
-            && !self.parties.contains(p)
+        for p in [&f.responsibility.party, &f.must_act.name]
+            .into_iter()
+            .flatten()
         {
-            self.parties.insert(p.clone());
+            if !self.parties.contains(p) {
+                self.parties.insert(p.clone());
+            }
         }
         let s = &f.source;
         let ck = component_key(&s.plugin, &s.version, &s.sha256);
@@ -727,7 +730,9 @@ fn document(
                 json!(match record {
                     Some(r) => format!(
                         "demarc provider plugin for {} (contract {}, {} checks).",
-                        r.provider, r.contract, r.checks
+                        r.provider,
+                        r.contract,
+                        r.checks.len()
                     ),
                     None => "Source of imported findings.".to_string(),
                 }),
@@ -1019,6 +1024,9 @@ fn observation(f: &Finding, start: &str, inventory_key: &str) -> Value {
         ("check-id", &f.check.id),
         ("status", f.status.as_str()),
         ("severity", f.check.severity.as_str()),
+        ("must-act", f.must_act.party.as_str()),
+        ("must-act-party", f.must_act.name.as_deref().unwrap_or("")),
+        ("must-act-basis", f.must_act.basis.as_deref().unwrap_or("")),
         ("owner", r.owner.as_str()),
         ("party", r.party.as_deref().unwrap_or("")),
         ("sharing", sharing.unwrap_or("")),
@@ -1086,6 +1094,7 @@ fn observation(f: &Finding, start: &str, inventory_key: &str) -> Value {
 fn risk(f: &Finding) -> Value {
     let r = &f.responsibility;
     let owner = crate::view::owner_label(f);
+    let must_act = crate::view::must_act_label(f);
     let resource = f
         .resource
         .name
@@ -1093,11 +1102,12 @@ fn risk(f: &Finding) -> Value {
         .and_then(string)
         .unwrap_or_else(|| f.resource.id.clone());
     let mut statement = format!(
-        "{} is not met for {} ({}). Severity {}. Owner: {} (basis {}).",
+        "{} is not met for {} ({}). Severity {}. Must act: {}. Control owner: {} (basis {}).",
         f.check.title,
         resource,
         f.resource.native_type,
         f.check.severity.as_str(),
+        must_act,
         owner,
         r.basis.entry
     );
@@ -1106,6 +1116,8 @@ fn risk(f: &Finding) -> Value {
         statement.push_str(note);
     }
     let owner_props = props(&[
+        ("must-act", f.must_act.party.as_str()),
+        ("must-act-party", f.must_act.name.as_deref().unwrap_or("")),
         ("owner", r.owner.as_str()),
         ("party", r.party.as_deref().unwrap_or("")),
     ]);

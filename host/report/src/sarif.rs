@@ -459,6 +459,13 @@ fn result(f: &Finding, rule_index: usize, rule_help: &str) -> Value {
     props.insert("region".into(), json!(f.region));
     props.insert("status".into(), json!(f.status.as_str()));
     props.insert("severity".into(), json!(f.check.severity.as_str()));
+    props.insert("mustAct".into(), json!(f.must_act.party.as_str()));
+    if let Some(n) = &f.must_act.name {
+        props.insert("mustActName".into(), json!(n));
+    }
+    if let Some(b) = &f.must_act.basis {
+        props.insert("mustActBasis".into(), json!(b));
+    }
     props.insert("owner".into(), json!(r.owner.as_str()));
     if let Some(p) = &r.party {
         props.insert("party".into(), json!(p));

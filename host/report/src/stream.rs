@@ -96,7 +96,23 @@ impl<'de> Visitor<'de> for FrameVisitor {
         let (mut gaps, mut controls, mut summary) = (None, None, None);
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "schema" => once(&mut schema, map.next_value()?, "schema")?,
+                "schema" => {
+                    let v: String = map.next_value()?;
+                    if schema.is_some() {
+                        return Err(de::Error::duplicate_field("schema"));
+                    }
+                    if v != demarc_core::report::REPORT_SCHEMA {
+                        return Err(de::Error::custom(format!(
+                            "its format is `{}`, and this demarc reads `{}`: scan again, or render it with the demarc that wrote it",
+                            v.chars()
+                                .take(40)
+                                .flat_map(char::escape_debug)
+                                .collect::<String>(),
+                            demarc_core::report::REPORT_SCHEMA
+                        )));
+                    }
+                    schema = Some(v);
+                }
                 "tenants" => once(&mut tenants, map.next_value()?, "tenants")?,
                 "findings" => once(&mut count, map.next_value_seed(Count)?, "findings")?,
                 "run" => once(&mut run, map.next_value()?, "run")?,
@@ -237,6 +253,16 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, n);
+        // The findings leave to the run's tables what those hold...
+        assert!(frame.findings.iter().all(|f| f.remediation.is_empty()));
+        assert!(
+            frame
+                .findings
+                .iter()
+                .any(|f| f.responsibility.note.is_none())
+        );
+        // ...and the tables give it back.
+        frame.resolve();
         assert_eq!(frame, r);
     }
 
@@ -276,8 +302,12 @@ mod tests {
                 "duplicate field `schema`",
             ),
             (
-                text.replacen("{\"schema\":\"demarc.report/0.1\",", "{", 1),
+                text.replacen("{\"schema\":\"demarc.report/0.2\",", "{", 1),
                 "missing field `schema`",
+            ),
+            (
+                text.replacen("demarc.report/0.2", "demarc.report/0.1", 1),
+                "its format is `demarc.report/0.1`, and this demarc reads `demarc.report/0.2`",
             ),
             (text[..text.len() / 2].to_string(), "EOF while parsing"),
             (format!("{text} trailing"), "trailing characters"),

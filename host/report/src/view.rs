@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use demarc_core::report::TenantInfo;
 use demarc_core::rollup::RollupStatus;
 use demarc_core::summary::{Counts, Summary};
-use demarc_core::{Finding, Layer, Owner, Report, Severity, Status};
+use demarc_core::{Finding, Layer, Owner, Party, Report, Severity, Status};
 
 /// What the summarizing renderers (HTML, Markdown) need from the findings, gathered one finding
 /// at a time so that a report never has to be held whole: counts, the owner × layer and
@@ -29,7 +29,7 @@ pub struct Stats {
 struct TenantStats {
     counts: Counts,
     responsibility: BTreeMap<(Layer, Owner), Counts>,
-    failing: BTreeMap<Owner, BTreeMap<Severity, u64>>,
+    failing: BTreeMap<Party, BTreeMap<Severity, u64>>,
     top_failing: Top<std::cmp::Reverse<Severity>>,
     providers: BTreeSet<String>,
     targets: BTreeSet<String>,
@@ -45,7 +45,7 @@ impl TenantStats {
         if f.status == Status::Fail {
             *self
                 .failing
-                .entry(f.responsibility.owner)
+                .entry(f.must_act.party)
                 .or_default()
                 .entry(f.check.severity)
                 .or_default() += 1;
@@ -138,7 +138,8 @@ impl Stats {
             t.targets.insert(f.target.clone());
         }
         if f.status == Status::Fail
-            && let Some(p) = &f.responsibility.party
+            && f.must_act.party == Party::ThirdParty
+            && let Some(p) = &f.must_act.name
             && !self.failing_parties.contains(p)
         {
             self.failing_parties.insert(p.clone());
@@ -180,7 +181,7 @@ impl Stats {
             .unwrap_or_default()
     }
 
-    /// The third parties named by failing findings, sorted.
+    /// The third parties that must act on failing findings, sorted.
     pub fn failing_parties(&self) -> &BTreeSet<String> {
         &self.failing_parties
     }
@@ -266,8 +267,8 @@ pub fn responsibility(stats: &Stats, tenant: Option<&str>) -> BTreeMap<(Layer, O
         .unwrap_or_default()
 }
 
-/// Failing findings by owner and severity for one tenant (`None`: every tenant).
-pub fn failing(stats: &Stats, tenant: Option<&str>) -> BTreeMap<Owner, BTreeMap<Severity, u64>> {
+/// Failing findings by who must act and severity for one tenant (`None`: every tenant).
+pub fn failing(stats: &Stats, tenant: Option<&str>) -> BTreeMap<Party, BTreeMap<Severity, u64>> {
     stats
         .tenant(tenant)
         .map(|t| t.failing.clone())
@@ -330,6 +331,78 @@ pub fn owner_label(f: &Finding) -> String {
     match (&f.responsibility.owner, &f.responsibility.party) {
         (Owner::ThirdParty, Some(p)) => format!("Third party: {p}"),
         (o, _) => crate::labels::owner(*o).to_string(),
+    }
+}
+
+/// "Of the failures, 232 are the customer's to fix, 37 of them on controls shared with the
+/// provider (…); 5 belong to third parties under contract (…) and 0 are the provider's." The
+/// numbers go through `num` and the third parties' names through `name`, so that each format
+/// can emphasise or escape them.
+pub fn to_fix_sentence(
+    s: &demarc_core::summary::Summary,
+    parties: &BTreeSet<String>,
+    num: impl Fn(u64) -> String,
+    name: impl Fn(&str) -> String,
+) -> String {
+    let failing = |p: Party| -> u64 {
+        s.to_fix
+            .get(p.as_str())
+            .map(|by_owner| by_owner.values().sum())
+            .unwrap_or(0)
+    };
+    let shared = |p: Party| -> u64 {
+        s.to_fix
+            .get(p.as_str())
+            .and_then(|by_owner| by_owner.get(Owner::Shared.as_str()))
+            .copied()
+            .unwrap_or(0)
+    };
+    let is = |n: u64| if n == 1 { "is" } else { "are" };
+    let of_them = |n: u64, total: u64| {
+        if n == 0 {
+            String::new()
+        } else if n == total {
+            format!(
+                ", {} on controls shared with the provider (the provider supplies the capability, the customer must use it)",
+                if n == 1 { "it" } else { "all of them" }
+            )
+        } else {
+            format!(
+                ", {n} of them on controls shared with the provider (the provider supplies the capability, the customer must use it)"
+            )
+        }
+    };
+    let c = failing(Party::Customer);
+    let mut clauses = vec![format!(
+        "{} {} the customer's to fix{}",
+        num(c),
+        is(c),
+        of_them(shared(Party::Customer), c)
+    )];
+    let t = failing(Party::ThirdParty);
+    let names: Vec<String> = parties.iter().map(|p| name(p)).collect();
+    clauses.push(format!(
+        "{} {} to third parties under contract{}{}",
+        num(t),
+        if t == 1 { "belongs" } else { "belong" },
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", names.join(", "))
+        },
+        of_them(shared(Party::ThirdParty), t).replace("the customer must", "the third party must")
+    ));
+    let p = failing(Party::Provider);
+    clauses.push(format!("{} {} the provider's", num(p), is(p)));
+    let last = clauses.pop().unwrap_or_default();
+    format!("Of the failures, {}; and {last}.", clauses.join("; "))
+}
+
+/// Who must act, as people name it, with the third party's name when there is one.
+pub fn must_act_label(f: &Finding) -> String {
+    match (f.must_act.party, &f.must_act.name) {
+        (Party::ThirdParty, Some(p)) => format!("Third party: {p}"),
+        (p, _) => crate::labels::party(p).to_string(),
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use demarc_core::catalog::is_kebab_id;
-use demarc_core::{Catalog, Severity, Source};
+use demarc_core::{Actor, Catalog, Severity, Source};
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Store, Trap};
@@ -48,7 +48,7 @@ pub enum LoadError {
         message: String,
     },
     /// The plugin was built against a contract version this host does not run.
-    #[error("plugin `{name}` uses contract {found}; this host supports {}", SUPPORTED_CONTRACTS.join(", "))]
+    #[error("plugin `{name}` uses contract {found}; this host supports {} (rebuild the plugin with the matching demarc-sdk)", SUPPORTED_CONTRACTS.join(", "))]
     Contract {
         /// Plugin name.
         name: String,
@@ -74,6 +74,8 @@ pub struct CheckMeta {
     pub title: String,
     /// Severity of a failure.
     pub severity: Severity,
+    /// Who controls the setting it decides on.
+    pub actor: Actor,
     /// Why it matters.
     pub rationale: String,
     /// How to fix.
@@ -130,6 +132,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The contract version a component was built against, read from the versioned name of a
+/// contract interface it imports or exports (`demarc:provider/host@0.2.0`), if it names one.
+fn contract_of(component: &Component, engine: &wasmtime::Engine) -> Option<String> {
+    let ty = component.component_type();
+    let version = |name: &str| {
+        name.strip_prefix("demarc:provider/")
+            .and_then(|rest| rest.split_once('@'))
+            .map(|(_, v)| v.to_string())
+    };
+    let found = ty.imports(engine).find_map(|(n, _)| version(n));
+    found.or_else(|| ty.exports(engine).find_map(|(n, _)| version(n)))
+}
+
 fn severity(s: wit::Severity) -> Severity {
     match s {
         wit::Severity::Info => Severity::Info,
@@ -181,6 +196,16 @@ impl Runtime {
             origin: origin.to_string(),
             message,
         };
+        // A plugin built against another contract imports and exports interfaces of another
+        // package version: say so, rather than report the missing imports it leads to.
+        if let Some(found) = contract_of(&component, &self.engine)
+            && !SUPPORTED_CONTRACTS.contains(&found.as_str())
+        {
+            return Err(LoadError::Contract {
+                name: origin.to_string(),
+                found: crate::host::truncate_id(&found),
+            });
+        }
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -275,6 +300,10 @@ impl Runtime {
                         id: c.id,
                         title: c.title,
                         severity: severity(c.severity),
+                        actor: match c.actor {
+                            wit::Actor::Customer => Actor::Customer,
+                            wit::Actor::Provider => Actor::Provider,
+                        },
                         rationale: c.rationale,
                         remediation: c.remediation,
                         controls: c.controls,

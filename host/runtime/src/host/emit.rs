@@ -318,6 +318,13 @@ impl ScanContext {
             &self.tenant,
             &self.contracts,
         );
+        let must_act = self.attributor.must_act(
+            check.actor,
+            &self.provider,
+            primary,
+            &self.tenant,
+            &self.contracts,
+        );
         let id = demarc_core::id::finding_id(
             &self.tenant,
             &self.provider,
@@ -370,6 +377,7 @@ impl ScanContext {
             observed_at: f.observed_at,
             source: self.plugin.source(),
             responsibility,
+            must_act,
         })
     }
 }

@@ -5,7 +5,7 @@
 //! `configuration`) and is evaluated for instances, buckets, databases and functions by their
 //! service modules.
 
-use demarc_sdk::{CheckDef, Finding, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 
 use crate::config_item::Subject;
 
@@ -14,6 +14,7 @@ pub static OWNER_TAG: CheckDef = CheckDef {
     id: "aws-governance-owner-tag",
     title: "Workload resources carry an owner tag",
     severity: Severity::Low,
+    actor: Actor::Customer,
     rationale: "A resource nobody owns is never patched, reviewed or deleted; an owner, team or contact tag documents who answers for it.",
     remediation: "Tag the resource with `owner` (or `owner-email`, `team`, `contact`) naming the accountable person or team, and enforce it with a tag policy or SCP.",
     controls: &["asset-ownership-documented"],

@@ -6,7 +6,7 @@
 //! (`rolePolicyList`, `userPolicyList`, `groupPolicyList`, each `{policyName, policyDocument}`).
 //! AWS-managed policies (`arn:aws:iam::aws:policy/…`) are AWS's to write and are not assessed.
 
-use demarc_sdk::{CheckDef, Finding, FindingBuilder, Severity, Status};
+use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity, Status};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -20,6 +20,7 @@ pub static POLICY_ADMIN_WILDCARD: CheckDef = CheckDef {
     id: "aws-iam-policy-admin-wildcard",
     title: "No customer policy allows every action on every resource",
     severity: Severity::High,
+    actor: Actor::Customer,
     rationale: "A statement allowing Action \"*\" on Resource \"*\" makes whoever holds it a full administrator; one leaked credential then owns the account.",
     remediation: "Replace the wildcard statement with the specific actions and resources the principal needs (IAM Access Analyzer can generate a policy from CloudTrail activity); keep full administration to a few break-glass roles.",
     controls: &["iam-least-privilege"],
@@ -36,6 +37,7 @@ pub static ROLE_PUBLIC_TRUST: CheckDef = CheckDef {
     id: "aws-iam-role-public-trust",
     title: "No IAM role can be assumed by everyone",
     severity: Severity::Critical,
+    actor: Actor::Customer,
     rationale: "A trust policy allowing Principal \"*\" without a condition lets any AWS account in the world assume the role and use its permissions.",
     remediation: "Name the accounts, roles or services that may assume the role in the trust policy, or add conditions (aws:PrincipalOrgID, sts:ExternalId) that restrict who can.",
     controls: &["public-resource-access", "iam-least-privilege"],

@@ -6,7 +6,7 @@
 //! re-exports put `keyRotationEnabled` in the configuration. When neither is recorded the check is
 //! left to `aws kms get-key-rotation-status`.
 
-use demarc_sdk::{CheckDef, Finding, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 use serde::Deserialize;
 
 use super::Evaluated;
@@ -18,6 +18,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     id: "aws-kms-key-rotation",
     title: "Customer-managed KMS keys rotate automatically",
     severity: Severity::Medium,
+    actor: Actor::Customer,
     rationale: "Rotating key material limits how much data one compromised or cryptanalysed key version protects; KMS does it transparently once enabled.",
     remediation: "Enable automatic rotation (aws kms enable-key-rotation --key-id KEY), optionally with a rotation period shorter than the default 365 days.",
     controls: &["key-rotation"],

@@ -5,7 +5,7 @@
 //! its runtime's date is on or before the scan's `now`. Container-image functions have no
 //! `runtime` (their image decides) and are not applicable.
 
-use demarc_sdk::{CheckDef, Finding, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 use serde::Deserialize;
 
 use super::{Context, Evaluated, governance};
@@ -18,6 +18,7 @@ pub static RUNTIME_SUPPORTED: CheckDef = CheckDef {
     id: "aws-lambda-runtime-supported",
     title: "Lambda functions run on a supported runtime",
     severity: Severity::High,
+    actor: Actor::Customer,
     rationale: "After a runtime's deprecation date AWS no longer patches its language runtime or OS; the function keeps running with known vulnerabilities and can no longer be updated in place once updates are blocked.",
     remediation: "Move the function to a supported runtime of the same language (e.g. python3.13, nodejs22.x, java21, dotnet8, provided.al2023) and redeploy.",
     controls: &["runtime-supported"],

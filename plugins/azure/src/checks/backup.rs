@@ -8,7 +8,7 @@
 //! is decided at the end of the scan by joining VMs with those items; when the export holds no
 //! Recovery Services data at all it is manual.
 
-use demarc_sdk::{CheckDef, Finding, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 use serde::Deserialize;
 
 use super::vm::VmRecord;
@@ -22,6 +22,7 @@ pub static VM_BACKUP: CheckDef = CheckDef {
     id: "azure-vm-backup-protected",
     title: "Virtual machines are backed up by Azure Backup, and the backups are recent",
     severity: Severity::High,
+    actor: Actor::Customer,
     rationale: "Azure keeps disks durable, not recoverable: deletion, corruption or ransomware inside the VM is replicated faithfully. Only a backup with a working schedule brings the machine back.",
     remediation: "Protect the VM in a Recovery Services vault with a daily policy (`az backup protection enable-for-vm`), resume stopped protection, and fix failing backup jobs.",
     controls: &["backup-retention"],

@@ -5,7 +5,7 @@
 //! machines, storage accounts, database servers, App Service and function apps and key vaults
 //! by their service modules.
 
-use demarc_sdk::{CheckDef, Finding, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 
 use super::types;
 use crate::resource::Subject;
@@ -15,6 +15,7 @@ pub static OWNER_TAG: CheckDef = CheckDef {
     id: "azure-governance-owner-tag",
     title: "Workload resources carry an owner tag",
     severity: Severity::Low,
+    actor: Actor::Customer,
     rationale: "A resource nobody owns is never patched, reviewed or deleted; an owner, team or contact tag documents who answers for it.",
     remediation: "Tag the resource with `owner` (or `owner-email`, `team`, `contact`) naming the accountable person or team, and require the tag with an Azure Policy `Require a tag on resources` assignment.",
     controls: &["asset-ownership-documented"],

@@ -15,7 +15,7 @@
 //! list --resource` does. [`audit_logging`] decides at the end of the scan: when the export holds
 //! no resource-level diagnostic setting at all, a vault's finding is manual rather than a fail.
 
-use demarc_sdk::{CheckDef, Finding, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 use serde::Deserialize;
 
 use super::monitor::DiagnosticSummary;
@@ -28,6 +28,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     id: "azure-keyvault-key-rotation",
     title: "Key Vault keys have a rotation policy that rotates them",
     severity: Severity::Medium,
+    actor: Actor::Customer,
     rationale: "A key that is never rotated protects ever more data with one secret; if it leaks, everything it ever encrypted is exposed. Key Vault rotates keys only when a rotation policy says so.",
     remediation: "Give the key a rotation policy with a `Rotate` lifetime action (e.g. `timeAfterCreate` P90D) and an expiry: `az keyvault key rotation-policy update`.",
     controls: &["key-rotation"],
@@ -39,6 +40,7 @@ pub static RECOVERABLE: CheckDef = CheckDef {
     id: "azure-keyvault-recoverable",
     title: "Key vaults have soft delete and purge protection on",
     severity: Severity::Medium,
+    actor: Actor::Customer,
     rationale: "Without purge protection a deleted vault or key can be purged at once, by mistake or by an attacker, and every piece of data encrypted with its keys is lost for good.",
     remediation: "Enable purge protection on the vault (`az keyvault update --enable-purge-protection true`); soft delete must stay on. Purge protection cannot be turned off again, which is the point.",
     controls: &["data-versioning"],
@@ -50,6 +52,7 @@ pub static AUDIT_LOGGING: CheckDef = CheckDef {
     id: "azure-keyvault-audit-logging",
     title: "Key vaults send their audit events to a log destination",
     severity: Severity::Medium,
+    actor: Actor::Customer,
     rationale: "Key Vault records who read which secret and who used which key only in its AuditEvent log, and keeps none of it unless a diagnostic setting sends it somewhere; without it, a stolen secret or a misused key leaves no trace.",
     remediation: "Add a diagnostic setting to the vault that sends the `audit` category group (or `AuditEvent`) to a Log Analytics workspace or a protected storage account (`az monitor diagnostic-settings create --resource VAULT_ID --logs '[{\"categoryGroup\":\"audit\",\"enabled\":true}]' --workspace LAW_ID`), or assign the built-in policy that deploys it for every vault.",
     controls: &["access-logging"],

@@ -9,7 +9,7 @@
 //! applies to `0.0.0.0/0`. Each rule is one asset, judged on its own (a higher-priority deny
 //! rule elsewhere is not taken into account).
 
-use demarc_sdk::{CheckDef, Finding, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 use serde::Deserialize;
 
 use crate::asset::{Asset, Kind, Subject};
@@ -22,6 +22,7 @@ pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {
     id: "gcp-compute-firewall-admin-port-open",
     title: "Firewall rules do not open remote administration ports to the internet",
     severity: Severity::Critical,
+    actor: Actor::Customer,
     rationale: "SSH, RDP, Telnet and WinRM open to 0.0.0.0/0 are scanned and brute-forced within minutes of appearing; one weak password or unpatched service is enough.",
     remediation: "Restrict the rule's source ranges to known addresses, or remove it and reach instances through Identity-Aware Proxy TCP forwarding (source 35.235.240.0/20) or OS Login with a bastion.",
     controls: &["mgmt-port-exposure"],
@@ -33,6 +34,7 @@ pub static ALL_PORTS_OPEN: CheckDef = CheckDef {
     id: "gcp-compute-firewall-all-ports-open",
     title: "Firewall rules do not open every port to the internet",
     severity: Severity::High,
+    actor: Actor::Customer,
     rationale: "A rule allowing all protocols or all ports from anywhere exposes every service the targeted instances run, including ones nobody knows are listening.",
     remediation: "Replace the rule with rules that allow only the protocols and ports the workload serves, from the sources that need them.",
     controls: &["network-ingress-restriction"],

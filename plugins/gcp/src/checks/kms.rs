@@ -5,7 +5,7 @@
 //! `primary{state}` and `versionTemplate{protectionLevel}`. Only symmetric encryption keys can
 //! rotate automatically; asymmetric and external keys are not applicable.
 
-use demarc_sdk::{CheckDef, Finding, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 use serde::Deserialize;
 
 use crate::asset::{Asset, Kind, Subject};
@@ -17,6 +17,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     id: "gcp-kms-key-rotation",
     title: "Cloud KMS encryption keys rotate at least every 90 days",
     severity: Severity::Medium,
+    actor: Actor::Customer,
     rationale: "A key that never rotates protects ever more data with one secret; a compromised version stays useful to an attacker for as long as the data lives.",
     remediation: "Set a rotation schedule of 90 days or less (gcloud kms keys update KEY --keyring=RING --location=LOC --rotation-period=90d --next-rotation-time=…).",
     controls: &["key-rotation"],

@@ -5,7 +5,7 @@
 //! `validBeforeTime` and `disabled`. Google rotates system-managed keys itself; user-managed
 //! keys live until someone deletes them.
 
-use demarc_sdk::{CheckDef, Finding, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 use serde::Deserialize;
 
 use super::Context;
@@ -18,6 +18,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     id: "gcp-iam-sa-key-rotation",
     title: "User-managed service account keys are rotated within 90 days",
     severity: Severity::Medium,
+    actor: Actor::Customer,
     rationale: "A service account key is a long-lived credential that works from anywhere; the older it is, the more copies of it sit in laptops, CI systems and repositories.",
     remediation: "Create a new key, move its users to it, delete the old one, and prefer workload identity federation or attached service accounts so that no key is needed (iam.disableServiceAccountKeyCreation organization policy).",
     controls: &["credential-rotation"],

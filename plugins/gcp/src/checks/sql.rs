@@ -7,7 +7,7 @@
 //! `instanceType`. A setting the asset does not record leaves its check to a person (manual),
 //! never a pass.
 
-use demarc_sdk::{CheckDef, Finding, FindingBuilder, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
 use serde::Deserialize;
 
 use super::governance;
@@ -22,6 +22,7 @@ pub static CMEK: CheckDef = CheckDef {
     id: "gcp-sql-instance-cmek",
     title: "Cloud SQL instances encrypt their storage with a customer-managed key",
     severity: Severity::Medium,
+    actor: Actor::Customer,
     rationale: "Cloud SQL always encrypts data at rest with Google-managed keys; only a customer-managed Cloud KMS key lets the customer revoke access to the data and its backups and audit every use of the key.",
     remediation: "Customer-managed encryption can only be set when an instance is created: create a CMEK-enabled instance (--disk-encryption-key), migrate the data (Database Migration Service or export/import), and retire the old instance.",
     controls: &["enc-customer-managed-keys"],
@@ -33,6 +34,7 @@ pub static PUBLIC_ACCESS: CheckDef = CheckDef {
     id: "gcp-sql-instance-public-access",
     title: "Cloud SQL instances do not accept connections from the whole internet",
     severity: Severity::Critical,
+    actor: Actor::Customer,
     rationale: "A public IP with 0.0.0.0/0 in the authorized networks lets anyone on the internet reach the database's login prompt; only its passwords stand between the data and the world.",
     remediation: "Remove 0.0.0.0/0 from the authorized networks, prefer private IP (--no-assign-ip with a private network) and connect through the Cloud SQL Auth Proxy or connectors; enforce it with the sql.restrictAuthorizedNetworks and sql.restrictPublicIp organization policies.",
     controls: &["db-public-access"],
@@ -44,6 +46,7 @@ pub static SSL_REQUIRED: CheckDef = CheckDef {
     id: "gcp-sql-instance-ssl-required",
     title: "Cloud SQL instances accept only encrypted connections",
     severity: Severity::High,
+    actor: Actor::Customer,
     rationale: "With ALLOW_UNENCRYPTED_AND_ENCRYPTED, clients may send credentials and query results in clear text over any network between them and the instance.",
     remediation: "Set the SSL mode to ENCRYPTED_ONLY or TRUSTED_CLIENT_CERTIFICATE_REQUIRED (gcloud sql instances patch INSTANCE --ssl-mode=ENCRYPTED_ONLY) after moving clients to TLS or the Cloud SQL Auth Proxy.",
     controls: &["enc-in-transit"],
@@ -55,6 +58,7 @@ pub static BACKUPS: CheckDef = CheckDef {
     id: "gcp-sql-instance-backups",
     title: "Cloud SQL instances keep at least 7 automated backups",
     severity: Severity::High,
+    actor: Actor::Customer,
     rationale: "With automated backups off or fewer than a week of them, a bad migration, a deletion or ransomware cannot be rolled back.",
     remediation: "Enable automated backups with a retention of 7 or more backups (gcloud sql instances patch INSTANCE --backup-start-time=HH:MM --retained-backups-count=7) and point-in-time recovery.",
     controls: &["backup-retention"],

@@ -20,7 +20,7 @@
 //! patch those bytes in a copy of the component to get a plugin whose `describe` never ends.
 
 use demarc_sdk::{
-    CONTRACT_VERSION, CheckDef, Emitter, FindingBuilder, PluginInfo, Provider, ScanError,
+    Actor, CONTRACT_VERSION, CheckDef, Emitter, FindingBuilder, PluginInfo, Provider, ScanError,
     ScanRequest, ScanSummary, Severity,
 };
 
@@ -29,6 +29,7 @@ pub const CHECK: CheckDef = CheckDef {
     id: "hostile-check",
     title: "A check that exists",
     severity: Severity::Low,
+    actor: Actor::Customer,
     rationale: "Used by the sandbox tests.",
     remediation: "None.",
     controls: &["asset-ownership-documented"],
