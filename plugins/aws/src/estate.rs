@@ -49,11 +49,13 @@ impl Estate {
     }
 
     /// Note a trail of `account`, and whether it is multi-region with global service events.
-    pub fn trail(&mut self, account: &str, multi_region: bool) {
+    pub fn trail(&mut self, account: &str, multi_region: Option<bool>) {
         let tally = self.trails.entry(account.to_string()).or_default();
         tally.trails += 1;
-        if multi_region {
-            tally.multi_region += 1;
+        match multi_region {
+            Some(true) => tally.multi_region += 1,
+            Some(false) => {}
+            None => tally.undecided += 1,
         }
     }
 
@@ -145,7 +147,7 @@ mod tests {
         estate.saw_account("1");
         estate.saw_account("2");
         estate.saw_account("unknown");
-        estate.trail("2", true);
+        estate.trail("2", Some(true));
         estate.reported("2");
         let out = finish(estate);
         let trail: Vec<_> = out
@@ -154,7 +156,7 @@ mod tests {
             .collect();
         assert_eq!(trail.len(), 2);
         assert_eq!(trail[0].account, "1");
-        assert_eq!(trail[0].status, Status::Fail);
+        assert_eq!(trail[0].status, Status::Manual);
         assert_eq!(trail[1].status, Status::Pass);
         let root: Vec<_> = out
             .iter()

@@ -286,6 +286,23 @@ pub fn evaluate_instance<'a>(
     let mut buf = None;
     let instance: Instance<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let subject = item.subject().with_fallback_tags(instance.tags.clone());
+    if !super::recorded(item) {
+        let describe = "aws ec2 describe-instances";
+        let mut findings = super::unrecorded(
+            &subject,
+            &[
+                (&IMDSV2_REQUIRED, describe),
+                (&STALE_PUBLIC_INSTANCE, describe),
+                (&PATCH_COMPLIANCE, describe),
+            ],
+            "configuration",
+        );
+        findings.push(governance::owner_tag(&subject));
+        return Ok(InstanceOutcome {
+            findings,
+            running: None,
+        });
+    }
     let label = subject.label().into_owned();
     let state = instance.state.0.non_empty().unwrap_or("(absent)");
     let running = state.eq_ignore_ascii_case("running");

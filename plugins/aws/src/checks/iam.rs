@@ -104,6 +104,17 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
     let mut buf = None;
     let identity: Identity<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let subject = item.subject();
+    if !super::recorded(item) {
+        let describe = "aws iam get-account-authorization-details";
+        let checks: &[(&CheckDef, &str)] = match item.kind() {
+            "AWS::IAM::Role" => &[
+                (&POLICY_ADMIN_WILDCARD, describe),
+                (&ROLE_PUBLIC_TRUST, describe),
+            ],
+            _ => &[(&POLICY_ADMIN_WILDCARD, describe)],
+        };
+        return Ok(super::unrecorded(&subject, checks, "configuration"));
+    }
     let mut findings = Vec::with_capacity(2);
     match item.kind() {
         "AWS::IAM::Policy" => findings.push(managed_policy(&subject, &identity)),

@@ -251,7 +251,7 @@ mod tests {
         let json = format!(
             r#"{{"configurationItemStatus":"ResourceDiscovered","awsAccountId":"111122223333","awsRegion":"eu-central-1",
             "resourceType":"AWS::RDS::DBInstance","resourceId":"db-ABC","resourceName":"orders",
-            "ARN":"arn:aws:rds:eu-central-1:111122223333:db:orders","configuration":{config}}}"#
+            "ARN":"arn:aws:rds:eu-central-1:111122223333:db:orders","tags":{{}},"configuration":{config}}}"#
         );
         let i = item(&json);
         evaluate(&i).unwrap()

@@ -188,6 +188,14 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
     let mut buf = None;
     let group: SecurityGroup<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let subject = item.subject();
+    if !super::recorded(item) {
+        let describe = "aws ec2 describe-security-groups";
+        return Ok(super::unrecorded(
+            &subject,
+            &[(&ADMIN_PORT_OPEN, describe), (&ALL_PORTS_OPEN, describe)],
+            "configuration",
+        ));
+    }
     Ok(vec![
         admin_ports(&subject, &group),
         all_ports(&subject, &group),
