@@ -58,6 +58,27 @@ pub fn scan_dir<P: Provider>(dir: &std::path::Path, inputs: &[&str], now: &str) 
     scan::<P>(&request(&dir.to_string_lossy(), inputs, now))
 }
 
+/// Run `P::scan` over `files` (name and text), written to a fresh temporary directory that is
+/// removed afterwards; every file is an input, in the order given.
+pub fn scan_files<P: Provider>(files: &[(&str, &str)], now: &str) -> NativeScan {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "demarc-sdk-scan-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a temporary directory");
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write a temporary file");
+    }
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    let scan = scan_dir::<P>(&dir, &names, now);
+    let _ = std::fs::remove_dir_all(&dir);
+    scan
+}
+
 /// One export that lacks the resources deciding some checks, and what scanning it produced.
 ///
 /// Used with [`assert_absence_undecided`]: a check must never pass or fail because the export

@@ -5,9 +5,6 @@
 //! `resource_types`), so a new check is driven the day it is added, or the test fails until it
 //! is listed in `EXCUSED` with the reason it cannot be.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use demarc_plugin_aws::{Aws, checks};
 use demarc_sdk::testing::{self, AbsentCase, NativeScan};
 
@@ -18,20 +15,8 @@ const ACCOUNT: &str = "111122223333";
 const EXCUSED: &[(&str, &str)] = &[];
 
 fn scan(files: &[(&str, String)]) -> NativeScan {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let dir: PathBuf = std::env::temp_dir().join(format!(
-        "demarc-aws-absence-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
-    let s = testing::scan_dir::<Aws>(&dir, &names, NOW);
-    let _ = std::fs::remove_dir_all(&dir);
-    s
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    testing::scan_files::<Aws>(&files, NOW)
 }
 
 /// A configuration item that records a resource by its identity only: AWS Config holds the

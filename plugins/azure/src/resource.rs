@@ -178,6 +178,45 @@ impl<'a> Resource<'a> {
             })
     }
 
+    /// Whether the export records the resource's properties: a `properties` object, or (a
+    /// CLI-flattened resource) any field besides the envelope every resource has. A Resource
+    /// Graph projection of identity columns alone records none.
+    pub fn properties_recorded(&self) -> bool {
+        if let Some(raw) = self.properties {
+            return raw.get().trim() != "null";
+        }
+        const ENVELOPE: [&str; 21] = [
+            "id",
+            "name",
+            "type",
+            "location",
+            "subscriptionId",
+            "tenantId",
+            "resourceGroup",
+            "kind",
+            "tags",
+            "properties",
+            "sku",
+            "identity",
+            "zones",
+            "plan",
+            "managedBy",
+            "etag",
+            "extendedLocation",
+            "apiVersion",
+            "systemData",
+            "nextLink",
+            "resultTruncated",
+        ];
+        serde_json::from_str::<std::collections::BTreeMap<&str, serde::de::IgnoredAny>>(self.item)
+            .map(|fields| {
+                fields
+                    .keys()
+                    .any(|k| !ENVELOPE.iter().any(|e| e.eq_ignore_ascii_case(k)))
+            })
+            .unwrap_or(true)
+    }
+
     /// Whether the resource is being deleted or is gone (`provisioningState` `Deleting` or
     /// `Deleted`): such items are skipped, never evaluated.
     pub fn is_gone(&self) -> Result<bool, FieldError<'a>> {

@@ -102,9 +102,12 @@ pub fn vm_finding(vm: &VmRecord, items: Option<&[BackupRecord]>, ctx: &Context) 
     let label = vm.subject.label();
     let mut builder = vm.subject.finding(&VM_BACKUP);
     let Some(items) = items else {
-        return builder.manual(format!(
-            "The export holds no Recovery Services data, so it cannot show whether VM {label} is backed up; Resource Graph `recoveryservicesresources` (protected items) or `az backup item list` decides it."
-        ));
+        return builder
+            .evidence("protectedItems", "(none in the export)")
+            .manual(format!(
+                "The export holds no Recovery Services protected item of VM {label}: an unprotected VM has none, but neither does a VM whose vault the export left out. `az backup protection check-vm --vm {}` (or Resource Graph `recoveryservicesresources` of every vault of its subscription) decides it.",
+                vm.subject.id
+            ));
     };
     if items.is_empty() {
         return builder.evidence("protectedItems", "(none)").fail(format!(

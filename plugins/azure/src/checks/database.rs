@@ -110,6 +110,14 @@ impl Engine {
             Engine::Mysql => types::MYSQL_FIREWALL,
         }
     }
+
+    fn rule_list_command(self) -> &'static str {
+        match self {
+            Engine::Sql => "az sql server firewall-rule list",
+            Engine::Postgres => "az postgres flexible-server firewall-rule list",
+            Engine::Mysql => "az mysql flexible-server firewall-rule list",
+        }
+    }
 }
 
 /// What the public-access check needs about a server at the end of the scan.
@@ -354,8 +362,9 @@ pub fn public_finding(server: &DbServer, rules: Option<&[FirewallRule]>) -> Find
     }
     let Some(rules) = rules else {
         return builder.manual(format!(
-            "Server {label} allows public network access, but the export holds no {} resources; its firewall rules (`az sql server firewall-rule list` or the Resource Graph / ARM child resources) decide who can reach it.",
-            server.engine.rule_type()
+            "Server {label} allows public network access, but the export holds no {} of this server; its firewall rules (`{}` or the ARM child resources) decide who can reach it.",
+            server.engine.rule_type(),
+            server.engine.rule_list_command()
         ));
     };
     let shown: Vec<String> = rules.iter().map(FirewallRule::shown).collect();
