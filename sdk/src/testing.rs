@@ -128,7 +128,11 @@ pub fn assert_absence_undecided(
                     "{}: {} decided {} on {} from absent data: {}",
                     case.name,
                     f.check_id,
-                    if f.status == Status::Pass { "pass" } else { "fail" },
+                    if f.status == Status::Pass {
+                        "pass"
+                    } else {
+                        "fail"
+                    },
                     f.resource.id,
                     f.message
                 ));
@@ -216,7 +220,11 @@ mod tests {
         use crate::Status::*;
         let cases = [case(
             None,
-            vec![finding(&A, Manual), finding(&B, Manual), finding(&B, NotApplicable)],
+            vec![
+                finding(&A, Manual),
+                finding(&B, Manual),
+                finding(&B, NotApplicable),
+            ],
         )];
         assert_absence_undecided(&[&A, &B], &cases, &[]);
     }
@@ -231,7 +239,10 @@ mod tests {
         assert!(m.contains("t-b decided fail"), "{m}");
         // A case scoped to other checks does not judge this one.
         let cases = [
-            case(Some(vec!["t-a"]), vec![finding(&A, Manual), finding(&B, Pass)]),
+            case(
+                Some(vec!["t-a"]),
+                vec![finding(&A, Manual), finding(&B, Pass)],
+            ),
             case(None, vec![finding(&B, Manual)]),
         ];
         assert_absence_undecided(&[&A, &B], &cases, &[]);
@@ -240,7 +251,10 @@ mod tests {
     #[test]
     fn a_check_neither_covered_nor_excused_fails_and_excuses_stay_honest() {
         use crate::Status::*;
-        let cases = [case(None, vec![finding(&A, Manual), finding(&B, NotApplicable)])];
+        let cases = [case(
+            None,
+            vec![finding(&A, Manual), finding(&B, NotApplicable)],
+        )];
         let m = panics(|| assert_absence_undecided(&[&A, &B], &cases, &[]));
         assert!(m.contains("t-b is neither covered"), "{m}");
         assert_absence_undecided(&[&A, &B], &cases, &[("t-b", "needs two exports")]);
@@ -248,9 +262,8 @@ mod tests {
         assert!(m.contains("t-a is excused but covered"), "{m}");
         let m = panics(|| assert_absence_undecided(&[&A, &B], &cases, &[("t-b", " ")]));
         assert!(m.contains("gives no reason"), "{m}");
-        let m = panics(|| {
-            assert_absence_undecided(&[&A, &B], &cases, &[("t-b", "r"), ("t-z", "r")])
-        });
+        let m =
+            panics(|| assert_absence_undecided(&[&A, &B], &cases, &[("t-b", "r"), ("t-z", "r")]));
         assert!(m.contains("t-z is not a check"), "{m}");
     }
 }

@@ -80,7 +80,8 @@ pub fn account_resource_id(account: &str) -> String {
 
 /// Whether AWS Config recorded the item's `configuration` (absent and `null` are not recorded).
 pub fn recorded(item: &ConfigItem<'_>) -> bool {
-    item.configuration.is_some_and(|raw| raw.get().trim() != "null")
+    item.configuration
+        .is_some_and(|raw| raw.get().trim() != "null")
 }
 
 /// The findings of an item that AWS Config recorded without its `configuration`: each of

@@ -506,7 +506,11 @@ mod tests {
             .iter()
             .find(|f| f.check_id == backup::VM_BACKUP.id && f.resource.id.ends_with("/b"))
             .unwrap();
-        assert!(b.message.contains("az backup protection check-vm"), "{}", b.message);
+        assert!(
+            b.message.contains("az backup protection check-vm"),
+            "{}",
+            b.message
+        );
     }
 
     #[test]
@@ -569,7 +573,10 @@ mod tests {
             },
         );
         let out = finish(estate);
-        for check in [monitor::ACTIVITY_LOG_EXPORTED.id, identity::MFA_PRIVILEGED.id] {
+        for check in [
+            monitor::ACTIVITY_LOG_EXPORTED.id,
+            identity::MFA_PRIVILEGED.id,
+        ] {
             assert_eq!(
                 of_check(&out, check),
                 vec![

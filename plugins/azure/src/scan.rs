@@ -28,8 +28,7 @@ use demarc_sdk::{
 
 use crate::checks::database::Engine;
 use crate::checks::{
-    self,
-    Context, appservice, backup, database, disk, identity, keyvault, monitor, network, rbac,
+    self, Context, appservice, backup, database, disk, identity, keyvault, monitor, network, rbac,
     storage, vm,
 };
 use crate::estate::Estate;

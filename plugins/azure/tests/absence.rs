@@ -27,8 +27,7 @@ fn scan(rows: &[String]) -> NativeScan {
 fn arm_id(resource_type: &str) -> String {
     let mut parts = resource_type.split('/');
     let namespace = parts.next().unwrap_or_default();
-    let mut id =
-        format!("/subscriptions/{SUB}/resourceGroups/rg-absent/providers/{namespace}");
+    let mut id = format!("/subscriptions/{SUB}/resourceGroups/rg-absent/providers/{namespace}");
     for (i, level) in parts.enumerate() {
         id.push_str(&format!("/{level}/r{i}"));
     }

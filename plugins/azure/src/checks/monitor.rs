@@ -501,7 +501,11 @@ mod tests {
     #[test]
     fn no_setting_is_manual_and_partial_exports_fail() {
         let f = subscription_finding(&sub_subject(), &[]);
-        assert_eq!(f.status, Status::Manual, "absent from the export is no evidence");
+        assert_eq!(
+            f.status,
+            Status::Manual,
+            "absent from the export is no evidence"
+        );
         assert_eq!(evidence(&f, "diagnosticSettings"), Some("(none)"));
         assert!(
             f.message
