@@ -56,10 +56,21 @@ pub fn render(tail: &Tail, tenants: &[TenantInfo], summary: &Summary, files: &[P
     if tail.gaps.is_empty() {
         let _ = writeln!(s, "coverage: complete (no gaps)");
     } else {
-        let _ = writeln!(s, "coverage: INCOMPLETE — {} gap(s):", tail.gaps.len());
+        let n = tail.gaps.len();
+        let _ = writeln!(
+            s,
+            "coverage: INCOMPLETE — {n} {}:",
+            if n == 1 { "gap" } else { "gaps" }
+        );
         for g in &tail.gaps {
             let target = if g.target.is_empty() { "-" } else { &g.target };
-            let _ = writeln!(s, "  [{}] {}: {}", g.kind.as_str(), target, g.message);
+            let at = match (&g.file, g.line, g.column) {
+                (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}: "),
+                (Some(f), Some(l), None) => format!("{f}:{l}: "),
+                (Some(f), None, _) => format!("{f}: "),
+                (None, ..) => String::new(),
+            };
+            let _ = writeln!(s, "  [{}] {}: {at}{}", g.kind.as_str(), target, g.message);
         }
     }
     for f in files {

@@ -241,18 +241,13 @@ impl Runtime {
 }
 
 /// A gap from a plugin's input error; the plugin's strings are cut to length and their control
-/// characters escaped, so that they cannot forge lines of a text report or log.
+/// characters escaped, so that they cannot forge lines of a text report or log. The position is
+/// stated once, in `file`, `line` and `column`: the message says what is wrong there.
 fn input_gap(mut g: Gap, e: &wit::InputError) -> Gap {
-    let file = crate::host::truncate_long(&e.file);
-    let message = crate::host::truncate_long(&e.message);
     g.line = e.line;
     g.column = e.column;
-    g.message = match (e.line, e.column) {
-        (Some(l), Some(c)) => format!("{file}:{l}:{c}: {message}"),
-        (Some(l), None) => format!("{file}:{l}: {message}"),
-        _ => format!("{file}: {message}"),
-    };
-    g.file = Some(file);
+    g.message = crate::host::truncate_long(&e.message);
+    g.file = Some(crate::host::truncate_long(&e.file));
     g
 }
 

@@ -208,4 +208,60 @@ mod tests {
             .unwrap();
         assert_eq!(patch.status, Status::Fail);
     }
+
+    #[test]
+    fn an_instance_is_judged_by_its_own_patch_record_only() {
+        let mut estate = Estate::default();
+        for id in ["i-1", "i-2"] {
+            let json = format!(
+                r#"{{"resourceType":"AWS::EC2::Instance","resourceId":"{id}","awsAccountId":"1","configuration":{{"instanceId":"{id}","state":{{"name":"running"}}}}}}"#
+            );
+            let i = item(&json);
+            let outcome = ec2::evaluate_instance(&i, &crate::checks::test_support::ctx()).unwrap();
+            estate.running_instance(outcome.running.unwrap());
+        }
+        estate.patch(
+            "i-1".into(),
+            PatchRecord {
+                status: Some("COMPLIANT".into()),
+                evidence: vec![],
+            },
+        );
+        let out = finish(estate);
+        let patch: Vec<(&str, Status)> = out
+            .iter()
+            .filter(|f| f.check_id == ec2::PATCH_COMPLIANCE.id)
+            .map(|f| (f.resource.id.as_str(), f.status))
+            .collect();
+        assert_eq!(
+            patch,
+            vec![("i-1", Status::Pass), ("i-2", Status::Manual)],
+            "i-1's patch record does not decide i-2"
+        );
+    }
+
+    #[test]
+    fn an_account_is_judged_by_its_own_trails_and_report_only() {
+        let mut estate = Estate::default();
+        estate.saw_account("1");
+        estate.saw_account("2");
+        estate.trail("1", Some(true));
+        estate.reported("1");
+        let out = finish(estate);
+        let of = |check: &str| -> Vec<(String, Status)> {
+            out.iter()
+                .filter(|f| f.check_id == check)
+                .map(|f| (f.account.clone(), f.status))
+                .collect()
+        };
+        assert_eq!(
+            of(cloudtrail::MULTI_REGION.id),
+            vec![("1".into(), Status::Pass), ("2".into(), Status::Manual)]
+        );
+        // Account 1's credential report replaces its fallbacks; account 2 keeps them.
+        assert_eq!(
+            of(credentials::ROOT_MFA.id),
+            vec![("2".into(), Status::Manual)]
+        );
+    }
 }

@@ -279,8 +279,8 @@ impl Scan<'_, '_> {
             }
         }
         demarc_sdk::log::debug(&format!(
-            "{file}: read {} configuration items ({:?} layout)",
-            items.count(),
+            "{file}: read {} ({:?} layout)",
+            crate::checks::count(items.count(), "configuration item", "configuration items"),
             items.layout()
         ));
         Ok(())

@@ -293,7 +293,8 @@ impl Scan<'_, '_> {
         }
         let count = items.count();
         demarc_sdk::log::debug(&format!(
-            "{file}: read {count} Azure resources ({:?} layout)",
+            "{file}: read {} ({:?} layout)",
+            checks::count(count, "Azure resource", "Azure resources"),
             items.layout()
         ));
         if let Some(reasons) = incompleteness(items.fields(), key, count) {
@@ -302,7 +303,9 @@ impl Scan<'_, '_> {
                 InputError::file(
                     file,
                     format!(
-                        "incomplete coverage: {reasons}; the {count} resources present were scanned, the rest were not. Export every page (follow the skip token / nextLink) or narrow the query."
+                        "incomplete coverage: {reasons}; the {} present {} scanned, the rest were not. Export every page (follow the skip token / nextLink) or narrow the query.",
+                        checks::count(count, "resource", "resources"),
+                        if count == 1 { "was" } else { "were" }
                     ),
                 ),
             )?;
@@ -549,7 +552,10 @@ fn incompleteness(fields: &[(String, String)], key: &str, count: u64) -> Option<
             if let Some(n) = text(total).and_then(|t| t.parse::<u64>().ok())
                 && n > count
             {
-                reasons.push(format!("{total} is {n} but the file holds {count} rows"));
+                reasons.push(format!(
+                    "{total} is {n} but the file holds {}",
+                    checks::count(count, "row", "rows")
+                ));
             }
         }
     } else if let Some(link) = text("nextLink").or_else(|| text("@odata.nextLink")) {

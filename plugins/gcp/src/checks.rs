@@ -251,7 +251,7 @@ pub fn unrecorded(subject: &Subject<'_>) -> Vec<Finding> {
 }
 
 /// `1 rule`, `2 rules`: a count with its noun, singular or plural.
-pub fn count(n: impl Into<u64>, singular: &str, plural: &str) -> String {
+pub fn count(n: impl Into<i128>, singular: &str, plural: &str) -> String {
     let n = n.into();
     format!("{n} {}", if n == 1 { singular } else { plural })
 }

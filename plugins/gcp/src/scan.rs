@@ -300,8 +300,8 @@ impl Scan<'_, '_> {
             }
         }
         demarc_sdk::log::debug(&format!(
-            "{file}: read {} assets ({:?} layout{})",
-            items.count(),
+            "{file}: read {} ({:?} layout{})",
+            checks::count(items.count(), "asset", "assets"),
             items.layout(),
             if legacy {
                 ", legacy asset type names"

@@ -406,8 +406,8 @@ fn stale_public(
             t.days_until(ctx.now)
         )),
         Some(t) => builder.pass(format!(
-            "Instance {label} ({env_key}={env_value}) is public at {ip} but was launched {} days ago, within {STALE_DAYS} days.",
-            t.days_until(ctx.now)
+            "Instance {label} ({env_key}={env_value}) is public at {ip} but was launched {} ago, within {STALE_DAYS} days.",
+            super::count(t.days_until(ctx.now), "day", "days")
         )),
         None => builder.manual(format!(
             "Instance {label} ({env_key}={env_value}) is public at {ip} but its configuration item records no readable launchTime; check it with `aws ec2 describe-instances`."

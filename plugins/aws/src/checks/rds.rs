@@ -236,7 +236,8 @@ fn backup_retention(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
         ))
     } else {
         builder.fail(format!(
-            "Database {label} keeps automated backups for only {days} day(s), fewer than {MIN_RETENTION_DAYS}."
+            "Database {label} keeps automated backups for only {}, fewer than {MIN_RETENTION_DAYS}.",
+            super::count(days, "day", "days")
         ))
     }
 }

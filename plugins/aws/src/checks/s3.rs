@@ -552,8 +552,8 @@ fn public_policy(
                 builder = builder.evidence(
                     POLICY_PATH,
                     format!(
-                        "{} statement(s), none allows everyone without a condition",
-                        doc.statements.0.len()
+                        "{}, none allows everyone without a condition",
+                        super::count(doc.statements.0.len() as u64, "statement", "statements")
                     ),
                 );
             }
@@ -582,8 +582,8 @@ fn public_policy(
                 builder = builder.evidence(
                     ACL_PATH,
                     format!(
-                        "{} grant(s), none to AllUsers or AuthenticatedUsers",
-                        acl.grants.0.len()
+                        "{}, none to AllUsers or AuthenticatedUsers",
+                        super::count(acl.grants.0.len() as u64, "grant", "grants")
                     ),
                 );
             }

@@ -218,13 +218,21 @@ fn ingress_summary(group: &SecurityGroup<'_>) -> String {
         .collect();
     if open.is_empty() {
         format!(
-            "{} ingress rule(s), none from 0.0.0.0/0 or ::/0",
-            group.ingress.0.len()
+            "{}, none from 0.0.0.0/0 or ::/0",
+            super::count(
+                group.ingress.0.len() as u64,
+                "ingress rule",
+                "ingress rules"
+            )
         )
     } else {
         format!(
-            "{} ingress rule(s); internet-facing: {}",
-            group.ingress.0.len(),
+            "{}; internet-facing: {}",
+            super::count(
+                group.ingress.0.len() as u64,
+                "ingress rule",
+                "ingress rules"
+            ),
             open.join("; ")
         )
     }

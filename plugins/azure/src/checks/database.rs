@@ -278,7 +278,8 @@ pub fn evaluate_flexible<'a>(
             "Server {label} keeps automated backups for {d} days."
         )),
         Some(d) => builder.fail(format!(
-            "Server {label} keeps automated backups for only {d} day(s), less than {MIN_BACKUP_DAYS}."
+            "Server {label} keeps automated backups for only {}, less than {MIN_BACKUP_DAYS}.",
+            super::count(d, "day", "days")
         )),
         None => builder.manual(format!(
             "The export does not record the backup retention of server {label}; `az postgres flexible-server show` / `az mysql flexible-server show` (properties.backup) decides it."

@@ -362,9 +362,9 @@ pub fn archive_finding(record: &ArchiveRecord, account: Option<&ArchiveProtectio
         .key_source
         .as_deref()
         .is_some_and(|k| k.eq_ignore_ascii_case("Microsoft.Keyvault"));
-    let days = account
-        .policy_days
-        .map_or(String::new(), |d| format!(" of {d} days"));
+    let days = account.policy_days.map_or(String::new(), |d| {
+        format!(" of {}", super::count(d, "day", "days"))
+    });
     match (locked, cmk) {
         (true, true) => builder.pass(format!(
             "Diagnostic setting {label} archives the activity log in storage account {name}, which has a locked immutability policy{days} and a customer-managed key."
@@ -422,7 +422,11 @@ pub fn evaluate_setting<'a>(resource: &Resource<'a>) -> Evaluated<'a> {
         }
         if let Some(days) = policy.days.0.filter(|d| *d > 0 && *d < MIN_RETENTION_DAYS) {
             builder = builder.evidence(format!("properties.logs[{i}].retentionPolicy.days"), days);
-            short.push(format!("{} ({days} days)", log.name()));
+            short.push(format!(
+                "{} ({})",
+                log.name(),
+                super::count(days, "day", "days")
+            ));
         }
     }
     Ok(vec![if short.is_empty() {
