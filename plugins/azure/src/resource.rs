@@ -424,6 +424,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn properties_are_recorded_inline_or_flattened_but_not_by_identity_columns() {
+        let recorded = |json: &str| Resource::parse(json).unwrap().properties_recorded();
+        let id = r#""id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/servers/q/firewallRules/r","name":"r","type":"Microsoft.Sql/servers/firewallRules""#;
+        assert!(recorded(&format!(
+            r#"{{{id},"properties":{{"startIpAddress":"1.2.3.4"}}}}"#
+        )));
+        // `az sql server firewall-rule list` lifts the properties to the top level.
+        assert!(recorded(&format!(
+            r#"{{{id},"resourceGroup":"rg","startIpAddress":"1.2.3.4","endIpAddress":"1.2.3.4"}}"#
+        )));
+        // A Resource Graph projection of identity columns, or `properties` null.
+        assert!(!recorded(&format!(
+            r#"{{{id},"location":"westeurope","subscriptionId":"s","resourceGroup":"rg","tags":{{}}}}"#
+        )));
+        assert!(!recorded(&format!(r#"{{{id},"properties":null}}"#)));
+    }
+
+    #[test]
     fn reads_a_resource_graph_row_borrowed() {
         let json = r#"{"id":"/subscriptions/1111/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1",
             "name":"st1","type":"microsoft.storage/storageaccounts","tenantId":"t","kind":"StorageV2",

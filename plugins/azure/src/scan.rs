@@ -370,7 +370,12 @@ impl Scan<'_, '_> {
                 self.estate.vault_key(parent_key(r.id()));
             }
             let tags = r.tags.is_some_and(|t| t.get().trim() != "null");
-            return Ok(Outcome::Evaluated(checks::unrecorded(&r.subject(), tags)));
+            let findings = checks::unrecorded(&r.subject(), tags);
+            return Ok(if findings.is_empty() {
+                Outcome::Other
+            } else {
+                Outcome::Evaluated(findings)
+            });
         }
         let ctx = self.ctx;
         let findings = match ty.as_str() {

@@ -182,9 +182,11 @@ fn kms(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> Finding {
     }
 }
 
-/// The account-level multi-region finding for `account`, given the trails seen for it: a
-/// failure when the snapshot holds no trail at all for the account. When it holds trails, each
-/// trail's own finding judges its coverage and the account passes the existence test.
+/// The account-level multi-region finding for `account`, given the trails seen for it: manual
+/// when the snapshot holds no trail of the account (a recorder may exclude trails, and an
+/// organization trail is recorded in the management account), or only trails whose items do not
+/// record their coverage. When it holds trails, each trail's own finding judges its coverage and
+/// the account passes the existence test.
 pub fn account_finding(account: &str, tally: Option<TrailTally>) -> Finding {
     let id = account_resource_id(account);
     let builder = FindingBuilder::new(&MULTI_REGION, account, "global", ACCOUNT_TYPE, &id);

@@ -5,8 +5,8 @@
 //! `microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems`) with
 //! `properties{sourceResourceId, protectionState (Protected | IRPending | ProtectionStopped |
 //! ProtectionPaused | ProtectionError), lastBackupTime, lastBackupStatus, policyName}`. The check
-//! is decided at the end of the scan by joining VMs with those items; when the export holds no
-//! Recovery Services data at all it is manual.
+//! is decided at the end of the scan by joining each VM with its own items; a VM without one is
+//! manual (an export may leave out the vault that protects it), whatever other VMs' items say.
 
 use demarc_sdk::{CheckDef, Finding, Severity};
 use serde::Deserialize;
@@ -96,8 +96,8 @@ fn protecting(state: Option<&str>) -> bool {
         .is_some_and(|s| s.eq_ignore_ascii_case("Protected") || s.eq_ignore_ascii_case("IRPending"))
 }
 
-/// The backup finding of a VM. `items` is `None` when the export holds no Recovery Services data
-/// at all.
+/// The backup finding of a VM. `items` is `None` when the export holds no protected item of this
+/// VM.
 pub fn vm_finding(vm: &VmRecord, items: Option<&[BackupRecord]>, ctx: &Context) -> Finding {
     let label = vm.subject.label();
     let mut builder = vm.subject.finding(&VM_BACKUP);

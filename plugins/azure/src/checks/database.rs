@@ -338,7 +338,7 @@ impl FirewallRule {
 }
 
 /// The public-access finding of a server, with its firewall rules (`None` when the export holds
-/// no firewall rules of that engine at all).
+/// no firewall rule of this server: other servers' rules say nothing about it).
 pub fn public_finding(server: &DbServer, rules: Option<&[FirewallRule]>) -> Finding {
     let label = server.subject.label();
     let access = server.public_access.as_deref();

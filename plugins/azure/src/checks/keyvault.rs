@@ -13,7 +13,8 @@
 //! whose id is under the vault's id (`{vault}/providers/microsoft.insights/diagnosticSettings/
 //! {name}`). Resource Graph does not hold diagnostic settings; `az monitor diagnostic-settings
 //! list --resource` does. [`audit_logging`] decides at the end of the scan: when the export holds
-//! no resource-level diagnostic setting at all, a vault's finding is manual rather than a fail.
+//! no diagnostic setting under the vault's id, its finding is manual rather than a fail (the
+//! settings of other resources say nothing about this vault).
 
 use demarc_sdk::{CheckDef, Finding, Severity};
 use serde::Deserialize;
