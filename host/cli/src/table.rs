@@ -16,10 +16,10 @@ pub fn render(tail: &Tail, tenants: &[TenantInfo], summary: &Summary, files: &[P
     let f = &summary.findings;
     let _ = writeln!(
         s,
-        "demarc: {} — {} tenant(s), {} target(s)",
+        "demarc: {} — {}, {}",
         tail.run.estate,
-        tenants.len(),
-        tail.run.targets.len()
+        count(tenants.len() as u64, "tenant", "tenants"),
+        count(tail.run.targets.len() as u64, "target", "targets")
     );
     let _ = writeln!(
         s,
@@ -77,4 +77,9 @@ pub fn render(tail: &Tail, tenants: &[TenantInfo], summary: &Summary, files: &[P
         let _ = writeln!(s, "wrote {}", f.display());
     }
     s
+}
+
+/// `1 tenant`, `2 tenants`: a count with its noun in the number it needs.
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

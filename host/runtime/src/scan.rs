@@ -199,8 +199,8 @@ impl Runtime {
             gaps.push(gap(
                 GapKind::InvalidFinding,
                 format!(
-                    "{} finding(s) rejected by the host: {}",
-                    emit.invalid,
+                    "{} rejected by the host: {}",
+                    crate::host::count(emit.invalid, "finding", "findings"),
                     emit.invalid_examples.join("; ")
                 ),
             ));
@@ -320,8 +320,14 @@ fn fs_gaps(fs: &FsGuard, gaps: &mut Vec<Gap>, gap: &impl Fn(GapKind, String) -> 
         gaps.push(gap(
             GapKind::PluginError,
             format!(
-                "the plugin reached the cap of {} open descriptors; {} open(s) past it were refused",
-                fs.max_descriptors, fs.refused_at_cap
+                "the plugin reached the cap of {} open descriptors; {} past it {} refused",
+                fs.max_descriptors,
+                crate::host::count(fs.refused_at_cap, "open", "opens"),
+                if fs.refused_at_cap == 1 {
+                    "was"
+                } else {
+                    "were"
+                }
             ),
         ));
     }
