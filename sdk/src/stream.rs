@@ -268,8 +268,9 @@ impl<R: Read> JsonItems<R> {
                             return Err(self.error(
                                 StreamErrorKind::Truncated,
                                 &format!(
-                                    "unexpected end of file: the array is not closed after {} items",
-                                    self.index
+                                    "unexpected end of file: the array is not closed after {} item{}",
+                                    self.index,
+                                    if self.index == 1 { "" } else { "s" }
                                 ),
                             ));
                         }
@@ -443,8 +444,12 @@ impl<R: Read> JsonItems<R> {
         let start = self.abs();
         self.scan_value()?;
         let start = (start - self.base) as usize;
-        let key: String = serde_json::from_slice(&self.buf[start..self.pos])
-            .map_err(|e| self.error(StreamErrorKind::Syntax, &format!("bad key: {e}")))?;
+        let key: String = serde_json::from_slice(&self.buf[start..self.pos]).map_err(|e| {
+            self.error(
+                StreamErrorKind::Syntax,
+                &format!("bad key: {}", strip_position(&e.to_string())),
+            )
+        })?;
         match self.skip_ws()? {
             Some(b':') => {
                 self.pos += 1;
@@ -775,6 +780,21 @@ mod tests {
 
         let (_, err, _) = collect("{\"items\": [{\"a\":1}]", "items");
         assert_eq!(err.unwrap().kind, StreamErrorKind::Truncated);
+    }
+
+    #[test]
+    fn messages_count_properly_and_leave_the_position_to_the_error() {
+        let (_, err, _) = collect("[{\"a\":1}", "k");
+        let err = err.unwrap();
+        assert_eq!(err.kind, StreamErrorKind::Truncated);
+        assert!(err.message.ends_with("after 1 item"), "{err}");
+        let (_, err, _) = collect("[{\"a\":1},{\"b\":2}", "k");
+        assert!(err.unwrap().message.ends_with("after 2 items"));
+        // A key that is not a JSON string: the message says why, the error says where.
+        let (_, err, _) = collect("{\"fileVersion\":\"1\",\"a\\qb\":1}", "k");
+        let err = err.unwrap();
+        assert!(err.message.starts_with("bad key: "), "{err}");
+        assert!(!err.message.contains(" at line "), "{err}");
     }
 
     #[test]

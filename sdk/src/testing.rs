@@ -57,3 +57,214 @@ pub fn scan<P: Provider>(request: &ScanRequest) -> NativeScan {
 pub fn scan_dir<P: Provider>(dir: &std::path::Path, inputs: &[&str], now: &str) -> NativeScan {
     scan::<P>(&request(&dir.to_string_lossy(), inputs, now))
 }
+
+/// Run `P::scan` over `files` (name and text), written to a fresh temporary directory that is
+/// removed afterwards; every file is an input, in the order given.
+pub fn scan_files<P: Provider>(files: &[(&str, &str)], now: &str) -> NativeScan {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "demarc-sdk-scan-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a temporary directory");
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write a temporary file");
+    }
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    let scan = scan_dir::<P>(&dir, &names, now);
+    let _ = std::fs::remove_dir_all(&dir);
+    scan
+}
+
+/// One export that lacks the resources deciding some checks, and what scanning it produced.
+///
+/// Used with [`assert_absence_undecided`]: a check must never pass or fail because the export
+/// does not hold what would decide it.
+#[derive(Debug)]
+pub struct AbsentCase {
+    /// What the export holds and lacks, for messages.
+    pub name: String,
+    /// The checks whose deciding resources the export lacks; `None` for every check (an export
+    /// that holds resources only by their identity, and nothing related to them).
+    pub checks: Option<Vec<&'static str>>,
+    /// The native scan of the export.
+    pub scan: NativeScan,
+}
+
+impl AbsentCase {
+    fn concerns(&self, check_id: &str) -> bool {
+        self.checks
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&check_id))
+    }
+}
+
+/// Assert that absent data never decides a check, over every check of a plugin.
+///
+/// - No finding of a check a case concerns is `pass` or `fail`.
+/// - Every check of `checks` that is not `excused` is covered: some case gives it a `manual`
+///   finding, so a new check is tested the day it is added or the test fails.
+/// - Every excused check names its reason, is a check of `checks`, and is not also covered (an
+///   excuse that is no longer needed must go).
+///
+/// Panics with every violation listed.
+pub fn assert_absence_undecided(
+    checks: &[&crate::CheckDef],
+    cases: &[AbsentCase],
+    excused: &[(&str, &str)],
+) {
+    use crate::Status;
+    let mut problems = Vec::new();
+    for case in cases {
+        if let Err(e) = &case.scan.result {
+            problems.push(format!("{}: the scan failed: {e:?}", case.name));
+        }
+        for f in &case.scan.findings {
+            if case.concerns(&f.check_id) && matches!(f.status, Status::Pass | Status::Fail) {
+                problems.push(format!(
+                    "{}: {} decided {} on {} from absent data: {}",
+                    case.name,
+                    f.check_id,
+                    if f.status == Status::Pass {
+                        "pass"
+                    } else {
+                        "fail"
+                    },
+                    f.resource.id,
+                    f.message
+                ));
+            }
+        }
+    }
+    for (id, reason) in excused {
+        if !checks.iter().any(|c| c.id == *id) {
+            problems.push(format!("excused check {id} is not a check of the plugin"));
+        }
+        if reason.trim().is_empty() {
+            problems.push(format!("excused check {id} gives no reason"));
+        }
+    }
+    for check in checks {
+        let covered = cases.iter().any(|case| {
+            case.concerns(check.id)
+                && case
+                    .scan
+                    .of_check(check.id)
+                    .any(|f| f.status == Status::Manual && !f.message.is_empty())
+        });
+        let excuse = excused.iter().find(|(id, _)| *id == check.id);
+        match (covered, excuse) {
+            (true, Some(_)) => problems.push(format!(
+                "{} is excused but covered: remove it from the excused list",
+                check.id
+            )),
+            (false, None) => problems.push(format!(
+                "{} is neither covered (no case gives it a manual finding) nor excused with a reason",
+                check.id
+            )),
+            _ => {}
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "absent data decided checks:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Actor, CheckDef, FindingBuilder, Severity};
+
+    static A: CheckDef = CheckDef {
+        id: "t-a",
+        title: "a",
+        severity: Severity::Low,
+        actor: Actor::Customer,
+        rationale: "r",
+        remediation: "r",
+        controls: &["c"],
+        resource_types: &["T"],
+    };
+    static B: CheckDef = CheckDef { id: "t-b", ..A };
+
+    fn case(checks: Option<Vec<&'static str>>, findings: Vec<Finding>) -> AbsentCase {
+        AbsentCase {
+            name: "case".into(),
+            checks,
+            scan: NativeScan {
+                findings,
+                result: Ok(ScanSummary {
+                    resources: 0,
+                    skipped: 0,
+                    problems: Vec::new(),
+                }),
+            },
+        }
+    }
+
+    fn finding(check: &CheckDef, status: crate::Status) -> Finding {
+        FindingBuilder::new(check, "1", "r", "T", "x").status(status, "why")
+    }
+
+    fn panics(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let e = std::panic::catch_unwind(f).expect_err("the assertion should fail");
+        e.downcast_ref::<String>().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn manual_everywhere_passes() {
+        use crate::Status::*;
+        let cases = [case(
+            None,
+            vec![
+                finding(&A, Manual),
+                finding(&B, Manual),
+                finding(&B, NotApplicable),
+            ],
+        )];
+        assert_absence_undecided(&[&A, &B], &cases, &[]);
+    }
+
+    #[test]
+    fn a_decision_from_absence_fails() {
+        use crate::Status::*;
+        let m = panics(|| {
+            let cases = [case(None, vec![finding(&A, Manual), finding(&B, Fail)])];
+            assert_absence_undecided(&[&A], &cases, &[("t-b", "reason")]);
+        });
+        assert!(m.contains("t-b decided fail"), "{m}");
+        // A case scoped to other checks does not judge this one.
+        let cases = [
+            case(
+                Some(vec!["t-a"]),
+                vec![finding(&A, Manual), finding(&B, Pass)],
+            ),
+            case(None, vec![finding(&B, Manual)]),
+        ];
+        assert_absence_undecided(&[&A, &B], &cases, &[]);
+    }
+
+    #[test]
+    fn a_check_neither_covered_nor_excused_fails_and_excuses_stay_honest() {
+        use crate::Status::*;
+        let cases = [case(
+            None,
+            vec![finding(&A, Manual), finding(&B, NotApplicable)],
+        )];
+        let m = panics(|| assert_absence_undecided(&[&A, &B], &cases, &[]));
+        assert!(m.contains("t-b is neither covered"), "{m}");
+        assert_absence_undecided(&[&A, &B], &cases, &[("t-b", "needs two exports")]);
+        let m = panics(|| assert_absence_undecided(&[&A, &B], &cases, &[("t-a", "x")]));
+        assert!(m.contains("t-a is excused but covered"), "{m}");
+        let m = panics(|| assert_absence_undecided(&[&A, &B], &cases, &[("t-b", " ")]));
+        assert!(m.contains("gives no reason"), "{m}");
+        let m =
+            panics(|| assert_absence_undecided(&[&A, &B], &cases, &[("t-b", "r"), ("t-z", "r")]));
+        assert!(m.contains("t-z is not a check"), "{m}");
+    }
+}

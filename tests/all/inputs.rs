@@ -101,11 +101,14 @@ fn every_bad_input_is_a_named_gap_and_the_rest_of_the_scan_goes_on() {
     assert_eq!(g["kind"], "malformed-input", "{g:#}");
     assert_eq!(g["file"], "truncated.json");
     assert!(g["line"].as_u64().unwrap() > 1, "{g:#}");
+    // The position is stated once: in file, line and column, not again in the message; the
+    // summary on standard output puts it in front of the message, once.
+    let message = g["message"].as_str().unwrap();
+    let shown = format!("truncated.json:{}:{}: {message}", g["line"], g["column"]);
+    assert_eq!(stdout.matches(&shown).count(), 1, "{stdout}");
+    assert!(!message.contains("truncated.json"), "{g:#}");
     assert!(
-        g["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("truncated.json:"),
+        !message.contains(&format!(":{}:", g["line"])) && !message.contains(" at line "),
         "{g:#}"
     );
 

@@ -232,7 +232,7 @@ fn a_target_that_declares_its_accounts_rejects_findings_for_others() {
     assert!(n >= 2, "{msg}");
     assert!(
         msg.starts_with(&format!(
-            "{n} finding(s) rejected for accounts the target does not declare: `{VICTIM_ACCOUNT}` ({n})"
+            "{n} findings rejected for accounts the target does not declare: `{VICTIM_ACCOUNT}` ({n})"
         )),
         "{msg}"
     );

@@ -607,11 +607,14 @@ impl Assembly {
                 })
                 .collect();
             let whom = if first == target {
-                format!("target `{target}` reports {} finding(s) twice", d.count)
+                format!(
+                    "target `{target}` reports {} twice",
+                    crate::table::count(d.count, "finding", "findings")
+                )
             } else {
                 format!(
-                    "targets `{first}` and `{target}` of tenant `{tenant}` report {} finding(s)",
-                    d.count
+                    "targets `{first}` and `{target}` of tenant `{tenant}` report {}",
+                    crate::table::count(d.count, "finding", "findings")
                 )
             };
             tail.gaps.push(Gap {
@@ -897,7 +900,7 @@ mod tests {
             assert_eq!((g.tenant.as_str(), g.target.as_str()), ("t", "t-two"));
             assert_eq!(
                 g.message,
-                "targets `t-one` and `t-two` of tenant `t` report 1 finding(s) with different \
+                "targets `t-one` and `t-two` of tenant `t` report 1 finding with different \
                  statuses for the same check on the same resource; the report keeps the one \
                  from `t-one` (first in plan order): resource `sg-1`, check `open`: `fail` in \
                  `t-one`, `pass` in `t-two`"

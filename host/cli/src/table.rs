@@ -16,10 +16,10 @@ pub fn render(tail: &Tail, tenants: &[TenantInfo], summary: &Summary, files: &[P
     let f = &summary.findings;
     let _ = writeln!(
         s,
-        "demarc: {} — {} tenant(s), {} target(s)",
+        "demarc: {} — {}, {}",
         tail.run.estate,
-        tenants.len(),
-        tail.run.targets.len()
+        count(tenants.len() as u64, "tenant", "tenants"),
+        count(tail.run.targets.len() as u64, "target", "targets")
     );
     let _ = writeln!(
         s,
@@ -68,14 +68,30 @@ pub fn render(tail: &Tail, tenants: &[TenantInfo], summary: &Summary, files: &[P
     if tail.gaps.is_empty() {
         let _ = writeln!(s, "coverage: complete (no gaps)");
     } else {
-        let _ = writeln!(s, "coverage: INCOMPLETE — {} gap(s):", tail.gaps.len());
+        let n = tail.gaps.len();
+        let _ = writeln!(
+            s,
+            "coverage: INCOMPLETE — {n} {}:",
+            if n == 1 { "gap" } else { "gaps" }
+        );
         for g in &tail.gaps {
             let target = if g.target.is_empty() { "-" } else { &g.target };
-            let _ = writeln!(s, "  [{}] {}: {}", g.kind.as_str(), target, g.message);
+            let at = match (&g.file, g.line, g.column) {
+                (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}: "),
+                (Some(f), Some(l), None) => format!("{f}:{l}: "),
+                (Some(f), None, _) => format!("{f}: "),
+                (None, ..) => String::new(),
+            };
+            let _ = writeln!(s, "  [{}] {}: {at}{}", g.kind.as_str(), target, g.message);
         }
     }
     for f in files {
         let _ = writeln!(s, "wrote {}", f.display());
     }
     s
+}
+
+/// `1 tenant`, `2 tenants`: a count with its noun in the number it needs.
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -4,4 +4,4 @@ mod emit;
 mod log;
 
 pub use emit::EmitState;
-pub(crate) use emit::{truncate as truncate_id, truncate_long};
+pub(crate) use emit::{count, truncate as truncate_id, truncate_long};

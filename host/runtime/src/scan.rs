@@ -199,8 +199,8 @@ impl Runtime {
             gaps.push(gap(
                 GapKind::InvalidFinding,
                 format!(
-                    "{} finding(s) rejected by the host: {}",
-                    emit.invalid,
+                    "{} rejected by the host: {}",
+                    crate::host::count(emit.invalid, "finding", "findings"),
                     emit.invalid_examples.join("; ")
                 ),
             ));
@@ -241,18 +241,13 @@ impl Runtime {
 }
 
 /// A gap from a plugin's input error; the plugin's strings are cut to length and their control
-/// characters escaped, so that they cannot forge lines of a text report or log.
+/// characters escaped, so that they cannot forge lines of a text report or log. The position is
+/// stated once, in `file`, `line` and `column`: the message says what is wrong there.
 fn input_gap(mut g: Gap, e: &wit::InputError) -> Gap {
-    let file = crate::host::truncate_long(&e.file);
-    let message = crate::host::truncate_long(&e.message);
     g.line = e.line;
     g.column = e.column;
-    g.message = match (e.line, e.column) {
-        (Some(l), Some(c)) => format!("{file}:{l}:{c}: {message}"),
-        (Some(l), None) => format!("{file}:{l}: {message}"),
-        _ => format!("{file}: {message}"),
-    };
-    g.file = Some(file);
+    g.message = crate::host::truncate_long(&e.message);
+    g.file = Some(crate::host::truncate_long(&e.file));
     g
 }
 
@@ -325,8 +320,14 @@ fn fs_gaps(fs: &FsGuard, gaps: &mut Vec<Gap>, gap: &impl Fn(GapKind, String) -> 
         gaps.push(gap(
             GapKind::PluginError,
             format!(
-                "the plugin reached the cap of {} open descriptors; {} open(s) past it were refused",
-                fs.max_descriptors, fs.refused_at_cap
+                "the plugin reached the cap of {} open descriptors; {} past it {} refused",
+                fs.max_descriptors,
+                crate::host::count(fs.refused_at_cap, "open", "opens"),
+                if fs.refused_at_cap == 1 {
+                    "was"
+                } else {
+                    "were"
+                }
             ),
         ));
     }

@@ -11,6 +11,7 @@
 
 use demarc_sdk::{CheckDef, Finding};
 
+use crate::config_item::{ConfigItem, Subject};
 use crate::json::FieldError;
 use crate::time::Timestamp;
 
@@ -75,6 +76,42 @@ pub const ACCOUNT_TYPE: &str = "AWS::::Account";
 /// The resource id of an account-level finding.
 pub fn account_resource_id(account: &str) -> String {
     format!("arn:aws::::account/{account}")
+}
+
+/// Whether AWS Config recorded the item's `configuration` (absent and `null` are not recorded).
+pub fn recorded(item: &ConfigItem<'_>) -> bool {
+    item.configuration
+        .is_some_and(|raw| raw.get().trim() != "null")
+}
+
+/// The findings of an item that AWS Config recorded without its `configuration`: each of
+/// `checks` is manual, naming the command whose output decides it. An item recorded by its
+/// identity alone says nothing about the resource's settings, so it neither passes nor fails.
+pub fn unrecorded(
+    subject: &Subject<'_, '_>,
+    checks: &[(&CheckDef, &str)],
+    part: &str,
+) -> Vec<Finding> {
+    let item = subject.item;
+    let label = subject.label();
+    checks
+        .iter()
+        .map(|(check, describe)| {
+            subject
+                .finding(check)
+                .evidence(part, "(absent)")
+                .manual(format!(
+                    "AWS Config recorded {} {label} without its {part}, so the snapshot cannot decide this check; `{describe}` (or a snapshot that records it) decides it.",
+                    item.kind()
+                ))
+        })
+        .collect()
+}
+
+/// `1 rule`, `2 rules`: a count with its noun, singular or plural.
+pub fn count(n: impl Into<i128>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
 /// A list for messages: `a`, `a and b`, `a, b and c`.
@@ -166,6 +203,13 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(count(0u32, "item", "items"), "0 items");
+        assert_eq!(count(1u32, "item", "items"), "1 item");
+        assert_eq!(count(2u64, "policy", "policies"), "2 policies");
     }
 
     #[test]

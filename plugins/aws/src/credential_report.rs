@@ -272,7 +272,15 @@ pub fn parse(text: &str) -> Result<Report, ReportError> {
     if !missing.is_empty() {
         return Err(ReportError {
             line: Some(1),
-            message: format!("the header lacks the column(s) {}", missing.join(", ")),
+            message: format!(
+                "the header lacks the {} {}",
+                if missing.len() == 1 {
+                    "column"
+                } else {
+                    "columns"
+                },
+                missing.join(", ")
+            ),
         });
     }
     let index = |name: &str| column(name);

@@ -49,11 +49,13 @@ impl Estate {
     }
 
     /// Note a trail of `account`, and whether it is multi-region with global service events.
-    pub fn trail(&mut self, account: &str, multi_region: bool) {
+    pub fn trail(&mut self, account: &str, multi_region: Option<bool>) {
         let tally = self.trails.entry(account.to_string()).or_default();
         tally.trails += 1;
-        if multi_region {
-            tally.multi_region += 1;
+        match multi_region {
+            Some(true) => tally.multi_region += 1,
+            Some(false) => {}
+            None => tally.undecided += 1,
         }
     }
 
@@ -145,7 +147,7 @@ mod tests {
         estate.saw_account("1");
         estate.saw_account("2");
         estate.saw_account("unknown");
-        estate.trail("2", true);
+        estate.trail("2", Some(true));
         estate.reported("2");
         let out = finish(estate);
         let trail: Vec<_> = out
@@ -154,7 +156,7 @@ mod tests {
             .collect();
         assert_eq!(trail.len(), 2);
         assert_eq!(trail[0].account, "1");
-        assert_eq!(trail[0].status, Status::Fail);
+        assert_eq!(trail[0].status, Status::Manual);
         assert_eq!(trail[1].status, Status::Pass);
         let root: Vec<_> = out
             .iter()
@@ -205,5 +207,61 @@ mod tests {
             .find(|f| f.check_id == ec2::PATCH_COMPLIANCE.id)
             .unwrap();
         assert_eq!(patch.status, Status::Fail);
+    }
+
+    #[test]
+    fn an_instance_is_judged_by_its_own_patch_record_only() {
+        let mut estate = Estate::default();
+        for id in ["i-1", "i-2"] {
+            let json = format!(
+                r#"{{"resourceType":"AWS::EC2::Instance","resourceId":"{id}","awsAccountId":"1","configuration":{{"instanceId":"{id}","state":{{"name":"running"}}}}}}"#
+            );
+            let i = item(&json);
+            let outcome = ec2::evaluate_instance(&i, &crate::checks::test_support::ctx()).unwrap();
+            estate.running_instance(outcome.running.unwrap());
+        }
+        estate.patch(
+            "i-1".into(),
+            PatchRecord {
+                status: Some("COMPLIANT".into()),
+                evidence: vec![],
+            },
+        );
+        let out = finish(estate);
+        let patch: Vec<(&str, Status)> = out
+            .iter()
+            .filter(|f| f.check_id == ec2::PATCH_COMPLIANCE.id)
+            .map(|f| (f.resource.id.as_str(), f.status))
+            .collect();
+        assert_eq!(
+            patch,
+            vec![("i-1", Status::Pass), ("i-2", Status::Manual)],
+            "i-1's patch record does not decide i-2"
+        );
+    }
+
+    #[test]
+    fn an_account_is_judged_by_its_own_trails_and_report_only() {
+        let mut estate = Estate::default();
+        estate.saw_account("1");
+        estate.saw_account("2");
+        estate.trail("1", Some(true));
+        estate.reported("1");
+        let out = finish(estate);
+        let of = |check: &str| -> Vec<(String, Status)> {
+            out.iter()
+                .filter(|f| f.check_id == check)
+                .map(|f| (f.account.clone(), f.status))
+                .collect()
+        };
+        assert_eq!(
+            of(cloudtrail::MULTI_REGION.id),
+            vec![("1".into(), Status::Pass), ("2".into(), Status::Manual)]
+        );
+        // Account 1's credential report replaces its fallbacks; account 2 keeps them.
+        assert_eq!(
+            of(credentials::ROOT_MFA.id),
+            vec![("2".into(), Status::Manual)]
+        );
     }
 }

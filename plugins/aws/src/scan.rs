@@ -279,8 +279,8 @@ impl Scan<'_, '_> {
             }
         }
         demarc_sdk::log::debug(&format!(
-            "{file}: read {} configuration items ({:?} layout)",
-            items.count(),
+            "{file}: read {} ({:?} layout)",
+            crate::checks::count(items.count(), "configuration item", "configuration items"),
             items.layout()
         ));
         Ok(())
@@ -572,8 +572,8 @@ mod tests {
             vec![Status::Fail]
         );
         assert_eq!(first[ec2::EBS_ENCRYPTED.id], vec![Status::Fail]);
-        // No trail in the account: one account-level failure; no report: manual root findings.
-        assert_eq!(first[cloudtrail::MULTI_REGION.id], vec![Status::Fail]);
+        // No trail or report in the account: manual account-level findings.
+        assert_eq!(first[cloudtrail::MULTI_REGION.id], vec![Status::Manual]);
         assert_eq!(first[credentials::ROOT_MFA.id], vec![Status::Manual]);
         assert!(
             !first.contains_key(s3::CMK_ENCRYPTION.id),

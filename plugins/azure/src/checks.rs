@@ -12,7 +12,7 @@
 
 use demarc_sdk::{CheckDef, Finding};
 
-use crate::resource::FieldError;
+use crate::resource::{FieldError, Subject};
 use crate::time::Timestamp;
 
 pub mod appservice;
@@ -125,6 +125,37 @@ pub static ALL: [&CheckDef; 30] = [
     &appservice::MIN_TLS,
     &governance::OWNER_TAG,
 ];
+
+/// The findings of a resource the export records without its properties (a Resource Graph
+/// projection of identity columns): each check of its type is manual, naming what decides it;
+/// the owner tag is still read from tags the row does carry.
+pub fn unrecorded(subject: &Subject<'_>, tags_recorded: bool) -> Vec<Finding> {
+    let label = subject.label();
+    let kind = &subject.native_type;
+    ALL.iter()
+        .filter(|c| c.resource_types.iter().any(|t| t.eq_ignore_ascii_case(kind)))
+        .map(|check| {
+            if check.id == governance::OWNER_TAG.id && tags_recorded {
+                return governance::owner_tag(subject);
+            }
+            let (part, what) = if check.id == governance::OWNER_TAG.id {
+                ("tags", "its tags")
+            } else {
+                ("properties", "its properties")
+            };
+            subject.finding(check).evidence(part, "(absent)").manual(format!(
+                "The export records {kind} {label} without {what}, so it cannot decide this check; `az resource show --ids {}` (or a Resource Graph query that projects `properties` and `tags`) decides it.",
+                subject.id
+            ))
+        })
+        .collect()
+}
+
+/// `1 rule`, `2 rules`: a count with its noun, singular or plural.
+pub fn count(n: impl Into<i128>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
 
 /// A list for messages: `a`, `a and b`, `a, b and c`.
 pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {

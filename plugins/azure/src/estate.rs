@@ -9,13 +9,13 @@
 //! not the resources streamed past it — and [`Estate::finish`] emits the deferred findings in
 //! input order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use demarc_sdk::{Finding, ScanError};
 
 use crate::checks::appservice::{self, SiteConfigValues, SiteRecord};
 use crate::checks::backup::{self, BackupRecord};
-use crate::checks::database::{self, DbServer, Engine, FirewallRule};
+use crate::checks::database::{self, DbServer, FirewallRule};
 use crate::checks::identity::{self, MfaAssessment};
 use crate::checks::monitor::{self, ArchiveRecord, DiagnosticSummary};
 use crate::checks::storage::ArchiveProtection;
@@ -53,8 +53,6 @@ pub struct Estate {
     servers: Vec<DbServer>,
     /// Server → its firewall rules.
     firewall: HashMap<String, Vec<FirewallRule>>,
-    /// Engines whose firewall rules the export holds.
-    firewall_engines: BTreeSet<Engine>,
     sites: Vec<SiteRecord>,
     /// App → its `config/web` values.
     site_configs: HashMap<String, SiteConfigValues>,
@@ -64,16 +62,12 @@ pub struct Estate {
     vaults_with_keys: HashSet<String>,
     /// Resource → its resource-level diagnostic settings (join keys).
     resource_settings: HashMap<String, Vec<DiagnosticSummary>>,
-    /// Whether the export holds any resource-level diagnostic setting.
-    resource_settings_seen: bool,
     /// Storage account → what protects its blobs (join keys).
     storage: HashMap<String, ArchiveProtection>,
     /// Subscription settings that archive the activity log in a storage account.
     archives: Vec<ArchiveRecord>,
     /// VM → the backup items protecting it.
     backups: HashMap<String, Vec<BackupRecord>>,
-    /// Whether the export holds any Recovery Services data.
-    recovery_seen: bool,
 }
 
 impl Estate {
@@ -130,8 +124,7 @@ impl Estate {
     }
 
     /// Record a firewall rule of the server `parent`.
-    pub fn firewall_rule(&mut self, engine: Engine, parent: String, rule: FirewallRule) {
-        self.firewall_engines.insert(engine);
+    pub fn firewall_rule(&mut self, parent: String, rule: FirewallRule) {
         self.firewall.entry(parent).or_default().push(rule);
     }
 
@@ -155,20 +148,13 @@ impl Estate {
         self.vaults_with_keys.insert(vault);
     }
 
-    /// Note that the export holds Recovery Services data.
-    pub fn recovery_seen(&mut self) {
-        self.recovery_seen = true;
-    }
-
     /// Record a backup item protecting the VM `vm`.
     pub fn backup(&mut self, vm: String, record: BackupRecord) {
-        self.recovery_seen = true;
         self.backups.entry(vm).or_default().push(record);
     }
 
     /// Record a diagnostic setting of the resource `resource` (a join key).
     pub fn resource_setting(&mut self, resource: String, setting: DiagnosticSummary) {
-        self.resource_settings_seen = true;
         self.resource_settings
             .entry(resource)
             .or_default()
@@ -240,17 +226,14 @@ impl Estate {
     ) -> Result<u64, ScanError> {
         for vm in &self.vms {
             emit(vm::stale_finding(vm, &self.exposure(vm), ctx))?;
-            let items = self
-                .recovery_seen
-                .then(|| self.backups.get(&vm.key).map_or(&[][..], Vec::as_slice));
+            // Each join uses only the related resources of this resource: another VM's backup
+            // items, another server's firewall rules or another resource's diagnostic settings
+            // say nothing about this one.
+            let items = self.backups.get(&vm.key).map(Vec::as_slice);
             emit(backup::vm_finding(vm, items, ctx))?;
         }
         for server in &self.servers {
-            let rules = self.firewall_engines.contains(&server.engine).then(|| {
-                self.firewall
-                    .get(&server.key)
-                    .map_or(&[][..], Vec::as_slice)
-            });
+            let rules = self.firewall.get(&server.key).map(Vec::as_slice);
             emit(database::public_finding(server, rules))?;
         }
         for site in &self.sites {
@@ -265,11 +248,7 @@ impl Estate {
             if !self.vaults_with_keys.contains(key) {
                 emit(keyvault::vault_without_keys(vault))?;
             }
-            let settings = self.resource_settings_seen.then(|| {
-                self.resource_settings
-                    .get(key)
-                    .map_or(&[][..], Vec::as_slice)
-            });
+            let settings = self.resource_settings.get(key).map(Vec::as_slice);
             emit(keyvault::audit_logging(vault, settings))?;
         }
         for record in &self.archives {
@@ -347,17 +326,11 @@ mod tests {
         estate.vm(vm_record(&["nic1"]));
         estate.nic("nic1".into(), vec!["ip1".into()]);
         estate.public_ip("ip1".into(), None);
-        estate.recovery_seen();
         let out = finish(estate);
         assert_eq!(
             out[0].status,
             Status::NotApplicable,
             "unallocated public IP"
-        );
-        assert_eq!(
-            out[1].status,
-            Status::Fail,
-            "vaults exist, VM not protected"
         );
 
         let mut estate = Estate::default();
@@ -379,7 +352,7 @@ mod tests {
         assert_eq!(out[0].resource.id, "/subscriptions/AAAA");
         assert_eq!(out[0].resource.name.as_deref(), Some("Prod"));
         assert_eq!(out[0].check_id, monitor::ACTIVITY_LOG_EXPORTED.id);
-        assert_eq!(out[0].status, Status::Fail);
+        assert_eq!(out[0].status, Status::Manual, "no setting in the export");
         assert_eq!(out[1].check_id, identity::MFA_PRIVILEGED.id);
         assert_eq!(out[1].status, Status::Manual);
     }
@@ -462,7 +435,8 @@ mod tests {
             statuses(estate),
             vec![("/subscriptions/s1/x/vaults/v1".into(), Status::Manual)]
         );
-        // Settings in the export (in any order): the vault with one passes, the other fails.
+        // Settings in the export (in any order): the vault with one passes; the other vault's
+        // setting says nothing about v2, which stays manual.
         let mut estate = Estate::default();
         estate.resource_setting("v1".into(), audit("kv-audit"));
         estate.vault("v1".into(), kv("v1"));
@@ -471,8 +445,227 @@ mod tests {
             statuses(estate),
             vec![
                 ("/subscriptions/s1/x/vaults/v1".into(), Status::Pass),
-                ("/subscriptions/s1/x/vaults/v2".into(), Status::Fail)
+                ("/subscriptions/s1/x/vaults/v2".into(), Status::Manual)
             ]
+        );
+        // A setting of its own that keeps no audit events fails.
+        let mut estate = Estate::default();
+        estate.vault("v2".into(), kv("v2"));
+        estate.resource_setting(
+            "v2".into(),
+            DiagnosticSummary {
+                categories: vec!["AzurePolicyEvaluationDetails".into()],
+                ..audit("policy-only")
+            },
+        );
+        assert_eq!(
+            statuses(estate),
+            vec![("/subscriptions/s1/x/vaults/v2".into(), Status::Fail)]
+        );
+    }
+
+    fn of_check(out: &[Finding], check: &str) -> Vec<(String, Status)> {
+        out.iter()
+            .filter(|f| f.check_id == check)
+            .map(|f| (f.resource.id.clone(), f.status))
+            .collect()
+    }
+
+    #[test]
+    fn a_vm_is_judged_by_its_own_backup_items_only() {
+        let other = |name: &str| {
+            let mut r = vm_record(&["nic1"]);
+            r.key = format!("vm-{name}");
+            r.subject.id = format!("/subscriptions/s1/vms/{name}").into();
+            r
+        };
+        let mut estate = Estate::default();
+        estate.vm(other("a"));
+        estate.vm(other("b"));
+        estate.backup(
+            "vm-a".into(),
+            BackupRecord {
+                vault: "rsv1".into(),
+                state: Some("Protected".into()),
+                last_backup: Some("2026-10-31T02:00:00Z".into()),
+                last_status: Some("Completed".into()),
+                policy: Some("daily".into()),
+            },
+        );
+        let out = finish(estate);
+        let statuses = of_check(&out, backup::VM_BACKUP.id);
+        assert_eq!(
+            statuses,
+            vec![
+                ("/subscriptions/s1/vms/a".into(), Status::Pass),
+                ("/subscriptions/s1/vms/b".into(), Status::Manual),
+            ],
+            "vm a's backup item does not decide vm b"
+        );
+        let b = out
+            .iter()
+            .find(|f| f.check_id == backup::VM_BACKUP.id && f.resource.id.ends_with("/b"))
+            .unwrap();
+        assert!(
+            b.message.contains("az backup protection check-vm"),
+            "{}",
+            b.message
+        );
+    }
+
+    #[test]
+    fn a_server_is_judged_by_its_own_firewall_rules_only() {
+        let server = |name: &str| {
+            let json = format!(
+                r#"{{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Sql/servers/{name}","name":"{name}","type":"microsoft.sql/servers","properties":{{"publicNetworkAccess":"Enabled"}}}}"#
+            );
+            let r = resource(&json);
+            DbServer {
+                subject: r.subject().into_owned(),
+                key: name.into(),
+                engine: crate::checks::database::Engine::Sql,
+                public_access: Some("Enabled".into()),
+                subnet: None,
+            }
+        };
+        let mut estate = Estate::default();
+        estate.server(server("sql-a"));
+        estate.server(server("sql-b"));
+        estate.firewall_rule(
+            "sql-a".into(),
+            FirewallRule {
+                name: "office".into(),
+                start: "203.0.113.0".into(),
+                end: "203.0.113.255".into(),
+            },
+        );
+        let out = finish(estate);
+        let statuses: Vec<Status> = of_check(&out, database::PUBLIC_NETWORK_ACCESS.id)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![Status::Pass, Status::Manual],
+            "sql-a's rules do not decide sql-b"
+        );
+    }
+
+    #[test]
+    fn a_subscription_is_judged_by_its_own_settings_and_assessments_only() {
+        let mut estate = Estate::default();
+        estate.saw_subscription(Some("aaaa"));
+        estate.saw_subscription(Some("bbbb"));
+        estate.activity_setting(
+            "aaaa",
+            DiagnosticSummary {
+                name: "all".into(),
+                destinations: vec!["workspace law".into()],
+                categories: vec!["allLogs".into()],
+            },
+        );
+        estate.mfa(
+            "aaaa",
+            MfaAssessment {
+                scope: "owner",
+                name: "MFA should be enabled on accounts with owner permissions".into(),
+                status: "Healthy".into(),
+            },
+        );
+        let out = finish(estate);
+        for check in [
+            monitor::ACTIVITY_LOG_EXPORTED.id,
+            identity::MFA_PRIVILEGED.id,
+        ] {
+            assert_eq!(
+                of_check(&out, check),
+                vec![
+                    ("/subscriptions/aaaa".into(), Status::Pass),
+                    ("/subscriptions/bbbb".into(), Status::Manual),
+                ],
+                "{check}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_vm_is_exposed_only_through_its_own_interfaces() {
+        let mut a = vm_record(&["nic-a"]);
+        a.subject.id = "/subscriptions/s1/vms/a".into();
+        let mut b = vm_record(&["nic-b"]);
+        b.subject.id = "/subscriptions/s1/vms/b".into();
+        let mut estate = Estate::default();
+        estate.vm(a);
+        estate.vm(b);
+        estate.nic("nic-a".into(), vec!["ip-a".into()]);
+        estate.public_ip("ip-a".into(), Some("52.1.1.1".into()));
+        let out = finish(estate);
+        assert_eq!(
+            of_check(&out, vm::STALE_PUBLIC_DEV.id),
+            vec![
+                ("/subscriptions/s1/vms/a".into(), Status::Fail),
+                ("/subscriptions/s1/vms/b".into(), Status::Manual),
+            ],
+            "vm a's public address does not decide vm b"
+        );
+    }
+
+    #[test]
+    fn an_app_is_judged_by_its_own_config_only() {
+        let site = |name: &str| {
+            let json = format!(
+                r#"{{"id":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/{name}","name":"{name}","type":"microsoft.web/sites","kind":"app"}}"#
+            );
+            SiteRecord {
+                subject: resource(&json).subject().into_owned(),
+                key: name.into(),
+                config: SiteConfigValues::default(),
+            }
+        };
+        let mut estate = Estate::default();
+        estate.site(site("app-a"));
+        estate.site(site("app-b"));
+        estate.site_config(
+            "app-a".into(),
+            SiteConfigValues {
+                min_tls: Some("1.2".into()),
+                ..SiteConfigValues::default()
+            },
+        );
+        let out = finish(estate);
+        let statuses: Vec<Status> = of_check(&out, appservice::MIN_TLS.id)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![Status::Pass, Status::Manual],
+            "app-a's config/web does not decide app-b"
+        );
+    }
+
+    #[test]
+    fn an_archive_is_judged_by_its_own_storage_account_only() {
+        let setting = resource(
+            r#"{"id":"/subscriptions/s1/providers/microsoft.insights/diagnosticSettings/archive","name":"archive","type":"Microsoft.Insights/diagnosticSettings","properties":{"storageAccountId":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/audit01"}}"#,
+        );
+        let record = monitor::archive(&setting).unwrap().unwrap_err();
+        let mut estate = Estate::default();
+        estate.archive(record);
+        estate.storage_account(
+            "/subscriptions/s1/resourcegroups/rg/providers/microsoft.storage/storageaccounts/other02".into(),
+            ArchiveProtection {
+                immutable: Some(true),
+                policy_state: Some("Locked".into()),
+                policy_days: Some(400),
+                key_source: Some("Microsoft.Keyvault".into()),
+            },
+        );
+        let out = finish(estate);
+        assert_eq!(
+            of_check(&out, monitor::LOG_STORAGE_PROTECTED.id)[0].1,
+            Status::Manual,
+            "another account's protection does not decide the archive"
         );
     }
 }

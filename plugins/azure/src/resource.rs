@@ -178,6 +178,45 @@ impl<'a> Resource<'a> {
             })
     }
 
+    /// Whether the export records the resource's properties: a `properties` object, or (a
+    /// CLI-flattened resource) any field besides the envelope every resource has. A Resource
+    /// Graph projection of identity columns alone records none.
+    pub fn properties_recorded(&self) -> bool {
+        if let Some(raw) = self.properties {
+            return raw.get().trim() != "null";
+        }
+        const ENVELOPE: [&str; 21] = [
+            "id",
+            "name",
+            "type",
+            "location",
+            "subscriptionId",
+            "tenantId",
+            "resourceGroup",
+            "kind",
+            "tags",
+            "properties",
+            "sku",
+            "identity",
+            "zones",
+            "plan",
+            "managedBy",
+            "etag",
+            "extendedLocation",
+            "apiVersion",
+            "systemData",
+            "nextLink",
+            "resultTruncated",
+        ];
+        serde_json::from_str::<std::collections::BTreeMap<&str, serde::de::IgnoredAny>>(self.item)
+            .map(|fields| {
+                fields
+                    .keys()
+                    .any(|k| !ENVELOPE.iter().any(|e| e.eq_ignore_ascii_case(k)))
+            })
+            .unwrap_or(true)
+    }
+
     /// Whether the resource is being deleted or is gone (`provisioningState` `Deleting` or
     /// `Deleted`): such items are skipped, never evaluated.
     pub fn is_gone(&self) -> Result<bool, FieldError<'a>> {
@@ -383,6 +422,24 @@ impl<'de: 'a, 'a> Deserialize<'de> for Resource<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn properties_are_recorded_inline_or_flattened_but_not_by_identity_columns() {
+        let recorded = |json: &str| Resource::parse(json).unwrap().properties_recorded();
+        let id = r#""id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/servers/q/firewallRules/r","name":"r","type":"Microsoft.Sql/servers/firewallRules""#;
+        assert!(recorded(&format!(
+            r#"{{{id},"properties":{{"startIpAddress":"1.2.3.4"}}}}"#
+        )));
+        // `az sql server firewall-rule list` lifts the properties to the top level.
+        assert!(recorded(&format!(
+            r#"{{{id},"resourceGroup":"rg","startIpAddress":"1.2.3.4","endIpAddress":"1.2.3.4"}}"#
+        )));
+        // A Resource Graph projection of identity columns, or `properties` null.
+        assert!(!recorded(&format!(
+            r#"{{{id},"location":"westeurope","subscriptionId":"s","resourceGroup":"rg","tags":{{}}}}"#
+        )));
+        assert!(!recorded(&format!(r#"{{{id},"properties":null}}"#)));
+    }
 
     #[test]
     fn reads_a_resource_graph_row_borrowed() {

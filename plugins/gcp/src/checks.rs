@@ -13,8 +13,9 @@
 //! anything but a Compute Engine instance: Cloud Run, App Engine and Cloud SQL are PaaS and
 //! Cloud Functions FaaS, where Google runs the operating system.
 
-use demarc_sdk::CheckDef;
+use demarc_sdk::{CheckDef, Finding};
 
+use crate::asset::Subject;
 use crate::time::Timestamp;
 
 pub mod compute;
@@ -217,4 +218,40 @@ mod tests {
         assert_eq!(and_list(&["a"]), "a");
         assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
     }
+}
+
+/// The findings of an asset the export names without its content (a line with neither
+/// `resource` nor `iam_policy`, as `gcloud asset export` writes without `--content-type`): every
+/// check of its type is manual, naming the export that decides it. Projects are left to the end
+/// of the scan, which decides their checks from every line about them.
+pub fn unrecorded(subject: &Subject<'_>) -> Vec<Finding> {
+    let kind = subject.native_type;
+    if kind == "cloudresourcemanager.googleapis.com/Project" {
+        return Vec::new();
+    }
+    let label = subject.label();
+    ALL.iter()
+        .filter(|c| c.resource_types.contains(&kind))
+        .map(|check| {
+            let content = if [iam::PRIMITIVE_ROLE_HUMAN.id, iam::SERVICE_ACCOUNT_ADMIN.id, iam::PUBLIC_PRINCIPAL.id]
+                .contains(&check.id)
+            {
+                "iam-policy"
+            } else {
+                "resource"
+            };
+            subject
+                .finding(check)
+                .evidence("content", "(name and type only)")
+                .manual(format!(
+                    "The export names {kind} {label} without its content, so it cannot decide this check; a Cloud Asset Inventory export with `--content-type={content}` decides it."
+                ))
+        })
+        .collect()
+}
+
+/// `1 rule`, `2 rules`: a count with its noun, singular or plural.
+pub fn count(n: impl Into<i128>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { singular } else { plural })
 }

@@ -281,6 +281,11 @@ impl Estate {
                 for finding in iam::evaluate_policy(&subject, Kind::Project, &policy) {
                     emit(finding)?;
                 }
+            } else {
+                // No IAM-policy line of its own: who holds which role is not in the export.
+                for finding in iam::policy_not_exported(&subject, Kind::Project) {
+                    emit(finding)?;
+                }
             }
             let levels: Vec<iam::Level<'_>> = state
                 .ancestors
@@ -406,8 +411,14 @@ mod tests {
             .iter()
             .filter(|f| f.check_id == iam::PRIMITIVE_ROLE_HUMAN.id)
             .collect();
-        assert_eq!(owners.len(), 1);
+        assert_eq!(owners.len(), 2);
         assert_eq!(owners[0].status, Status::Fail);
+        assert_eq!(
+            owners[1].status,
+            Status::Manual,
+            "project 4 has no IAM-policy line: project 1's policy does not decide it"
+        );
+        assert!(owners[1].message.contains("--content-type=iam-policy"));
         assert_eq!(
             out.iter()
                 .filter(|f| f.check_id == identity::TWO_STEP_VERIFICATION.id)
@@ -462,10 +473,17 @@ mod tests {
         e.directory_read();
         let (out, _) = finish(e);
         assert!(out.iter().all(|f| f.resource.id != project_id("1")));
+        let checks: Vec<&str> = out.iter().map(|f| f.check_id.as_str()).collect();
         assert_eq!(
-            out.len(),
-            1,
-            "project 2: audit logging only, no 2SV fallback"
+            checks,
+            vec![
+                iam::PRIMITIVE_ROLE_HUMAN.id,
+                iam::SERVICE_ACCOUNT_ADMIN.id,
+                iam::PUBLIC_PRINCIPAL.id,
+                iam::AUDIT_LOGGING.id
+            ],
+            "project 2: its IAM checks and audit logging, manual; no 2SV fallback"
         );
+        assert!(out.iter().all(|f| f.status == Status::Manual));
     }
 }

@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 use crate::asset::{Asset, Kind};
 use crate::checks::{
-    Context, compute, firewall, functions, governance, iam, identity, kms, logging,
+    self, Context, compute, firewall, functions, governance, iam, identity, kms, logging,
     service_account, sql, storage,
 };
 use crate::estate::Estate;
@@ -300,8 +300,8 @@ impl Scan<'_, '_> {
             }
         }
         demarc_sdk::log::debug(&format!(
-            "{file}: read {} assets ({:?} layout{})",
-            items.count(),
+            "{file}: read {} ({:?} layout{})",
+            checks::count(items.count(), "asset", "assets"),
             items.layout(),
             if legacy {
                 ", legacy asset type names"
@@ -361,6 +361,14 @@ impl Scan<'_, '_> {
         let kind = Kind::of(asset.type_name());
         self.estate
             .saw_ancestors(asset.ancestors.iter().filter_map(Text::non_empty));
+        if !asset.has_resource() && asset.iam_policy.is_none() {
+            let findings = checks::unrecorded(&asset.subject(kind, Labels::default()));
+            return Ok(if findings.is_empty() {
+                Outcome::Joined(findings)
+            } else {
+                Outcome::Evaluated(findings)
+            });
+        }
         let ctx = self.ctx;
         let mut findings = Vec::new();
         let mut evaluated = false;

@@ -125,8 +125,12 @@ impl EmitState {
         let named_total: u64 = self.foreign.values().sum();
         let more = if named_total < self.foreign_total {
             format!(
-                " and {} more finding(s) for further accounts",
-                self.foreign_total - named_total
+                " and {} for further accounts",
+                count(
+                    self.foreign_total - named_total,
+                    "more finding",
+                    "more findings"
+                )
             )
         } else {
             String::new()
@@ -134,9 +138,9 @@ impl EmitState {
         let mut declared: Vec<&str> = self.declared.iter().flatten().map(String::as_str).collect();
         declared.sort_unstable();
         Some(format!(
-            "{} finding(s) rejected for accounts the target does not declare: {}{more}; \
+            "{} rejected for accounts the target does not declare: {}{more}; \
              the target holds {}",
-            self.foreign_total,
+            count(self.foreign_total, "finding", "findings"),
             named.join(", "),
             declared
                 .iter()
@@ -219,7 +223,8 @@ impl Host for HostState {
         if rejected_here > 0 {
             let first = e.invalid_examples.last().cloned().unwrap_or_default();
             return Ok(Err(EmitError::Invalid(format!(
-                "{rejected_here} finding(s) rejected, e.g. {first}"
+                "{} rejected, e.g. {first}",
+                count(rejected_here, "finding", "findings")
             ))));
         }
         Ok(Ok(()))
@@ -408,6 +413,11 @@ pub(crate) fn truncate(s: &str) -> String {
     )
 }
 
+/// `1 finding`, `2 findings`: a count with its noun in the number it needs.
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// At most 1000 bytes of a plugin-supplied message, control characters escaped.
 pub(crate) fn truncate_long(s: &str) -> String {
     if s.len() <= 1000 {
@@ -426,6 +436,13 @@ pub(crate) fn truncate_long(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(super::count(1, "finding", "findings"), "1 finding");
+        assert_eq!(super::count(0, "finding", "findings"), "0 findings");
+        assert_eq!(super::count(12, "open", "opens"), "12 opens");
+    }
+
     use super::*;
 
     #[test]
@@ -441,7 +458,7 @@ mod tests {
         assert_eq!(e.accounts.iter().collect::<Vec<_>>(), ["111111111111"]);
         let msg = e.foreign_message().unwrap();
         assert!(
-            msg.starts_with("4 finding(s) rejected for accounts the target does not declare:"),
+            msg.starts_with("4 findings rejected for accounts the target does not declare:"),
             "{msg}"
         );
         assert!(msg.contains("`222222222222` (2)"), "{msg}");
@@ -473,11 +490,11 @@ mod tests {
             assert_eq!(e.admit_account(&format!("acct-{i:02}")), Ok(false));
         }
         let msg = e.foreign_message().unwrap();
-        assert!(msg.starts_with("20 finding(s)"), "{msg}");
+        assert!(msg.starts_with("20 findings"), "{msg}");
         assert!(msg.contains("`acct-07` (1)"), "{msg}");
         assert!(!msg.contains("acct-08"), "{msg}");
         assert!(
-            msg.contains("and 12 more finding(s) for further accounts"),
+            msg.contains("and 12 more findings for further accounts"),
             "{msg}"
         );
     }

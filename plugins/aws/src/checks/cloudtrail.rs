@@ -75,13 +75,29 @@ pub struct TrailTally {
     pub trails: u32,
     /// Of those, trails that are multi-region and include global service events.
     pub multi_region: u32,
+    /// Of those, trails whose item does not record whether they are.
+    pub undecided: u32,
 }
 
-/// The findings of one trail, and whether it is a compliant multi-region trail.
-pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Result<(Vec<Finding>, bool), FieldError<'a>> {
+/// The findings of one trail, and whether it is a compliant multi-region trail (`None` when its
+/// item does not record it).
+pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Result<(Vec<Finding>, Option<bool>), FieldError<'a>> {
     let mut buf = None;
     let trail: Trail<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let subject = item.subject();
+    if !super::recorded(item) {
+        let describe = "aws cloudtrail describe-trails";
+        let findings = super::unrecorded(
+            &subject,
+            &[
+                (&MULTI_REGION, describe),
+                (&LOG_VALIDATION, describe),
+                (&KMS_ENCRYPTION, describe),
+            ],
+            "configuration",
+        );
+        return Ok((findings, None));
+    }
     let (multi, compliant) = multi_region(&subject, &trail);
     Ok((
         vec![
@@ -93,7 +109,7 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Result<(Vec<Finding>, bool), Field
     ))
 }
 
-fn multi_region(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> (Finding, bool) {
+fn multi_region(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> (Finding, Option<bool>) {
     let label = subject.label();
     let builder = subject
         .finding(&MULTI_REGION)
@@ -110,7 +126,7 @@ fn multi_region(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> (Finding, bool)
             builder.pass(format!(
                 "Trail {label} records every region and global service events."
             )),
-            true,
+            Some(true),
         ),
         (Some(false), _) | (_, Some(false)) => {
             let mut gaps = Vec::new();
@@ -122,14 +138,14 @@ fn multi_region(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> (Finding, bool)
             }
             (
                 builder.fail(format!("Trail {label} {}.", gaps.join(" and "))),
-                false,
+                Some(false),
             )
         }
         _ => (
             builder.manual(format!(
                 "The configuration item of trail {label} does not record isMultiRegionTrail and includeGlobalServiceEvents; check them with `aws cloudtrail describe-trails`."
             )),
-            false,
+            None,
         ),
     }
 }
@@ -169,31 +185,56 @@ fn kms(subject: &Subject<'_, '_>, trail: &Trail<'_>) -> Finding {
     }
 }
 
-/// The account-level multi-region finding for `account`, given the trails seen for it: a
-/// failure when the snapshot holds no trail at all for the account. When it holds trails, each
-/// trail's own finding judges its coverage and the account passes the existence test.
+/// The account-level multi-region finding for `account`, given the trails seen for it: manual
+/// when the snapshot holds no trail of the account (a recorder may exclude trails, and an
+/// organization trail is recorded in the management account), or only trails whose items do not
+/// record their coverage. When it holds trails, each trail's own finding judges its coverage and
+/// the account passes the existence test.
 pub fn account_finding(account: &str, tally: Option<TrailTally>) -> Finding {
     let id = account_resource_id(account);
     let builder = FindingBuilder::new(&MULTI_REGION, account, "global", ACCOUNT_TYPE, &id);
     match tally {
+        // A snapshot holds trails only if the recorder records `AWS::CloudTrail::Trail` (and
+        // an organization trail lives in the management account): no item is no evidence.
         None | Some(TrailTally { trails: 0, .. }) => builder
             .evidence("AWS::CloudTrail::Trail", "0 items")
-            .fail(format!(
-                "Account {account} has no CloudTrail trail recorded in the snapshot: API activity is not logged."
+            .manual(format!(
+                "The snapshot holds no CloudTrail trail of account {account}; AWS Config records trails only when its recorder includes AWS::CloudTrail::Trail, and an organization trail is recorded in the management account. `aws cloudtrail describe-trails --include-shadow-trails` in the account (or a snapshot that records its trails) decides it."
+            )),
+        Some(TrailTally {
+            trails,
+            multi_region: 0,
+            undecided,
+        }) if undecided == trails => builder
+            .evidence(
+                "AWS::CloudTrail::Trail",
+                format!(
+                    "{}, none recording whether it is multi-region",
+                    super::count(trails, "item", "items")
+                ),
+            )
+            .manual(format!(
+                "Account {account} has {} whose configuration item does not record its coverage; `aws cloudtrail describe-trails` decides it.",
+                super::count(trails, "CloudTrail trail", "CloudTrail trails")
             )),
         Some(TrailTally {
             trails,
             multi_region,
+            ..
         }) => builder
             .evidence(
                 "AWS::CloudTrail::Trail",
-                format!("{trails} item(s), {multi_region} multi-region with global service events"),
+                format!(
+                    "{}, {multi_region} multi-region with global service events",
+                    super::count(trails, "item", "items")
+                ),
             )
             .pass(if multi_region > 0 {
                 format!("Account {account} has a multi-region trail with global service events.")
             } else {
                 format!(
-                    "Account {account} has {trails} CloudTrail trail(s); none covers every region, as the trail findings say."
+                    "Account {account} has {}; none covers every region, as the trail findings say.",
+                    super::count(trails, "CloudTrail trail", "CloudTrail trails")
                 )
             }),
     }
@@ -205,7 +246,7 @@ mod tests {
     use crate::checks::test_support::{item, status};
     use demarc_sdk::Status;
 
-    fn run(config: &str) -> (Vec<Finding>, bool) {
+    fn run(config: &str) -> (Vec<Finding>, Option<bool>) {
         let json = format!(
             r#"{{"resourceType":"AWS::CloudTrail::Trail","resourceId":"main","resourceName":"main","awsAccountId":"1","awsRegion":"us-east-1",
             "ARN":"arn:aws:cloudtrail:us-east-1:1:trail/main","configuration":{config}}}"#
@@ -219,7 +260,7 @@ mod tests {
         let (findings, compliant) = run(
             r#"{"name":"main","isMultiRegionTrail":true,"includeGlobalServiceEvents":"true","logFileValidationEnabled":true,"kmsKeyId":"arn:aws:kms:us-east-1:1:key/k"}"#,
         );
-        assert!(compliant);
+        assert_eq!(compliant, Some(true));
         for f in &findings {
             assert_eq!(f.status, Status::Pass, "{}", f.check_id);
         }
@@ -230,7 +271,7 @@ mod tests {
         let (findings, compliant) = run(
             r#"{"isMultiRegionTrail":false,"includeGlobalServiceEvents":true,"logFileValidationEnabled":false}"#,
         );
-        assert!(!compliant);
+        assert_eq!(compliant, Some(false));
         assert_eq!(status(&findings, MULTI_REGION.id), Status::Fail);
         assert_eq!(status(&findings, LOG_VALIDATION.id), Status::Fail);
         assert_eq!(status(&findings, KMS_ENCRYPTION.id), Status::Fail);
@@ -241,7 +282,8 @@ mod tests {
 
     #[test]
     fn unrecorded_flags_are_manual() {
-        let (findings, _) = run("{}");
+        let (findings, compliant) = run("{}");
+        assert_eq!(compliant, None);
         assert_eq!(status(&findings, MULTI_REGION.id), Status::Manual);
         assert_eq!(status(&findings, LOG_VALIDATION.id), Status::Manual);
     }
@@ -249,7 +291,8 @@ mod tests {
     #[test]
     fn account_level_findings() {
         let none = account_finding("111122223333", None);
-        assert_eq!(none.status, Status::Fail);
+        assert_eq!(none.status, Status::Manual, "no trail item is no evidence");
+        assert!(none.message.contains("describe-trails"), "{}", none.message);
         assert_eq!(none.resource.id, "arn:aws::::account/111122223333");
         assert_eq!(none.resource.native_type, "AWS::::Account");
         assert_eq!(none.region, "global");
@@ -258,6 +301,7 @@ mod tests {
             Some(TrailTally {
                 trails: 2,
                 multi_region: 0,
+                undecided: 1,
             }),
         );
         // The account has trails: their own findings judge coverage.
@@ -268,8 +312,23 @@ mod tests {
             Some(TrailTally {
                 trails: 2,
                 multi_region: 1,
+                undecided: 1,
             }),
         );
         assert_eq!(good.status, Status::Pass);
+        let unknown = account_finding(
+            "1",
+            Some(TrailTally {
+                trails: 1,
+                multi_region: 0,
+                undecided: 1,
+            }),
+        );
+        assert_eq!(unknown.status, Status::Manual);
+        assert!(
+            unknown.message.contains("has 1 CloudTrail trail whose"),
+            "{}",
+            unknown.message
+        );
     }
 }

@@ -290,6 +290,23 @@ pub fn evaluate_instance<'a>(
     let mut buf = None;
     let instance: Instance<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let subject = item.subject().with_fallback_tags(instance.tags.clone());
+    if !super::recorded(item) {
+        let describe = "aws ec2 describe-instances";
+        let mut findings = super::unrecorded(
+            &subject,
+            &[
+                (&IMDSV2_REQUIRED, describe),
+                (&STALE_PUBLIC_INSTANCE, describe),
+                (&PATCH_COMPLIANCE, describe),
+            ],
+            "configuration",
+        );
+        findings.push(governance::owner_tag(&subject));
+        return Ok(InstanceOutcome {
+            findings,
+            running: None,
+        });
+    }
     let label = subject.label().into_owned();
     let state = instance.state.0.non_empty().unwrap_or("(absent)");
     let running = state.eq_ignore_ascii_case("running");
@@ -393,8 +410,8 @@ fn stale_public(
             t.days_until(ctx.now)
         )),
         Some(t) => builder.pass(format!(
-            "Instance {label} ({env_key}={env_value}) is public at {ip} but was launched {} days ago, within {STALE_DAYS} days.",
-            t.days_until(ctx.now)
+            "Instance {label} ({env_key}={env_value}) is public at {ip} but was launched {} ago, within {STALE_DAYS} days.",
+            super::count(t.days_until(ctx.now), "day", "days")
         )),
         None => builder.manual(format!(
             "Instance {label} ({env_key}={env_value}) is public at {ip} but its configuration item records no readable launchTime; check it with `aws ec2 describe-instances`."

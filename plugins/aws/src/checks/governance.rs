@@ -38,6 +38,19 @@ pub fn owner_tag(subject: &Subject<'_, '_>) -> Finding {
             .finding(&OWNER_TAG)
             .evidence(format!("tags.{key}"), value)
             .pass(format!("{kind} {label} is owned by {value} (tag `{key}`).")),
+        None if subject.tags.0.is_empty()
+            && subject
+                .item
+                .tags
+                .is_none_or(|raw| raw.get().trim() == "null") =>
+        {
+            subject
+                .finding(&OWNER_TAG)
+                .evidence("tags", "(absent)")
+                .manual(format!(
+                    "AWS Config recorded {kind} {label} without its tags, so the snapshot cannot say who owns it; `aws resourcegroupstaggingapi get-resources` (or a snapshot that records tags) decides it."
+                ))
+        }
         None => {
             let keys: Vec<&str> = subject.tags.iter().map(|(k, _)| k).collect();
             let empty = subject
@@ -87,8 +100,20 @@ mod tests {
         let f = owner_tag(&i.subject());
         assert_eq!(f.status, Status::Fail);
         assert_eq!(evidence(&f, "tags"), Some("owner, Name"));
-        let bare = item(r#"{"resourceType":"AWS::S3::Bucket"}"#);
-        assert_eq!(owner_tag(&bare.subject()).status, Status::Fail);
+        let untagged = item(r#"{"resourceType":"AWS::S3::Bucket","tags":{}}"#);
+        assert_eq!(owner_tag(&untagged.subject()).status, Status::Fail);
+    }
+
+    #[test]
+    fn tags_not_recorded_are_manual() {
+        for json in [
+            r#"{"resourceType":"AWS::S3::Bucket","resourceName":"b"}"#,
+            r#"{"resourceType":"AWS::S3::Bucket","resourceName":"b","tags":null}"#,
+        ] {
+            let f = owner_tag(&item(json).subject());
+            assert_eq!(f.status, Status::Manual, "{json}");
+            assert!(f.message.contains("without its tags"), "{}", f.message);
+        }
     }
 
     #[test]

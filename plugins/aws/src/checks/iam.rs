@@ -106,6 +106,17 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
     let mut buf = None;
     let identity: Identity<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let subject = item.subject();
+    if !super::recorded(item) {
+        let describe = "aws iam get-account-authorization-details";
+        let checks: &[(&CheckDef, &str)] = match item.kind() {
+            "AWS::IAM::Role" => &[
+                (&POLICY_ADMIN_WILDCARD, describe),
+                (&ROLE_PUBLIC_TRUST, describe),
+            ],
+            _ => &[(&POLICY_ADMIN_WILDCARD, describe)],
+        };
+        return Ok(super::unrecorded(&subject, checks, "configuration"));
+    }
     let mut findings = Vec::with_capacity(2);
     match item.kind() {
         "AWS::IAM::Policy" => findings.push(managed_policy(&subject, &identity)),
@@ -172,7 +183,8 @@ impl WildcardScan {
                 self.read.push((
                     path.clone(),
                     format!(
-                        "policy {name}: {statements} statement(s), none allows Action * on Resource *"
+                        "policy {name}: {}, none allows Action * on Resource *",
+                        super::count(statements as u64, "statement", "statements")
                     ),
                 ));
                 for (i, text) in hits {
@@ -188,6 +200,8 @@ impl WildcardScan {
         }
     }
 
+    /// The finding: `fail` on a hit, else `error` (followed by why each unreadable document
+    /// could not be read) when a document cannot be read, else `pass`.
     fn finish(self, builder: FindingBuilder, fail: String, error: String, pass: String) -> Finding {
         let mut builder = builder;
         if !self.hits.is_empty() {
@@ -197,10 +211,12 @@ impl WildcardScan {
             return builder.fail(fail);
         }
         if !self.unreadable.is_empty() {
+            let reasons: Vec<&str> = self.unreadable.iter().map(|(_, v)| v.as_str()).collect();
+            let message = format!("{error} ({}).", reasons.join("; "));
             for (key, value) in self.unreadable {
                 builder = builder.evidence(key, value);
             }
-            return builder.status(Status::Error, error);
+            return builder.status(Status::Error, message);
         }
         for (key, value) in self.read {
             builder = builder.evidence(key, value);
@@ -248,7 +264,7 @@ fn managed_policy(subject: &Subject<'_, '_>, identity: &Identity<'_>) -> Finding
         .or_else(|| (versions.len() == 1).then_some(0));
     let Some(index) = default.filter(|i| versions[*i].document.is_some()) else {
         return builder
-            .evidence("configuration.policyVersionList", format!("{} version(s), no default document", versions.len()))
+            .evidence("configuration.policyVersionList", format!("{}, no default document", super::count(versions.len() as u64, "version", "versions")))
             .manual(format!(
                 "The configuration item of policy {label} does not record its default version's document; check it with `aws iam get-policy-version`."
             ));
@@ -266,7 +282,7 @@ fn managed_policy(subject: &Subject<'_, '_>, identity: &Identity<'_>) -> Finding
         format!(
             "Policy {label} ({version_id}) allows every action on every resource, making anyone it is attached to an administrator."
         ),
-        format!("Policy {label} ({version_id}): the default version's document cannot be read."),
+        format!("Policy {label} ({version_id}): the default version's document cannot be read"),
         format!("Policy {label} ({version_id}) does not allow every action on every resource."),
     )
 }
@@ -302,11 +318,17 @@ fn inline_policies(
             "IAM {kind} {label} has an inline policy allowing every action on every resource: {}.",
             and_list(&names)
         ),
-        format!("IAM {kind} {label}: an inline policy document cannot be read."),
-        format!(
-            "None of the {} inline policies of IAM {kind} {label} allows every action on every resource.",
-            policies.0.len()
-        ),
+        format!("IAM {kind} {label}: an inline policy document cannot be read"),
+        if policies.0.len() == 1 {
+            format!(
+                "The inline policy of IAM {kind} {label} does not allow every action on every resource."
+            )
+        } else {
+            format!(
+                "None of the {} inline policies of IAM {kind} {label} allows every action on every resource.",
+                policies.0.len()
+            )
+        },
     )
 }
 
@@ -521,7 +543,37 @@ mod tests {
             "arn:aws:iam::1:user/e",
             r#"{"userPolicyList":[{"policyName":"x","policyDocument":"%7Bbroken"}]}"#,
         );
-        assert_eq!(status(&broken, POLICY_ADMIN_WILDCARD.id), Status::Error);
+        let f = only(&broken, POLICY_ADMIN_WILDCARD.id);
+        assert_eq!(f.status, Status::Error);
+        // The message says why the document cannot be read, not only that it cannot.
+        assert!(
+            f.message.contains(
+                ": an inline policy document cannot be read (policy x: not a policy document"
+            ),
+            "{}",
+            f.message
+        );
+        let single = run(
+            "AWS::IAM::User",
+            "arn:aws:iam::1:user/f",
+            &format!(
+                r#"{{"userPolicyList":[{{"policyName":"ro","policyDocument":"{}"}}]}}"#,
+                encode(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}"#
+                )
+            ),
+        );
+        let f = only(&single, POLICY_ADMIN_WILDCARD.id);
+        assert_eq!(f.status, Status::Pass);
+        assert!(
+            f.message.starts_with("The inline policy of IAM user "),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            evidence(f, "configuration.userPolicyList[0].policyDocument"),
+            Some("policy ro: 1 statement, none allows Action * on Resource *")
+        );
     }
 
     #[test]

@@ -71,6 +71,16 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
     let key: Key<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let mut supp_buf = None;
     let supp: Supplementary = item.supplementary(&mut supp_buf)?.unwrap_or_default();
+    if !super::recorded(item) {
+        return Ok(super::unrecorded(
+            &item.subject(),
+            &[(
+                &KEY_ROTATION,
+                "aws kms describe-key and aws kms get-key-rotation-status",
+            )],
+            "configuration",
+        ));
+    }
     Ok(vec![rotation(item, &key, supp.rotation)])
 }
 

@@ -241,7 +241,8 @@ fn backup_retention(subject: &Subject<'_, '_>, db: &DbInstance<'_>) -> Finding {
         ))
     } else {
         builder.fail(format!(
-            "Database {label} keeps automated backups for only {days} day(s), fewer than {MIN_RETENTION_DAYS}."
+            "Database {label} keeps automated backups for only {}, fewer than {MIN_RETENTION_DAYS}.",
+            super::count(days, "day", "days")
         ))
     }
 }
@@ -256,7 +257,7 @@ mod tests {
         let json = format!(
             r#"{{"configurationItemStatus":"ResourceDiscovered","awsAccountId":"111122223333","awsRegion":"eu-central-1",
             "resourceType":"AWS::RDS::DBInstance","resourceId":"db-ABC","resourceName":"orders",
-            "ARN":"arn:aws:rds:eu-central-1:111122223333:db:orders","configuration":{config}}}"#
+            "ARN":"arn:aws:rds:eu-central-1:111122223333:db:orders","tags":{{}},"configuration":{config}}}"#
         );
         let i = item(&json);
         evaluate(&i).unwrap()

@@ -314,6 +314,37 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
         .map(|t| TagSet(t.sets.0.into_iter().flat_map(|s| s.tags.0).collect()))
         .unwrap_or_default();
     let subject = item.subject().with_fallback_tags(fallback_tags);
+    if [
+        supp.sse,
+        supp.public_access_block,
+        supp.policy,
+        supp.acl,
+        supp.versioning,
+        supp.logging,
+    ]
+    .iter()
+    .all(Option::is_none)
+    {
+        // AWS Config records every bucket's policy, ACL, logging and versioning entries (null
+        // when unset); with none of them the item says nothing about the bucket's settings.
+        let mut findings = super::unrecorded(
+            &subject,
+            &[
+                (&CMK_ENCRYPTION, "aws s3api get-bucket-encryption"),
+                (&PUBLIC_ACCESS_BLOCK, "aws s3api get-public-access-block"),
+                (
+                    &PUBLIC_POLICY,
+                    "aws s3api get-bucket-policy and get-bucket-acl",
+                ),
+                (&ACCESS_LOGGING, "aws s3api get-bucket-logging"),
+                (&VERSIONING, "aws s3api get-bucket-versioning"),
+                (&SECURE_TRANSPORT, "aws s3api get-bucket-policy"),
+            ],
+            "supplementaryConfiguration",
+        );
+        findings.push(governance::owner_tag(&subject));
+        return Ok(findings);
+    }
 
     let (mut entry_buf, mut text_buf) = (None, None);
     let policy = read_policy(supp.policy, &mut entry_buf, &mut text_buf);
@@ -527,8 +558,8 @@ fn public_policy(
                 builder = builder.evidence(
                     POLICY_PATH,
                     format!(
-                        "{} statement(s), none allows everyone without a condition",
-                        doc.statements.0.len()
+                        "{}, none allows everyone without a condition",
+                        super::count(doc.statements.0.len() as u64, "statement", "statements")
                     ),
                 );
             }
@@ -557,8 +588,8 @@ fn public_policy(
                 builder = builder.evidence(
                     ACL_PATH,
                     format!(
-                        "{} grant(s), none to AllUsers or AuthenticatedUsers",
-                        acl.grants.0.len()
+                        "{}, none to AllUsers or AuthenticatedUsers",
+                        super::count(acl.grants.0.len() as u64, "grant", "grants")
                     ),
                 );
             }
@@ -735,8 +766,38 @@ mod tests {
     }
 
     #[test]
+    fn a_bucket_without_supplementary_configuration_is_manual() {
+        for supplementary in ["{}", "null"] {
+            let findings = run(supplementary);
+            for check in [
+                &CMK_ENCRYPTION,
+                &PUBLIC_ACCESS_BLOCK,
+                &PUBLIC_POLICY,
+                &ACCESS_LOGGING,
+                &VERSIONING,
+                &SECURE_TRANSPORT,
+            ] {
+                let f = only(&findings, check.id);
+                assert_eq!(f.status, Status::Manual, "{}", check.id);
+                assert!(f.message.contains("aws s3api get-"), "{}", f.message);
+            }
+        }
+    }
+
+    /// The supplementary configuration AWS Config records for a bucket with nothing configured.
+    const UNCONFIGURED: &str = r#"{
+        "AccessControlList":"{\"grantSet\":null,\"grantList\":[{\"grantee\":{\"id\":\"abc\",\"displayName\":null},\"permission\":\"FullControl\"}],\"owner\":{\"displayName\":null,\"id\":\"abc\"},\"isRequesterCharged\":false}",
+        "BucketAccelerateConfiguration":{"status":null},
+        "BucketLoggingConfiguration":{"destinationBucketName":null,"logFilePrefix":null},
+        "BucketNotificationConfiguration":{"configurations":{}},
+        "BucketPolicy":{"policyText":null},
+        "BucketVersioningConfiguration":{"status":"Off","isMfaDeleteEnabled":null},
+        "IsRequesterPaysEnabled":false
+    }"#;
+
+    #[test]
     fn an_unconfigured_bucket_fails_and_says_sse_s3_is_default() {
-        let findings = run("{}");
+        let findings = run(UNCONFIGURED);
         for id in [
             CMK_ENCRYPTION.id,
             PUBLIC_ACCESS_BLOCK.id,

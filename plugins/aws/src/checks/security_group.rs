@@ -190,6 +190,14 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
     let mut buf = None;
     let group: SecurityGroup<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let subject = item.subject();
+    if !super::recorded(item) {
+        let describe = "aws ec2 describe-security-groups";
+        return Ok(super::unrecorded(
+            &subject,
+            &[(&ADMIN_PORT_OPEN, describe), (&ALL_PORTS_OPEN, describe)],
+            "configuration",
+        ));
+    }
     Ok(vec![
         admin_ports(&subject, &group),
         all_ports(&subject, &group),
@@ -212,13 +220,21 @@ fn ingress_summary(group: &SecurityGroup<'_>) -> String {
         .collect();
     if open.is_empty() {
         format!(
-            "{} ingress rule(s), none from 0.0.0.0/0 or ::/0",
-            group.ingress.0.len()
+            "{}, none from 0.0.0.0/0 or ::/0",
+            super::count(
+                group.ingress.0.len() as u64,
+                "ingress rule",
+                "ingress rules"
+            )
         )
     } else {
         format!(
-            "{} ingress rule(s); internet-facing: {}",
-            group.ingress.0.len(),
+            "{}; internet-facing: {}",
+            super::count(
+                group.ingress.0.len() as u64,
+                "ingress rule",
+                "ingress rules"
+            ),
             open.join("; ")
         )
     }

@@ -5,8 +5,8 @@
 //! `microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems`) with
 //! `properties{sourceResourceId, protectionState (Protected | IRPending | ProtectionStopped |
 //! ProtectionPaused | ProtectionError), lastBackupTime, lastBackupStatus, policyName}`. The check
-//! is decided at the end of the scan by joining VMs with those items; when the export holds no
-//! Recovery Services data at all it is manual.
+//! is decided at the end of the scan by joining each VM with its own items; a VM without one is
+//! manual (an export may leave out the vault that protects it), whatever other VMs' items say.
 
 use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 use serde::Deserialize;
@@ -97,15 +97,18 @@ fn protecting(state: Option<&str>) -> bool {
         .is_some_and(|s| s.eq_ignore_ascii_case("Protected") || s.eq_ignore_ascii_case("IRPending"))
 }
 
-/// The backup finding of a VM. `items` is `None` when the export holds no Recovery Services data
-/// at all.
+/// The backup finding of a VM. `items` is `None` when the export holds no protected item of this
+/// VM.
 pub fn vm_finding(vm: &VmRecord, items: Option<&[BackupRecord]>, ctx: &Context) -> Finding {
     let label = vm.subject.label();
     let mut builder = vm.subject.finding(&VM_BACKUP);
     let Some(items) = items else {
-        return builder.manual(format!(
-            "The export holds no Recovery Services data, so it cannot show whether VM {label} is backed up; Resource Graph `recoveryservicesresources` (protected items) or `az backup item list` decides it."
-        ));
+        return builder
+            .evidence("protectedItems", "(none in the export)")
+            .manual(format!(
+                "The export holds no Recovery Services protected item of VM {label}: an unprotected VM has none, but neither does a VM whose vault the export left out. `az backup protection check-vm --vm {}` (or Resource Graph `recoveryservicesresources` of every vault of its subscription) decides it.",
+                vm.subject.id
+            ));
     };
     if items.is_empty() {
         return builder.evidence("protectedItems", "(none)").fail(format!(

@@ -114,6 +114,14 @@ impl Engine {
             Engine::Mysql => types::MYSQL_FIREWALL,
         }
     }
+
+    fn rule_list_command(self) -> &'static str {
+        match self {
+            Engine::Sql => "az sql server firewall-rule list",
+            Engine::Postgres => "az postgres flexible-server firewall-rule list",
+            Engine::Mysql => "az mysql flexible-server firewall-rule list",
+        }
+    }
 }
 
 /// What the public-access check needs about a server at the end of the scan.
@@ -274,7 +282,8 @@ pub fn evaluate_flexible<'a>(
             "Server {label} keeps automated backups for {d} days."
         )),
         Some(d) => builder.fail(format!(
-            "Server {label} keeps automated backups for only {d} day(s), less than {MIN_BACKUP_DAYS}."
+            "Server {label} keeps automated backups for only {}, less than {MIN_BACKUP_DAYS}.",
+            super::count(d, "day", "days")
         )),
         None => builder.manual(format!(
             "The export does not record the backup retention of server {label}; `az postgres flexible-server show` / `az mysql flexible-server show` (properties.backup) decides it."
@@ -333,7 +342,7 @@ impl FirewallRule {
 }
 
 /// The public-access finding of a server, with its firewall rules (`None` when the export holds
-/// no firewall rules of that engine at all).
+/// no firewall rule of this server: other servers' rules say nothing about it).
 pub fn public_finding(server: &DbServer, rules: Option<&[FirewallRule]>) -> Finding {
     let label = server.subject.label();
     let access = server.public_access.as_deref();
@@ -358,8 +367,9 @@ pub fn public_finding(server: &DbServer, rules: Option<&[FirewallRule]>) -> Find
     }
     let Some(rules) = rules else {
         return builder.manual(format!(
-            "Server {label} allows public network access, but the export holds no {} resources; its firewall rules (`az sql server firewall-rule list` or the Resource Graph / ARM child resources) decide who can reach it.",
-            server.engine.rule_type()
+            "Server {label} allows public network access, but the export holds no {} of this server; its firewall rules (`{}` or the ARM child resources) decide who can reach it.",
+            server.engine.rule_type(),
+            server.engine.rule_list_command()
         ));
     };
     let shown: Vec<String> = rules.iter().map(FirewallRule::shown).collect();

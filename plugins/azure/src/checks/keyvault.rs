@@ -13,7 +13,8 @@
 //! whose id is under the vault's id (`{vault}/providers/microsoft.insights/diagnosticSettings/
 //! {name}`). Resource Graph does not hold diagnostic settings; `az monitor diagnostic-settings
 //! list --resource` does. [`audit_logging`] decides at the end of the scan: when the export holds
-//! no resource-level diagnostic setting at all, a vault's finding is manual rather than a fail.
+//! no diagnostic setting under the vault's id, its finding is manual rather than a fail (the
+//! settings of other resources say nothing about this vault).
 
 use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 use serde::Deserialize;
@@ -226,14 +227,15 @@ pub fn vault_without_keys(vault: &Subject<'_>) -> Finding {
 }
 
 /// The audit-logging finding of a vault, from the diagnostic settings under its id. `settings`
-/// is `None` when the export holds no resource-level diagnostic setting at all (the export,
-/// not the vault, is silent).
+/// is `None` when the export holds none under its id: the settings of other resources say
+/// nothing about this vault.
 pub fn audit_logging(vault: &Subject<'_>, settings: Option<&[DiagnosticSummary]>) -> Finding {
     let label = vault.label();
     let mut builder = vault.finding(&AUDIT_LOGGING);
     let Some(settings) = settings else {
         return builder.evidence("diagnosticSettings", "(not in the export)").manual(format!(
-            "The export holds no diagnostic settings of resources (Resource Graph does not list them); `az monitor diagnostic-settings list --resource` on key vault {label} decides whether its audit events are kept."
+            "The export holds no diagnostic setting of key vault {label} (Resource Graph does not list them); `az monitor diagnostic-settings list --resource {}` decides whether its audit events are kept.",
+            vault.id
         ));
     };
     for s in settings {

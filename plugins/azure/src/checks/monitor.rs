@@ -261,8 +261,11 @@ pub fn subscription_finding(subscription: &Subject<'_>, settings: &[DiagnosticSu
         ));
     }
     match settings.first() {
-        None => builder.evidence("diagnosticSettings", "(none)").fail(format!(
-            "Subscription {label} has no subscription diagnostic setting in the export: its activity log is kept 90 days by Azure and exported nowhere. (If the export simply left them out, add `az monitor diagnostic-settings subscription list`.)"
+        // Resource Graph does not hold subscription diagnostic settings: their absence from
+        // an export is no evidence that there are none.
+        None => builder.evidence("diagnosticSettings", "(none)").manual(format!(
+            "The export holds no subscription diagnostic setting of subscription {label}, and Resource Graph does not record them: `az monitor diagnostic-settings subscription list --subscription {}` decides whether its activity log is exported (without one, Azure keeps it 90 days and exports it nowhere).",
+            subscription.account
         )),
         Some(_) => {
             let gaps: Vec<String> = settings
@@ -362,9 +365,9 @@ pub fn archive_finding(record: &ArchiveRecord, account: Option<&ArchiveProtectio
         .key_source
         .as_deref()
         .is_some_and(|k| k.eq_ignore_ascii_case("Microsoft.Keyvault"));
-    let days = account
-        .policy_days
-        .map_or(String::new(), |d| format!(" of {d} days"));
+    let days = account.policy_days.map_or(String::new(), |d| {
+        format!(" of {}", super::count(d, "day", "days"))
+    });
     match (locked, cmk) {
         (true, true) => builder.pass(format!(
             "Diagnostic setting {label} archives the activity log in storage account {name}, which has a locked immutability policy{days} and a customer-managed key."
@@ -422,7 +425,11 @@ pub fn evaluate_setting<'a>(resource: &Resource<'a>) -> Evaluated<'a> {
         }
         if let Some(days) = policy.days.0.filter(|d| *d > 0 && *d < MIN_RETENTION_DAYS) {
             builder = builder.evidence(format!("properties.logs[{i}].retentionPolicy.days"), days);
-            short.push(format!("{} ({days} days)", log.name()));
+            short.push(format!(
+                "{} ({})",
+                log.name(),
+                super::count(days, "day", "days")
+            ));
         }
     }
     Ok(vec![if short.is_empty() {
@@ -499,10 +506,20 @@ mod tests {
     }
 
     #[test]
-    fn no_or_partial_exports_fail() {
+    fn no_setting_is_manual_and_partial_exports_fail() {
         let f = subscription_finding(&sub_subject(), &[]);
-        assert_eq!(f.status, Status::Fail);
+        assert_eq!(
+            f.status,
+            Status::Manual,
+            "absent from the export is no evidence"
+        );
         assert_eq!(evidence(&f, "diagnosticSettings"), Some("(none)"));
+        assert!(
+            f.message
+                .contains("az monitor diagnostic-settings subscription list"),
+            "{}",
+            f.message
+        );
         let partial = DiagnosticSummary {
             name: "admin-only".into(),
             destinations: vec!["storage account st1".into()],

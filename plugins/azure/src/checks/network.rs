@@ -272,8 +272,8 @@ fn admin_ports(subject: &Subject<'_>, props: &NsgProperties<'_>) -> Finding {
             .evidence(
                 "properties.securityRules",
                 format!(
-                    "{} rule(s), none admitting SSH, RDP, Telnet or WinRM from the internet",
-                    props.rules.len()
+                    "{}, none admitting SSH, RDP, Telnet or WinRM from the internet",
+                    super::count(props.rules.len() as u64, "rule", "rules")
                 ),
             )
             .pass(format!(
@@ -305,8 +305,8 @@ fn all_ports(subject: &Subject<'_>, props: &NsgProperties<'_>) -> Finding {
             .evidence(
                 "properties.securityRules",
                 format!(
-                    "{} rule(s), none opening every port to the internet",
-                    props.rules.len()
+                    "{}, none opening every port to the internet",
+                    super::count(props.rules.len() as u64, "rule", "rules")
                 ),
             )
             .pass(format!(

@@ -735,8 +735,8 @@ pub fn stale_finding(vm: &VmRecord, exposure: &Exposure, ctx: &Context) -> Findi
                     shown.join(", ")
                 )),
                 (Some((_, env)), Some(c)) => builder.pass(format!(
-                    "VM {label} is a public {env} machine, but only {} days old.",
-                    c.days_until(ctx.now)
+                    "VM {label} is a public {env} machine, but only {} old.",
+                    super::count(c.days_until(ctx.now), "day", "days")
                 )),
             }
         }

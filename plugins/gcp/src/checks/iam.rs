@@ -86,6 +86,33 @@ pub fn evaluate_policy(subject: &Subject<'_>, kind: Kind, policy: &Policy<'_>) -
     }
 }
 
+/// The manual findings of a `kind` asset whose IAM policy is not in the export: no line of the
+/// IAM-policy content type names it, so nothing says who holds which role on it.
+pub fn policy_not_exported(subject: &Subject<'_>, kind: Kind) -> Vec<Finding> {
+    let checks: &[&CheckDef] = match kind {
+        Kind::Project | Kind::Folder | Kind::Organization => &[
+            &PRIMITIVE_ROLE_HUMAN,
+            &SERVICE_ACCOUNT_ADMIN,
+            &PUBLIC_PRINCIPAL,
+        ],
+        _ => &[&PUBLIC_PRINCIPAL],
+    };
+    let scope = scope_word(subject);
+    let label = subject.label();
+    checks
+        .iter()
+        .map(|check| {
+            subject
+                .finding(check)
+                .evidence("iam_policy", "(not in the export)")
+                .manual(format!(
+                    "The export holds no IAM policy of {} {label}, so who holds which role on it is unknown; {IAM_EXPORT} decides it.",
+                    scope.to_ascii_lowercase()
+                ))
+        })
+        .collect()
+}
+
 fn scope_word(subject: &Subject<'_>) -> &'static str {
     match subject.native_type {
         "cloudresourcemanager.googleapis.com/Organization" => "Organization",

@@ -199,8 +199,8 @@ pub fn stale_finding(
                 c.days_until(now)
             )),
             Some(c) => builder.pass(format!(
-                "User {email} has not signed in yet; the account is {} days old.",
-                c.days_until(now)
+                "User {email} has not signed in yet; the account is {} old.",
+                super::count(c.days_until(now), "day", "days")
             )),
             None => builder.manual(format!(
                 "User {email} has never signed in and the export does not say when the account was created; check it in the Admin console."
@@ -214,8 +214,8 @@ pub fn stale_finding(
         ))
     } else {
         builder.pass(format!(
-            "User {email} signed in {} days ago.",
-            at.days_until(now)
+            "User {email} signed in {} ago.",
+            super::count(at.days_until(now), "day", "days")
         ))
     }
 }

@@ -105,8 +105,8 @@ fn rotation(subject: &Subject<'_>, data: &KeyData<'_>) -> Finding {
             Some(seconds) if seconds <= MAX_ROTATION_DAYS * DAY => {
                 let next = data.next_rotation_time.non_empty().unwrap_or("(absent)");
                 builder.evidence("nextRotationTime", next).pass(format!(
-                    "Key {label} rotates every {} day(s).",
-                    seconds / DAY
+                    "Key {label} rotates every {}.",
+                    super::count(seconds / DAY, "day", "days")
                 ))
             }
             Some(seconds) => builder.fail(format!(

@@ -157,12 +157,12 @@ pub fn sink_finding(record: &SinkRecord, bucket: Option<&BucketRetention>) -> Fi
         );
     match (period, bucket.locked) {
         (Some(seconds), Some(true)) => builder.pass(format!(
-            "Log sink {label} archives logs in bucket {name}, whose locked retention policy keeps every object for {} day(s).",
-            seconds / DAY
+            "Log sink {label} archives logs in bucket {name}, whose locked retention policy keeps every object for {}.",
+            super::count(seconds / DAY, "day", "days")
         )),
         (Some(seconds), _) => builder.fail(format!(
-            "Log sink {label} archives logs in bucket {name}, whose retention policy of {} day(s) is not locked: an administrator can remove it and then delete the logs.",
-            seconds / DAY
+            "Log sink {label} archives logs in bucket {name}, whose retention policy of {} is not locked: an administrator can remove it and then delete the logs.",
+            super::count(seconds / DAY, "day", "days")
         )),
         (None, _) => builder.fail(format!(
             "Log sink {label} archives logs in bucket {name}, which has no retention policy: anyone who can write to the bucket can delete or overwrite the logs."
@@ -207,18 +207,20 @@ mod tests {
         assert_eq!(r.subject.label(), "audit-archive");
         let f = sink_finding(&r, Some(&retention(Some(31_536_000), Some(true))));
         assert_eq!(f.status, Status::Pass, "{}", f.message);
-        assert!(f.message.contains("365 day(s)"), "{}", f.message);
+        assert!(f.message.contains("365 days"), "{}", f.message);
+        let day = sink_finding(&r, Some(&retention(Some(86_400), Some(false))));
+        assert!(
+            day.message.contains("policy of 1 day is"),
+            "{}",
+            day.message
+        );
         assert_eq!(
             evidence(&f, "bucket.retentionPolicy.isLocked"),
             Some("true")
         );
         let f = sink_finding(&r, Some(&retention(Some(2_592_000), Some(false))));
         assert_eq!(f.status, Status::Fail);
-        assert!(
-            f.message.contains("30 day(s) is not locked"),
-            "{}",
-            f.message
-        );
+        assert!(f.message.contains("30 days is not locked"), "{}", f.message);
         let f = sink_finding(&r, Some(&retention(Some(2_592_000), None)));
         assert_eq!(f.status, Status::Fail, "isLocked absent means unlocked");
         let f = sink_finding(&r, Some(&BucketRetention::default()));

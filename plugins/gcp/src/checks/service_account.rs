@@ -98,8 +98,8 @@ fn rotation(subject: &Subject<'_>, data: &KeyData<'_>, ctx: &Context) -> Finding
             created.days_until(ctx.now)
         )),
         Some(created) => builder.pass(format!(
-            "User-managed key {label} was created {} days ago.",
-            created.days_until(ctx.now)
+            "User-managed key {label} was created {} ago.",
+            super::count(created.days_until(ctx.now), "day", "days")
         )),
         None => builder.manual(format!(
             "The asset of key {label} records no creation time; check it with `gcloud iam service-accounts keys list`."

@@ -338,7 +338,8 @@ fn backups(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
         );
     match (backup.enabled.0, retained) {
         (Some(true), Some(n)) if n < MIN_RETAINED_BACKUPS => builder.fail(format!(
-            "Cloud SQL instance {label} keeps only {n} automated backup(s), fewer than {MIN_RETAINED_BACKUPS}."
+            "Cloud SQL instance {label} keeps only {}, fewer than {MIN_RETAINED_BACKUPS}.",
+            super::count(n, "automated backup", "automated backups")
         )),
         (Some(true), n) => builder.pass(format!(
             "Cloud SQL instance {label} takes automated backups and keeps {}.",

@@ -365,15 +365,15 @@ fn versioning(subject: &Subject<'_>, data: &BucketData<'_>) -> Finding {
             .as_ref()
             .is_some_and(|r| r.is_locked.is_true());
         return builder.pass(format!(
-            "Bucket {label} has a {}retention policy of {} day(s): objects cannot be deleted or overwritten before then.",
+            "Bucket {label} has a {}retention policy of {}: objects cannot be deleted or overwritten before then.",
             if locked { "locked " } else { "" },
-            seconds / DAY
+            super::count(seconds / DAY, "day", "days")
         ));
     }
     match soft_delete {
         Some(seconds) if seconds > 0 => builder.pass(format!(
-            "Bucket {label} keeps deleted and overwritten objects recoverable for {} day(s) (soft delete), though it does not version them.",
-            seconds / DAY
+            "Bucket {label} keeps deleted and overwritten objects recoverable for {} (soft delete), though it does not version them.",
+            super::count(seconds / DAY, "day", "days")
         )),
         Some(_) => builder.fail(format!(
             "Bucket {label} has versioning off, no retention policy and soft delete turned off: an overwrite or deletion destroys the only copy."
