@@ -238,6 +238,11 @@ impl Matrix {
         self.cells.get(&(model, layer))
     }
 
+    /// Every native type (lowercased) with its service model.
+    pub fn types(&self) -> impl Iterator<Item = (&str, ServiceModel)> {
+        self.types.iter().map(|(t, m)| (t.as_str(), *m))
+    }
+
     /// Every defined cell.
     pub fn cells(&self) -> impl Iterator<Item = (&(ServiceModel, Layer), &Cell)> {
         self.cells.iter()
@@ -274,6 +279,11 @@ impl Attributor {
                 .map(|m| (m.provider.clone(), m))
                 .collect(),
         }
+    }
+
+    /// Every matrix, by provider id.
+    pub fn matrices(&self) -> impl Iterator<Item = &Matrix> {
+        self.matrices.values()
     }
 
     /// The matrix of a provider.
