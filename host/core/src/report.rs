@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::rollup::ControlRow;
+use crate::rollup::{AttestationRecord, ControlRow};
 use crate::summary::Summary;
 use crate::{Finding, Gap};
 
@@ -59,6 +59,10 @@ pub struct Run {
     pub inputs: Vec<InputRecord>,
     /// Per-target timings.
     pub targets: Vec<TargetRecord>,
+    /// The provider attestations in effect for the run's clouds, each stated once; the control
+    /// roll-up's rows refer to them by id (`controls[].attestations`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provider_attestations: Vec<AttestationRecord>,
 }
 
 /// A plugin that took part in the run.

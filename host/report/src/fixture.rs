@@ -728,6 +728,7 @@ pub fn controls() -> Vec<ControlRow> {
         },
         status,
         evidence: vec![evidence.into()],
+        attestations: vec![],
         gap: gap.map(Into::into),
     };
     vec![
@@ -936,6 +937,7 @@ fn run() -> Run {
             target("fabrikam", "fabrikam-aws-prod", "aws", "complete", 4),
             target("fabrikam", "fabrikam-oci", "oci", "failed", 0),
         ],
+        provider_attestations: vec![],
     }
 }
 
