@@ -1192,6 +1192,32 @@ evidence = "https://example.com/risk"
         );
     }
 
+    /// Only not-applicable findings are no evidence, and the gap says so rather than that no
+    /// check covers the control.
+    #[test]
+    fn only_not_applicable_findings_are_no_evidence() {
+        let mut t: BTreeMap<String, ControlTally> = BTreeMap::new();
+        t.entry("network-ingress-restriction".into())
+            .or_default()
+            .add_in(
+                "aws",
+                "111122223333",
+                "sg",
+                Owner::Customer,
+                Status::NotApplicable,
+                2,
+            );
+        let rows = rows_on_three_clouds(&t);
+        let r = row(&rows, "1.2.5");
+        assert_eq!(r.status, RollupStatus::NotAssessed, "{r:#?}");
+        assert_eq!(
+            r.gap.as_deref(),
+            Some(
+                "`network-ingress-restriction` has no evidence: its checks found nothing to evaluate (2 not-applicable findings)"
+            )
+        );
+    }
+
     /// The provider attestations are named once, by id, not spelled out on every row.
     #[test]
     fn rows_cite_provider_attestations_by_id() {
