@@ -1,6 +1,7 @@
 //! `demarc matrix` on the demo estate: golden files of the customer responsibility matrix for
-//! two tenants and two frameworks each, in which inherited, satisfied, failing, partial,
-//! attested, overdue and not-assessed requirements all occur. Set `BLESS=1` to rewrite them
+//! two tenants and two frameworks each, and for the well-run tenant's PCI DSS, in which
+//! inherited, satisfied, failing, partial, attested, overdue and not-assessed requirements all
+//! occur. Set `BLESS=1` to rewrite them
 //! after an intended change, and review the diff.
 
 use std::collections::BTreeSet;
@@ -12,6 +13,7 @@ const CASES: &[(&str, &str)] = &[
     ("northwind", "hipaa-security"),
     ("contoso-health", "hipaa-security"),
     ("contoso-health", "iso-27001-2022"),
+    ("fabrikam", "pci-dss-4.0"),
 ];
 
 #[test]
@@ -102,8 +104,40 @@ fn the_customer_responsibility_matrix_matches_its_golden_files() {
             tmp.path(),
         );
         let csv = String::from_utf8(csv.stdout).unwrap();
-        assert!(csv.starts_with("requirement,controls,owner,parties,status,evidence,gap\n"));
+        assert!(
+            csv.starts_with(
+                "requirement,controls,owner,parties,status,evidence,attestations,gap\n"
+            )
+        );
         assert_eq!(csv.lines().count(), rows.len() + 1);
+
+        // Each provider attestation is stated once, numbered, and the rows cite it by number.
+        let cited = v["attestations"].as_array().unwrap();
+        for (i, a) in cited.iter().enumerate() {
+            let id = a["id"].as_str().unwrap();
+            let described = format!(
+                "{id} — {}: {}; period ",
+                a["provider"].as_str().unwrap(),
+                a["title"].as_str().unwrap()
+            );
+            assert_eq!(
+                text.matches(&described).count(),
+                1,
+                "{described} in\n{text}"
+            );
+            let table = &text[text.find("\nrequirement ").unwrap()..];
+            assert!(
+                !table.contains(a["title"].as_str().unwrap()) && !table.contains("valid until"),
+                "the table repeats {id}:\n{text}"
+            );
+            assert!(text.contains(&format!("  [{}] {id} — ", i + 1)), "{text}");
+            assert!(
+                rows.iter().any(|r| r["attestations"]
+                    .as_array()
+                    .is_some_and(|ids| ids.iter().any(|x| x == id))),
+                "{id} is listed but cited by no row"
+            );
+        }
     }
     for want in [
         "inherited",
@@ -118,6 +152,77 @@ fn the_customer_responsibility_matrix_matches_its_golden_files() {
             statuses.contains(want),
             "no `{want}` requirement in the golden cases: {statuses:?}"
         );
+    }
+}
+
+/// PCI DSS 10.3.2 and 10.3.4 (log integrity) were `satisfied` on the demo although only the
+/// AWS production account evidenced them: the Azure and Google Cloud checks found nothing to
+/// evaluate, and the AWS dev account has no trail. The roll-up claims only what it saw.
+#[test]
+fn log_integrity_is_partial_and_names_every_account_without_evidence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let config = root().join("examples/demo/demarc.toml");
+    let out = demarc(
+        &[
+            "scan",
+            "--quiet",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).unwrap()).unwrap();
+    for req in ["10.3.2", "10.3.4"] {
+        let row = report["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["tenant"] == "northwind"
+                    && r["framework"] == "pci-dss-4.0"
+                    && r["requirement"] == req
+            })
+            .unwrap();
+        assert_eq!(row["status"], "partial", "{row:#}");
+        let gap = row["gap"].as_str().unwrap();
+        for want in [
+            "aws 482913650388 (no finding",
+            "azure 5f1c3a8e-7b2d-4e90-a1c4-3d8e6f9b2a71 (3 not-applicable findings",
+            "azure 9a4e2b71-c3d5-4f86-b0a2-e7d1c5f3b894 (no finding",
+            "gcp 418203957711 (2 not-applicable findings",
+            "gcp 418203961152 (no finding",
+        ] {
+            assert!(gap.contains(want), "{req}: missing {want:?} in {gap}");
+        }
+        // The evidenced account, and the management group, folder and organization (which
+        // hold no logs), are not listed.
+        for not in [
+            "482913650271",
+            "mg-northwind-prod",
+            "folders/",
+            "organizations/",
+        ] {
+            assert!(!gap.contains(not), "{req}: {not} in {gap}");
+        }
+    }
+    // The attestations the rows cite are each described once in the run.
+    let described: Vec<&str> = report["run"]["provider_attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    for row in report["controls"].as_array().unwrap() {
+        for id in row["attestations"].as_array().into_iter().flatten() {
+            assert!(described.contains(&id.as_str().unwrap()), "{id} in {row:#}");
+        }
     }
 }
 

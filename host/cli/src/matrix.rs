@@ -1,13 +1,14 @@
 //! `demarc matrix`: the customer responsibility matrix (CRM) of one tenant for one framework,
 //! read from a report's control roll-up: every requirement, its owner, its status and the
-//! evidence, then every requirement with no owner or no evidence listed as a gap.
+//! evidence, then every requirement with no owner or no evidence listed as a gap. The provider
+//! attestations the rows rely on are listed once, numbered, and the rows cite them by number.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
 use demarc_core::Report;
-use demarc_core::rollup::{ControlRow, RollupStatus};
+use demarc_core::rollup::{AttestationRecord, ControlRow, RollupStatus};
 
 /// Output format of the matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -67,6 +68,34 @@ fn owner_text(r: &ControlRow) -> String {
     }
 }
 
+/// The provider attestations cited by `rows`, in id order, numbered from 1, with their record
+/// in the report (absent for a report that does not describe them).
+fn cited<'a>(
+    report: &'a Report,
+    rows: &[&ControlRow],
+) -> Vec<(String, Option<&'a AttestationRecord>)> {
+    let ids: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|r| r.attestations.iter().map(String::as_str))
+        .collect();
+    ids.into_iter()
+        .map(|id| {
+            let rec = report.run.provider_attestations.iter().find(|a| a.id == id);
+            (id.to_string(), rec)
+        })
+        .collect()
+}
+
+fn describe(id: &str, rec: Option<&AttestationRecord>) -> String {
+    match rec {
+        Some(a) => format!(
+            "{id} — {}: {}; period {} to {}; valid until {}; {}",
+            a.provider, a.title, a.period_start, a.period_end, a.expires, a.source
+        ),
+        None => format!("{id} (not described in this report)"),
+    }
+}
+
 /// Render the matrix.
 pub fn render(
     report: &Report,
@@ -76,12 +105,25 @@ pub fn render(
 ) -> anyhow::Result<String> {
     let rows = rows(report, tenant, framework);
     let gaps: Vec<&&ControlRow> = rows.iter().filter(|r| r.gap.is_some()).collect();
+    let cited = cited(report, &rows);
+    let number = |id: &str| cited.iter().position(|(c, _)| c == id).map_or(0, |i| i + 1);
+    let refs = |r: &ControlRow| {
+        r.attestations
+            .iter()
+            .map(|id| format!("[{}]", number(id)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     match format {
         MatrixFormat::Json => {
             let value = serde_json::json!({
                 "tenant": tenant,
                 "framework": framework,
                 "requirements": rows,
+                "attestations": cited.iter().map(|(id, rec)| match rec {
+                    Some(a) => serde_json::to_value(a).unwrap_or_default(),
+                    None => serde_json::json!({ "id": id }),
+                }).collect::<Vec<_>>(),
                 "gaps": gaps.iter().map(|r| serde_json::json!({
                     "requirement": r.requirement,
                     "owner": r.owner,
@@ -92,7 +134,9 @@ pub fn render(
             Ok(serde_json::to_string_pretty(&value)? + "\n")
         }
         MatrixFormat::Csv => {
-            let mut out = String::from("requirement,controls,owner,parties,status,evidence,gap\n");
+            let mut out = String::from(
+                "requirement,controls,owner,parties,status,evidence,attestations,gap\n",
+            );
             for r in &rows {
                 let fields = [
                     r.requirement.clone(),
@@ -101,6 +145,7 @@ pub fn render(
                     r.parties.join("; "),
                     r.status.as_str().to_string(),
                     r.evidence.join(" | "),
+                    r.attestations.join("; "),
                     r.gap.clone().unwrap_or_default(),
                 ];
                 let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
@@ -128,6 +173,17 @@ pub fn render(
                 rows.len()
             );
             let _ = writeln!(out);
+            if !cited.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "provider attestations (cited by number in the `provider` column; each covers the provider's side only):"
+                );
+                for (i, (id, rec)) in cited.iter().enumerate() {
+                    let _ = writeln!(out, "  [{}] {}", i + 1, describe(id, *rec));
+                }
+                let _ = writeln!(out);
+            }
+            let wref = rows.iter().map(|r| refs(r).len()).max().unwrap_or(8).max(8);
             let wreq = rows
                 .iter()
                 .map(|r| r.requirement.len())
@@ -142,22 +198,27 @@ pub fn render(
                 .max(5);
             let _ = writeln!(
                 out,
-                "{:<wreq$}  {:<wown$}  {:<12}  evidence",
-                "requirement", "owner", "status"
+                "{:<wreq$}  {:<wown$}  {:<12}  {:<wref$}  evidence",
+                "requirement", "owner", "status", "provider"
             );
-            let _ = writeln!(out, "{}", "-".repeat(wreq + wown + 12 + 6 + 40));
+            let _ = writeln!(out, "{}", "-".repeat(wreq + wown + 12 + wref + 8 + 40));
             for r in &rows {
                 for (i, ev) in r.evidence.iter().enumerate() {
                     if i == 0 {
                         let _ = writeln!(
                             out,
-                            "{:<wreq$}  {:<wown$}  {:<12}  {ev}",
+                            "{:<wreq$}  {:<wown$}  {:<12}  {:<wref$}  {ev}",
                             r.requirement,
                             owner_text(r),
-                            r.status.as_str()
+                            r.status.as_str(),
+                            refs(r)
                         );
                     } else {
-                        let _ = writeln!(out, "{:<wreq$}  {:<wown$}  {:<12}  {ev}", "", "", "");
+                        let _ = writeln!(
+                            out,
+                            "{:<wreq$}  {:<wown$}  {:<12}  {:<wref$}  {ev}",
+                            "", "", "", ""
+                        );
                     }
                 }
             }

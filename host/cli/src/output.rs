@@ -41,6 +41,8 @@ use demarc_runtime::FindingSink;
 struct Tally {
     /// Index into the lane's check table.
     check: u32,
+    /// Index into the lane's account table (a target holds at most 65,536 accounts).
+    account: u16,
     owner: Owner,
     must_act: Party,
     status: Status,
@@ -48,16 +50,31 @@ struct Tally {
     model: ServiceModel,
 }
 
-/// One spilled finding: its id key (as two halves, to keep the record at 24 bytes) and tally.
+/// One spilled finding: its id key (as four quarters, to keep the record at 28 bytes) and
+/// tally.
 #[derive(Debug, Clone, Copy)]
 struct Record {
-    key: [u64; 2],
+    key: [u32; 4],
     tally: Tally,
 }
 
 impl Record {
+    fn new(key: u128, tally: Tally) -> Record {
+        Record {
+            key: [
+                (key >> 96) as u32,
+                (key >> 64) as u32,
+                (key >> 32) as u32,
+                key as u32,
+            ],
+            tally,
+        }
+    }
+
     fn key(&self) -> u128 {
-        (u128::from(self.key[0]) << 64) | u128::from(self.key[1])
+        self.key
+            .iter()
+            .fold(0u128, |k, q| (k << 32) | u128::from(*q))
     }
 }
 
@@ -145,6 +162,9 @@ struct Lane {
     /// Check id → (index, controls).
     checks: Vec<(String, Vec<String>)>,
     check_index: HashMap<String, u32>,
+    /// Accounts of the findings, by index.
+    accounts: Vec<String>,
+    account_index: HashMap<String, u16>,
     /// Findings written to the report, counted by what the summary needs.
     counts: HashMap<Tally, u64>,
 }
@@ -158,6 +178,20 @@ impl Lane {
         self.checks
             .push((finding.check.id.clone(), finding.controls.clone()));
         self.check_index.insert(finding.check.id.clone(), i);
+        i
+    }
+
+    fn account(&mut self, finding: &Finding) -> u16 {
+        if let Some(i) = self.account_index.get(&finding.account) {
+            return *i;
+        }
+        // The runtime accepts at most 65,536 accounts per target; past that (never), the last
+        // index is shared rather than wrapped.
+        let i = u16::try_from(self.accounts.len()).unwrap_or(u16::MAX);
+        if usize::from(i) == self.accounts.len() {
+            self.accounts.push(finding.account.clone());
+            self.account_index.insert(finding.account.clone(), i);
+        }
         i
     }
 }
@@ -319,6 +353,8 @@ impl Assembly {
                         spill: None,
                         checks: Vec::new(),
                         check_index: HashMap::new(),
+                        accounts: Vec::new(),
+                        account_index: HashMap::new(),
                         counts: HashMap::new(),
                     })
                 })
@@ -341,8 +377,10 @@ impl Assembly {
         let key = demarc_core::id::parse_key(&finding.id).ok_or("finding id is not a key")?;
         let mut lane = lock(&self.lanes[lane_no]);
         let check = lane.check(finding);
+        let account = lane.account(finding);
         let tally = Tally {
             check,
+            account,
             owner: finding.responsibility.owner,
             must_act: finding.must_act.party,
             status: finding.status,
@@ -383,10 +421,7 @@ impl Assembly {
             .write_all(json)
             .and_then(|()| spill.writer.write_all(b"\n"))
             .map_err(|e| format!("cannot write {}: {e}", spill.path.display()))?;
-        spill.records.push(Record {
-            key: [(key >> 64) as u64, key as u64],
-            tally,
-        });
+        spill.records.push(Record::new(key, tally));
         Ok(())
     }
 
@@ -516,11 +551,19 @@ impl Assembly {
                     *n,
                 );
                 let (check, controls) = &lane.checks[t.check as usize];
+                let account = lane
+                    .accounts
+                    .get(usize::from(t.account))
+                    .map_or("", String::as_str);
                 for c in controls {
-                    by_control
-                        .entry(c.clone())
-                        .or_default()
-                        .add_n(check, t.owner, t.status, *n);
+                    by_control.entry(c.clone()).or_default().add_in(
+                        &lane.provider,
+                        account,
+                        check,
+                        t.owner,
+                        t.status,
+                        *n,
+                    );
                 }
                 footprint.insert((lane.provider.clone(), t.model));
             }
@@ -547,7 +590,14 @@ impl Assembly {
                 .or_default()
                 .entry(f.controls[0].clone())
                 .or_default()
-                .add(&f.check.id, f.responsibility.owner, f.status);
+                .add_in(
+                    &f.provider,
+                    &f.account,
+                    &f.check.id,
+                    f.responsibility.owner,
+                    f.status,
+                    1,
+                );
             w.write_all(if body.first { b"\n" } else { b",\n" })?;
             body.first = false;
             w.write_all(&json)?;

@@ -334,6 +334,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             targets,
             bases: tables.bases,
             notes: tables.notes,
+            provider_attestations: run_attestations(&config, opts, &attestations.provider),
         },
         gaps,
     };
@@ -372,6 +373,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
                 .collect();
             rows.extend(rollup.tenant(&TenantScope {
                 tenant: &t.id,
+                clouds: t.targets.iter().map(|g| g.provider.clone()).collect(),
                 footprint,
                 contracts: &t.contracts,
                 attestations: &customer,
@@ -421,6 +423,27 @@ pub fn exit_code(gaps: &[Gap], summary: &Summary, fail_on: Option<Severity>) -> 
         }
     }
     ExitCode::Clean
+}
+
+/// The provider attestations of the clouds of the tenants in scope, each once, for the report's
+/// `run.provider_attestations` (the roll-up's rows refer to them by id).
+fn run_attestations(
+    config: &config::Config,
+    opts: &ScanOptions,
+    provider: &[ProviderAttestation],
+) -> Vec<demarc_core::rollup::AttestationRecord> {
+    let clouds: BTreeSet<&str> = config
+        .tenants
+        .iter()
+        .filter(|t| opts.tenants.is_empty() || opts.tenants.contains(&t.id))
+        .flat_map(|t| &t.targets)
+        .map(|g| g.provider.as_str())
+        .collect();
+    provider
+        .iter()
+        .filter(|a| clouds.contains(a.provider.as_str()))
+        .map(Into::into)
+        .collect()
 }
 
 /// Provider attestations (built-in, overridden by the configuration) and customer attestations.
@@ -624,6 +647,7 @@ impl Tables {
             targets: vec![],
             bases: self.bases.clone(),
             notes: self.notes.clone(),
+            provider_attestations: vec![],
         })
     }
 }

@@ -42,8 +42,23 @@ pub struct Control {
     pub frameworks: BTreeMap<String, Vec<String>>,
     /// Cloud (one of [`PROVIDERS`]) → why no check can cover the control there.
     pub not_applicable: BTreeMap<String, String>,
+    /// Where the roll-up needs evidence before it calls the control met.
+    pub scope: Scope,
     /// Position of the control in its file, for error keys (`control[N]`).
     pub position: usize,
+}
+
+/// Where a scanned control must be evidenced before the roll-up calls it met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Wherever the resources its checks evaluate exist: a cloud or account without such
+    /// resources has nothing to meet (the default).
+    #[default]
+    Resource,
+    /// In every account of the tenant on every cloud where a check covers it (an audit trail,
+    /// its integrity): an account whose export gave the checks nothing to evaluate lacks
+    /// evidence, and the control is at most partial.
+    Account,
 }
 
 /// The clouds demarc has provider plugins for, as `not_applicable` keys name them.
@@ -92,6 +107,8 @@ struct RawControl {
     frameworks: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     not_applicable: BTreeMap<String, String>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 /// True for a stable kebab-case identifier: lowercase ASCII letters, digits, `-` and `.`.
@@ -239,6 +256,28 @@ impl Catalog {
                 ));
                 ok = false;
             }
+            let scope = match c.scope.as_deref() {
+                None | Some("resource") => Scope::Resource,
+                Some("account") if c.manual => {
+                    errors.push(DataError::new(
+                        ctl_file,
+                        at("scope"),
+                        "a manual control is met by attestation, not evidenced per account",
+                    ));
+                    ok = false;
+                    Scope::Resource
+                }
+                Some("account") => Scope::Account,
+                Some(other) => {
+                    errors.push(DataError::new(
+                        ctl_file,
+                        at("scope"),
+                        format!("unknown scope `{other}` (known: resource, account)"),
+                    ));
+                    ok = false;
+                    Scope::Resource
+                }
+            };
             if let (true, Some(layer)) = (ok, layer) {
                 catalog.controls.insert(
                     c.id.clone(),
@@ -250,6 +289,7 @@ impl Catalog {
                         manual: c.manual,
                         frameworks: c.frameworks,
                         not_applicable: c.not_applicable,
+                        scope,
                         position: i,
                     },
                 );
@@ -373,6 +413,65 @@ class = 1
         assert!(
             text.contains("control[1].id: control `a` is defined twice"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn scopes_are_validated_and_the_shipped_account_duties_are_marked() {
+        let controls = r#"
+[[control]]
+id = "a"
+title = "A"
+layer = "logging"
+class = 9
+scope = "tenant"
+
+[[control]]
+id = "b"
+title = "B"
+layer = "governance"
+class = 12
+manual = true
+scope = "account"
+
+[[control]]
+id = "c"
+title = "C"
+layer = "logging"
+class = 9
+scope = "account"
+"#;
+        let err = Catalog::load(("fw.toml", FW), ("controls.toml", controls))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("control[0].scope: unknown scope `tenant` (known: resource, account)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("control[1].scope: a manual control is met by attestation"),
+            "{err}"
+        );
+        assert!(!err.contains("control[2]"), "{err}");
+        let cat = Catalog::load(
+            (
+                "frameworks.toml",
+                include_str!("../../../schemas/catalog/frameworks.toml"),
+            ),
+            (
+                "controls.toml",
+                include_str!("../../../schemas/catalog/controls.toml"),
+            ),
+        )
+        .unwrap();
+        let account: Vec<&str> = cat
+            .controls()
+            .filter(|c| c.scope == Scope::Account)
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(
+            account,
+            ["audit-logging", "log-integrity", "root-account-protection"]
         );
     }
 

@@ -11,6 +11,7 @@
 
 pub mod attestation;
 pub mod catalog;
+pub mod equivalence;
 pub mod id;
 pub mod model;
 pub mod report;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::rollup::ControlRow;
+use crate::rollup::{AttestationRecord, ControlRow};
 use crate::summary::Summary;
 use crate::{Actor, BasisKind, Finding, Gap, Severity};
 
@@ -70,6 +70,10 @@ pub struct Run {
     /// the `responsibility.note` of every finding of that provider whose primary control it is.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub notes: BTreeMap<String, BTreeMap<String, String>>,
+    /// The provider attestations in effect for the run's clouds, each stated once; the control
+    /// roll-up's rows refer to them by id (`controls[].attestations`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provider_attestations: Vec<AttestationRecord>,
 }
 
 /// A plugin that took part in the run.

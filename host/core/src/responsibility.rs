@@ -243,6 +243,11 @@ impl Matrix {
         &self.notes
     }
 
+    /// Every native type (lowercased) with its service model.
+    pub fn types(&self) -> impl Iterator<Item = (&str, ServiceModel)> {
+        self.types.iter().map(|(t, m)| (t.as_str(), *m))
+    }
+
     /// Every defined cell.
     pub fn cells(&self) -> impl Iterator<Item = (&(ServiceModel, Layer), &Cell)> {
         self.cells.iter()
@@ -281,14 +286,14 @@ impl Attributor {
         }
     }
 
+    /// Every matrix, by provider id.
+    pub fn matrices(&self) -> impl Iterator<Item = &Matrix> {
+        self.matrices.values()
+    }
+
     /// The matrix of a provider.
     pub fn matrix(&self, provider: &str) -> Option<&Matrix> {
         self.matrices.get(provider)
-    }
-
-    /// Every matrix, by provider.
-    pub fn matrices(&self) -> impl Iterator<Item = &Matrix> {
-        self.matrices.values()
     }
 
     /// The documents behind every basis entry the matrices and `contracts` (by tenant) can

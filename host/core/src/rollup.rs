@@ -10,6 +10,13 @@
 //! is missing, or only part of it could be assessed), `attested` (a current customer
 //! attestation), `overdue` (an attestation past its review interval) and `not-assessed` (no
 //! evidence: listed as a gap, never silently met).
+//!
+//! The roll-up claims only what it saw. Findings are counted per cloud and account; a control
+//! whose catalog scope is `account` (an audit trail, its integrity, the root user) is met only
+//! when every account of the tenant that holds resources, on every cloud where a check covers
+//! it, has evidence — otherwise it is `partial`, naming each cloud and account without evidence
+//! and why. Provider attestations are named once, by id, in [`ControlRow::attestations`] (and in
+//! the report's `run.provider_attestations`), not spelled out on every row.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,9 +25,9 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::attestation::{CustomerAttestation, ProviderAttestation};
-use crate::catalog::Control;
+use crate::catalog::{Control, Scope};
 use crate::summary::Counts;
-use crate::{Attributor, Catalog, Contract, Owner, ServiceModel, Status};
+use crate::{Attributor, Catalog, Contract, Layer, Owner, ServiceModel, Status};
 
 /// Status of a control or requirement for a tenant.
 #[derive(
@@ -80,9 +87,51 @@ pub struct ControlRow {
     pub status: RollupStatus,
     /// What the status rests on, one line per control.
     pub evidence: Vec<String>,
+    /// The provider attestations the provider's side rests on, by id (each described once in
+    /// the report's `run.provider_attestations`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<String>,
     /// Why it could not be assessed, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gap: Option<String>,
+}
+
+/// A provider attestation as the report states it, once; roll-up rows refer to it by `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttestationRecord {
+    /// Stable id, e.g. `aws-pci-dss-aoc`.
+    pub id: String,
+    /// Provider id.
+    pub provider: String,
+    /// Certification or report, e.g. `SOC 2 Type II report`.
+    pub title: String,
+    /// First day of the period it covers (`YYYY-MM-DD`).
+    pub period_start: String,
+    /// Last day of the period it covers.
+    pub period_end: String,
+    /// Last day it may be relied on.
+    pub expires: String,
+    /// Frameworks that may rely on it; empty means all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frameworks: Vec<String>,
+    /// Where the report can be obtained.
+    pub source: String,
+}
+
+impl From<&ProviderAttestation> for AttestationRecord {
+    fn from(a: &ProviderAttestation) -> Self {
+        AttestationRecord {
+            id: a.id.clone(),
+            provider: a.provider.clone(),
+            title: a.title.clone(),
+            period_start: a.period_start.to_string(),
+            period_end: a.period_end.to_string(),
+            expires: a.expires.to_string(),
+            frameworks: a.frameworks.clone(),
+            source: a.source.clone(),
+        }
+    }
 }
 
 /// Findings of one control for one tenant, counted by check.
@@ -92,6 +141,8 @@ pub struct ControlTally {
     pub checks: BTreeMap<String, Counts>,
     /// Owners the findings were attributed to.
     pub owners: BTreeSet<Owner>,
+    /// (provider, account) → counts by status: where the evidence comes from.
+    pub units: BTreeMap<(String, String), Counts>,
 }
 
 impl ControlTally {
@@ -109,6 +160,21 @@ impl ControlTally {
             c.add_n(status, n);
         }
         self.owners.insert(owner);
+    }
+
+    /// Count `n` findings of one check, owner and status made on `account` of `provider`.
+    pub fn add_in(
+        &mut self,
+        provider: &str,
+        account: &str,
+        check: &str,
+        owner: Owner,
+        status: Status,
+        n: u64,
+    ) {
+        self.add_n(check, owner, status, n);
+        let key = (provider.to_string(), account.to_string());
+        self.units.entry(key).or_default().add_n(status, n);
     }
 
     fn total(&self) -> Counts {
@@ -129,6 +195,8 @@ impl ControlTally {
 pub struct TenantScope<'a> {
     /// Tenant id.
     pub tenant: &'a str,
+    /// The clouds (provider ids) of the tenant's targets, scanned or not.
+    pub clouds: BTreeSet<String>,
     /// (provider, service model) pairs the tenant's resources use.
     pub footprint: BTreeSet<(String, ServiceModel)>,
     /// The tenant's contract clauses.
@@ -161,12 +229,62 @@ struct ControlEval {
     status: RollupStatus,
     evidence: String,
     gap: Option<String>,
+    /// Ids of the provider attestations its provider side rests on.
+    attested_by: BTreeSet<String>,
+}
+
+/// Provider → the tenant's accounts on it that hold resources: those with a finding, of any
+/// status, on a scanned control outside the identity layer. Accounts with identity findings
+/// only are directories and nodes of the resource hierarchy (a management group, folder,
+/// organization or Cloud Identity customer), where no log, network or data lives.
+fn resource_accounts(
+    catalog: &Catalog,
+    tallies: &BTreeMap<String, ControlTally>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (control, tally) in tallies {
+        let Some(c) = catalog.control(control) else {
+            continue;
+        };
+        if c.manual || c.layer == Layer::Identity {
+            continue;
+        }
+        for ((provider, account), counts) in &tally.units {
+            if counts.total > 0 {
+                out.entry(provider.clone())
+                    .or_default()
+                    .insert(account.clone());
+            }
+        }
+    }
+    out
+}
+
+fn has_evidence(c: &Counts) -> bool {
+    c.pass + c.fail + c.manual + c.error > 0
+}
+
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 impl Rollup<'_> {
     /// The rows of one tenant, by framework then requirement.
     pub fn tenant(&self, scope: &TenantScope<'_>) -> Vec<ControlRow> {
         let providers: BTreeSet<&str> = scope.footprint.iter().map(|(p, _)| p.as_str()).collect();
+        let seen = Seen {
+            clouds: scope
+                .clouds
+                .iter()
+                .map(String::as_str)
+                .chain(providers.iter().copied())
+                .collect(),
+            accounts: resource_accounts(self.catalog, scope.tallies),
+        };
         let mut rows = Vec::new();
         for fw in self.catalog.frameworks() {
             let in_scope = if scope.frameworks.is_empty() {
@@ -184,7 +302,7 @@ impl Rollup<'_> {
             let mut evals: BTreeMap<&str, ControlEval> = BTreeMap::new();
             for control in self.catalog.controls() {
                 if control.frameworks.contains_key(&fw.id) {
-                    evals.insert(&control.id, self.control(control, scope, &fw.id));
+                    evals.insert(&control.id, self.control(control, scope, &seen, &fw.id));
                 }
             }
             let mut reqs: BTreeMap<&str, Vec<&Control>> = BTreeMap::new();
@@ -204,7 +322,13 @@ impl Rollup<'_> {
         rows
     }
 
-    fn control(&self, control: &Control, scope: &TenantScope<'_>, framework: &str) -> ControlEval {
+    fn control(
+        &self,
+        control: &Control,
+        scope: &TenantScope<'_>,
+        seen: &Seen<'_>,
+        framework: &str,
+    ) -> ControlEval {
         let contract = scope
             .contracts
             .iter()
@@ -243,6 +367,7 @@ impl Rollup<'_> {
                                 a.evidence
                             ),
                             gap: None,
+                            attested_by: BTreeSet::new(),
                         }
                     } else {
                         ControlEval {
@@ -257,6 +382,7 @@ impl Rollup<'_> {
                                 a.evidence
                             ),
                             gap: None,
+                            attested_by: BTreeSet::new(),
                         }
                     }
                 }
@@ -269,6 +395,7 @@ impl Rollup<'_> {
                         "`{}` needs a customer attestation; none is on file",
                         control.id
                     )),
+                    attested_by: BTreeSet::new(),
                 },
             };
         }
@@ -300,13 +427,7 @@ impl Rollup<'_> {
             .copied()
             .filter(|p| !attested_by.iter().any(|a| a.provider == *p))
             .collect();
-        let attestation_note = || {
-            attested_by
-                .iter()
-                .map(|a| format!("{} {} (valid until {})", a.provider, a.title, a.expires))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let attestation_ids: BTreeSet<String> = attested_by.iter().map(|a| a.id.clone()).collect();
         let tally = scope.tallies.get(&control.id);
         let counts = tally.map(ControlTally::total).unwrap_or_default();
         let mut owners: BTreeSet<Owner> = tally.map(|t| t.owners.clone()).unwrap_or_default();
@@ -327,8 +448,12 @@ impl Rollup<'_> {
                         owners: [Owner::Provider].into(),
                         parties,
                         status: RollupStatus::Inherited,
-                        evidence: format!("{}: inherited from {}", control.id, attestation_note()),
+                        evidence: format!(
+                            "{}: inherited — a valid provider attestation covers it on every cloud",
+                            control.id
+                        ),
                         gap: None,
+                        attested_by: attestation_ids,
                     }
                 } else {
                     ControlEval {
@@ -345,11 +470,17 @@ impl Rollup<'_> {
                             control.id,
                             unattested.join(", ")
                         )),
+                        attested_by: attestation_ids,
                     }
                 };
             }
             let why = if scope.footprint.is_empty() {
                 "no resources were scanned".to_string()
+            } else if counts.not_applicable > 0 {
+                format!(
+                    "its checks found nothing to evaluate ({})",
+                    plural(counts.not_applicable, "not-applicable finding")
+                )
             } else {
                 "no check in the run covers it for this tenant's resources".to_string()
             };
@@ -359,6 +490,7 @@ impl Rollup<'_> {
                 status: RollupStatus::NotAssessed,
                 evidence: format!("{}: no evidence ({why})", control.id),
                 gap: Some(format!("`{}` has no evidence: {why}", control.id)),
+                attested_by: BTreeSet::new(),
             };
         }
 
@@ -373,6 +505,7 @@ impl Rollup<'_> {
                             (c.pass, "pass"),
                             (c.manual, "manual"),
                             (c.error, "error"),
+                            (c.not_applicable, "not-applicable"),
                         ] {
                             if n > 0 {
                                 parts.push(format!("{n} {word}"));
@@ -384,6 +517,8 @@ impl Rollup<'_> {
                     .join("; ")
             })
             .unwrap_or_default();
+        let (missing, idle) = seen.missing(control, tally, framework);
+        let missing_text = missing.join(", ");
         let (status, gap) = if counts.fail > 0 {
             (RollupStatus::Failing, None)
         } else if counts.pass == 0 {
@@ -395,12 +530,21 @@ impl Rollup<'_> {
                 )),
             )
         } else if counts.manual + counts.error > 0 {
+            let mut gap = format!(
+                "`{}`: {} resource(s) could not be assessed",
+                control.id,
+                counts.manual + counts.error
+            );
+            if !missing.is_empty() {
+                gap.push_str(&format!("; no evidence on {missing_text}"));
+            }
+            (RollupStatus::Partial, Some(gap))
+        } else if !missing.is_empty() {
             (
                 RollupStatus::Partial,
                 Some(format!(
-                    "`{}`: {} resource(s) could not be assessed",
-                    control.id,
-                    counts.manual + counts.error
+                    "`{}` must be evidenced in every account; there is none on {missing_text}",
+                    control.id
                 )),
             )
         } else if provider_side && matrix_owners.contains(&Owner::Shared) && !unattested.is_empty()
@@ -421,8 +565,11 @@ impl Rollup<'_> {
             control.id,
             status = status.as_str()
         );
-        if provider_side && !attested_by.is_empty() {
-            evidence.push_str(&format!("; provider side: {}", attestation_note()));
+        if !missing.is_empty() {
+            evidence.push_str(&format!("; no evidence on {missing_text}"));
+        }
+        if !idle.is_empty() {
+            evidence.push_str(&format!("; nothing to evaluate on {}", idle.join(", ")));
         }
         ControlEval {
             owners,
@@ -430,7 +577,95 @@ impl Rollup<'_> {
             status,
             evidence,
             gap,
+            attested_by: if provider_side {
+                attestation_ids
+            } else {
+                BTreeSet::new()
+            },
         }
+    }
+}
+
+/// Where the tenant's findings come from: its clouds, and on each its accounts that hold
+/// resources.
+struct Seen<'a> {
+    clouds: BTreeSet<&'a str>,
+    accounts: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Seen<'_> {
+    /// For a scanned control under `framework`: the clouds and accounts in its scope that lack
+    /// evidence, with why (for an account-scope control: these make it at most partial), and the
+    /// clouds where a resource-scope control had nothing to evaluate (said, but not held against
+    /// it). A cloud's CIS benchmark looks at that cloud only.
+    fn missing(
+        &self,
+        control: &Control,
+        tally: Option<&ControlTally>,
+        framework: &str,
+    ) -> (Vec<String>, Vec<String>) {
+        let mut missing = Vec::new();
+        let mut idle = Vec::new();
+        let empty = Counts::default();
+        for cloud in &self.clouds {
+            if control.not_applicable.contains_key(*cloud) {
+                continue;
+            }
+            // A cloud's CIS benchmark asks nothing of the tenant's other clouds.
+            if framework
+                .strip_prefix("cis-")
+                .is_some_and(|rest| !rest.starts_with(&format!("{cloud}-")))
+            {
+                continue;
+            }
+            let unit = |account: &str| {
+                tally
+                    .and_then(|t| t.units.get(&(cloud.to_string(), account.to_string())))
+                    .unwrap_or(&empty)
+            };
+            let why = |c: &Counts| {
+                if c.not_applicable > 0 {
+                    format!(
+                        "{}: nothing its checks could evaluate",
+                        plural(c.not_applicable, "not-applicable finding")
+                    )
+                } else {
+                    "no finding: the export holds nothing its checks evaluate".to_string()
+                }
+            };
+            let accounts = self.accounts.get(*cloud);
+            match control.scope {
+                Scope::Account => match accounts {
+                    None => {
+                        missing.push(format!("{cloud} (no account with resources was scanned)"))
+                    }
+                    Some(accounts) => {
+                        for a in accounts {
+                            let c = unit(a);
+                            if !has_evidence(c) {
+                                missing.push(format!("{cloud} {a} ({})", why(c)));
+                            }
+                        }
+                    }
+                },
+                Scope::Resource => {
+                    let mut total = Counts::default();
+                    for ((p, _), c) in tally.map(|t| &t.units).into_iter().flatten() {
+                        if p == cloud {
+                            total.pass += c.pass;
+                            total.fail += c.fail;
+                            total.manual += c.manual;
+                            total.error += c.error;
+                            total.not_applicable += c.not_applicable;
+                        }
+                    }
+                    if !has_evidence(&total) {
+                        idle.push(format!("{cloud} ({})", why(&total)));
+                    }
+                }
+            }
+        }
+        (missing, idle)
     }
 }
 
@@ -481,6 +716,10 @@ fn combine(
         .flat_map(|(_, e)| e.parties.iter().cloned())
         .collect();
     let gaps: Vec<&str> = parts.iter().filter_map(|(_, e)| e.gap.as_deref()).collect();
+    let attestations: BTreeSet<String> = parts
+        .iter()
+        .flat_map(|(_, e)| e.attested_by.iter().cloned())
+        .collect();
     ControlRow {
         tenant: tenant.to_string(),
         framework: framework.to_string(),
@@ -490,6 +729,7 @@ fn combine(
         parties: parties.into_iter().collect(),
         status,
         evidence: parts.iter().map(|(_, e)| e.evidence.clone()).collect(),
+        attestations: attestations.into_iter().collect(),
         gap: (!gaps.is_empty() && !matches!(status, RollupStatus::Failing | RollupStatus::Overdue))
             .then(|| gaps.join("; ")),
     }
@@ -572,6 +812,7 @@ evidence = "https://example.com/risk"
         };
         rollup.tenant(&TenantScope {
             tenant: "acme",
+            clouds: ["aws".to_string()].into(),
             footprint: [
                 ("aws".to_string(), ServiceModel::Iaas),
                 ("aws".to_string(), ServiceModel::Paas),
@@ -594,9 +835,14 @@ evidence = "https://example.com/risk"
     fn tally(pairs: &[(&str, &str, Owner, Status)]) -> BTreeMap<String, ControlTally> {
         let mut t: BTreeMap<String, ControlTally> = BTreeMap::new();
         for (control, check, owner, st) in pairs {
-            t.entry(control.to_string())
-                .or_default()
-                .add(check, *owner, *st);
+            t.entry(control.to_string()).or_default().add_in(
+                "aws",
+                "111122223333",
+                check,
+                *owner,
+                *st,
+                1,
+            );
         }
         t
     }
@@ -678,6 +924,323 @@ evidence = "https://example.com/risk"
         assert!(
             matches!(row.owner, Owner::ThirdParty | Owner::Shared),
             "{row:?}"
+        );
+    }
+
+    /// Rows of a tenant on three clouds; only the AWS matrix is loaded, which is all the owners
+    /// of these controls need.
+    fn rows_on_three_clouds(tallies: &BTreeMap<String, ControlTally>) -> Vec<ControlRow> {
+        rows_on_three_clouds_for(tallies, "pci-dss-4.0")
+    }
+
+    fn rows_on_three_clouds_for(
+        tallies: &BTreeMap<String, ControlTally>,
+        framework: &str,
+    ) -> Vec<ControlRow> {
+        let cat = catalog();
+        let attr = Attributor::new([Matrix::load(
+            "aws.toml",
+            include_str!("../../../schemas/responsibility/aws.toml"),
+            &cat,
+        )
+        .unwrap()]);
+        let provider = load_provider("p.toml", PROVIDER, &cat).unwrap();
+        let rollup = Rollup {
+            catalog: &cat,
+            attributor: &attr,
+            provider_attestations: &provider,
+            day: day("2026-11-01"),
+        };
+        rollup.tenant(&TenantScope {
+            tenant: "acme",
+            clouds: ["aws", "azure", "gcp"].map(String::from).into(),
+            footprint: [
+                ("aws".to_string(), ServiceModel::Iaas),
+                ("azure".to_string(), ServiceModel::Abstracted),
+                ("gcp".to_string(), ServiceModel::Abstracted),
+            ]
+            .into(),
+            contracts: &[],
+            attestations: &[],
+            frameworks: &[framework.to_string()],
+            tallies,
+        })
+    }
+
+    fn row<'a>(rows: &'a [ControlRow], req: &str) -> &'a ControlRow {
+        rows.iter()
+            .find(|r| r.requirement == req)
+            .unwrap_or_else(|| panic!("no {req}"))
+    }
+
+    /// The demo's PCI DSS 10.3.2: log integrity passed on one AWS account, while the Azure
+    /// subscription's checks found only not-applicable resources, a Google Cloud project had no
+    /// log-integrity finding at all, and a second AWS account had no trail. One cloud of three
+    /// is not `satisfied`.
+    #[test]
+    fn an_account_scope_control_is_satisfied_only_when_every_account_has_evidence() {
+        fn add(
+            t: &mut BTreeMap<String, ControlTally>,
+            control: &str,
+            provider: &str,
+            account: &str,
+            check: &str,
+            st: Status,
+        ) {
+            t.entry(control.to_string()).or_default().add_in(
+                provider,
+                account,
+                check,
+                Owner::Customer,
+                st,
+                1,
+            );
+        }
+        let mut t: BTreeMap<String, ControlTally> = BTreeMap::new();
+        // Every account holds resources: it has findings outside the identity layer.
+        for (p, a) in [
+            ("aws", "111122223333"),
+            ("aws", "444455556666"),
+            ("azure", "sub-1"),
+            ("gcp", "project-1"),
+        ] {
+            add(
+                &mut t,
+                "network-ingress-restriction",
+                p,
+                a,
+                "fw",
+                Status::Pass,
+            );
+        }
+        // A hierarchy node with identity findings only is no account that keeps logs.
+        add(
+            &mut t,
+            "iam-least-privilege",
+            "gcp",
+            "organizations/1",
+            "iam",
+            Status::Pass,
+        );
+        add(
+            &mut t,
+            "log-integrity",
+            "aws",
+            "111122223333",
+            "trail-validation",
+            Status::Pass,
+        );
+        add(
+            &mut t,
+            "log-integrity",
+            "azure",
+            "sub-1",
+            "activity-log-storage",
+            Status::NotApplicable,
+        );
+        add(
+            &mut t,
+            "log-integrity",
+            "azure",
+            "sub-1",
+            "activity-log-storage",
+            Status::NotApplicable,
+        );
+        let rows = rows_on_three_clouds(&t);
+        let r = row(&rows, "10.3.2");
+        assert_eq!(r.status, RollupStatus::Partial, "{r:#?}");
+        let gap = r.gap.as_deref().unwrap();
+        for want in [
+            "`log-integrity` must be evidenced in every account; there is none on",
+            "aws 444455556666 (no finding: the export holds nothing its checks evaluate)",
+            "azure sub-1 (2 not-applicable findings: nothing its checks could evaluate)",
+            "gcp project-1 (no finding: the export holds nothing its checks evaluate)",
+        ] {
+            assert!(gap.contains(want), "missing {want:?} in {gap}");
+        }
+        assert!(!gap.contains("111122223333"), "{gap}");
+        assert!(!gap.contains("organizations/1"), "{gap}");
+        // The evidence says the same, and counts the not-applicable findings.
+        assert!(
+            r.evidence[0].contains("activity-log-storage 2 not-applicable"),
+            "{:?}",
+            r.evidence
+        );
+        assert!(r.evidence[0].contains("no evidence on aws 444455556666"));
+        // A cloud's CIS benchmark asks for evidence on that cloud's accounts only.
+        let cis = rows_on_three_clouds_for(&t, "cis-aws-3.0");
+        let gap = row(&cis, "3.2").gap.clone().unwrap();
+        assert!(gap.contains("aws 444455556666"), "{gap}");
+        assert!(!gap.contains("azure") && !gap.contains("gcp"), "{gap}");
+        let cis = rows_on_three_clouds_for(&t, "cis-azure-2.1");
+        let gap = row(&cis, "5.1.4").gap.clone().unwrap();
+        assert!(gap.contains("azure sub-1") && !gap.contains("aws"), "{gap}");
+
+        // Evidence on every account: satisfied.
+        add(
+            &mut t,
+            "log-integrity",
+            "aws",
+            "444455556666",
+            "trail-validation",
+            Status::Pass,
+        );
+        add(
+            &mut t,
+            "log-integrity",
+            "azure",
+            "sub-1",
+            "activity-log-export",
+            Status::Pass,
+        );
+        add(
+            &mut t,
+            "log-integrity",
+            "gcp",
+            "project-1",
+            "sink-locked",
+            Status::Pass,
+        );
+        let rows = rows_on_three_clouds(&t);
+        let r = row(&rows, "10.3.2");
+        assert_eq!(r.status, RollupStatus::Satisfied, "{r:#?}");
+        assert_eq!(r.gap, None);
+
+        // A failure anywhere still fails, and the evidence still names what is missing.
+        let mut t2 = t.clone();
+        t2.get_mut("log-integrity")
+            .unwrap()
+            .units
+            .remove(&("gcp".to_string(), "project-1".to_string()));
+        t2.get_mut("log-integrity").unwrap().add_in(
+            "aws",
+            "111122223333",
+            "trail-kms",
+            Owner::Customer,
+            Status::Fail,
+            1,
+        );
+        let rows = rows_on_three_clouds(&t2);
+        let r = row(&rows, "10.3.2");
+        assert_eq!(r.status, RollupStatus::Failing);
+        assert!(
+            r.evidence[0].contains("no evidence on gcp project-1"),
+            "{r:#?}"
+        );
+
+        // A cloud where the catalog says no check can cover the control is not held against
+        // it: root-account protection exists on AWS only.
+        add(
+            &mut t,
+            "root-account-protection",
+            "aws",
+            "111122223333",
+            "root-mfa",
+            Status::Pass,
+        );
+        let rows = rows_on_three_clouds(&t);
+        let r = row(&rows, "8.2.2");
+        assert_eq!(r.status, RollupStatus::Partial, "{r:#?}");
+        assert!(r.gap.as_deref().unwrap().contains("aws 444455556666"));
+        assert!(!r.gap.as_deref().unwrap().contains("azure"), "{r:#?}");
+        add(
+            &mut t,
+            "root-account-protection",
+            "aws",
+            "444455556666",
+            "root-mfa",
+            Status::Pass,
+        );
+        let rows = rows_on_three_clouds(&t);
+        assert_eq!(row(&rows, "8.2.2").status, RollupStatus::Satisfied);
+    }
+
+    /// A resource-scope control is held only where its resources are; a cloud without them is
+    /// named, not counted against it.
+    #[test]
+    fn a_resource_scope_control_names_clouds_with_nothing_to_evaluate() {
+        let mut t: BTreeMap<String, ControlTally> = BTreeMap::new();
+        t.entry("network-ingress-restriction".into())
+            .or_default()
+            .add_in(
+                "aws",
+                "111122223333",
+                "sg",
+                Owner::Customer,
+                Status::Pass,
+                1,
+            );
+        t.entry("network-ingress-restriction".into())
+            .or_default()
+            .add_in(
+                "gcp",
+                "project-1",
+                "fw",
+                Owner::Customer,
+                Status::NotApplicable,
+                1,
+            );
+        let rows = rows_on_three_clouds(&t);
+        let r = row(&rows, "1.2.5");
+        assert_eq!(r.status, RollupStatus::Satisfied, "{r:#?}");
+        assert!(
+            r.evidence[0].ends_with(
+                "; nothing to evaluate on azure (no finding: the export holds nothing its checks evaluate), gcp (1 not-applicable finding: nothing its checks could evaluate)"
+            ),
+            "{:?}",
+            r.evidence
+        );
+    }
+
+    /// Only not-applicable findings are no evidence, and the gap says so rather than that no
+    /// check covers the control.
+    #[test]
+    fn only_not_applicable_findings_are_no_evidence() {
+        let mut t: BTreeMap<String, ControlTally> = BTreeMap::new();
+        t.entry("network-ingress-restriction".into())
+            .or_default()
+            .add_in(
+                "aws",
+                "111122223333",
+                "sg",
+                Owner::Customer,
+                Status::NotApplicable,
+                2,
+            );
+        let rows = rows_on_three_clouds(&t);
+        let r = row(&rows, "1.2.5");
+        assert_eq!(r.status, RollupStatus::NotAssessed, "{r:#?}");
+        assert_eq!(
+            r.gap.as_deref(),
+            Some(
+                "`network-ingress-restriction` has no evidence: its checks found nothing to evaluate (2 not-applicable findings)"
+            )
+        );
+    }
+
+    /// The provider attestations are named once, by id, not spelled out on every row.
+    #[test]
+    fn rows_cite_provider_attestations_by_id() {
+        let t = tally(&[("audit-logging", "trail", Owner::Shared, Status::Pass)]);
+        let r = rows(PROVIDER, "2026-11-01", &t, &[]);
+        for req in ["9.2.1", "10.2.1"] {
+            let row = r.iter().find(|x| x.requirement == req).unwrap();
+            assert_eq!(row.attestations, vec!["soc2".to_string()], "{row:#?}");
+            assert!(
+                row.evidence.iter().all(|e| !e.contains("SOC 2 Type II")),
+                "{row:#?}"
+            );
+        }
+        // A customer-owned requirement with no provider side cites none.
+        let row = r.iter().find(|x| x.requirement == "8.2.2").unwrap();
+        assert!(row.attestations.is_empty(), "{row:#?}");
+        // The record the report states once carries what the rows used to repeat.
+        let cat = catalog();
+        let p = load_provider("p.toml", PROVIDER, &cat).unwrap();
+        let rec = AttestationRecord::from(&p[0]);
+        assert_eq!(
+            (rec.id.as_str(), rec.title.as_str(), rec.expires.as_str()),
+            ("soc2", "SOC 2 Type II", "2027-03-31")
         );
     }
 

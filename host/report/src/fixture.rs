@@ -739,6 +739,7 @@ pub fn controls() -> Vec<ControlRow> {
         },
         status,
         evidence: vec![evidence.into()],
+        attestations: vec![],
         gap: gap.map(Into::into),
     };
     vec![
@@ -950,6 +951,7 @@ fn run() -> Run {
         ],
         bases: Default::default(),
         notes: Default::default(),
+        provider_attestations: vec![],
     }
 }
 

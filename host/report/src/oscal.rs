@@ -1183,6 +1183,12 @@ fn finding(
         .copied()
         .unwrap_or(&row.tenant);
     let mut description = row.evidence.join("\n");
+    if !row.attestations.is_empty() {
+        description.push_str(&format!(
+            "\nProvider side: {}.",
+            row.attestations.join(", ")
+        ));
+    }
     if let Some(gap) = &row.gap {
         description.push_str(&format!("\nGap: {gap}"));
     }
