@@ -744,9 +744,9 @@ impl LaneSink {
             .spawn(move || {
                 let mut buf = Vec::with_capacity(4096);
                 for batch in rx {
-                    for mut finding in batch {
-                        // What the run's tables hold is written once, not per finding.
-                        assembly.resolver.strip(&mut finding);
+                    for finding in batch {
+                        // Findings come from the runtime without what the run's tables hold
+                        // (see `Attributor::attribute_by_reference`).
                         buf.clear();
                         let written = serde_json::to_writer(&mut buf, &finding)
                             .map_err(|e| e.to_string())

@@ -338,6 +338,33 @@ impl Attributor {
         tenant: &str,
         contracts: &[Contract],
     ) -> Responsibility {
+        self.attribute_with(provider, native_type, control, tenant, contracts, true)
+    }
+
+    /// [`Attributor::attribute`] without the documents that the run's tables state once
+    /// ([`Attributor::bases`], [`Attributor::notes`]): the basis `source` of a matrix cell or a
+    /// contract clause is left empty and the note out, as `report.json` writes them. An assumed
+    /// basis keeps its source, which no table holds.
+    pub fn attribute_by_reference(
+        &self,
+        provider: &str,
+        native_type: &str,
+        control: &Control,
+        tenant: &str,
+        contracts: &[Contract],
+    ) -> Responsibility {
+        self.attribute_with(provider, native_type, control, tenant, contracts, false)
+    }
+
+    fn attribute_with(
+        &self,
+        provider: &str,
+        native_type: &str,
+        control: &Control,
+        tenant: &str,
+        contracts: &[Contract],
+        documents: bool,
+    ) -> Responsibility {
         let layer = control.layer;
         let matrix = self.matrices.get(provider);
         let (model, assumed) = match matrix.and_then(|m| m.service_model(native_type)) {
@@ -345,7 +372,11 @@ impl Attributor {
             None => (ServiceModel::Iaas, true),
         };
         let cell = matrix.and_then(|m| m.cell(model, layer));
-        let note = matrix.and_then(|m| m.notes.get(&control.id)).cloned();
+        let note = if documents {
+            matrix.and_then(|m| m.notes.get(&control.id)).cloned()
+        } else {
+            None
+        };
         let mut resp = match (cell, assumed) {
             (Some(cell), false) => Responsibility {
                 owner: cell.owner,
@@ -356,7 +387,11 @@ impl Attributor {
                 basis: Basis {
                     kind: BasisKind::Matrix,
                     entry: format!("{provider}/{}/{}", model.as_str(), layer.as_str()),
-                    source: cell.source.clone(),
+                    source: if documents {
+                        cell.source.clone()
+                    } else {
+                        String::new()
+                    },
                 },
                 note,
             },
@@ -395,7 +430,11 @@ impl Attributor {
                 resp.basis = Basis {
                     kind: BasisKind::Contract,
                     entry: format!("contract:{tenant}/{i}"),
-                    source: c.reference.clone(),
+                    source: if documents {
+                        c.reference.clone()
+                    } else {
+                        String::new()
+                    },
                 };
             }
         }
@@ -621,6 +660,43 @@ mod tests {
         // The provider's evidence is never handed over by the customer's contract.
         let who = attr.must_act(Actor::Provider, "aws", guest, "northwind", &contracts);
         assert_eq!(who.party, Party::Provider);
+    }
+
+    /// What the tables state once is left out by reference and nothing else: the tables give
+    /// back the full attribution.
+    #[test]
+    fn attribution_by_reference_leaves_out_only_what_the_tables_hold() {
+        let cat = catalog();
+        let attr = Attributor::new([aws(&cat)]);
+        let contracts = [Contract {
+            party: "Bluefin".into(),
+            layers: vec![Layer::GuestOs],
+            controls: vec![],
+            providers: vec![],
+            reference: "MSA".into(),
+        }];
+        let bases = attr.bases([("t", &contracts[..])]);
+        let notes = attr.notes();
+        for (ty, control) in [
+            ("AWS::RDS::DBInstance", "db-public-access"),
+            ("AWS::EC2::Instance", "guest-patching"),
+            ("AWS::S3::Bucket", "enc-customer-managed-keys"),
+            ("AWS::Made::Up", "mgmt-port-exposure"),
+        ] {
+            let c = cat.control(control).unwrap();
+            let full = attr.attribute("aws", ty, c, "t", &contracts);
+            let mut lean = attr.attribute_by_reference("aws", ty, c, "t", &contracts);
+            assert_eq!(lean.note, None);
+            if lean.basis.kind == BasisKind::Assumed {
+                // No table holds an assumption's words: they stay.
+                assert_eq!(lean.basis, full.basis);
+            } else {
+                assert!(lean.basis.source.is_empty());
+                lean.basis.source = bases[&lean.basis.entry].clone();
+            }
+            lean.note = notes.get("aws").and_then(|n| n.get(control)).cloned();
+            assert_eq!(lean, full, "{ty} {control}");
+        }
     }
 
     #[test]

@@ -316,7 +316,9 @@ impl ScanContext {
             .catalog
             .control(&check.controls[0])
             .ok_or_else(|| format!("check `{}` has no known primary control", check.id))?;
-        let responsibility = self.attributor.attribute(
+        // What the run's tables state once (the check's title and remediation, the plugin's
+        // sha256, the basis documents and notes) is not copied into every finding.
+        let responsibility = self.attributor.attribute_by_reference(
             &self.provider,
             &f.resource.native_type,
             primary,
@@ -358,7 +360,7 @@ impl ScanContext {
             },
             check: CheckRef {
                 id: check.id.clone(),
-                title: check.title.clone(),
+                title: String::new(),
                 severity: check.severity,
             },
             status: match f.status {
@@ -378,9 +380,13 @@ impl ScanContext {
                     value: e.value,
                 })
                 .collect(),
-            remediation: check.remediation.clone(),
+            remediation: String::new(),
             observed_at: f.observed_at,
-            source: self.plugin.source(),
+            source: demarc_core::Source {
+                plugin: self.plugin.name.clone(),
+                version: self.plugin.version.clone(),
+                sha256: String::new(),
+            },
             responsibility,
             must_act,
         })
