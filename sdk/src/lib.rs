@@ -26,6 +26,7 @@ pub mod build;
 pub mod emit;
 pub mod lenient;
 pub mod log;
+pub mod spelling;
 pub mod stream;
 pub mod testing;
 pub mod time;

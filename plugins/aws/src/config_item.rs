@@ -198,12 +198,11 @@ impl<'a> TagSet<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for TagSet<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Pair<'a> {
-            #[serde(alias = "Key", borrow, default)]
-            key: Text<'a>,
-            #[serde(alias = "Value", borrow, default)]
-            value: Text<'a>,
+        demarc_sdk::spelled_struct! {
+            struct Pair<'a> {
+                key: Text<'a> = ["key", "Key"],
+                value: Text<'a> = ["value", "Value"],
+            }
         }
         struct V;
         impl<'de> Visitor<'de> for V {
@@ -453,6 +452,11 @@ mod tests {
         assert_eq!(list.find_any(&["ENV"]), Some(("Env", "prod")));
         let empty_value: TagSet<'_> = serde_json::from_str(r#"{"owner":""}"#).unwrap();
         assert_eq!(empty_value.find_any(&["owner"]), None);
+        // Both spellings in one pair: read, not rejected as a duplicate field.
+        let both: TagSet<'_> =
+            serde_json::from_str(r#"[{"Key":"Env","key":"Env","Value":"prod","value":"prod"}]"#)
+                .unwrap();
+        assert_eq!(both.find_any(&["env"]), Some(("Env", "prod")));
     }
 
     #[test]

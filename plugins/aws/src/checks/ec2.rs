@@ -82,34 +82,31 @@ const NON_PRODUCTION: [&str; 8] = [
 /// Age after which a public non-production instance is stale.
 const STALE_DAYS: i64 = 90;
 
-#[derive(Debug, Default, Deserialize)]
-struct Volume<'a> {
-    #[serde(alias = "Encrypted", default)]
-    encrypted: Flag,
-    #[serde(rename = "kmsKeyId", alias = "KmsKeyId", borrow, default)]
-    kms_key_id: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Volume<'a> {
+        encrypted: Flag = ["encrypted", "Encrypted"],
+        kms_key_id: Text<'a> = ["kmsKeyId", "KmsKeyId"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Instance<'a> {
-    #[serde(rename = "instanceId", alias = "InstanceId", borrow, default)]
-    instance_id: Text<'a>,
-    #[serde(alias = "State", borrow, default)]
-    state: StateName<'a>,
-    #[serde(rename = "publicIpAddress", alias = "PublicIpAddress", borrow, default)]
-    public_ip: Text<'a>,
-    #[serde(rename = "launchTime", alias = "LaunchTime", borrow, default)]
-    launch_time: Text<'a>,
-    #[serde(rename = "metadataOptions", alias = "MetadataOptions", borrow, default)]
-    metadata: Option<MetadataOptions<'a>>,
-    #[serde(alias = "Tags", alias = "tagList", borrow, default)]
-    tags: TagSet<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Instance<'a> {
+        instance_id: Text<'a> = ["instanceId", "InstanceId"],
+        state: StateName<'a> = ["state", "State"],
+        public_ip: Text<'a> = ["publicIpAddress", "PublicIpAddress"],
+        launch_time: Text<'a> = ["launchTime", "LaunchTime"],
+        metadata: Option<MetadataOptions<'a>> = ["metadataOptions", "MetadataOptions"],
+        tags: TagSet<'a> = ["tags", "Tags", "tagList"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct MetadataOptions<'a> {
-    #[serde(rename = "httpTokens", alias = "HttpTokens", borrow, default)]
-    http_tokens: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct MetadataOptions<'a> {
+        http_tokens: Text<'a> = ["httpTokens", "HttpTokens"],
+    }
 }
 
 /// `state`: `{"code": 16, "name": "running"}`, or the name alone.
@@ -408,48 +405,39 @@ pub struct PatchRecord {
     pub evidence: Vec<(String, String)>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct PatchComplianceConfiguration<'a> {
-    #[serde(rename = "AWS:ComplianceItem", borrow, default)]
-    compliance_item: Option<ComplianceItem<'a>>,
-    /// Simplified re-exports put the status at the top.
-    #[serde(
-        rename = "status",
-        alias = "Status",
-        alias = "complianceStatus",
-        alias = "ComplianceStatus",
-        borrow,
-        default
-    )]
-    status: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct PatchComplianceConfiguration<'a> {
+        compliance_item: Option<ComplianceItem<'a>> = ["AWS:ComplianceItem"],
+        /// Simplified re-exports put the status at the top.
+        status: Text<'a> = ["status", "Status", "complianceStatus", "ComplianceStatus"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ComplianceItem<'a> {
-    #[serde(rename = "Content", alias = "content", borrow, default)]
-    content: Option<ComplianceContent<'a>>,
-    #[serde(rename = "Status", alias = "status", borrow, default)]
-    status: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct ComplianceItem<'a> {
+        content: Option<ComplianceContent<'a>> = ["Content", "content"],
+        status: Text<'a> = ["Status", "status"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ComplianceContent<'a> {
-    #[serde(rename = "Patch", alias = "patch", borrow, default)]
-    patch: PatchEntries<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct ComplianceContent<'a> {
+        patch: PatchEntries<'a> = ["Patch", "patch"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct PatchEntry<'a> {
-    #[serde(rename = "Id", alias = "id", borrow, default)]
-    id: Text<'a>,
-    #[serde(rename = "Status", alias = "status", borrow, default)]
-    status: Text<'a>,
-    #[serde(rename = "Severity", alias = "severity", borrow, default)]
-    severity: Text<'a>,
-    #[serde(rename = "ComplianceType", borrow, default)]
-    compliance_type: Text<'a>,
-    #[serde(rename = "PatchBaselineId", borrow, default)]
-    baseline: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct PatchEntry<'a> {
+        id: Text<'a> = ["Id", "id"],
+        status: Text<'a> = ["Status", "status"],
+        severity: Text<'a> = ["Severity", "severity"],
+        compliance_type: Text<'a> = ["ComplianceType"],
+        baseline: Text<'a> = ["PatchBaselineId"],
+    }
 }
 
 /// `Content.Patch`: an object of `ComplianceSummary` plus patch id → entry, or (in re-exports
@@ -885,5 +873,28 @@ mod tests {
         assert_eq!(f.status, Status::Fail);
         assert_eq!(evidence(&f, "configuration.encrypted"), Some("false"));
         assert_eq!(volume("{}").status, Status::Manual);
+    }
+
+    #[test]
+    fn every_spelling_of_instances_volumes_and_patch_state_at_once() {
+        demarc_sdk::assert_every_spelling!(Volume<'_>, r#"{"encrypted":false,"kmsKeyId":"k"}"#);
+        demarc_sdk::assert_every_spelling!(MetadataOptions<'_>, r#"{"httpTokens":"optional"}"#);
+        demarc_sdk::assert_every_spelling!(
+            Instance<'_>,
+            r#"{"instanceId":"i-1","state":{"name":"running"},"publicIpAddress":"3.3.3.3","launchTime":"2026-01-01T00:00:00.000Z","metadataOptions":{"httpTokens":"required"},"tags":[{"key":"k","value":"v"}]}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            PatchEntry<'_>,
+            r#"{"Id":"KB1","Status":"MISSING","Severity":"Critical"}"#
+        );
+        demarc_sdk::assert_every_spelling!(ComplianceContent<'_>, r#"{"Patch":{}}"#);
+        demarc_sdk::assert_every_spelling!(
+            ComplianceItem<'_>,
+            r#"{"Content":{"Patch":{}},"Status":"NON_COMPLIANT"}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            PatchComplianceConfiguration<'_>,
+            r#"{"status":"NON_COMPLIANT"}"#
+        );
     }
 }

@@ -7,7 +7,6 @@
 //! the item does not record leaves its check to a person (`manual`), never a pass.
 
 use demarc_sdk::{CheckDef, Finding, FindingBuilder, Severity};
-use serde::Deserialize;
 
 use super::{Evaluated, governance};
 use crate::config_item::{ConfigItem, Subject, TagSet};
@@ -84,32 +83,18 @@ pub const DEFAULT_ADMIN_NAMES: [&str; 9] = [
 /// Minimum automated backup retention, in days.
 pub const MIN_RETENTION_DAYS: i64 = 7;
 
-#[derive(Debug, Default, Deserialize)]
-struct DbInstance<'a> {
-    #[serde(rename = "publiclyAccessible", alias = "PubliclyAccessible", default)]
-    publicly_accessible: Flag,
-    #[serde(rename = "storageEncrypted", alias = "StorageEncrypted", default)]
-    storage_encrypted: Flag,
-    #[serde(rename = "kmsKeyId", alias = "KmsKeyId", borrow, default)]
-    kms_key_id: Text<'a>,
-    #[serde(rename = "masterUsername", alias = "MasterUsername", borrow, default)]
-    master_username: Text<'a>,
-    #[serde(
-        rename = "backupRetentionPeriod",
-        alias = "BackupRetentionPeriod",
-        default
-    )]
-    backup_retention: Int,
-    #[serde(
-        rename = "autoMinorVersionUpgrade",
-        alias = "AutoMinorVersionUpgrade",
-        default
-    )]
-    auto_minor_upgrade: Flag,
-    #[serde(rename = "engine", alias = "Engine", borrow, default)]
-    engine: Text<'a>,
-    #[serde(rename = "tagList", alias = "TagList", borrow, default)]
-    tags: TagSet<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct DbInstance<'a> {
+        publicly_accessible: Flag = ["publiclyAccessible", "PubliclyAccessible"],
+        storage_encrypted: Flag = ["storageEncrypted", "StorageEncrypted"],
+        kms_key_id: Text<'a> = ["kmsKeyId", "KmsKeyId"],
+        master_username: Text<'a> = ["masterUsername", "MasterUsername"],
+        backup_retention: Int = ["backupRetentionPeriod", "BackupRetentionPeriod"],
+        auto_minor_upgrade: Flag = ["autoMinorVersionUpgrade", "AutoMinorVersionUpgrade"],
+        engine: Text<'a> = ["engine", "Engine"],
+        tags: TagSet<'a> = ["tagList", "TagList"],
+    }
 }
 
 const DESCRIBE: &str = "`aws rds describe-db-instances`";
@@ -327,5 +312,13 @@ mod tests {
             assert_eq!(f.status, Status::Manual, "{}", check.id);
             assert!(f.message.contains("describe-db-instances"));
         }
+    }
+
+    #[test]
+    fn every_spelling_of_an_instance_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            DbInstance<'_>,
+            r#"{"publiclyAccessible":true,"storageEncrypted":false,"kmsKeyId":"k","masterUsername":"admin","backupRetentionPeriod":0,"autoMinorVersionUpgrade":false,"engine":"mysql","tagList":[{"key":"owner","value":"db"}]}"#
+        );
     }
 }

@@ -47,27 +47,24 @@ pub const ADMIN_PORTS: [(i64, &str); 5] = [
     (5986, "WinRM over HTTPS"),
 ];
 
-#[derive(Debug, Default, Deserialize)]
-struct SecurityGroup<'a> {
-    #[serde(rename = "ipPermissions", alias = "IpPermissions", borrow, default)]
-    ingress: List<Permission<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct SecurityGroup<'a> {
+        ingress: List<Permission<'a>> = ["ipPermissions", "IpPermissions"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Permission<'a> {
-    #[serde(rename = "ipProtocol", alias = "IpProtocol", borrow, default)]
-    protocol: Text<'a>,
-    #[serde(rename = "fromPort", alias = "FromPort", default)]
-    from_port: Int,
-    #[serde(rename = "toPort", alias = "ToPort", default)]
-    to_port: Int,
-    #[serde(rename = "ipv4Ranges", alias = "IpRanges4", borrow, default)]
-    ipv4: List<Cidr<'a>>,
-    #[serde(rename = "ipv6Ranges", alias = "Ipv6Ranges", borrow, default)]
-    ipv6: List<Cidr<'a>>,
-    /// Legacy flat list of strings (or, in the EC2 API's spelling `IpRanges`, `{CidrIp}` objects).
-    #[serde(rename = "ipRanges", alias = "IpRanges", borrow, default)]
-    legacy: List<Cidr<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Permission<'a> {
+        protocol: Text<'a> = ["ipProtocol", "IpProtocol"],
+        from_port: Int = ["fromPort", "FromPort"],
+        to_port: Int = ["toPort", "ToPort"],
+        ipv4: List<Cidr<'a>> = ["ipv4Ranges", "IpRanges4"],
+        ipv6: List<Cidr<'a>> = ["ipv6Ranges", "Ipv6Ranges"],
+        /// Legacy flat list of strings (or, in the EC2 API's spelling `IpRanges`, `{CidrIp}` objects).
+        legacy: List<Cidr<'a>> = ["ipRanges", "IpRanges"],
+    }
 }
 
 /// A CIDR: a string, or an object with `cidrIp` / `cidrIpv6` (any case).
@@ -402,5 +399,17 @@ mod tests {
         );
         assert_eq!(status(&findings, ALL_PORTS_OPEN.id), Status::Fail);
         assert_eq!(status(&findings, ADMIN_PORT_OPEN.id), Status::Pass);
+    }
+
+    #[test]
+    fn every_spelling_of_a_security_group_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            Permission<'_>,
+            r#"{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipv4Ranges":[{"cidrIp":"0.0.0.0/0"}],"ipv6Ranges":[],"ipRanges":["0.0.0.0/0"]}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            SecurityGroup<'_>,
+            r#"{"ipPermissions":[{"ipProtocol":"-1"}]}"#
+        );
     }
 }

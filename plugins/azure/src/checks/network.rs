@@ -324,13 +324,13 @@ struct NicProperties<'a> {
     ip_configurations: List<IpConfiguration<'a>>,
 }
 
-/// An IP configuration, with its fields under `properties` (ARM) or at the top (Azure CLI).
-#[derive(Debug, Default, Deserialize)]
-struct IpConfiguration<'a> {
-    #[serde(borrow, default)]
-    properties: Obj<Box<IpConfiguration<'a>>>,
-    #[serde(rename = "publicIPAddress", alias = "publicIpAddress", borrow, default)]
-    public_ip: Obj<Reference<'a>>,
+demarc_sdk::spelled_struct! {
+    /// An IP configuration, with its fields under `properties` (ARM) or at the top (Azure CLI).
+    #[derive(Debug)]
+    struct IpConfiguration<'a> {
+        properties: Obj<Box<IpConfiguration<'a>>> = ["properties"],
+        public_ip: Obj<Reference<'a>> = ["publicIPAddress", "publicIpAddress"],
+    }
 }
 
 /// The public IP resources a network interface references, as join keys.
@@ -486,5 +486,13 @@ mod tests {
             r#"{"id":"/subscriptions/s1/x/ip3","type":"microsoft.network/publicipaddresses","properties":{"publicIPAllocationMethod":"Dynamic"}}"#,
         );
         assert_eq!(public_ip_address(&none).unwrap(), None);
+    }
+
+    #[test]
+    fn every_spelling_of_an_ip_configuration_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            IpConfiguration<'_>,
+            r#"{"publicIPAddress":{"id":"/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/publicIPAddresses/p"}}"#
+        );
     }
 }

@@ -65,12 +65,12 @@ struct FirewallData<'a> {
     allowed: List<Allowed<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Allowed<'a> {
-    #[serde(rename = "IPProtocol", alias = "ipProtocol", borrow, default)]
-    protocol: Text<'a>,
-    #[serde(borrow, default)]
-    ports: List<Text<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Allowed<'a> {
+        protocol: Text<'a> = ["IPProtocol", "ipProtocol"],
+        ports: List<Text<'a>> = ["ports"],
+    }
 }
 
 /// A protocol of an allowed entry.
@@ -397,5 +397,15 @@ mod tests {
         assert_eq!(port_range(" 1000-2000 "), Some((1000, 2000)));
         assert_eq!(port_range("2000-1000"), None);
         assert_eq!(port_range("ssh"), None);
+    }
+
+    #[test]
+    fn an_entry_with_both_protocol_spellings_is_read() {
+        demarc_sdk::assert_every_spelling!(Allowed<'_>, r#"{"IPProtocol":"tcp","ports":["22"]}"#);
+        // As some export paths record it: the rule is judged, not rejected as malformed.
+        let f = run(
+            r#"{"sourceRanges":["0.0.0.0/0"],"allowed":[{"IPProtocol":"tcp","ipProtocol":"tcp","ports":["22"]}],"denied":[{"IPProtocol":"udp","ipProtocol":"udp"}]}"#,
+        );
+        assert_eq!(status(&f, ADMIN_PORT_OPEN.id), Status::Fail);
     }
 }
