@@ -24,7 +24,8 @@ use demarc_sdk::{
 };
 
 use crate::checks::{
-    Context, cloudtrail, credentials, ec2, iam, kms, lambda, rds, s3, security_group,
+    Context, cloudtrail, credentials, ec2, iam, kms, lambda, rds, resource_policy, s3,
+    security_group,
 };
 use crate::config_item::ConfigItem;
 use crate::credential_report;
@@ -344,13 +345,25 @@ impl Scan<'_, '_> {
                 findings
             }
             "AWS::IAM::Policy" | "AWS::IAM::Role" | "AWS::IAM::Group" => iam::evaluate(item)?,
-            "AWS::KMS::Key" => kms::evaluate(item)?,
+            "AWS::KMS::Key" => {
+                let mut findings = kms::evaluate(item)?;
+                findings.extend(resource_policy::evaluate(item)?);
+                findings
+            }
+            "AWS::SQS::Queue"
+            | "AWS::SNS::Topic"
+            | "AWS::ECR::Repository"
+            | "AWS::SecretsManager::Secret" => resource_policy::evaluate(item)?,
             "AWS::CloudTrail::Trail" => {
                 let (findings, multi_region) = cloudtrail::evaluate(item)?;
                 self.estate.trail(item.account(), multi_region);
                 findings
             }
-            "AWS::Lambda::Function" => lambda::evaluate(item, &ctx)?,
+            "AWS::Lambda::Function" => {
+                let mut findings = lambda::evaluate(item, &ctx)?;
+                findings.extend(resource_policy::evaluate(item)?);
+                findings
+            }
             "AWS::SSM::PatchCompliance" => {
                 let (instance, record) = ec2::patch_record(item)?;
                 self.estate.patch(instance, record);
@@ -538,7 +551,7 @@ mod tests {
         assert_eq!(info.name, "aws");
         assert_eq!(info.provider, "aws");
         assert_eq!(info.contract_version, demarc_sdk::CONTRACT_VERSION);
-        assert_eq!(info.checks.len(), 30);
+        assert_eq!(info.checks.len(), 31);
         assert_eq!(info.checks.len(), checks::ALL.len());
     }
 
