@@ -23,6 +23,7 @@
 #[cfg(any(test, feature = "proptest"))]
 pub mod arbitrary;
 pub mod build;
+pub mod cidr;
 pub mod emit;
 pub mod lenient;
 pub mod log;

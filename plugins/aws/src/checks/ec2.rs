@@ -106,6 +106,8 @@ demarc_sdk::spelled_struct! {
     #[derive(Debug)]
     struct MetadataOptions<'a> {
         http_tokens: Text<'a> = ["httpTokens", "HttpTokens"],
+        /// `enabled` | `disabled`: with the endpoint off there is no metadata service to reach.
+        http_endpoint: Text<'a> = ["httpEndpoint", "HttpEndpoint"],
     }
 }
 
@@ -302,8 +304,17 @@ pub fn evaluate_instance<'a>(
             "configuration.metadataOptions.httpTokens",
             tokens.unwrap_or("(absent)"),
         );
+    let endpoint_off = instance
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.http_endpoint.eq_ignore_case("disabled"));
     findings.push(if state.eq_ignore_ascii_case("terminated") {
         imds.not_applicable(format!("Instance {label} is terminated."))
+    } else if endpoint_off {
+        imds.evidence("configuration.metadataOptions.httpEndpoint", "disabled")
+            .pass(format!(
+                "Instance {label} has its instance metadata endpoint disabled: neither IMDSv1 nor IMDSv2 answers."
+            ))
     } else if tokens.is_some_and(|t| t.eq_ignore_ascii_case("required")) {
         imds.pass(format!("Instance {label} requires IMDSv2 session tokens."))
     } else {
@@ -664,6 +675,17 @@ mod tests {
         );
         let absent = run(r#"{"state":{"name":"stopped"}}"#, "{}");
         assert_eq!(status(&absent.findings, IMDSV2_REQUIRED.id), Status::Fail);
+        // The endpoint off: no metadata service, whatever httpTokens says.
+        let off = run(
+            r#"{"state":{"name":"running"},"metadataOptions":{"state":"applied","httpTokens":"optional","httpEndpoint":"disabled","httpPutResponseHopLimit":1}}"#,
+            "{}",
+        );
+        let f = only(&off.findings, IMDSV2_REQUIRED.id);
+        assert_eq!(f.status, Status::Pass, "{}", f.message);
+        assert_eq!(
+            evidence(f, "configuration.metadataOptions.httpEndpoint"),
+            Some("disabled")
+        );
         let gone = run(r#"{"state":{"name":"terminated"}}"#, "{}");
         assert_eq!(
             status(&gone.findings, IMDSV2_REQUIRED.id),
@@ -878,7 +900,10 @@ mod tests {
     #[test]
     fn every_spelling_of_instances_volumes_and_patch_state_at_once() {
         demarc_sdk::assert_every_spelling!(Volume<'_>, r#"{"encrypted":false,"kmsKeyId":"k"}"#);
-        demarc_sdk::assert_every_spelling!(MetadataOptions<'_>, r#"{"httpTokens":"optional"}"#);
+        demarc_sdk::assert_every_spelling!(
+            MetadataOptions<'_>,
+            r#"{"httpTokens":"optional","httpEndpoint":"enabled"}"#
+        );
         demarc_sdk::assert_every_spelling!(
             Instance<'_>,
             r#"{"instanceId":"i-1","state":{"name":"running"},"publicIpAddress":"3.3.3.3","launchTime":"2026-01-01T00:00:00.000Z","metadataOptions":{"httpTokens":"required"},"tags":[{"key":"k","value":"v"}]}"#
