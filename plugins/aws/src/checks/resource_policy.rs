@@ -18,7 +18,7 @@
 //! bucket policies. A policy the item does not record is decided by the API that returns it
 //! (`manual`), never assumed absent, except for the queue whose attribute map is recorded whole.
 
-use demarc_sdk::{CheckDef, Finding, Severity};
+use demarc_sdk::{CheckDef, Severity};
 use serde_json::value::RawValue;
 
 use super::Evaluated;
@@ -188,7 +188,7 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
 mod tests {
     use super::*;
     use crate::checks::test_support::{evidence, item, only};
-    use demarc_sdk::Status;
+    use demarc_sdk::{Finding, Status};
 
     const PUBLIC: &str = r#"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"ACTION\",\"Resource\":\"*\"}]}"#;
     const SCOPED: &str = r#"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":\"ACTION\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:SourceAccount\":\"111122223333\"}}}]}"#;
