@@ -730,7 +730,7 @@ mod tests {
         assert_eq!(info.name, "gcp");
         assert_eq!(info.provider, "gcp");
         assert_eq!(info.contract_version, demarc_sdk::CONTRACT_VERSION);
-        assert_eq!(info.checks.len(), 31);
+        assert_eq!(info.checks.len(), 32);
         assert_eq!(info.checks.len(), checks::ALL.len());
     }
 
