@@ -368,7 +368,7 @@ impl Scan<'_, '_> {
                 }
                 outcome.findings
             }
-            "AWS::RDS::DBInstance" => rds::evaluate(item)?,
+            "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => rds::evaluate(item)?,
             "AWS::IAM::User" => {
                 let findings = iam::evaluate(item)?;
                 self.estate
