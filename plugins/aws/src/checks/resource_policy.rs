@@ -6,7 +6,8 @@
 //!   (absent when the queue has no policy: then only the owning account has access).
 //! - `AWS::SNS::Topic`: `configuration.Policy`, the topic's `Policy` attribute, a JSON string.
 //! - `AWS::Lambda::Function`: `supplementaryConfiguration.Policy`, the function's resource
-//!   policy (`GetPolicy`), a JSON string.
+//!   policy (`GetPolicy`), a JSON string (absent from a recorded `supplementaryConfiguration`
+//!   when the function has none).
 //! - `AWS::KMS::Key`: the key policy, when a re-export records it (`supplementaryConfiguration.
 //!   KeyPolicy` or `Policy`, `configuration.keyPolicy`); Config's own items usually do not.
 //! - `AWS::ECR::Repository`: `configuration.RepositoryPolicyText`, an object or a JSON string.
@@ -16,7 +17,8 @@
 //! Any of them may also be an inline object or URL-encoded. A statement that allows a public
 //! principal (`"*"`, `{"AWS": "*"}`) without a condition makes the resource public, as for S3
 //! bucket policies. A policy the item does not record is decided by the API that returns it
-//! (`manual`), never assumed absent, except for the queue whose attribute map is recorded whole.
+//! (`manual`), never assumed absent, except where the item records the whole map the policy would
+//! be in (the queue's attributes, the function's supplementary configuration).
 
 use demarc_sdk::{CheckDef, Severity};
 use serde_json::value::RawValue;
@@ -128,11 +130,16 @@ pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
             ))]);
         }
         Some(Ok(None)) | None => {
-            let queue_recorded =
-                kind == "AWS::SQS::Queue" && config.as_ref().is_some_and(|c| c.queue_arn.is_some());
-            return Ok(vec![if queue_recorded {
+            // Where the item records the whole map the policy would be in, its absence is no
+            // policy: the queue's attribute map, the function's supplementary configuration.
+            let recorded = match kind {
+                "AWS::SQS::Queue" => config.as_ref().is_some_and(|c| c.queue_arn.is_some()),
+                "AWS::Lambda::Function" => item.supplementary.is_some(),
+                _ => false,
+            };
+            return Ok(vec![if recorded {
                 builder.evidence(path, "(no policy)").pass(format!(
-                    "{what} {label} has no queue policy: only its own account has access."
+                    "{what} {label} has no resource-based policy: only its own account has access."
                 ))
             } else {
                 builder.evidence(path, "(absent)").manual(format!(
@@ -313,11 +320,19 @@ mod tests {
             "{}",
             f.message
         );
+        // A function whose supplementary configuration is recorded without `Policy` has none.
         let f = run(&config_item(
             "AWS::Lambda::Function",
             "hook",
             r#"{"functionName":"hook"}"#,
             "{}",
+        ));
+        assert_eq!(f.status, Status::Pass);
+        let f = run(&config_item(
+            "AWS::Lambda::Function",
+            "hook",
+            r#"{"functionName":"hook"}"#,
+            "null",
         ));
         assert_eq!(f.status, Status::Manual);
         // A queue's attribute map without `Policy`: the queue has none.
