@@ -23,9 +23,11 @@
 #[cfg(any(test, feature = "proptest"))]
 pub mod arbitrary;
 pub mod build;
+pub mod cidr;
 pub mod emit;
 pub mod lenient;
 pub mod log;
+pub mod spelling;
 pub mod stream;
 pub mod testing;
 pub mod time;

@@ -4,6 +4,7 @@
 
 mod cache; // the compile cache runs only what it compiled itself; unsafe caches and unpinned plugins are refused
 mod config; // configuration errors: exit 2, every problem named with file and key
+mod conformance; // one semantic case in every cloud's export shape: the same verdict and owner everywhere
 mod demo; // the bundled demo estate, end to end
 mod formats; // every report format for the demo estate, validated against its official schema
 mod inputs; // bad inputs become gaps that name the file and position

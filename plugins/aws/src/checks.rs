@@ -23,6 +23,7 @@ pub mod iam;
 pub mod kms;
 pub mod lambda;
 pub mod rds;
+pub mod resource_policy;
 pub mod s3;
 pub mod security_group;
 
@@ -37,7 +38,7 @@ pub struct Context {
 pub type Evaluated<'a> = Result<Vec<Finding>, FieldError<'a>>;
 
 /// Every check this plugin can emit, in a stable order.
-pub static ALL: [&CheckDef; 30] = [
+pub static ALL: [&CheckDef; 31] = [
     &s3::CMK_ENCRYPTION,
     &ec2::EBS_ENCRYPTED,
     &rds::STORAGE_ENCRYPTED,
@@ -68,6 +69,7 @@ pub static ALL: [&CheckDef; 30] = [
     &s3::VERSIONING,
     &s3::SECURE_TRANSPORT,
     &governance::OWNER_TAG,
+    &resource_policy::PUBLIC_RESOURCE_POLICY,
 ];
 
 /// Resource type of account-level findings.

@@ -7,6 +7,15 @@
 //! `relationships` stay raw JSON slices. An item whose type has no checks is therefore never
 //! parsed past its envelope; the check modules parse `configuration` into small typed structs
 //! holding only the fields they decide on.
+//!
+//! AWS Config's change notifications (to SNS, EventBridge, or saved from either) are read as the
+//! item they carry: `{"messageType": "ConfigurationItemChangeNotification", "configurationItem":
+//! {...}, "configurationItemDiff": {...}}`. An item too large for a notification arrives as
+//! `OversizedConfigurationItemChangeNotification` with only a `configurationItemSummary` (the
+//! envelope, no `configuration`) and the S3 location of the full item in `s3DeliverySummary`:
+//! it is read as its summary and marked [`Notification::Oversized`], so that the scan reports
+//! the missing configuration instead of judging an empty one. Other messages (delivery and
+//! compliance notifications) carry no item and are marked [`Notification::Other`].
 
 use std::borrow::Cow;
 use std::fmt;
@@ -46,7 +55,28 @@ pub struct ConfigItem<'a> {
     pub supplementary: Option<&'a RawValue>,
     /// `relationships`.
     pub relationships: Option<&'a RawValue>,
+    /// What notification, if any, this item came in.
+    pub notification: Notification,
 }
+
+/// The notification an item was read from.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum Notification {
+    /// A plain configuration item, or a `ConfigurationItemChangeNotification`'s item.
+    #[default]
+    None,
+    /// An `OversizedConfigurationItemChangeNotification`: the item is only its summary; the full
+    /// item was delivered to this S3 location (when the message says).
+    Oversized(Option<String>),
+    /// A notification of this `messageType` that carries no configuration item.
+    Other(String),
+}
+
+/// `messageType`s whose message is (or summarises) a configuration item.
+const ITEM_MESSAGES: [&str; 2] = [
+    "ConfigurationItemChangeNotification",
+    "OversizedConfigurationItemChangeNotification",
+];
 
 /// The statuses of items that describe no live, recorded resource; they are skipped.
 pub const SKIPPED_STATUSES: [&str; 3] = [
@@ -198,12 +228,11 @@ impl<'a> TagSet<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for TagSet<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Pair<'a> {
-            #[serde(alias = "Key", borrow, default)]
-            key: Text<'a>,
-            #[serde(alias = "Value", borrow, default)]
-            value: Text<'a>,
+        demarc_sdk::spelled_struct! {
+            struct Pair<'a> {
+                key: Text<'a> = ["key", "Key"],
+                value: Text<'a> = ["value", "Value"],
+            }
         }
         struct V;
         impl<'de> Visitor<'de> for V {
@@ -264,6 +293,10 @@ enum Field {
     Configuration,
     Supplementary,
     Relationships,
+    MessageType,
+    Item,
+    Summary,
+    S3Delivery,
     Other,
 }
 
@@ -289,6 +322,10 @@ impl<'de> Deserialize<'de> for Field {
                     "configuration" => Field::Configuration,
                     "supplementaryConfiguration" => Field::Supplementary,
                     "relationships" => Field::Relationships,
+                    "messageType" => Field::MessageType,
+                    "configurationItem" => Field::Item,
+                    "configurationItemSummary" => Field::Summary,
+                    "s3DeliverySummary" => Field::S3Delivery,
                     _ => Field::Other,
                 })
             }
@@ -331,7 +368,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for ConfigItem<'a> {
                     }
                     Ok(())
                 }
+                #[derive(Deserialize)]
+                struct S3Delivery<'a> {
+                    #[serde(rename = "s3BucketLocation", borrow, default)]
+                    location: Text<'a>,
+                }
                 let mut item = ConfigItem::default();
+                let mut message_type = Text::default();
+                let mut carried: Option<ConfigItem<'de>> = None;
+                let mut summary: Option<ConfigItem<'de>> = None;
+                let mut s3: Option<String> = None;
                 while let Some(field) = map.next_key::<Field>()? {
                     match field {
                         Field::Status => text(&mut map, &mut item.status)?,
@@ -346,12 +392,46 @@ impl<'de: 'a, 'a> Deserialize<'de> for ConfigItem<'a> {
                         Field::Configuration => raw(&mut map, &mut item.configuration)?,
                         Field::Supplementary => raw(&mut map, &mut item.supplementary)?,
                         Field::Relationships => raw(&mut map, &mut item.relationships)?,
-                        Field::Other => {
+                        Field::MessageType => text(&mut map, &mut message_type)?,
+                        Field::Item if carried.is_none() => {
+                            carried = map.next_value::<Option<ConfigItem<'de>>>()?;
+                        }
+                        Field::Summary if summary.is_none() => {
+                            summary = map.next_value::<Option<ConfigItem<'de>>>()?;
+                        }
+                        Field::S3Delivery if s3.is_none() => {
+                            s3 = map
+                                .next_value::<Option<S3Delivery<'de>>>()?
+                                .and_then(|d| d.location.non_empty().map(str::to_string));
+                        }
+                        Field::Item | Field::Summary | Field::S3Delivery | Field::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
                 }
-                Ok(item)
+                let Some(kind) = message_type.non_empty() else {
+                    return Ok(item);
+                };
+                if !ITEM_MESSAGES.contains(&kind) {
+                    return Ok(ConfigItem {
+                        notification: Notification::Other(kind.to_string()),
+                        ..item
+                    });
+                }
+                // The carried item is the item; a summary stands in for an oversized one.
+                Ok(match (carried, summary) {
+                    (Some(inner), _) => inner,
+                    (None, Some(summary)) => ConfigItem {
+                        notification: Notification::Oversized(s3),
+                        configuration: None,
+                        supplementary: None,
+                        ..summary
+                    },
+                    (None, None) => ConfigItem {
+                        notification: Notification::Oversized(s3),
+                        ..item
+                    },
+                })
             }
         }
         d.deserialize_map(V)
@@ -453,6 +533,11 @@ mod tests {
         assert_eq!(list.find_any(&["ENV"]), Some(("Env", "prod")));
         let empty_value: TagSet<'_> = serde_json::from_str(r#"{"owner":""}"#).unwrap();
         assert_eq!(empty_value.find_any(&["owner"]), None);
+        // Both spellings in one pair: read, not rejected as a duplicate field.
+        let both: TagSet<'_> =
+            serde_json::from_str(r#"[{"Key":"Env","key":"Env","Value":"prod","value":"prod"}]"#)
+                .unwrap();
+        assert_eq!(both.find_any(&["env"]), Some(("Env", "prod")));
     }
 
     #[test]

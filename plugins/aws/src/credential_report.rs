@@ -178,10 +178,10 @@ pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ReportError> {
     }
     let trimmed = bytes.trim_ascii_start();
     let content: Cow<'_, [u8]> = if trimmed.first() == Some(&b'{') {
-        #[derive(serde::Deserialize)]
-        struct Response<'a> {
-            #[serde(rename = "Content", alias = "content", borrow)]
-            content: Option<Cow<'a, str>>,
+        demarc_sdk::spelled_struct! {
+            struct Response<'a> {
+                content: Option<Cow<'a, str>> = ["Content", "content"],
+            }
         }
         let response: Response<'_> = serde_json::from_slice(trimmed)
             .map_err(|e| whole(format!("not a get-credential-report response: {e}")))?;
@@ -416,6 +416,9 @@ pub(crate) mod tests {
             r#"{{"Content":"{b64}","ReportFormat":"text/csv","GeneratedTime":"2025-06-01T00:00:00Z"}}"#
         );
         assert_eq!(decode(response.as_bytes()).unwrap(), csv);
+        // Both spellings of `Content` in one response (an SDK's and the CLI's field names).
+        let both = format!(r#"{{"content":"{b64}","Content":"{b64}"}}"#);
+        assert_eq!(decode(both.as_bytes()).unwrap(), csv);
         assert_eq!(decode(csv.as_bytes()).unwrap(), csv);
         assert!(decode(b"name,type\nx,y").is_err());
         assert!(decode(br#"{"data":[]}"#).is_err());

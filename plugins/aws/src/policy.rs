@@ -73,12 +73,13 @@ pub fn decode_text(s: Cow<'_, str>) -> Result<Option<Cow<'_, str>>, PolicyError>
     ))
 }
 
-/// A policy document: its statements.
-#[derive(Debug, Default, Deserialize)]
-pub struct PolicyDocument<'a> {
-    /// `Statement`: one object or a list of them.
-    #[serde(rename = "Statement", alias = "statement", default, borrow)]
-    pub statements: Statements<'a>,
+demarc_sdk::spelled_struct! {
+    /// A policy document: its statements.
+    #[derive(Debug)]
+    pub struct PolicyDocument<'a> {
+        /// `Statement`: one object or a list of them.
+        pub statements: Statements<'a> = ["Statement", "statement"],
+    }
 }
 
 impl<'a> PolicyDocument<'a> {
@@ -119,27 +120,23 @@ impl<'de: 'a, 'a> Deserialize<'de> for Statements<'a> {
     }
 }
 
-/// One statement.
-#[derive(Debug, Default, Deserialize)]
-pub struct Statement<'a> {
-    /// `Sid`.
-    #[serde(rename = "Sid", alias = "sid", default, borrow)]
-    pub sid: Text<'a>,
-    /// `Effect`: `Allow` or `Deny`.
-    #[serde(rename = "Effect", alias = "effect", default, borrow)]
-    pub effect: Text<'a>,
-    /// `Principal`.
-    #[serde(rename = "Principal", alias = "principal", default, borrow)]
-    pub principal: Option<Principal<'a>>,
-    /// `Action`.
-    #[serde(rename = "Action", alias = "action", default, borrow)]
-    pub action: OneOrMany<'a>,
-    /// `Resource`.
-    #[serde(rename = "Resource", alias = "resource", default, borrow)]
-    pub resource: OneOrMany<'a>,
-    /// `Condition`, kept raw; parsed by [`Statement::conditions`].
-    #[serde(rename = "Condition", alias = "condition", default, borrow)]
-    pub condition: Option<&'a RawValue>,
+demarc_sdk::spelled_struct! {
+    /// One statement.
+    #[derive(Debug)]
+    pub struct Statement<'a> {
+        /// `Sid`.
+        pub sid: Text<'a> = ["Sid", "sid"],
+        /// `Effect`: `Allow` or `Deny`.
+        pub effect: Text<'a> = ["Effect", "effect"],
+        /// `Principal`.
+        pub principal: Option<Principal<'a>> = ["Principal", "principal"],
+        /// `Action`.
+        pub action: OneOrMany<'a> = ["Action", "action"],
+        /// `Resource`.
+        pub resource: OneOrMany<'a> = ["Resource", "resource"],
+        /// `Condition`, kept raw; parsed by [`Statement::conditions`].
+        pub condition: Option<&'a RawValue> = ["Condition", "condition"],
+    }
 }
 
 /// One condition of a statement: operator, key and values, e.g. `Bool`,
@@ -371,5 +368,17 @@ mod tests {
             serde_json::from_str(r#"{"Condition":{"Bool":{"aws:SecureTransport":false}}}"#)
                 .unwrap();
         assert_eq!(s.conditions()[0].values, vec!["false"]);
+    }
+
+    #[test]
+    fn every_spelling_of_a_document_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            Statement<'_>,
+            r#"{"Sid":"s","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            PolicyDocument<'_>,
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+        );
     }
 }

@@ -24,9 +24,10 @@ use demarc_sdk::{
 };
 
 use crate::checks::{
-    Context, cloudtrail, credentials, ec2, iam, kms, lambda, rds, s3, security_group,
+    Context, cloudtrail, credentials, ec2, iam, kms, lambda, rds, resource_policy, s3,
+    security_group,
 };
-use crate::config_item::ConfigItem;
+use crate::config_item::{ConfigItem, Notification};
 use crate::credential_report;
 use crate::estate::Estate;
 use crate::format::{self, Format, Sniffed};
@@ -250,6 +251,37 @@ impl Scan<'_, '_> {
                     continue;
                 }
             };
+            match &parsed.notification {
+                Notification::None => {}
+                Notification::Other(kind) => {
+                    // A delivery or compliance message in a saved notification stream.
+                    recognised = true;
+                    demarc_sdk::log::debug(&format!(
+                        "{file}: item {}: a {kind} message carries no configuration item",
+                        item.index
+                    ));
+                    continue;
+                }
+                Notification::Oversized(location) => {
+                    recognised = true;
+                    self.summary.problems.push(Problem {
+                        error: InputError {
+                            file: file.to_string(),
+                            line: Some(clamp(item.line)),
+                            column: Some(clamp(item.column)),
+                            message: format!(
+                                "item {}: an oversized configuration item change notification for {} {}: the notification carries no configuration, so its checks are not evaluated; the full item was delivered to {}",
+                                item.index,
+                                parsed.kind(),
+                                parsed.label(),
+                                location.as_deref().unwrap_or("Amazon S3 (no location given)")
+                            ),
+                        },
+                        kind: Kind::Missing.as_str().to_string(),
+                    });
+                    continue;
+                }
+            }
             if parsed.resource_type.non_empty().is_none() {
                 if !recognised {
                     return self.unsupported(file, item.bytes);
@@ -336,7 +368,7 @@ impl Scan<'_, '_> {
                 }
                 outcome.findings
             }
-            "AWS::RDS::DBInstance" => rds::evaluate(item)?,
+            "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => rds::evaluate(item)?,
             "AWS::IAM::User" => {
                 let findings = iam::evaluate(item)?;
                 self.estate
@@ -344,13 +376,25 @@ impl Scan<'_, '_> {
                 findings
             }
             "AWS::IAM::Policy" | "AWS::IAM::Role" | "AWS::IAM::Group" => iam::evaluate(item)?,
-            "AWS::KMS::Key" => kms::evaluate(item)?,
+            "AWS::KMS::Key" => {
+                let mut findings = kms::evaluate(item)?;
+                findings.extend(resource_policy::evaluate(item)?);
+                findings
+            }
+            "AWS::SQS::Queue"
+            | "AWS::SNS::Topic"
+            | "AWS::ECR::Repository"
+            | "AWS::SecretsManager::Secret" => resource_policy::evaluate(item)?,
             "AWS::CloudTrail::Trail" => {
                 let (findings, multi_region) = cloudtrail::evaluate(item)?;
                 self.estate.trail(item.account(), multi_region);
                 findings
             }
-            "AWS::Lambda::Function" => lambda::evaluate(item, &ctx)?,
+            "AWS::Lambda::Function" => {
+                let mut findings = lambda::evaluate(item, &ctx)?;
+                findings.extend(resource_policy::evaluate(item)?);
+                findings
+            }
             "AWS::SSM::PatchCompliance" => {
                 let (instance, record) = ec2::patch_record(item)?;
                 self.estate.patch(instance, record);
@@ -538,7 +582,7 @@ mod tests {
         assert_eq!(info.name, "aws");
         assert_eq!(info.provider, "aws");
         assert_eq!(info.contract_version, demarc_sdk::CONTRACT_VERSION);
-        assert_eq!(info.checks.len(), 30);
+        assert_eq!(info.checks.len(), 31);
         assert_eq!(info.checks.len(), checks::ALL.len());
     }
 
@@ -807,5 +851,63 @@ mod tests {
         let s = testing::scan_dir::<Aws>(&d, &[], "yesterday");
         assert!(matches!(s.result, Err(ScanError::Internal(_))));
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn change_notifications_are_read_as_their_items() {
+        // As AWS Config publishes it (and EventBridge's `detail` holds it): pretty-printed.
+        let notification = format!(
+            "{{\n  \"configurationItemDiff\": {{\"changedProperties\": {{}}, \"changeType\": \"CREATE\"}},\n  \"configurationItem\": {SG_OPEN},\n  \"notificationCreationTime\": \"2025-06-29T12:00:05.123Z\",\n  \"messageType\": \"ConfigurationItemChangeNotification\",\n  \"recordVersion\": \"1.3\"\n}}\n"
+        );
+        let one = scan(&[("n.json", &notification)], &["n.json"]);
+        let summary = one.result.as_ref().expect("scan succeeds");
+        assert!(summary.problems.is_empty(), "{:?}", summary.problems);
+        assert_eq!(summary.resources, 1);
+        let sg = one
+            .of_check(security_group::ADMIN_PORT_OPEN.id)
+            .next()
+            .unwrap();
+        assert_eq!(sg.status, Status::Fail);
+        assert_eq!(
+            sg.resource.id,
+            "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-1"
+        );
+
+        // A saved stream: change, oversized change and delivery messages, one per line.
+        let oversized = r#"{"configurationItemSummary":{"changeType":"UPDATE","configurationItemVersion":"1.3","configurationItemCaptureTime":"2025-06-29T12:00:00.000Z","configurationStateId":1719662400000,"awsAccountId":"111122223333","configurationItemStatus":"OK","resourceType":"AWS::S3::Bucket","resourceId":"big-bucket","resourceName":"big-bucket","ARN":"arn:aws:s3:::big-bucket","awsRegion":"eu-west-1","availabilityZone":"Regional","configurationStateMd5Hash":"","resourceCreationTime":"2024-01-01T00:00:00.000Z"},"s3DeliverySummary":{"s3BucketLocation":"config-bucket/AWSLogs/111122223333/Config/eu-west-1/2025/6/29/OversizedChangeNotification/AWS::S3::Bucket/big-bucket/111122223333_Config_eu-west-1_ChangeNotification_AWS::S3::Bucket_big-bucket_20250629T120000Z_1719662400000.json.gz","errorCode":null,"errorMessage":null},"notificationCreationTime":"2025-06-29T12:00:06.000Z","messageType":"OversizedConfigurationItemChangeNotification","recordVersion":"1.0"}"#;
+        let delivered = r#"{"configSnapshotId":"0b8e0e9b-1111-2222-3333-444455556666","s3ObjectKey":"AWSLogs/111122223333/Config/eu-west-1/2025/6/29/ConfigSnapshot/x.json.gz","s3Bucket":"config-bucket","notificationCreationTime":"2025-06-29T13:00:00.000Z","messageType":"ConfigurationSnapshotDeliveryCompleted","recordVersion":"1.1"}"#;
+        let change = format!(
+            r#"{{"configurationItem":{VOLUME},"messageType":"ConfigurationItemChangeNotification","recordVersion":"1.3"}}"#
+        );
+        let stream = [delivered, &change, oversized].join("\n");
+        let s = scan(&[("stream.json", &stream)], &["stream.json"]);
+        let summary = s.result.as_ref().expect("scan succeeds");
+        assert_eq!(summary.resources, 1, "the volume");
+        assert_eq!(
+            s.of_check(ec2::EBS_ENCRYPTED.id).next().unwrap().status,
+            Status::Fail
+        );
+        // The oversized item is a gap naming where its configuration is, never a judged bucket.
+        assert!(
+            s.findings
+                .iter()
+                .all(|f| f.resource.native_type != "AWS::S3::Bucket")
+        );
+        assert_eq!(summary.problems.len(), 1, "{:?}", summary.problems);
+        let p = &summary.problems[0];
+        assert_eq!(p.kind, "missing-input");
+        assert_eq!(p.error.line, Some(3));
+        assert!(
+            p.error.message.contains("AWS::S3::Bucket big-bucket"),
+            "{}",
+            p.error.message
+        );
+        assert!(
+            p.error
+                .message
+                .contains("OversizedChangeNotification/AWS::S3::Bucket"),
+            "{}",
+            p.error.message
+        );
     }
 }

@@ -306,12 +306,11 @@ impl<'a> TagSet<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for TagSet<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Pair<'a> {
-            #[serde(alias = "Key", alias = "name", borrow, default)]
-            key: Text<'a>,
-            #[serde(alias = "Value", borrow, default)]
-            value: Text<'a>,
+        demarc_sdk::spelled_struct! {
+            struct Pair<'a> {
+                key: Text<'a> = ["key", "Key", "name"],
+                value: Text<'a> = ["value", "Value"],
+            }
         }
         struct V;
         impl<'de> Visitor<'de> for V {
@@ -468,6 +467,12 @@ mod tests {
         assert_eq!(s.tags.find_any(&["owner"]), Some(("Owner", "ops")));
         assert_eq!(s.tags.0.len(), 2);
         let s: S<'_> = serde_json::from_str(r#"{"tags":[{"key":"team","value":"data"}]}"#).unwrap();
+        assert_eq!(s.tags.find_any(&["TEAM"]), Some(("team", "data")));
+        // Several spellings of one pair at once: read, not rejected as a duplicate field.
+        let s: S<'_> = serde_json::from_str(
+            r#"{"tags":[{"name":"team","Key":"team","key":"team","Value":"data","value":"data"}]}"#,
+        )
+        .unwrap();
         assert_eq!(s.tags.find_any(&["TEAM"]), Some(("team", "data")));
         let s: S<'_> = serde_json::from_str(r#"{"tags":null}"#).unwrap();
         assert!(s.tags.is_empty());

@@ -22,33 +22,27 @@ use serde_json::value::RawValue;
 
 use crate::json::{Flag, Labels, List, Text};
 
-/// The envelope of one asset line.
-#[derive(Debug, Default, Deserialize)]
-pub struct Asset<'a> {
-    /// Full resource name, e.g. `//storage.googleapis.com/my-bucket`.
-    #[serde(borrow, default)]
-    pub name: Text<'a>,
-    /// `asset_type` (JSON form `assetType`).
-    #[serde(rename = "asset_type", alias = "assetType", borrow, default)]
-    pub asset_type: Text<'a>,
-    /// The resource content, when the line has it.
-    #[serde(borrow, default)]
-    pub resource: Option<ResourceBody<'a>>,
-    /// The IAM policy content (`iam_policy`, JSON form `iamPolicy`), when the line has it.
-    #[serde(rename = "iam_policy", alias = "iamPolicy", borrow, default)]
-    pub iam_policy: Option<&'a RawValue>,
-    /// `projects/N`, `folders/N`, `organizations/N`, nearest first.
-    #[serde(borrow, default)]
-    pub ancestors: List<Text<'a>>,
-    /// When the content was last updated (`update_time`, JSON form `updateTime`).
-    #[serde(rename = "update_time", alias = "updateTime", borrow, default)]
-    pub update_time: Text<'a>,
-    /// `TemporalAsset.asset`: the asset itself, when this line is a temporal asset.
-    #[serde(borrow, default)]
-    pub asset: Option<&'a RawValue>,
-    /// `TemporalAsset.deleted`.
-    #[serde(default)]
-    pub deleted: Flag,
+demarc_sdk::spelled_struct! {
+    /// The envelope of one asset line.
+    #[derive(Debug)]
+    pub struct Asset<'a> {
+        /// Full resource name, e.g. `//storage.googleapis.com/my-bucket`.
+        pub name: Text<'a> = ["name"],
+        /// `asset_type` (JSON form `assetType`).
+        pub asset_type: Text<'a> = ["asset_type", "assetType"],
+        /// The resource content, when the line has it.
+        pub resource: Option<ResourceBody<'a>> = ["resource"],
+        /// The IAM policy content (`iam_policy`, JSON form `iamPolicy`), when the line has it.
+        pub iam_policy: Option<&'a RawValue> = ["iam_policy", "iamPolicy"],
+        /// `projects/N`, `folders/N`, `organizations/N`, nearest first.
+        pub ancestors: List<Text<'a>> = ["ancestors"],
+        /// When the content was last updated (`update_time`, JSON form `updateTime`).
+        pub update_time: Text<'a> = ["update_time", "updateTime"],
+        /// `TemporalAsset.asset`: the asset itself, when this line is a temporal asset.
+        pub asset: Option<&'a RawValue> = ["asset"],
+        /// `TemporalAsset.deleted`.
+        pub deleted: Flag = ["deleted"],
+    }
 }
 
 /// `resource`: the service's own representation of the asset.
@@ -552,5 +546,13 @@ mod tests {
         let owned: Subject<'static> = s.clone().into_owned();
         assert_eq!(owned, s);
         assert_eq!(owned.label(), "nw-assets");
+    }
+
+    #[test]
+    fn every_spelling_of_the_envelope_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            Asset<'_>,
+            r#"{"name":"//storage.googleapis.com/b","asset_type":"storage.googleapis.com/Bucket","iam_policy":{"bindings":[]},"update_time":"2026-01-01T00:00:00Z"}"#
+        );
     }
 }

@@ -38,7 +38,7 @@ pub struct Context {
 }
 
 /// Every check this plugin can emit, in a stable order (by failure class of the design).
-pub static ALL: [&CheckDef; 31] = [
+pub static ALL: [&CheckDef; 32] = [
     // 1. encryption and keys
     &storage::CMEK,
     &sql::CMEK,
@@ -50,6 +50,7 @@ pub static ALL: [&CheckDef; 31] = [
     &compute::DEFAULT_SERVICE_ACCOUNT,
     // 3. databases open to the internet
     &sql::PUBLIC_ACCESS,
+    &sql::PUBLIC_IP,
     // 4. broad access
     &iam::PRIMITIVE_ROLE_HUMAN,
     &iam::SERVICE_ACCOUNT_ADMIN,

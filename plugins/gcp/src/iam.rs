@@ -13,15 +13,15 @@ use serde_json::value::RawValue;
 
 use crate::json::{List, Text};
 
-/// An IAM policy.
-#[derive(Debug, Default, Deserialize)]
-pub struct Policy<'a> {
-    /// Role bindings.
-    #[serde(borrow, default)]
-    pub bindings: List<Binding<'a>>,
-    /// Audit logging configuration (projects, folders, organizations).
-    #[serde(rename = "auditConfigs", alias = "audit_configs", borrow, default)]
-    pub audit_configs: List<AuditConfig<'a>>,
+demarc_sdk::spelled_struct! {
+    /// An IAM policy.
+    #[derive(Debug)]
+    pub struct Policy<'a> {
+        /// Role bindings.
+        pub bindings: List<Binding<'a>> = ["bindings"],
+        /// Audit logging configuration (projects, folders, organizations).
+        pub audit_configs: List<AuditConfig<'a>> = ["auditConfigs", "audit_configs"],
+    }
 }
 
 /// One binding of a role to members.
@@ -38,36 +38,26 @@ pub struct Binding<'a> {
     pub condition: Option<&'a RawValue>,
 }
 
-/// Audit logging for one service (`allServices` for every service).
-#[derive(Debug, Default, Deserialize)]
-pub struct AuditConfig<'a> {
-    /// `allServices` or a service name such as `storage.googleapis.com`.
-    #[serde(borrow, default)]
-    pub service: Text<'a>,
-    /// Log types turned on.
-    #[serde(
-        rename = "auditLogConfigs",
-        alias = "audit_log_configs",
-        borrow,
-        default
-    )]
-    pub configs: List<AuditLogConfig<'a>>,
+demarc_sdk::spelled_struct! {
+    /// Audit logging for one service (`allServices` for every service).
+    #[derive(Debug)]
+    pub struct AuditConfig<'a> {
+        /// `allServices` or a service name such as `storage.googleapis.com`.
+        pub service: Text<'a> = ["service"],
+        /// Log types turned on.
+        pub configs: List<AuditLogConfig<'a>> = ["auditLogConfigs", "audit_log_configs"],
+    }
 }
 
-/// One log type turned on for a service.
-#[derive(Debug, Default, Deserialize)]
-pub struct AuditLogConfig<'a> {
-    /// `ADMIN_READ`, `DATA_WRITE`, `DATA_READ` (or 1, 2, 3).
-    #[serde(rename = "logType", alias = "log_type", borrow, default)]
-    pub log_type: Text<'a>,
-    /// Principals whose access is not logged.
-    #[serde(
-        rename = "exemptedMembers",
-        alias = "exempted_members",
-        borrow,
-        default
-    )]
-    pub exempted: List<Text<'a>>,
+demarc_sdk::spelled_struct! {
+    /// One log type turned on for a service.
+    #[derive(Debug)]
+    pub struct AuditLogConfig<'a> {
+        /// `ADMIN_READ`, `DATA_WRITE`, `DATA_READ` (or 1, 2, 3).
+        pub log_type: Text<'a> = ["logType", "log_type"],
+        /// Principals whose access is not logged.
+        pub exempted: List<Text<'a>> = ["exemptedMembers", "exempted_members"],
+    }
 }
 
 /// The Data Access and Admin Read log types of Cloud Audit Logs.
@@ -413,5 +403,21 @@ mod tests {
         .unwrap();
         let humans = grants(&p, |role, who| is_owner_or_editor(role) && who.is_human());
         assert_eq!(humans, vec![("roles/editor", "user:a@x.com")]);
+    }
+
+    #[test]
+    fn every_spelling_of_a_policy_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            AuditLogConfig<'_>,
+            r#"{"logType":"DATA_READ","exemptedMembers":["user:a@example.com"]}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            AuditConfig<'_>,
+            r#"{"service":"allServices","auditLogConfigs":[{"logType":"DATA_READ"}]}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            Policy<'_>,
+            r#"{"bindings":[{"role":"roles/viewer","members":["allUsers"]}],"auditConfigs":[{"service":"allServices"}]}"#
+        );
     }
 }

@@ -460,7 +460,11 @@ impl Scan<'_, '_> {
                     findings.extend(iam::evaluate_policy(&subject, kind, &policy));
                     evaluated |= kind == Kind::KeyRing;
                 }
-                _ => {}
+                _ => {
+                    findings.push(iam::public_principal_of(asset, kind, &policy));
+                    // Types whose resource lines are not evaluated count through this line.
+                    evaluated |= matches!(kind, Kind::Other | Kind::Disk | Kind::ComputeProject);
+                }
             }
         }
         Ok(if evaluated {
@@ -734,7 +738,7 @@ mod tests {
         assert_eq!(info.name, "gcp");
         assert_eq!(info.provider, "gcp");
         assert_eq!(info.contract_version, demarc_sdk::CONTRACT_VERSION);
-        assert_eq!(info.checks.len(), 31);
+        assert_eq!(info.checks.len(), 32);
         assert_eq!(info.checks.len(), checks::ALL.len());
     }
 
@@ -770,6 +774,113 @@ mod tests {
         assert_eq!(
             first[identity::TWO_STEP_VERIFICATION.id][0].0,
             "//cloudresourcemanager.googleapis.com/projects/418203957711"
+        );
+    }
+
+    /// The IAM-policy line of `asset_type` named `name`, granting `role` to `member`.
+    fn iam_line(asset_type: &str, name: &str, role: &str, member: &str) -> String {
+        format!(
+            r#"{{"name":"{name}","asset_type":"{asset_type}","iam_policy":{{"version":1,"bindings":[{{"role":"{role}","members":["{member}"]}}],"etag":"BwYx"}},"ancestors":["projects/418203957711","organizations/5581920374"],"update_time":"2026-10-30T07:12:40Z"}}"#
+        )
+    }
+
+    #[test]
+    fn public_principals_fail_on_the_iam_policy_of_any_asset_type() {
+        let public = [
+            (
+                "bigquery.googleapis.com/Dataset",
+                "//bigquery.googleapis.com/projects/nw-prod/datasets/sales",
+                "roles/bigquery.dataViewer",
+                "allAuthenticatedUsers",
+            ),
+            (
+                "pubsub.googleapis.com/Topic",
+                "//pubsub.googleapis.com/projects/nw-prod/topics/orders",
+                "roles/pubsub.publisher",
+                "allUsers",
+            ),
+            (
+                "pubsub.googleapis.com/Subscription",
+                "//pubsub.googleapis.com/projects/nw-prod/subscriptions/orders-sub",
+                "roles/pubsub.subscriber",
+                "allUsers",
+            ),
+            (
+                "cloudfunctions.googleapis.com/CloudFunction",
+                "//cloudfunctions.googleapis.com/projects/nw-prod/locations/europe-west1/functions/hook",
+                "roles/cloudfunctions.invoker",
+                "allUsers",
+            ),
+            (
+                "run.googleapis.com/Service",
+                "//run.googleapis.com/projects/nw-prod/locations/europe-west1/services/api",
+                "roles/run.invoker",
+                "allUsers",
+            ),
+            (
+                "secretmanager.googleapis.com/Secret",
+                "//secretmanager.googleapis.com/projects/418203957711/secrets/db-password",
+                "roles/secretmanager.secretAccessor",
+                "allAuthenticatedUsers",
+            ),
+            (
+                "iam.googleapis.com/ServiceAccount",
+                "//iam.googleapis.com/projects/nw-prod/serviceAccounts/deployer@nw-prod.iam.gserviceaccount.com",
+                "roles/iam.serviceAccountTokenCreator",
+                "allUsers",
+            ),
+            (
+                "artifactregistry.googleapis.com/Repository",
+                "//artifactregistry.googleapis.com/projects/nw-prod/locations/europe/repositories/images",
+                "roles/artifactregistry.reader",
+                "allUsers",
+            ),
+            // A type the plugin has no name for is judged too, under the type its line names.
+            (
+                "spanner.googleapis.com/Instance",
+                "//spanner.googleapis.com/projects/nw-prod/instances/ledger",
+                "roles/spanner.databaseReader",
+                "allUsers",
+            ),
+        ];
+        let mut lines: Vec<String> = public
+            .iter()
+            .map(|(t, n, r, m)| iam_line(t, n, r, m))
+            .collect();
+        lines.push(iam_line(
+            "pubsub.googleapis.com/Topic",
+            "//pubsub.googleapis.com/projects/nw-prod/topics/internal",
+            "roles/pubsub.publisher",
+            "serviceAccount:orders@nw-prod.iam.gserviceaccount.com",
+        ));
+        let text = lines.join("\n");
+        let s = scan(&[("iam.json", &text)], &["iam.json"]);
+        let summary = s.result.as_ref().expect("scan succeeds");
+        assert!(summary.problems.is_empty(), "{:?}", summary.problems);
+        let findings: Vec<_> = s.of_check(iam::PUBLIC_PRINCIPAL.id).collect();
+        assert_eq!(findings.len(), public.len() + 1);
+        for (asset_type, name, role, member) in public {
+            let f = findings
+                .iter()
+                .find(|f| f.resource.id == name)
+                .unwrap_or_else(|| panic!("no finding for {name}"));
+            assert_eq!(f.status, Status::Fail, "{name}");
+            assert_eq!(f.resource.native_type, asset_type);
+            assert!(
+                f.message.contains(&format!("{role} to {member}")),
+                "{}",
+                f.message
+            );
+        }
+        let internal = findings
+            .iter()
+            .find(|f| f.resource.id.ends_with("/topics/internal"))
+            .unwrap();
+        assert_eq!(internal.status, Status::Pass);
+        assert!(
+            internal
+                .message
+                .starts_with("Pub/Sub topic internal grants nothing")
         );
     }
 

@@ -6,7 +6,6 @@
 //! account seen, from the [`TrailTally`] the scan keeps.
 
 use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
-use serde::Deserialize;
 
 use super::{ACCOUNT_TYPE, account_resource_id};
 use crate::config_item::{ConfigItem, Subject};
@@ -48,24 +47,14 @@ pub static KMS_ENCRYPTION: CheckDef = CheckDef {
     resource_types: &["AWS::CloudTrail::Trail"],
 };
 
-#[derive(Debug, Default, Deserialize)]
-struct Trail<'a> {
-    #[serde(rename = "isMultiRegionTrail", alias = "IsMultiRegionTrail", default)]
-    multi_region: Flag,
-    #[serde(
-        rename = "includeGlobalServiceEvents",
-        alias = "IncludeGlobalServiceEvents",
-        default
-    )]
-    global_events: Flag,
-    #[serde(
-        rename = "logFileValidationEnabled",
-        alias = "LogFileValidationEnabled",
-        default
-    )]
-    log_validation: Flag,
-    #[serde(rename = "kmsKeyId", alias = "KmsKeyId", borrow, default)]
-    kms_key_id: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Trail<'a> {
+        multi_region: Flag = ["isMultiRegionTrail", "IsMultiRegionTrail"],
+        global_events: Flag = ["includeGlobalServiceEvents", "IncludeGlobalServiceEvents"],
+        log_validation: Flag = ["logFileValidationEnabled", "LogFileValidationEnabled"],
+        kms_key_id: Text<'a> = ["kmsKeyId", "KmsKeyId"],
+    }
 }
 
 /// The trails of one account seen so far.
@@ -329,6 +318,14 @@ mod tests {
             unknown.message.contains("has 1 CloudTrail trail whose"),
             "{}",
             unknown.message
+        );
+    }
+
+    #[test]
+    fn every_spelling_of_a_trail_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            Trail<'_>,
+            r#"{"isMultiRegionTrail":true,"includeGlobalServiceEvents":true,"logFileValidationEnabled":false,"kmsKeyId":"k"}"#
         );
     }
 }

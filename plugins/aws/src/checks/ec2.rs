@@ -86,34 +86,33 @@ const NON_PRODUCTION: [&str; 8] = [
 /// Age after which a public non-production instance is stale.
 const STALE_DAYS: i64 = 90;
 
-#[derive(Debug, Default, Deserialize)]
-struct Volume<'a> {
-    #[serde(alias = "Encrypted", default)]
-    encrypted: Flag,
-    #[serde(rename = "kmsKeyId", alias = "KmsKeyId", borrow, default)]
-    kms_key_id: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Volume<'a> {
+        encrypted: Flag = ["encrypted", "Encrypted"],
+        kms_key_id: Text<'a> = ["kmsKeyId", "KmsKeyId"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Instance<'a> {
-    #[serde(rename = "instanceId", alias = "InstanceId", borrow, default)]
-    instance_id: Text<'a>,
-    #[serde(alias = "State", borrow, default)]
-    state: StateName<'a>,
-    #[serde(rename = "publicIpAddress", alias = "PublicIpAddress", borrow, default)]
-    public_ip: Text<'a>,
-    #[serde(rename = "launchTime", alias = "LaunchTime", borrow, default)]
-    launch_time: Text<'a>,
-    #[serde(rename = "metadataOptions", alias = "MetadataOptions", borrow, default)]
-    metadata: Option<MetadataOptions<'a>>,
-    #[serde(alias = "Tags", alias = "tagList", borrow, default)]
-    tags: TagSet<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Instance<'a> {
+        instance_id: Text<'a> = ["instanceId", "InstanceId"],
+        state: StateName<'a> = ["state", "State"],
+        public_ip: Text<'a> = ["publicIpAddress", "PublicIpAddress"],
+        launch_time: Text<'a> = ["launchTime", "LaunchTime"],
+        metadata: Option<MetadataOptions<'a>> = ["metadataOptions", "MetadataOptions"],
+        tags: TagSet<'a> = ["tags", "Tags", "tagList"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct MetadataOptions<'a> {
-    #[serde(rename = "httpTokens", alias = "HttpTokens", borrow, default)]
-    http_tokens: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct MetadataOptions<'a> {
+        http_tokens: Text<'a> = ["httpTokens", "HttpTokens"],
+        /// `enabled` | `disabled`: with the endpoint off there is no metadata service to reach.
+        http_endpoint: Text<'a> = ["httpEndpoint", "HttpEndpoint"],
+    }
 }
 
 /// `state`: `{"code": 16, "name": "running"}`, or the name alone.
@@ -326,8 +325,17 @@ pub fn evaluate_instance<'a>(
             "configuration.metadataOptions.httpTokens",
             tokens.unwrap_or("(absent)"),
         );
+    let endpoint_off = instance
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.http_endpoint.eq_ignore_case("disabled"));
     findings.push(if state.eq_ignore_ascii_case("terminated") {
         imds.not_applicable(format!("Instance {label} is terminated."))
+    } else if endpoint_off {
+        imds.evidence("configuration.metadataOptions.httpEndpoint", "disabled")
+            .pass(format!(
+                "Instance {label} has its instance metadata endpoint disabled: neither IMDSv1 nor IMDSv2 answers."
+            ))
     } else if tokens.is_some_and(|t| t.eq_ignore_ascii_case("required")) {
         imds.pass(format!("Instance {label} requires IMDSv2 session tokens."))
     } else {
@@ -429,48 +437,39 @@ pub struct PatchRecord {
     pub evidence: Vec<(String, String)>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct PatchComplianceConfiguration<'a> {
-    #[serde(rename = "AWS:ComplianceItem", borrow, default)]
-    compliance_item: Option<ComplianceItem<'a>>,
-    /// Simplified re-exports put the status at the top.
-    #[serde(
-        rename = "status",
-        alias = "Status",
-        alias = "complianceStatus",
-        alias = "ComplianceStatus",
-        borrow,
-        default
-    )]
-    status: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct PatchComplianceConfiguration<'a> {
+        compliance_item: Option<ComplianceItem<'a>> = ["AWS:ComplianceItem"],
+        /// Simplified re-exports put the status at the top.
+        status: Text<'a> = ["status", "Status", "complianceStatus", "ComplianceStatus"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ComplianceItem<'a> {
-    #[serde(rename = "Content", alias = "content", borrow, default)]
-    content: Option<ComplianceContent<'a>>,
-    #[serde(rename = "Status", alias = "status", borrow, default)]
-    status: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct ComplianceItem<'a> {
+        content: Option<ComplianceContent<'a>> = ["Content", "content"],
+        status: Text<'a> = ["Status", "status"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ComplianceContent<'a> {
-    #[serde(rename = "Patch", alias = "patch", borrow, default)]
-    patch: PatchEntries<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct ComplianceContent<'a> {
+        patch: PatchEntries<'a> = ["Patch", "patch"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct PatchEntry<'a> {
-    #[serde(rename = "Id", alias = "id", borrow, default)]
-    id: Text<'a>,
-    #[serde(rename = "Status", alias = "status", borrow, default)]
-    status: Text<'a>,
-    #[serde(rename = "Severity", alias = "severity", borrow, default)]
-    severity: Text<'a>,
-    #[serde(rename = "ComplianceType", borrow, default)]
-    compliance_type: Text<'a>,
-    #[serde(rename = "PatchBaselineId", borrow, default)]
-    baseline: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct PatchEntry<'a> {
+        id: Text<'a> = ["Id", "id"],
+        status: Text<'a> = ["Status", "status"],
+        severity: Text<'a> = ["Severity", "severity"],
+        compliance_type: Text<'a> = ["ComplianceType"],
+        baseline: Text<'a> = ["PatchBaselineId"],
+    }
 }
 
 /// `Content.Patch`: an object of `ComplianceSummary` plus patch id → entry, or (in re-exports
@@ -697,6 +696,17 @@ mod tests {
         );
         let absent = run(r#"{"state":{"name":"stopped"}}"#, "{}");
         assert_eq!(status(&absent.findings, IMDSV2_REQUIRED.id), Status::Fail);
+        // The endpoint off: no metadata service, whatever httpTokens says.
+        let off = run(
+            r#"{"state":{"name":"running"},"metadataOptions":{"state":"applied","httpTokens":"optional","httpEndpoint":"disabled","httpPutResponseHopLimit":1}}"#,
+            "{}",
+        );
+        let f = only(&off.findings, IMDSV2_REQUIRED.id);
+        assert_eq!(f.status, Status::Pass, "{}", f.message);
+        assert_eq!(
+            evidence(f, "configuration.metadataOptions.httpEndpoint"),
+            Some("disabled")
+        );
         let gone = run(r#"{"state":{"name":"terminated"}}"#, "{}");
         assert_eq!(
             status(&gone.findings, IMDSV2_REQUIRED.id),
@@ -906,5 +916,31 @@ mod tests {
         assert_eq!(f.status, Status::Fail);
         assert_eq!(evidence(&f, "configuration.encrypted"), Some("false"));
         assert_eq!(volume("{}").status, Status::Manual);
+    }
+
+    #[test]
+    fn every_spelling_of_instances_volumes_and_patch_state_at_once() {
+        demarc_sdk::assert_every_spelling!(Volume<'_>, r#"{"encrypted":false,"kmsKeyId":"k"}"#);
+        demarc_sdk::assert_every_spelling!(
+            MetadataOptions<'_>,
+            r#"{"httpTokens":"optional","httpEndpoint":"enabled"}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            Instance<'_>,
+            r#"{"instanceId":"i-1","state":{"name":"running"},"publicIpAddress":"3.3.3.3","launchTime":"2026-01-01T00:00:00.000Z","metadataOptions":{"httpTokens":"required"},"tags":[{"key":"k","value":"v"}]}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            PatchEntry<'_>,
+            r#"{"Id":"KB1","Status":"MISSING","Severity":"Critical"}"#
+        );
+        demarc_sdk::assert_every_spelling!(ComplianceContent<'_>, r#"{"Patch":{}}"#);
+        demarc_sdk::assert_every_spelling!(
+            ComplianceItem<'_>,
+            r#"{"Content":{"Patch":{}},"Status":"NON_COMPLIANT"}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            PatchComplianceConfiguration<'_>,
+            r#"{"status":"NON_COMPLIANT"}"#
+        );
     }
 }

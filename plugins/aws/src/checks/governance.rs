@@ -22,6 +22,7 @@ pub static OWNER_TAG: CheckDef = CheckDef {
         "AWS::EC2::Instance",
         "AWS::S3::Bucket",
         "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
         "AWS::Lambda::Function",
     ],
 };

@@ -7,7 +7,6 @@
 //! AWS-managed policies (`arn:aws:iam::aws:policy/…`) are AWS's to write and are not assessed.
 
 use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity, Status};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{Evaluated, and_list};
@@ -44,55 +43,34 @@ pub static ROLE_PUBLIC_TRUST: CheckDef = CheckDef {
     resource_types: &["AWS::IAM::Role"],
 };
 
-#[derive(Debug, Default, Deserialize)]
-struct Identity<'a> {
-    #[serde(rename = "arn", alias = "Arn", borrow, default)]
-    arn: Text<'a>,
-    #[serde(
-        rename = "defaultVersionId",
-        alias = "DefaultVersionId",
-        borrow,
-        default
-    )]
-    default_version: Text<'a>,
-    #[serde(
-        rename = "policyVersionList",
-        alias = "PolicyVersionList",
-        borrow,
-        default
-    )]
-    versions: List<PolicyVersion<'a>>,
-    #[serde(
-        rename = "assumeRolePolicyDocument",
-        alias = "AssumeRolePolicyDocument",
-        borrow,
-        default
-    )]
-    trust: Option<&'a RawValue>,
-    #[serde(rename = "rolePolicyList", alias = "RolePolicyList", borrow, default)]
-    role_policies: List<InlinePolicy<'a>>,
-    #[serde(rename = "userPolicyList", alias = "UserPolicyList", borrow, default)]
-    user_policies: List<InlinePolicy<'a>>,
-    #[serde(rename = "groupPolicyList", alias = "GroupPolicyList", borrow, default)]
-    group_policies: List<InlinePolicy<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Identity<'a> {
+        arn: Text<'a> = ["arn", "Arn"],
+        default_version: Text<'a> = ["defaultVersionId", "DefaultVersionId"],
+        versions: List<PolicyVersion<'a>> = ["policyVersionList", "PolicyVersionList"],
+        trust: Option<&'a RawValue> = ["assumeRolePolicyDocument", "AssumeRolePolicyDocument"],
+        role_policies: List<InlinePolicy<'a>> = ["rolePolicyList", "RolePolicyList"],
+        user_policies: List<InlinePolicy<'a>> = ["userPolicyList", "UserPolicyList"],
+        group_policies: List<InlinePolicy<'a>> = ["groupPolicyList", "GroupPolicyList"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct PolicyVersion<'a> {
-    #[serde(rename = "document", alias = "Document", borrow, default)]
-    document: Option<&'a RawValue>,
-    #[serde(rename = "versionId", alias = "VersionId", borrow, default)]
-    version_id: Text<'a>,
-    #[serde(rename = "isDefaultVersion", alias = "IsDefaultVersion", default)]
-    is_default: Flag,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct PolicyVersion<'a> {
+        document: Option<&'a RawValue> = ["document", "Document"],
+        version_id: Text<'a> = ["versionId", "VersionId"],
+        is_default: Flag = ["isDefaultVersion", "IsDefaultVersion"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct InlinePolicy<'a> {
-    #[serde(rename = "policyName", alias = "PolicyName", borrow, default)]
-    name: Text<'a>,
-    #[serde(rename = "policyDocument", alias = "PolicyDocument", borrow, default)]
-    document: Option<&'a RawValue>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct InlinePolicy<'a> {
+        name: Text<'a> = ["policyName", "PolicyName"],
+        document: Option<&'a RawValue> = ["policyDocument", "PolicyDocument"],
+    }
 }
 
 /// Whether `arn` is an AWS-managed policy (`arn:<partition>:iam::aws:policy/…`).
@@ -650,5 +628,21 @@ mod tests {
         let findings = run("AWS::IAM::Role", "arn:aws:iam::1:role/r", config);
         assert_eq!(status(&findings, POLICY_ADMIN_WILDCARD.id), Status::Fail);
         assert_eq!(status(&findings, ROLE_PUBLIC_TRUST.id), Status::Pass);
+    }
+
+    #[test]
+    fn every_spelling_of_an_identity_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            PolicyVersion<'_>,
+            r#"{"document":"%7B%7D","versionId":"v2","isDefaultVersion":true}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            InlinePolicy<'_>,
+            r#"{"policyName":"p","policyDocument":"%7B%7D"}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            Identity<'_>,
+            r#"{"arn":"arn:aws:iam::111122223333:role/r","defaultVersionId":"v1","policyVersionList":[],"assumeRolePolicyDocument":"%7B%7D","rolePolicyList":[],"userPolicyList":[],"groupPolicyList":[]}"#
+        );
     }
 }

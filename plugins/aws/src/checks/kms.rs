@@ -7,7 +7,6 @@
 //! left to `aws kms get-key-rotation-status`.
 
 use demarc_sdk::{Actor, CheckDef, Finding, Severity};
-use serde::Deserialize;
 
 use super::Evaluated;
 use crate::config_item::ConfigItem;
@@ -25,42 +24,24 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     resource_types: &["AWS::KMS::Key"],
 };
 
-#[derive(Debug, Default, Deserialize)]
-struct Key<'a> {
-    #[serde(rename = "keyManager", alias = "KeyManager", borrow, default)]
-    manager: Text<'a>,
-    #[serde(rename = "keyState", alias = "KeyState", borrow, default)]
-    state: Text<'a>,
-    #[serde(rename = "keySpec", alias = "KeySpec", borrow, default)]
-    spec: Text<'a>,
-    /// The deprecated name of `keySpec`; AWS Config records both.
-    #[serde(
-        rename = "customerMasterKeySpec",
-        alias = "CustomerMasterKeySpec",
-        borrow,
-        default
-    )]
-    legacy_spec: Text<'a>,
-    #[serde(rename = "origin", alias = "Origin", borrow, default)]
-    origin: Text<'a>,
-    #[serde(
-        rename = "keyRotationEnabled",
-        alias = "KeyRotationEnabled",
-        alias = "keyRotationStatus",
-        default
-    )]
-    rotation: Flag,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Key<'a> {
+        manager: Text<'a> = ["keyManager", "KeyManager"],
+        state: Text<'a> = ["keyState", "KeyState"],
+        spec: Text<'a> = ["keySpec", "KeySpec"],
+        /// The deprecated name of `keySpec`; AWS Config records both.
+        legacy_spec: Text<'a> = ["customerMasterKeySpec", "CustomerMasterKeySpec"],
+        origin: Text<'a> = ["origin", "Origin"],
+        rotation: Flag = ["keyRotationEnabled", "KeyRotationEnabled", "keyRotationStatus"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Supplementary {
-    #[serde(
-        rename = "KeyRotationStatus",
-        alias = "keyRotationStatus",
-        alias = "KeyRotationEnabled",
-        default
-    )]
-    rotation: Flag,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Supplementary {
+        rotation: Flag = ["KeyRotationStatus", "keyRotationStatus", "KeyRotationEnabled"],
+    }
 }
 
 const ROTATION_PATH: &str = "supplementaryConfiguration.KeyRotationStatus";
@@ -224,5 +205,14 @@ mod tests {
             .status,
             Status::NotApplicable
         );
+    }
+
+    #[test]
+    fn every_spelling_of_a_key_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            Key<'_>,
+            r#"{"keyManager":"CUSTOMER","keyState":"Enabled","keySpec":"SYMMETRIC_DEFAULT","customerMasterKeySpec":"SYMMETRIC_DEFAULT","origin":"AWS_KMS","keyRotationEnabled":false}"#
+        );
+        demarc_sdk::assert_every_spelling!(Supplementary, r#"{"KeyRotationStatus":"true"}"#);
     }
 }

@@ -6,7 +6,6 @@
 //! `runtime` (their image decides) and are not applicable.
 
 use demarc_sdk::{Actor, CheckDef, Finding, Severity};
-use serde::Deserialize;
 
 use super::{Context, Evaluated, governance};
 use crate::config_item::{ConfigItem, Subject};
@@ -67,12 +66,12 @@ pub fn deprecation_date(runtime: &str) -> Option<&'static str> {
         .map(|(_, date)| *date)
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Function<'a> {
-    #[serde(rename = "runtime", alias = "Runtime", borrow, default)]
-    runtime: Text<'a>,
-    #[serde(rename = "packageType", alias = "PackageType", borrow, default)]
-    package_type: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Function<'a> {
+        runtime: Text<'a> = ["runtime", "Runtime"],
+        package_type: Text<'a> = ["packageType", "PackageType"],
+    }
 }
 
 /// Evaluate an `AWS::Lambda::Function` item.
@@ -192,5 +191,13 @@ mod tests {
         for (runtime, date) in DEPRECATIONS {
             assert!(Timestamp::parse(date).is_some(), "{runtime}");
         }
+    }
+
+    #[test]
+    fn every_spelling_of_a_function_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            Function<'_>,
+            r#"{"runtime":"python3.8","packageType":"Zip"}"#
+        );
     }
 }

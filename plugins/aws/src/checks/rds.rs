@@ -1,5 +1,11 @@
-//! RDS database instances: encryption, default administrator names, internet exposure, minor
-//! version upgrades, automated backups.
+//! RDS database instances and clusters: encryption, default administrator names, internet
+//! exposure, minor version upgrades, automated backups.
+//!
+//! An `AWS::RDS::DBCluster` item (Aurora, and Multi-AZ DB clusters) is `DescribeDBClusters`'s
+//! cluster: storage encryption, the master user name and backup retention are the cluster's and
+//! are judged on it. An Aurora cluster's public accessibility and minor-version upgrades are set
+//! on its member instances (each its own `AWS::RDS::DBInstance` item, judged there), so on the
+//! cluster those two checks are not applicable; a Multi-AZ DB cluster records them itself.
 //!
 //! The configuration is the `DescribeDBInstances` output in lowerCamelCase
 //! (`publiclyAccessible`, `storageEncrypted`, `masterUsername`, `backupRetentionPeriod`,
@@ -7,7 +13,6 @@
 //! the item does not record leaves its check to a person (`manual`), never a pass.
 
 use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
-use serde::Deserialize;
 
 use super::{Evaluated, governance};
 use crate::config_item::{ConfigItem, Subject, TagSet};
@@ -22,7 +27,7 @@ pub static STORAGE_ENCRYPTED: CheckDef = CheckDef {
     rationale: "Unencrypted database storage, its automated backups and snapshots can be read by anyone who obtains a copy; encryption can only be set when the instance is created.",
     remediation: "Restore an encrypted copy: snapshot the instance, copy the snapshot with encryption (a KMS key), restore from it and switch over.",
     controls: &["enc-at-rest"],
-    resource_types: &["AWS::RDS::DBInstance"],
+    resource_types: DATABASE_TYPES,
 };
 
 /// `aws-rds-default-admin-username`.
@@ -34,7 +39,7 @@ pub static DEFAULT_ADMIN_USERNAME: CheckDef = CheckDef {
     rationale: "Credential-stuffing and brute-force tools try admin, root, postgres, sa and the like first; a well-known user name leaves only the password to guess.",
     remediation: "Create a new administrative user with a non-obvious name, move ownership to it, and stop using the default master user (or rotate it into Secrets Manager and disable direct use).",
     controls: &["default-credentials"],
-    resource_types: &["AWS::RDS::DBInstance"],
+    resource_types: DATABASE_TYPES,
 };
 
 /// `aws-rds-publicly-accessible`.
@@ -46,7 +51,7 @@ pub static PUBLICLY_ACCESSIBLE: CheckDef = CheckDef {
     rationale: "A publicly accessible instance resolves to a public address; with a permissive security group the database answers the whole internet.",
     remediation: "Set PubliclyAccessible to false (aws rds modify-db-instance --no-publicly-accessible) and reach the database from inside the VPC.",
     controls: &["db-public-access"],
-    resource_types: &["AWS::RDS::DBInstance"],
+    resource_types: DATABASE_TYPES,
 };
 
 /// `aws-rds-auto-minor-version-upgrade`.
@@ -58,7 +63,7 @@ pub static AUTO_MINOR_VERSION_UPGRADE: CheckDef = CheckDef {
     rationale: "Minor engine versions carry security fixes; without automatic upgrades the engine stays on vulnerable versions until someone remembers.",
     remediation: "Enable AutoMinorVersionUpgrade on the instance and set a maintenance window.",
     controls: &["runtime-supported"],
-    resource_types: &["AWS::RDS::DBInstance"],
+    resource_types: DATABASE_TYPES,
 };
 
 /// `aws-rds-backup-retention`.
@@ -70,7 +75,7 @@ pub static BACKUP_RETENTION: CheckDef = CheckDef {
     rationale: "With automated backups off (retention 0) or short, a bad migration, deletion or ransomware cannot be rolled back.",
     remediation: "Set the backup retention period to 7 days or more (aws rds modify-db-instance --backup-retention-period 7).",
     controls: &["backup-retention"],
-    resource_types: &["AWS::RDS::DBInstance"],
+    resource_types: DATABASE_TYPES,
 };
 
 /// Master user names that attackers try first (compared ignoring ASCII case).
@@ -86,49 +91,57 @@ pub const DEFAULT_ADMIN_NAMES: [&str; 9] = [
     "dbadmin",
 ];
 
+/// The resource types the RDS checks judge.
+pub const DATABASE_TYPES: &[&str] = &["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"];
+
 /// Minimum automated backup retention, in days.
 pub const MIN_RETENTION_DAYS: i64 = 7;
 
-#[derive(Debug, Default, Deserialize)]
-struct DbInstance<'a> {
-    #[serde(rename = "publiclyAccessible", alias = "PubliclyAccessible", default)]
-    publicly_accessible: Flag,
-    #[serde(rename = "storageEncrypted", alias = "StorageEncrypted", default)]
-    storage_encrypted: Flag,
-    #[serde(rename = "kmsKeyId", alias = "KmsKeyId", borrow, default)]
-    kms_key_id: Text<'a>,
-    #[serde(rename = "masterUsername", alias = "MasterUsername", borrow, default)]
-    master_username: Text<'a>,
-    #[serde(
-        rename = "backupRetentionPeriod",
-        alias = "BackupRetentionPeriod",
-        default
-    )]
-    backup_retention: Int,
-    #[serde(
-        rename = "autoMinorVersionUpgrade",
-        alias = "AutoMinorVersionUpgrade",
-        default
-    )]
-    auto_minor_upgrade: Flag,
-    #[serde(rename = "engine", alias = "Engine", borrow, default)]
-    engine: Text<'a>,
-    #[serde(rename = "tagList", alias = "TagList", borrow, default)]
-    tags: TagSet<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct DbInstance<'a> {
+        publicly_accessible: Flag = ["publiclyAccessible", "PubliclyAccessible"],
+        storage_encrypted: Flag = ["storageEncrypted", "StorageEncrypted"],
+        kms_key_id: Text<'a> = ["kmsKeyId", "KmsKeyId"],
+        master_username: Text<'a> = ["masterUsername", "MasterUsername"],
+        backup_retention: Int = ["backupRetentionPeriod", "BackupRetentionPeriod"],
+        auto_minor_upgrade: Flag = ["autoMinorVersionUpgrade", "AutoMinorVersionUpgrade"],
+        engine: Text<'a> = ["engine", "Engine"],
+        tags: TagSet<'a> = ["tagList", "TagList"],
+    }
 }
 
 const DESCRIBE: &str = "`aws rds describe-db-instances`";
 
-/// Evaluate an `AWS::RDS::DBInstance` item.
+/// Evaluate an `AWS::RDS::DBInstance` or `AWS::RDS::DBCluster` item.
 pub fn evaluate<'a>(item: &ConfigItem<'a>) -> Evaluated<'a> {
     let mut buf = None;
     let db: DbInstance<'_> = item.configuration(&mut buf)?.unwrap_or_default();
     let subject = item.subject().with_fallback_tags(db.tags.clone());
+    let aurora = item.kind() == "AWS::RDS::DBCluster"
+        && db
+            .engine
+            .non_empty()
+            .is_some_and(|e| e.to_ascii_lowercase().starts_with("aurora"));
+    let per_instance = |check: &CheckDef| {
+        let label = subject.label();
+        subject.finding(check).not_applicable(format!(
+            "Aurora cluster {label} sets this on each of its DB instances, which are judged as AWS::RDS::DBInstance items."
+        ))
+    };
     Ok(vec![
         storage_encrypted(&subject, &db),
         default_admin(&subject, &db),
-        publicly_accessible(&subject, &db),
-        auto_minor_upgrade(&subject, &db),
+        if aurora && db.publicly_accessible.0.is_none() {
+            per_instance(&PUBLICLY_ACCESSIBLE)
+        } else {
+            publicly_accessible(&subject, &db)
+        },
+        if aurora && db.auto_minor_upgrade.0.is_none() {
+            per_instance(&AUTO_MINOR_VERSION_UPGRADE)
+        } else {
+            auto_minor_upgrade(&subject, &db)
+        },
         backup_retention(&subject, &db),
         governance::owner_tag(&subject),
     ])
@@ -333,5 +346,67 @@ mod tests {
             assert_eq!(f.status, Status::Manual, "{}", check.id);
             assert!(f.message.contains("describe-db-instances"));
         }
+    }
+
+    #[test]
+    fn every_spelling_of_an_instance_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            DbInstance<'_>,
+            r#"{"publiclyAccessible":true,"storageEncrypted":false,"kmsKeyId":"k","masterUsername":"admin","backupRetentionPeriod":0,"autoMinorVersionUpgrade":false,"engine":"mysql","tagList":[{"key":"owner","value":"db"}]}"#
+        );
+    }
+
+    fn cluster(config: &str) -> Vec<Finding> {
+        let json = format!(
+            r#"{{"configurationItemVersion":"1.3","configurationItemStatus":"OK","awsAccountId":"111122223333","awsRegion":"eu-central-1",
+            "resourceType":"AWS::RDS::DBCluster","resourceId":"cluster-ABCDEFGHIJKL","resourceName":"ledger",
+            "ARN":"arn:aws:rds:eu-central-1:111122223333:cluster:ledger","tags":{{"owner":"ledger-team"}},"configuration":{config}}}"#
+        );
+        let i = item(&json);
+        evaluate(&i).unwrap()
+    }
+
+    #[test]
+    fn aurora_clusters_are_judged_on_what_the_cluster_sets() {
+        let findings = cluster(
+            r#"{"dbclusterIdentifier":"ledger","engine":"aurora-postgresql","engineMode":"provisioned","masterUsername":"postgres",
+            "storageEncrypted":false,"backupRetentionPeriod":1,"multiAZ":true,"deletionProtection":false,
+            "dbclusterMembers":[{"dbinstanceIdentifier":"ledger-1","isClusterWriter":true}]}"#,
+        );
+        assert_eq!(status(&findings, STORAGE_ENCRYPTED.id), Status::Fail);
+        assert_eq!(status(&findings, DEFAULT_ADMIN_USERNAME.id), Status::Fail);
+        assert_eq!(status(&findings, BACKUP_RETENTION.id), Status::Fail);
+        let public = only(&findings, PUBLICLY_ACCESSIBLE.id);
+        assert_eq!(public.status, Status::NotApplicable);
+        assert!(
+            public.message.contains("DB instances"),
+            "{}",
+            public.message
+        );
+        assert_eq!(
+            status(&findings, AUTO_MINOR_VERSION_UPGRADE.id),
+            Status::NotApplicable
+        );
+        assert_eq!(
+            only(&findings, STORAGE_ENCRYPTED.id).resource.native_type,
+            "AWS::RDS::DBCluster"
+        );
+    }
+
+    #[test]
+    fn multi_az_db_clusters_record_public_access_themselves() {
+        let findings = cluster(
+            r#"{"dbclusterIdentifier":"ledger","engine":"postgres","masterUsername":"ledger_admin","storageEncrypted":true,
+            "kmsKeyId":"arn:aws:kms:eu-central-1:111122223333:key/k","backupRetentionPeriod":7,"publiclyAccessible":true,"autoMinorVersionUpgrade":true}"#,
+        );
+        assert_eq!(status(&findings, PUBLICLY_ACCESSIBLE.id), Status::Fail);
+        assert_eq!(
+            status(&findings, AUTO_MINOR_VERSION_UPGRADE.id),
+            Status::Pass
+        );
+        assert_eq!(status(&findings, STORAGE_ENCRYPTED.id), Status::Pass);
+        // Not recorded on a non-Aurora cluster: decided by a person, never passed.
+        let findings = cluster(r#"{"engine":"mysql","storageEncrypted":true}"#);
+        assert_eq!(status(&findings, PUBLICLY_ACCESSIBLE.id), Status::Manual);
     }
 }

@@ -122,106 +122,87 @@ struct Supplementary<'a> {
     tagging: Option<&'a RawValue>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct SseConfiguration<'a> {
-    #[serde(alias = "Rules", borrow, default)]
-    rules: List<SseRule<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct SseConfiguration<'a> {
+        rules: List<SseRule<'a>> = ["rules", "Rules"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct SseRule<'a> {
-    #[serde(
-        rename = "applyServerSideEncryptionByDefault",
-        alias = "ApplyServerSideEncryptionByDefault",
-        borrow,
-        default
-    )]
-    default: Option<SseDefault<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct SseRule<'a> {
+        default: Option<SseDefault<'a>> = ["applyServerSideEncryptionByDefault", "ApplyServerSideEncryptionByDefault"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct SseDefault<'a> {
-    #[serde(rename = "sseAlgorithm", alias = "SSEAlgorithm", borrow, default)]
-    algorithm: Text<'a>,
-    #[serde(
-        rename = "kmsMasterKeyID",
-        alias = "kmsMasterKeyId",
-        alias = "KMSMasterKeyID",
-        borrow,
-        default
-    )]
-    key: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct SseDefault<'a> {
+        algorithm: Text<'a> = ["sseAlgorithm", "SSEAlgorithm"],
+        key: Text<'a> = ["kmsMasterKeyID", "kmsMasterKeyId", "KMSMasterKeyID"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PublicAccessBlock {
-    #[serde(alias = "BlockPublicAcls", default)]
-    block_public_acls: Flag,
-    #[serde(alias = "IgnorePublicAcls", default)]
-    ignore_public_acls: Flag,
-    #[serde(alias = "BlockPublicPolicy", default)]
-    block_public_policy: Flag,
-    #[serde(alias = "RestrictPublicBuckets", default)]
-    restrict_public_buckets: Flag,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct PublicAccessBlock {
+        block_public_acls: Flag = ["blockPublicAcls", "BlockPublicAcls"],
+        ignore_public_acls: Flag = ["ignorePublicAcls", "IgnorePublicAcls"],
+        block_public_policy: Flag = ["blockPublicPolicy", "BlockPublicPolicy"],
+        restrict_public_buckets: Flag = ["restrictPublicBuckets", "RestrictPublicBuckets"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct BucketPolicy<'a> {
-    #[serde(rename = "policyText", alias = "PolicyText", borrow, default)]
-    text: Option<&'a RawValue>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct BucketPolicy<'a> {
+        text: Option<&'a RawValue> = ["policyText", "PolicyText"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Versioning<'a> {
-    #[serde(alias = "Status", borrow, default)]
-    status: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Versioning<'a> {
+        status: Text<'a> = ["status", "Status"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Logging<'a> {
-    #[serde(
-        rename = "destinationBucketName",
-        alias = "DestinationBucketName",
-        alias = "targetBucket",
-        alias = "TargetBucket",
-        borrow,
-        default
-    )]
-    destination: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Logging<'a> {
+        destination: Text<'a> = ["destinationBucketName", "DestinationBucketName", "targetBucket", "TargetBucket"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Tagging<'a> {
-    #[serde(rename = "tagSets", alias = "TagSets", borrow, default)]
-    sets: List<TagSetEntry<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Tagging<'a> {
+        sets: List<TagSetEntry<'a>> = ["tagSets", "TagSets"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct TagSetEntry<'a> {
-    #[serde(alias = "Tags", alias = "TagSet", borrow, default)]
-    tags: TagSet<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct TagSetEntry<'a> {
+        tags: TagSet<'a> = ["tags", "Tags", "TagSet"],
+    }
 }
 
-/// The S3 `AccessControlList`: AWS Config's Java-serialised `grantList`, or the S3 API's `Grants`.
-#[derive(Debug, Default, Deserialize)]
-struct AccessControlList<'a> {
-    #[serde(
-        rename = "grantList",
-        alias = "Grants",
-        alias = "grants",
-        borrow,
-        default
-    )]
-    grants: List<Grant<'a>>,
+demarc_sdk::spelled_struct! {
+    /// The S3 `AccessControlList`: AWS Config's Java-serialised `grantList`, or the S3 API's `Grants`.
+    #[derive(Debug)]
+    struct AccessControlList<'a> {
+        grants: List<Grant<'a>> = ["grantList", "Grants", "grants"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Grant<'a> {
-    #[serde(alias = "Grantee", borrow, default)]
-    grantee: Grantee<'a>,
-    #[serde(alias = "Permission", borrow, default)]
-    permission: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Grant<'a> {
+        grantee: Grantee<'a> = ["grantee", "Grantee"],
+        permission: Text<'a> = ["permission", "Permission"],
+    }
 }
 
 /// Every identifying string of a grantee: `"AllUsers"` (Config's group grantee), or the
@@ -930,5 +911,32 @@ mod tests {
         let i = item(json);
         let findings = evaluate(&i).unwrap();
         assert_eq!(status(&findings, governance::OWNER_TAG.id), Status::Pass);
+    }
+
+    #[test]
+    fn every_spelling_of_the_bucket_configuration_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            SseDefault<'_>,
+            r#"{"sseAlgorithm":"aws:kms","kmsMasterKeyID":"arn:aws:kms:eu-west-1:111122223333:key/k"}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            SseRule<'_>,
+            r#"{"applyServerSideEncryptionByDefault":{"sseAlgorithm":"AES256"}}"#
+        );
+        demarc_sdk::assert_every_spelling!(SseConfiguration<'_>, r#"{"rules":[]}"#);
+        demarc_sdk::assert_every_spelling!(
+            PublicAccessBlock,
+            r#"{"blockPublicAcls":true,"ignorePublicAcls":true,"blockPublicPolicy":false,"restrictPublicBuckets":true}"#
+        );
+        demarc_sdk::assert_every_spelling!(BucketPolicy<'_>, r#"{"policyText":"{}"}"#);
+        demarc_sdk::assert_every_spelling!(Versioning<'_>, r#"{"status":"Enabled"}"#);
+        demarc_sdk::assert_every_spelling!(Logging<'_>, r#"{"destinationBucketName":"logs"}"#);
+        demarc_sdk::assert_every_spelling!(Tagging<'_>, r#"{"tagSets":[]}"#);
+        demarc_sdk::assert_every_spelling!(TagSetEntry<'_>, r#"{"tags":{"owner":"data"}}"#);
+        demarc_sdk::assert_every_spelling!(AccessControlList<'_>, r#"{"grantList":[]}"#);
+        demarc_sdk::assert_every_spelling!(
+            Grant<'_>,
+            r#"{"grantee":"AllUsers","permission":"Read"}"#
+        );
     }
 }

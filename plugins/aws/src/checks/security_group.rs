@@ -49,27 +49,24 @@ pub const ADMIN_PORTS: [(i64, &str); 5] = [
     (5986, "WinRM over HTTPS"),
 ];
 
-#[derive(Debug, Default, Deserialize)]
-struct SecurityGroup<'a> {
-    #[serde(rename = "ipPermissions", alias = "IpPermissions", borrow, default)]
-    ingress: List<Permission<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct SecurityGroup<'a> {
+        ingress: List<Permission<'a>> = ["ipPermissions", "IpPermissions"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Permission<'a> {
-    #[serde(rename = "ipProtocol", alias = "IpProtocol", borrow, default)]
-    protocol: Text<'a>,
-    #[serde(rename = "fromPort", alias = "FromPort", default)]
-    from_port: Int,
-    #[serde(rename = "toPort", alias = "ToPort", default)]
-    to_port: Int,
-    #[serde(rename = "ipv4Ranges", alias = "IpRanges4", borrow, default)]
-    ipv4: List<Cidr<'a>>,
-    #[serde(rename = "ipv6Ranges", alias = "Ipv6Ranges", borrow, default)]
-    ipv6: List<Cidr<'a>>,
-    /// Legacy flat list of strings (or, in the EC2 API's spelling `IpRanges`, `{CidrIp}` objects).
-    #[serde(rename = "ipRanges", alias = "IpRanges", borrow, default)]
-    legacy: List<Cidr<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Permission<'a> {
+        protocol: Text<'a> = ["ipProtocol", "IpProtocol"],
+        from_port: Int = ["fromPort", "FromPort"],
+        to_port: Int = ["toPort", "ToPort"],
+        ipv4: List<Cidr<'a>> = ["ipv4Ranges", "IpRanges4"],
+        ipv6: List<Cidr<'a>> = ["ipv6Ranges", "Ipv6Ranges"],
+        /// Legacy flat list of strings (or, in the EC2 API's spelling `IpRanges`, `{CidrIp}` objects).
+        legacy: List<Cidr<'a>> = ["ipRanges", "IpRanges"],
+    }
 }
 
 /// A CIDR: a string, or an object with `cidrIp` / `cidrIpv6` (any case).
@@ -174,6 +171,19 @@ impl Permission<'_> {
                 if let Some(c) = cidr.0.non_empty().filter(|c| is_internet(c)) {
                     out.push((format!("{base}.{field}[{i}]{leaf}"), c.to_string()));
                 }
+            }
+        }
+        if out.is_empty() {
+            // Blocks that only together cover every address (0.0.0.0/1 and 128.0.0.0/1).
+            let blocks: Vec<&str> = lists
+                .iter()
+                .flat_map(|(list, _, _)| list.iter().filter_map(|c| c.0.non_empty()))
+                .collect();
+            if demarc_sdk::cidr::covers_everything(blocks.iter().copied()) {
+                out.push((
+                    base,
+                    format!("{} (together every address)", blocks.join(" + ")),
+                ));
             }
         }
         out
@@ -302,7 +312,8 @@ fn all_ports(subject: &Subject<'_, '_>, group: &SecurityGroup<'_>) -> Finding {
     for (rule, permission) in group.ingress.iter().enumerate() {
         let wide = match permission.traffic() {
             Traffic::All => true,
-            Traffic::Tcp(from, to) | Traffic::Udp(from, to) => from <= 0 && to >= 65535,
+            // Port 0 is reserved: 1-65535 is every port as much as 0-65535.
+            Traffic::Tcp(from, to) | Traffic::Udp(from, to) => from <= 1 && to >= 65535,
             Traffic::Other => false,
         };
         if !wide {
@@ -420,5 +431,63 @@ mod tests {
         );
         assert_eq!(status(&findings, ALL_PORTS_OPEN.id), Status::Fail);
         assert_eq!(status(&findings, ADMIN_PORT_OPEN.id), Status::Pass);
+    }
+
+    #[test]
+    fn every_spelling_of_a_security_group_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            Permission<'_>,
+            r#"{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipv4Ranges":[{"cidrIp":"0.0.0.0/0"}],"ipv6Ranges":[],"ipRanges":["0.0.0.0/0"]}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            SecurityGroup<'_>,
+            r#"{"ipPermissions":[{"ipProtocol":"-1"}]}"#
+        );
+    }
+
+    #[test]
+    fn every_port_whatever_the_range_is_written_as_and_never_for_icmp() {
+        let sg = |permission: &str| {
+            format!(
+                r#"{{"configurationItemStatus":"OK","awsAccountId":"111122223333","resourceType":"AWS::EC2::SecurityGroup","resourceId":"sg-9","awsRegion":"eu-west-1","configuration":{{"groupId":"sg-9","ipPermissions":[{permission}]}}}}"#
+            )
+        };
+        let run = |permission: &str| {
+            let json = sg(permission);
+            let i = item(&json);
+            evaluate(&i).unwrap()
+        };
+        for (from, to) in [(1, 65535), (0, 65535)] {
+            let f = run(&format!(
+                r#"{{"ipProtocol":"tcp","fromPort":{from},"toPort":{to},"ipv4Ranges":[{{"cidrIp":"0.0.0.0/0"}}]}}"#
+            ));
+            assert_eq!(status(&f, ALL_PORTS_OPEN.id), Status::Fail, "{from}-{to}");
+        }
+        // ICMP (all types and codes: ports -1) opens no port.
+        let f = run(
+            r#"{"ipProtocol":"icmp","fromPort":-1,"toPort":-1,"ipv4Ranges":[{"cidrIp":"0.0.0.0/0"}]}"#,
+        );
+        assert_eq!(status(&f, ALL_PORTS_OPEN.id), Status::Pass);
+        assert_eq!(status(&f, ADMIN_PORT_OPEN.id), Status::Pass);
+        let f = run(
+            r#"{"ipProtocol":"icmpv6","fromPort":-1,"toPort":-1,"ipv6Ranges":[{"cidrIpv6":"::/0"}]}"#,
+        );
+        assert_eq!(status(&f, ALL_PORTS_OPEN.id), Status::Pass);
+    }
+
+    #[test]
+    fn blocks_that_together_cover_every_address_are_the_internet() {
+        let json = r#"{"configurationItemStatus":"OK","awsAccountId":"111122223333","resourceType":"AWS::EC2::SecurityGroup","resourceId":"sg-8","awsRegion":"eu-west-1","configuration":{"groupId":"sg-8","ipPermissions":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipv4Ranges":[{"cidrIp":"0.0.0.0/1"},{"cidrIp":"128.0.0.0/1"}]},{"ipProtocol":"tcp","fromPort":3389,"toPort":3389,"ipv4Ranges":[{"cidrIp":"0.0.0.0/1"},{"cidrIp":"10.0.0.0/8"}]}]}}"#;
+        let i = item(json);
+        let f = evaluate(&i).unwrap();
+        let admin = only(&f, ADMIN_PORT_OPEN.id);
+        assert_eq!(admin.status, Status::Fail);
+        assert!(admin.message.contains("SSH (22)"), "{}", admin.message);
+        assert!(!admin.message.contains("3389"), "{}", admin.message);
+        assert!(
+            admin.message.contains("together every address"),
+            "{}",
+            admin.message
+        );
     }
 }

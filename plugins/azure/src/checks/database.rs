@@ -388,6 +388,17 @@ pub fn public_finding(server: &DbServer, rules: Option<&[FirewallRule]>) -> Find
             first.name, first.start, first.end
         ));
     }
+    // Rules that only together admit every address are as open as 0.0.0.0-255.255.255.255.
+    let ranges: Vec<(u32, u32)> = rules
+        .iter()
+        .filter_map(|r| Some((ipv4(&r.start)?, ipv4(&r.end)?)))
+        .collect();
+    if demarc_sdk::cidr::covers_all_v4(&ranges) {
+        return builder.fail(format!(
+            "Server {label} is open to the internet: public network access is on and its firewall rules together admit every address ({}).",
+            shown.join("; ")
+        ));
+    }
     let azure = rules.iter().any(FirewallRule::is_azure_services);
     builder.pass(if azure {
         format!(
@@ -475,6 +486,22 @@ mod tests {
         let f = public_finding(&server, None);
         assert_eq!(f.status, Status::Manual);
         assert!(f.message.contains("Microsoft.Sql/servers/firewallRules"));
+        // Narrow rules that together admit every address.
+        let quarters: Vec<FirewallRule> = (0..512u32)
+            .map(|i| {
+                let start = std::net::Ipv4Addr::from(i << 23).to_string();
+                let end = std::net::Ipv4Addr::from((i << 23) | 0x007f_ffff).to_string();
+                rule(&format!("r{i}"), &start, &end)
+            })
+            .collect();
+        assert!(quarters.iter().all(|r| !r.is_internet_wide()));
+        let f = public_finding(&server, Some(&quarters));
+        assert_eq!(f.status, Status::Fail, "{}", f.message);
+        assert!(f.message.contains("together admit every address"));
+        assert_eq!(
+            public_finding(&server, Some(&quarters[1..])).status,
+            Status::Pass
+        );
         let bad = [rule("typo", "10.0.0.300", "nope")];
         assert_eq!(public_finding(&server, Some(&bad)).status, Status::Pass);
     }

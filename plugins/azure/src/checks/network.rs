@@ -113,15 +113,28 @@ impl<'a> Rule<'a> {
         self.fields().priority.0.unwrap_or(i64::MAX)
     }
 
-    /// The internet-facing source prefixes of the rule.
+    /// The internet-facing source prefixes of the rule: those that are the internet on their
+    /// own, else all of them when together they cover every address (`0.0.0.0/1` and
+    /// `128.0.0.0/1`).
     fn internet_sources(&self) -> Vec<&str> {
         let f = self.fields();
-        f.source
+        let all: Vec<&str> = f
+            .source
             .non_empty()
             .into_iter()
             .chain(f.sources.iter().filter_map(Text::non_empty))
-            .filter(|s| is_internet(s))
-            .collect()
+            .collect();
+        let open: Vec<&str> = all.iter().copied().filter(|s| is_internet(s)).collect();
+        if open.is_empty() && demarc_sdk::cidr::covers_everything(all.iter().copied()) {
+            return all;
+        }
+        open
+    }
+
+    /// Whether the rule's protocol has no ports (ICMP, ESP, AH): such a rule never opens a port.
+    fn portless(&self) -> bool {
+        let p = &self.fields().protocol;
+        ["Icmp", "Esp", "Ah"].iter().any(|n| p.eq_ignore_case(n))
     }
 
     /// The destination port ranges, inclusive.
@@ -292,6 +305,9 @@ fn all_ports(subject: &Subject<'_>, props: &NsgProperties<'_>) -> Finding {
     let mut builder = subject.finding(&ALL_PORTS_OPEN);
     let mut open: Vec<&str> = Vec::new();
     for (i, rule) in open_rules(props) {
+        if rule.portless() {
+            continue;
+        }
         let ranges = rule.port_ranges();
         let any_protocol =
             !rule.tcp() || rule.fields().protocol.non_empty().is_none_or(|p| p == "*");
@@ -326,13 +342,13 @@ struct NicProperties<'a> {
     ip_configurations: List<IpConfiguration<'a>>,
 }
 
-/// An IP configuration, with its fields under `properties` (ARM) or at the top (Azure CLI).
-#[derive(Debug, Default, Deserialize)]
-struct IpConfiguration<'a> {
-    #[serde(borrow, default)]
-    properties: Obj<Box<IpConfiguration<'a>>>,
-    #[serde(rename = "publicIPAddress", alias = "publicIpAddress", borrow, default)]
-    public_ip: Obj<Reference<'a>>,
+demarc_sdk::spelled_struct! {
+    /// An IP configuration, with its fields under `properties` (ARM) or at the top (Azure CLI).
+    #[derive(Debug)]
+    struct IpConfiguration<'a> {
+        properties: Obj<Box<IpConfiguration<'a>>> = ["properties"],
+        public_ip: Obj<Reference<'a>> = ["publicIPAddress", "publicIpAddress"],
+    }
 }
 
 /// The public IP resources a network interface references, as join keys.
@@ -488,5 +504,36 @@ mod tests {
             r#"{"id":"/subscriptions/s1/x/ip3","type":"microsoft.network/publicipaddresses","properties":{"publicIPAllocationMethod":"Dynamic"}}"#,
         );
         assert_eq!(public_ip_address(&none).unwrap(), None);
+    }
+
+    #[test]
+    fn every_spelling_of_an_ip_configuration_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            IpConfiguration<'_>,
+            r#"{"publicIPAddress":{"id":"/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/publicIPAddresses/p"}}"#
+        );
+    }
+
+    #[test]
+    fn icmp_opens_no_port_and_every_port_range_spelling_opens_all() {
+        for protocol in ["Icmp", "ICMP", "Esp", "Ah"] {
+            let f = eval(&nsg(&rule("ping", "Allow", protocol, "*", "*", 100)));
+            assert_eq!(status(&f, ALL_PORTS_OPEN.id), Status::Pass, "{protocol}");
+            assert_eq!(status(&f, ADMIN_PORT_OPEN.id), Status::Pass, "{protocol}");
+        }
+        for ports in ["*", "0-65535", "1-65535"] {
+            let f = eval(&nsg(&rule("all", "Allow", "Tcp", "Internet", ports, 100)));
+            assert_eq!(status(&f, ALL_PORTS_OPEN.id), Status::Fail, "{ports}");
+        }
+    }
+
+    #[test]
+    fn prefixes_that_together_cover_every_address_are_the_internet() {
+        let halves = r#"{"name":"halves","properties":{"access":"Allow","direction":"Inbound","protocol":"Tcp","sourceAddressPrefixes":["0.0.0.0/1","128.0.0.0/1"],"destinationPortRange":"3389","priority":100}}"#;
+        let f = eval(&nsg(halves));
+        assert_eq!(status(&f, ADMIN_PORT_OPEN.id), Status::Fail);
+        let half = r#"{"name":"half","properties":{"access":"Allow","direction":"Inbound","protocol":"Tcp","sourceAddressPrefixes":["0.0.0.0/1","10.0.0.0/8"],"destinationPortRange":"3389","priority":100}}"#;
+        let f = eval(&nsg(half));
+        assert_eq!(status(&f, ADMIN_PORT_OPEN.id), Status::Pass);
     }
 }

@@ -115,25 +115,20 @@ struct KeyPolicy {
     expiration_days: Int,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Encryption<'a> {
-    #[serde(rename = "keySource", borrow, default)]
-    key_source: Text<'a>,
-    #[serde(
-        rename = "keyvaultproperties",
-        alias = "keyVaultProperties",
-        borrow,
-        default
-    )]
-    key_vault: Obj<KeyVaultProperties<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Encryption<'a> {
+        key_source: Text<'a> = ["keySource"],
+        key_vault: Obj<KeyVaultProperties<'a>> = ["keyvaultproperties", "keyVaultProperties"],
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct KeyVaultProperties<'a> {
-    #[serde(rename = "keyname", alias = "keyName", borrow, default)]
-    key_name: Text<'a>,
-    #[serde(rename = "keyvaulturi", alias = "keyVaultUri", borrow, default)]
-    vault_uri: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct KeyVaultProperties<'a> {
+        key_name: Text<'a> = ["keyname", "keyName"],
+        vault_uri: Text<'a> = ["keyvaulturi", "keyVaultUri"],
+    }
 }
 
 /// What protects the blobs of a storage account against change and deletion, for the check of
@@ -521,5 +516,17 @@ mod tests {
             r#"{"id":"x","type":"microsoft.storage/storageaccounts","properties":{"encryption":5}}"#,
         );
         assert!(evaluate(&r, &ctx()).is_err());
+    }
+
+    #[test]
+    fn every_spelling_of_the_encryption_settings_at_once() {
+        demarc_sdk::assert_every_spelling!(
+            KeyVaultProperties<'_>,
+            r#"{"keyname":"k","keyvaulturi":"https://v.vault.azure.net/"}"#
+        );
+        demarc_sdk::assert_every_spelling!(
+            Encryption<'_>,
+            r#"{"keySource":"Microsoft.Keyvault","keyvaultproperties":{"keyname":"k"}}"#
+        );
     }
 }

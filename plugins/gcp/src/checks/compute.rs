@@ -261,10 +261,11 @@ struct NetworkInterface<'a> {
     ipv6_access_configs: List<Ipv6AccessConfig<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct AccessConfig<'a> {
-    #[serde(rename = "natIP", alias = "natIp", borrow, default)]
-    nat_ip: Text<'a>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct AccessConfig<'a> {
+        nat_ip: Text<'a> = ["natIP", "natIp"],
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1400,5 +1401,10 @@ mod tests {
         assert_eq!(id, "nw-retail-prod");
         assert_eq!(meta.os_login.as_deref(), Some("TRUE"));
         assert_eq!(meta.serial_port, None);
+    }
+
+    #[test]
+    fn every_spelling_of_an_access_config_at_once() {
+        demarc_sdk::assert_every_spelling!(AccessConfig<'_>, r#"{"natIP":"34.1.2.3"}"#);
     }
 }

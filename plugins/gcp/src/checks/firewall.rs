@@ -67,12 +67,12 @@ struct FirewallData<'a> {
     allowed: List<Allowed<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Allowed<'a> {
-    #[serde(rename = "IPProtocol", alias = "ipProtocol", borrow, default)]
-    protocol: Text<'a>,
-    #[serde(borrow, default)]
-    ports: List<Text<'a>>,
+demarc_sdk::spelled_struct! {
+    #[derive(Debug)]
+    struct Allowed<'a> {
+        protocol: Text<'a> = ["IPProtocol", "ipProtocol"],
+        ports: List<Text<'a>> = ["ports"],
+    }
 }
 
 /// A protocol of an allowed entry.
@@ -113,6 +113,20 @@ fn port_range(text: &str) -> Option<(u32, u32)> {
     }
 }
 
+/// Whether port ranges together cover 1-65535 (port 0 is reserved).
+fn every_port(ranges: impl Iterator<Item = (u32, u32)>) -> bool {
+    let mut ranges: Vec<(u32, u32)> = ranges.collect();
+    ranges.sort_unstable();
+    let mut next = 1;
+    for (a, b) in ranges {
+        if a > next {
+            return false;
+        }
+        next = next.max(b.saturating_add(1));
+    }
+    next > 65_535
+}
+
 /// Whether a source range is the whole internet.
 fn is_internet(cidr: &str) -> bool {
     matches!(cidr.trim(), "0.0.0.0/0" | "::/0" | "0.0.0.0" | "*")
@@ -151,6 +165,10 @@ fn exposure(data: &FirewallData<'_>) -> Scope {
         .collect();
     if let Some(open) = ranges.iter().copied().find(|r| is_internet(r)) {
         return Scope::Internet(open.to_string());
+    }
+    if demarc_sdk::cidr::covers_everything(ranges.iter().copied()) {
+        // Ranges that only together cover every address (`0.0.0.0/1` and `128.0.0.0/1`).
+        return Scope::Internet(format!("{} (together every address)", ranges.join(" + ")));
     }
     if ranges.is_empty() && data.source_tags.is_empty() && data.source_service_accounts.is_empty() {
         return Scope::Internet("0.0.0.0/0 (no source given: the default)".to_string());
@@ -286,6 +304,18 @@ fn all_ports(subject: &Subject<'_>, data: &FirewallData<'_>, scope: &Scope) -> F
                 .find(|p| port_range(p).is_some_and(|(a, b)| a <= 1 && b >= 65_535))
             {
                 wide.push(format!("every {name} port (allowed[{i}] {r})"));
+            } else if every_port(
+                allowed
+                    .ports
+                    .iter()
+                    .filter_map(|p| p.get().and_then(port_range)),
+            ) {
+                let listed: Vec<&str> =
+                    allowed.ports.iter().filter_map(|p| p.non_empty()).collect();
+                wide.push(format!(
+                    "every {name} port (allowed[{i}] {} together)",
+                    listed.join(", ")
+                ));
             }
         }
     }
@@ -399,5 +429,58 @@ mod tests {
         assert_eq!(port_range(" 1000-2000 "), Some((1000, 2000)));
         assert_eq!(port_range("2000-1000"), None);
         assert_eq!(port_range("ssh"), None);
+    }
+
+    #[test]
+    fn an_entry_with_both_protocol_spellings_is_read() {
+        demarc_sdk::assert_every_spelling!(Allowed<'_>, r#"{"IPProtocol":"tcp","ports":["22"]}"#);
+        // As some export paths record it: the rule is judged, not rejected as malformed.
+        let f = run(
+            r#"{"sourceRanges":["0.0.0.0/0"],"allowed":[{"IPProtocol":"tcp","ipProtocol":"tcp","ports":["22"]}],"denied":[{"IPProtocol":"udp","ipProtocol":"udp"}]}"#,
+        );
+        assert_eq!(status(&f, ADMIN_PORT_OPEN.id), Status::Fail);
+    }
+
+    #[test]
+    fn every_port_in_any_spelling_and_never_for_icmp() {
+        for ports in [
+            r#"["1-65535"]"#,
+            r#"["0-65535"]"#,
+            r#"["1-32767","32768-65535"]"#,
+        ] {
+            let f = run(&format!(
+                r#"{{"sourceRanges":["0.0.0.0/0"],"allowed":[{{"IPProtocol":"tcp","ports":{ports}}}]}}"#
+            ));
+            assert_eq!(status(&f, ALL_PORTS_OPEN.id), Status::Fail, "{ports}");
+        }
+        let f = run(
+            r#"{"sourceRanges":["0.0.0.0/0"],"allowed":[{"IPProtocol":"tcp","ports":["1-32767","32769-65535"]}]}"#,
+        );
+        assert_eq!(status(&f, ALL_PORTS_OPEN.id), Status::Pass);
+        for protocol in ["icmp", "1", "esp", "ah", "ipip"] {
+            let f = run(&format!(
+                r#"{{"sourceRanges":["0.0.0.0/0"],"allowed":[{{"IPProtocol":"{protocol}"}}]}}"#
+            ));
+            assert_eq!(status(&f, ALL_PORTS_OPEN.id), Status::Pass, "{protocol}");
+            assert_eq!(status(&f, ADMIN_PORT_OPEN.id), Status::Pass, "{protocol}");
+        }
+    }
+
+    #[test]
+    fn ranges_that_together_cover_every_address_are_the_internet() {
+        let f = run(
+            r#"{"sourceRanges":["0.0.0.0/1","128.0.0.0/1"],"allowed":[{"IPProtocol":"tcp","ports":["22"]}]}"#,
+        );
+        let admin = only(&f, ADMIN_PORT_OPEN.id);
+        assert_eq!(admin.status, Status::Fail);
+        assert!(
+            admin.message.contains("together every address"),
+            "{}",
+            admin.message
+        );
+        let f = run(
+            r#"{"sourceRanges":["0.0.0.0/1","192.168.0.0/16"],"allowed":[{"IPProtocol":"tcp","ports":["22"]}]}"#,
+        );
+        assert_eq!(status(&f, ADMIN_PORT_OPEN.id), Status::Pass);
     }
 }

@@ -2,15 +2,21 @@
 //! basic roles held by people, administrative roles held by service accounts, public
 //! principals, and Cloud Audit Logs configuration.
 //!
+//! Public principals are judged on the IAM policy of every asset type Cloud Asset Inventory
+//! records one for (BigQuery datasets, Pub/Sub topics, Cloud Run services, secrets, service
+//! accounts, ...), not only on the hierarchy and keys: `allUsers` is the world on any of them.
+//! Buckets are the exception: their public access is judged with the bucket's own settings by
+//! `gcp-storage-bucket-public-access`.
+//!
 //! The binding checks read one IAM-policy line on its own. Audit logging is decided per project
 //! at the end of the scan, because audit configurations are inherited: a project is covered
 //! when its own policy together with those of its folders and organization (its `ancestors`)
 //! turn on ADMIN_READ, DATA_READ and DATA_WRITE for `allServices` with no exempted members.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
 
 use super::{IAM_EXPORT, and_list};
-use crate::asset::{Kind, Subject};
+use crate::asset::{Asset, Kind, Subject};
 use crate::iam::{AuditCoverage, Policy, Principal, grants, is_admin_role, is_owner_or_editor};
 
 const HIERARCHY: &[&str] = &[
@@ -52,14 +58,60 @@ pub static PUBLIC_PRINCIPAL: CheckDef = CheckDef {
     rationale: "allUsers is anyone on the internet and allAuthenticatedUsers is anyone with any Google account; a role granted to them on a project, folder, organization or key is granted to the world.",
     remediation: "Remove the allUsers and allAuthenticatedUsers members from the policy and grant the role to the specific groups or service accounts that need it; enforce the iam.allowedPolicyMemberDomains organization policy.",
     controls: &["public-resource-access", "iam-least-privilege"],
-    resource_types: &[
-        "cloudresourcemanager.googleapis.com/Project",
-        "cloudresourcemanager.googleapis.com/Folder",
-        "cloudresourcemanager.googleapis.com/Organization",
-        "cloudkms.googleapis.com/CryptoKey",
-        "cloudkms.googleapis.com/KeyRing",
-    ],
+    resource_types: POLICY_TYPES,
 };
+
+/// Asset types whose IAM policies `gcp-iam-public-principal` judges, with the word messages use.
+/// A policy on a type not listed here is judged too, under the type its line names.
+pub const POLICY_TYPE_WORDS: &[(&str, &str)] = &[
+    ("cloudresourcemanager.googleapis.com/Project", "Project"),
+    ("cloudresourcemanager.googleapis.com/Folder", "Folder"),
+    (
+        "cloudresourcemanager.googleapis.com/Organization",
+        "Organization",
+    ),
+    ("cloudkms.googleapis.com/CryptoKey", "Key"),
+    ("cloudkms.googleapis.com/KeyRing", "Key ring"),
+    ("bigquery.googleapis.com/Dataset", "BigQuery dataset"),
+    ("bigquery.googleapis.com/Table", "BigQuery table"),
+    ("pubsub.googleapis.com/Topic", "Pub/Sub topic"),
+    ("pubsub.googleapis.com/Subscription", "Pub/Sub subscription"),
+    (
+        "cloudfunctions.googleapis.com/CloudFunction",
+        "Cloud Function",
+    ),
+    ("cloudfunctions.googleapis.com/Function", "Cloud Function"),
+    ("run.googleapis.com/Service", "Cloud Run service"),
+    ("secretmanager.googleapis.com/Secret", "Secret"),
+    ("iam.googleapis.com/ServiceAccount", "Service account"),
+    (
+        "artifactregistry.googleapis.com/Repository",
+        "Artifact Registry repository",
+    ),
+    ("compute.googleapis.com/Image", "Image"),
+    ("compute.googleapis.com/Instance", "Instance"),
+];
+
+/// The asset types of [`POLICY_TYPE_WORDS`].
+pub const POLICY_TYPES: &[&str] = &[
+    "cloudresourcemanager.googleapis.com/Project",
+    "cloudresourcemanager.googleapis.com/Folder",
+    "cloudresourcemanager.googleapis.com/Organization",
+    "cloudkms.googleapis.com/CryptoKey",
+    "cloudkms.googleapis.com/KeyRing",
+    "bigquery.googleapis.com/Dataset",
+    "bigquery.googleapis.com/Table",
+    "pubsub.googleapis.com/Topic",
+    "pubsub.googleapis.com/Subscription",
+    "cloudfunctions.googleapis.com/CloudFunction",
+    "cloudfunctions.googleapis.com/Function",
+    "run.googleapis.com/Service",
+    "secretmanager.googleapis.com/Secret",
+    "iam.googleapis.com/ServiceAccount",
+    "artifactregistry.googleapis.com/Repository",
+    "compute.googleapis.com/Image",
+    "compute.googleapis.com/Instance",
+];
 
 /// `gcp-iam-audit-logging`.
 pub static AUDIT_LOGGING: CheckDef = CheckDef {
@@ -114,14 +166,43 @@ pub fn policy_not_exported(subject: &Subject<'_>, kind: Kind) -> Vec<Finding> {
 }
 
 fn scope_word(subject: &Subject<'_>) -> &'static str {
-    match subject.native_type {
-        "cloudresourcemanager.googleapis.com/Organization" => "Organization",
-        "cloudresourcemanager.googleapis.com/Folder" => "Folder",
-        "cloudresourcemanager.googleapis.com/Project" => "Project",
-        "cloudkms.googleapis.com/KeyRing" => "Key ring",
-        "cloudkms.googleapis.com/CryptoKey" => "Key",
-        _ => "Resource",
-    }
+    type_word(subject.native_type)
+}
+
+fn type_word(asset_type: &str) -> &'static str {
+    POLICY_TYPE_WORDS
+        .iter()
+        .find(|(t, _)| t.eq_ignore_ascii_case(asset_type.trim()))
+        .map_or("Resource", |(_, word)| word)
+}
+
+/// `gcp-iam-public-principal` on the IAM-policy line of any asset other than the hierarchy
+/// (judged with [`evaluate_policy`]) and buckets (judged with their settings). The finding
+/// carries the asset's current type, or the type as its line writes it when the plugin knows
+/// no current name for it.
+pub fn public_principal_of(asset: &Asset<'_>, kind: Kind, policy: &Policy<'_>) -> Finding {
+    let subject = asset.subject(kind, Default::default());
+    let written = asset.type_name();
+    let native_type = match subject.native_type {
+        "other" if !written.is_empty() => POLICY_TYPES
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(written))
+            .copied()
+            .unwrap_or(written),
+        known => known,
+    };
+    let start = || {
+        FindingBuilder::new(
+            &PUBLIC_PRINCIPAL,
+            &subject.account,
+            &subject.region,
+            native_type,
+            &subject.id,
+        )
+        .name(subject.name.as_deref())
+        .observed_at(subject.observed_at.as_deref())
+    };
+    judge_public(type_word(native_type), subject.label(), start, policy)
 }
 
 fn listed(grants: &[(&str, &str)]) -> String {
@@ -192,29 +273,33 @@ fn service_account_admin(subject: &Subject<'_>, policy: &Policy<'_>) -> Finding 
 }
 
 fn public_principal(subject: &Subject<'_>, policy: &Policy<'_>) -> Finding {
-    let label = subject.label();
-    let what = scope_word(subject);
+    let start = || subject.finding(&PUBLIC_PRINCIPAL);
+    judge_public(scope_word(subject), subject.label(), start, policy)
+}
+
+fn judge_public(
+    what: &str,
+    label: &str,
+    start: impl Fn() -> FindingBuilder,
+    policy: &Policy<'_>,
+) -> Finding {
     let found = grants(policy, |_, who| who.is_public());
     if found.is_empty() {
-        return subject
-            .finding(&PUBLIC_PRINCIPAL)
+        return start()
             .evidence("bindings", "(no allUsers or allAuthenticatedUsers member)")
             .pass(format!(
                 "{what} {label} grants nothing to allUsers or allAuthenticatedUsers."
             ));
     }
-    subject
-        .finding(&PUBLIC_PRINCIPAL)
-        .evidence("bindings", listed(&found))
-        .fail(format!(
-            "{what} {label} grants roles to the public: {}.",
-            and_list(
-                &found
-                    .iter()
-                    .map(|(r, m)| format!("{r} to {m}"))
-                    .collect::<Vec<_>>()
-            )
-        ))
+    start().evidence("bindings", listed(&found)).fail(format!(
+        "{what} {label} grants roles to the public: {}.",
+        and_list(
+            &found
+                .iter()
+                .map(|(r, m)| format!("{r} to {m}"))
+                .collect::<Vec<_>>()
+        )
+    ))
 }
 
 /// One level of a project's hierarchy and what its IAM policy says about audit logging
@@ -416,5 +501,11 @@ mod tests {
         let f = audit_logging(&s, Some(&exempt), &[]);
         assert_eq!(f.status, Status::Fail);
         assert_eq!(evidence(&f, "exemptedMembers"), Some("user:ci@x.com"));
+    }
+
+    #[test]
+    fn the_judged_policy_types_and_their_words_agree() {
+        let words: Vec<&str> = POLICY_TYPE_WORDS.iter().map(|(t, _)| *t).collect();
+        assert_eq!(words, POLICY_TYPES);
     }
 }

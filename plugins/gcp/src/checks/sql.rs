@@ -4,8 +4,13 @@
 //! {ipv4Enabled, authorizedNetworks[{value}], requireSsl, sslMode}`,
 //! `settings.backupConfiguration{enabled, backupRetentionSettings{retainedBackups,
 //! retentionUnit}}`, `settings.userLabels`, `diskEncryptionConfiguration.kmsKeyName`,
-//! `instanceType`. A setting the asset does not record leaves its check to a person (manual),
-//! never a pass.
+//! `instanceType`, `ipAddresses[{type, ipAddress}]` (`PRIMARY` is the public address). A setting
+//! the asset does not record leaves its check to a person (manual), never a pass.
+//!
+//! Two checks judge exposure: `gcp-sql-instance-public-access` fails an instance whose
+//! authorized networks admit the whole internet (a `/0`, or blocks that together cover every
+//! address), and `gcp-sql-instance-public-ip` (CIS Google Cloud 6.6) fails every instance with a
+//! public IP address at all, however narrow its authorized networks.
 
 use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
 use serde::Deserialize;
@@ -37,6 +42,18 @@ pub static PUBLIC_ACCESS: CheckDef = CheckDef {
     actor: Actor::Customer,
     rationale: "A public IP with 0.0.0.0/0 in the authorized networks lets anyone on the internet reach the database's login prompt; only its passwords stand between the data and the world.",
     remediation: "Remove 0.0.0.0/0 from the authorized networks, prefer private IP (--no-assign-ip with a private network) and connect through the Cloud SQL Auth Proxy or connectors; enforce it with the sql.restrictAuthorizedNetworks and sql.restrictPublicIp organization policies.",
+    controls: &["db-public-access"],
+    resource_types: TYPES,
+};
+
+/// `gcp-sql-instance-public-ip`.
+pub static PUBLIC_IP: CheckDef = CheckDef {
+    id: "gcp-sql-instance-public-ip",
+    title: "Cloud SQL instances have no public IP address",
+    severity: Severity::Medium,
+    actor: Actor::Customer,
+    rationale: "An instance with a public IP address is one authorized-network change away from the internet and is reachable by the Auth Proxy from anywhere a credential leaks to; a private IP keeps it inside the VPC (CIS Google Cloud 6.6).",
+    remediation: "Configure a private IP on the instance's VPC and remove the public one (gcloud sql instances patch INSTANCE --network=VPC --no-assign-ip); enforce it with the sql.restrictPublicIp organization policy.",
     controls: &["db-public-access"],
     resource_types: TYPES,
 };
@@ -74,6 +91,8 @@ struct SqlData<'a> {
     #[serde(borrow, default)]
     database_version: Text<'a>,
     #[serde(borrow, default)]
+    ip_addresses: List<IpMapping<'a>>,
+    #[serde(borrow, default)]
     instance_type: Text<'a>,
     #[serde(borrow, default)]
     settings: Option<Settings<'a>>,
@@ -103,6 +122,15 @@ struct IpConfiguration<'a> {
     require_ssl: Flag,
     #[serde(borrow, default)]
     ssl_mode: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IpMapping<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Text<'a>,
+    #[serde(borrow, default)]
+    ip_address: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,6 +178,7 @@ pub fn evaluate<'a>(asset: &Asset<'a>) -> Result<Vec<Finding>, FieldError<'a>> {
     Ok(vec![
         cmek(&subject, &data),
         public_access(&subject, &data),
+        public_ip(&subject, &data),
         ssl_required(&subject, &data),
         backups(&subject, &data),
         governance::owner_label(&subject),
@@ -227,15 +256,24 @@ fn public_access(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
             "Cloud SQL instance {label} has no public IP address."
         ));
     }
-    let open: Vec<String> = ip
+    let shown = |n: &&AclEntry<'_>| match n.name.non_empty() {
+        Some(name) => format!("{} (`{name}`)", n.value.describe()),
+        None => n.value.describe().to_string(),
+    };
+    let mut open: Vec<String> = ip
         .authorized_networks
         .iter()
         .filter(|n| n.value.non_empty().is_some_and(is_everyone))
-        .map(|n| match n.name.non_empty() {
-            Some(name) => format!("{} (`{name}`)", n.value.describe()),
-            None => n.value.describe().to_string(),
-        })
+        .map(|n| shown(&n))
         .collect();
+    if open.is_empty() && demarc_sdk::cidr::covers_everything(networks.iter().copied()) {
+        // Networks that only together admit every address (`0.0.0.0/1` and `128.0.0.0/1`).
+        let all: Vec<String> = ip.authorized_networks.iter().map(|n| shown(&n)).collect();
+        open.push(format!(
+            "{} (together every address)",
+            super::and_list(&all)
+        ));
+    }
     match (ip.ipv4_enabled.0, open.is_empty()) {
         (Some(true), false) => builder.fail(format!(
             "Cloud SQL instance {label}{} has a public IP address that accepts connections from {}: the whole internet reaches its login prompt.",
@@ -254,6 +292,42 @@ fn public_access(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
             }
         )),
         _ => not_recorded(builder, label, "settings.ipConfiguration.ipv4Enabled"),
+    }
+}
+
+fn public_ip(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
+    let label = subject.label();
+    let primary: Vec<&str> = data
+        .ip_addresses
+        .iter()
+        .filter(|a| a.kind.is("PRIMARY"))
+        .filter_map(|a| a.ip_address.non_empty())
+        .collect();
+    let enabled = data
+        .settings
+        .as_ref()
+        .and_then(|s| s.ip_configuration.as_ref())
+        .map(|ip| ip.ipv4_enabled);
+    let mut builder = subject.finding(&PUBLIC_IP).evidence(
+        "settings.ipConfiguration.ipv4Enabled",
+        enabled.map_or("(absent)", Flag::describe),
+    );
+    if !primary.is_empty() {
+        builder = builder.evidence("ipAddresses[type=PRIMARY]", primary.join(", "));
+    }
+    match (enabled.and_then(|e| e.0), primary.is_empty()) {
+        (Some(true), _) | (None, false) => builder.fail(format!(
+            "Cloud SQL instance {label} has a public IP address{}.",
+            if primary.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", primary.join(", "))
+            }
+        )),
+        (Some(false), _) => builder.pass(format!(
+            "Cloud SQL instance {label} has no public IP address."
+        )),
+        (None, true) => not_recorded(builder, label, "settings.ipConfiguration.ipv4Enabled"),
     }
 }
 
@@ -375,7 +449,7 @@ mod tests {
             "backupConfiguration":{"enabled":true,"backupRetentionSettings":{"retainedBackups":14,"retentionUnit":"COUNT"},"pointInTimeRecoveryEnabled":true},
             "userLabels":{"owner":"orders-team"}},"diskEncryptionConfiguration":{"kmsKeyName":"projects/p/locations/europe-west1/keyRings/r/cryptoKeys/sql"}}"#,
         );
-        assert_eq!(findings.len(), 5);
+        assert_eq!(findings.len(), 6);
         for f in &findings {
             assert_eq!(f.status, Status::Pass, "{}: {}", f.check_id, f.message);
         }
@@ -419,6 +493,8 @@ mod tests {
         assert!(b.message.contains("only 3"));
         let findings = run(r#"{"settings":{"ipConfiguration":{"ipv4Enabled":true}}}"#);
         assert_eq!(status(&findings, PUBLIC_ACCESS.id), Status::Pass);
+        // CIS Google Cloud 6.6: a public IP address is reported however narrow the networks.
+        assert_eq!(status(&findings, PUBLIC_IP.id), Status::Fail);
         assert_eq!(status(&findings, SSL_REQUIRED.id), Status::Fail);
     }
 
@@ -432,5 +508,42 @@ mod tests {
             assert_eq!(f.status, Status::Manual, "{}", check.id);
             assert!(f.message.contains("gcloud sql instances describe"));
         }
+    }
+
+    #[test]
+    fn networks_that_together_cover_every_address_are_the_internet() {
+        let findings = run(
+            r#"{"settings":{"ipConfiguration":{"ipv4Enabled":true,"authorizedNetworks":[{"value":"0.0.0.0/1","name":"a"},{"value":"128.0.0.0/1","name":"b"}]}}}"#,
+        );
+        let f = only(&findings, PUBLIC_ACCESS.id);
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.message.contains("together every address"),
+            "{}",
+            f.message
+        );
+        let findings = run(
+            r#"{"settings":{"ipConfiguration":{"ipv4Enabled":true,"authorizedNetworks":[{"value":"0.0.0.0/1"},{"value":"128.0.0.0/2"}]}}}"#,
+        );
+        assert_eq!(status(&findings, PUBLIC_ACCESS.id), Status::Pass);
+    }
+
+    #[test]
+    fn a_public_ip_address_is_reported() {
+        let public = run(
+            r#"{"ipAddresses":[{"type":"PRIMARY","ipAddress":"34.78.1.2"},{"type":"OUTGOING","ipAddress":"34.78.9.9"}],"settings":{"ipConfiguration":{"ipv4Enabled":true,"authorizedNetworks":[]}}}"#,
+        );
+        let f = only(&public, PUBLIC_IP.id);
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.message.contains("34.78.1.2"), "{}", f.message);
+        assert_eq!(status(&public, PUBLIC_ACCESS.id), Status::Pass);
+        // Only the address list recorded: its PRIMARY address decides.
+        let listed = run(r#"{"ipAddresses":[{"type":"PRIMARY","ipAddress":"34.78.1.2"}]}"#);
+        assert_eq!(status(&listed, PUBLIC_IP.id), Status::Fail);
+        let private = run(
+            r#"{"ipAddresses":[{"type":"PRIVATE","ipAddress":"10.1.0.3"}],"settings":{"ipConfiguration":{"ipv4Enabled":false,"privateNetwork":"projects/p/global/networks/vpc"}}}"#,
+        );
+        assert_eq!(status(&private, PUBLIC_IP.id), Status::Pass);
+        assert_eq!(status(&run("{}"), PUBLIC_IP.id), Status::Manual);
     }
 }
