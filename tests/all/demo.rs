@@ -228,7 +228,12 @@ fn attribution_follows_the_matrix_and_the_contract() {
         .iter()
         .find(|f| f["status"] == "fail")
         .expect("a public RDS instance");
-    assert_eq!(public["responsibility"]["service_model"], "paas");
+    // The basis entry names the service model and layer; report.json does not repeat them.
+    assert_eq!(
+        public["responsibility"]["basis"]["entry"],
+        "aws/paas/network-controls"
+    );
+    assert!(public["responsibility"].get("service_model").is_none());
     assert_eq!(public["responsibility"]["owner"], "shared");
     assert_eq!(public["responsibility"]["sharing"], "dependent");
     // ...and still the customer's to fix: `publiclyAccessible` is the customer's setting.
@@ -429,10 +434,17 @@ fn cross_cloud_report_attributes_each_cloud_by_its_own_matrix() {
         );
     }
 
+    // A matrix basis entry is `<provider>/<service model>/<layer>`.
+    let entry = |f: &serde_json::Value| {
+        f["responsibility"]["basis"]["entry"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     // A guest-OS finding on an Azure VM is the customer's (no contract covers Azure).
     let guest_os: Vec<_> = findings
         .iter()
-        .filter(|f| f["provider"] == "azure" && f["responsibility"]["layer"] == "guest-os")
+        .filter(|f| f["provider"] == "azure" && entry(f).ends_with("/guest-os"))
         .collect();
     assert!(!guest_os.is_empty());
     for f in &guest_os {
@@ -442,18 +454,15 @@ fn cross_cloud_report_attributes_each_cloud_by_its_own_matrix() {
             "{f:#}"
         );
         assert_eq!(f["responsibility"]["owner"], "customer", "{f:#}");
-        assert_eq!(f["responsibility"]["service_model"], "iaas");
+        assert_eq!(entry(f), "azure/iaas/guest-os", "{f:#}");
     }
     // App Service and Functions (PaaS/FaaS) get no guest-OS finding at all.
     for f in findings {
         let ty = f["resource"]["type"].as_str().unwrap().to_ascii_lowercase();
         if ty.starts_with("microsoft.web/sites") {
-            assert_ne!(f["responsibility"]["layer"], "guest-os", "{f:#}");
+            assert!(!entry(f).ends_with("/guest-os"), "{f:#}");
             assert!(
-                matches!(
-                    f["responsibility"]["service_model"].as_str(),
-                    Some("paas" | "faas")
-                ),
+                entry(f).starts_with("azure/paas/") || entry(f).starts_with("azure/faas/"),
                 "{f:#}"
             );
         }

@@ -337,10 +337,11 @@ pub enum Sharing {
 }
 
 /// What decided an attribution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum BasisKind {
     /// An entry of the provider's responsibility matrix.
+    #[default]
     Matrix,
     /// A clause of the tenant's contract that hands the layer or control to a third party.
     Contract,
@@ -351,10 +352,19 @@ pub enum BasisKind {
     Attestation,
 }
 
+impl BasisKind {
+    /// Whether this is [`BasisKind::Matrix`].
+    pub fn is_matrix(&self) -> bool {
+        *self == BasisKind::Matrix
+    }
+}
+
 /// The basis of an attribution: which entry or clause decided it, and the document behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct Basis {
-    /// Matrix entry, contract clause, or assumption.
+    /// Matrix entry, contract clause, or assumption. In `report.json`, left out when it is
+    /// `matrix`, the usual kind.
+    #[serde(default, skip_serializing_if = "BasisKind::is_matrix")]
     pub kind: BasisKind,
     /// The entry that decided it, e.g. `aws/iaas/guest-os` or `contract:northwind/0`.
     pub entry: String,
@@ -365,7 +375,11 @@ pub struct Basis {
 }
 
 /// Who owns a finding's control, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+///
+/// In `report.json`, `service_model` and `layer` are left out where the basis entry names them
+/// (a matrix cell or an assumption, `<provider>/<service model>/<layer>`); reading fills them in.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(try_from = "RawResponsibility")]
 pub struct Responsibility {
     /// The owner.
     pub owner: Owner,
@@ -385,6 +399,105 @@ pub struct Responsibility {
     /// `report.json`, left out where `run.notes` holds it for the provider and primary control.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl Responsibility {
+    /// Whether the basis entry names the service model and layer (`<provider>/<model>/<layer>`).
+    fn entry_names_model_and_layer(&self) -> bool {
+        matches!(self.basis.kind, BasisKind::Matrix | BasisKind::Assumed)
+            && entry_model_and_layer(&self.basis.entry) == Some((self.service_model, self.layer))
+    }
+}
+
+/// The service model and layer a matrix entry `<provider>/<model>/<layer>` names.
+fn entry_model_and_layer(entry: &str) -> Option<(ServiceModel, Layer)> {
+    let mut parts = entry.rsplitn(3, '/');
+    let layer = Layer::parse(parts.next()?)?;
+    let model = ServiceModel::parse(parts.next()?)?;
+    parts.next().filter(|p| !p.is_empty())?;
+    Some((model, layer))
+}
+
+impl Serialize for Responsibility {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let named = self.entry_names_model_and_layer();
+        let n = 2
+            + usize::from(self.party.is_some())
+            + usize::from(self.sharing.is_some())
+            + if named { 0 } else { 2 }
+            + usize::from(self.note.is_some());
+        let mut st = s.serialize_struct("Responsibility", n)?;
+        st.serialize_field("owner", &self.owner)?;
+        if let Some(p) = &self.party {
+            st.serialize_field("party", p)?;
+        }
+        if let Some(sh) = &self.sharing {
+            st.serialize_field("sharing", sh)?;
+        }
+        if !named {
+            st.serialize_field("service_model", &self.service_model)?;
+            st.serialize_field("layer", &self.layer)?;
+        }
+        st.serialize_field("basis", &self.basis)?;
+        if let Some(n) = &self.note {
+            st.serialize_field("note", n)?;
+        }
+        st.end()
+    }
+}
+
+/// Who owns a finding's control, and why, as `report.json` writes it.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename = "Responsibility")]
+struct RawResponsibility {
+    /// The owner.
+    owner: Owner,
+    /// The named third party, when the owner is `third-party`.
+    #[serde(default)]
+    party: Option<String>,
+    /// For shared ownership, how the parts relate.
+    #[serde(default)]
+    sharing: Option<Sharing>,
+    /// Service model of the resource; absent where `basis.entry` names it.
+    #[serde(default)]
+    service_model: Option<ServiceModel>,
+    /// Layer of the finding's primary control; absent where `basis.entry` names it.
+    #[serde(default)]
+    layer: Option<Layer>,
+    /// What decided it.
+    basis: Basis,
+    /// A plain-words warning where teams commonly assume the provider covers this (absent where
+    /// `run.notes` holds it).
+    #[serde(default)]
+    note: Option<String>,
+}
+
+impl TryFrom<RawResponsibility> for Responsibility {
+    type Error = String;
+
+    fn try_from(r: RawResponsibility) -> Result<Self, String> {
+        let named = entry_model_and_layer(&r.basis.entry);
+        let (service_model, layer) = match (r.service_model, r.layer, named) {
+            (Some(m), Some(l), _) => (m, l),
+            (m, l, Some((nm, nl))) => (m.unwrap_or(nm), l.unwrap_or(nl)),
+            _ => {
+                return Err(format!(
+                    "responsibility without `service_model` and `layer`, and its basis entry `{}` does not name them",
+                    r.basis.entry
+                ));
+            }
+        };
+        Ok(Responsibility {
+            owner: r.owner,
+            party: r.party,
+            sharing: r.sharing,
+            service_model,
+            layer,
+            basis: r.basis,
+            note: r.note,
+        })
+    }
 }
 
 /// The resource a finding is about.
@@ -592,6 +705,60 @@ pub struct Gap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `report.json` leaves out what the basis entry names, and reads it back.
+    #[test]
+    fn responsibility_leaves_out_what_its_entry_names_and_reads_it_back() {
+        let matrix = Responsibility {
+            owner: Owner::Shared,
+            party: None,
+            sharing: Some(Sharing::Dependent),
+            service_model: ServiceModel::Paas,
+            layer: Layer::NetworkControls,
+            basis: Basis {
+                kind: BasisKind::Matrix,
+                entry: "aws/paas/network-controls".into(),
+                source: String::new(),
+            },
+            note: None,
+        };
+        let json = serde_json::to_string(&matrix).unwrap();
+        assert_eq!(
+            json,
+            r#"{"owner":"shared","sharing":"dependent","basis":{"entry":"aws/paas/network-controls"}}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Responsibility>(&json).unwrap(),
+            matrix
+        );
+        // A contract clause names neither: both stay.
+        let contract = Responsibility {
+            owner: Owner::ThirdParty,
+            party: Some("Bluefin".into()),
+            sharing: None,
+            basis: Basis {
+                kind: BasisKind::Contract,
+                entry: "contract:northwind/0".into(),
+                source: "MSA".into(),
+            },
+            ..matrix.clone()
+        };
+        let json = serde_json::to_string(&contract).unwrap();
+        assert!(
+            json.contains(r#""service_model":"paas","layer":"network-controls""#),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Responsibility>(&json).unwrap(),
+            contract
+        );
+        // Missing and not named: an error that says so.
+        let err = serde_json::from_str::<Responsibility>(
+            r#"{"owner":"customer","basis":{"kind":"contract","entry":"contract:t/0"}}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("does not name them"), "{err}");
+    }
 
     /// A plugin cannot report a gap that only the host decides: it would pass for the host's
     /// own verdict on accounts or conflicts.
