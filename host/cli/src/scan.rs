@@ -635,20 +635,7 @@ struct Tables {
 
 impl Tables {
     fn resolver(&self) -> Resolver {
-        Resolver::new(&Run {
-            tool: String::new(),
-            estate: String::new(),
-            started: String::new(),
-            finished: String::new(),
-            now: String::new(),
-            shard: None,
-            plugins: self.plugins.clone(),
-            inputs: vec![],
-            targets: vec![],
-            bases: self.bases.clone(),
-            notes: self.notes.clone(),
-            provider_attestations: vec![],
-        })
+        Resolver::from_tables(&self.plugins, &self.bases, &self.notes)
     }
 }
 

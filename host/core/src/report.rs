@@ -138,8 +138,18 @@ pub struct Resolver {
 impl Resolver {
     /// The tables of `run`.
     pub fn new(run: &Run) -> Resolver {
+        Resolver::from_tables(&run.plugins, &run.bases, &run.notes)
+    }
+
+    /// The tables a run will hold, before the run is over: its plugins with their checks, the
+    /// basis documents and the notes.
+    pub fn from_tables(
+        plugin_records: &[PluginRecord],
+        bases: &BTreeMap<String, String>,
+        notes: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> Resolver {
         let mut plugins: HashMap<String, Vec<_>> = HashMap::new();
-        for p in &run.plugins {
+        for p in plugin_records {
             plugins.entry(p.name.clone()).or_default().push((
                 p.version.clone(),
                 p.sha256.clone(),
@@ -151,13 +161,8 @@ impl Resolver {
         }
         Resolver {
             plugins,
-            bases: run
-                .bases
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            notes: run
-                .notes
+            bases: bases.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            notes: notes
                 .iter()
                 .map(|(p, n)| {
                     (
