@@ -1,6 +1,6 @@
 //! Builders for the contract's records: static check definitions and findings.
 
-use crate::{Actor, Check, Evidence, Finding, Resource, Severity, Status, Tag};
+use crate::{Actor, Check, Evidence, Finding, Requirement, Resource, Severity, Status, Tag};
 
 /// A check's metadata as a `static`, converted to the contract's [`Check`] by [`CheckDef::to_check`].
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,12 @@ pub struct CheckDef {
     pub controls: &'static [&'static str],
     /// Native resource types evaluated.
     pub resource_types: &'static [&'static str],
+    /// The requirements of check-granular benchmarks the check tests, by benchmark id:
+    /// `&[("cis-aws-7.0", &["2.1.1"])]`. Cite exactly the requirements whose question the check
+    /// answers, with the ids of that benchmark version; the host refuses (and reports) a
+    /// citation of an unknown benchmark, of another cloud's benchmark, or of an id the benchmark
+    /// does not have. `&[]` when it tests none.
+    pub requirements: &'static [(&'static str, &'static [&'static str])],
 }
 
 impl CheckDef {
@@ -38,6 +44,16 @@ impl CheckDef {
             remediation: self.remediation.to_string(),
             controls: self.controls.iter().map(|c| c.to_string()).collect(),
             resource_types: self.resource_types.iter().map(|t| t.to_string()).collect(),
+            requirements: self
+                .requirements
+                .iter()
+                .flat_map(|(benchmark, ids)| {
+                    ids.iter().map(move |id| Requirement {
+                        benchmark: benchmark.to_string(),
+                        id: id.to_string(),
+                    })
+                })
+                .collect(),
         }
     }
 }

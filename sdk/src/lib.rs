@@ -1,7 +1,7 @@
 //! The guest SDK for demarc provider plugins.
 //!
 //! A plugin author implements [`Provider`] and calls [`export_provider!`] once; the SDK owns the
-//! generated bindings of the `demarc:provider@0.2.0` contract (`schemas/wit`), batches findings
+//! generated bindings of the `demarc:provider@0.3.0` contract (`schemas/wit`), batches findings
 //! through the host's `emit` import, and turns the plugin's return value into the contract's
 //! types. Check logic should be plain functions over serde types so that it can be unit-tested
 //! natively with [`testing`].
@@ -46,14 +46,14 @@ pub mod bindings {
 }
 
 pub use bindings::demarc::provider::types::{
-    Actor, Check, Evidence, Finding, Input, InputError, PluginInfo, Problem, Resource, ScanError,
-    ScanRequest, ScanSummary, Severity, Status, Tag,
+    Actor, Check, Evidence, Finding, Input, InputError, PluginInfo, Problem, Requirement, Resource,
+    ScanError, ScanRequest, ScanSummary, Severity, Status, Tag,
 };
 pub use build::{CheckDef, FindingBuilder};
 pub use emit::Emitter;
 
 /// The contract version this SDK implements; plugins report it in [`PluginInfo`].
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.3.0";
 
 /// What a provider plugin implements.
 pub trait Provider {

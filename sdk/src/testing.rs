@@ -189,6 +189,7 @@ mod tests {
         remediation: "r",
         controls: &["c"],
         resource_types: &["T"],
+        requirements: &[],
     };
     static B: CheckDef = CheckDef { id: "t-b", ..A };
 

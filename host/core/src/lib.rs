@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod attestation;
+pub mod benchmark;
 pub mod catalog;
 pub mod equivalence;
 pub mod id;

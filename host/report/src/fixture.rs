@@ -895,7 +895,7 @@ fn run() -> Run {
         version: version.into(),
         provider: provider.into(),
         sha256: src(name, version).sha256,
-        contract: "0.2.0".into(),
+        contract: "0.3.0".into(),
         checks: vec![],
     };
     let target =

@@ -1,4 +1,4 @@
-//! Host bindings of the `demarc:provider@0.2.0` world, generated from `schemas/wit`.
+//! Host bindings of the `demarc:provider@0.3.0` world, generated from `schemas/wit`.
 
 wasmtime::component::bindgen!({
     path: "../../schemas/wit",

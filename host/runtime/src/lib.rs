@@ -27,4 +27,4 @@ pub use sandbox::Limits;
 pub use scan::{FindingSink, ScanContext, TargetOutcome, TargetSpec};
 
 /// The contract versions this host runs.
-pub const SUPPORTED_CONTRACTS: &[&str] = &["0.2.0"];
+pub const SUPPORTED_CONTRACTS: &[&str] = &["0.3.0"];

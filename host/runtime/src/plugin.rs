@@ -133,7 +133,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The contract version a component was built against, read from the versioned name of a
-/// contract interface it imports or exports (`demarc:provider/host@0.2.0`), if it names one.
+/// contract interface it imports or exports (`demarc:provider/host@0.3.0`), if it names one.
 fn contract_of(component: &Component, engine: &wasmtime::Engine) -> Option<String> {
     let ty = component.component_type();
     let version = |name: &str| {

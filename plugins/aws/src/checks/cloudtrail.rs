@@ -21,6 +21,7 @@ pub static MULTI_REGION: CheckDef = CheckDef {
     remediation: "Create (or convert to) a multi-region trail with IncludeGlobalServiceEvents=true, ideally an organization trail delivering to a dedicated logging account.",
     controls: &["audit-logging"],
     resource_types: &["AWS::CloudTrail::Trail", "AWS::::Account"],
+    requirements: &[],
 };
 
 /// `aws-cloudtrail-log-validation`.
@@ -33,6 +34,7 @@ pub static LOG_VALIDATION: CheckDef = CheckDef {
     remediation: "Enable log file validation on the trail (aws cloudtrail update-trail --enable-log-file-validation).",
     controls: &["log-integrity"],
     resource_types: &["AWS::CloudTrail::Trail"],
+    requirements: &[],
 };
 
 /// `aws-cloudtrail-kms-encryption`.
@@ -45,6 +47,7 @@ pub static KMS_ENCRYPTION: CheckDef = CheckDef {
     remediation: "Configure the trail with a customer-managed KMS key (aws cloudtrail update-trail --kms-key-id KEY) whose policy allows CloudTrail to encrypt.",
     controls: &["log-integrity", "enc-customer-managed-keys"],
     resource_types: &["AWS::CloudTrail::Trail"],
+    requirements: &[],
 };
 
 demarc_sdk::spelled_struct! {

@@ -32,6 +32,7 @@ pub static EBS_ENCRYPTED: CheckDef = CheckDef {
     remediation: "Enable EBS encryption by default for the region; migrate the volume by creating an encrypted copy of its snapshot and swapping the volume.",
     controls: &["enc-at-rest", "enc-customer-managed-keys"],
     resource_types: &["AWS::EC2::Volume"],
+    requirements: &[],
 };
 
 /// `aws-ec2-imdsv2-required`.
@@ -44,6 +45,7 @@ pub static IMDSV2_REQUIRED: CheckDef = CheckDef {
     remediation: "Set the instance's metadata options to HttpTokens=required (aws ec2 modify-instance-metadata-options) and make IMDSv2 the account default.",
     controls: &["compute-credential-exposure"],
     resource_types: &["AWS::EC2::Instance"],
+    requirements: &[],
 };
 
 /// `aws-ec2-stale-public-instance`.
@@ -56,6 +58,7 @@ pub static STALE_PUBLIC_INSTANCE: CheckDef = CheckDef {
     remediation: "Stop or terminate the instance, or remove its public address and reach it through a bastion, SSM Session Manager or a VPN.",
     controls: &["stale-exposed-resource"],
     resource_types: &["AWS::EC2::Instance"],
+    requirements: &[],
 };
 
 /// `aws-ec2-patch-compliance`.
@@ -68,6 +71,7 @@ pub static PATCH_COMPLIANCE: CheckDef = CheckDef {
     remediation: "Manage the instance with Systems Manager, scan and install with Patch Manager (AWS-RunPatchBaseline) on a maintenance window, and record AWS::SSM::PatchCompliance in AWS Config.",
     controls: &["guest-patching"],
     resource_types: &["AWS::EC2::Instance", "AWS::SSM::PatchCompliance"],
+    requirements: &[],
 };
 
 /// Tag keys naming an instance's environment.

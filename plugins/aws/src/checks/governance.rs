@@ -25,6 +25,7 @@ pub static OWNER_TAG: CheckDef = CheckDef {
         "AWS::RDS::DBCluster",
         "AWS::Lambda::Function",
     ],
+    requirements: &[],
 };
 
 /// Tag keys that document ownership (compared ignoring ASCII case).

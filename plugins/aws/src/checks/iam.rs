@@ -29,6 +29,7 @@ pub static POLICY_ADMIN_WILDCARD: CheckDef = CheckDef {
         "AWS::IAM::User",
         "AWS::IAM::Group",
     ],
+    requirements: &[],
 };
 
 /// `aws-iam-role-public-trust`.
@@ -41,6 +42,7 @@ pub static ROLE_PUBLIC_TRUST: CheckDef = CheckDef {
     remediation: "Name the accounts, roles or services that may assume the role in the trust policy, or add conditions (aws:PrincipalOrgID, sts:ExternalId) that restrict who can.",
     controls: &["public-resource-access", "iam-least-privilege"],
     resource_types: &["AWS::IAM::Role"],
+    requirements: &[],
 };
 
 demarc_sdk::spelled_struct! {

@@ -22,6 +22,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     remediation: "Enable automatic rotation (aws kms enable-key-rotation --key-id KEY), optionally with a rotation period shorter than the default 365 days.",
     controls: &["key-rotation"],
     resource_types: &["AWS::KMS::Key"],
+    requirements: &[],
 };
 
 demarc_sdk::spelled_struct! {

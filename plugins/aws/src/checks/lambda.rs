@@ -22,6 +22,7 @@ pub static RUNTIME_SUPPORTED: CheckDef = CheckDef {
     remediation: "Move the function to a supported runtime of the same language (e.g. python3.13, nodejs22.x, java21, dotnet8, provided.al2023) and redeploy.",
     controls: &["runtime-supported"],
     resource_types: &["AWS::Lambda::Function"],
+    requirements: &[],
 };
 
 /// Lambda runtime identifiers and the date AWS deprecated them (end of support, phase 1),

@@ -28,6 +28,7 @@ pub static STORAGE_ENCRYPTED: CheckDef = CheckDef {
     remediation: "Restore an encrypted copy: snapshot the instance, copy the snapshot with encryption (a KMS key), restore from it and switch over.",
     controls: &["enc-at-rest"],
     resource_types: DATABASE_TYPES,
+    requirements: &[],
 };
 
 /// `aws-rds-default-admin-username`.
@@ -40,6 +41,7 @@ pub static DEFAULT_ADMIN_USERNAME: CheckDef = CheckDef {
     remediation: "Create a new administrative user with a non-obvious name, move ownership to it, and stop using the default master user (or rotate it into Secrets Manager and disable direct use).",
     controls: &["default-credentials"],
     resource_types: DATABASE_TYPES,
+    requirements: &[],
 };
 
 /// `aws-rds-publicly-accessible`.
@@ -52,6 +54,7 @@ pub static PUBLICLY_ACCESSIBLE: CheckDef = CheckDef {
     remediation: "Set PubliclyAccessible to false (aws rds modify-db-instance --no-publicly-accessible) and reach the database from inside the VPC.",
     controls: &["db-public-access"],
     resource_types: DATABASE_TYPES,
+    requirements: &[],
 };
 
 /// `aws-rds-auto-minor-version-upgrade`.
@@ -64,6 +67,7 @@ pub static AUTO_MINOR_VERSION_UPGRADE: CheckDef = CheckDef {
     remediation: "Enable AutoMinorVersionUpgrade on the instance and set a maintenance window.",
     controls: &["runtime-supported"],
     resource_types: DATABASE_TYPES,
+    requirements: &[],
 };
 
 /// `aws-rds-backup-retention`.
@@ -76,6 +80,7 @@ pub static BACKUP_RETENTION: CheckDef = CheckDef {
     remediation: "Set the backup retention period to 7 days or more (aws rds modify-db-instance --backup-retention-period 7).",
     controls: &["backup-retention"],
     resource_types: DATABASE_TYPES,
+    requirements: &[],
 };
 
 /// Master user names that attackers try first (compared ignoring ASCII case).

@@ -47,6 +47,7 @@ pub static PUBLIC_RESOURCE_POLICY: CheckDef = CheckDef {
     remediation: "Replace the public principal with the accounts, roles or services that need access, or restrict the statement with conditions such as aws:SourceAccount, aws:SourceArn or aws:PrincipalOrgID.",
     controls: &["public-resource-access"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 demarc_sdk::spelled_struct! {

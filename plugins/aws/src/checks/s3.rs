@@ -33,6 +33,7 @@ pub static CMK_ENCRYPTION: CheckDef = CheckDef {
     remediation: "Set the bucket's default encryption to SSE-KMS (aws:kms or aws:kms:dsse) with a customer-managed KMS key, not the AWS-managed alias/aws/s3.",
     controls: &["enc-customer-managed-keys", "enc-at-rest"],
     resource_types: &["AWS::S3::Bucket"],
+    requirements: &[],
 };
 
 /// `aws-s3-bucket-public-access-block`.
@@ -45,6 +46,7 @@ pub static PUBLIC_ACCESS_BLOCK: CheckDef = CheckDef {
     remediation: "Enable all four Block Public Access settings (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets) on the bucket.",
     controls: &["public-resource-access"],
     resource_types: &["AWS::S3::Bucket"],
+    requirements: &[],
 };
 
 /// `aws-s3-bucket-public-policy`.
@@ -57,6 +59,7 @@ pub static PUBLIC_POLICY: CheckDef = CheckDef {
     remediation: "Remove the public statement from the bucket policy (or restrict it with a condition such as aws:SourceVpce or aws:PrincipalOrgID) and remove ACL grants to AllUsers/AuthenticatedUsers; enable Block Public Access.",
     controls: &["public-resource-access"],
     resource_types: &["AWS::S3::Bucket"],
+    requirements: &[],
 };
 
 /// `aws-s3-bucket-access-logging`.
@@ -69,6 +72,7 @@ pub static ACCESS_LOGGING: CheckDef = CheckDef {
     remediation: "Enable server access logging to a dedicated log bucket (or CloudTrail data events for the bucket).",
     controls: &["access-logging"],
     resource_types: &["AWS::S3::Bucket"],
+    requirements: &[],
 };
 
 /// `aws-s3-bucket-versioning`.
@@ -81,6 +85,7 @@ pub static VERSIONING: CheckDef = CheckDef {
     remediation: "Enable versioning on the bucket (and a lifecycle rule to expire old versions).",
     controls: &["data-versioning"],
     resource_types: &["AWS::S3::Bucket"],
+    requirements: &[],
 };
 
 /// `aws-s3-bucket-secure-transport`.
@@ -93,6 +98,7 @@ pub static SECURE_TRANSPORT: CheckDef = CheckDef {
     remediation: "Add a bucket policy statement that denies s3:* on the bucket and its objects when the condition Bool aws:SecureTransport is \"false\".",
     controls: &["enc-in-transit"],
     resource_types: &["AWS::S3::Bucket"],
+    requirements: &[],
 };
 
 const SSE_PATH: &str = "supplementaryConfiguration.ServerSideEncryptionConfiguration";

@@ -26,6 +26,7 @@ pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {
     remediation: "Remove the ingress rule or restrict its source to known addresses; reach instances through SSM Session Manager, a bastion or a VPN instead.",
     controls: &["mgmt-port-exposure"],
     resource_types: &["AWS::EC2::SecurityGroup"],
+    requirements: &[],
 };
 
 /// `aws-ec2-sg-all-ports-open`.
@@ -38,6 +39,7 @@ pub static ALL_PORTS_OPEN: CheckDef = CheckDef {
     remediation: "Replace the rule with rules for the specific ports the workload serves, from the narrowest sources possible.",
     controls: &["network-ingress-restriction"],
     resource_types: &["AWS::EC2::SecurityGroup"],
+    requirements: &[],
 };
 
 /// Management ports and their services.

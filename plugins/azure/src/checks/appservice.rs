@@ -30,6 +30,7 @@ pub static HTTPS_ONLY: CheckDef = CheckDef {
     remediation: "Turn on HTTPS Only (`httpsOnly` = true) for the app.",
     controls: &["enc-in-transit"],
     resource_types: &[types::SITE, types::FUNCTION_APP],
+    requirements: &[],
 };
 
 /// `azure-appservice-min-tls`.
@@ -42,6 +43,7 @@ pub static MIN_TLS: CheckDef = CheckDef {
     remediation: "Set the app's `minTlsVersion` to `1.2` (`az webapp config set --min-tls-version 1.2`).",
     controls: &["enc-in-transit"],
     resource_types: &[types::SITE, types::FUNCTION_APP],
+    requirements: &[],
 };
 
 /// `azure-appservice-runtime-supported`.
@@ -54,6 +56,7 @@ pub static RUNTIME_SUPPORTED: CheckDef = CheckDef {
     remediation: "Move the app to a supported runtime version (`az webapp config set --linux-fx-version`, or the Functions runtime stack) and test it there.",
     controls: &["runtime-supported"],
     resource_types: &[types::SITE, types::FUNCTION_APP],
+    requirements: &[],
 };
 
 /// The configuration values the checks read, from wherever the export has them.

@@ -27,6 +27,7 @@ pub static VM_BACKUP: CheckDef = CheckDef {
     remediation: "Protect the VM in a Recovery Services vault with a daily policy (`az backup protection enable-for-vm`), resume stopped protection, and fix failing backup jobs.",
     controls: &["backup-retention"],
     resource_types: &[types::VM],
+    requirements: &[],
 };
 
 /// Days after which the last backup of a protected VM is too old.

@@ -26,6 +26,7 @@ pub static PUBLIC_NETWORK_ACCESS: CheckDef = CheckDef {
     remediation: "Delete the internet-wide firewall rule and list only the client addresses that need access, or turn public network access off and connect through a private endpoint or VNet integration.",
     controls: &["db-public-access"],
     resource_types: &[types::SQL_SERVER, types::POSTGRES, types::MYSQL],
+    requirements: &[],
 };
 
 /// `azure-sql-entra-only-authentication`.
@@ -38,6 +39,7 @@ pub static SQL_ENTRA_ONLY: CheckDef = CheckDef {
     remediation: "Set a Microsoft Entra admin and enable Microsoft Entra-only authentication (`administrators.azureADOnlyAuthentication` = true) once applications use Entra identities.",
     controls: &["default-credentials"],
     resource_types: &[types::SQL_SERVER],
+    requirements: &[],
 };
 
 /// `azure-sql-min-tls`.
@@ -50,6 +52,7 @@ pub static SQL_MIN_TLS: CheckDef = CheckDef {
     remediation: "Set the server's `minimalTlsVersion` to `1.2` after checking the audit logs for older clients.",
     controls: &["enc-in-transit"],
     resource_types: &[types::SQL_SERVER],
+    requirements: &[],
 };
 
 /// `azure-db-backup-retention`.
@@ -62,6 +65,7 @@ pub static BACKUP_RETENTION: CheckDef = CheckDef {
     remediation: "Set `backup.backupRetentionDays` to 7 or more (up to 35), and geo-redundant backup for production.",
     controls: &["backup-retention"],
     resource_types: &[types::POSTGRES, types::MYSQL],
+    requirements: &[],
 };
 
 /// Least retention, in days.

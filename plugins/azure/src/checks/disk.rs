@@ -23,6 +23,7 @@ pub static CMK_ENCRYPTION: CheckDef = CheckDef {
     remediation: "Create a disk encryption set backed by a Key Vault key and assign it to the disk (`encryption.type` = `EncryptionAtRestWithCustomerKey`), or enable Azure Disk Encryption on the VM.",
     controls: &["enc-customer-managed-keys", "enc-at-rest"],
     resource_types: &[types::DISK],
+    requirements: &[],
 };
 
 #[derive(Debug, Default, Deserialize)]

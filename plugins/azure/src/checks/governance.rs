@@ -29,6 +29,7 @@ pub static OWNER_TAG: CheckDef = CheckDef {
         types::FUNCTION_APP,
         types::VAULT,
     ],
+    requirements: &[],
 };
 
 /// Tag keys that document ownership (compared ignoring ASCII case).

@@ -26,6 +26,7 @@ pub static MFA_PRIVILEGED: CheckDef = CheckDef {
     remediation: "Require MFA for every user with access to Azure through a Conditional Access policy targeting the Windows Azure Service Management API (or security defaults), and review Defender for Cloud's MFA recommendations until they are healthy.",
     controls: &["mfa"],
     resource_types: &[types::SUBSCRIPTION],
+    requirements: &[],
 };
 
 /// Defender for Cloud assessment keys about MFA on accounts with access to Azure resources:

@@ -35,6 +35,7 @@ pub static ACTIVITY_LOG_EXPORTED: CheckDef = CheckDef {
     remediation: "Create a subscription diagnostic setting that sends the Administrative, Security, Alert and Policy categories to a Log Analytics workspace (or a storage account with immutability), e.g. with the built-in policy `Configure Azure Activity logs to stream to specified Log Analytics workspace`.",
     controls: &["audit-logging"],
     resource_types: &[types::SUBSCRIPTION],
+    requirements: &[],
 };
 
 /// `azure-log-retention`.
@@ -47,6 +48,7 @@ pub static LOG_RETENTION: CheckDef = CheckDef {
     remediation: "Set the Log Analytics workspace's retention (or the table's total retention) to 365 days or more; for storage destinations, use a lifecycle or immutability policy of at least a year instead of a short diagnostic-setting retention.",
     controls: &["audit-logging"],
     resource_types: &[types::WORKSPACE, types::DIAGNOSTIC_SETTING],
+    requirements: &[],
 };
 
 /// `azure-activity-log-storage-protected`.
@@ -59,6 +61,7 @@ pub static LOG_STORAGE_PROTECTED: CheckDef = CheckDef {
     remediation: "Enable version-level immutability on the archive account with a locked time-based policy of at least a year (allowing protected append writes, which the activity log needs), and/or encrypt the account with a customer-managed key from a Key Vault with purge protection. Keep the account in a subscription that workload administrators cannot change.",
     controls: &["log-integrity"],
     resource_types: &[types::DIAGNOSTIC_SETTING],
+    requirements: &[],
 };
 
 /// Activity log categories a subscription export must include.

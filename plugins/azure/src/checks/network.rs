@@ -28,6 +28,7 @@ pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {
     remediation: "Remove the Allow rule or restrict its source to known addresses; reach VMs through Azure Bastion, just-in-time VM access or a VPN instead.",
     controls: &["mgmt-port-exposure"],
     resource_types: &[types::NSG],
+    requirements: &[],
 };
 
 /// `azure-nsg-all-ports-open`.
@@ -40,6 +41,7 @@ pub static ALL_PORTS_OPEN: CheckDef = CheckDef {
     remediation: "Replace the rule with rules for the specific ports the workload serves, from the narrowest sources possible.",
     controls: &["network-ingress-restriction"],
     resource_types: &[types::NSG],
+    requirements: &[],
 };
 
 /// Management ports and their services.

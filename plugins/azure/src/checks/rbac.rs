@@ -24,6 +24,7 @@ pub static PRIVILEGED_ROLE_USER: CheckDef = CheckDef {
     remediation: "Remove the standing assignment; grant the role to a group through Privileged Identity Management (eligible, time-bound, with approval), or a narrower role at resource-group scope.",
     controls: &["iam-least-privilege"],
     resource_types: &[types::ROLE_ASSIGNMENT],
+    requirements: &[],
 };
 
 /// `azure-rbac-external-principal`.
@@ -36,6 +37,7 @@ pub static EXTERNAL_PRINCIPAL: CheckDef = CheckDef {
     remediation: "Remove the assignment, or replace it with Azure Lighthouse delegations or access packages with an expiry and regular access reviews.",
     controls: &["iam-least-privilege"],
     resource_types: &[types::ROLE_ASSIGNMENT],
+    requirements: &[],
 };
 
 /// Built-in role definition GUIDs and names.

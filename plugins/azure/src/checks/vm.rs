@@ -32,6 +32,7 @@ pub static PASSWORD_AUTHENTICATION: CheckDef = CheckDef {
     remediation: "Set `osProfile.linuxConfiguration.disablePasswordAuthentication` to true (redeploy, or set `PasswordAuthentication no` in sshd_config and enforce it with Azure Machine Configuration) and sign in with SSH keys or Microsoft Entra ID login.",
     controls: &["compute-credential-exposure", "default-credentials"],
     resource_types: &[types::VM],
+    requirements: &[],
 };
 
 /// `azure-vm-os-image-eol`.
@@ -44,6 +45,7 @@ pub static OS_IMAGE_EOL: CheckDef = CheckDef {
     remediation: "Rebuild the VM on a supported image (or upgrade the OS in place), or buy extended security updates until it is replaced.",
     controls: &["guest-patching"],
     resource_types: &[types::VM],
+    requirements: &[],
 };
 
 /// `azure-vm-automatic-patching`.
@@ -56,6 +58,7 @@ pub static AUTOMATIC_PATCHING: CheckDef = CheckDef {
     remediation: "Set `patchSettings.patchMode` to `AutomaticByPlatform` (Azure Update Manager schedules or platform-orchestrated patching; on Windows `AutomaticByOS` also keeps Windows Update on).",
     controls: &["guest-patching"],
     resource_types: &[types::VM],
+    requirements: &[],
 };
 
 /// `azure-vm-stale-public-dev`.
@@ -68,6 +71,7 @@ pub static STALE_PUBLIC_DEV: CheckDef = CheckDef {
     remediation: "Delete the VM if it is no longer needed; otherwise remove its public IP and reach it through Azure Bastion or a VPN, and give it an owner and an expiry date.",
     controls: &["stale-exposed-resource"],
     resource_types: &[types::VM],
+    requirements: &[],
 };
 
 /// Tag keys that name a VM's environment (compared ignoring ASCII case).

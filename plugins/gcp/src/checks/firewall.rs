@@ -27,6 +27,7 @@ pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {
     remediation: "Restrict the rule's source ranges to known addresses, or remove it and reach instances through Identity-Aware Proxy TCP forwarding (source 35.235.240.0/20) or OS Login with a bastion.",
     controls: &["mgmt-port-exposure"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// `gcp-compute-firewall-all-ports-open`.
@@ -39,6 +40,7 @@ pub static ALL_PORTS_OPEN: CheckDef = CheckDef {
     remediation: "Replace the rule with rules that allow only the protocols and ports the workload serves, from the sources that need them.",
     controls: &["network-ingress-restriction"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// Remote administration ports: SSH, Telnet, RDP, WinRM, WinRM over HTTPS.

@@ -31,6 +31,7 @@ pub static RUNTIME_SUPPORTED: CheckDef = CheckDef {
     remediation: "Redeploy the function on a supported runtime of its language (for example nodejs22, python312, go123, java21) and test it; gcloud functions deploy FUNCTION --runtime=RUNTIME.",
     controls: &["runtime-supported"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// `gcp-functions-https-only`.
@@ -43,6 +44,7 @@ pub static HTTPS_ONLY: CheckDef = CheckDef {
     remediation: "Redeploy the function with --security-level=secure-always (1st gen), or move it to 2nd gen, which serves HTTPS only.",
     controls: &["enc-in-transit"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// Cloud Functions runtime ids and the date Google deprecated them (start of the deprecation

@@ -26,6 +26,7 @@ pub static OWNER_LABEL: CheckDef = CheckDef {
         "cloudfunctions.googleapis.com/Function",
         "run.googleapis.com/Service",
     ],
+    requirements: &[],
 };
 
 /// Label keys that document ownership (compared ignoring ASCII case).

@@ -35,6 +35,7 @@ pub static PRIMITIVE_ROLE_HUMAN: CheckDef = CheckDef {
     remediation: "Replace Owner and Editor grants to users, groups and domains with predefined roles for the job (roles/compute.admin, roles/cloudsql.editor, …); keep break-glass ownership in a monitored group with just-in-time access.",
     controls: &["iam-least-privilege"],
     resource_types: HIERARCHY,
+    requirements: &[],
 };
 
 /// `gcp-iam-service-account-admin`.
@@ -47,6 +48,7 @@ pub static SERVICE_ACCOUNT_ADMIN: CheckDef = CheckDef {
     remediation: "Grant the service account only the predefined roles its workload needs; remove roles/owner, roles/editor and *Admin roles (for the default compute service account, remove roles/editor and disable automatic grants with the iam.automaticIamGrantsForDefaultServiceAccounts organization policy).",
     controls: &["iam-least-privilege"],
     resource_types: HIERARCHY,
+    requirements: &[],
 };
 
 /// `gcp-iam-public-principal`.
@@ -59,6 +61,7 @@ pub static PUBLIC_PRINCIPAL: CheckDef = CheckDef {
     remediation: "Remove the allUsers and allAuthenticatedUsers members from the policy and grant the role to the specific groups or service accounts that need it; enforce the iam.allowedPolicyMemberDomains organization policy.",
     controls: &["public-resource-access", "iam-least-privilege"],
     resource_types: POLICY_TYPES,
+    requirements: &[],
 };
 
 /// Asset types whose IAM policies `gcp-iam-public-principal` judges, with the word messages use.
@@ -123,6 +126,7 @@ pub static AUDIT_LOGGING: CheckDef = CheckDef {
     remediation: "In the IAM policy of the organization (or the project), add an audit config for allServices with ADMIN_READ, DATA_READ and DATA_WRITE and no exempted members, and route the logs to a retained sink.",
     controls: &["audit-logging"],
     resource_types: &["cloudresourcemanager.googleapis.com/Project"],
+    requirements: &[],
 };
 
 /// The findings of one IAM-policy line of `kind`.

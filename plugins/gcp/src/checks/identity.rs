@@ -28,6 +28,7 @@ pub static TWO_STEP_VERIFICATION: CheckDef = CheckDef {
     remediation: "Enforce 2-Step Verification for every organizational unit in the Admin console (Security > 2-Step Verification > Enforcement), prefer security keys for administrators, and follow up on users not yet enrolled.",
     controls: &["mfa"],
     resource_types: &[USER_TYPE, "cloudresourcemanager.googleapis.com/Project"],
+    requirements: &[],
 };
 
 /// `gcp-identity-user-stale`.
@@ -40,6 +41,7 @@ pub static STALE_USER: CheckDef = CheckDef {
     remediation: "Suspend users who have not signed in for 45 days (Admin console > Directory > Users, or `gam update user EMAIL suspended on`), remove their IAM bindings, and delete them once their data is transferred.",
     controls: &["stale-credentials"],
     resource_types: &[USER_TYPE],
+    requirements: &[],
 };
 
 /// Days an active account may go without a sign-in.

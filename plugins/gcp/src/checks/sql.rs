@@ -32,6 +32,7 @@ pub static CMEK: CheckDef = CheckDef {
     remediation: "Customer-managed encryption can only be set when an instance is created: create a CMEK-enabled instance (--disk-encryption-key), migrate the data (Database Migration Service or export/import), and retire the old instance.",
     controls: &["enc-customer-managed-keys"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// `gcp-sql-instance-public-access`.
@@ -44,6 +45,7 @@ pub static PUBLIC_ACCESS: CheckDef = CheckDef {
     remediation: "Remove 0.0.0.0/0 from the authorized networks, prefer private IP (--no-assign-ip with a private network) and connect through the Cloud SQL Auth Proxy or connectors; enforce it with the sql.restrictAuthorizedNetworks and sql.restrictPublicIp organization policies.",
     controls: &["db-public-access"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// `gcp-sql-instance-public-ip`.
@@ -56,6 +58,7 @@ pub static PUBLIC_IP: CheckDef = CheckDef {
     remediation: "Configure a private IP on the instance's VPC and remove the public one (gcloud sql instances patch INSTANCE --network=VPC --no-assign-ip); enforce it with the sql.restrictPublicIp organization policy.",
     controls: &["db-public-access"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// `gcp-sql-instance-ssl-required`.
@@ -68,6 +71,7 @@ pub static SSL_REQUIRED: CheckDef = CheckDef {
     remediation: "Set the SSL mode to ENCRYPTED_ONLY or TRUSTED_CLIENT_CERTIFICATE_REQUIRED (gcloud sql instances patch INSTANCE --ssl-mode=ENCRYPTED_ONLY) after moving clients to TLS or the Cloud SQL Auth Proxy.",
     controls: &["enc-in-transit"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// `gcp-sql-instance-backups`.
@@ -80,6 +84,7 @@ pub static BACKUPS: CheckDef = CheckDef {
     remediation: "Enable automated backups with a retention of 7 or more backups (gcloud sql instances patch INSTANCE --backup-start-time=HH:MM --retained-backups-count=7) and point-in-time recovery.",
     controls: &["backup-retention"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// Fewest automated backups kept (Cloud SQL takes one a day).

@@ -30,6 +30,7 @@ pub static CMEK: CheckDef = CheckDef {
     remediation: "Create a Cloud KMS key in the bucket's location, grant the Cloud Storage service agent roles/cloudkms.cryptoKeyEncrypterDecrypter on it, and set it as the bucket's default key (gcloud storage buckets update gs://BUCKET --default-encryption-key=KEY); rewrite existing objects to re-encrypt them.",
     controls: &["enc-customer-managed-keys", "enc-at-rest"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// `gcp-storage-bucket-public-access`.
@@ -42,6 +43,7 @@ pub static PUBLIC_ACCESS: CheckDef = CheckDef {
     remediation: "Remove allUsers and allAuthenticatedUsers from the bucket's IAM policy and ACLs, and set public access prevention to enforced on the bucket (or the storage.publicAccessPrevention organization policy). Serve public content through Cloud CDN or signed URLs instead.",
     controls: &["public-resource-access"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// `gcp-storage-bucket-uniform-access`.
@@ -54,6 +56,7 @@ pub static UNIFORM_ACCESS: CheckDef = CheckDef {
     remediation: "Move any object ACL grants into IAM and enable uniform bucket-level access (gcloud storage buckets update gs://BUCKET --uniform-bucket-level-access); enforce it with the storage.uniformBucketLevelAccess organization policy.",
     controls: &["public-resource-access"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// `gcp-storage-bucket-access-logging`.
@@ -66,6 +69,7 @@ pub static ACCESS_LOGGING: CheckDef = CheckDef {
     remediation: "Turn on usage logging to a dedicated log bucket (gcloud storage buckets update gs://BUCKET --log-bucket=gs://LOGS), or enable DATA_READ audit logs for storage.googleapis.com and keep them in a log sink.",
     controls: &["access-logging"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 /// `gcp-storage-bucket-versioning`.
@@ -78,6 +82,7 @@ pub static VERSIONING: CheckDef = CheckDef {
     remediation: "Enable object versioning (gcloud storage buckets update gs://BUCKET --versioning) with a lifecycle rule for old versions, or keep a soft-delete policy (the 7-day default, or longer) or a retention policy.",
     controls: &["data-versioning"],
     resource_types: TYPES,
+    requirements: &[],
 };
 
 #[derive(Debug, Default, Deserialize)]

@@ -34,6 +34,7 @@ pub const CHECK: CheckDef = CheckDef {
     remediation: "None.",
     controls: &["asset-ownership-documented"],
     resource_types: &["Hostile::Thing"],
+    requirements: &[],
 };
 
 /// Patched in a copy of the component by the tests; see the crate documentation.
