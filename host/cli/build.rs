@@ -28,13 +28,21 @@ fn main() {
         .unwrap_or_else(|| root.join("target"));
     let wasm_target_dir = target_dir.join("wasm-plugins");
 
-    for dir in ["plugins", "sdk", "schemas/wit", "tests/plugins"] {
+    for dir in [
+        "plugins",
+        "sdk",
+        "schemas/wit",
+        "schemas/benchmarks",
+        "tests/plugins",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     // The workspace manifest holds the plugins' build profile and dependency versions.
     for file in ["Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(file).display());
     }
+
+    embed_benchmarks(&root.join("schemas/benchmarks"), &out);
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -92,6 +100,36 @@ fn main() {
     std::fs::write(
         out.join("builtin_plugins.rs"),
         format!("/// Built-in plugins: (name, WebAssembly component).\npub const BUILTIN: &[(&str, &[u8])] = &[\n{embed}];\n"),
+    )
+    .unwrap();
+}
+
+/// Every `schemas/benchmarks/*.toml`, copied into `OUT_DIR` and listed in `builtin_benchmarks.rs`
+/// as (file name, text), so a new benchmark version needs no code change.
+fn embed_benchmarks(dir: &Path, out: &Path) {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".toml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let bench_out = out.join("benchmarks");
+    std::fs::create_dir_all(&bench_out).unwrap();
+    let mut embed = String::new();
+    for name in &names {
+        std::fs::copy(dir.join(name), bench_out.join(name))
+            .unwrap_or_else(|e| panic!("copy benchmark {name}: {e}"));
+        embed.push_str(&format!(
+            "    (\"benchmarks/{name}\", include_str!(concat!(env!(\"OUT_DIR\"), \"/benchmarks/{name}\"))),\n"
+        ));
+    }
+    std::fs::write(
+        out.join("builtin_benchmarks.rs"),
+        format!("/// Built-in benchmark versions: (file under `schemas/`, text).\npub const BENCHMARKS: &[(&str, &str)] = &[\n{embed}];\n"),
     )
     .unwrap();
 }

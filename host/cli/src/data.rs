@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use demarc_core::attestation::{self, ProviderAttestation};
+use demarc_core::benchmark::Benchmark;
 use demarc_core::{Attributor, Catalog, DataError, DataErrors, Matrix};
 
 const FRAMEWORKS: &str = include_str!("../../../schemas/catalog/frameworks.toml");
@@ -38,6 +39,8 @@ const ATTESTATIONS: &[(&str, &str)] = &[
         include_str!("../../../schemas/attestations/gcp.toml"),
     ),
 ];
+
+include!(concat!(env!("OUT_DIR"), "/builtin_benchmarks.rs"));
 
 /// Catalog and attribution data, validated.
 pub struct Data {
@@ -102,11 +105,32 @@ pub fn load(dir: Option<&Path>) -> Result<Data, DataErrors> {
     let (Some(fw), Some(ctl)) = (fw, ctl) else {
         return Err(DataErrors(errors));
     };
-    let catalog = Catalog::load((&fw.0, &fw.1), (&ctl.0, &ctl.1)).map_err(|e| {
+    let mut catalog = Catalog::load((&fw.0, &fw.1), (&ctl.0, &ctl.1)).map_err(|e| {
         let mut all = errors.clone();
         all.extend(e.0);
         DataErrors(all)
     })?;
+    let benchmark_files: Vec<(String, String)> = match dir {
+        None => BENCHMARKS
+            .iter()
+            .map(|(n, t)| (format!("schemas/{n}"), t.to_string()))
+            .collect(),
+        Some(d) if d.join("benchmarks").is_dir() => {
+            read_dir_toml(&d.join("benchmarks"), &mut errors)
+        }
+        // A schemas directory without benchmarks: the catalog's frameworks only.
+        Some(_) => Vec::new(),
+    };
+    for (name, text) in &benchmark_files {
+        match Benchmark::load(name, text, &catalog) {
+            Ok(b) => {
+                if let Err(e) = catalog.add_benchmark(b) {
+                    errors.push(e);
+                }
+            }
+            Err(e) => errors.extend(e.0),
+        }
+    }
     let mut matrices = Vec::new();
     type Files = Vec<(String, String)>;
     let (files, attestation_files): (Files, Files) = match dir {

@@ -5,6 +5,7 @@
 
 mod config;
 mod data;
+mod frameworks;
 mod inputs;
 mod matrix;
 mod output;
@@ -69,8 +70,26 @@ enum Command {
     Report(ReportArgs),
     /// The customer responsibility matrix of a tenant for a framework, from a report.
     Matrix(MatrixArgs),
+    /// The frameworks and benchmark versions, and which check tests which benchmark
+    /// requirement.
+    #[command(subcommand)]
+    Frameworks(FrameworksCommand),
     /// Print the JSON Schema of report.json.
     Schema,
+}
+
+#[derive(Subcommand)]
+enum FrameworksCommand {
+    /// List the frameworks (crosswalked per control) and benchmark versions (cited per check).
+    List,
+    /// Per benchmark version, every requirement with the checks that test it, manual, or not
+    /// covered and why; and the table of (check, requirement) pairs. Fails when the benchmark
+    /// data and the checks disagree.
+    Coverage {
+        /// Write `<benchmark>.md` and `checks.md` into this directory instead of printing.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -273,6 +292,13 @@ fn main() -> std::process::ExitCode {
                 ExitCode::Usage
             }
         },
+        Command::Frameworks(cmd) => match frameworks_command(&cmd) {
+            Ok(()) => ExitCode::Clean,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::Usage
+            }
+        },
         Command::Plugin(PluginCommand::List) => match plugin_list() {
             Ok(()) => ExitCode::Clean,
             Err(e) => {
@@ -417,6 +443,20 @@ fn builtin_plugins(data: &data::Data) -> anyhow::Result<Vec<demarc_runtime::Plug
         ))?);
     }
     Ok(out)
+}
+
+fn frameworks_command(cmd: &FrameworksCommand) -> anyhow::Result<()> {
+    let data = data::load(None)?;
+    match cmd {
+        FrameworksCommand::List => {
+            print!("{}", frameworks::list(&data));
+            Ok(())
+        }
+        FrameworksCommand::Coverage { out } => {
+            let plugins = builtin_plugins(&data)?;
+            frameworks::coverage(&data, &plugins, out.as_deref())
+        }
+    }
 }
 
 fn plugin_parity() -> anyhow::Result<()> {

@@ -11,7 +11,7 @@ use demarc_core::attestation::{CustomerAttestation, ProviderAttestation};
 use demarc_core::report::{
     CheckRecord, InputRecord, PluginRecord, Resolver, Run, TargetRecord, TenantInfo,
 };
-use demarc_core::rollup::{Rollup, TenantScope};
+use demarc_core::rollup::{CheckCitations, Rollup, TenantScope};
 use demarc_core::summary::Summary;
 use demarc_core::{
     Basis, BasisKind, CheckRef, DataError, DataErrors, Evidence, Finding, Gap, GapKind, MustAct,
@@ -346,8 +346,24 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|t| opts.tenants.is_empty() || opts.tenants.contains(&t.id))
         .collect();
+    let checks: BTreeMap<String, CheckCitations> = tail
+        .run
+        .plugins
+        .iter()
+        .flat_map(|p| &p.checks)
+        .map(|c| {
+            (
+                c.id.clone(),
+                CheckCitations {
+                    controls: c.controls.clone(),
+                    requirements: c.requirements.clone(),
+                },
+            )
+        })
+        .collect();
     let (summary, _controls) = assembly.complete(&mut tail, &extra, |tallies| {
         let rollup = Rollup {
+            checks: &checks,
             catalog: &data.catalog,
             attributor: &data.attributor,
             provider_attestations: &attestations.provider,
@@ -658,6 +674,7 @@ fn plugin_record(p: &demarc_runtime::Plugin) -> PluginRecord {
                 remediation: c.remediation.clone(),
                 controls: c.controls.clone(),
                 resource_types: c.resource_types.clone(),
+                requirements: c.requirements.clone(),
             })
             .collect(),
     }

@@ -23,6 +23,9 @@ pub struct Framework {
     pub id: String,
     /// Full title.
     pub title: String,
+    /// For a check-granular benchmark (see [`crate::benchmark`]): the cloud it is written for.
+    /// `None` for a framework crosswalked per control.
+    pub provider: Option<String>,
 }
 
 /// One catalog control.
@@ -68,6 +71,7 @@ pub const PROVIDERS: [&str; 3] = ["aws", "azure", "gcp"];
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     frameworks: Vec<Framework>,
+    benchmarks: Vec<crate::benchmark::Benchmark>,
     controls: BTreeMap<String, Control>,
     /// The name of the controls file, for errors found after loading.
     controls_file: String,
@@ -166,6 +170,7 @@ impl Catalog {
                 catalog.frameworks.push(Framework {
                     id: f.id,
                     title: f.title,
+                    provider: None,
                 });
             }
         }
@@ -348,9 +353,41 @@ impl Catalog {
         }
     }
 
-    /// Every framework, in file order.
+    /// Every framework, in file order, then every benchmark (with its `provider`).
     pub fn frameworks(&self) -> &[Framework] {
         &self.frameworks
+    }
+
+    /// Add a loaded benchmark version (see [`crate::benchmark`]); it is also listed among the
+    /// frameworks, so configurations, attestations and reports name it like any framework.
+    pub fn add_benchmark(&mut self, b: crate::benchmark::Benchmark) -> Result<(), DataError> {
+        if self.frameworks.iter().any(|f| f.id == b.id) {
+            return Err(DataError::new(
+                &b.file,
+                "id",
+                format!(
+                    "`{}` is defined twice (a framework or another benchmark)",
+                    b.id
+                ),
+            ));
+        }
+        self.frameworks.push(Framework {
+            id: b.id.clone(),
+            title: b.title.clone(),
+            provider: Some(b.provider.clone()),
+        });
+        self.benchmarks.push(b);
+        Ok(())
+    }
+
+    /// Every benchmark version.
+    pub fn benchmarks(&self) -> &[crate::benchmark::Benchmark] {
+        &self.benchmarks
+    }
+
+    /// A benchmark version by id.
+    pub fn benchmark(&self, id: &str) -> Option<&crate::benchmark::Benchmark> {
+        self.benchmarks.iter().find(|b| b.id == id)
     }
 }
 

@@ -115,6 +115,37 @@ pub struct CheckRecord {
     pub controls: Vec<String>,
     /// Native types it evaluates.
     pub resource_types: Vec<String>,
+    /// Benchmark id → the requirements of it the check tests (verified against the benchmark
+    /// data when the plugin was loaded). A finding of the check cites exactly these.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub requirements: BTreeMap<String, Vec<String>>,
+}
+
+/// What each check of a run tests: (plugin, check id) → benchmark id → requirement ids, from
+/// the run's plugin table. A finding cites exactly the benchmark requirements of its check.
+#[derive(Debug, Clone, Default)]
+pub struct Citations(HashMap<String, HashMap<String, BTreeMap<String, Vec<String>>>>);
+
+impl Citations {
+    /// The citations of every check in `run`.
+    pub fn new(run: &Run) -> Citations {
+        let mut by_plugin: HashMap<String, HashMap<String, BTreeMap<String, Vec<String>>>> =
+            HashMap::new();
+        for p in &run.plugins {
+            for c in p.checks.iter().filter(|c| !c.requirements.is_empty()) {
+                by_plugin
+                    .entry(p.name.clone())
+                    .or_default()
+                    .insert(c.id.clone(), c.requirements.clone());
+            }
+        }
+        Citations(by_plugin)
+    }
+
+    /// The benchmark requirements a finding's check tests (empty when none).
+    pub fn of(&self, f: &Finding) -> Option<&BTreeMap<String, Vec<String>>> {
+        self.0.get(&f.source.plugin)?.get(&f.check.id)
+    }
 }
 
 /// A plugin's checks by id: (title, remediation).

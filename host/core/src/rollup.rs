@@ -76,8 +76,12 @@ pub struct ControlRow {
     pub framework: String,
     /// Requirement id within the framework.
     pub requirement: String,
-    /// The catalog controls that crosswalk to it.
+    /// The catalog controls that crosswalk to it (for a benchmark requirement: the primary
+    /// controls of the checks that test it).
     pub controls: Vec<String>,
+    /// For a benchmark requirement: the checks that test it. Only their findings count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
     /// Who owns it (`shared` when its controls have different owners).
     pub owner: Owner,
     /// Third parties that own part of it under the tenant's contract.
@@ -143,7 +147,13 @@ pub struct ControlTally {
     pub owners: BTreeSet<Owner>,
     /// (provider, account) → counts by status: where the evidence comes from.
     pub units: BTreeMap<(String, String), Counts>,
+    /// Check id → what [`ControlTally::owners`] and [`ControlTally::units`] hold, for that
+    /// check alone: a benchmark requirement counts only the checks that test it.
+    pub by_check: BTreeMap<String, (BTreeSet<Owner>, Units)>,
 }
+
+/// (provider, account) → counts by status.
+pub type Units = BTreeMap<(String, String), Counts>;
 
 impl ControlTally {
     /// Count one finding.
@@ -160,6 +170,27 @@ impl ControlTally {
             c.add_n(status, n);
         }
         self.owners.insert(owner);
+        if !self.by_check.contains_key(check) {
+            self.by_check.insert(check.to_string(), Default::default());
+        }
+        if let Some((owners, _)) = self.by_check.get_mut(check) {
+            owners.insert(owner);
+        }
+    }
+
+    /// The tally of one check alone.
+    pub fn only(&self, check: &str) -> ControlTally {
+        let mut t = ControlTally::default();
+        if let Some(c) = self.checks.get(check) {
+            t.checks.insert(check.to_string(), c.clone());
+        }
+        if let Some((owners, units)) = self.by_check.get(check) {
+            t.owners = owners.clone();
+            t.units = units.clone();
+            t.by_check
+                .insert(check.to_string(), (owners.clone(), units.clone()));
+        }
+        t
     }
 
     /// Count `n` findings of one check, owner and status made on `account` of `provider`.
@@ -174,6 +205,9 @@ impl ControlTally {
     ) {
         self.add_n(check, owner, status, n);
         let key = (provider.to_string(), account.to_string());
+        if let Some((_, units)) = self.by_check.get_mut(check) {
+            units.entry(key.clone()).or_default().add_n(status, n);
+        }
         self.units.entry(key).or_default().add_n(status, n);
     }
 
@@ -219,6 +253,18 @@ pub struct Rollup<'a> {
     pub provider_attestations: &'a [ProviderAttestation],
     /// The day statuses are judged on.
     pub day: Date,
+    /// The run's checks by id: their controls (the first is primary) and the benchmark
+    /// requirements they test (benchmark id → requirement ids).
+    pub checks: &'a BTreeMap<String, CheckCitations>,
+}
+
+/// What the roll-up needs to know of a check.
+#[derive(Debug, Clone, Default)]
+pub struct CheckCitations {
+    /// Catalog controls; the first is primary.
+    pub controls: Vec<String>,
+    /// Benchmark id → the requirement ids of it the check tests.
+    pub requirements: BTreeMap<String, Vec<String>>,
 }
 
 /// A control's evaluation for a tenant.
@@ -288,9 +334,9 @@ impl Rollup<'_> {
         let mut rows = Vec::new();
         for fw in self.catalog.frameworks() {
             let in_scope = if scope.frameworks.is_empty() {
-                // A cloud's CIS benchmark applies only to tenants on that cloud.
-                match fw.id.strip_prefix("cis-") {
-                    Some(rest) => providers.iter().any(|p| rest.starts_with(&format!("{p}-"))),
+                // A cloud's benchmark applies only to tenants on that cloud.
+                match &fw.provider {
+                    Some(cloud) => providers.contains(cloud.as_str()),
                     None => true,
                 }
             } else {
@@ -299,10 +345,18 @@ impl Rollup<'_> {
             if !in_scope {
                 continue;
             }
+            if let Some(bench) = self.catalog.benchmark(&fw.id) {
+                rows.extend(self.benchmark(bench, scope, &seen));
+                continue;
+            }
             let mut evals: BTreeMap<&str, ControlEval> = BTreeMap::new();
             for control in self.catalog.controls() {
                 if control.frameworks.contains_key(&fw.id) {
-                    evals.insert(&control.id, self.control(control, scope, &seen, &fw.id));
+                    let tally = scope.tallies.get(&control.id);
+                    evals.insert(
+                        &control.id,
+                        self.control(control, scope, &seen, &fw.id, tally, &control.id),
+                    );
                 }
             }
             let mut reqs: BTreeMap<&str, Vec<&Control>> = BTreeMap::new();
@@ -322,12 +376,102 @@ impl Rollup<'_> {
         rows
     }
 
+    /// The rows of one benchmark version for the tenant: one per requirement, in the
+    /// benchmark's order. A requirement counts only the findings of the checks that test it,
+    /// each evaluated against its primary control's owner, scope and attestations; a manual one
+    /// is met by the attestation of the controls it names; anything else is a gap that says why.
+    fn benchmark(
+        &self,
+        bench: &crate::benchmark::Benchmark,
+        scope: &TenantScope<'_>,
+        seen: &Seen<'_>,
+    ) -> Vec<ControlRow> {
+        let citing = crate::benchmark::citing_checks(
+            &bench.id,
+            self.checks
+                .iter()
+                .map(|(id, c)| (id.as_str(), &c.requirements)),
+        );
+        let mut rows = Vec::new();
+        for req in &bench.requirements {
+            let checks = citing.get(&req.id).cloned().unwrap_or_default();
+            let mut evals: Vec<(&Control, ControlEval)> = Vec::new();
+            for check in &checks {
+                let Some(primary) = self.checks[check]
+                    .controls
+                    .first()
+                    .and_then(|c| self.catalog.control(c))
+                else {
+                    continue;
+                };
+                let tally = scope.tallies.get(&primary.id).map(|t| t.only(check));
+                evals.push((
+                    primary,
+                    self.control(primary, scope, seen, &bench.id, tally.as_ref(), check),
+                ));
+            }
+            if evals.is_empty() {
+                for c in req.controls.iter().filter_map(|c| self.catalog.control(c)) {
+                    let tally = scope.tallies.get(&c.id);
+                    evals.push((c, self.control(c, scope, seen, &bench.id, tally, &c.id)));
+                }
+            }
+            if evals.is_empty() {
+                let (evidence, gap) = match (&req.not_covered, req.assessment) {
+                    (Some(why), _) => (
+                        format!("not covered: {why}"),
+                        format!(
+                            "{} {} is not covered by any demarc check: {why}",
+                            bench.id, req.id
+                        ),
+                    ),
+                    (None, crate::benchmark::Assessment::Manual) => (
+                        "manual: the benchmark leaves it to review".to_string(),
+                        format!(
+                            "{} {} is a manual requirement: review it and keep the evidence; no check can decide it",
+                            bench.id, req.id
+                        ),
+                    ),
+                    (None, crate::benchmark::Assessment::Automated) => (
+                        "no check in the run tests it".to_string(),
+                        format!("{} {} is tested by no check in the run", bench.id, req.id),
+                    ),
+                };
+                rows.push(ControlRow {
+                    tenant: scope.tenant.to_string(),
+                    framework: bench.id.clone(),
+                    requirement: req.id.clone(),
+                    controls: Vec::new(),
+                    checks: Vec::new(),
+                    owner: Owner::Customer,
+                    parties: Vec::new(),
+                    status: RollupStatus::NotAssessed,
+                    evidence: vec![evidence],
+                    attestations: Vec::new(),
+                    gap: Some(gap),
+                });
+                continue;
+            }
+            let parts: Vec<(&Control, &ControlEval)> = evals.iter().map(|(c, e)| (*c, e)).collect();
+            let mut row = combine(scope.tenant, &bench.id, &req.id, &parts);
+            row.controls.sort();
+            row.controls.dedup();
+            row.checks = checks;
+            rows.push(row);
+        }
+        rows
+    }
+
+    /// Evaluate `control` for the tenant from `tally` (its findings, or only those of the checks
+    /// that test a benchmark requirement), naming it `label` in the evidence and gap.
     fn control(
         &self,
         control: &Control,
         scope: &TenantScope<'_>,
         seen: &Seen<'_>,
         framework: &str,
+        tally: Option<&ControlTally>,
+        label: &str,
     ) -> ControlEval {
         let contract = scope
             .contracts
@@ -360,7 +504,7 @@ impl Rollup<'_> {
                             status: RollupStatus::Overdue,
                             evidence: format!(
                                 "{}: overdue — last done {} by {who}, due {} (every {} days); evidence {}",
-                                control.id,
+                                label,
                                 a.date,
                                 a.due(),
                                 a.interval_days,
@@ -376,7 +520,7 @@ impl Rollup<'_> {
                             status: RollupStatus::Attested,
                             evidence: format!(
                                 "{}: attested — done {} by {who}, next due {}; evidence {}",
-                                control.id,
+                                label,
                                 a.date,
                                 a.due(),
                                 a.evidence
@@ -390,10 +534,10 @@ impl Rollup<'_> {
                     owners: [owner].into(),
                     parties,
                     status: RollupStatus::NotAssessed,
-                    evidence: format!("{}: no attestation on file", control.id),
+                    evidence: format!("{label}: no attestation on file"),
                     gap: Some(format!(
                         "`{}` needs a customer attestation; none is on file",
-                        control.id
+                        label
                     )),
                     attested_by: BTreeSet::new(),
                 },
@@ -428,7 +572,6 @@ impl Rollup<'_> {
             .filter(|p| !attested_by.iter().any(|a| a.provider == *p))
             .collect();
         let attestation_ids: BTreeSet<String> = attested_by.iter().map(|a| a.id.clone()).collect();
-        let tally = scope.tallies.get(&control.id);
         let counts = tally.map(ControlTally::total).unwrap_or_default();
         let mut owners: BTreeSet<Owner> = tally.map(|t| t.owners.clone()).unwrap_or_default();
         if owners.is_empty() {
@@ -450,7 +593,7 @@ impl Rollup<'_> {
                         status: RollupStatus::Inherited,
                         evidence: format!(
                             "{}: inherited — a valid provider attestation covers it on every cloud",
-                            control.id
+                            label
                         ),
                         gap: None,
                         attested_by: attestation_ids,
@@ -462,12 +605,12 @@ impl Rollup<'_> {
                         status: RollupStatus::NotAssessed,
                         evidence: format!(
                             "{}: provider-owned, no valid attestation for {}",
-                            control.id,
+                            label,
                             unattested.join(", ")
                         ),
                         gap: Some(format!(
                             "`{}` is provider-owned but no valid provider attestation covers it for {}",
-                            control.id,
+                            label,
                             unattested.join(", ")
                         )),
                         attested_by: attestation_ids,
@@ -488,8 +631,8 @@ impl Rollup<'_> {
                 owners,
                 parties,
                 status: RollupStatus::NotAssessed,
-                evidence: format!("{}: no evidence ({why})", control.id),
-                gap: Some(format!("`{}` has no evidence: {why}", control.id)),
+                evidence: format!("{label}: no evidence ({why})"),
+                gap: Some(format!("`{label}` has no evidence: {why}")),
                 attested_by: BTreeSet::new(),
             };
         }
@@ -517,7 +660,13 @@ impl Rollup<'_> {
                     .join("; ")
             })
             .unwrap_or_default();
-        let (missing, idle) = seen.missing(control, tally, framework);
+        let only_cloud = self
+            .catalog
+            .frameworks()
+            .iter()
+            .find(|f| f.id == framework)
+            .and_then(|f| f.provider.as_deref());
+        let (missing, idle) = seen.missing(control, tally, only_cloud);
         let missing_text = missing.join(", ");
         let (status, gap) = if counts.fail > 0 {
             (RollupStatus::Failing, None)
@@ -526,13 +675,13 @@ impl Rollup<'_> {
                 RollupStatus::NotAssessed,
                 Some(format!(
                     "`{}`: {} finding(s) need data the exports do not hold (manual)",
-                    control.id, counts.manual
+                    label, counts.manual
                 )),
             )
         } else if counts.manual + counts.error > 0 {
             let mut gap = format!(
                 "`{}`: {} resource(s) could not be assessed",
-                control.id,
+                label,
                 counts.manual + counts.error
             );
             if !missing.is_empty() {
@@ -544,7 +693,7 @@ impl Rollup<'_> {
                 RollupStatus::Partial,
                 Some(format!(
                     "`{}` must be evidenced in every account; there is none on {missing_text}",
-                    control.id
+                    label
                 )),
             )
         } else if provider_side && matrix_owners.contains(&Owner::Shared) && !unattested.is_empty()
@@ -553,18 +702,14 @@ impl Rollup<'_> {
                 RollupStatus::Partial,
                 Some(format!(
                     "`{}` is shared: the customer side passes, the provider side has no valid attestation for {}",
-                    control.id,
+                    label,
                     unattested.join(", ")
                 )),
             )
         } else {
             (RollupStatus::Satisfied, None)
         };
-        let mut evidence = format!(
-            "{}: {status} — {detail}",
-            control.id,
-            status = status.as_str()
-        );
+        let mut evidence = format!("{}: {status} — {detail}", label, status = status.as_str());
         if !missing.is_empty() {
             evidence.push_str(&format!("; no evidence on {missing_text}"));
         }
@@ -597,12 +742,12 @@ impl Seen<'_> {
     /// For a scanned control under `framework`: the clouds and accounts in its scope that lack
     /// evidence, with why (for an account-scope control: these make it at most partial), and the
     /// clouds where a resource-scope control had nothing to evaluate (said, but not held against
-    /// it). A cloud's CIS benchmark looks at that cloud only.
+    /// it). A cloud's benchmark (`only_cloud`) looks at that cloud only.
     fn missing(
         &self,
         control: &Control,
         tally: Option<&ControlTally>,
-        framework: &str,
+        only_cloud: Option<&str>,
     ) -> (Vec<String>, Vec<String>) {
         let mut missing = Vec::new();
         let mut idle = Vec::new();
@@ -611,11 +756,8 @@ impl Seen<'_> {
             if control.not_applicable.contains_key(*cloud) {
                 continue;
             }
-            // A cloud's CIS benchmark asks nothing of the tenant's other clouds.
-            if framework
-                .strip_prefix("cis-")
-                .is_some_and(|rest| !rest.starts_with(&format!("{cloud}-")))
-            {
+            // A cloud's benchmark asks nothing of the tenant's other clouds.
+            if only_cloud.is_some_and(|only| only != *cloud) {
                 continue;
             }
             let unit = |account: &str| {
@@ -725,6 +867,7 @@ fn combine(
         framework: framework.to_string(),
         requirement: requirement.to_string(),
         controls: parts.iter().map(|(c, _)| c.id.clone()).collect(),
+        checks: Vec::new(),
         owner,
         parties: parties.into_iter().collect(),
         status,
@@ -804,11 +947,13 @@ evidence = "https://example.com/risk"
         .unwrap()]);
         let provider = load_provider("p.toml", provider_text, &cat).unwrap();
         let customer = load_customer("c.toml", CUSTOMER, &cat).unwrap();
+        let checks = BTreeMap::new();
         let rollup = Rollup {
             catalog: &cat,
             attributor: &attr,
             provider_attestations: &provider,
             day: day(day_s),
+            checks: &checks,
         };
         rollup.tenant(&TenantScope {
             tenant: "acme",
@@ -845,6 +990,156 @@ evidence = "https://example.com/risk"
             );
         }
         t
+    }
+
+    const BENCH: &str = r#"
+id = "cis-aws-test-1.0"
+title = "Test benchmark"
+provider = "aws"
+source = "https://example.org/benchmark"
+
+[[requirement]]
+id = "1.1"
+title = "Contact details are current"
+assessment = "manual"
+profile = 1
+
+[[requirement]]
+id = "5.2"
+title = "No security group admits admin ports from anywhere"
+assessment = "automated"
+profile = 1
+
+[[requirement]]
+id = "5.3"
+title = "No security group admits all ports from anywhere"
+assessment = "automated"
+profile = 1
+
+[[requirement]]
+id = "5.9"
+title = "Something no export shows"
+assessment = "automated"
+profile = 2
+not_covered = "the exports carry no such field"
+"#;
+
+    /// Rows of the test benchmark for a tenant on `clouds`, with `frameworks` in scope.
+    fn bench_rows(
+        tallies: &BTreeMap<String, ControlTally>,
+        clouds: &[&str],
+        frameworks: &[String],
+    ) -> Vec<ControlRow> {
+        let mut cat = catalog();
+        let b = crate::benchmark::Benchmark::load("b.toml", BENCH, &cat).unwrap();
+        cat.add_benchmark(b).unwrap();
+        let attr = Attributor::new([Matrix::load(
+            "aws.toml",
+            include_str!("../../../schemas/responsibility/aws.toml"),
+            &cat,
+        )
+        .unwrap()]);
+        let cite = |ids: &[&str]| CheckCitations {
+            controls: vec!["mgmt-port-exposure".into()],
+            requirements: [(
+                "cis-aws-test-1.0".to_string(),
+                ids.iter().map(|s| s.to_string()).collect(),
+            )]
+            .into(),
+        };
+        let checks: BTreeMap<String, CheckCitations> = [
+            ("sg-admin".to_string(), cite(&["5.2"])),
+            ("sg-all".to_string(), cite(&["5.3"])),
+        ]
+        .into();
+        let rollup = Rollup {
+            catalog: &cat,
+            attributor: &attr,
+            provider_attestations: &[],
+            day: day("2026-11-01"),
+            checks: &checks,
+        };
+        rollup
+            .tenant(&TenantScope {
+                tenant: "acme",
+                clouds: clouds.iter().map(|c| c.to_string()).collect(),
+                footprint: clouds
+                    .iter()
+                    .map(|c| (c.to_string(), ServiceModel::Iaas))
+                    .collect(),
+                contracts: &[],
+                attestations: &[],
+                frameworks,
+                tallies,
+            })
+            .into_iter()
+            .filter(|r| r.framework == "cis-aws-test-1.0")
+            .collect()
+    }
+
+    #[test]
+    fn a_benchmark_requirement_counts_only_the_checks_that_test_it() {
+        // One control, two checks: the admin-port check fails, the all-ports check passes.
+        let t = tally(&[
+            (
+                "mgmt-port-exposure",
+                "sg-admin",
+                Owner::Customer,
+                Status::Fail,
+            ),
+            (
+                "mgmt-port-exposure",
+                "sg-all",
+                Owner::Customer,
+                Status::Pass,
+            ),
+        ]);
+        let r = bench_rows(&t, &["aws"], &[]);
+        let ids: Vec<&str> = r.iter().map(|r| r.requirement.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["1.1", "5.2", "5.3", "5.9"],
+            "every requirement, in order"
+        );
+        let row = |id: &str| r.iter().find(|r| r.requirement == id).unwrap();
+        assert_eq!(row("5.2").status, RollupStatus::Failing);
+        assert_eq!(row("5.2").checks, ["sg-admin"]);
+        assert_eq!(row("5.2").controls, ["mgmt-port-exposure"]);
+        assert!(row("5.2").evidence[0].starts_with("sg-admin: failing — sg-admin 1 fail"));
+        // The sibling's failure does not leak into the requirement it does not test.
+        assert_eq!(
+            row("5.3").status,
+            RollupStatus::Satisfied,
+            "{:?}",
+            row("5.3")
+        );
+        assert_eq!(row("5.3").checks, ["sg-all"]);
+        assert_eq!(row("1.1").status, RollupStatus::NotAssessed);
+        assert!(
+            row("1.1")
+                .gap
+                .as_deref()
+                .unwrap()
+                .contains("manual requirement")
+        );
+        assert_eq!(row("5.9").status, RollupStatus::NotAssessed);
+        assert!(
+            row("5.9")
+                .gap
+                .as_deref()
+                .unwrap()
+                .contains("not covered by any demarc check: the exports carry no such field")
+        );
+        // A checks' requirement with no finding is a gap, not met.
+        let none = bench_rows(&BTreeMap::new(), &["aws"], &[]);
+        assert!(none.iter().all(|r| r.status == RollupStatus::NotAssessed));
+    }
+
+    #[test]
+    fn a_benchmark_applies_to_tenants_on_its_cloud_unless_chosen() {
+        assert!(bench_rows(&BTreeMap::new(), &["azure"], &[]).is_empty());
+        let chosen = bench_rows(&BTreeMap::new(), &["azure"], &["cis-aws-test-1.0".into()]);
+        assert_eq!(chosen.len(), 4);
     }
 
     #[test]
@@ -937,7 +1232,28 @@ evidence = "https://example.com/risk"
         tallies: &BTreeMap<String, ControlTally>,
         framework: &str,
     ) -> Vec<ControlRow> {
-        let cat = catalog();
+        let mut cat = catalog();
+        // One benchmark per cloud, each with one requirement its log-integrity check tests.
+        let mut checks = BTreeMap::new();
+        for (cloud, req, check) in [
+            ("aws", "3.2", "trail-validation"),
+            ("azure", "5.1.4", "activity-log-storage"),
+        ] {
+            let id = format!("cis-{cloud}-test-1.0");
+            let text = format!(
+                "id = \"{id}\"\ntitle = \"t\"\nprovider = \"{cloud}\"\nsource = \"s\"\n\
+                 [[requirement]]\nid = \"{req}\"\ntitle = \"t\"\nassessment = \"automated\"\nprofile = 1\n"
+            );
+            let b = crate::benchmark::Benchmark::load("b.toml", &text, &cat).unwrap();
+            cat.add_benchmark(b).unwrap();
+            checks.insert(
+                check.to_string(),
+                CheckCitations {
+                    controls: vec!["log-integrity".into()],
+                    requirements: [(id, vec![req.to_string()])].into(),
+                },
+            );
+        }
         let attr = Attributor::new([Matrix::load(
             "aws.toml",
             include_str!("../../../schemas/responsibility/aws.toml"),
@@ -950,6 +1266,7 @@ evidence = "https://example.com/risk"
             attributor: &attr,
             provider_attestations: &provider,
             day: day("2026-11-01"),
+            checks: &checks,
         };
         rollup.tenant(&TenantScope {
             tenant: "acme",
@@ -1068,13 +1385,16 @@ evidence = "https://example.com/risk"
         );
         assert!(r.evidence[0].contains("no evidence on aws 444455556666"));
         // A cloud's CIS benchmark asks for evidence on that cloud's accounts only.
-        let cis = rows_on_three_clouds_for(&t, "cis-aws-3.0");
+        let cis = rows_on_three_clouds_for(&t, "cis-aws-test-1.0");
         let gap = row(&cis, "3.2").gap.clone().unwrap();
         assert!(gap.contains("aws 444455556666"), "{gap}");
         assert!(!gap.contains("azure") && !gap.contains("gcp"), "{gap}");
-        let cis = rows_on_three_clouds_for(&t, "cis-azure-2.1");
+        let cis = rows_on_three_clouds_for(&t, "cis-azure-test-1.0");
         let gap = row(&cis, "5.1.4").gap.clone().unwrap();
-        assert!(gap.contains("azure sub-1") && !gap.contains("aws"), "{gap}");
+        assert!(
+            gap.contains("2 not-applicable findings") && !gap.contains("aws"),
+            "{gap}"
+        );
 
         // Evidence on every account: satisfied.
         add(

@@ -4,6 +4,7 @@
 //! and without a plugin or a file position, and hostile strings where a cloud lets an attacker
 //! choose them (resource names, ids, tags, messages).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use demarc_core::report::{CheckRecord, InputRecord, PluginRecord, Run, TargetRecord, TenantInfo};
@@ -20,9 +21,46 @@ pub const HOSTILE_NAME: &str = "<script>alert(\"pwned\")</script><img src=x oner
 /// A resource id with what a URI cannot carry as-is: spaces, `#`, `?`, `%`, non-ASCII.
 pub const AWKWARD_ID: &str = "/subscriptions/0000-1111/resourceGroups/rg 1/providers/Microsoft.Storage/storageAccounts/st#1?x=%41&é";
 
-/// The shipped control catalog.
+/// A check-granular benchmark for the fixture's AWS checks, in the shipped data format.
+pub const BENCHMARK: &str = r#"
+id = "cis-aws-fixture-1.0"
+title = "Fixture AWS benchmark v1.0"
+provider = "aws"
+source = "https://example.org/fixture-benchmark"
+
+[[requirement]]
+id = "2.1.4"
+title = "Buckets block public access"
+assessment = "automated"
+profile = 1
+
+[[requirement]]
+id = "2.1.5"
+title = "Bucket policies deny plain HTTP"
+assessment = "automated"
+profile = 2
+not_covered = "the fixture has no such check"
+
+[[requirement]]
+id = "1.1"
+title = "Contact details are current"
+assessment = "manual"
+profile = 1
+"#;
+
+/// The fixture check → the benchmark requirements it tests.
+pub fn requirements(check: &str) -> BTreeMap<String, Vec<String>> {
+    match check {
+        "aws-s3-public-access" => {
+            [("cis-aws-fixture-1.0".to_string(), vec!["2.1.4".to_string()])].into()
+        }
+        _ => BTreeMap::new(),
+    }
+}
+
+/// The shipped control catalog, with the fixture's benchmark.
 pub fn catalog() -> Catalog {
-    Catalog::load(
+    let mut catalog = Catalog::load(
         (
             "frameworks.toml",
             include_str!("../../../schemas/catalog/frameworks.toml"),
@@ -32,7 +70,11 @@ pub fn catalog() -> Catalog {
             include_str!("../../../schemas/catalog/controls.toml"),
         ),
     )
-    .expect("the shipped catalog loads")
+    .expect("the shipped catalog loads");
+    let b = demarc_core::benchmark::Benchmark::load("fixture-benchmark.toml", BENCHMARK, &catalog)
+        .expect("the fixture benchmark loads");
+    catalog.add_benchmark(b).expect("one fixture benchmark");
+    catalog
 }
 
 /// A file of the reference data next to the repository (`../shared/data/...`).
@@ -731,6 +773,7 @@ pub fn controls() -> Vec<ControlRow> {
         framework: framework.into(),
         requirement: requirement.into(),
         controls: controls.iter().map(|c| c.to_string()).collect(),
+        checks: vec![],
         owner,
         parties: if owner == Owner::ThirdParty {
             vec![BLUEFIN.into()]
@@ -853,16 +896,20 @@ pub fn controls() -> Vec<ControlRow> {
             "audit-logging: satisfied — gcp-audit-logs-data-access 1 pass",
             None,
         ),
-        row(
-            "fabrikam",
-            "cis-aws-3.0",
-            "3.1",
-            &["audit-logging"],
-            Owner::Customer,
-            Satisfied,
-            "audit-logging: satisfied — aws-cloudtrail-multi-region 1 pass",
-            None,
-        ),
+        // A benchmark requirement: only the check that tests it counts.
+        ControlRow {
+            checks: vec!["aws-s3-public-access".into()],
+            ..row(
+                "northwind",
+                "cis-aws-fixture-1.0",
+                "2.1.4",
+                &["public-resource-access"],
+                Owner::Customer,
+                Failing,
+                "aws-s3-public-access: failing — aws-s3-public-access 1 fail",
+                None,
+            )
+        },
         row(
             "fabrikam",
             "pci-dss-4.0",
@@ -1013,6 +1060,7 @@ pub fn assemble(
                 remediation: f.remediation.clone(),
                 controls: f.controls.clone(),
                 resource_types: vec![f.resource.native_type.clone()],
+                requirements: requirements(&f.check.id),
             });
         }
         let b = &f.responsibility.basis;

@@ -30,6 +30,7 @@
 //! A run end that is not RFC 3339 gives `time` 0 rather than a guessed clock. The tests check
 //! every emitted attribute, enum value and type against the OCSF sources in `shared/data`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde_json::{Map, Value, json};
@@ -106,6 +107,7 @@ pub fn render(report: &Report, catalog: &Catalog, out: &mut dyn Write) -> serde_
 /// The event array, written one finding at a time.
 pub struct Sink<W: Write> {
     out: W,
+    citations: demarc_core::report::Citations,
     time: i64,
     version: String,
     first: bool,
@@ -126,6 +128,7 @@ impl<W: Write> Sink<W> {
         out.write_all(b"[").map_err(serde_json::Error::io)?;
         Ok(Sink {
             out,
+            citations: demarc_core::report::Citations::new(&report.run),
             time,
             version,
             first: true,
@@ -138,7 +141,11 @@ impl<W: Write> Sink<W> {
             .write_all(if self.first { b"\n" } else { b",\n" })
             .map_err(serde_json::Error::io)?;
         self.first = false;
-        serde_json::to_writer(&mut self.out, &event(f, catalog, self.time, &self.version))
+        let cited = self.citations.of(f);
+        serde_json::to_writer(
+            &mut self.out,
+            &event(f, catalog, cited, self.time, &self.version),
+        )
     }
 
     /// Close the array.
@@ -151,7 +158,13 @@ impl<W: Write> Sink<W> {
 }
 
 /// One Compliance Finding.
-pub fn event(f: &Finding, catalog: &Catalog, time: i64, version: &str) -> Value {
+pub fn event(
+    f: &Finding,
+    catalog: &Catalog,
+    cited: Option<&BTreeMap<String, Vec<String>>>,
+    time: i64,
+    version: &str,
+) -> Value {
     let (severity_id, severity_caption) = severity(f.check.severity);
     let (cstatus_id, cstatus) = compliance_status(f.status);
 
@@ -171,6 +184,18 @@ pub fn event(f: &Finding, catalog: &Catalog, time: i64, version: &str) -> Value 
                     if !requirements.contains(&req) {
                         requirements.push(req);
                     }
+                }
+            }
+        }
+        // A benchmark's requirements: exactly those the finding's check tests.
+        if let Some(reqs) = cited.and_then(|c| c.get(&fw.id)) {
+            if !standards.contains(&fw.title.as_str()) {
+                standards.push(&fw.title);
+            }
+            for r in reqs {
+                let req = format!("{} {r}", fw.id);
+                if !requirements.contains(&req) {
+                    requirements.push(req);
                 }
             }
         }
@@ -770,6 +795,33 @@ mod tests {
                 "expected `{want}` in {errors:#?}"
             );
         }
+    }
+
+    #[test]
+    fn a_finding_cites_exactly_the_benchmark_requirements_its_check_tests() {
+        let r = fixture::report();
+        let events = events(&r);
+        let mut citing = 0;
+        for (f, e) in r.findings.iter().zip(&events) {
+            let reqs: Vec<&str> = e["compliance"]["requirements"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let bench: Vec<&&str> = reqs.iter().filter(|q| q.starts_with("cis-")).collect();
+            if f.check.id == "aws-s3-public-access" {
+                citing += 1;
+                assert_eq!(bench, [&"cis-aws-fixture-1.0 2.1.4"], "{reqs:?}");
+                assert!(
+                    e["compliance"]["standards"]
+                        .as_array()
+                        .unwrap()
+                        .contains(&json!("Fixture AWS benchmark v1.0"))
+                );
+            } else {
+                assert!(bench.is_empty(), "{} cites {bench:?}", f.check.id);
+            }
+        }
+        assert!(citing > 0);
     }
 
     #[test]

@@ -311,6 +311,14 @@ impl<'a, W: Write> Sink<'a, W> {
                 .push(format!("{}\0{c}", f.tenant), seq, payload.clone())
                 .map_err(io)?;
         }
+        // A benchmark requirement's row relates the findings of the checks that test it.
+        self.related
+            .push(
+                format!("{}\0check:{}", f.tenant, f.check.id),
+                seq,
+                payload.clone(),
+            )
+            .map_err(io)?;
         Ok(())
     }
 
@@ -434,6 +442,22 @@ fn parse_membership(line: &str) -> std::io::Result<(u128, Option<u128>)> {
     Ok((obs, risk))
 }
 
+/// The index keys of the findings related to a roll-up row: those of the checks that test a
+/// benchmark requirement, or else those on the requirement's controls.
+fn related_keys(row: &ControlRow) -> Vec<String> {
+    if row.checks.is_empty() {
+        row.controls
+            .iter()
+            .map(|c| format!("{}\0{c}", row.tenant))
+            .collect()
+    } else {
+        row.checks
+            .iter()
+            .map(|c| format!("{}\0check:{c}", row.tenant))
+            .collect()
+    }
+}
+
 impl Lazy<'_> {
     /// Call `each` with the related findings of roll-up row `row` (observation and risk uuid),
     /// deduplicated and in order, until it returns `false`.
@@ -443,9 +467,8 @@ impl Lazy<'_> {
         mut each: impl FnMut(u128, Option<u128>) -> std::io::Result<bool>,
     ) -> std::io::Result<()> {
         self.seen.clear();
-        let row = &self.rows[row];
-        for c in &row.controls {
-            let Some(span) = self.index.get(&format!("{}\0{c}", row.tenant)) else {
+        for key in related_keys(&self.rows[row]) {
+            let Some(span) = self.index.get(&key) else {
                 continue;
             };
             let mut r = self.sorted.read_at(0, span.offset)?;
@@ -466,19 +489,16 @@ impl Lazy<'_> {
     }
 
     fn has_observations(&self, row: usize) -> bool {
-        let row = &self.rows[row];
-        row.controls
+        related_keys(&self.rows[row])
             .iter()
-            .any(|c| self.index.contains_key(&format!("{}\0{c}", row.tenant)))
+            .any(|k| self.index.contains_key(k))
     }
 
     fn has_risks(&mut self, row: usize) -> std::io::Result<bool> {
-        let r = &self.rows[row];
-        if !r.controls.iter().any(|c| {
-            self.index
-                .get(&format!("{}\0{c}", r.tenant))
-                .is_some_and(|s| s.fails > 0)
-        }) {
+        if !related_keys(&self.rows[row])
+            .iter()
+            .any(|k| self.index.get(k).is_some_and(|s| s.fails > 0))
+        {
             return Ok(false);
         }
         let mut found = false;
@@ -1208,6 +1228,9 @@ fn finding(
     for c in &row.controls {
         p.extend(prop("control", c));
     }
+    for c in &row.checks {
+        p.extend(prop("check-id", c));
+    }
     let mut target = Map::new();
     target.insert("type".into(), json!("objective-id"));
     target.insert(
@@ -1508,6 +1531,28 @@ mod tests {
         assert_eq!(
             by_req("164.312(a)(2)(iv)")["target"]["target-id"],
             "hipaa-security_164.312.a.2.iv"
+        );
+        // A benchmark requirement relates only the findings of the check that tests it (AC-3,
+        // on the same control, also relates the RDS finding).
+        let cis = by_req("2.1.4");
+        assert_eq!(cis["target"]["target-id"], "cis-aws-fixture-1.0_2.1.4");
+        let s3_fails = r
+            .findings
+            .iter()
+            .filter(|f| f.check.id == "aws-s3-public-access" && f.status == Status::Fail)
+            .count();
+        assert!(s3_fails > 0);
+        assert_eq!(
+            cis["related-risks"].as_array().unwrap().len(),
+            s3_fails,
+            "{cis:#}"
+        );
+        assert!(
+            cis["props"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "check-id" && p["value"] == "aws-s3-public-access")
         );
         let na = by_req("10.7.2");
         assert_eq!(na["target"]["status"]["state"], "not-satisfied");

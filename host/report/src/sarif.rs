@@ -339,12 +339,13 @@ fn run(
     results: Value,
 ) -> Value {
     let (name, version, sha256) = key;
+    let citations = demarc_core::report::Citations::new(&report.run);
 
     // Rules: one per check, sorted by id; the first finding of a check describes it.
     let rules: Vec<Value> = data
         .checks
         .values()
-        .map(|(first, controls)| rule(catalog, first, controls))
+        .map(|(first, controls)| rule(catalog, first, controls, citations.of(first)))
         .collect();
 
     let mut driver = Map::new();
@@ -396,7 +397,12 @@ fn run(
     })
 }
 
-fn rule(catalog: &Catalog, first: &Finding, controls: &[String]) -> Value {
+fn rule(
+    catalog: &Catalog,
+    first: &Finding,
+    controls: &[String],
+    cited: Option<&BTreeMap<String, Vec<String>>>,
+) -> Value {
     let controls: Vec<&str> = controls.iter().map(String::as_str).collect();
     let mut frameworks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for c in &controls {
@@ -410,6 +416,13 @@ fn rule(catalog: &Catalog, first: &Finding, controls: &[String]) -> Value {
                 }
             }
         }
+    }
+    // Benchmark requirements: exactly those the check tests.
+    for (bench, reqs) in cited.into_iter().flatten() {
+        frameworks
+            .entry(bench)
+            .or_default()
+            .extend(reqs.iter().map(String::as_str));
     }
     let severity = first.check.severity;
     let mut tags: Vec<&str> = vec!["security"];
@@ -677,6 +690,21 @@ mod tests {
             json!(["security", "public-resource-access", "iam-least-privilege"])
         );
         assert!(rule["properties"]["frameworks"]["pci-dss-4.0"].is_array());
+        // The benchmark requirement the check tests, and no other.
+        assert_eq!(
+            rule["properties"]["frameworks"]["cis-aws-fixture-1.0"],
+            json!(["2.1.4"])
+        );
+        let cited: Vec<&Value> = runs
+            .iter()
+            .flat_map(|r| r["tool"]["driver"]["rules"].as_array().unwrap())
+            .filter(|r| {
+                r["properties"]["frameworks"]
+                    .as_object()
+                    .is_some_and(|f| f.keys().any(|k| k.starts_with("cis-")))
+            })
+            .collect();
+        assert_eq!(cited.len(), 1, "only the citing check's rule: {cited:#?}");
     }
 
     #[test]

@@ -84,6 +84,9 @@ pub struct CheckMeta {
     pub controls: Vec<String>,
     /// Native types evaluated.
     pub resource_types: Vec<String>,
+    /// Benchmark id → the requirement ids of it the check tests, each verified against the
+    /// catalog's benchmark data.
+    pub requirements: BTreeMap<String, Vec<String>>,
 }
 
 /// A loaded, described and validated plugin, ready to scan.
@@ -293,6 +296,40 @@ impl Runtime {
                     ));
                 }
             }
+            // Citations of benchmark requirements: a citation the host cannot verify is dropped
+            // (the check still runs), and said, so no finding claims an unverified requirement.
+            let mut requirements: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for r in &c.requirements {
+                let why = match catalog.benchmark(&r.benchmark) {
+                    None => Some(format!(
+                        "cites unknown benchmark `{}`",
+                        crate::host::truncate_id(&r.benchmark)
+                    )),
+                    Some(b) if b.provider != info.provider => Some(format!(
+                        "cites `{}`, a benchmark for {}, not for this plugin's provider",
+                        b.id, b.provider
+                    )),
+                    Some(b) if b.requirement(&r.id).is_none() => Some(format!(
+                        "cites `{} {}`, which that benchmark version does not have",
+                        b.id,
+                        crate::host::truncate_id(&r.id)
+                    )),
+                    Some(_) => None,
+                };
+                match why {
+                    Some(why) => warnings.push(format!(
+                        "plugin `{}` check `{}` {why}: the citation is dropped",
+                        crate::host::truncate_id(&info.name),
+                        crate::host::truncate_id(&c.id),
+                    )),
+                    None => {
+                        let ids = requirements.entry(r.benchmark.clone()).or_default();
+                        if !ids.contains(&r.id) {
+                            ids.push(r.id.clone());
+                        }
+                    }
+                }
+            }
             if bad.is_empty() {
                 checks.insert(
                     c.id.clone(),
@@ -308,6 +345,7 @@ impl Runtime {
                         remediation: c.remediation,
                         controls: c.controls,
                         resource_types: c.resource_types,
+                        requirements,
                     },
                 );
             } else {
