@@ -2,6 +2,7 @@
 //! binary and the real wasmtime runtime on the real plugins (built for `wasm32-wasip2` by the
 //! CLI's build script): there is no test double for the sandbox.
 
+mod benchmarks; // benchmark requirements cited per check: coverage documents, drift, unverifiable citations
 mod cache; // the compile cache runs only what it compiled itself; unsafe caches and unpinned plugins are refused
 mod config; // configuration errors: exit 2, every problem named with file and key
 mod conformance; // one semantic case in every cloud's export shape: the same verdict and owner everywhere

@@ -81,7 +81,12 @@ enum Command {
 #[derive(Subcommand)]
 enum FrameworksCommand {
     /// List the frameworks (crosswalked per control) and benchmark versions (cited per check).
-    List,
+    List {
+        /// Read the catalog and benchmarks from this directory instead of the built-in
+        /// `schemas/`.
+        #[arg(long)]
+        schemas: Option<PathBuf>,
+    },
     /// Per benchmark version, every requirement with the checks that test it, manual, or not
     /// covered and why; and the table of (check, requirement) pairs. Fails when the benchmark
     /// data and the checks disagree.
@@ -89,6 +94,10 @@ enum FrameworksCommand {
         /// Write `<benchmark>.md` and `checks.md` into this directory instead of printing.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Read the catalog and benchmarks from this directory instead of the built-in
+        /// `schemas/`.
+        #[arg(long)]
+        schemas: Option<PathBuf>,
     },
 }
 
@@ -446,13 +455,14 @@ fn builtin_plugins(data: &data::Data) -> anyhow::Result<Vec<demarc_runtime::Plug
 }
 
 fn frameworks_command(cmd: &FrameworksCommand) -> anyhow::Result<()> {
-    let data = data::load(None)?;
     match cmd {
-        FrameworksCommand::List => {
+        FrameworksCommand::List { schemas } => {
+            let data = data::load(schemas.as_deref())?;
             print!("{}", frameworks::list(&data));
             Ok(())
         }
-        FrameworksCommand::Coverage { out } => {
+        FrameworksCommand::Coverage { out, schemas } => {
+            let data = data::load(schemas.as_deref())?;
             let plugins = builtin_plugins(&data)?;
             frameworks::coverage(&data, &plugins, out.as_deref())
         }
