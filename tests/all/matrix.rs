@@ -104,11 +104,9 @@ fn the_customer_responsibility_matrix_matches_its_golden_files() {
             tmp.path(),
         );
         let csv = String::from_utf8(csv.stdout).unwrap();
-        assert!(
-            csv.starts_with(
-                "requirement,controls,owner,parties,status,evidence,attestations,gap\n"
-            )
-        );
+        assert!(csv.starts_with(
+            "requirement,controls,owner,parties,status,evidence,attestations,gap,checks\n"
+        ));
         assert_eq!(csv.lines().count(), rows.len() + 1);
 
         // Each provider attestation is stated once, numbered, and the rows cite it by number.

@@ -135,7 +135,7 @@ pub fn render(
         }
         MatrixFormat::Csv => {
             let mut out = String::from(
-                "requirement,controls,owner,parties,status,evidence,attestations,gap\n",
+                "requirement,controls,owner,parties,status,evidence,attestations,gap,checks\n",
             );
             for r in &rows {
                 let fields = [
@@ -147,6 +147,7 @@ pub fn render(
                     r.evidence.join(" | "),
                     r.attestations.join("; "),
                     r.gap.clone().unwrap_or_default(),
+                    r.checks.join(" "),
                 ];
                 let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
                 out.push_str(&line.join(","));
