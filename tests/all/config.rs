@@ -395,3 +395,193 @@ fn an_output_path_that_cannot_be_a_directory_is_a_usage_error() {
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
 }
+
+/// An MSSP's configuration: a main file that includes one file per tenant, each with its own
+/// relative paths, groups and labels.
+fn mssp_estate(dir: &std::path::Path) -> std::path::PathBuf {
+    let demo = root().join("examples/demo");
+    std::fs::create_dir_all(dir.join("tenants/exports")).unwrap();
+    // Each tenant file's snapshot path is relative to that file.
+    for (name, src) in [
+        ("north", "northwind/aws-prod"),
+        ("fab", "fabrikam/aws-prod"),
+    ] {
+        let snap = dir.join("tenants/exports").join(name);
+        std::fs::create_dir_all(&snap).unwrap();
+        std::fs::copy(
+            demo.join(src).join("config-snapshot.json"),
+            snap.join("config-snapshot.json"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("tenants/north.toml"),
+        r#"[[tenant]]
+id = "north"
+group = "retail"
+labels = { tier = "gold", region = "emea" }
+[[tenant.target]]
+id = "north-aws"
+provider = "aws"
+snapshot = "exports/north"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("tenants/fab.toml"),
+        r#"[[tenant]]
+id = "fab"
+group = "saas"
+labels = { tier = "silver" }
+[[tenant.target]]
+id = "fab-aws"
+provider = "aws"
+snapshot = "exports/fab"
+"#,
+    )
+    .unwrap();
+    // A file that does not match the pattern is not read.
+    std::fs::write(dir.join("tenants/notes.txt"), "not a tenant").unwrap();
+    write_config(
+        dir,
+        "name = \"MSSP\"\nnow = \"2026-11-01T00:00:00Z\"\ninclude = [\"tenants/*.toml\"]\n",
+    )
+}
+
+#[test]
+fn tenants_are_included_from_their_own_files_and_checked_without_scanning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = mssp_estate(tmp.path());
+    let out = demarc(
+        &["config", "check", "--config", cfg.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("valid — 2 tenant(s), 2 target(s), 2 file(s)"),
+        "{text}"
+    );
+    assert!(text.contains("group retail: 1 tenant(s)"), "{text}");
+    assert!(
+        !tmp.path().join("demarc-report").exists(),
+        "nothing is written"
+    );
+
+    // `--group` and `--label` pick tenants; the report carries group and labels.
+    let out_dir = tmp.path().join("out");
+    let out = demarc(
+        &[
+            "scan",
+            "--quiet",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--label",
+            "tier=gold",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        describe(&out)
+    );
+    let r = crate::report(&out_dir);
+    let tenants = r["tenants"].as_array().unwrap();
+    assert_eq!(tenants.len(), 1, "{tenants:#?}");
+    assert_eq!(tenants[0]["id"], "north");
+    assert_eq!(tenants[0]["group"], "retail");
+    assert_eq!(tenants[0]["labels"]["region"], "emea");
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["tenant"] == "north")
+    );
+    let none = demarc(
+        &[
+            "scan",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            tmp.path().join("none").to_str().unwrap(),
+            "--group",
+            "healthcare",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(none.status.code(), Some(2), "{}", describe(&none));
+}
+
+#[test]
+fn every_problem_of_every_included_file_is_reported_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = mssp_estate(tmp.path());
+    // One file with an unknown key, one with bad values; a pattern that matches nothing.
+    std::fs::write(
+        tmp.path().join("tenants/fab.toml"),
+        "[[tenant]]\nid = \"fab\"\ncolour = \"blue\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("tenants/north.toml"),
+        r#"[[tenant]]
+id = "north"
+group = "Retail Group"
+labels = { tier = "" }
+[[tenant.target]]
+id = "north-aws"
+provider = "tinycloud"
+snapshot = "exports/north"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &cfg,
+        "include = [\"tenants/*.toml\", \"clients/*.toml\"]\n[[tenant]]\nid = \"Main Tenant\"\n",
+    )
+    .unwrap();
+    let out = demarc(
+        &["config", "check", "--config", cfg.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "demarc.toml: include[1]: `clients/*.toml`: cannot read",
+        "fab.toml: tenant.colour: line 3: unknown field `colour`",
+        "north.toml: tenant[0].group: `Retail Group` is not a kebab-case id",
+        "north.toml: tenant[0].labels.tier: a label value has 1 to 256 characters",
+        "north.toml: tenant[0].target[0].provider: no plugin scans provider `tinycloud`",
+        "demarc.toml: tenant[0].id: `Main Tenant` is not a kebab-case id",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn a_snapshot_may_not_hold_an_included_tenant_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = mssp_estate(tmp.path());
+    // The tenant's snapshot is the directory of the tenant files: a plugin would read them.
+    std::fs::write(
+        tmp.path().join("tenants/north.toml"),
+        "[[tenant]]\nid = \"north\"\n[[tenant.target]]\nid = \"north-aws\"\nprovider = \"aws\"\nsnapshot = \".\"\n",
+    )
+    .unwrap();
+    let out = demarc(
+        &["config", "check", "--config", cfg.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("north.toml: tenant[0].target[0].snapshot")
+            && err.contains("contains the configuration file")
+            && err.contains("fab.toml"),
+        "{err}"
+    );
+}

@@ -39,6 +39,11 @@ pub struct RawConfig {
     /// a built-in one replaces it (e.g. a lapsed report).
     #[serde(default)]
     pub provider_attestations: Vec<String>,
+    /// Files of more tenants, relative to this file: `include = ["tenants/*.toml"]`. `*` and
+    /// `?` match within the file name; each file holds `[[tenant]]` tables, and paths in it are
+    /// relative to it. A pattern that matches no file is an error.
+    #[serde(default)]
+    pub include: Vec<String>,
     /// Client tenants.
     #[serde(default)]
     pub tenant: Vec<RawTenant>,
@@ -46,6 +51,10 @@ pub struct RawConfig {
     /// problem with its value names the variable rather than the file.
     #[serde(skip)]
     pub env: Vec<(String, String)>,
+    /// Problems found reading the included files; [`RawConfig::validate`] reports them with
+    /// its own, so that every problem of every file is reported at once.
+    #[serde(skip)]
+    pub problems: Vec<DataError>,
 }
 
 /// `[limits]`.
@@ -134,6 +143,37 @@ pub struct RawTenant {
     /// tenant's providers.
     #[serde(default)]
     pub frameworks: Vec<String>,
+    /// The group the tenant belongs to (kebab-case), e.g. a service tier or region; `demarc
+    /// scan --group` scans a group.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Free labels, `{ tier = "gold", region = "emea" }`; `demarc scan --label KEY=VALUE`
+    /// selects by them.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The file the tenant was read from when it came from an `include`, with the tenant's
+    /// position in that file.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+/// Where an included tenant was written.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The file, as messages name it.
+    pub file: String,
+    /// Its directory: paths in the tenant are relative to it.
+    pub base: PathBuf,
+    /// The tenant's position among the file's `[[tenant]]` tables.
+    pub index: usize,
+}
+
+/// A file of tenants named by `include`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTenantFile {
+    #[serde(default)]
+    tenant: Vec<RawTenant>,
 }
 
 /// `[[tenant.target]]`.
@@ -212,6 +252,14 @@ pub struct Tenant {
     pub attestations: Option<PathBuf>,
     /// Frameworks in scope (empty: all that apply).
     pub frameworks: Vec<String>,
+    /// Group, if any.
+    pub group: Option<String>,
+    /// Labels.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The file that defines it.
+    pub file: String,
+    /// Its position among that file's `[[tenant]]` tables, for error keys.
+    pub position: usize,
 }
 
 /// A validated target.
@@ -277,8 +325,136 @@ pub fn read(
         let key = key_of(&e);
         DataErrors(vec![DataError::new(&origin(&key), key, e.to_string())])
     })?;
-    raw.env = vars;
+    raw.env = vars.clone();
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut errors = Vec::new();
+    for (pi, pattern) in raw.include.clone().iter().enumerate() {
+        let key = format!("include[{pi}]");
+        let files = match expand(base, pattern) {
+            Ok(files) if files.is_empty() => {
+                errors.push(DataError::new(
+                    &origin(&key),
+                    key,
+                    format!("`{pattern}` matches no file; an MSSP's tenant files must not go missing silently"),
+                ));
+                continue;
+            }
+            Ok(files) => files,
+            Err(message) => {
+                errors.push(DataError::new(&origin(&key), key, message));
+                continue;
+            }
+        };
+        for f in files {
+            let name = f.display().to_string();
+            let text = match std::fs::read_to_string(&f) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push(DataError::new(&name, "-", format!("cannot read: {e}")));
+                    continue;
+                }
+            };
+            match toml::from_str::<RawTenantFile>(&text) {
+                Ok(tf) => {
+                    if tf.tenant.is_empty() {
+                        errors.push(DataError::new(
+                            &name,
+                            "tenant",
+                            "the file holds no [[tenant]]",
+                        ));
+                    }
+                    for (index, mut t) in tf.tenant.into_iter().enumerate() {
+                        t.origin = Some(Origin {
+                            file: name.clone(),
+                            base: f.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                            index,
+                        });
+                        raw.tenant.push(t);
+                    }
+                }
+                Err(e) => {
+                    let (key, message) = toml_problem(&text, &e);
+                    let key = if key == "-" {
+                        serde_key(&e).unwrap_or(key)
+                    } else {
+                        key
+                    };
+                    errors.push(DataError::new(&name, key, message));
+                }
+            }
+        }
+    }
+    raw.problems = errors;
     Ok(raw)
+}
+
+/// The key a deserialization error of the toml crate names, when it names one.
+fn serde_key(e: &toml::de::Error) -> Option<String> {
+    let m = e.message();
+    let i = m.find('`')?;
+    let rest = &m[i + 1..];
+    Some(rest[..rest.find('`')?].to_string())
+}
+
+/// The files an `include` pattern names, sorted: `*` and `?` match within the last path
+/// component only.
+fn expand(base: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
+    let p = Path::new(pattern);
+    let (dir, name) = match (p.parent(), p.file_name()) {
+        (Some(d), Some(n)) => (base.join(d), n.to_string_lossy().into_owned()),
+        _ => return Err(format!("`{pattern}` names no file")),
+    };
+    if dir.to_string_lossy().contains(['*', '?']) {
+        return Err(format!(
+            "`{pattern}`: wildcards are allowed in the file name only"
+        ));
+    }
+    if !name.contains(['*', '?']) {
+        let f = dir.join(&name);
+        return Ok(if f.is_file() { vec![f] } else { vec![] });
+    }
+    let entries = std::fs::read_dir(&dir)
+        .map_err(|e| format!("`{pattern}`: cannot read {}: {e}", dir.display()))?;
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| wildcard(&name, &e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// `*` matches any run of characters, `?` one character; hidden files match only a pattern
+/// that starts with `.`.
+fn wildcard(pattern: &str, name: &str) -> bool {
+    if name.starts_with('.') && !pattern.starts_with('.') {
+        return false;
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(sp) = star {
+            pi = sp + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
 }
 
 /// The key and a one-line message of a TOML syntax error: the config crate drops the position.
@@ -362,7 +538,7 @@ impl RawConfig {
         catalog: &Catalog,
         providers: Option<&BTreeSet<String>>,
     ) -> Result<Config, DataErrors> {
-        let mut errors = Vec::new();
+        let mut errors = std::mem::take(&mut self.problems);
         let env = std::mem::take(&mut self.env);
         let mut err = |key: String, message: String| {
             let origin = env_var_of(&env, &key).unwrap_or(file);
@@ -445,7 +621,17 @@ impl RawConfig {
         let mut declared: std::collections::BTreeMap<(String, String), (String, String)> =
             Default::default();
         let mut tenants = Vec::new();
-        for (ti, t) in self.tenant.into_iter().enumerate() {
+        for (i, t) in self.tenant.into_iter().enumerate() {
+            // An included tenant's problems name its own file and position, and its paths are
+            // relative to that file.
+            let (tfile, ti, tbase) = match &t.origin {
+                Some(o) => (o.file.clone(), o.index, o.base.clone()),
+                None => (file.to_string(), i, base.to_path_buf()),
+            };
+            let mut err = |key: String, message: String| {
+                let origin = env_var_of(&env, &key).unwrap_or(&tfile);
+                errors.push(DataError::new(origin, key, message))
+            };
             let at = |k: &str| format!("tenant[{ti}].{k}");
             if !is_kebab_id(&t.id) {
                 err(at("id"), format!("`{}` is not a kebab-case id", t.id));
@@ -541,7 +727,7 @@ impl RawConfig {
                     id: g.id,
                     provider: g.provider,
                     plugin: g.plugin,
-                    snapshot: base.join(&g.snapshot),
+                    snapshot: tbase.join(&g.snapshot),
                     inputs: g.inputs,
                     accounts: g.accounts,
                 });
@@ -628,12 +814,35 @@ impl RawConfig {
                     );
                 }
             }
+            if let Some(g) = &t.group
+                && !is_kebab_id(g)
+            {
+                err(at("group"), format!("`{g}` is not a kebab-case id"));
+            }
+            for (k, v) in &t.labels {
+                if !is_kebab_id(k) {
+                    err(
+                        format!("tenant[{ti}].labels.{k}"),
+                        format!("`{k}` is not a kebab-case label name"),
+                    );
+                }
+                if v.trim().is_empty() || v.len() > 256 || v.chars().any(char::is_control) {
+                    err(
+                        format!("tenant[{ti}].labels.{k}"),
+                        "a label value has 1 to 256 characters and no control characters".into(),
+                    );
+                }
+            }
             tenants.push(Tenant {
+                group: t.group,
+                labels: t.labels,
+                file: tfile.clone(),
+                position: ti,
                 name: t.name.unwrap_or_else(|| t.id.clone()),
                 id: t.id,
                 targets,
                 contracts,
-                attestations: t.attestations.map(|a| base.join(a)),
+                attestations: t.attestations.map(|a| tbase.join(a)),
                 frameworks: t.frameworks,
             });
         }
@@ -710,17 +919,26 @@ pub struct RunPaths<'a> {
 /// output or the cache directory, and the snapshots of different tenants do not overlap (one
 /// equal to or inside another). Two targets of one tenant may share a snapshot. Every problem is
 /// listed, naming the key of the snapshot.
-pub fn check_paths(config: &Config, file: &str, run: &RunPaths<'_>) -> Result<(), DataErrors> {
+pub fn check_paths(config: &Config, run: &RunPaths<'_>) -> Result<(), DataErrors> {
     let mut errors = Vec::new();
     let config_file = resolve(run.config);
+    // Every file of the configuration: the main one and each included tenant file.
+    let mut config_files = vec![config_file.clone()];
+    for t in &config.tenants {
+        let f = resolve(Path::new(&t.file));
+        if !config_files.contains(&f) {
+            config_files.push(f);
+        }
+    }
     let out = resolve(run.out);
     let cache = run.cache.map(resolve);
     let mut roots: Vec<(usize, String, String, PathBuf)> = Vec::new();
     for (ti, t) in config.tenants.iter().enumerate() {
         for (gi, g) in t.targets.iter().enumerate() {
-            let key = format!("tenant[{ti}].target[{gi}].snapshot");
+            let key = format!("tenant[{}].target[{gi}].snapshot", t.position);
             let root = resolve(&g.snapshot);
-            let mut err = |message: String| errors.push(DataError::new(file, key.clone(), message));
+            let mut err =
+                |message: String| errors.push(DataError::new(&t.file, key.clone(), message));
             let shown = root.display();
             if SYSTEM_ROOTS.iter().any(|s| root == Path::new(s)) {
                 err(format!(
@@ -731,10 +949,10 @@ pub fn check_paths(config: &Config, file: &str, run: &RunPaths<'_>) -> Result<()
                     "`{shown}` is inside the system directory {sys}; a snapshot must be a directory of exports"
                 ));
             }
-            if config_file.starts_with(&root) {
+            for f in config_files.iter().filter(|f| f.starts_with(&root)) {
                 err(format!(
                     "`{shown}` contains the configuration file {}; a plugin would read it",
-                    config_file.display()
+                    f.display()
                 ));
             }
             if out.starts_with(&root) {

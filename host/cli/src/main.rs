@@ -74,8 +74,29 @@ enum Command {
     /// requirement.
     #[command(subcommand)]
     Frameworks(FrameworksCommand),
+    /// Check a configuration without scanning.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print the JSON Schema of report.json.
     Schema,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration, every included tenant file, the plugins it names and the
+    /// attestation files: every problem of every file is reported at once (exit 2); nothing
+    /// is scanned.
+    Check {
+        /// The configuration file. By default the bundled demo estate's.
+        #[arg(long, env = "DEMARC_CONFIG")]
+        config: Option<PathBuf>,
+        /// Read the catalog from this directory instead of the built-in `schemas/`.
+        #[arg(long)]
+        schemas: Option<PathBuf>,
+        /// Load `[[plugin]]` entries without a `sha256`.
+        #[arg(long)]
+        allow_unpinned: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -151,6 +172,12 @@ struct ScanArgs {
     /// Scan only this tenant (repeatable).
     #[arg(long = "tenant")]
     tenants: Vec<String>,
+    /// Scan only the tenants of this group (repeatable).
+    #[arg(long = "group")]
+    groups: Vec<String>,
+    /// Scan only the tenants with this label, KEY=VALUE (repeatable: all must match).
+    #[arg(long = "label", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
     /// Scan only shard I of N (1-based), e.g. `2/4`; shards merge into the full report.
     #[arg(long, value_parser = parse_shard)]
     shard: Option<(u32, u32)>,
@@ -189,6 +216,15 @@ enum PluginCommand {
 fn parse_severity(s: &str) -> Result<Severity, String> {
     Severity::parse(s)
         .ok_or_else(|| format!("`{s}` is not one of info, low, medium, high, critical"))
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.is_empty() => {
+            Ok((k.trim().to_string(), v.to_string()))
+        }
+        _ => Err("expected KEY=VALUE, e.g. tier=gold".into()),
+    }
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
@@ -275,6 +311,8 @@ fn main() -> std::process::ExitCode {
                 out: args.out,
                 fail_on: args.fail_on,
                 tenants: args.tenants,
+                groups: args.groups,
+                labels: args.labels,
                 shard: args.shard,
                 schemas: args.schemas,
                 cache_dir: if args.no_cache {
@@ -285,12 +323,42 @@ fn main() -> std::process::ExitCode {
                 pin_time: args.pin_time,
                 allow_unpinned: args.allow_unpinned,
                 print_summary: !args.quiet,
+                check_only: false,
             };
             match scan::run(&opts) {
                 Ok(code) => code,
                 Err(e) => {
                     eprintln!("error: {e:#}");
                     ExitCode::Incomplete
+                }
+            }
+        }
+        Command::Config(ConfigCommand::Check {
+            config,
+            schemas,
+            allow_unpinned,
+        }) => {
+            let opts = scan::ScanOptions {
+                formats: Vec::new(),
+                config: config.unwrap_or_else(default_config),
+                out: PathBuf::from("demarc-report"),
+                fail_on: None,
+                tenants: Vec::new(),
+                groups: Vec::new(),
+                labels: Vec::new(),
+                shard: None,
+                schemas,
+                cache_dir: default_cache_dir(),
+                pin_time: None,
+                allow_unpinned,
+                print_summary: false,
+                check_only: true,
+            };
+            match scan::run(&opts) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::Usage
                 }
             }
         }

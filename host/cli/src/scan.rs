@@ -38,6 +38,10 @@ pub struct ScanOptions {
     pub fail_on: Option<Severity>,
     /// Only these tenants.
     pub tenants: Vec<String>,
+    /// Only tenants of these groups.
+    pub groups: Vec<String>,
+    /// Only tenants with every one of these labels (key, value).
+    pub labels: Vec<(String, String)>,
     /// `(index, count)`, 1-based index.
     pub shard: Option<(u32, u32)>,
     /// Directory overriding the built-in `schemas/` data.
@@ -50,6 +54,9 @@ pub struct ScanOptions {
     pub allow_unpinned: bool,
     /// Print the summary table.
     pub print_summary: bool,
+    /// Validate the configuration, its files, plugins and attestations, print what it holds,
+    /// and stop: nothing is scanned and no output directory is made.
+    pub check_only: bool,
 }
 
 /// Which shard a target belongs to: a stable hash of its tenant and id.
@@ -107,7 +114,9 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::Usage);
         }
     };
-    if let Err(e) = check_out(&opts.out) {
+    if !opts.check_only
+        && let Err(e) = check_out(&opts.out)
+    {
         eprintln!("error: --out {}: {e}", opts.out.display());
         return Ok(ExitCode::Usage);
     }
@@ -164,9 +173,12 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         out: &opts.out,
         cache: opts.cache_dir.as_deref(),
     };
-    if let Err(e) = config::check_paths(&config, &file, &run_paths) {
+    if let Err(e) = config::check_paths(&config, &run_paths) {
         eprintln!("error: invalid configuration: {e}");
         return Ok(ExitCode::Usage);
+    }
+    if opts.check_only {
+        return check_summary(&config, &file, &data);
     }
     // The output directory was checked (without creating it) before any plugin loaded; it is
     // created and locked once the configuration is known not to put it inside a snapshot, and
@@ -184,6 +196,35 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::Usage);
         }
     }
+    // `--group` and `--label` narrow the run to the tenants that match all of them.
+    let narrowed;
+    let opts = if opts.groups.is_empty() && opts.labels.is_empty() {
+        opts
+    } else {
+        let selected: Vec<String> = config
+            .tenants
+            .iter()
+            .filter(|t| opts.tenants.is_empty() || opts.tenants.contains(&t.id))
+            .filter(|t| {
+                opts.groups.is_empty() || t.group.as_ref().is_some_and(|g| opts.groups.contains(g))
+            })
+            .filter(|t| {
+                opts.labels
+                    .iter()
+                    .all(|(k, v)| t.labels.get(k).is_some_and(|x| x == v))
+            })
+            .map(|t| t.id.clone())
+            .collect();
+        if selected.is_empty() {
+            eprintln!("error: no tenant of {file} matches the --group and --label selection");
+            return Ok(ExitCode::Usage);
+        }
+        narrowed = ScanOptions {
+            tenants: selected,
+            ..opts.clone()
+        };
+        &narrowed
+    };
     let now = config.now.clone().unwrap_or_else(|| started.clone());
     let attestations = match load_attestations(&config, &data) {
         Ok(a) => a,
@@ -967,6 +1008,31 @@ fn hash_inputs(inputs: Vec<InputToHash>, base: &Path) -> Vec<InputRecord> {
 }
 
 /// The tenants a scan covers, as the report lists them.
+/// `demarc config check`: the attestation files load too; then what the configuration holds.
+fn check_summary(config: &Config, file: &str, data: &data::Data) -> anyhow::Result<ExitCode> {
+    if let Err(e) = load_attestations(config, data) {
+        eprintln!("error: invalid attestations: {e}");
+        return Ok(ExitCode::Usage);
+    }
+    let files: BTreeSet<&str> = config.tenants.iter().map(|t| t.file.as_str()).collect();
+    let targets: usize = config.tenants.iter().map(|t| t.targets.len()).sum();
+    let mut groups: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in &config.tenants {
+        *groups
+            .entry(t.group.as_deref().unwrap_or("(no group)"))
+            .or_default() += 1;
+    }
+    println!(
+        "{file}: valid — {} tenant(s), {targets} target(s), {} file(s)",
+        config.tenants.len(),
+        files.len().max(1)
+    );
+    for (g, n) in groups {
+        println!("  group {g}: {n} tenant(s)");
+    }
+    Ok(ExitCode::Clean)
+}
+
 fn tenant_infos(config: &config::Config, opts: &ScanOptions) -> Vec<TenantInfo> {
     config
         .tenants
@@ -990,6 +1056,8 @@ fn tenant_infos(config: &config::Config, opts: &ScanOptions) -> Vec<TenantInfo> 
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),
+            group: t.group.clone(),
+            labels: t.labels.clone(),
         })
         .collect()
 }

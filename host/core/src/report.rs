@@ -358,4 +358,10 @@ pub struct TenantInfo {
     /// Third parties that own layers or controls under the tenant's contract.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub third_parties: Vec<String>,
+    /// The tenant's group in the configuration, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The tenant's labels in the configuration.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }

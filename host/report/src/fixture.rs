@@ -1010,6 +1010,8 @@ fn tenants() -> Vec<TenantInfo> {
             providers: vec!["aws".into(), "azure".into()],
             targets: vec!["northwind-aws-prod".into(), "northwind-azure-prod".into()],
             third_parties: vec![BLUEFIN.into()],
+            group: Some("retail".into()),
+            labels: [("tier".to_string(), "gold".to_string())].into(),
         },
         TenantInfo {
             id: "contoso-health".into(),
@@ -1017,6 +1019,8 @@ fn tenants() -> Vec<TenantInfo> {
             providers: vec!["gcp".into()],
             targets: vec!["contoso-gcp-prod".into()],
             third_parties: vec![],
+            group: None,
+            labels: BTreeMap::new(),
         },
         TenantInfo {
             id: "fabrikam".into(),
@@ -1024,6 +1028,8 @@ fn tenants() -> Vec<TenantInfo> {
             providers: vec!["aws".into(), "oci".into()],
             targets: vec!["fabrikam-aws-prod".into(), "fabrikam-oci".into()],
             third_parties: vec![],
+            group: None,
+            labels: BTreeMap::new(),
         },
     ]
 }

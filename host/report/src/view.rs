@@ -253,6 +253,8 @@ pub fn tenants(report: &Report, stats: &Stats) -> Vec<Tenant> {
                 providers,
                 targets,
                 third_parties: vec![],
+                group: None,
+                labels: Default::default(),
             },
         });
     }
