@@ -34,7 +34,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     remediation: "Give the key a rotation policy with a `Rotate` lifetime action (e.g. `timeAfterCreate` P90D) and an expiry: `az keyvault key rotation-policy update`.",
     controls: &["key-rotation"],
     resource_types: &[types::VAULT_KEY, types::VAULT],
-    requirements: &[],
+    requirements: &[(super::CIS_AZURE, &["8.3.9"])],
 };
 
 /// `azure-keyvault-recoverable`.
@@ -47,7 +47,7 @@ pub static RECOVERABLE: CheckDef = CheckDef {
     remediation: "Enable purge protection on the vault (`az keyvault update --enable-purge-protection true`); soft delete must stay on. Purge protection cannot be turned off again, which is the point.",
     controls: &["data-versioning"],
     resource_types: &[types::VAULT],
-    requirements: &[],
+    requirements: &[(super::CIS_AZURE, &["8.3.5"])],
 };
 
 /// `azure-keyvault-audit-logging`.
@@ -60,7 +60,7 @@ pub static AUDIT_LOGGING: CheckDef = CheckDef {
     remediation: "Add a diagnostic setting to the vault that sends the `audit` category group (or `AuditEvent`) to a Log Analytics workspace or a protected storage account (`az monitor diagnostic-settings create --resource VAULT_ID --logs '[{\"categoryGroup\":\"audit\",\"enabled\":true}]' --workspace LAW_ID`), or assign the built-in policy that deploys it for every vault.",
     controls: &["access-logging"],
     resource_types: &[types::VAULT],
-    requirements: &[],
+    requirements: &[(super::CIS_AZURE, &["6.1.1.4"])],
 };
 
 #[derive(Debug, Default, Deserialize)]
