@@ -82,6 +82,11 @@ pub mod types {
         "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems";
 }
 
+/// The CIS benchmark version whose requirement ids the checks cite (`CheckDef::requirements`):
+/// the CIS Microsoft Azure Foundations Benchmark v6.0.0, whose requirements are listed in
+/// `schemas/benchmarks/cis-azure-6.0.toml`.
+pub const CIS_AZURE: &str = "cis-azure-6.0";
+
 /// What every evaluation may consult besides the resource.
 #[derive(Debug, Clone, Copy)]
 pub struct Context {

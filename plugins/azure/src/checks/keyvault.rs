@@ -34,7 +34,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     remediation: "Give the key a rotation policy with a `Rotate` lifetime action (e.g. `timeAfterCreate` P90D) and an expiry: `az keyvault key rotation-policy update`.",
     controls: &["key-rotation"],
     resource_types: &[types::VAULT_KEY, types::VAULT],
-    requirements: &[],
+    requirements: &[(super::CIS_AZURE, &["8.3.9"])],
 };
 
 /// `azure-keyvault-recoverable`.
@@ -47,7 +47,7 @@ pub static RECOVERABLE: CheckDef = CheckDef {
     remediation: "Enable purge protection on the vault (`az keyvault update --enable-purge-protection true`); soft delete must stay on. Purge protection cannot be turned off again, which is the point.",
     controls: &["data-versioning"],
     resource_types: &[types::VAULT],
-    requirements: &[],
+    requirements: &[(super::CIS_AZURE, &["8.3.5"])],
 };
 
 /// `azure-keyvault-audit-logging`.
@@ -60,7 +60,7 @@ pub static AUDIT_LOGGING: CheckDef = CheckDef {
     remediation: "Add a diagnostic setting to the vault that sends the `audit` category group (or `AuditEvent`) to a Log Analytics workspace or a protected storage account (`az monitor diagnostic-settings create --resource VAULT_ID --logs '[{\"categoryGroup\":\"audit\",\"enabled\":true}]' --workspace LAW_ID`), or assign the built-in policy that deploys it for every vault.",
     controls: &["access-logging"],
     resource_types: &[types::VAULT],
-    requirements: &[],
+    requirements: &[(super::CIS_AZURE, &["6.1.1.4"])],
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -179,24 +179,27 @@ pub fn evaluate_key<'a>(resource: &Resource<'a>) -> Evaluated<'a> {
     let finding = match rotate {
         Some((i, action)) => {
             let trigger = action.trigger.get();
-            let when = trigger
-                .and_then(|t| {
-                    t.after_create
-                        .non_empty()
-                        .map(|d| format!("timeAfterCreate {d}"))
-                        .or_else(|| {
-                            t.before_expiry
-                                .non_empty()
-                                .map(|d| format!("timeBeforeExpiry {d}"))
-                        })
-                })
-                .unwrap_or_else(|| "(no trigger)".to_string());
-            builder
-                .evidence(
-                    format!("properties.rotationPolicy.lifetimeActions[{i}]"),
-                    format!("Rotate at {when}"),
-                )
-                .pass(format!("Key {label} rotates automatically ({when})."))
+            let when = trigger.and_then(|t| {
+                t.after_create
+                    .non_empty()
+                    .map(|d| format!("timeAfterCreate {d}"))
+                    .or_else(|| {
+                        t.before_expiry
+                            .non_empty()
+                            .map(|d| format!("timeBeforeExpiry {d}"))
+                    })
+            });
+            let at = format!("properties.rotationPolicy.lifetimeActions[{i}]");
+            match when {
+                Some(when) => builder
+                    .evidence(at, format!("Rotate at {when}"))
+                    .pass(format!("Key {label} rotates automatically ({when}).")),
+                // Key Vault fires a lifetime action only at its trigger: a Rotate action with
+                // neither timeAfterCreate nor timeBeforeExpiry never rotates the key.
+                None => builder.evidence(at, "Rotate, with no trigger").fail(format!(
+                    "Key {label} has a Rotate action with no trigger (neither timeAfterCreate nor timeBeforeExpiry), so it is never rotated."
+                )),
+            }
         }
         None => {
             let kinds: Vec<&str> = policy
@@ -343,6 +346,43 @@ mod tests {
         assert_eq!(
             evidence(&f[0], "properties.rotationPolicy.lifetimeActions"),
             Some("Notify")
+        );
+    }
+
+    #[test]
+    fn a_rotate_action_without_a_trigger_fails() {
+        // It used to pass as "rotates automatically ((no trigger))"; a key rotates only when a
+        // Rotate action fires, which is what CIS Azure 6.0 8.3.9 asks for.
+        for trigger in [
+            r#""#,
+            r#""trigger":{},"#,
+            r#""trigger":{"timeAfterCreate":""},"#,
+        ] {
+            let json = key(
+                "k5",
+                &format!(
+                    r#"{{"rotationPolicy":{{"lifetimeActions":[{{{trigger}"action":{{"type":"Rotate"}}}}]}}}}"#
+                ),
+            );
+            let r = resource(&json);
+            let f = evaluate_key(&r).unwrap();
+            assert_eq!(status(&f, KEY_ROTATION.id), Status::Fail, "{json}");
+            assert_eq!(
+                evidence(&f[0], "properties.rotationPolicy.lifetimeActions[0]"),
+                Some("Rotate, with no trigger")
+            );
+            assert!(f[0].message.contains("never rotated"), "{}", f[0].message);
+        }
+        let before_expiry = key(
+            "k6",
+            r#"{"rotationPolicy":{"lifetimeActions":[{"trigger":{"timeBeforeExpiry":"P30D"},"action":{"type":"Rotate"}}]}}"#,
+        );
+        let r = resource(&before_expiry);
+        let f = evaluate_key(&r).unwrap();
+        assert_eq!(status(&f, KEY_ROTATION.id), Status::Pass);
+        assert_eq!(
+            evidence(&f[0], "properties.rotationPolicy.lifetimeActions[0]"),
+            Some("Rotate at timeBeforeExpiry P30D")
         );
     }
 

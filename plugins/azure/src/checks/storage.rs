@@ -43,7 +43,7 @@ pub static BLOB_PUBLIC_ACCESS: CheckDef = CheckDef {
     remediation: "Set `allowBlobPublicAccess` to false on the account (and enforce it with the built-in Azure Policy `Storage account public access should be disallowed`); serve public content through a CDN or SAS tokens instead.",
     controls: &["public-resource-access"],
     resource_types: &[types::STORAGE],
-    requirements: &[],
+    requirements: &[(super::CIS_AZURE, &["9.3.8"])],
 };
 
 /// `azure-storage-secure-transfer`.
@@ -56,7 +56,7 @@ pub static SECURE_TRANSFER: CheckDef = CheckDef {
     remediation: "Enable `Secure transfer required` (`supportsHttpsTrafficOnly` = true) on the storage account.",
     controls: &["enc-in-transit"],
     resource_types: &[types::STORAGE],
-    requirements: &[],
+    requirements: &[(super::CIS_AZURE, &["9.3.4"])],
 };
 
 /// `azure-storage-min-tls`.
@@ -69,7 +69,7 @@ pub static MIN_TLS: CheckDef = CheckDef {
     remediation: "Set the storage account's `minimumTlsVersion` to `TLS1_2` after checking the account's logs for clients still using older versions.",
     controls: &["enc-in-transit"],
     resource_types: &[types::STORAGE],
-    requirements: &[],
+    requirements: &[(super::CIS_AZURE, &["9.3.6"])],
 };
 
 /// `azure-storage-key-rotation`.
@@ -82,7 +82,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     remediation: "Regenerate key1 and key2 in turn (`az storage account keys renew --key primary|secondary`) after moving clients to the other key or, better, to Microsoft Entra ID or user-delegation SAS; set a key expiration policy (`--key-exp-days 90`) so Azure reminds the owners, or disallow shared key access altogether.",
     controls: &["credential-rotation"],
     resource_types: &[types::STORAGE],
-    requirements: &[],
+    requirements: &[(super::CIS_AZURE, &["9.3.1.2"])],
 };
 
 /// Days an access key may live.
