@@ -7,6 +7,7 @@ mod cache; // the compile cache runs only what it compiled itself; unsafe caches
 mod config; // configuration errors: exit 2, every problem named with file and key
 mod conformance; // one semantic case in every cloud's export shape: the same verdict and owner everywhere
 mod demo; // the bundled demo estate, end to end
+mod diff; // demarc diff and scan --baseline --fail-on-new over real scans of a changed estate
 mod formats; // every report format for the demo estate, validated against its official schema
 mod inputs; // bad inputs become gaps that name the file and position
 mod matrix; // the customer responsibility matrix: golden files

@@ -5,6 +5,7 @@
 
 mod config;
 mod data;
+mod diff;
 mod frameworks;
 mod inputs;
 mod matrix;
@@ -74,11 +75,28 @@ enum Command {
     /// requirement.
     #[command(subcommand)]
     Frameworks(FrameworksCommand),
+    /// What changed between two reports, per tenant and owner: new, resolved, unverified and
+    /// persisting failures, and findings whose severity, owner or status changed.
+    Diff(DiffArgs),
     /// Check a configuration without scanning.
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Print the JSON Schema of report.json.
     Schema,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The older report.json.
+    old: PathBuf,
+    /// The newer report.json.
+    new: PathBuf,
+    /// md, json or html.
+    #[arg(long, default_value = "md")]
+    format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -172,6 +190,13 @@ struct ScanArgs {
     /// Scan only this tenant (repeatable).
     #[arg(long = "tenant")]
     tenants: Vec<String>,
+    /// A previous report.json to compare with: the summary says how many failures are new.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// With --baseline: exit 1 only when a failure that the baseline did not have is at least
+    /// this severe (info, low, medium, high, critical).
+    #[arg(long, value_parser = parse_severity, requires = "baseline")]
+    fail_on_new: Option<Severity>,
     /// Scan only the tenants of this group (repeatable).
     #[arg(long = "group")]
     groups: Vec<String>,
@@ -323,6 +348,8 @@ fn main() -> std::process::ExitCode {
                 pin_time: args.pin_time,
                 allow_unpinned: args.allow_unpinned,
                 print_summary: !args.quiet,
+                baseline: args.baseline,
+                fail_on_new: args.fail_on_new,
                 check_only: false,
             };
             match scan::run(&opts) {
@@ -352,6 +379,8 @@ fn main() -> std::process::ExitCode {
                 pin_time: None,
                 allow_unpinned,
                 print_summary: false,
+                baseline: None,
+                fail_on_new: None,
                 check_only: true,
             };
             match scan::run(&opts) {
@@ -362,6 +391,13 @@ fn main() -> std::process::ExitCode {
                 }
             }
         }
+        Command::Diff(args) => match run_diff(&args) {
+            Ok(()) => ExitCode::Clean,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::Usage
+            }
+        },
         Command::Plugin(PluginCommand::Parity) => match plugin_parity() {
             Ok(()) => ExitCode::Clean,
             Err(e) => {
@@ -520,6 +556,25 @@ fn builtin_plugins(data: &data::Data) -> anyhow::Result<Vec<demarc_runtime::Plug
         ))?);
     }
     Ok(out)
+}
+
+fn run_diff(args: &DiffArgs) -> anyhow::Result<()> {
+    let render: fn(&diff::Diff) -> anyhow::Result<String> = match args.format.as_str() {
+        "md" => |d| Ok(diff::markdown(d)),
+        "html" => |d| Ok(diff::html(d)),
+        "json" => |d| Ok(serde_json::to_string_pretty(d)? + "\n"),
+        other => anyhow::bail!("--format `{other}`: expected md, json or html"),
+    };
+    let d = diff::diff(&args.old, &args.new)?;
+    let text = render(&d)?;
+    match &args.out {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
 }
 
 fn frameworks_command(cmd: &FrameworksCommand) -> anyhow::Result<()> {

@@ -54,6 +54,10 @@ pub struct ScanOptions {
     pub allow_unpinned: bool,
     /// Print the summary table.
     pub print_summary: bool,
+    /// A previous report.json: with `fail_on_new`, only failures it did not have count.
+    pub baseline: Option<PathBuf>,
+    /// Exit 1 when a failure not in the baseline is at least this severe.
+    pub fail_on_new: Option<Severity>,
     /// Validate the configuration, its files, plugins and attestations, print what it holds,
     /// and stop: nothing is scanned and no output directory is made.
     pub check_only: bool,
@@ -114,6 +118,19 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::Usage);
         }
     };
+    if let Some(b) = &opts.baseline {
+        let readable = std::fs::File::open(b)
+            .map_err(|e| e.to_string())
+            .and_then(|f| {
+                demarc_report::stream::read_frame(std::io::BufReader::new(f))
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = readable {
+            eprintln!("error: --baseline {}: {e}", b.display());
+            return Ok(ExitCode::Usage);
+        }
+    }
     if !opts.check_only
         && let Err(e) = check_out(&opts.out)
     {
@@ -462,7 +479,23 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     if opts.print_summary {
         print!("{}", table::render(&tail, &tenants, &summary, &files));
     }
-    Ok(exit_code(&tail.gaps, &summary, opts.fail_on))
+    let mut code = exit_code(&tail.gaps, &summary, opts.fail_on);
+    if let Some(baseline) = &opts.baseline {
+        let d = crate::diff::diff(baseline, &opts.out.join("report.json"))?;
+        let threshold = opts.fail_on_new.unwrap_or(Severity::Info);
+        let new = crate::diff::new_failures(&d, threshold);
+        if opts.print_summary {
+            println!(
+                "baseline {}: {new} new failing finding(s) at or above {}",
+                baseline.display(),
+                threshold.as_str()
+            );
+        }
+        if opts.fail_on_new.is_some() && new > 0 && code == ExitCode::Clean {
+            code = ExitCode::Findings;
+        }
+    }
+    Ok(code)
 }
 
 /// 3 when coverage was lost, else 1 when a failing finding reaches `fail_on`, else 0.
