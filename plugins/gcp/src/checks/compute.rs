@@ -39,7 +39,7 @@ pub static OS_LOGIN: CheckDef = CheckDef {
     remediation: "Set enable-oslogin=TRUE in the project's common instance metadata (and remove instance-level FALSE overrides); grant roles/compute.osLogin or osAdminLogin instead of distributing keys, and enforce it with the compute.requireOsLogin organization policy.",
     controls: &["compute-credential-exposure"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.4"])],
 };
 
 /// `gcp-compute-instance-serial-port`.
@@ -52,7 +52,7 @@ pub static SERIAL_PORT: CheckDef = CheckDef {
     remediation: "Remove serial-port-enable (or set it to FALSE) in instance and project metadata, and enforce the compute.disableSerialPortAccess organization policy.",
     controls: &["compute-credential-exposure"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.5"])],
 };
 
 /// `gcp-compute-instance-project-ssh-keys`.
@@ -65,7 +65,7 @@ pub static PROJECT_SSH_KEYS: CheckDef = CheckDef {
     remediation: "Set block-project-ssh-keys=TRUE on the instance, or turn on OS Login (which ignores metadata keys).",
     controls: &["compute-credential-exposure"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.3"])],
 };
 
 /// `gcp-compute-instance-default-sa-full-access`.
@@ -78,7 +78,7 @@ pub static DEFAULT_SA_FULL_ACCESS: CheckDef = CheckDef {
     remediation: "Run the instance as a dedicated service account with only the roles it needs (gcloud compute instances set-service-account INSTANCE --service-account=SA --scopes=cloud-platform after stopping it), and remove roles/editor from the default service account.",
     controls: &["iam-least-privilege"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.2"])],
 };
 
 /// `gcp-compute-instance-default-service-account`.
@@ -91,7 +91,7 @@ pub static DEFAULT_SERVICE_ACCOUNT: CheckDef = CheckDef {
     remediation: "Create a service account per workload with only the roles it needs and run the instance as it (stop the instance, then gcloud compute instances set-service-account INSTANCE --service-account=SA --scopes=cloud-platform); remove roles/editor from the default compute service account, and set the iam.automaticIamGrantsForDefaultServiceAccounts organization policy so new projects do not grant it.",
     controls: &["default-credentials"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.1"])],
 };
 
 /// Labels Google puts on the nodes of a GKE cluster; such nodes run as whatever the node pool
@@ -134,7 +134,7 @@ pub static SHIELDED_VM: CheckDef = CheckDef {
     remediation: "Stop the instance and turn on vTPM and integrity monitoring (and Secure Boot where the OS supports it): gcloud compute instances update INSTANCE --shielded-vtpm --shielded-integrity-monitoring. Instances on non-Shielded images must be rebuilt from a Shielded VM image.",
     controls: &["guest-patching"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.8"])],
 };
 
 /// Label keys naming an environment, and the values that mean "not production".

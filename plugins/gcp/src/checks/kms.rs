@@ -28,7 +28,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     remediation: "Set a rotation schedule of 90 days or less (gcloud kms keys update KEY --keyring=RING --location=LOC --rotation-period=90d --next-rotation-time=…).",
     controls: &["key-rotation"],
     resource_types: &["cloudkms.googleapis.com/CryptoKey"],
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["1.11"])],
 };
 
 /// Longest rotation period that passes, in days.
