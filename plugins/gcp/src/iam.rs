@@ -271,9 +271,9 @@ pub fn is_owner_or_editor(role: &str) -> bool {
     r == "roles/owner" || r == "roles/editor"
 }
 
-/// Whether `role` is an administrative role in the sense of CIS GCP 1.5: owner, editor, or any
-/// predefined role whose name ends in `admin` (`roles/iam.securityAdmin`, `roles/storage.admin`,
-/// `roles/resourcemanager.organizationAdmin`).
+/// Whether `role` is an administrative role, close to the sense of CIS Google Cloud 5.0 1.6:
+/// owner, editor, or any predefined role whose name ends in `admin` (`roles/iam.securityAdmin`,
+/// `roles/storage.admin`, `roles/resourcemanager.organizationAdmin`).
 pub fn is_admin_role(role: &str) -> bool {
     let r = role.trim();
     if is_owner_or_editor(r) {

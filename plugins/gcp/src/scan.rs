@@ -398,7 +398,7 @@ impl Scan<'_, '_> {
                 }
                 Kind::Firewall => findings = firewall::evaluate(asset)?,
                 Kind::SqlInstance => findings = sql::evaluate(asset)?,
-                Kind::CryptoKey => findings = kms::evaluate(asset)?,
+                Kind::CryptoKey => findings = kms::evaluate(asset, &ctx)?,
                 Kind::ServiceAccountKey => findings = service_account::evaluate(asset, &ctx)?,
                 Kind::FunctionV1 | Kind::FunctionV2 => {
                     findings = functions::evaluate(asset, kind, &ctx)?;

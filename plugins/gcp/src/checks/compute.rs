@@ -39,7 +39,7 @@ pub static OS_LOGIN: CheckDef = CheckDef {
     remediation: "Set enable-oslogin=TRUE in the project's common instance metadata (and remove instance-level FALSE overrides); grant roles/compute.osLogin or osAdminLogin instead of distributing keys, and enforce it with the compute.requireOsLogin organization policy.",
     controls: &["compute-credential-exposure"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.4"])],
 };
 
 /// `gcp-compute-instance-serial-port`.
@@ -52,7 +52,7 @@ pub static SERIAL_PORT: CheckDef = CheckDef {
     remediation: "Remove serial-port-enable (or set it to FALSE) in instance and project metadata, and enforce the compute.disableSerialPortAccess organization policy.",
     controls: &["compute-credential-exposure"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.5"])],
 };
 
 /// `gcp-compute-instance-project-ssh-keys`.
@@ -65,7 +65,7 @@ pub static PROJECT_SSH_KEYS: CheckDef = CheckDef {
     remediation: "Set block-project-ssh-keys=TRUE on the instance, or turn on OS Login (which ignores metadata keys).",
     controls: &["compute-credential-exposure"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.3"])],
 };
 
 /// `gcp-compute-instance-default-sa-full-access`.
@@ -78,7 +78,7 @@ pub static DEFAULT_SA_FULL_ACCESS: CheckDef = CheckDef {
     remediation: "Run the instance as a dedicated service account with only the roles it needs (gcloud compute instances set-service-account INSTANCE --service-account=SA --scopes=cloud-platform after stopping it), and remove roles/editor from the default service account.",
     controls: &["iam-least-privilege"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.2"])],
 };
 
 /// `gcp-compute-instance-default-service-account`.
@@ -91,7 +91,7 @@ pub static DEFAULT_SERVICE_ACCOUNT: CheckDef = CheckDef {
     remediation: "Create a service account per workload with only the roles it needs and run the instance as it (stop the instance, then gcloud compute instances set-service-account INSTANCE --service-account=SA --scopes=cloud-platform); remove roles/editor from the default compute service account, and set the iam.automaticIamGrantsForDefaultServiceAccounts organization policy so new projects do not grant it.",
     controls: &["default-credentials"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.1"])],
 };
 
 /// Labels Google puts on the nodes of a GKE cluster; such nodes run as whatever the node pool
@@ -134,7 +134,7 @@ pub static SHIELDED_VM: CheckDef = CheckDef {
     remediation: "Stop the instance and turn on vTPM and integrity monitoring (and Secure Boot where the OS supports it): gcloud compute instances update INSTANCE --shielded-vtpm --shielded-integrity-monitoring. Instances on non-Shielded images must be rebuilt from a Shielded VM image.",
     controls: &["guest-patching"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["4.8"])],
 };
 
 /// Label keys naming an environment, and the values that mean "not production".
@@ -745,6 +745,14 @@ fn os_login(
     project: Option<&ProjectMetadata>,
 ) -> Finding {
     let label = subject.label();
+    if let Some(why) = gke_node(subject) {
+        return subject
+            .finding(&OS_LOGIN)
+            .evidence("GKE node", &why)
+            .not_applicable(format!(
+                "Instance {label} is a GKE node ({why}): GKE writes its login metadata from the node pool, which this check does not judge."
+            ));
+    }
     let Some(r) = resolve(&meta.os_login, project, |p| &p.os_login) else {
         return subject
             .finding(&OS_LOGIN)
@@ -834,6 +842,14 @@ fn project_ssh_keys(
 
 fn default_sa(subject: &Subject<'_>, data: &InstanceData<'_>) -> Finding {
     let label = subject.label();
+    if let Some(why) = gke_node(subject) {
+        return subject
+            .finding(&DEFAULT_SA_FULL_ACCESS)
+            .evidence("GKE node", &why)
+            .not_applicable(format!(
+                "Instance {label} is a GKE node ({why}): its service account and access scopes are set on the node pool, which this check does not judge."
+            ));
+    }
     let accounts: Vec<(&str, bool)> =
         data.service_accounts
             .iter()
@@ -1356,6 +1372,47 @@ mod tests {
         // A node without GKE's marks is an ordinary instance.
         let f = run(&format!(r#"{{"labels":{{"gke":"no"}},{sa}}}"#));
         assert_eq!(status(&f, DEFAULT_SERVICE_ACCOUNT.id), Status::Fail);
+    }
+
+    #[test]
+    fn gke_nodes_are_not_judged_on_os_login_or_full_api_access() {
+        // GKE writes enable-oslogin=false into its nodes' metadata and gives them the node
+        // pool's service account and scopes; CIS Google Cloud 5.0 4.2 and 4.4 leave GKE nodes
+        // out, and so do the checks that cite them.
+        let data = r#"{"labels":{"goog-k8s-cluster-name":"prod-1"},
+            "metadata":{"items":[{"key":"enable-oslogin","value":"false"}]},
+            "serviceAccounts":[{"email":"111-compute@developer.gserviceaccount.com","scopes":["https://www.googleapis.com/auth/cloud-platform"]}]}"#;
+        let f = run(data);
+        for check in [OS_LOGIN.id, DEFAULT_SA_FULL_ACCESS.id] {
+            let d = only(&f, check);
+            assert_eq!(d.status, Status::NotApplicable, "{check}");
+            assert!(
+                d.message
+                    .contains("is a GKE node (label goog-k8s-cluster-name)"),
+                "{}",
+                d.message
+            );
+            assert_eq!(evidence(d, "GKE node"), Some("label goog-k8s-cluster-name"));
+        }
+        // The node is still judged on what no benchmark excuses: it accepts project-wide keys.
+        assert_eq!(status(&f, PROJECT_SSH_KEYS.id), Status::Fail);
+        // By the name GKE gives its nodes.
+        let json = line(
+            "compute.googleapis.com/Instance",
+            "//compute.googleapis.com/projects/p/zones/z/instances/gke-prod-1-default-pool-3f2a1b7c-x9q2",
+            &data.replace("goog-k8s-cluster-name", "team"),
+        );
+        let a = asset(&json);
+        let o = evaluate(&a, &ctx(), Some(&ProjectMetadata::default()), &Disks::new()).unwrap();
+        assert_eq!(status(&o.findings, OS_LOGIN.id), Status::NotApplicable);
+        assert_eq!(
+            status(&o.findings, DEFAULT_SA_FULL_ACCESS.id),
+            Status::NotApplicable
+        );
+        // The same instance without GKE's marks fails both.
+        let f = run(&data.replace("goog-k8s-cluster-name", "team"));
+        assert_eq!(status(&f, OS_LOGIN.id), Status::Fail);
+        assert_eq!(status(&f, DEFAULT_SA_FULL_ACCESS.id), Status::Fail);
     }
 
     #[test]

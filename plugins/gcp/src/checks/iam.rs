@@ -126,7 +126,7 @@ pub static AUDIT_LOGGING: CheckDef = CheckDef {
     remediation: "In the IAM policy of the organization (or the project), add an audit config for allServices with ADMIN_READ, DATA_READ and DATA_WRITE and no exempted members, and route the logs to a retained sink.",
     controls: &["audit-logging"],
     resource_types: &["cloudresourcemanager.googleapis.com/Project"],
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["2.1"])],
 };
 
 /// The findings of one IAM-policy line of `kind`.

@@ -28,7 +28,7 @@ pub static TWO_STEP_VERIFICATION: CheckDef = CheckDef {
     remediation: "Enforce 2-Step Verification for every organizational unit in the Admin console (Security > 2-Step Verification > Enforcement), prefer security keys for administrators, and follow up on users not yet enrolled.",
     controls: &["mfa"],
     resource_types: &[USER_TYPE, "cloudresourcemanager.googleapis.com/Project"],
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["1.3"])],
 };
 
 /// `gcp-identity-user-stale`.

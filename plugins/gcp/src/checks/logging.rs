@@ -31,7 +31,7 @@ pub static SINK_BUCKET_LOCKED: CheckDef = CheckDef {
     remediation: "Set a retention policy on the sink's destination bucket that covers how long the logs must be kept (gcloud storage buckets update gs://BUCKET --retention-period=400d) and lock it (gcloud storage buckets update gs://BUCKET --lock-retention-period); keep the bucket in a dedicated logging project that workload administrators cannot change.",
     controls: &["log-integrity"],
     resource_types: &["logging.googleapis.com/LogSink"],
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["2.4"])],
 };
 
 /// The destination prefix of a Cloud Storage sink.

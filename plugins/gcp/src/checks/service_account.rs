@@ -23,7 +23,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     remediation: "Create a new key, move its users to it, delete the old one, and prefer workload identity federation or attached service accounts so that no key is needed (iam.disableServiceAccountKeyCreation organization policy).",
     controls: &["credential-rotation"],
     resource_types: &["iam.googleapis.com/ServiceAccountKey"],
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["1.8"])],
 };
 
 /// Days a user-managed key may live.

@@ -9,7 +9,7 @@
 //!
 //! Two checks judge exposure: `gcp-sql-instance-public-access` fails an instance whose
 //! authorized networks admit the whole internet (a `/0`, or blocks that together cover every
-//! address), and `gcp-sql-instance-public-ip` (CIS Google Cloud 6.6) fails every instance with a
+//! address), and `gcp-sql-instance-public-ip` (CIS Google Cloud 5.0 6.7) fails every instance with a
 //! public IP address at all, however narrow its authorized networks.
 
 use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
@@ -45,7 +45,7 @@ pub static PUBLIC_ACCESS: CheckDef = CheckDef {
     remediation: "Remove 0.0.0.0/0 from the authorized networks, prefer private IP (--no-assign-ip with a private network) and connect through the Cloud SQL Auth Proxy or connectors; enforce it with the sql.restrictAuthorizedNetworks and sql.restrictPublicIp organization policies.",
     controls: &["db-public-access"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["6.5"])],
 };
 
 /// `gcp-sql-instance-public-ip`.
@@ -54,11 +54,11 @@ pub static PUBLIC_IP: CheckDef = CheckDef {
     title: "Cloud SQL instances have no public IP address",
     severity: Severity::Medium,
     actor: Actor::Customer,
-    rationale: "An instance with a public IP address is one authorized-network change away from the internet and is reachable by the Auth Proxy from anywhere a credential leaks to; a private IP keeps it inside the VPC (CIS Google Cloud 6.6).",
+    rationale: "An instance with a public IP address is one authorized-network change away from the internet and is reachable by the Auth Proxy from anywhere a credential leaks to; a private IP keeps it inside the VPC.",
     remediation: "Configure a private IP on the instance's VPC and remove the public one (gcloud sql instances patch INSTANCE --network=VPC --no-assign-ip); enforce it with the sql.restrictPublicIp organization policy.",
     controls: &["db-public-access"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["6.7"])],
 };
 
 /// `gcp-sql-instance-ssl-required`.
@@ -71,7 +71,7 @@ pub static SSL_REQUIRED: CheckDef = CheckDef {
     remediation: "Set the SSL mode to ENCRYPTED_ONLY or TRUSTED_CLIENT_CERTIFICATE_REQUIRED (gcloud sql instances patch INSTANCE --ssl-mode=ENCRYPTED_ONLY) after moving clients to TLS or the Cloud SQL Auth Proxy.",
     controls: &["enc-in-transit"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["6.4"])],
 };
 
 /// `gcp-sql-instance-backups`.
@@ -498,7 +498,7 @@ mod tests {
         assert!(b.message.contains("only 3"));
         let findings = run(r#"{"settings":{"ipConfiguration":{"ipv4Enabled":true}}}"#);
         assert_eq!(status(&findings, PUBLIC_ACCESS.id), Status::Pass);
-        // CIS Google Cloud 6.6: a public IP address is reported however narrow the networks.
+        // CIS Google Cloud 5.0 6.7: a public IP address is reported however narrow the networks.
         assert_eq!(status(&findings, PUBLIC_IP.id), Status::Fail);
         assert_eq!(status(&findings, SSL_REQUIRED.id), Status::Fail);
     }

@@ -43,7 +43,7 @@ pub static PUBLIC_ACCESS: CheckDef = CheckDef {
     remediation: "Remove allUsers and allAuthenticatedUsers from the bucket's IAM policy and ACLs, and set public access prevention to enforced on the bucket (or the storage.publicAccessPrevention organization policy). Serve public content through Cloud CDN or signed URLs instead.",
     controls: &["public-resource-access"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["5.1"])],
 };
 
 /// `gcp-storage-bucket-uniform-access`.
@@ -56,7 +56,7 @@ pub static UNIFORM_ACCESS: CheckDef = CheckDef {
     remediation: "Move any object ACL grants into IAM and enable uniform bucket-level access (gcloud storage buckets update gs://BUCKET --uniform-bucket-level-access); enforce it with the storage.uniformBucketLevelAccess organization policy.",
     controls: &["public-resource-access"],
     resource_types: TYPES,
-    requirements: &[],
+    requirements: &[("cis-gcp-5.0", &["5.2"])],
 };
 
 /// `gcp-storage-bucket-access-logging`.
