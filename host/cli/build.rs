@@ -28,13 +28,7 @@ fn main() {
         .unwrap_or_else(|| root.join("target"));
     let wasm_target_dir = target_dir.join("wasm-plugins");
 
-    for dir in [
-        "plugins",
-        "sdk",
-        "schemas/wit",
-        "schemas/benchmarks",
-        "tests/plugins",
-    ] {
+    for dir in ["plugins", "sdk", "schemas/benchmarks", "tests/plugins"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     // The workspace manifest holds the plugins' build profile and dependency versions.

@@ -1,7 +1,7 @@
 //! The guest SDK for demarc provider plugins.
 //!
 //! A plugin author implements [`Provider`] and calls [`export_provider!`] once; the SDK owns the
-//! generated bindings of the `demarc:provider@0.3.0` contract (`schemas/wit`), batches findings
+//! generated bindings of the `demarc:provider@0.3.0` contract (`sdk/wit`, shipped inside this package), batches findings
 //! through the host's `emit` import, and turns the plugin's return value into the contract's
 //! types. Check logic should be plain functions over serde types so that it can be unit-tested
 //! natively with [`testing`].
@@ -37,7 +37,7 @@ pub mod bindings {
     //! Generated bindings of the contract. Plugin authors use the re-exports at the crate root.
     #![allow(missing_docs, clippy::too_many_arguments)]
     wit_bindgen::generate!({
-        path: "../schemas/wit",
+        path: "wit",
         world: "provider",
         pub_export_macro: true,
         export_macro_name: "__export_provider_world",

@@ -123,3 +123,32 @@ fn a_closed_stdout_ends_the_output_quietly() {
         out.status
     );
 }
+
+/// The SDK is a dependency for plugin authors outside this repository: its package carries the
+/// contract's WIT files, which its bindings are generated from.
+#[test]
+fn the_sdk_package_carries_the_contract() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args([
+            "package",
+            "-p",
+            "demarc-sdk",
+            "--list",
+            "--allow-dirty",
+            "--offline",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("run cargo package");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        files.lines().any(|l| l == "wit/provider.wit"),
+        "the SDK package lacks its WIT:\n{files}"
+    );
+}

@@ -1,7 +1,7 @@
-//! Host bindings of the `demarc:provider@0.3.0` world, generated from `schemas/wit`.
+//! Host bindings of the `demarc:provider@0.3.0` world, generated from `sdk/wit`.
 
 wasmtime::component::bindgen!({
-    path: "../../schemas/wit",
+    path: "../../sdk/wit",
     world: "provider",
     imports: { default: async | trappable },
     exports: { default: async },
