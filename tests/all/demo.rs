@@ -474,3 +474,47 @@ fn cross_cloud_report_attributes_each_cloud_by_its_own_matrix() {
             .eq_ignore_ascii_case("microsoft.web/sites")
     }));
 }
+
+/// Standard error is not a terminal here: progress comes as plain lines, the last one saying
+/// where the scan ended; `--quiet` shows none.
+#[test]
+fn progress_is_plain_lines_off_a_terminal_and_nothing_when_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = root().join("examples/demo/demarc.toml");
+    let run = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "scan",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out,
+            "--progress-every",
+            "0.01",
+        ];
+        args.extend_from_slice(extra);
+        crate::demarc(&args, tmp.path())
+    };
+    let out = run(&[], "loud");
+    assert!(out.status.success(), "{}", crate::describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err
+        .lines()
+        .rfind(|l| l.starts_with("progress: "))
+        .unwrap_or_else(|| panic!("no progress line in {err}"));
+    let targets: usize = std::fs::read_to_string(&config)
+        .unwrap()
+        .matches("[[tenant.target]]")
+        .count();
+    assert!(
+        last.starts_with(&format!("progress: {targets}/{targets} targets · "))
+            && last.ends_with("(scan done)"),
+        "{last}"
+    );
+    let quiet = run(&["--quiet"], "quiet");
+    assert!(quiet.status.success(), "{}", crate::describe(&quiet));
+    assert!(
+        !String::from_utf8_lossy(&quiet.stderr).contains("progress:"),
+        "{}",
+        crate::describe(&quiet)
+    );
+}

@@ -11,6 +11,7 @@ mod inputs;
 mod matrix;
 mod output;
 mod plugins;
+mod progress;
 mod publish;
 mod render;
 mod scan;
@@ -190,6 +191,10 @@ struct ScanArgs {
     /// Scan only this tenant (repeatable).
     #[arg(long = "tenant")]
     tenants: Vec<String>,
+    /// Seconds between progress lines when standard error is not a terminal (on a terminal a
+    /// live line is shown; `--quiet` shows neither).
+    #[arg(long, default_value_t = 10.0)]
+    progress_every: f64,
     /// A previous report.json to compare with: the summary says how many failures are new.
     #[arg(long)]
     baseline: Option<PathBuf>,
@@ -348,6 +353,10 @@ fn main() -> std::process::ExitCode {
                 pin_time: args.pin_time,
                 allow_unpinned: args.allow_unpinned,
                 print_summary: !args.quiet,
+                progress: progress::Mode::detect(
+                    args.quiet,
+                    std::time::Duration::from_secs_f64(args.progress_every.clamp(0.01, 3600.0)),
+                ),
                 baseline: args.baseline,
                 fail_on_new: args.fail_on_new,
                 check_only: false,
@@ -379,6 +388,7 @@ fn main() -> std::process::ExitCode {
                 pin_time: None,
                 allow_unpinned,
                 print_summary: false,
+                progress: progress::Mode::Off,
                 baseline: None,
                 fail_on_new: None,
                 check_only: true,

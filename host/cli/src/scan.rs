@@ -17,7 +17,7 @@ use demarc_core::{
     Basis, BasisKind, CheckRef, DataError, DataErrors, Evidence, Finding, Gap, GapKind, MustAct,
     Owner, Party, ResourceRef, Responsibility, ServiceModel, Severity, Source,
 };
-use demarc_runtime::schedule::{Job, scan_all};
+use demarc_runtime::schedule::{Job, scan_all_with};
 use demarc_runtime::{Runtime, RuntimeOptions, ScanContext, TargetSpec};
 use sha2::{Digest, Sha256};
 
@@ -54,6 +54,8 @@ pub struct ScanOptions {
     pub allow_unpinned: bool,
     /// Print the summary table.
     pub print_summary: bool,
+    /// How scan progress is shown on standard error.
+    pub progress: crate::progress::Mode,
     /// A previous report.json: with `fail_on_new`, only failures it did not have count.
     pub baseline: Option<PathBuf>,
     /// Exit 1 when a failure not in the baseline is at least this severe.
@@ -326,7 +328,15 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
 
     // Digest the inputs on a blocking thread while the plugins scan them.
     let hashing = rt.spawn_blocking(move || hash_inputs(inputs, &base));
-    let outcomes = rt.block_on(scan_all(runtime.clone(), jobs, config.concurrency));
+    let counters = Arc::new(crate::progress::Counters::new(jobs.len() as u64));
+    let reporter = crate::progress::Reporter::start(counters.clone(), opts.progress);
+    let outcomes = rt.block_on(scan_all_with(
+        runtime.clone(),
+        jobs,
+        config.concurrency,
+        move |o| counters.finished(o),
+    ));
+    reporter.finish();
     tracing::debug!(
         elapsed_ms = clock.elapsed().as_millis() as u64,
         "targets scanned"

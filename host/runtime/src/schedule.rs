@@ -25,10 +25,22 @@ pub async fn scan_all(
     jobs: Vec<Job>,
     concurrency: usize,
 ) -> Vec<TargetOutcome> {
+    scan_all_with(runtime, jobs, concurrency, |_| {}).await
+}
+
+/// [`scan_all`], calling `done` with each outcome as its target finishes (for progress).
+pub async fn scan_all_with(
+    runtime: Arc<Runtime>,
+    jobs: Vec<Job>,
+    concurrency: usize,
+    done: impl Fn(&TargetOutcome) + Send + Sync + 'static,
+) -> Vec<TargetOutcome> {
+    let done = Arc::new(done);
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut handles = Vec::with_capacity(jobs.len());
     for job in jobs {
         let runtime = runtime.clone();
+        let done = done.clone();
         // Taken here, before the task exists, so that targets start in plan order: tasks
         // spawned at once would reach the semaphore in whatever order the executor runs them.
         let permit = permits
@@ -38,6 +50,7 @@ pub async fn scan_all(
             .expect("semaphore is never closed");
         handles.push(tokio::spawn(async move {
             let mut outcome = runtime.scan(&job.spec, job.ctx, job.sink).await;
+            done(&outcome);
             // The next target may start now: finishing the sink (for a report writer, copying
             // the next target's spill) runs beside it on a blocking thread, not on a worker.
             drop(permit);
