@@ -13,6 +13,9 @@ const CASES: &[(&str, &str)] = &[
     ("northwind", "hipaa-security"),
     ("contoso-health", "hipaa-security"),
     ("contoso-health", "iso-27001-2022"),
+    ("northwind", "cis-aws-7.0"),
+    ("northwind", "cis-azure-6.0"),
+    ("northwind", "cis-gcp-5.0"),
     ("fabrikam", "pci-dss-4.0"),
 ];
 

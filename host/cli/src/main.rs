@@ -162,7 +162,7 @@ struct MatrixArgs {
     /// Tenant id.
     #[arg(long)]
     tenant: String,
-    /// Framework id (e.g. pci-dss-4.0, nist-800-53-r5, hipaa-security, iso-27001-2022, csa-ccm-4, cis-aws-3.0).
+    /// Framework id (e.g. pci-dss-4.0, nist-800-53-r5, hipaa-security, iso-27001-2022, csa-ccm-4, cis-aws-7.0).
     #[arg(long)]
     framework: String,
     /// The report to read.
