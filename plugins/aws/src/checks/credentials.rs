@@ -230,11 +230,19 @@ fn unused(row: &Row, now: Timestamp) -> Finding {
         credentials += 1;
         builder = builder
             .evidence("password_enabled", &row.password_enabled)
-            .evidence("password_last_used", &row.password_last_used)
-            .evidence("user_creation_time", &row.user_creation_time);
-        match staleness(&row.password_last_used, &row.user_creation_time, now) {
+            .evidence("password_last_used", &row.password_last_used);
+        // A password never used is as old as its last change (a password set on an old user is
+        // new); the user's creation time stands in only when the report does not say.
+        let (since_key, since) = match Value::of(&row.password_last_changed) {
+            Value::Time(_) => ("password_last_changed", &row.password_last_changed),
+            _ => ("user_creation_time", &row.user_creation_time),
+        };
+        builder = builder.evidence(since_key, since);
+        match staleness(&row.password_last_used, since, now) {
             Ok(Some(days)) => stale.push(if Value::of(&row.password_last_used).time().is_some() {
                 format!("its console password (last used {days} days ago)")
+            } else if since_key == "password_last_changed" {
+                format!("its console password (never used, set {days} days ago)")
             } else {
                 format!("its console password (never used, created {days} days ago)")
             }),
@@ -373,6 +381,7 @@ mod tests {
             user_creation_time: "2024-01-01T00:00:00+00:00".into(),
             password_enabled: password.into(),
             password_last_used: last_used.into(),
+            password_last_changed: String::new(),
             mfa_active: mfa.into(),
             keys,
         }
@@ -517,6 +526,39 @@ mod tests {
         assert_eq!(
             status(&nothing, UNUSED_CREDENTIALS.id),
             Status::NotApplicable
+        );
+    }
+
+    /// CIS AWS 2.11 dates a never-used password from its last change: a password set ten days
+    /// ago on a user created long ago is not stale (it used to fail, dated from the user's
+    /// creation), and one set long ago still is.
+    #[test]
+    fn a_never_used_password_is_dated_from_its_last_change() {
+        let now = ctx().now;
+        let never_used = |changed: &str| Row {
+            password_last_changed: changed.into(),
+            ..user("true", "N/A", "true", [no_key(), no_key()])
+        };
+        let fresh = row_findings(&never_used(RECENT), now);
+        let f = only(&fresh, UNUSED_CREDENTIALS.id);
+        assert_eq!(f.status, Status::Pass, "{}", f.message);
+        assert_eq!(evidence(f, "password_last_changed"), Some(RECENT));
+        assert_eq!(evidence(f, "user_creation_time"), None);
+        let old = row_findings(&never_used(OLD), now);
+        let f = only(&old, UNUSED_CREDENTIALS.id);
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.message.contains("never used, set 180 days ago"),
+            "{}",
+            f.message
+        );
+        // Without the column (or with N/A), the user's creation time still dates it.
+        let f = row_findings(&never_used("N/A"), now);
+        let f = only(&f, UNUSED_CREDENTIALS.id);
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(
+            evidence(f, "user_creation_time"),
+            Some("2024-01-01T00:00:00+00:00")
         );
     }
 
