@@ -23,7 +23,7 @@ pub static CONSOLE_MFA: CheckDef = CheckDef {
     remediation: "Enable a virtual or hardware MFA device (or a passkey) for the user, and require MFA with an IAM policy condition; better, move people to IAM Identity Center.",
     controls: &["mfa"],
     resource_types: &["AWS::IAM::User"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["2.10"])],
 };
 
 /// `aws-iam-root-mfa`.
@@ -36,7 +36,7 @@ pub static ROOT_MFA: CheckDef = CheckDef {
     remediation: "Sign in as root and register a hardware MFA device or passkey; keep the device in a safe with documented break-glass access.",
     controls: &["root-account-protection", "mfa"],
     resource_types: &["AWS::::Account"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["2.5"])],
 };
 
 /// `aws-iam-root-access-keys`.
@@ -49,7 +49,7 @@ pub static ROOT_ACCESS_KEYS: CheckDef = CheckDef {
     remediation: "Delete the root user's access keys (Security credentials page as root) and use IAM roles for automation.",
     controls: &["root-account-protection"],
     resource_types: &["AWS::::Account"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["2.4"])],
 };
 
 /// `aws-iam-access-key-rotation`.
@@ -62,7 +62,7 @@ pub static ACCESS_KEY_ROTATION: CheckDef = CheckDef {
     remediation: "Create a new key, move its users to it, deactivate and then delete the old one; prefer roles and short-lived credentials.",
     controls: &["credential-rotation"],
     resource_types: &["AWS::IAM::User", "AWS::::Account"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["2.12"])],
 };
 
 /// `aws-iam-unused-credentials`.
@@ -75,7 +75,7 @@ pub static UNUSED_CREDENTIALS: CheckDef = CheckDef {
     remediation: "Remove the console password or deactivate the access key that has not been used for 45 days; delete the user if it is no longer needed.",
     controls: &["stale-credentials"],
     resource_types: &["AWS::IAM::User"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["2.11"])],
 };
 
 /// Maximum age of an active access key, in days.
