@@ -230,18 +230,22 @@ fn unused(row: &Row, now: Timestamp) -> Finding {
         credentials += 1;
         builder = builder
             .evidence("password_enabled", &row.password_enabled)
-            .evidence("password_last_used", &row.password_last_used);
+            .evidence("password_last_used", &row.password_last_used)
+            .evidence("user_creation_time", &row.user_creation_time);
         // A password never used is as old as its last change (a password set on an old user is
         // new); the user's creation time stands in only when the report does not say.
-        let (since_key, since) = match Value::of(&row.password_last_changed) {
-            Value::Time(_) => ("password_last_changed", &row.password_last_changed),
-            _ => ("user_creation_time", &row.user_creation_time),
+        let used = Value::of(&row.password_last_used).time().is_some();
+        let changed = !used && Value::of(&row.password_last_changed).time().is_some();
+        let since = if changed {
+            builder = builder.evidence("password_last_changed", &row.password_last_changed);
+            &row.password_last_changed
+        } else {
+            &row.user_creation_time
         };
-        builder = builder.evidence(since_key, since);
         match staleness(&row.password_last_used, since, now) {
-            Ok(Some(days)) => stale.push(if Value::of(&row.password_last_used).time().is_some() {
+            Ok(Some(days)) => stale.push(if used {
                 format!("its console password (last used {days} days ago)")
-            } else if since_key == "password_last_changed" {
+            } else if changed {
                 format!("its console password (never used, set {days} days ago)")
             } else {
                 format!("its console password (never used, created {days} days ago)")
@@ -543,7 +547,6 @@ mod tests {
         let f = only(&fresh, UNUSED_CREDENTIALS.id);
         assert_eq!(f.status, Status::Pass, "{}", f.message);
         assert_eq!(evidence(f, "password_last_changed"), Some(RECENT));
-        assert_eq!(evidence(f, "user_creation_time"), None);
         let old = row_findings(&never_used(OLD), now);
         let f = only(&old, UNUSED_CREDENTIALS.id);
         assert_eq!(f.status, Status::Fail);
@@ -556,10 +559,17 @@ mod tests {
         let f = row_findings(&never_used("N/A"), now);
         let f = only(&f, UNUSED_CREDENTIALS.id);
         assert_eq!(f.status, Status::Fail);
-        assert_eq!(
-            evidence(f, "user_creation_time"),
-            Some("2024-01-01T00:00:00+00:00")
-        );
+        assert!(f.message.contains("never used, created"), "{}", f.message);
+        assert_eq!(evidence(f, "password_last_changed"), None);
+        // A password in use is dated by its use, whenever it was set.
+        let used = Row {
+            password_last_changed: OLD.into(),
+            ..user("true", RECENT, "true", [no_key(), no_key()])
+        };
+        let f = row_findings(&used, now);
+        let f = only(&f, UNUSED_CREDENTIALS.id);
+        assert_eq!(f.status, Status::Pass);
+        assert_eq!(evidence(f, "password_last_changed"), None);
     }
 
     #[test]

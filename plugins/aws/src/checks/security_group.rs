@@ -308,7 +308,7 @@ fn admin_ports(subject: &Subject<'_, '_>, group: &SecurityGroup<'_>) -> Finding 
         builder
             .evidence("configuration.ipPermissions", ingress_summary(group))
             .pass(format!(
-                "Security group {label} opens no management port (TCP 22, 3389, 23, 5985, 5986; UDP 22, 3389) to the internet."
+                "Security group {label} opens no management port (22, 3389, 23, 5985, 5986) to the internet."
             ))
     } else {
         builder.fail(format!(
