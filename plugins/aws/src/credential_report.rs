@@ -107,6 +107,8 @@ pub struct Row {
     pub password_enabled: String,
     /// `password_last_used`.
     pub password_last_used: String,
+    /// `password_last_changed` (empty when the report has no such column).
+    pub password_last_changed: String,
     /// `mfa_active`.
     pub mfa_active: String,
     /// Access keys 1 and 2.
@@ -290,6 +292,7 @@ pub fn parse(text: &str) -> Result<Report, ReportError> {
         user_creation_time: index("user_creation_time"),
         password_enabled: index("password_enabled"),
         password_last_used: index("password_last_used"),
+        password_last_changed: index("password_last_changed"),
         mfa_active: index("mfa_active"),
         keys: [1, 2].map(|n| {
             [
@@ -350,6 +353,7 @@ struct Columns {
     user_creation_time: Option<usize>,
     password_enabled: Option<usize>,
     password_last_used: Option<usize>,
+    password_last_changed: Option<usize>,
     mfa_active: Option<usize>,
     keys: [[Option<usize>; 3]; 2],
 }
@@ -364,6 +368,7 @@ impl Columns {
             user_creation_time: cell(self.user_creation_time),
             password_enabled: cell(self.password_enabled),
             password_last_used: cell(self.password_last_used),
+            password_last_changed: cell(self.password_last_changed),
             mfa_active: cell(self.mfa_active),
             keys: self.keys.map(|[active, rotated, used]| AccessKey {
                 active: cell(active),
@@ -405,6 +410,8 @@ pub(crate) mod tests {
         assert_eq!(Value::of(&alice.password_last_used), Value::NoInformation);
         assert_eq!(Value::of(&alice.keys[0].last_rotated), Value::NotApplicable);
         assert!(Value::of(&alice.user_creation_time).time().is_some());
+        assert_eq!(alice.password_last_changed, "2020-02-02T00:00:00+00:00");
+        assert_eq!(Value::of(&root.password_last_changed), Value::NotSupported);
     }
 
     #[test]

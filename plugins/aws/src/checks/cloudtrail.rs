@@ -34,7 +34,7 @@ pub static LOG_VALIDATION: CheckDef = CheckDef {
     remediation: "Enable log file validation on the trail (aws cloudtrail update-trail --enable-log-file-validation).",
     controls: &["log-integrity"],
     resource_types: &["AWS::CloudTrail::Trail"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["4.2"])],
 };
 
 /// `aws-cloudtrail-kms-encryption`.
@@ -47,7 +47,7 @@ pub static KMS_ENCRYPTION: CheckDef = CheckDef {
     remediation: "Configure the trail with a customer-managed KMS key (aws cloudtrail update-trail --kms-key-id KEY) whose policy allows CloudTrail to encrypt.",
     controls: &["log-integrity", "enc-customer-managed-keys"],
     resource_types: &["AWS::CloudTrail::Trail"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["4.5"])],
 };
 
 demarc_sdk::spelled_struct! {

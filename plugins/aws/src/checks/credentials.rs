@@ -23,7 +23,7 @@ pub static CONSOLE_MFA: CheckDef = CheckDef {
     remediation: "Enable a virtual or hardware MFA device (or a passkey) for the user, and require MFA with an IAM policy condition; better, move people to IAM Identity Center.",
     controls: &["mfa"],
     resource_types: &["AWS::IAM::User"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["2.10"])],
 };
 
 /// `aws-iam-root-mfa`.
@@ -36,7 +36,7 @@ pub static ROOT_MFA: CheckDef = CheckDef {
     remediation: "Sign in as root and register a hardware MFA device or passkey; keep the device in a safe with documented break-glass access.",
     controls: &["root-account-protection", "mfa"],
     resource_types: &["AWS::::Account"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["2.5"])],
 };
 
 /// `aws-iam-root-access-keys`.
@@ -49,7 +49,7 @@ pub static ROOT_ACCESS_KEYS: CheckDef = CheckDef {
     remediation: "Delete the root user's access keys (Security credentials page as root) and use IAM roles for automation.",
     controls: &["root-account-protection"],
     resource_types: &["AWS::::Account"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["2.4"])],
 };
 
 /// `aws-iam-access-key-rotation`.
@@ -62,7 +62,7 @@ pub static ACCESS_KEY_ROTATION: CheckDef = CheckDef {
     remediation: "Create a new key, move its users to it, deactivate and then delete the old one; prefer roles and short-lived credentials.",
     controls: &["credential-rotation"],
     resource_types: &["AWS::IAM::User", "AWS::::Account"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["2.12"])],
 };
 
 /// `aws-iam-unused-credentials`.
@@ -75,7 +75,7 @@ pub static UNUSED_CREDENTIALS: CheckDef = CheckDef {
     remediation: "Remove the console password or deactivate the access key that has not been used for 45 days; delete the user if it is no longer needed.",
     controls: &["stale-credentials"],
     resource_types: &["AWS::IAM::User"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["2.11"])],
 };
 
 /// Maximum age of an active access key, in days.
@@ -232,9 +232,21 @@ fn unused(row: &Row, now: Timestamp) -> Finding {
             .evidence("password_enabled", &row.password_enabled)
             .evidence("password_last_used", &row.password_last_used)
             .evidence("user_creation_time", &row.user_creation_time);
-        match staleness(&row.password_last_used, &row.user_creation_time, now) {
-            Ok(Some(days)) => stale.push(if Value::of(&row.password_last_used).time().is_some() {
+        // A password never used is as old as its last change (a password set on an old user is
+        // new); the user's creation time stands in only when the report does not say.
+        let used = Value::of(&row.password_last_used).time().is_some();
+        let changed = !used && Value::of(&row.password_last_changed).time().is_some();
+        let since = if changed {
+            builder = builder.evidence("password_last_changed", &row.password_last_changed);
+            &row.password_last_changed
+        } else {
+            &row.user_creation_time
+        };
+        match staleness(&row.password_last_used, since, now) {
+            Ok(Some(days)) => stale.push(if used {
                 format!("its console password (last used {days} days ago)")
+            } else if changed {
+                format!("its console password (never used, set {days} days ago)")
             } else {
                 format!("its console password (never used, created {days} days ago)")
             }),
@@ -373,6 +385,7 @@ mod tests {
             user_creation_time: "2024-01-01T00:00:00+00:00".into(),
             password_enabled: password.into(),
             password_last_used: last_used.into(),
+            password_last_changed: String::new(),
             mfa_active: mfa.into(),
             keys,
         }
@@ -518,6 +531,45 @@ mod tests {
             status(&nothing, UNUSED_CREDENTIALS.id),
             Status::NotApplicable
         );
+    }
+
+    /// CIS AWS 2.11 dates a never-used password from its last change: a password set ten days
+    /// ago on a user created long ago is not stale (it used to fail, dated from the user's
+    /// creation), and one set long ago still is.
+    #[test]
+    fn a_never_used_password_is_dated_from_its_last_change() {
+        let now = ctx().now;
+        let never_used = |changed: &str| Row {
+            password_last_changed: changed.into(),
+            ..user("true", "N/A", "true", [no_key(), no_key()])
+        };
+        let fresh = row_findings(&never_used(RECENT), now);
+        let f = only(&fresh, UNUSED_CREDENTIALS.id);
+        assert_eq!(f.status, Status::Pass, "{}", f.message);
+        assert_eq!(evidence(f, "password_last_changed"), Some(RECENT));
+        let old = row_findings(&never_used(OLD), now);
+        let f = only(&old, UNUSED_CREDENTIALS.id);
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.message.contains("never used, set 180 days ago"),
+            "{}",
+            f.message
+        );
+        // Without the column (or with N/A), the user's creation time still dates it.
+        let f = row_findings(&never_used("N/A"), now);
+        let f = only(&f, UNUSED_CREDENTIALS.id);
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.message.contains("never used, created"), "{}", f.message);
+        assert_eq!(evidence(f, "password_last_changed"), None);
+        // A password in use is dated by its use, whenever it was set.
+        let used = Row {
+            password_last_changed: OLD.into(),
+            ..user("true", RECENT, "true", [no_key(), no_key()])
+        };
+        let f = row_findings(&used, now);
+        let f = only(&f, UNUSED_CREDENTIALS.id);
+        assert_eq!(f.status, Status::Pass);
+        assert_eq!(evidence(f, "password_last_changed"), None);
     }
 
     #[test]

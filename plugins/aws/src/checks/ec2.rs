@@ -45,7 +45,7 @@ pub static IMDSV2_REQUIRED: CheckDef = CheckDef {
     remediation: "Set the instance's metadata options to HttpTokens=required (aws ec2 modify-instance-metadata-options) and make IMDSv2 the account default.",
     controls: &["compute-credential-exposure"],
     resource_types: &["AWS::EC2::Instance"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["6.7"])],
 };
 
 /// `aws-ec2-stale-public-instance`.

@@ -22,7 +22,7 @@ pub static KEY_ROTATION: CheckDef = CheckDef {
     remediation: "Enable automatic rotation (aws kms enable-key-rotation --key-id KEY), optionally with a rotation period shorter than the default 365 days.",
     controls: &["key-rotation"],
     resource_types: &["AWS::KMS::Key"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["4.6"])],
 };
 
 demarc_sdk::spelled_struct! {

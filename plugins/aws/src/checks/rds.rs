@@ -28,7 +28,7 @@ pub static STORAGE_ENCRYPTED: CheckDef = CheckDef {
     remediation: "Restore an encrypted copy: snapshot the instance, copy the snapshot with encryption (a KMS key), restore from it and switch over.",
     controls: &["enc-at-rest"],
     resource_types: DATABASE_TYPES,
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["3.2.1"])],
 };
 
 /// `aws-rds-default-admin-username`.
@@ -54,7 +54,7 @@ pub static PUBLICLY_ACCESSIBLE: CheckDef = CheckDef {
     remediation: "Set PubliclyAccessible to false (aws rds modify-db-instance --no-publicly-accessible) and reach the database from inside the VPC.",
     controls: &["db-public-access"],
     resource_types: DATABASE_TYPES,
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["3.2.3"])],
 };
 
 /// `aws-rds-auto-minor-version-upgrade`.
@@ -67,7 +67,7 @@ pub static AUTO_MINOR_VERSION_UPGRADE: CheckDef = CheckDef {
     remediation: "Enable AutoMinorVersionUpgrade on the instance and set a maintenance window.",
     controls: &["runtime-supported"],
     resource_types: DATABASE_TYPES,
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["3.2.2"])],
 };
 
 /// `aws-rds-backup-retention`.

@@ -98,7 +98,7 @@ pub static SECURE_TRANSPORT: CheckDef = CheckDef {
     remediation: "Add a bucket policy statement that denies s3:* on the bucket and its objects when the condition Bool aws:SecureTransport is \"false\".",
     controls: &["enc-in-transit"],
     resource_types: &["AWS::S3::Bucket"],
-    requirements: &[],
+    requirements: &[("cis-aws-7.0", &["3.1.1"])],
 };
 
 const SSE_PATH: &str = "supplementaryConfiguration.ServerSideEncryptionConfiguration";
