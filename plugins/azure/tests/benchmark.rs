@@ -52,24 +52,9 @@ const PAIRS: &[(&str, &str, &str)] = &[
         "Storage accounts disallow anonymous blob access",
     ),
     (
-        "azure-nsg-admin-port-open",
-        "7.1",
-        "No network security group admits RDP from the internet",
-    ),
-    (
-        "azure-nsg-admin-port-open",
-        "7.2",
-        "No network security group admits SSH from the internet",
-    ),
-    (
         "azure-storage-key-rotation",
         "9.3.1.2",
         "Storage account access keys are regenerated periodically",
-    ),
-    (
-        "azure-activity-log-exported",
-        "6.1.1.1",
-        "Each subscription's activity log is exported by a diagnostic setting",
     ),
     (
         "azure-activity-log-exported",
@@ -211,6 +196,8 @@ fn the_checks_cite_exactly_the_reviewed_pairs() {
         .map(|c| (c.id, c.requirements.iter().map(|(_, ids)| ids.len()).sum()))
         .collect();
     for id in [
+        // One verdict over RDP, SSH, Telnet and WinRM is not 7.1's or 7.2's verdict.
+        "azure-nsg-admin-port-open",
         "azure-nsg-all-ports-open",
         "azure-entra-mfa-privileged",
         "azure-rbac-privileged-role-user",

@@ -26,7 +26,7 @@ pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {
     remediation: "Remove the ingress rule or restrict its source to known addresses; reach instances through SSM Session Manager, a bastion or a VPN instead.",
     controls: &["mgmt-port-exposure"],
     resource_types: &["AWS::EC2::SecurityGroup"],
-    requirements: &[("cis-aws-7.0", &["6.3", "6.4"])],
+    requirements: &[],
 };
 
 /// `aws-ec2-sg-all-ports-open`.

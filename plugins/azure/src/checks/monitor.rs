@@ -35,7 +35,7 @@ pub static ACTIVITY_LOG_EXPORTED: CheckDef = CheckDef {
     remediation: "Create a subscription diagnostic setting that sends the Administrative, Security, Alert and Policy categories to a Log Analytics workspace (or a storage account with immutability), e.g. with the built-in policy `Configure Azure Activity logs to stream to specified Log Analytics workspace`.",
     controls: &["audit-logging"],
     resource_types: &[types::SUBSCRIPTION],
-    requirements: &[(super::CIS_AZURE, &["6.1.1.1", "6.1.1.2"])],
+    requirements: &[(super::CIS_AZURE, &["6.1.1.2"])],
 };
 
 /// `azure-log-retention`.

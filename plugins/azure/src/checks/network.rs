@@ -28,7 +28,7 @@ pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {
     remediation: "Remove the Allow rule or restrict its source to known addresses; reach VMs through Azure Bastion, just-in-time VM access or a VPN instead.",
     controls: &["mgmt-port-exposure"],
     resource_types: &[types::NSG],
-    requirements: &[(super::CIS_AZURE, &["7.1", "7.2"])],
+    requirements: &[],
 };
 
 /// `azure-nsg-all-ports-open`.
