@@ -22,7 +22,7 @@ pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {
     title: "Security groups do not open management ports to the internet",
     severity: Severity::Critical,
     actor: Actor::Customer,
-    rationale: "SSH, RDP, Telnet and WinRM open to 0.0.0.0/0 or ::/0 are scanned and brute-forced within minutes of exposure; RDP also answers on UDP 3389.",
+    rationale: "SSH, RDP, Telnet and WinRM open to 0.0.0.0/0 or ::/0 are scanned and brute-forced within minutes of exposure.",
     remediation: "Remove the ingress rule or restrict its source to known addresses; reach instances through SSM Session Manager, a bastion or a VPN instead.",
     controls: &["mgmt-port-exposure"],
     resource_types: &["AWS::EC2::SecurityGroup"],
@@ -50,11 +50,6 @@ pub const ADMIN_PORTS: [(i64, &str); 5] = [
     (5985, "WinRM"),
     (5986, "WinRM over HTTPS"),
 ];
-
-/// Management ports whose UDP rules count too: the two the CIS benchmark names (22 and 3389),
-/// which it asks to close to the internet over TCP, UDP and all protocols alike. RDP also
-/// serves over UDP 3389.
-pub const UDP_ADMIN_PORTS: [(i64, &str); 2] = [(22, "SSH"), (3389, "RDP")];
 
 demarc_sdk::spelled_struct! {
     #[derive(Debug)]
@@ -263,28 +258,21 @@ fn admin_ports(subject: &Subject<'_, '_>, group: &SecurityGroup<'_>) -> Finding 
     let mut services: Vec<String> = Vec::new();
     let mut sources: Vec<String> = Vec::new();
     for (rule, permission) in group.ingress.iter().enumerate() {
-        // (port, service, protocol suffix): TCP ports bare, UDP ones as `3389/udp`.
-        let in_range = |ports: &[(i64, &'static str)], from: i64, to: i64, suffix: &'static str| {
-            ports
-                .iter()
-                .filter(|(port, _)| from <= *port && *port <= to)
-                .map(|(port, service)| (*port, *service, suffix))
-                .collect::<Vec<_>>()
-        };
-        let exposed: Vec<(i64, &str, &str)> = match permission.traffic() {
-            Traffic::All => in_range(&ADMIN_PORTS, 0, 65535, ""),
-            Traffic::Tcp(from, to) => in_range(&ADMIN_PORTS, from, to, ""),
-            Traffic::Udp(from, to) => in_range(&UDP_ADMIN_PORTS, from, to, "/udp"),
-            Traffic::Other => Vec::new(),
-        };
+        let traffic = permission.traffic();
+        let exposed: Vec<(i64, &str)> = ADMIN_PORTS
+            .iter()
+            .copied()
+            .filter(|(port, _)| match traffic {
+                Traffic::All => true,
+                Traffic::Tcp(from, to) => from <= *port && *port <= to,
+                Traffic::Udp(..) | Traffic::Other => false,
+            })
+            .collect();
         if exposed.is_empty() {
             continue;
         }
         for (path, cidr) in permission.internet_sources(rule) {
-            let ports: Vec<String> = exposed
-                .iter()
-                .map(|(p, s, proto)| format!("{p}{proto} ({s})"))
-                .collect();
+            let ports: Vec<String> = exposed.iter().map(|(p, s)| format!("{p} ({s})")).collect();
             builder = builder.evidence(
                 path,
                 format!(
@@ -293,8 +281,8 @@ fn admin_ports(subject: &Subject<'_, '_>, group: &SecurityGroup<'_>) -> Finding 
                     ports.join(", ")
                 ),
             );
-            for (port, service, proto) in &exposed {
-                let s = format!("{service} ({port}{proto})");
+            for (port, service) in &exposed {
+                let s = format!("{service} ({port})");
                 if !services.contains(&s) {
                     services.push(s);
                 }
@@ -425,13 +413,11 @@ mod tests {
     }
 
     #[test]
-    fn restricted_sources_other_udp_ports_and_web_ports_pass() {
+    fn restricted_sources_udp_and_web_ports_pass() {
         let findings = run(
             r#"[{"ipProtocol":"tcp","fromPort":443,"toPort":443,"ipv4Ranges":[{"cidrIp":"0.0.0.0/0"}]},
             {"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipv4Ranges":[{"cidrIp":"192.0.2.0/24"}],"userIdGroupPairs":[{"groupId":"sg-2"}]},
-            {"ipProtocol":"udp","fromPort":3389,"toPort":3389,"ipv4Ranges":[{"cidrIp":"192.0.2.0/24"}]},
-            {"ipProtocol":"udp","fromPort":53,"toPort":53,"ipv4Ranges":[{"cidrIp":"0.0.0.0/0"}]},
-            {"ipProtocol":"udp","fromPort":23,"toPort":23,"ipv4Ranges":[{"cidrIp":"0.0.0.0/0"}]},
+            {"ipProtocol":"udp","fromPort":22,"toPort":22,"ipv4Ranges":[{"cidrIp":"0.0.0.0/0"}]},
             {"ipProtocol":"icmp","fromPort":-1,"toPort":-1,"ipv4Ranges":[{"cidrIp":"0.0.0.0/0"}]}]"#,
         );
         assert_eq!(status(&findings, ADMIN_PORT_OPEN.id), Status::Pass);
@@ -441,43 +427,12 @@ mod tests {
     }
 
     #[test]
-    fn udp_over_every_port_fails_both_checks_naming_the_udp_admin_ports() {
+    fn udp_over_every_port_fails_all_ports_only() {
         let findings = run(
             r#"[{"ipProtocol":"udp","fromPort":0,"toPort":65535,"ipv6Ranges":[{"cidrIpv6":"::/0"}]}]"#,
         );
         assert_eq!(status(&findings, ALL_PORTS_OPEN.id), Status::Fail);
-        let f = only(&findings, ADMIN_PORT_OPEN.id);
-        assert_eq!(f.status, Status::Fail);
-        assert_eq!(
-            f.message,
-            "Security group web allows SSH (22/udp) and RDP (3389/udp) from ::/0."
-        );
-        assert_eq!(
-            evidence(f, "configuration.ipPermissions[0].ipv6Ranges[0].cidrIpv6"),
-            Some("::/0 on udp 0-65535: port 22/udp (SSH), 3389/udp (RDP)")
-        );
-    }
-
-    /// CIS AWS 6.3 and 6.4 close 22 and 3389 to the internet over UDP as well as TCP: a UDP rule
-    /// used to pass this check.
-    #[test]
-    fn udp_ssh_or_rdp_from_the_internet_fails() {
-        for (rule, service) in [
-            (
-                r#"{"ipProtocol":"udp","fromPort":22,"toPort":22,"ipv4Ranges":[{"cidrIp":"0.0.0.0/0"}]}"#,
-                "SSH (22/udp)",
-            ),
-            (
-                r#"{"ipProtocol":"17","fromPort":3380,"toPort":3390,"ipv6Ranges":[{"cidrIpv6":"::/0"}]}"#,
-                "RDP (3389/udp)",
-            ),
-        ] {
-            let findings = run(&format!("[{rule}]"));
-            let f = only(&findings, ADMIN_PORT_OPEN.id);
-            assert_eq!(f.status, Status::Fail, "{rule}");
-            assert!(f.message.contains(service), "{}", f.message);
-            assert_eq!(status(&findings, ALL_PORTS_OPEN.id), Status::Pass);
-        }
+        assert_eq!(status(&findings, ADMIN_PORT_OPEN.id), Status::Pass);
     }
 
     #[test]
