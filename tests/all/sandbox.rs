@@ -24,11 +24,23 @@ struct World {
 
 fn world() -> World {
     let read = |p: &str| std::fs::read_to_string(root().join(p)).unwrap();
-    let catalog = Catalog::load(
+    let mut catalog = Catalog::load(
         ("frameworks.toml", &read("schemas/catalog/frameworks.toml")),
         ("controls.toml", &read("schemas/catalog/controls.toml")),
     )
     .unwrap();
+    // The benchmarks the plugins cite, as the CLI loads them.
+    let mut benchmarks: Vec<_> = std::fs::read_dir(root().join("schemas/benchmarks"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    benchmarks.sort();
+    for p in benchmarks {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let b = demarc_core::benchmark::Benchmark::load(&p.display().to_string(), &text, &catalog)
+            .unwrap();
+        catalog.add_benchmark(b).unwrap();
+    }
     let aws_matrix = Matrix::load(
         "aws.toml",
         &read("schemas/responsibility/aws.toml"),
