@@ -604,6 +604,26 @@ impl Assembly {
         }
         summary.duplicates = body.duplicates;
         let controls = rollup(&tallies);
+        let failing: BTreeMap<String, BTreeMap<String, u64>> = tallies
+            .controls
+            .iter()
+            .map(|(tenant, by_control)| {
+                let fails = by_control
+                    .iter()
+                    .map(|(c, t)| (c.clone(), t.checks.values().map(|k| k.fail).sum()))
+                    .collect();
+                (tenant.clone(), fails)
+            })
+            .collect();
+        summary.portfolio = demarc_core::summary::Portfolio::build(
+            &summary,
+            &failing,
+            tail.run
+                .targets
+                .iter()
+                .map(|t| (t.tenant.as_str(), t.outcome.as_str())),
+            tail.gaps.iter().map(|g| g.tenant.as_str()),
+        );
         let path = self.out.join("report.json");
         (|| -> anyhow::Result<()> {
             write!(w, "\n],\n\"run\":")?;

@@ -72,6 +72,152 @@ pub struct Summary {
     pub gaps: BTreeMap<String, u64>,
     /// Findings dropped as duplicates of another finding with the same id.
     pub duplicates: u64,
+    /// Across all tenants: the worst tenants, the most common failing controls, each tenant's
+    /// coverage. Empty for a report that does not compute it.
+    #[serde(default, skip_serializing_if = "Portfolio::is_empty")]
+    pub portfolio: Portfolio,
+}
+
+/// The portfolio view of a run over many tenants: what an MSSP looks at first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Portfolio {
+    /// Every tenant, worst first: most critical failures, then high, medium, low and info, then
+    /// most gaps, then id.
+    pub tenants: Vec<TenantPosture>,
+    /// The catalog controls that fail in the most tenants (then with the most failing findings),
+    /// at most [`Portfolio::TOP_CONTROLS`].
+    pub failing_controls: Vec<ControlFailures>,
+}
+
+/// One tenant in the portfolio.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantPosture {
+    /// Tenant id.
+    pub tenant: String,
+    /// Its findings by status.
+    pub findings: Counts,
+    /// Its failing findings by severity.
+    pub failing_by_severity: BTreeMap<String, u64>,
+    /// Targets of the tenant in the run.
+    pub targets: u64,
+    /// Of them, assessed completely.
+    pub complete: u64,
+    /// Of them, assessed in part (a gap lost some coverage).
+    pub partial: u64,
+    /// Of them, not assessed at all.
+    pub failed: u64,
+    /// Gaps of the tenant.
+    pub gaps: u64,
+}
+
+/// A control failing across tenants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlFailures {
+    /// Catalog control id.
+    pub control: String,
+    /// Tenants with at least one failing finding on it.
+    pub tenants: u64,
+    /// Failing findings on it.
+    pub failing: u64,
+}
+
+impl Portfolio {
+    /// How many failing controls the portfolio names.
+    pub const TOP_CONTROLS: usize = 10;
+
+    /// True when nothing was computed.
+    pub fn is_empty(&self) -> bool {
+        self.tenants.is_empty() && self.failing_controls.is_empty()
+    }
+
+    /// Build it from the summary's counts, the failing findings per tenant and control, and
+    /// each target's (tenant, outcome) and each gap's tenant.
+    pub fn build<'a>(
+        summary: &Summary,
+        failing: &BTreeMap<String, BTreeMap<String, u64>>,
+        targets: impl IntoIterator<Item = (&'a str, &'a str)>,
+        gaps: impl IntoIterator<Item = &'a str>,
+    ) -> Portfolio {
+        let mut by_tenant: BTreeMap<String, TenantPosture> = BTreeMap::new();
+        for (tenant, outcome) in targets {
+            let p = by_tenant
+                .entry(tenant.to_string())
+                .or_insert_with(|| TenantPosture {
+                    tenant: tenant.to_string(),
+                    ..Default::default()
+                });
+            p.targets += 1;
+            match outcome {
+                "complete" => p.complete += 1,
+                "partial" => p.partial += 1,
+                _ => p.failed += 1,
+            }
+        }
+        for tenant in gaps {
+            if let Some(p) = by_tenant.get_mut(tenant) {
+                p.gaps += 1;
+            }
+        }
+        for (tenant, counts) in &summary.by_tenant {
+            let p = by_tenant
+                .entry(tenant.clone())
+                .or_insert_with(|| TenantPosture {
+                    tenant: tenant.clone(),
+                    ..Default::default()
+                });
+            p.findings = counts.clone();
+        }
+        for (tenant, by_party) in &summary.failing {
+            if let Some(p) = by_tenant.get_mut(tenant) {
+                for by_sev in by_party.values() {
+                    for (sev, n) in by_sev {
+                        *p.failing_by_severity.entry(sev.clone()).or_default() += n;
+                    }
+                }
+            }
+        }
+        let mut tenants: Vec<TenantPosture> = by_tenant.into_values().collect();
+        let rank = |p: &TenantPosture| {
+            let n = |s: Severity| p.failing_by_severity.get(s.as_str()).copied().unwrap_or(0);
+            (
+                std::cmp::Reverse((
+                    n(Severity::Critical),
+                    n(Severity::High),
+                    n(Severity::Medium),
+                    n(Severity::Low),
+                    n(Severity::Info),
+                    p.gaps + p.failed,
+                )),
+                p.tenant.clone(),
+            )
+        };
+        tenants.sort_by_key(rank);
+        let mut controls: BTreeMap<&str, ControlFailures> = BTreeMap::new();
+        for by_control in failing.values() {
+            for (control, n) in by_control.iter().filter(|(_, n)| **n > 0) {
+                let c = controls.entry(control).or_insert_with(|| ControlFailures {
+                    control: control.clone(),
+                    ..Default::default()
+                });
+                c.tenants += 1;
+                c.failing += n;
+            }
+        }
+        let mut failing_controls: Vec<ControlFailures> = controls.into_values().collect();
+        failing_controls.sort_by(|a, b| {
+            (b.tenants, b.failing)
+                .cmp(&(a.tenants, a.failing))
+                .then_with(|| a.control.cmp(&b.control))
+        });
+        failing_controls.truncate(Self::TOP_CONTROLS);
+        Portfolio {
+            tenants,
+            failing_controls,
+        }
+    }
 }
 
 /// The parts of a finding that the summary counts.
@@ -173,5 +319,64 @@ impl Summary {
     /// Count one gap.
     pub fn add_gap(&mut self, g: &Gap) {
         *self.gaps.entry(g.kind.as_str().to_string()).or_default() += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_portfolio_puts_the_worst_tenant_first_and_counts_controls_across_tenants() {
+        let mut s = Summary::default();
+        let mut fail = |tenant: &str, sev: &str, n: u64| {
+            *s.failing
+                .entry(tenant.into())
+                .or_default()
+                .entry("customer".into())
+                .or_default()
+                .entry(sev.into())
+                .or_default() += n;
+        };
+        fail("calm", "low", 9);
+        fail("hot", "critical", 1);
+        fail("warm", "high", 5);
+        let failing: BTreeMap<String, BTreeMap<String, u64>> = [
+            ("calm".to_string(), [("mfa".to_string(), 9)].into()),
+            (
+                "hot".to_string(),
+                [("mfa".to_string(), 1), ("db-public-access".to_string(), 0)].into(),
+            ),
+            (
+                "warm".to_string(),
+                [("db-public-access".to_string(), 5)].into(),
+            ),
+        ]
+        .into();
+        let p = Portfolio::build(
+            &s,
+            &failing,
+            [
+                ("calm", "complete"),
+                ("hot", "complete"),
+                ("warm", "partial"),
+                ("quiet", "failed"),
+            ],
+            ["warm", "quiet"],
+        );
+        let order: Vec<&str> = p.tenants.iter().map(|t| t.tenant.as_str()).collect();
+        // Severity first; a tenant with no failure but a lost target ranks after the failing ones.
+        assert_eq!(order, ["hot", "warm", "calm", "quiet"]);
+        let warm = &p.tenants[1];
+        assert_eq!((warm.targets, warm.partial, warm.gaps), (1, 1, 1));
+        assert_eq!(p.tenants[3].failed, 1);
+        // mfa fails in two tenants, db-public-access in one (a zero count is no failure).
+        assert_eq!(p.failing_controls[0].control, "mfa");
+        assert_eq!(
+            (p.failing_controls[0].tenants, p.failing_controls[0].failing),
+            (2, 10)
+        );
+        assert_eq!(p.failing_controls[1].tenants, 1);
+        assert!(!p.is_empty());
     }
 }

@@ -1050,6 +1050,24 @@ pub fn assemble(
     for g in &gaps {
         summary.add_gap(g);
     }
+    let mut failing: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for f in findings.iter().filter(|f| f.status == Status::Fail) {
+        for c in &f.controls {
+            *failing
+                .entry(f.tenant.clone())
+                .or_default()
+                .entry(c.clone())
+                .or_default() += 1;
+        }
+    }
+    summary.portfolio = demarc_core::summary::Portfolio::build(
+        &summary,
+        &failing,
+        run.targets
+            .iter()
+            .map(|t| (t.tenant.as_str(), t.outcome.as_str())),
+        gaps.iter().map(|g| g.tenant.as_str()),
+    );
     for f in &findings {
         if let Some(p) = run
             .plugins

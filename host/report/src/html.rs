@@ -366,7 +366,11 @@ fn page(h: &mut String, report: &Report, stats: &view::Stats, catalog: &Catalog)
     );
 
     // Navigation.
-    h.push_str(r##"<nav class="toc" aria-label="Sections"><div class="wrap"><a href="#coverage">Coverage</a><a href="#summary">Summary</a><a href="#charts">Charts</a>"##);
+    h.push_str(r##"<nav class="toc" aria-label="Sections"><div class="wrap"><a href="#coverage">Coverage</a>"##);
+    if report.summary.portfolio.tenants.len() > 1 {
+        h.push_str(r##"<a href="#portfolio">Portfolio</a>"##);
+    }
+    h.push_str(r##"<a href="#summary">Summary</a><a href="#charts">Charts</a>"##);
     for (i, t) in tenants.iter().enumerate() {
         let _ = write!(h, r##"<a href="#tenant-{i}">{}</a>"##, esc(&t.info.name));
     }
@@ -377,6 +381,7 @@ fn page(h: &mut String, report: &Report, stats: &view::Stats, catalog: &Catalog)
     );
 
     coverage(h, report);
+    portfolio(h, report, catalog);
     summary(h, report, stats, catalog, &s, &tenants);
     charts(h, &s, &tenants);
     for (i, t) in tenants.iter().enumerate() {
@@ -399,6 +404,100 @@ fn page(h: &mut String, report: &Report, stats: &view::Stats, catalog: &Catalog)
         finished = esc(&human_time(&run.finished)),
         now = esc(&human_time(&run.now)),
     );
+}
+
+/// The portfolio, first for an MSSP: the tenants worst first with their failures by severity
+/// and their coverage, and the controls that fail in the most tenants. Shown for two tenants
+/// or more.
+fn portfolio(h: &mut String, report: &Report, catalog: &Catalog) {
+    let p = &report.summary.portfolio;
+    if p.tenants.len() < 2 {
+        return;
+    }
+    let name = |id: &str| {
+        report
+            .tenants
+            .iter()
+            .find(|t| t.id == id)
+            .map_or(id.to_string(), |t| t.name.clone())
+    };
+    let _ = write!(
+        h,
+        r#"<section id="portfolio" class="block card"><h2>Portfolio: {}, worst first</h2><div class="scroll"><table><thead><tr><th>Tenant</th>"#,
+        labels::count(p.tenants.len() as u64, "tenant")
+    );
+    for sev in labels::SEVERITIES_DESC {
+        let _ = write!(h, r#"<th class="n">{}</th>"#, labels::severity(sev));
+    }
+    h.push_str(r#"<th class="n">Pass rate</th><th>Coverage</th></tr></thead><tbody>"#);
+    for t in &p.tenants {
+        let _ = write!(
+            h,
+            r#"<tr data-tenant="{}"><td>{}</td>"#,
+            esc(&t.tenant),
+            esc(&name(&t.tenant))
+        );
+        for sev in labels::SEVERITIES_DESC {
+            let n = t
+                .failing_by_severity
+                .get(sev.as_str())
+                .copied()
+                .unwrap_or(0);
+            let _ = write!(h, r#"<td class="n">{n}</td>"#);
+        }
+        let coverage = if t.targets == t.complete && t.gaps == 0 {
+            format!("complete ({})", labels::count(t.targets, "target"))
+        } else {
+            format!(
+                "{} of {} complete; {} partial, {} not assessed; {}",
+                t.complete,
+                labels::count(t.targets, "target"),
+                t.partial,
+                t.failed,
+                labels::count(t.gaps, "gap")
+            )
+        };
+        let _ = write!(
+            h,
+            r#"<td class="n">{}</td><td>{}</td></tr>"#,
+            pct(t.findings.pass, t.findings.pass + t.findings.fail),
+            esc(&coverage)
+        );
+    }
+    h.push_str("</tbody></table></div>");
+    let split: Vec<String> = report
+        .summary
+        .by_owner
+        .iter()
+        .filter(|(_, c)| c.fail > 0)
+        .map(|(owner, c)| format!("{} {owner}", c.fail))
+        .collect();
+    if !split.is_empty() {
+        let _ = write!(
+            h,
+            r#"<p id="owner-split">Failing findings by control owner, across all tenants: {}.</p>"#,
+            esc(&split.join(", "))
+        );
+    }
+    if !p.failing_controls.is_empty() {
+        h.push_str(r#"<h3>Most common failing controls</h3><div class="scroll"><table><thead><tr><th>Control</th><th class="n">Tenants</th><th class="n">Failing findings</th></tr></thead><tbody>"#);
+        for c in &p.failing_controls {
+            let title = catalog
+                .control(&c.control)
+                .map(|x| x.title.as_str())
+                .unwrap_or("");
+            let _ = write!(
+                h,
+                r#"<tr><td><code>{}</code> {}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+                esc(&c.control),
+                esc(title),
+                c.tenants,
+                c.failing
+            );
+        }
+        h.push_str("</tbody></table></div>");
+    }
+    h.push_str("</section>\n");
 }
 
 fn gap_where(g: &Gap) -> String {
@@ -1336,6 +1435,36 @@ mod tests {
         let mut v = Vec::new();
         render(r, &fixture::catalog(), &mut v).unwrap();
         String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn the_portfolio_comes_first_worst_tenant_first() {
+        let r = fixture::report();
+        let html = rendered(&r);
+        let at = |needle: &str| {
+            html.find(needle)
+                .unwrap_or_else(|| panic!("no {needle} in the page"))
+        };
+        // After the coverage banner, before the executive summary.
+        assert!(at(r#"id="coverage""#) < at(r#"id="portfolio""#));
+        assert!(at(r#"id="portfolio""#) < at(r#"id="summary""#));
+        let p = &r.summary.portfolio;
+        assert_eq!(p.tenants.len(), 3);
+        // Rows in the order the summary ranks them, the worst first.
+        let rows: Vec<usize> = p
+            .tenants
+            .iter()
+            .map(|t| at(&format!(r#"<tr data-tenant="{}">"#, esc(&t.tenant))))
+            .collect();
+        assert!(rows.windows(2).all(|w| w[0] < w[1]), "{rows:?}");
+        let crit = |t: &demarc_core::summary::TenantPosture| {
+            t.failing_by_severity.get("critical").copied().unwrap_or(0)
+        };
+        assert!(crit(&p.tenants[0]) >= crit(&p.tenants[1]));
+        assert!(html.contains("Most common failing controls"));
+        assert!(html.contains(r#"<p id="owner-split">Failing findings by control owner"#));
+        // A tenant's name is escaped like everywhere else.
+        assert!(html.contains("Fabrikam, Inc. &lt;&quot;R&amp;D&quot;&gt;"));
     }
 
     #[test]
