@@ -750,7 +750,7 @@ impl LaneSink {
                         // version, which the tables hold when the run has one version of it.
                         assembly.resolver.strip_version(&mut finding);
                         buf.clear();
-                        let written = serde_json::to_writer(&mut buf, &finding)
+                        let written = demarc_report::write_finding(&mut buf, &finding)
                             .map_err(|e| e.to_string())
                             .and_then(|()| assembly.accept(lane, &finding, &buf));
                         if let Err(e) = written {
