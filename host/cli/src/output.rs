@@ -764,11 +764,13 @@ impl LaneSink {
             .spawn(move || {
                 let mut buf = Vec::with_capacity(4096);
                 for batch in rx {
-                    for finding in batch {
+                    for mut finding in batch {
                         // Findings come from the runtime without what the run's tables hold
-                        // (see `Attributor::attribute_by_reference`).
+                        // (see `Attributor::attribute_by_reference`) but their plugin's
+                        // version, which the tables hold when the run has one version of it.
+                        assembly.resolver.strip_version(&mut finding);
                         buf.clear();
-                        let written = serde_json::to_writer(&mut buf, &finding)
+                        let written = demarc_report::write_finding(&mut buf, &finding)
                             .map_err(|e| e.to_string())
                             .and_then(|()| assembly.accept(lane, &finding, &buf));
                         if let Err(e) = written {

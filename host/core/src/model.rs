@@ -529,8 +529,9 @@ pub struct CheckRef {
     pub severity: Severity,
 }
 
-/// One configuration value that decided a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// One configuration value that decided a finding. Written as a pair, `[key, value]`; read from
+/// the pair or from the object form `{"key": ..., "value": ...}` of earlier reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     /// Path of the value in the resource's configuration.
     pub key: String,
@@ -538,12 +539,51 @@ pub struct Evidence {
     pub value: String,
 }
 
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.key, &self.value).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Evidence {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged, expecting = "evidence: a `[key, value]` pair of strings")]
+        enum Form {
+            Pair(String, String),
+            Object { key: String, value: String },
+        }
+        Ok(match Form::deserialize(d)? {
+            Form::Pair(key, value) | Form::Object { key, value } => Evidence { key, value },
+        })
+    }
+}
+
+impl JsonSchema for Evidence {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Evidence".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "One configuration value that decided a finding: `[key, value]`, the path of the value in the resource's configuration and the value as text.",
+            "type": "array",
+            "prefixItems": [{"type": "string"}, {"type": "string"}],
+            "items": false,
+            "minItems": 2,
+            "maxItems": 2
+        })
+    }
+}
+
 /// Where a finding came from: a plugin or an imported tool.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct Source {
     /// Plugin or tool name.
     pub plugin: String,
-    /// Its version.
+    /// Its version. In `report.json`, left out where `run.plugins` holds one version of the
+    /// plugin.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version: String,
     /// sha256 of the plugin's WebAssembly, hex. In `report.json`, left out where `run.plugins`
     /// holds it for the plugin and version.

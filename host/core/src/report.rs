@@ -152,8 +152,9 @@ impl Citations {
 type Checks = HashMap<String, (String, String)>;
 
 /// Resolves what a finding in `report.json` refers to by id instead of repeating it — its
-/// check's title and remediation, its plugin's sha256, its basis's source document, its control's
-/// misattribution note — from the run's tables, and leaves those out again for writing.
+/// check's title and remediation, its plugin's version (when the run holds one version of it)
+/// and sha256, its basis's source document, its control's misattribution note — from the run's
+/// tables, and leaves those out again for writing.
 ///
 /// A finding whose value differs from the table's (an attestation's own remediation, an
 /// assumed basis) keeps it inline, so [`Resolver::strip`] then [`Resolver::fill`] gives back the
@@ -212,6 +213,14 @@ impl Resolver {
             .find(|(v, _, _)| *v == f.source.version)
     }
 
+    /// The version of `f`'s plugin when the run holds exactly one version of it.
+    fn only_version(&self, f: &Finding) -> Option<&String> {
+        match self.plugins.get(&f.source.plugin)?.as_slice() {
+            [(v, _, _)] => Some(v),
+            _ => None,
+        }
+    }
+
     fn check(&self, f: &Finding) -> Option<&(String, String)> {
         self.plugin(f)?.2.get(&f.check.id)
     }
@@ -239,6 +248,12 @@ impl Resolver {
 
     /// Fill in what `f` leaves to the tables.
     pub fn fill(&self, f: &mut Finding) {
+        // First: every other table is looked up by the plugin's version.
+        if f.source.version.is_empty()
+            && let Some(v) = self.only_version(f)
+        {
+            f.source.version = v.clone();
+        }
         if f.check.title.is_empty()
             && let Some(t) = self.title(f)
         {
@@ -282,6 +297,16 @@ impl Resolver {
         }
         if self.note(f).is_some() && self.note(f) == f.responsibility.note.as_ref() {
             f.responsibility.note = None;
+        }
+        // Last: the lookups above need the version.
+        self.strip_version(f);
+    }
+
+    /// Leave out of `f` its plugin's version when the run holds only that version of the
+    /// plugin ([`Resolver::fill`] puts it back).
+    pub fn strip_version(&self, f: &mut Finding) {
+        if self.only_version(f) == Some(&f.source.version) {
+            f.source.version.clear();
         }
     }
 }
@@ -364,4 +389,160 @@ pub struct TenantInfo {
     /// The tenant's labels in the configuration.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        Basis, CheckRef, Evidence, Layer, MustAct, Owner, ResourceRef, Responsibility,
+        ServiceModel, Source, Status,
+    };
+
+    fn plugin(version: &str, sha256: &str) -> PluginRecord {
+        PluginRecord {
+            name: "aws".into(),
+            version: version.into(),
+            provider: "aws".into(),
+            sha256: sha256.into(),
+            contract: "0.3.0".into(),
+            checks: vec![CheckRecord {
+                id: "aws-check".into(),
+                title: format!("title of {version}"),
+                severity: Severity::High,
+                actor: Actor::Customer,
+                rationale: "why".into(),
+                remediation: format!("fix of {version}"),
+                controls: vec!["ctl".into()],
+                resource_types: vec!["AWS::T".into()],
+                requirements: BTreeMap::new(),
+            }],
+        }
+    }
+
+    fn finding(version: &str) -> Finding {
+        Finding {
+            id: "0".repeat(32),
+            tenant: "t".into(),
+            target: "g".into(),
+            provider: "aws".into(),
+            account: "1".into(),
+            region: "eu-west-1".into(),
+            resource: ResourceRef {
+                id: "r".into(),
+                native_type: "AWS::T".into(),
+                name: None,
+                tags: vec![],
+            },
+            check: CheckRef {
+                id: "aws-check".into(),
+                title: format!("title of {version}"),
+                severity: Severity::High,
+            },
+            status: Status::Fail,
+            message: "m".into(),
+            controls: vec!["ctl".into()],
+            evidence: vec![Evidence {
+                key: "configuration.x".into(),
+                value: "on".into(),
+            }],
+            remediation: format!("fix of {version}"),
+            observed_at: None,
+            source: Source {
+                plugin: "aws".into(),
+                version: version.into(),
+                sha256: format!("sha-{version}"),
+            },
+            responsibility: Responsibility {
+                owner: Owner::Customer,
+                party: None,
+                sharing: None,
+                service_model: ServiceModel::Iaas,
+                layer: Layer::NetworkControls,
+                basis: Basis {
+                    kind: crate::BasisKind::Matrix,
+                    entry: "aws/iaas/network-controls".into(),
+                    source: String::new(),
+                },
+                note: None,
+            },
+            must_act: MustAct::customer(),
+        }
+    }
+
+    /// A run with one version of a plugin: findings leave the version out, with the title,
+    /// remediation and sha256 that it keys, and get all of them back.
+    #[test]
+    fn the_only_version_of_a_plugin_is_left_out_and_filled_back() {
+        let r = Resolver::from_tables(&[plugin("1.0.0", "sha-1.0.0")], &[].into(), &[].into());
+        let full = finding("1.0.0");
+        let mut lean = full.clone();
+        r.strip(&mut lean);
+        assert_eq!(lean.source.version, "");
+        assert_eq!(lean.source.sha256, "");
+        assert_eq!(lean.remediation, "");
+        assert_eq!(lean.check.title, "");
+        let json = serde_json::to_string(&lean.source).unwrap();
+        assert_eq!(json, r#"{"plugin":"aws"}"#);
+        let mut back: Finding =
+            serde_json::from_str(&serde_json::to_string(&lean).unwrap()).unwrap();
+        r.fill(&mut back);
+        assert_eq!(back, full);
+    }
+
+    /// Two versions of one plugin in a run (merged shards of different releases): the version
+    /// stays in every finding, and each resolves against its own version's tables.
+    #[test]
+    fn two_versions_of_a_plugin_keep_the_version_inline() {
+        let r = Resolver::from_tables(
+            &[plugin("1.0.0", "sha-1.0.0"), plugin("2.0.0", "sha-2.0.0")],
+            &[].into(),
+            &[].into(),
+        );
+        for version in ["1.0.0", "2.0.0"] {
+            let full = finding(version);
+            let mut lean = full.clone();
+            r.strip(&mut lean);
+            assert_eq!(lean.source.version, version);
+            assert_eq!(lean.source.sha256, "");
+            assert_eq!(lean.remediation, "");
+            r.fill(&mut lean);
+            assert_eq!(lean, full);
+        }
+        // A finding of a version the run does not hold keeps everything.
+        let mut other = finding("3.0.0");
+        r.strip(&mut other);
+        assert_eq!(other, finding("3.0.0"));
+    }
+
+    /// Evidence is written as a pair, and read from the pair or the object of earlier reports.
+    #[test]
+    fn evidence_is_a_pair_and_reads_the_object_form_too() {
+        let e = Evidence {
+            key: "configuration.x".into(),
+            value: "on".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"["configuration.x","on"]"#
+        );
+        for form in [
+            r#"["configuration.x","on"]"#,
+            r#"{"key":"configuration.x","value":"on"}"#,
+        ] {
+            assert_eq!(serde_json::from_str::<Evidence>(form).unwrap(), e, "{form}");
+        }
+        for bad in [
+            r#"["configuration.x"]"#,
+            r#"["a","b","c"]"#,
+            r#"{"key":"a"}"#,
+            "7",
+        ] {
+            let err = serde_json::from_str::<Evidence>(bad).unwrap_err();
+            assert!(
+                err.to_string().contains("`[key, value]` pair"),
+                "{bad}: {err}"
+            );
+        }
+    }
 }

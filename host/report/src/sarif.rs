@@ -494,7 +494,13 @@ fn result(f: &Finding, rule_index: usize, rule_help: &str) -> Value {
     }
     props.insert("controls".into(), json!(f.controls));
     if !f.evidence.is_empty() {
-        props.insert("evidence".into(), json!(f.evidence));
+        // Objects, as SARIF consumers have always read them (report.json writes pairs).
+        let evidence: Vec<Value> = f
+            .evidence
+            .iter()
+            .map(|e| json!({"key": e.key, "value": e.value}))
+            .collect();
+        props.insert("evidence".into(), Value::Array(evidence));
     }
     if f.remediation != rule_help && !f.remediation.is_empty() {
         props.insert("remediation".into(), json!(f.remediation));

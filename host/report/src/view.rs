@@ -196,6 +196,8 @@ pub fn summary(report: &Report, stats: &Stats) -> Summary {
         s.add_gap(g);
     }
     s.duplicates = report.summary.duplicates;
+    // The portfolio needs the run's targets and the roll-up's tallies: the scan computed it.
+    s.portfolio = report.summary.portfolio.clone();
     s
 }
 
