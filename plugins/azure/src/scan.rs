@@ -360,7 +360,9 @@ impl Scan<'_, '_> {
         if !is_known(&ty) {
             return Ok(Outcome::Other);
         }
-        if r.item.contains("Delet") && r.is_gone()? {
+        // A cheap test first; the state itself is compared without regard to case, and some
+        // exports spell it in lower or upper case.
+        if (r.item.contains("elet") || r.item.contains("ELET")) && r.is_gone()? {
             return Ok(Outcome::Skipped);
         }
         if ty != "microsoft.resources/subscriptions" && !r.properties_recorded() {
@@ -753,6 +755,20 @@ mod tests {
             vec![Status::Manual]
         );
         assert_eq!(first[identity::MFA_PRIVILEGED.id], vec![Status::Manual]);
+    }
+
+    #[test]
+    fn a_deleting_resource_is_skipped_in_any_spelling_of_its_state() {
+        for state in ["Deleting", "deleting", "DELETED", "Deleted"] {
+            let row = DELETING.replace("\"Deleting\"", &format!("\"{state}\""));
+            let s = scan(&[("rg.json", &row)], &["rg.json"]);
+            let summary = s.result.as_ref().expect("scan succeeds");
+            assert_eq!(summary.skipped, 1, "{state}");
+            assert!(
+                statuses(&s, storage::BLOB_PUBLIC_ACCESS.id).is_empty(),
+                "{state}: the account going away is not judged"
+            );
+        }
     }
 
     #[test]
