@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use demarc_core::{Owner, Report, Severity, Status};
+use demarc_report::html_escape;
 use serde::Serialize;
 
 /// What the diff keeps of one finding.
@@ -322,14 +323,6 @@ fn md_escape(s: &str) -> String {
     s.replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('\n', " ")
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// A self-contained HTML page.

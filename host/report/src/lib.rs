@@ -51,6 +51,7 @@ pub mod stream;
 mod timestamp;
 mod view;
 
+pub use html::esc as html_escape;
 pub use json::write_finding;
 pub use view::to_fix_sentence;
 
