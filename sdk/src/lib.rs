@@ -24,13 +24,17 @@
 pub mod arbitrary;
 pub mod build;
 pub mod cidr;
+pub mod dispatch;
 pub mod emit;
-pub mod lenient;
+pub mod formats;
+pub mod json;
 pub mod log;
+pub mod scan;
 pub mod spelling;
 pub mod stream;
 pub mod testing;
 pub mod time;
+pub mod words;
 
 #[doc(hidden)]
 pub mod bindings {

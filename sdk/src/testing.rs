@@ -58,9 +58,8 @@ pub fn scan_dir<P: Provider>(dir: &std::path::Path, inputs: &[&str], now: &str) 
     scan::<P>(&request(&dir.to_string_lossy(), inputs, now))
 }
 
-/// Run `P::scan` over `files` (name and text), written to a fresh temporary directory that is
-/// removed afterwards; every file is an input, in the order given.
-pub fn scan_files<P: Provider>(files: &[(&str, &str)], now: &str) -> NativeScan {
+/// A fresh temporary directory holding `files` (name and text); the caller removes it.
+pub fn temp_dir(files: &[(&str, &str)]) -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -73,10 +72,78 @@ pub fn scan_files<P: Provider>(files: &[(&str, &str)], now: &str) -> NativeScan 
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write a temporary file");
     }
-    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
-    let scan = scan_dir::<P>(&dir, &names, now);
+    dir
+}
+
+/// Run `P::scan` over `files` (name and text), written to a fresh temporary directory that is
+/// removed afterwards, with `inputs` as the request's inputs (they may name files that do not
+/// exist).
+pub fn scan_inputs<P: Provider>(files: &[(&str, &str)], inputs: &[&str], now: &str) -> NativeScan {
+    let dir = temp_dir(files);
+    let scan = scan_dir::<P>(&dir, inputs, now);
     let _ = std::fs::remove_dir_all(&dir);
     scan
+}
+
+/// Run `P::scan` over `files` (name and text), written to a fresh temporary directory that is
+/// removed afterwards; every file is an input, in the order given.
+pub fn scan_files<P: Provider>(files: &[(&str, &str)], now: &str) -> NativeScan {
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    scan_inputs::<P>(files, &names, now)
+}
+
+/// The single finding of `check` among `findings`; panics when there is none or more than one.
+pub fn only<'f>(findings: &'f [Finding], check: &str) -> &'f Finding {
+    let mut of = findings.iter().filter(|f| f.check_id == check);
+    let first = of
+        .next()
+        .unwrap_or_else(|| panic!("no finding of {check}: {findings:#?}"));
+    assert!(of.next().is_none(), "more than one finding of {check}");
+    first
+}
+
+/// The status of the single finding of `check` among `findings`.
+pub fn status(findings: &[Finding], check: &str) -> crate::Status {
+    only(findings, check).status
+}
+
+/// The value of a finding's evidence `key`, if it has one.
+pub fn evidence<'f>(finding: &'f Finding, key: &str) -> Option<&'f str> {
+    finding
+        .evidence
+        .iter()
+        .find(|e| e.key == key)
+        .map(|e| e.value.as_str())
+}
+
+/// Assert what every plugin's checks must be: unique kebab-case ids starting with `prefix`
+/// (`aws-`), a title, rationale and remediation, at least one control and resource type, and
+/// only controls the catalog (`controls_toml`, the text of `schemas/catalog/controls.toml`)
+/// defines. Panics naming the first check that is not.
+pub fn assert_check_defs(defs: &[&crate::CheckDef], prefix: &str, controls_toml: &str) {
+    let mut seen = std::collections::BTreeSet::new();
+    for check in defs {
+        assert!(seen.insert(check.id), "duplicate {}", check.id);
+        assert!(check.id.starts_with(prefix), "{} lacks {prefix}", check.id);
+        assert!(
+            check
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{} is not kebab-case",
+            check.id
+        );
+        assert!(!check.controls.is_empty() && !check.resource_types.is_empty());
+        assert!(!check.title.is_empty() && !check.rationale.is_empty());
+        assert!(!check.remediation.is_empty(), "{}", check.id);
+        for control in check.controls {
+            assert!(
+                controls_toml.contains(&format!("id = \"{control}\"")),
+                "{}: unknown control {control}",
+                check.id
+            );
+        }
+    }
 }
 
 /// One export that lacks the resources deciding some checks, and what scanning it produced.

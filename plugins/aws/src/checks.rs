@@ -9,11 +9,13 @@
 //! report fallbacks) are evaluated by [`crate::estate`] at the end of the scan from state the
 //! modules hand it.
 
+use demarc_sdk::dispatch::{Catalog, Reader};
+use demarc_sdk::json::FieldError;
+use demarc_sdk::time::Timestamp;
 use demarc_sdk::{CheckDef, Finding};
 
 use crate::config_item::{ConfigItem, Subject};
-use crate::json::FieldError;
-use crate::time::Timestamp;
+use crate::estate::Estate;
 
 pub mod cloudtrail;
 pub mod credentials;
@@ -37,40 +39,132 @@ pub struct Context {
 /// The findings of one item, or the field of the item that could not be read.
 pub type Evaluated<'a> = Result<Vec<Finding>, FieldError<'a>>;
 
-/// Every check this plugin can emit, in a stable order.
-pub static ALL: [&CheckDef; 31] = [
-    &s3::CMK_ENCRYPTION,
-    &ec2::EBS_ENCRYPTED,
-    &rds::STORAGE_ENCRYPTED,
-    &kms::KEY_ROTATION,
-    &rds::DEFAULT_ADMIN_USERNAME,
-    &ec2::IMDSV2_REQUIRED,
-    &rds::PUBLICLY_ACCESSIBLE,
-    &iam::POLICY_ADMIN_WILDCARD,
-    &iam::ROLE_PUBLIC_TRUST,
-    &s3::PUBLIC_ACCESS_BLOCK,
-    &s3::PUBLIC_POLICY,
-    &ec2::STALE_PUBLIC_INSTANCE,
-    &ec2::PATCH_COMPLIANCE,
-    &lambda::RUNTIME_SUPPORTED,
-    &rds::AUTO_MINOR_VERSION_UPGRADE,
-    &security_group::ADMIN_PORT_OPEN,
-    &security_group::ALL_PORTS_OPEN,
-    &credentials::CONSOLE_MFA,
-    &credentials::ROOT_MFA,
-    &credentials::ROOT_ACCESS_KEYS,
-    &credentials::ACCESS_KEY_ROTATION,
-    &credentials::UNUSED_CREDENTIALS,
-    &cloudtrail::MULTI_REGION,
-    &cloudtrail::LOG_VALIDATION,
-    &cloudtrail::KMS_ENCRYPTION,
-    &s3::ACCESS_LOGGING,
-    &rds::BACKUP_RETENTION,
-    &s3::VERSIONING,
-    &s3::SECURE_TRANSPORT,
-    &governance::OWNER_TAG,
-    &resource_policy::PUBLIC_RESOURCE_POLICY,
-];
+/// How one reader evaluates a configuration item: its findings, after noting in the estate
+/// what the joins at the end need.
+pub type Evaluate = for<'a> fn(&ConfigItem<'a>, &mut Estate, &Context) -> Evaluated<'a>;
+
+/// Every resource type this plugin reads, the checks of each and how it is evaluated; the
+/// checks only the end of the scan or the credential report decide. Items are dispatched from
+/// this table, and `describe` declares its checks. A type with two readers gets the findings of
+/// both, in this order.
+pub static CATALOG: Catalog<Evaluate> = Catalog {
+    readers: &[
+        Reader {
+            types: &["AWS::S3::Bucket"],
+            checks: &[
+                &s3::CMK_ENCRYPTION,
+                &s3::PUBLIC_ACCESS_BLOCK,
+                &s3::PUBLIC_POLICY,
+                &s3::ACCESS_LOGGING,
+                &s3::VERSIONING,
+                &s3::SECURE_TRANSPORT,
+                &governance::OWNER_TAG,
+            ],
+            evaluate: |item, _, _| s3::evaluate(item),
+        },
+        Reader {
+            types: &["AWS::EC2::SecurityGroup"],
+            checks: &[
+                &security_group::ADMIN_PORT_OPEN,
+                &security_group::ALL_PORTS_OPEN,
+            ],
+            evaluate: |item, _, _| security_group::evaluate(item),
+        },
+        Reader {
+            types: &["AWS::EC2::Volume"],
+            checks: &[&ec2::EBS_ENCRYPTED],
+            evaluate: |item, _, _| ec2::evaluate_volume(item),
+        },
+        Reader {
+            types: &["AWS::EC2::Instance"],
+            checks: &[
+                &ec2::IMDSV2_REQUIRED,
+                &ec2::STALE_PUBLIC_INSTANCE,
+                &ec2::PATCH_COMPLIANCE,
+                &governance::OWNER_TAG,
+            ],
+            evaluate: |item, estate, ctx| {
+                let outcome = ec2::evaluate_instance(item, ctx)?;
+                if let Some(running) = outcome.running {
+                    estate.running_instance(running);
+                }
+                Ok(outcome.findings)
+            },
+        },
+        Reader {
+            types: rds::DATABASE_TYPES,
+            checks: &[
+                &rds::STORAGE_ENCRYPTED,
+                &rds::DEFAULT_ADMIN_USERNAME,
+                &rds::PUBLICLY_ACCESSIBLE,
+                &rds::AUTO_MINOR_VERSION_UPGRADE,
+                &rds::BACKUP_RETENTION,
+                &governance::OWNER_TAG,
+            ],
+            evaluate: |item, _, _| rds::evaluate(item),
+        },
+        Reader {
+            types: &["AWS::IAM::User"],
+            checks: &[&iam::POLICY_ADMIN_WILDCARD],
+            evaluate: |item, estate, _| {
+                let findings = iam::evaluate(item)?;
+                estate.config_user(item.id(), credentials::ConfigUser::new(&item.subject()));
+                Ok(findings)
+            },
+        },
+        Reader {
+            types: &["AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::Group"],
+            checks: &[&iam::POLICY_ADMIN_WILDCARD, &iam::ROLE_PUBLIC_TRUST],
+            evaluate: |item, _, _| iam::evaluate(item),
+        },
+        Reader {
+            types: &["AWS::KMS::Key"],
+            checks: &[&kms::KEY_ROTATION],
+            evaluate: |item, _, _| kms::evaluate(item),
+        },
+        Reader {
+            types: &["AWS::CloudTrail::Trail"],
+            checks: &[
+                &cloudtrail::MULTI_REGION,
+                &cloudtrail::LOG_VALIDATION,
+                &cloudtrail::KMS_ENCRYPTION,
+            ],
+            evaluate: |item, estate, _| {
+                let (findings, multi_region) = cloudtrail::evaluate(item)?;
+                estate.trail(item.account(), multi_region);
+                Ok(findings)
+            },
+        },
+        Reader {
+            types: &["AWS::Lambda::Function"],
+            checks: &[&lambda::RUNTIME_SUPPORTED, &governance::OWNER_TAG],
+            evaluate: |item, _, ctx| lambda::evaluate(item, ctx),
+        },
+        // After the KMS and Lambda readers: their policy findings follow their own.
+        Reader {
+            types: resource_policy::TYPES,
+            checks: &[&resource_policy::PUBLIC_RESOURCE_POLICY],
+            evaluate: |item, _, _| resource_policy::evaluate(item),
+        },
+        // Patch compliance is only joined into the findings of its instance.
+        Reader {
+            types: &["AWS::SSM::PatchCompliance"],
+            checks: &[],
+            evaluate: |item, estate, _| {
+                let (instance, record) = ec2::patch_record(item)?;
+                estate.patch(instance, record);
+                Ok(Vec::new())
+            },
+        },
+    ],
+    joins: &[
+        &credentials::CONSOLE_MFA,
+        &credentials::ROOT_MFA,
+        &credentials::ROOT_ACCESS_KEYS,
+        &credentials::ACCESS_KEY_ROTATION,
+        &credentials::UNUSED_CREDENTIALS,
+    ],
+};
 
 /// Resource type of account-level findings.
 pub const ACCOUNT_TYPE: &str = "AWS::::Account";
@@ -110,37 +204,15 @@ pub fn unrecorded(
         .collect()
 }
 
-/// `1 rule`, `2 rules`: a count with its noun, singular or plural.
-pub fn count(n: impl Into<i128>, singular: &str, plural: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n == 1 { singular } else { plural })
-}
-
-/// A list for messages: `a`, `a and b`, `a, b and c`.
-pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.as_ref().to_string(),
-        [init @ .., last] => format!(
-            "{} and {}",
-            init.iter()
-                .map(AsRef::as_ref)
-                .collect::<Vec<_>>()
-                .join(", "),
-            last.as_ref()
-        ),
-    }
-}
+pub use demarc_sdk::words::{and_list, count};
 
 #[cfg(test)]
 pub(crate) mod test_support {
     //! Helpers shared by the check modules' tests.
 
-    use demarc_sdk::{Finding, Status};
-
     use super::Context;
     use crate::config_item::ConfigItem;
-    use crate::time::Timestamp;
+    use demarc_sdk::time::Timestamp;
 
     /// The reference time of the tests.
     pub const NOW: &str = "2025-06-30T00:00:00Z";
@@ -155,69 +227,52 @@ pub(crate) mod test_support {
         serde_json::from_str(json).expect("test item parses")
     }
 
-    /// The single finding of `check` among `findings`.
-    pub fn only<'f>(findings: &'f [Finding], check: &str) -> &'f Finding {
-        let mut of = findings.iter().filter(|f| f.check_id == check);
-        let first = of
-            .next()
-            .unwrap_or_else(|| panic!("no finding of {check}: {findings:#?}"));
-        assert!(of.next().is_none(), "more than one finding of {check}");
-        first
-    }
-
-    pub fn status(findings: &[Finding], check: &str) -> Status {
-        only(findings, check).status
-    }
-
-    pub fn evidence<'f>(finding: &'f Finding, key: &str) -> Option<&'f str> {
-        finding
-            .evidence
-            .iter()
-            .find(|e| e.key == key)
-            .map(|e| e.value.as_str())
-    }
+    pub use demarc_sdk::testing::{evidence, only, status};
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
 
     #[test]
     fn check_ids_are_unique_kebab_case_and_controls_are_catalog_ids() {
         let catalog = include_str!("../../../schemas/catalog/controls.toml");
-        let mut seen = BTreeSet::new();
-        for check in ALL {
-            assert!(seen.insert(check.id), "duplicate {}", check.id);
-            assert!(check.id.starts_with("aws-"));
-            assert!(
-                check
-                    .id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            );
-            assert!(!check.controls.is_empty() && !check.resource_types.is_empty());
-            for control in check.controls {
+        demarc_sdk::testing::assert_check_defs(&CATALOG.defs(), "aws-", catalog);
+    }
+
+    #[test]
+    fn every_reader_reads_the_types_its_checks_declare() {
+        // The metadata drives dispatch: each type a reader takes is declared by one of its
+        // checks, each of its checks declares one of its types, and every type a check
+        // declares is read by some reader (or is the account of a join).
+        for reader in CATALOG.readers.iter().filter(|r| !r.checks.is_empty()) {
+            for ty in reader.types {
                 assert!(
-                    catalog.contains(&format!("id = \"{control}\"")),
-                    "{}: unknown control {control}",
+                    reader.checks.iter().any(|c| c.resource_types.contains(ty)),
+                    "no check of the reader of {ty} declares it"
+                );
+            }
+            for check in reader.checks {
+                assert!(
+                    reader
+                        .types
+                        .iter()
+                        .any(|ty| check.resource_types.contains(ty)),
+                    "{} declares none of {:?}",
+                    check.id,
+                    reader.types
+                );
+            }
+        }
+        for check in CATALOG.defs() {
+            for ty in check.resource_types {
+                assert!(
+                    *ty == ACCOUNT_TYPE || CATALOG.readers.iter().any(|r| r.types.contains(ty)),
+                    "{}: no reader of {ty}",
                     check.id
                 );
             }
         }
-    }
-
-    #[test]
-    fn counts_agree_with_their_number() {
-        assert_eq!(count(0u32, "item", "items"), "0 items");
-        assert_eq!(count(1u32, "item", "items"), "1 item");
-        assert_eq!(count(2u64, "policy", "policies"), "2 policies");
-    }
-
-    #[test]
-    fn and_lists() {
-        assert_eq!(and_list::<&str>(&[]), "");
-        assert_eq!(and_list(&["a"]), "a");
-        assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
+        assert_eq!(CATALOG.defs().len(), 31);
     }
 }

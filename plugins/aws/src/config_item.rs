@@ -22,10 +22,10 @@ use std::fmt;
 
 use demarc_sdk::{CheckDef, FindingBuilder};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::json::{FieldError, Text, parse_embedded};
+use demarc_sdk::json::{FieldError, Text, parse_embedded};
 
 /// The envelope of one configuration item.
 #[derive(Debug, Default)]
@@ -208,76 +208,9 @@ impl<'a> Subject<'_, 'a> {
     }
 }
 
-/// Tags: an object of key → value, or a list of `{key, value}` / `{Key, Value}` objects.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TagSet<'a>(pub Vec<(Cow<'a, str>, Cow<'a, str>)>);
-
-impl<'a> TagSet<'a> {
-    /// Key/value pairs.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
-    }
-
-    /// The first tag whose key is one of `keys` (ASCII case-insensitive) with a non-empty value.
-    pub fn find_any(&self, keys: &[&str]) -> Option<(&str, &str)> {
-        self.iter().find(|(k, v)| {
-            !v.trim().is_empty() && keys.iter().any(|want| k.trim().eq_ignore_ascii_case(want))
-        })
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for TagSet<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        demarc_sdk::spelled_struct! {
-            struct Pair<'a> {
-                key: Text<'a> = ["key", "Key"],
-                value: Text<'a> = ["value", "Value"],
-            }
-        }
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = TagSet<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("tags as an object or a list of {key, value}")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((Text(k), Text(v))) = map.next_entry::<Text<'de>, Text<'de>>()? {
-                    if let Some(k) = k {
-                        out.push((k, v.unwrap_or(Cow::Borrowed(""))));
-                    }
-                }
-                Ok(TagSet(out))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(pair) = seq.next_element::<Option<Pair<'de>>>()? {
-                    if let Some(Pair {
-                        key: Text(Some(k)),
-                        value: Text(v),
-                    }) = pair
-                    {
-                        out.push((k, v.unwrap_or(Cow::Borrowed(""))));
-                    }
-                }
-                Ok(TagSet(out))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(TagSet::default())
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(TagSet::default())
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_any(V)
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(TagSet::default())
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+/// Tags, as the SDK reads them: an object of key → value, or a list of `{key, value}` /
+/// `{Key, Value}` objects.
+pub use demarc_sdk::json::Tags as TagSet;
 
 /// The envelope fields, identified without allocating.
 enum Field {
@@ -345,29 +278,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for ConfigItem<'a> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 // The first occurrence of a field wins, so an item carrying both `ARN` and `arn`
                 // (or both account spellings) still reads.
-                fn text<'de, A: MapAccess<'de>>(
-                    map: &mut A,
-                    slot: &mut Text<'de>,
-                ) -> Result<(), A::Error> {
-                    if slot.0.is_some() {
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        *slot = map.next_value()?;
-                    }
-                    Ok(())
-                }
-                fn raw<'de, A: MapAccess<'de>>(
-                    map: &mut A,
-                    slot: &mut Option<&'de RawValue>,
-                ) -> Result<(), A::Error> {
-                    if slot.is_some() {
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        let value: &'de RawValue = map.next_value()?;
-                        *slot = (value.get() != "null").then_some(value);
-                    }
-                    Ok(())
-                }
+                use demarc_sdk::json::{first_raw as raw, first_text as text};
                 #[derive(Deserialize)]
                 struct S3Delivery<'a> {
                     #[serde(rename = "s3BucketLocation", borrow, default)]
@@ -544,7 +455,7 @@ mod tests {
     fn configuration_as_a_string_is_decoded() {
         #[derive(Deserialize)]
         struct Volume {
-            encrypted: crate::json::Flag,
+            encrypted: demarc_sdk::json::Flag,
         }
         let json =
             r#"{"resourceType":"AWS::EC2::Volume","configuration":"{\"encrypted\":\"true\"}"}"#;

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::time::Timestamp;
+use demarc_sdk::time::Timestamp;
 
 /// The user name of the root account's row.
 pub const ROOT_USER: &str = "<root_account>";

@@ -26,9 +26,10 @@
 //! versions (the host does both), or use the wall clock (ages are measured from the scan
 //! request's pinned `now`).
 //!
-//! Layout: [`scan`] drives a scan; [`format`](mod@format) decides what an input is;
+//! Layout: [`scan`] configures the SDK's scan driver; [`format`](mod@format) declares the formats;
 //! [`config_item`], [`credential_report`] and [`policy`] read the exports; [`checks`] holds one
-//! module per service with the check definitions and their pure evaluation functions;
+//! module per service with the check definitions and their pure evaluation functions, and
+//! [`checks::CATALOG`] the table of resource types and checks that drives dispatch;
 //! [`estate`] keeps what spans inputs (accounts, trails, running instances, IAM users) for the
 //! findings decided at the end.
 
@@ -37,10 +38,8 @@ pub mod config_item;
 pub mod credential_report;
 pub mod estate;
 pub mod format;
-pub mod json;
 pub mod policy;
 pub mod scan;
-pub mod time;
 
 use demarc_sdk::{Emitter, PluginInfo, ScanError, ScanRequest, ScanSummary};
 
@@ -54,12 +53,12 @@ impl demarc_sdk::Provider for Aws {
             version: env!("CARGO_PKG_VERSION").to_string(),
             provider: "aws".to_string(),
             contract_version: demarc_sdk::CONTRACT_VERSION.to_string(),
-            checks: checks::ALL.iter().map(|c| c.to_check()).collect(),
+            checks: checks::CATALOG.checks(),
         }
     }
 
     fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
-        scan::scan(request, out)
+        demarc_sdk::scan::run::<scan::AwsScan>(request, out)
     }
 }
 

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::json::{OneOrMany, Text};
+use demarc_sdk::json::{OneOrMany, Text};
 
 /// Why a policy document could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,254 +1,104 @@
-//! The scan driver: read each input, evaluate each item, keep what spans inputs, report problems.
+//! The AWS plugin's scan: its formats, and what it does with each configuration item.
 //!
-//! For each input the driver settles its format (declared, else sniffed; see
-//! [`crate::format`](mod@crate::format)), then streams it: configuration items one at a time
-//! through [`demarc_sdk::stream::JsonItems`] (a `{"configurationItems": [...]}` snapshot, a bare
-//! array or NDJSON), or the credential report's rows. Each item is dispatched on its resource
-//! type to the check module of that type; items of other types are read no further than their
-//! envelope. Findings go out as they are made; the ones that need every input are emitted by
-//! [`Estate::finish`] at the end.
-//!
-//! Problems never panic and never silently drop coverage. A problem with a whole file (missing,
-//! not JSON, truncated, not AWS Config) stops the scan when that file is the target's only input
-//! and is otherwise recorded in the summary while the other inputs are read; a single item that
-//! cannot be read is recorded with its position and the scan moves on. Findings already emitted
-//! stay emitted.
+//! The SDK's driver ([`demarc_sdk::scan`]) opens the inputs, settles their formats, streams them
+//! and turns every problem into a positioned one; this module configures it. A configuration
+//! item is parsed once (its envelope borrowed, its documents parsed by the checks that read
+//! them) and dispatched on its resource type through [`checks::CATALOG`]; items of other types
+//! are read no further than their envelope. AWS Config change notifications are read as their
+//! items; an oversized one, which carries no configuration, is a `missing-input` gap. The IAM
+//! credential report is read whole (it is small) and its rows evaluated. The findings that need
+//! every input are emitted by [`Estate::finish`] at the end.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use demarc_sdk::dispatch::Dispatch;
+use demarc_sdk::formats::{Format as Declared, Own, Sniffed};
+use demarc_sdk::json::FieldError;
+use demarc_sdk::scan::{Driver, Flow, Opened, ProblemKind, Scan, Stream, field_error};
+use demarc_sdk::stream::Item;
+use demarc_sdk::time::Timestamp;
+use demarc_sdk::{Finding, InputError, ScanError};
 
-use demarc_sdk::stream::{Item, JsonItems, StreamError, StreamErrorKind};
-use demarc_sdk::{
-    Emitter, Finding, Input, InputError, Problem, ScanError, ScanRequest, ScanSummary,
-};
-
-use crate::checks::{
-    Context, cloudtrail, credentials, ec2, iam, kms, lambda, rds, resource_policy, s3,
-    security_group,
-};
+use crate::checks::{self, Context, Evaluate};
 use crate::config_item::{ConfigItem, Notification};
 use crate::credential_report;
 use crate::estate::Estate;
-use crate::format::{self, Format, Sniffed};
-use crate::json::FieldError;
-use crate::time::Timestamp;
+use crate::format::{self, Format};
 
-/// The array key of a delivered AWS Config snapshot.
-const ITEMS_KEY: &str = "configurationItems";
-/// Bytes read to sniff an input's format.
-const SNIFF_BYTES: usize = 64 * 1024;
 /// Largest credential report read (a report of 10,000 users is about 3 MB).
 const MAX_REPORT_BYTES: u64 = 256 * 1024 * 1024;
 
-/// The kinds of problem the contract names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Missing,
-    Malformed,
-    Unsupported,
-}
+/// How AWS Config items are streamed.
+const CONFIG: Stream<'static> = Stream {
+    key: "configurationItems",
+    empty: "no AWS Config items",
+    not_an_array: None,
+};
 
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Kind::Missing => "missing-input",
-            Kind::Malformed => "malformed-input",
-            Kind::Unsupported => "unsupported-format",
-        }
-    }
-
-    fn into_error(self, error: InputError) -> ScanError {
-        match self {
-            Kind::Missing => ScanError::MissingInput(error),
-            Kind::Malformed => ScanError::MalformedInput(error),
-            Kind::Unsupported => ScanError::UnsupportedFormat(error),
-        }
-    }
-}
-
-/// Scan one target.
-///
-/// When the scan stops with an error, the findings made before it are still handed to the host:
-/// the emitter is flushed before the error is returned.
-pub fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
-    let result = run(request, out);
-    if result.is_err() {
-        // The scan's own error is the one to report; a refused flush adds nothing to it.
-        let _ = out.flush();
-    }
-    result
-}
-
-fn run(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
-    let now = Timestamp::parse(&request.now).ok_or_else(|| {
-        ScanError::Internal(format!(
-            "the scan request's `now` ({}) is not an RFC 3339 time",
-            request.now
-        ))
-    })?;
-    let mut scan = Scan {
-        ctx: Context { now },
-        estate: Estate::default(),
-        summary: ScanSummary {
-            resources: 0,
-            skipped: 0,
-            problems: Vec::new(),
-        },
-        single: request.inputs.len() == 1,
-        out,
-    };
-    let root = Path::new(&request.snapshot_root);
-    for input in &request.inputs {
-        scan.input(root, input)?;
-    }
-    let Scan {
-        estate,
-        out,
-        summary,
-        ..
-    } = scan;
-    estate.finish(|finding| out.emit(finding))?;
-    Ok(summary)
-}
-
-struct Scan<'o, 'e> {
+/// One scan of the AWS plugin.
+pub struct AwsScan {
     ctx: Context,
     estate: Estate,
-    summary: ScanSummary,
-    /// The target has exactly one input: a problem with it stops the scan.
-    single: bool,
-    out: &'o mut Emitter<'e>,
+    dispatch: Dispatch<Evaluate>,
 }
 
-impl Scan<'_, '_> {
-    fn emit(&mut self, findings: Vec<Finding>) -> Result<(), ScanError> {
-        for finding in findings {
-            self.out.emit(finding)?;
+impl Driver for AwsScan {
+    type Format = Format;
+    const OWN: Own = format::OWN;
+    const FORMATS: &'static [Declared<Format>] = &format::FORMATS;
+    const NOT_OURS: &'static str = "not an AWS export this plugin reads: ";
+    const GZIP_NOTE: Option<&'static str> = Some("AWS Config delivers snapshots gzipped");
+
+    fn sniff(body: &[u8]) -> Sniffed<Format> {
+        format::sniff(body)
+    }
+
+    fn start(now: Timestamp) -> Self {
+        AwsScan {
+            ctx: Context { now },
+            estate: Estate::default(),
+            dispatch: checks::CATALOG.dispatch(),
         }
-        Ok(())
     }
 
-    /// A problem with a whole file: fatal when it is the only input, recorded otherwise.
-    fn file_problem(&mut self, kind: Kind, error: InputError) -> Result<(), ScanError> {
-        if self.single {
-            return Err(kind.into_error(error));
-        }
-        demarc_sdk::log::warn(&format!("{}: {error}", kind.as_str()));
-        self.summary.problems.push(Problem {
-            error,
-            kind: kind.as_str().to_string(),
-        });
-        Ok(())
-    }
-
-    /// A problem with one item or row: always recorded, never fatal.
-    fn item_problem(&mut self, error: InputError) {
-        self.summary.problems.push(Problem {
-            error,
-            kind: Kind::Malformed.as_str().to_string(),
-        });
-    }
-
-    fn input(&mut self, root: &Path, input: &Input) -> Result<(), ScanError> {
-        let name = input.path.as_str();
-        let path: PathBuf = root.join(name.trim_start_matches('/'));
-        let declared = match input.format.as_deref().map(format::declared) {
-            Some(Ok(f)) => Some(f),
-            Some(Err(message)) => {
-                return self.file_problem(Kind::Unsupported, InputError::file(name, message));
-            }
-            None => None,
-        };
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                let message = if e.kind() == std::io::ErrorKind::NotFound {
-                    "the input does not exist in the snapshot directory".to_string()
-                } else {
-                    format!("the input cannot be opened: {e}")
-                };
-                return self.file_problem(Kind::Missing, InputError::file(name, message));
-            }
-        };
-        let mut reader = BufReader::with_capacity(SNIFF_BYTES, file);
-        let head = match reader.fill_buf() {
-            Ok(head) => head,
-            Err(e) => {
-                return self.file_problem(
-                    Kind::Malformed,
-                    InputError::file(name, format!("the input cannot be read: {e}")),
-                );
-            }
-        };
-        let sniffed = match (declared, format::archive(head)) {
-            (_, Some(what)) => Sniffed::Unsupported(what),
-            (Some(f), None) => Sniffed::Format(f),
-            (None, None) => format::sniff(head),
-        };
-        let format = match sniffed {
-            Sniffed::Format(f) => f,
-            Sniffed::Unsupported(what) => {
-                return self.file_problem(
-                    Kind::Unsupported,
-                    InputError::file(name, format!("not an AWS export this plugin reads: {what}")),
-                );
-            }
-        };
+    fn read(
+        &mut self,
+        scan: &mut Scan<'_, '_>,
+        input: Opened<'_>,
+        format: Format,
+    ) -> Result<(), ScanError> {
         match format {
-            Format::ConfigSnapshot => self.config(name, reader),
+            Format::ConfigSnapshot => self.config(scan, input),
             Format::CredentialReport => {
-                let mut bytes = Vec::new();
-                if let Err(e) = reader.take(MAX_REPORT_BYTES + 1).read_to_end(&mut bytes) {
-                    return self.file_problem(
-                        Kind::Malformed,
-                        InputError::file(name, format!("the input cannot be read: {e}")),
-                    );
+                let name = input.name;
+                match input.read_all(
+                    MAX_REPORT_BYTES,
+                    "larger than any IAM credential report (256 MiB)",
+                ) {
+                    Ok(bytes) => self.report(scan, name, &bytes),
+                    Err(e) => scan.file_problem(ProblemKind::MalformedInput, e),
                 }
-                if bytes.len() as u64 > MAX_REPORT_BYTES {
-                    return self.file_problem(
-                        Kind::Malformed,
-                        InputError::file(name, "larger than any IAM credential report (256 MiB)"),
-                    );
-                }
-                self.report(name, &bytes)
             }
         }
     }
 
+    fn finish(self, scan: &mut Scan<'_, '_>) -> Result<(), ScanError> {
+        self.estate.finish(|finding| scan.emit([finding]))
+    }
+}
+
+impl AwsScan {
     /// Stream the configuration items of one input.
-    fn config(&mut self, file: &str, reader: impl Read) -> Result<(), ScanError> {
-        let mut items = JsonItems::new(reader, ITEMS_KEY);
+    fn config(&mut self, scan: &mut Scan<'_, '_>, input: Opened<'_>) -> Result<(), ScanError> {
+        let file = input.name;
         let mut recognised = false;
-        while let Some(next) = items.next() {
-            let item = match next {
-                Ok(item) => item,
-                Err(e) => return self.stream_problem(file, &e),
-            };
-            // One UTF-8 check of the whole item, then a `&str` parse that borrows every string
-            // without validating each again.
-            let text = match std::str::from_utf8(item.bytes) {
-                Ok(text) => text,
-                Err(e) => {
-                    let (line, column) = position(&item, e.valid_up_to());
-                    self.item_problem(InputError {
-                        file: file.to_string(),
-                        line: Some(clamp(line)),
-                        column: Some(clamp(column)),
-                        message: format!("item {}: not UTF-8 text", item.index),
-                    });
-                    continue;
-                }
-            };
+        let items = scan.json_items(file, input.reader, CONFIG, |scan, item, text| {
             let parsed: ConfigItem<'_> = match serde_json::from_str(text) {
                 Ok(parsed) => parsed,
                 Err(e) => {
-                    let e = item.error_at(&e);
                     if !recognised && item.bytes.trim_ascii_start().first() != Some(&b'{') {
-                        return self.unsupported(file, item.bytes);
+                        return foreign(scan, file, item);
                     }
-                    self.item_problem(at(file, &e));
-                    continue;
+                    scan.item_parse_error(file, item, &e);
+                    return Ok(Flow::Next);
                 }
             };
             match &parsed.notification {
@@ -260,158 +110,106 @@ impl Scan<'_, '_> {
                         "{file}: item {}: a {kind} message carries no configuration item",
                         item.index
                     ));
-                    continue;
+                    return Ok(Flow::Next);
                 }
                 Notification::Oversized(location) => {
                     recognised = true;
-                    self.summary.problems.push(Problem {
-                        error: InputError {
-                            file: file.to_string(),
-                            line: Some(clamp(item.line)),
-                            column: Some(clamp(item.column)),
-                            message: format!(
+                    scan.record(
+                        ProblemKind::MissingInput,
+                        InputError::at(
+                            file,
+                            item.line,
+                            item.column,
+                            format!(
                                 "item {}: an oversized configuration item change notification for {} {}: the notification carries no configuration, so its checks are not evaluated; the full item was delivered to {}",
                                 item.index,
                                 parsed.kind(),
                                 parsed.label(),
                                 location.as_deref().unwrap_or("Amazon S3 (no location given)")
                             ),
-                        },
-                        kind: Kind::Missing.as_str().to_string(),
-                    });
-                    continue;
+                        ),
+                    );
+                    return Ok(Flow::Next);
                 }
             }
             if parsed.resource_type.non_empty().is_none() {
                 if !recognised {
-                    return self.unsupported(file, item.bytes);
+                    return foreign(scan, file, item);
                 }
-                self.item_problem(InputError {
-                    file: file.to_string(),
-                    line: Some(clamp(item.line)),
-                    column: Some(clamp(item.column)),
-                    message: format!(
+                scan.item_problem(InputError::at(
+                    file,
+                    item.line,
+                    item.column,
+                    format!(
                         "item {}: a configuration item without `resourceType`",
                         item.index
                     ),
-                });
-                continue;
+                ));
+                return Ok(Flow::Next);
             }
             recognised = true;
-            match self.evaluate(&parsed) {
+            match self.evaluate(scan, &parsed) {
                 Ok(Some(findings)) => {
-                    self.summary.resources += 1;
-                    self.emit(findings)?;
+                    scan.resources(1);
+                    scan.emit(findings)?;
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    let error = field_error(file, &item, &parsed, &e);
-                    self.item_problem(error);
+                    let what = format_args!("{} {}", parsed.kind(), parsed.id());
+                    scan.item_problem(field_error(file, item, &e, what, "AWS Config"));
                 }
             }
+            Ok(Flow::Next)
+        })?;
+        if let Some(items) = items {
+            demarc_sdk::log::debug(&format!(
+                "{file}: read {} ({:?} layout)",
+                checks::count(items.count(), "configuration item", "configuration items"),
+                items.layout()
+            ));
         }
-        demarc_sdk::log::debug(&format!(
-            "{file}: read {} ({:?} layout)",
-            crate::checks::count(items.count(), "configuration item", "configuration items"),
-            items.layout()
-        ));
         Ok(())
-    }
-
-    fn stream_problem(&mut self, file: &str, e: &StreamError) -> Result<(), ScanError> {
-        let message = match e.kind {
-            StreamErrorKind::Empty => "the input is empty: no AWS Config items".to_string(),
-            _ => e.message.clone(),
-        };
-        self.file_problem(
-            Kind::Malformed,
-            InputError {
-                file: file.to_string(),
-                line: Some(clamp(e.line)),
-                column: Some(clamp(e.column)),
-                message,
-            },
-        )
-    }
-
-    fn unsupported(&mut self, file: &str, first_item: &[u8]) -> Result<(), ScanError> {
-        let what = format::describe_foreign(first_item);
-        self.file_problem(
-            Kind::Unsupported,
-            InputError::file(
-                file,
-                format!("valid JSON but not an AWS Config snapshot: it looks like {what}"),
-            ),
-        )
     }
 
     /// The findings of one configuration item; `None` for items that are skipped, of a type
     /// without checks, or (patch compliance) only kept for the join.
     fn evaluate<'a>(
         &mut self,
+        scan: &mut Scan<'_, '_>,
         item: &ConfigItem<'a>,
     ) -> Result<Option<Vec<Finding>>, FieldError<'a>> {
         self.estate.saw_account(item.account());
         if item.is_skipped() {
-            self.summary.skipped += 1;
+            scan.skipped();
             return Ok(None);
         }
-        let ctx = self.ctx;
-        let findings = match item.kind() {
-            "AWS::S3::Bucket" => s3::evaluate(item)?,
-            "AWS::EC2::SecurityGroup" => security_group::evaluate(item)?,
-            "AWS::EC2::Volume" => ec2::evaluate_volume(item)?,
-            "AWS::EC2::Instance" => {
-                let outcome = ec2::evaluate_instance(item, &ctx)?;
-                if let Some(running) = outcome.running {
-                    self.estate.running_instance(running);
-                }
-                outcome.findings
+        let mut findings = Vec::new();
+        let mut evaluated = false;
+        for reader in self.dispatch.readers(item.kind()) {
+            let more = (reader.evaluate)(item, &mut self.estate, &self.ctx)?;
+            // The first reader's findings are taken as they are: no copy per item.
+            if findings.is_empty() {
+                findings = more;
+            } else {
+                findings.extend(more);
             }
-            "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => rds::evaluate(item)?,
-            "AWS::IAM::User" => {
-                let findings = iam::evaluate(item)?;
-                self.estate
-                    .config_user(item.id(), credentials::ConfigUser::new(&item.subject()));
-                findings
-            }
-            "AWS::IAM::Policy" | "AWS::IAM::Role" | "AWS::IAM::Group" => iam::evaluate(item)?,
-            "AWS::KMS::Key" => {
-                let mut findings = kms::evaluate(item)?;
-                findings.extend(resource_policy::evaluate(item)?);
-                findings
-            }
-            "AWS::SQS::Queue"
-            | "AWS::SNS::Topic"
-            | "AWS::ECR::Repository"
-            | "AWS::SecretsManager::Secret" => resource_policy::evaluate(item)?,
-            "AWS::CloudTrail::Trail" => {
-                let (findings, multi_region) = cloudtrail::evaluate(item)?;
-                self.estate.trail(item.account(), multi_region);
-                findings
-            }
-            "AWS::Lambda::Function" => {
-                let mut findings = lambda::evaluate(item, &ctx)?;
-                findings.extend(resource_policy::evaluate(item)?);
-                findings
-            }
-            "AWS::SSM::PatchCompliance" => {
-                let (instance, record) = ec2::patch_record(item)?;
-                self.estate.patch(instance, record);
-                return Ok(None);
-            }
-            _ => return Ok(None),
-        };
-        Ok(Some(findings))
+            evaluated |= !reader.checks.is_empty();
+        }
+        Ok(evaluated.then_some(findings))
     }
 
     /// Read a credential report and emit the findings of its rows.
-    fn report(&mut self, file: &str, bytes: &[u8]) -> Result<(), ScanError> {
+    fn report(
+        &mut self,
+        scan: &mut Scan<'_, '_>,
+        file: &str,
+        bytes: &[u8],
+    ) -> Result<(), ScanError> {
         let text = match credential_report::decode(bytes) {
             Ok(text) => text,
             Err(e) => {
-                return self.file_problem(
-                    Kind::Malformed,
+                return scan.file_problem(
+                    ProblemKind::MalformedInput,
                     InputError::file(file, format!("not a readable IAM credential report: {e}")),
                 );
             }
@@ -419,11 +217,11 @@ impl Scan<'_, '_> {
         let report = match credential_report::parse(&text) {
             Ok(report) => report,
             Err(e) => {
-                return self.file_problem(
-                    Kind::Malformed,
+                return scan.file_problem(
+                    ProblemKind::MalformedInput,
                     InputError {
                         file: file.to_string(),
-                        line: e.line.map(clamp),
+                        line: e.line.map(demarc_sdk::scan::clamp),
                         column: None,
                         message: format!("not a readable IAM credential report: {}", e.message),
                     },
@@ -431,102 +229,32 @@ impl Scan<'_, '_> {
             }
         };
         for bad in report.bad_rows {
-            self.item_problem(InputError {
+            scan.item_problem(InputError {
                 file: file.to_string(),
-                line: bad.line.map(clamp),
+                line: bad.line.map(demarc_sdk::scan::clamp),
                 column: None,
                 message: format!("credential report row skipped: {}", bad.message),
             });
         }
         for row in &report.rows {
             self.estate.reported(row.account());
-            self.summary.resources += 1;
-            self.emit(credentials::row_findings(row, self.ctx.now))?;
+            scan.resources(1);
+            scan.emit(checks::credentials::row_findings(row, self.ctx.now))?;
         }
         Ok(())
     }
 }
 
-fn clamp(n: u64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// An item that failed to parse, at its position in the file.
-fn at(file: &str, e: &StreamError) -> InputError {
-    InputError {
-        file: file.to_string(),
-        line: Some(clamp(e.line)),
-        column: Some(clamp(e.column)),
-        message: e.message.clone(),
-    }
-}
-
-/// A field of an item that does not fit the shape its checks read, at its position in the file.
-fn field_error(
-    file: &str,
-    item: &Item<'_>,
-    parsed: &ConfigItem<'_>,
-    e: &FieldError<'_>,
-) -> InputError {
-    let base = item.bytes.as_ptr() as usize;
-    let start = (e.at.as_ptr() as usize)
-        .checked_sub(base)
-        .filter(|offset| offset + e.at.len() <= item.bytes.len());
-    let offset = match start {
-        // Inline documents: point at the error inside them.
-        Some(start) if !e.at.starts_with('"') => {
-            start + offset_of(e.at, e.error.line(), e.error.column())
-        }
-        // Documents held in strings (or copied): point at the field.
-        Some(start) => start,
-        None => 0,
-    };
-    let (line, column) = position(item, offset);
-    let error = e.error.to_string();
-    let error = error
-        .rfind(" at line ")
-        .map_or(error.as_str(), |i| &error[..i]);
-    InputError {
-        file: file.to_string(),
-        line: Some(clamp(line)),
-        column: Some(clamp(column)),
-        message: format!(
-            "item {} ({} {}): `{}` does not have the shape AWS Config records: {error}",
-            item.index,
-            parsed.kind(),
-            parsed.id(),
-            e.field
-        ),
-    }
-}
-
-/// Byte offset in `text` of 1-based `line` and `column` (as serde_json reports them).
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for _ in 1..line {
-        match text[offset..].find('\n') {
-            Some(i) => offset += i + 1,
-            None => return text.len(),
-        }
-    }
-    (offset + column.saturating_sub(1)).min(text.len())
-}
-
-/// The 1-based line and column in the file of byte `offset` of `item`.
-fn position(item: &Item<'_>, offset: usize) -> (u64, u64) {
-    let prefix = &item.bytes[..offset.min(item.bytes.len())];
-    let newlines = prefix.iter().filter(|b| **b == b'\n').count() as u64;
-    match prefix.iter().rposition(|b| *b == b'\n') {
-        None => (item.line, item.column + offset as u64),
-        Some(nl) => (item.line + newlines, (offset - nl) as u64),
-    }
+/// A JSON file whose first item is not an AWS Config item.
+fn foreign(scan: &mut Scan<'_, '_>, file: &str, item: &Item<'_>) -> Result<Flow, ScanError> {
+    scan.foreign_json(file, item.bytes, &format::OWN, "an AWS Config snapshot")?;
+    Ok(Flow::Stop)
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
     use std::path::PathBuf;
-    use std::sync::atomic::{AtomicU32, Ordering};
 
     use demarc_sdk::testing::{self, NativeScan};
     use demarc_sdk::{Input, Provider, ScanError, Status};
@@ -537,27 +265,12 @@ mod tests {
 
     const NOW: &str = "2025-06-30T00:00:00Z";
 
-    /// A fresh directory holding `files`.
     fn dir(files: &[(&str, &str)]) -> PathBuf {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "demarc-aws-scan-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-        dir
+        testing::temp_dir(files)
     }
 
     fn scan(files: &[(&str, &str)], inputs: &[&str]) -> NativeScan {
-        let d = dir(files);
-        let result = testing::scan_dir::<Aws>(&d, inputs, NOW);
-        let _ = std::fs::remove_dir_all(&d);
-        result
+        testing::scan_inputs::<Aws>(files, inputs, NOW)
     }
 
     fn statuses(scan: &NativeScan, check: &str) -> Vec<Status> {
@@ -583,7 +296,7 @@ mod tests {
         assert_eq!(info.provider, "aws");
         assert_eq!(info.contract_version, demarc_sdk::CONTRACT_VERSION);
         assert_eq!(info.checks.len(), 31);
-        assert_eq!(info.checks.len(), checks::ALL.len());
+        assert_eq!(info.checks.len(), checks::CATALOG.defs().len());
     }
 
     #[test]
@@ -650,7 +363,7 @@ mod tests {
         );
         for f in &s.findings {
             assert!(
-                checks::ALL.iter().any(|c| c.id == f.check_id),
+                checks::CATALOG.defs().iter().any(|c| c.id == f.check_id),
                 "undeclared {}",
                 f.check_id
             );

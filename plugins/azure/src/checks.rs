@@ -10,10 +10,15 @@
 //! the export — keep what they need in [`crate::estate`] and are decided at the end of the
 //! scan.
 
+use demarc_sdk::dispatch::{Catalog, Reader};
+use demarc_sdk::json::{FieldError, Text};
+use demarc_sdk::time::Timestamp;
 use demarc_sdk::{CheckDef, Finding};
 
-use crate::resource::{FieldError, Subject};
-use crate::time::Timestamp;
+use crate::checks::database::Engine;
+use crate::estate::Estate;
+use crate::json::{id_key, parent_key};
+use crate::resource::{Resource, Subject};
 
 pub mod appservice;
 pub mod backup;
@@ -97,47 +102,270 @@ pub struct Context {
 /// The findings of one resource, or the field of the resource that could not be read.
 pub type Evaluated<'a> = Result<Vec<Finding>, FieldError<'a>>;
 
-/// Every check this plugin can emit, in a stable order.
-pub static ALL: [&CheckDef; 30] = [
-    &storage::CMK_ENCRYPTION,
-    &disk::CMK_ENCRYPTION,
-    &keyvault::KEY_ROTATION,
-    &vm::PASSWORD_AUTHENTICATION,
-    &database::SQL_ENTRA_ONLY,
-    &database::PUBLIC_NETWORK_ACCESS,
-    &rbac::PRIVILEGED_ROLE_USER,
-    &rbac::EXTERNAL_PRINCIPAL,
-    &storage::BLOB_PUBLIC_ACCESS,
-    &vm::STALE_PUBLIC_DEV,
-    &vm::OS_IMAGE_EOL,
-    &vm::AUTOMATIC_PATCHING,
-    &appservice::RUNTIME_SUPPORTED,
-    &network::ADMIN_PORT_OPEN,
-    &network::ALL_PORTS_OPEN,
-    &identity::MFA_PRIVILEGED,
-    &storage::KEY_ROTATION,
-    &monitor::ACTIVITY_LOG_EXPORTED,
-    &monitor::LOG_RETENTION,
-    &keyvault::AUDIT_LOGGING,
-    &monitor::LOG_STORAGE_PROTECTED,
-    &backup::VM_BACKUP,
-    &database::BACKUP_RETENTION,
-    &keyvault::RECOVERABLE,
-    &storage::SECURE_TRANSFER,
-    &storage::MIN_TLS,
-    &database::SQL_MIN_TLS,
-    &appservice::HTTPS_ONLY,
-    &appservice::MIN_TLS,
-    &governance::OWNER_TAG,
-];
+/// What one resource came to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Evaluated (findings now or at the end of the scan).
+    Evaluated(Vec<Finding>),
+    /// Deleted or being deleted.
+    Skipped,
+    /// A type without checks of its own, or only joined into other resources' findings.
+    Other,
+}
+
+/// How one reader evaluates a resource: what it came to, after noting in the estate what the
+/// joins at the end need.
+pub type Evaluate =
+    for<'a> fn(&Resource<'a>, &mut Estate, &Context) -> Result<Outcome, FieldError<'a>>;
+
+/// Every resource type this plugin reads (lowercased: the lookup lowercases a resource's type),
+/// the checks of each — those decided at the end from what its reader notes included, in the
+/// order an unrecorded resource's manual findings are given — and how it is evaluated. Items
+/// are dispatched from this table, and `describe` declares its checks.
+pub static CATALOG: Catalog<Evaluate> = Catalog {
+    readers: &[
+        Reader {
+            types: &["microsoft.storage/storageaccounts"],
+            checks: &[
+                &storage::CMK_ENCRYPTION,
+                &storage::BLOB_PUBLIC_ACCESS,
+                &storage::KEY_ROTATION,
+                &storage::SECURE_TRANSFER,
+                &storage::MIN_TLS,
+                &governance::OWNER_TAG,
+            ],
+            evaluate: |r, estate, ctx| {
+                let protection = storage::archive_protection(r)?;
+                estate.storage_account(id_key(r.id()), protection);
+                Ok(Outcome::Evaluated(storage::evaluate(r, ctx)?))
+            },
+        },
+        Reader {
+            types: &["microsoft.compute/disks"],
+            checks: &[&disk::CMK_ENCRYPTION],
+            evaluate: |r, _, _| Ok(Outcome::Evaluated(disk::evaluate(r)?)),
+        },
+        Reader {
+            types: &["microsoft.compute/virtualmachines"],
+            checks: &[
+                &vm::PASSWORD_AUTHENTICATION,
+                &vm::STALE_PUBLIC_DEV,
+                &vm::OS_IMAGE_EOL,
+                &vm::AUTOMATIC_PATCHING,
+                &backup::VM_BACKUP,
+                &governance::OWNER_TAG,
+            ],
+            evaluate: |r, estate, ctx| {
+                let outcome = vm::evaluate(r, ctx)?;
+                estate.vm(outcome.record);
+                Ok(Outcome::Evaluated(outcome.findings))
+            },
+        },
+        Reader {
+            types: &["microsoft.network/networksecuritygroups"],
+            checks: &[&network::ADMIN_PORT_OPEN, &network::ALL_PORTS_OPEN],
+            evaluate: |r, _, _| Ok(Outcome::Evaluated(network::evaluate(r)?)),
+        },
+        Reader {
+            types: &["microsoft.network/networkinterfaces"],
+            checks: &[],
+            evaluate: |r, estate, _| {
+                estate.nic(id_key(r.id()), network::nic_public_ips(r)?);
+                Ok(Outcome::Other)
+            },
+        },
+        Reader {
+            types: &["microsoft.network/publicipaddresses"],
+            checks: &[],
+            evaluate: |r, estate, _| {
+                estate.public_ip(id_key(r.id()), network::public_ip_address(r)?);
+                Ok(Outcome::Other)
+            },
+        },
+        Reader {
+            types: &[
+                "microsoft.sql/servers",
+                "microsoft.dbforpostgresql/flexibleservers",
+                "microsoft.dbformysql/flexibleservers",
+            ],
+            checks: &[
+                &database::SQL_ENTRA_ONLY,
+                &database::PUBLIC_NETWORK_ACCESS,
+                &database::BACKUP_RETENTION,
+                &database::SQL_MIN_TLS,
+                &governance::OWNER_TAG,
+            ],
+            evaluate: |r, estate, _| {
+                let outcome = match Engine::of_server(r) {
+                    Some(Engine::Sql) | None => database::evaluate_sql(r)?,
+                    Some(engine) => database::evaluate_flexible(r, engine)?,
+                };
+                estate.server(outcome.server);
+                Ok(Outcome::Evaluated(outcome.findings))
+            },
+        },
+        Reader {
+            types: &[
+                "microsoft.sql/servers/firewallrules",
+                "microsoft.dbforpostgresql/flexibleservers/firewallrules",
+                "microsoft.dbformysql/flexibleservers/firewallrules",
+            ],
+            checks: &[],
+            evaluate: |r, estate, _| {
+                if Engine::of_rule(r).is_some() {
+                    let rule = database::firewall_rule(r)?;
+                    estate.firewall_rule(parent_key(r.id()), rule);
+                }
+                Ok(Outcome::Other)
+            },
+        },
+        Reader {
+            types: &["microsoft.keyvault/vaults"],
+            checks: &[
+                &keyvault::KEY_ROTATION,
+                &keyvault::AUDIT_LOGGING,
+                &keyvault::RECOVERABLE,
+                &governance::OWNER_TAG,
+            ],
+            evaluate: |r, estate, _| {
+                let findings = keyvault::evaluate_vault(r)?;
+                estate.vault(id_key(r.id()), r.subject().into_owned());
+                Ok(Outcome::Evaluated(findings))
+            },
+        },
+        Reader {
+            types: &["microsoft.keyvault/vaults/keys"],
+            checks: &[&keyvault::KEY_ROTATION],
+            evaluate: |r, estate, _| {
+                estate.vault_key(parent_key(r.id()));
+                Ok(Outcome::Evaluated(keyvault::evaluate_key(r)?))
+            },
+        },
+        Reader {
+            types: &["microsoft.authorization/roleassignments"],
+            checks: &[&rbac::PRIVILEGED_ROLE_USER, &rbac::EXTERNAL_PRINCIPAL],
+            evaluate: |r, _, _| Ok(Outcome::Evaluated(rbac::evaluate(r)?)),
+        },
+        Reader {
+            types: &["microsoft.web/sites"],
+            checks: &[
+                &appservice::RUNTIME_SUPPORTED,
+                &appservice::HTTPS_ONLY,
+                &appservice::MIN_TLS,
+                &governance::OWNER_TAG,
+            ],
+            evaluate: |r, estate, _| {
+                let outcome = appservice::evaluate_site(r)?;
+                estate.site(outcome.record);
+                Ok(Outcome::Evaluated(outcome.findings))
+            },
+        },
+        Reader {
+            types: &["microsoft.web/sites/config"],
+            checks: &[],
+            evaluate: |r, estate, _| {
+                if let Some((site, values)) = appservice::config_item(r)? {
+                    estate.site_config(site, values);
+                }
+                Ok(Outcome::Other)
+            },
+        },
+        Reader {
+            types: &["microsoft.insights/diagnosticsettings"],
+            checks: &[&monitor::LOG_RETENTION, &monitor::LOG_STORAGE_PROTECTED],
+            evaluate: |r, estate, _| {
+                if let Some((sub, setting)) = monitor::subscription_setting(r)? {
+                    estate.activity_setting(&sub, setting);
+                } else if let Some((parent, setting)) = monitor::resource_setting(r)? {
+                    estate.resource_setting(parent, setting);
+                }
+                let mut findings = monitor::evaluate_setting(r)?;
+                match monitor::archive(r)? {
+                    Ok(finding) => findings.push(finding),
+                    Err(record) => estate.archive(record),
+                }
+                Ok(Outcome::Evaluated(findings))
+            },
+        },
+        Reader {
+            types: &["microsoft.operationalinsights/workspaces"],
+            checks: &[&monitor::LOG_RETENTION],
+            evaluate: |r, _, _| Ok(Outcome::Evaluated(monitor::evaluate_workspace(r)?)),
+        },
+        Reader {
+            types: &["microsoft.security/assessments"],
+            checks: &[],
+            evaluate: |r, estate, _| {
+                if let Some((sub, assessment)) = identity::mfa_assessment(r)? {
+                    estate.mfa(&sub, assessment);
+                }
+                Ok(Outcome::Other)
+            },
+        },
+        // Subscription rows: their findings are decided at the end, for every subscription seen.
+        Reader {
+            types: &["microsoft.resources/subscriptions"],
+            checks: &[&identity::MFA_PRIVILEGED, &monitor::ACTIVITY_LOG_EXPORTED],
+            evaluate: |r, estate, _| {
+                let state = subscription_state(r)?;
+                let gone = state.as_deref().is_some_and(|s| {
+                    s.eq_ignore_ascii_case("Disabled") || s.eq_ignore_ascii_case("Deleted")
+                });
+                if let Some(sub) = r.subscription() {
+                    estate.subscription_row(sub, r.name.non_empty(), gone);
+                }
+                Ok(if gone {
+                    Outcome::Skipped
+                } else {
+                    Outcome::Other
+                })
+            },
+        },
+        Reader {
+            types: &["microsoft.recoveryservices/vaults"],
+            checks: &[],
+            evaluate: |_, _, _| Ok(Outcome::Other),
+        },
+        Reader {
+            types: &[
+                "microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems",
+            ],
+            checks: &[],
+            evaluate: |r, estate, _| {
+                if let Some((vm, record)) = backup::protected_item(r)? {
+                    estate.backup(vm, record);
+                }
+                Ok(Outcome::Other)
+            },
+        },
+    ],
+    joins: &[],
+};
+
+/// `properties.state` of a subscription row (`Enabled`, `Disabled`, `Deleted`, `Warned`,
+/// `PastDue`).
+fn subscription_state<'a>(r: &Resource<'a>) -> Result<Option<String>, FieldError<'a>> {
+    #[derive(serde::Deserialize, Default)]
+    struct State<'a> {
+        #[serde(borrow, default)]
+        state: Text<'a>,
+    }
+    let s: State<'_> = r.properties()?.unwrap_or_default();
+    Ok(s.state.non_empty().map(str::to_string))
+}
 
 /// The findings of a resource the export records without its properties (a Resource Graph
-/// projection of identity columns): each check of its type is manual, naming what decides it;
+/// projection of identity columns): each of `checks` (those of its readers) that applies to its
+/// type is manual, naming what decides it;
 /// the owner tag is still read from tags the row does carry.
-pub fn unrecorded(subject: &Subject<'_>, tags_recorded: bool) -> Vec<Finding> {
+pub fn unrecorded(
+    subject: &Subject<'_>,
+    checks: impl Iterator<Item = &'static CheckDef>,
+    tags_recorded: bool,
+) -> Vec<Finding> {
     let label = subject.label();
     let kind = &subject.native_type;
-    ALL.iter()
+    checks
         .filter(|c| c.resource_types.iter().any(|t| t.eq_ignore_ascii_case(kind)))
         .map(|check| {
             if check.id == governance::OWNER_TAG.id && tags_recorded {
@@ -156,27 +384,7 @@ pub fn unrecorded(subject: &Subject<'_>, tags_recorded: bool) -> Vec<Finding> {
         .collect()
 }
 
-/// `1 rule`, `2 rules`: a count with its noun, singular or plural.
-pub fn count(n: impl Into<i128>, singular: &str, plural: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n == 1 { singular } else { plural })
-}
-
-/// A list for messages: `a`, `a and b`, `a, b and c`.
-pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.as_ref().to_string(),
-        [init @ .., last] => format!(
-            "{} and {}",
-            init.iter()
-                .map(AsRef::as_ref)
-                .collect::<Vec<_>>()
-                .join(", "),
-            last.as_ref()
-        ),
-    }
-}
+pub use demarc_sdk::words::{and_list, count};
 
 /// Whether a TLS version as Azure spells it (`TLS1_2`, `1.2`, `TLS1_3`) is 1.2 or newer.
 /// `None` for values that are not a version (`None`, `Disabled`, absent).
@@ -194,11 +402,9 @@ pub fn tls_at_least_1_2(version: &str) -> Option<bool> {
 pub(crate) mod test_support {
     //! Helpers shared by the check modules' tests.
 
-    use demarc_sdk::{Finding, Status};
-
     use super::Context;
     use crate::resource::Resource;
-    use crate::time::Timestamp;
+    use demarc_sdk::time::Timestamp;
 
     /// The reference time of the tests (the demo estate's).
     pub const NOW: &str = "2026-11-01T00:00:00Z";
@@ -213,59 +419,70 @@ pub(crate) mod test_support {
         Resource::parse(json).expect("test resource parses")
     }
 
-    /// The single finding of `check` among `findings`.
-    pub fn only<'f>(findings: &'f [Finding], check: &str) -> &'f Finding {
-        let mut of = findings.iter().filter(|f| f.check_id == check);
-        let first = of
-            .next()
-            .unwrap_or_else(|| panic!("no finding of {check}: {findings:#?}"));
-        assert!(of.next().is_none(), "more than one finding of {check}");
-        first
-    }
-
-    pub fn status(findings: &[Finding], check: &str) -> Status {
-        only(findings, check).status
-    }
-
-    pub fn evidence<'f>(finding: &'f Finding, key: &str) -> Option<&'f str> {
-        finding
-            .evidence
-            .iter()
-            .find(|e| e.key == key)
-            .map(|e| e.value.as_str())
-    }
+    pub use demarc_sdk::testing::{evidence, only, status};
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
 
     #[test]
     fn check_ids_are_unique_kebab_case_and_controls_are_catalog_ids() {
         let catalog = include_str!("../../../schemas/catalog/controls.toml");
-        let mut seen = BTreeSet::new();
-        for check in ALL {
-            assert!(seen.insert(check.id), "duplicate {}", check.id);
-            assert!(check.id.starts_with("azure-"));
-            assert!(
-                check
-                    .id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            );
-            assert!(!check.controls.is_empty() && !check.resource_types.is_empty());
-            assert!(!check.title.is_empty() && !check.rationale.is_empty());
-            assert!(!check.remediation.is_empty());
-            for control in check.controls {
+        demarc_sdk::testing::assert_check_defs(&CATALOG.defs(), "azure-", catalog);
+        assert!(CATALOG.defs().len() >= 20);
+    }
+
+    #[test]
+    fn every_reader_reads_the_types_its_checks_declare() {
+        // The metadata drives dispatch: each type a reader with checks takes is declared by
+        // one of its checks, each of its checks declares one of its types, and every type a
+        // check declares is read by some reader (function apps are sites).
+        let declares = |check: &CheckDef, ty: &str| {
+            check
+                .resource_types
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(ty))
+        };
+        for reader in CATALOG.readers.iter().filter(|r| !r.checks.is_empty()) {
+            for ty in reader.types {
                 assert!(
-                    catalog.contains(&format!("id = \"{control}\"")),
-                    "{}: unknown control {control}",
+                    reader.checks.iter().any(|c| declares(c, ty)),
+                    "no check of the reader of {ty} declares it"
+                );
+                assert_eq!(
+                    *ty,
+                    ty.to_ascii_lowercase(),
+                    "types are looked up lowercased"
+                );
+            }
+            for check in reader.checks {
+                assert!(
+                    reader.types.iter().any(|ty| declares(check, ty)),
+                    "{} declares none of {:?}",
+                    check.id,
+                    reader.types
+                );
+            }
+        }
+        for check in CATALOG.defs() {
+            for ty in check.resource_types {
+                let ty = if *ty == types::FUNCTION_APP {
+                    types::SITE
+                } else {
+                    ty
+                };
+                assert!(
+                    CATALOG
+                        .readers
+                        .iter()
+                        .any(|r| r.types.iter().any(|t| t.eq_ignore_ascii_case(ty))),
+                    "{}: no reader of {ty}",
                     check.id
                 );
             }
         }
-        assert!(ALL.len() >= 20);
+        assert_eq!(CATALOG.defs().len(), 30);
     }
 
     const LAYERS: [&str; 12] = [
@@ -342,7 +559,7 @@ mod tests {
         for control in data["misattribution"].as_table().unwrap().keys() {
             layer_of(control);
         }
-        for check in ALL {
+        for check in CATALOG.defs() {
             let layer = layer_of(check.controls[0]);
             for ty in check.resource_types {
                 let model = model_of(ty);
@@ -380,12 +597,5 @@ mod tests {
         assert_eq!(tls_at_least_1_2("TLS1_1"), Some(false));
         assert_eq!(tls_at_least_1_2("None"), None);
         assert_eq!(tls_at_least_1_2(""), None);
-    }
-
-    #[test]
-    fn and_lists() {
-        assert_eq!(and_list::<&str>(&[]), "");
-        assert_eq!(and_list(&["a"]), "a");
-        assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
     }
 }

@@ -49,7 +49,6 @@ pub mod format;
 pub mod json;
 pub mod resource;
 pub mod scan;
-pub mod time;
 
 use demarc_sdk::{Emitter, PluginInfo, ScanError, ScanRequest, ScanSummary};
 
@@ -63,12 +62,12 @@ impl demarc_sdk::Provider for Azure {
             version: env!("CARGO_PKG_VERSION").to_string(),
             provider: "azure".to_string(),
             contract_version: demarc_sdk::CONTRACT_VERSION.to_string(),
-            checks: checks::ALL.iter().map(|c| c.to_check()).collect(),
+            checks: checks::CATALOG.checks(),
         }
     }
 
     fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
-        scan::scan(request, out)
+        demarc_sdk::scan::run::<scan::AzureScan>(request, out)
     }
 }
 

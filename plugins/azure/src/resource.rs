@@ -18,20 +18,15 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use demarc_sdk::json::FieldError;
+
 use crate::json::{TagSet, Text, last_segment, management_group_of, subscription_of};
 
-/// Fields that mark a JSON object as some other export, for naming a foreign file.
+/// Fields that mark a JSON object as an Azure export other than resources (other clouds'
+/// exports are named by the SDK's registry of fingerprints).
 pub mod marks {
-    /// `configurationItems` (an AWS Config snapshot wrapper).
-    pub const AWS_SNAPSHOT: u8 = 1;
-    /// `resourceType` / `configurationItemStatus` (an AWS Config item).
-    pub const AWS_ITEM: u8 = 2;
-    /// `asset_type` / `assetType` (a Google Cloud Asset Inventory asset).
-    pub const GCP_ASSET: u8 = 4;
     /// `value` holding a list (an ARM list response).
     pub const ARM_LIST: u8 = 8;
-    /// `class_uid` (OCSF findings).
-    pub const OCSF: u8 = 16;
     /// `columns` / `rows` (a Resource Graph table-format result).
     pub const TABLE: u8 = 32;
 }
@@ -65,18 +60,6 @@ pub struct Resource<'a> {
     /// resources with their properties lifted to the top level (`az sql server firewall-rule
     /// list`, `az role assignment list`), and then the item itself is read as the properties.
     pub item: &'a str,
-}
-
-/// A `properties` document that does not have the shape the checks read, with the slice that
-/// failed so the driver can point at the failing position in the file.
-#[derive(Debug)]
-pub struct FieldError<'a> {
-    /// The text that failed to parse: a sub-slice of the item.
-    pub at: &'a str,
-    /// What went wrong.
-    pub error: serde_json::Error,
-    /// The field that held the document, e.g. `properties`.
-    pub field: &'static str,
 }
 
 /// The state of a resource that is being deleted or is gone; such items are skipped.
@@ -338,10 +321,6 @@ impl<'de> Deserialize<'de> for Field {
                     "properties" => Field::Properties,
                     "nextLink" | "@odata.nextLink" => Field::NextLink,
                     "value" => Field::Value,
-                    "configurationItems" | "fileVersion" => Field::Mark(marks::AWS_SNAPSHOT),
-                    "resourceType" | "configurationItemStatus" => Field::Mark(marks::AWS_ITEM),
-                    "asset_type" | "assetType" => Field::Mark(marks::GCP_ASSET),
-                    "class_uid" => Field::Mark(marks::OCSF),
                     "columns" | "rows" => Field::Mark(marks::TABLE),
                     _ => Field::Other,
                 })
@@ -361,29 +340,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Resource<'a> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 // The first occurrence of a field wins.
-                fn text<'de, A: MapAccess<'de>>(
-                    map: &mut A,
-                    slot: &mut Text<'de>,
-                ) -> Result<(), A::Error> {
-                    if slot.0.is_some() {
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        *slot = map.next_value()?;
-                    }
-                    Ok(())
-                }
-                fn raw<'de, A: MapAccess<'de>>(
-                    map: &mut A,
-                    slot: &mut Option<&'de RawValue>,
-                ) -> Result<(), A::Error> {
-                    if slot.is_some() {
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        let value: &'de RawValue = map.next_value()?;
-                        *slot = (value.get() != "null").then_some(value);
-                    }
-                    Ok(())
-                }
+                use demarc_sdk::json::{first_raw as raw, first_text as text};
                 let mut r = Resource::default();
                 while let Some(field) = map.next_key::<Field>()? {
                     match field {
@@ -487,9 +444,8 @@ mod tests {
         assert_eq!(tenant.account(), "tttt");
         assert_eq!(r.region(), "global");
         assert_eq!(r.subscription(), None);
-        let aws: Resource<'_> =
-            serde_json::from_str(r#"{"fileVersion":"1.0","configurationItems":[]}"#).unwrap();
-        assert_eq!(aws.marks, marks::AWS_SNAPSHOT);
+        let table: Resource<'_> = serde_json::from_str(r#"{"columns":[],"rows":[[1]]}"#).unwrap();
+        assert_eq!(table.marks, marks::TABLE);
         let list: Resource<'_> =
             serde_json::from_str(r#"{"value":[],"nextLink":"https://x"}"#).unwrap();
         assert_eq!(list.marks, marks::ARM_LIST);

@@ -1,248 +1,129 @@
-//! The scan driver: read each input, evaluate each resource, keep what spans inputs, report
-//! problems and gaps.
+//! The Azure plugin's scan: its format, and what it does with each resource.
 //!
-//! Each input is streamed through [`demarc_sdk::stream::JsonItems`] with `data` as the array key,
-//! which reads the Resource Graph REST and CLI wrappers, a bare array and NDJSON alike; an ARM
-//! list response (`{value: [...]}`) is recognised from its first item and read again with
-//! `value` as the key. Each resource is dispatched on its type (compared ignoring case) to the
-//! check module of that type; resources of other types are read no further than their envelope.
-//! Findings go out as they are made; those that need every input are emitted by
-//! [`Estate::finish`] at the end.
+//! The SDK's driver ([`demarc_sdk::scan`]) opens the inputs, settles their formats, streams them
+//! and turns every problem into a positioned one; this module configures it. Each input is
+//! streamed with `data` as the array key, which reads the Resource Graph REST and CLI wrappers,
+//! a bare array and NDJSON alike; an ARM list response (`{value: [...]}`) is recognised from its
+//! first item and read again with `value` as the key. Each resource is dispatched on its type
+//! (lowercased: Resource Graph lowercases types, ARM does not) through [`checks::CATALOG`];
+//! resources of other types are read no further than their envelope. Findings that need every
+//! input are emitted by [`Estate::finish`] at the end.
 //!
-//! Problems never panic and never silently drop coverage. A problem with a whole file (missing,
-//! not JSON, truncated, not Azure) stops the scan when that file is the target's only input and
-//! is otherwise recorded in the summary while the other inputs are read; a single resource that
-//! cannot be read is recorded with its position and the scan moves on. A Resource Graph result
-//! that says it is incomplete (`resultTruncated` `"true"`, a `skipToken`, fewer rows than
-//! `totalRecords`, an ARM `nextLink`) is scanned as far as it goes and reported as an
-//! `incomplete-input` gap. Findings already emitted stay emitted.
+//! A Resource Graph result that says it is incomplete (`resultTruncated` `"true"`, a
+//! `skipToken`, fewer rows than `totalRecords`, an ARM `nextLink`) is scanned as far as it goes
+//! and reported as an `incomplete-input` gap.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufReader, Read};
 
-use demarc_sdk::stream::{Item, JsonItems, StreamError, StreamErrorKind};
-use demarc_sdk::{
-    Emitter, Finding, Input, InputError, Problem, ScanError, ScanRequest, ScanSummary,
-};
+use demarc_sdk::dispatch::Dispatch;
+use demarc_sdk::formats::{Format as Declared, Own, Sniffed};
+use demarc_sdk::json::{FieldError, Text};
+use demarc_sdk::scan::{Driver, Flow, Opened, ProblemKind, Scan, Stream, field_error};
+use demarc_sdk::stream::Item;
+use demarc_sdk::time::Timestamp;
+use demarc_sdk::{InputError, ScanError};
 
-use crate::checks::database::Engine;
-use crate::checks::{
-    self, Context, appservice, backup, database, disk, identity, keyvault, monitor, network, rbac,
-    storage, vm,
-};
+use crate::checks::{self, Context, Evaluate, Outcome};
 use crate::estate::Estate;
 use crate::format;
-use crate::json::{Text, id_key, parent_key};
-use crate::resource::{FieldError, Resource, marks};
-use crate::time::Timestamp;
+use crate::json::parent_key;
+use crate::resource::{Resource, marks};
 
 /// The array key of a Resource Graph result.
 const DATA_KEY: &str = "data";
 /// The array key of an ARM list response.
 const VALUE_KEY: &str = "value";
-/// Bytes read to sniff an input's format.
-const SNIFF_BYTES: usize = 64 * 1024;
 
-/// The kinds of problem the contract names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Missing,
-    Malformed,
-    Unsupported,
-    Incomplete,
-}
-
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Kind::Missing => "missing-input",
-            Kind::Malformed => "malformed-input",
-            Kind::Unsupported => "unsupported-format",
-            Kind::Incomplete => "incomplete-input",
-        }
-    }
-
-    fn into_error(self, error: InputError) -> ScanError {
-        match self {
-            Kind::Missing => ScanError::MissingInput(error),
-            Kind::Malformed | Kind::Incomplete => ScanError::MalformedInput(error),
-            Kind::Unsupported => ScanError::UnsupportedFormat(error),
-        }
+/// How a Resource Graph result or ARM list is streamed, by its array key.
+const fn stream(key: &'static str) -> Stream<'static> {
+    Stream {
+        key,
+        empty: "no Azure resources",
+        not_an_array: Some(
+            "valid JSON but not rows of Azure resources: `data` is not an array (a Resource Graph result in table format?); run the query with `resultFormat` `objectArray`",
+        ),
     }
 }
 
-/// Scan one target.
-///
-/// When the scan stops with an error, the findings made before it are still handed to the host:
-/// the emitter is flushed before the error is returned.
-pub fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
-    let result = run(request, out);
-    if result.is_err() {
-        // The scan's own error is the one to report; a refused flush adds nothing to it.
-        let _ = out.flush();
-    }
-    result
-}
-
-fn run(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
-    let now = Timestamp::parse(&request.now).ok_or_else(|| {
-        ScanError::Internal(format!(
-            "the scan request's `now` ({}) is not an RFC 3339 time",
-            request.now
-        ))
-    })?;
-    let mut scan = Scan {
-        ctx: Context { now },
-        estate: Estate::default(),
-        summary: ScanSummary {
-            resources: 0,
-            skipped: 0,
-            problems: Vec::new(),
-        },
-        single: request.inputs.len() == 1,
-        out,
-    };
-    let root = Path::new(&request.snapshot_root);
-    for input in &request.inputs {
-        scan.input(root, input)?;
-    }
-    let Scan {
-        ctx,
-        estate,
-        out,
-        mut summary,
-        ..
-    } = scan;
-    summary.resources += estate.finish(&ctx, |finding| out.emit(finding))?;
-    Ok(summary)
-}
-
-struct Scan<'o, 'e> {
+/// One scan of the Azure plugin.
+pub struct AzureScan {
     ctx: Context,
     estate: Estate,
-    summary: ScanSummary,
-    /// The target has exactly one input: a problem with it stops the scan.
-    single: bool,
-    out: &'o mut Emitter<'e>,
+    dispatch: Dispatch<Evaluate>,
 }
 
-/// What one resource came to.
-enum Outcome {
-    /// Evaluated (findings now or at the end of the scan).
-    Evaluated(Vec<Finding>),
-    /// Deleted or being deleted.
-    Skipped,
-    /// A type without checks, or only joined into other resources' findings.
-    Other,
-}
+impl Driver for AzureScan {
+    type Format = ();
+    const OWN: Own = format::OWN;
+    const FORMATS: &'static [Declared<()>] = &format::FORMATS;
+    const NOT_OURS: &'static str = "not an Azure export this plugin reads: ";
 
-impl Scan<'_, '_> {
-    fn emit(&mut self, findings: Vec<Finding>) -> Result<(), ScanError> {
-        for finding in findings {
-            self.out.emit(finding)?;
-        }
-        Ok(())
+    fn sniff(body: &[u8]) -> Sniffed<()> {
+        format::sniff(body)
     }
 
-    /// A problem with a whole file: fatal when it is the only input, recorded otherwise.
-    fn file_problem(&mut self, kind: Kind, error: InputError) -> Result<(), ScanError> {
-        if self.single && kind != Kind::Incomplete {
-            return Err(kind.into_error(error));
+    fn start(now: Timestamp) -> Self {
+        AzureScan {
+            ctx: Context { now },
+            estate: Estate::default(),
+            dispatch: checks::CATALOG.dispatch(),
         }
-        demarc_sdk::log::warn(&format!("{}: {error}", kind.as_str()));
-        self.summary.problems.push(Problem {
-            error,
-            kind: kind.as_str().to_string(),
-        });
-        Ok(())
     }
 
-    /// A problem with one resource: always recorded, never fatal.
-    fn item_problem(&mut self, error: InputError) {
-        self.summary.problems.push(Problem {
-            error,
-            kind: Kind::Malformed.as_str().to_string(),
-        });
-    }
-
-    fn input(&mut self, root: &Path, input: &Input) -> Result<(), ScanError> {
-        let name = input.path.as_str();
-        let path: PathBuf = root.join(name.trim_start_matches('/'));
-        if let Some(Err(message)) = input.format.as_deref().map(format::declared) {
-            return self.file_problem(Kind::Unsupported, InputError::file(name, message));
-        }
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                let message = if e.kind() == std::io::ErrorKind::NotFound {
-                    "the input does not exist in the snapshot directory".to_string()
-                } else {
-                    format!("the input cannot be opened: {e}")
-                };
-                return self.file_problem(Kind::Missing, InputError::file(name, message));
-            }
-        };
-        let mut reader = BufReader::with_capacity(SNIFF_BYTES, file);
-        let head = match reader.fill_buf() {
-            Ok(head) => head,
-            Err(e) => {
-                return self.file_problem(
-                    Kind::Malformed,
-                    InputError::file(name, format!("the input cannot be read: {e}")),
-                );
-            }
-        };
-        if let Some(what) = format::sniff(head) {
-            return self.file_problem(
-                Kind::Unsupported,
-                InputError::file(
-                    name,
-                    format!("not an Azure export this plugin reads: {what}"),
+    fn read(
+        &mut self,
+        scan: &mut Scan<'_, '_>,
+        input: Opened<'_>,
+        (): (),
+    ) -> Result<(), ScanError> {
+        let Opened { name, path, reader } = input;
+        match self.stream(scan, name, reader, DATA_KEY)? {
+            Some(Relist) => match File::open(&path) {
+                // An ARM list response: read the file again with `value` as the array key.
+                Ok(f) => self
+                    .stream(scan, name, BufReader::new(f), VALUE_KEY)
+                    .map(|_| ()),
+                Err(e) => scan.file_problem(
+                    ProblemKind::MissingInput,
+                    InputError::file(name, format!("the input cannot be reopened: {e}")),
                 ),
-            );
+            },
+            None => Ok(()),
         }
-        self.stream(name, &path, reader, DATA_KEY)
     }
 
+    fn finish(self, scan: &mut Scan<'_, '_>) -> Result<(), ScanError> {
+        let AzureScan { ctx, estate, .. } = self;
+        let resources = estate.finish(&ctx, |finding| scan.emit([finding]))?;
+        scan.resources(resources);
+        Ok(())
+    }
+}
+
+/// The input is an ARM list response, to be read with `value` as the key.
+struct Relist;
+
+impl AzureScan {
     /// Stream the resources of one input, with `key` as the wrapper's array key.
     fn stream(
         &mut self,
+        scan: &mut Scan<'_, '_>,
         file: &str,
-        path: &Path,
         reader: impl Read,
         key: &'static str,
-    ) -> Result<(), ScanError> {
-        let mut items = JsonItems::new(reader, key);
+    ) -> Result<Option<Relist>, ScanError> {
         let mut recognised = false;
-        while let Some(next) = items.next() {
-            let item = match next {
-                Ok(item) => item,
-                Err(e) => return self.stream_problem(file, &e),
-            };
-            // One UTF-8 check of the whole item, then a `&str` parse that borrows every string.
-            let text = match std::str::from_utf8(item.bytes) {
-                Ok(text) => text,
-                Err(e) => {
-                    let (line, column) = position(&item, e.valid_up_to());
-                    self.item_problem(InputError {
-                        file: file.to_string(),
-                        line: Some(clamp(line)),
-                        column: Some(clamp(column)),
-                        message: format!("item {}: not UTF-8 text", item.index),
-                    });
-                    continue;
-                }
-            };
+        let mut relist = None;
+        let items = scan.json_items(file, reader, stream(key), |scan, item, text| {
             let parsed = match Resource::parse(text) {
                 Ok(parsed) => parsed,
                 Err(e) => {
                     if !recognised && item.bytes.trim_ascii_start().first() != Some(&b'{') {
-                        return self.unsupported(file, item.bytes, 0);
+                        return foreign(scan, file, item, 0);
                     }
-                    let e = item.error_at(&e);
-                    self.item_problem(at(file, &e));
-                    continue;
+                    scan.item_parse_error(file, item, &e);
+                    return Ok(Flow::Next);
                 }
             };
             if !recognised
@@ -251,14 +132,8 @@ impl Scan<'_, '_> {
                 && parsed.marks & marks::ARM_LIST != 0
                 && parsed.resource_type.non_empty().is_none()
             {
-                // An ARM list response: read the file again with `value` as the array key.
-                return match File::open(path) {
-                    Ok(f) => self.stream(file, path, BufReader::new(f), VALUE_KEY),
-                    Err(e) => self.file_problem(
-                        Kind::Missing,
-                        InputError::file(file, format!("the input cannot be reopened: {e}")),
-                    ),
-                };
+                relist = Some(Relist);
+                return Ok(Flow::Stop);
             }
             let missing = match (parsed.resource_type.non_empty(), parsed.id.non_empty()) {
                 (Some(_), Some(_)) => None,
@@ -267,30 +142,34 @@ impl Scan<'_, '_> {
             };
             if let Some(missing) = missing {
                 if !recognised {
-                    return self.unsupported(file, item.bytes, parsed.marks);
+                    return foreign(scan, file, item, parsed.marks);
                 }
-                self.item_problem(InputError {
-                    file: file.to_string(),
-                    line: Some(clamp(item.line)),
-                    column: Some(clamp(item.column)),
-                    message: format!("item {}: an Azure resource without {missing}", item.index),
-                });
-                continue;
+                scan.item_problem(InputError::at(
+                    file,
+                    item.line,
+                    item.column,
+                    format!("item {}: an Azure resource without {missing}", item.index),
+                ));
+                return Ok(Flow::Next);
             }
             recognised = true;
             match self.evaluate(&parsed) {
                 Ok(Outcome::Evaluated(findings)) => {
-                    self.summary.resources += 1;
-                    self.emit(findings)?;
+                    scan.resources(1);
+                    scan.emit(findings)?;
                 }
-                Ok(Outcome::Skipped) => self.summary.skipped += 1,
+                Ok(Outcome::Skipped) => scan.skipped(),
                 Ok(Outcome::Other) => {}
                 Err(e) => {
-                    let error = field_error(file, &item, &parsed, &e);
-                    self.item_problem(error);
+                    let what = format_args!("{} {}", parsed.kind_of(), parsed.id());
+                    scan.item_problem(field_error(file, item, &e, what, "Azure"));
                 }
             }
-        }
+            Ok(Flow::Next)
+        })?;
+        let Some(items) = items else {
+            return Ok(relist);
+        };
         let count = items.count();
         demarc_sdk::log::debug(&format!(
             "{file}: read {} ({:?} layout)",
@@ -298,8 +177,8 @@ impl Scan<'_, '_> {
             items.layout()
         ));
         if let Some(reasons) = incompleteness(items.fields(), key, count) {
-            self.file_problem(
-                Kind::Incomplete,
+            scan.file_problem(
+                ProblemKind::IncompleteInput,
                 InputError::file(
                     file,
                     format!(
@@ -310,54 +189,15 @@ impl Scan<'_, '_> {
                 ),
             )?;
         }
-        Ok(())
-    }
-
-    fn stream_problem(&mut self, file: &str, e: &StreamError) -> Result<(), ScanError> {
-        if e.kind == StreamErrorKind::Syntax && e.message.contains("`data` is not an array") {
-            return self.file_problem(
-                Kind::Unsupported,
-                InputError {
-                    file: file.to_string(),
-                    line: Some(clamp(e.line)),
-                    column: Some(clamp(e.column)),
-                    message: "valid JSON but not rows of Azure resources: `data` is not an array (a Resource Graph result in table format?); run the query with `resultFormat` `objectArray`".to_string(),
-                },
-            );
-        }
-        let message = match e.kind {
-            StreamErrorKind::Empty => "the input is empty: no Azure resources".to_string(),
-            _ => e.message.clone(),
-        };
-        self.file_problem(
-            Kind::Malformed,
-            InputError {
-                file: file.to_string(),
-                line: Some(clamp(e.line)),
-                column: Some(clamp(e.column)),
-                message,
-            },
-        )
-    }
-
-    fn unsupported(&mut self, file: &str, first_item: &[u8], found: u8) -> Result<(), ScanError> {
-        let what = format::describe_foreign(first_item, found);
-        self.file_problem(
-            Kind::Unsupported,
-            InputError::file(
-                file,
-                format!(
-                    "valid JSON but not an Azure Resource Graph or ARM export: it looks like {what}"
-                ),
-            ),
-        )
+        Ok(None)
     }
 
     /// Evaluate one resource, or keep what later findings need from it.
     fn evaluate<'a>(&mut self, r: &Resource<'a>) -> Result<Outcome, FieldError<'a>> {
         self.estate.saw_subscription(r.subscription());
         let ty = r.kind_of().to_ascii_lowercase();
-        if !is_known(&ty) {
+        let readers = self.dispatch.readers(&ty);
+        if readers.is_empty() {
             return Ok(Outcome::Other);
         }
         // A cheap test first; the state itself is compared without regard to case, and some
@@ -372,166 +212,48 @@ impl Scan<'_, '_> {
                 self.estate.vault_key(parent_key(r.id()));
             }
             let tags = r.tags.is_some_and(|t| t.get().trim() != "null");
-            let findings = checks::unrecorded(&r.subject(), tags);
+            let of_type = readers
+                .iter()
+                .flat_map(|reader| reader.checks.iter().copied());
+            let findings = checks::unrecorded(&r.subject(), of_type, tags);
             return Ok(if findings.is_empty() {
                 Outcome::Other
             } else {
                 Outcome::Evaluated(findings)
             });
         }
-        let ctx = self.ctx;
-        let findings = match ty.as_str() {
-            "microsoft.storage/storageaccounts" => {
-                let protection = storage::archive_protection(r)?;
-                self.estate.storage_account(id_key(r.id()), protection);
-                storage::evaluate(r, &ctx)?
+        let mut outcome = Outcome::Other;
+        for reader in readers {
+            match (
+                (reader.evaluate)(r, &mut self.estate, &self.ctx)?,
+                &mut outcome,
+            ) {
+                (Outcome::Evaluated(more), Outcome::Evaluated(findings)) => findings.extend(more),
+                (Outcome::Other, _) => {}
+                (next, _) => outcome = next,
             }
-            "microsoft.compute/disks" => disk::evaluate(r)?,
-            "microsoft.compute/virtualmachines" => {
-                let outcome = vm::evaluate(r, &ctx)?;
-                self.estate.vm(outcome.record);
-                outcome.findings
-            }
-            "microsoft.network/networksecuritygroups" => network::evaluate(r)?,
-            "microsoft.network/networkinterfaces" => {
-                let ips = network::nic_public_ips(r)?;
-                self.estate.nic(id_key(r.id()), ips);
-                return Ok(Outcome::Other);
-            }
-            "microsoft.network/publicipaddresses" => {
-                let address = network::public_ip_address(r)?;
-                self.estate.public_ip(id_key(r.id()), address);
-                return Ok(Outcome::Other);
-            }
-            "microsoft.sql/servers"
-            | "microsoft.dbforpostgresql/flexibleservers"
-            | "microsoft.dbformysql/flexibleservers" => {
-                let outcome = match Engine::of_server(r) {
-                    Some(Engine::Sql) | None => database::evaluate_sql(r)?,
-                    Some(engine) => database::evaluate_flexible(r, engine)?,
-                };
-                self.estate.server(outcome.server);
-                outcome.findings
-            }
-            "microsoft.sql/servers/firewallrules"
-            | "microsoft.dbforpostgresql/flexibleservers/firewallrules"
-            | "microsoft.dbformysql/flexibleservers/firewallrules" => {
-                if Engine::of_rule(r).is_some() {
-                    let rule = database::firewall_rule(r)?;
-                    self.estate.firewall_rule(parent_key(r.id()), rule);
-                }
-                return Ok(Outcome::Other);
-            }
-            "microsoft.keyvault/vaults" => {
-                let findings = keyvault::evaluate_vault(r)?;
-                self.estate.vault(id_key(r.id()), r.subject().into_owned());
-                findings
-            }
-            "microsoft.keyvault/vaults/keys" => {
-                self.estate.vault_key(parent_key(r.id()));
-                keyvault::evaluate_key(r)?
-            }
-            "microsoft.authorization/roleassignments" => rbac::evaluate(r)?,
-            "microsoft.web/sites" => {
-                let outcome = appservice::evaluate_site(r)?;
-                self.estate.site(outcome.record);
-                outcome.findings
-            }
-            "microsoft.web/sites/config" => {
-                if let Some((site, values)) = appservice::config_item(r)? {
-                    self.estate.site_config(site, values);
-                }
-                return Ok(Outcome::Other);
-            }
-            "microsoft.insights/diagnosticsettings" => {
-                if let Some((sub, setting)) = monitor::subscription_setting(r)? {
-                    self.estate.activity_setting(&sub, setting);
-                } else if let Some((parent, setting)) = monitor::resource_setting(r)? {
-                    self.estate.resource_setting(parent, setting);
-                }
-                let mut findings = monitor::evaluate_setting(r)?;
-                match monitor::archive(r)? {
-                    Ok(finding) => findings.push(finding),
-                    Err(record) => self.estate.archive(record),
-                }
-                findings
-            }
-            "microsoft.operationalinsights/workspaces" => monitor::evaluate_workspace(r)?,
-            "microsoft.security/assessments" => {
-                if let Some((sub, assessment)) = identity::mfa_assessment(r)? {
-                    self.estate.mfa(&sub, assessment);
-                }
-                return Ok(Outcome::Other);
-            }
-            "microsoft.resources/subscriptions" => {
-                let state = subscription_state(r)?;
-                let gone = state.as_deref().is_some_and(|s| {
-                    s.eq_ignore_ascii_case("Disabled") || s.eq_ignore_ascii_case("Deleted")
-                });
-                if let Some(sub) = r.subscription() {
-                    self.estate.subscription_row(sub, r.name.non_empty(), gone);
-                }
-                return Ok(if gone {
-                    Outcome::Skipped
-                } else {
-                    Outcome::Other
-                });
-            }
-            "microsoft.recoveryservices/vaults" => return Ok(Outcome::Other),
-            "microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems" =>
-            {
-                if let Some((vm, record)) = backup::protected_item(r)? {
-                    self.estate.backup(vm, record);
-                }
-                return Ok(Outcome::Other);
-            }
-            _ => return Ok(Outcome::Other),
-        };
-        Ok(Outcome::Evaluated(findings))
+        }
+        Ok(outcome)
     }
 }
 
-/// Lowercased types the driver reads.
-const KNOWN: [&str; 23] = [
-    "microsoft.storage/storageaccounts",
-    "microsoft.compute/disks",
-    "microsoft.compute/virtualmachines",
-    "microsoft.network/networksecuritygroups",
-    "microsoft.network/networkinterfaces",
-    "microsoft.network/publicipaddresses",
-    "microsoft.sql/servers",
-    "microsoft.dbforpostgresql/flexibleservers",
-    "microsoft.dbformysql/flexibleservers",
-    "microsoft.sql/servers/firewallrules",
-    "microsoft.dbforpostgresql/flexibleservers/firewallrules",
-    "microsoft.dbformysql/flexibleservers/firewallrules",
-    "microsoft.keyvault/vaults",
-    "microsoft.keyvault/vaults/keys",
-    "microsoft.authorization/roleassignments",
-    "microsoft.web/sites",
-    "microsoft.web/sites/config",
-    "microsoft.insights/diagnosticsettings",
-    "microsoft.operationalinsights/workspaces",
-    "microsoft.security/assessments",
-    "microsoft.resources/subscriptions",
-    "microsoft.recoveryservices/vaults",
-    "microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems",
-];
-
-fn is_known(ty: &str) -> bool {
-    KNOWN.contains(&ty)
-}
-
-/// `properties.state` of a subscription row (`Enabled`, `Disabled`, `Deleted`, `Warned`,
-/// `PastDue`).
-fn subscription_state<'a>(r: &Resource<'a>) -> Result<Option<String>, FieldError<'a>> {
-    #[derive(serde::Deserialize, Default)]
-    struct State<'a> {
-        #[serde(borrow, default)]
-        state: Text<'a>,
+/// A JSON file whose first item is not an Azure resource.
+fn foreign(
+    scan: &mut Scan<'_, '_>,
+    file: &str,
+    item: &Item<'_>,
+    found: u8,
+) -> Result<Flow, ScanError> {
+    let export = "an Azure Resource Graph or ARM export";
+    if found & marks::TABLE != 0 {
+        scan.unsupported(
+            file,
+            format!("valid JSON but not {export}: it looks like a Resource Graph result in table format (`columns`, `rows`); run the query with `resultFormat` `objectArray`"),
+        )?;
+    } else {
+        scan.foreign_json(file, item.bytes, &format::OWN, export)?;
     }
-    let s: State<'_> = r.properties()?.unwrap_or_default();
-    Ok(s.state.non_empty().map(str::to_string))
+    Ok(Flow::Stop)
 }
 
 /// Why a wrapper says it holds only part of the result, if it does.
@@ -571,81 +293,10 @@ fn incompleteness(fields: &[(String, String)], key: &str, count: u64) -> Option<
     (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
-fn clamp(n: u64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// An item that failed to parse, at its position in the file.
-fn at(file: &str, e: &StreamError) -> InputError {
-    InputError {
-        file: file.to_string(),
-        line: Some(clamp(e.line)),
-        column: Some(clamp(e.column)),
-        message: e.message.clone(),
-    }
-}
-
-/// A field of a resource that does not have the shape its checks read, at its position in the
-/// file.
-fn field_error(
-    file: &str,
-    item: &Item<'_>,
-    parsed: &Resource<'_>,
-    e: &FieldError<'_>,
-) -> InputError {
-    let base = item.bytes.as_ptr() as usize;
-    let offset = (e.at.as_ptr() as usize)
-        .checked_sub(base)
-        .filter(|start| start + e.at.len() <= item.bytes.len())
-        .map_or(0, |start| {
-            start + offset_of(e.at, e.error.line(), e.error.column())
-        });
-    let (line, column) = position(item, offset);
-    let error = e.error.to_string();
-    let error = error
-        .rfind(" at line ")
-        .map_or(error.as_str(), |i| &error[..i]);
-    InputError {
-        file: file.to_string(),
-        line: Some(clamp(line)),
-        column: Some(clamp(column)),
-        message: format!(
-            "item {} ({} {}): `{}` does not have the shape Azure records: {error}",
-            item.index,
-            parsed.kind_of(),
-            parsed.id(),
-            e.field
-        ),
-    }
-}
-
-/// Byte offset in `text` of 1-based `line` and `column` (as serde_json reports them).
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for _ in 1..line {
-        match text[offset..].find('\n') {
-            Some(i) => offset += i + 1,
-            None => return text.len(),
-        }
-    }
-    (offset + column.saturating_sub(1)).min(text.len())
-}
-
-/// The 1-based line and column in the file of byte `offset` of `item`.
-fn position(item: &Item<'_>, offset: usize) -> (u64, u64) {
-    let prefix = &item.bytes[..offset.min(item.bytes.len())];
-    let newlines = prefix.iter().filter(|b| **b == b'\n').count() as u64;
-    match prefix.iter().rposition(|b| *b == b'\n') {
-        None => (item.line, item.column + offset as u64),
-        Some(nl) => (item.line + newlines, (offset - nl) as u64),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
     use std::path::PathBuf;
-    use std::sync::atomic::{AtomicU32, Ordering};
 
     use demarc_sdk::testing::{self, NativeScan};
     use demarc_sdk::{Input, Provider, ScanError, Status};
@@ -655,27 +306,12 @@ mod tests {
 
     const NOW: &str = "2026-11-01T00:00:00Z";
 
-    /// A fresh directory holding `files`.
     fn dir(files: &[(&str, &str)]) -> PathBuf {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "demarc-azure-scan-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-        dir
+        testing::temp_dir(files)
     }
 
     fn scan(files: &[(&str, &str)], inputs: &[&str]) -> NativeScan {
-        let d = dir(files);
-        let result = testing::scan_dir::<Azure>(&d, inputs, NOW);
-        let _ = std::fs::remove_dir_all(&d);
-        result
+        testing::scan_inputs::<Azure>(files, inputs, NOW)
     }
 
     fn statuses(scan: &NativeScan, check: &str) -> Vec<Status> {
@@ -710,7 +346,7 @@ mod tests {
             ("azure", "azure")
         );
         assert_eq!(info.contract_version, demarc_sdk::CONTRACT_VERSION);
-        assert_eq!(info.checks.len(), checks::ALL.len());
+        assert_eq!(info.checks.len(), checks::CATALOG.defs().len());
         assert!(info.checks.len() >= 20);
     }
 
@@ -788,7 +424,7 @@ mod tests {
         );
         for f in &s.findings {
             assert!(
-                checks::ALL.iter().any(|c| c.id == f.check_id),
+                checks::CATALOG.defs().iter().any(|c| c.id == f.check_id),
                 "undeclared {}",
                 f.check_id
             );
@@ -1128,7 +764,7 @@ mod tests {
             missed.is_empty() && extra.is_empty(),
             "planted failures not found: {missed:#?}\nclean resources flagged: {extra:#?}"
         );
-        for check in checks::ALL {
+        for check in checks::CATALOG.defs() {
             assert!(
                 expected.iter().any(|(c, _)| c == check.id),
                 "no planted failure for {}",

@@ -85,22 +85,6 @@ pub static ALL: [&CheckDef; 32] = [
     &governance::OWNER_LABEL,
 ];
 
-/// A list for messages: `a`, `a and b`, `a, b and c`.
-pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.as_ref().to_string(),
-        [init @ .., last] => format!(
-            "{} and {}",
-            init.iter()
-                .map(AsRef::as_ref)
-                .collect::<Vec<_>>()
-                .join(", "),
-            last.as_ref()
-        ),
-    }
-}
-
 /// The export command that records resource content, for manual findings.
 pub const RESOURCE_EXPORT: &str =
     "a Cloud Asset Inventory resource export (`gcloud asset export --content-type=resource`)";
@@ -109,11 +93,11 @@ pub const RESOURCE_EXPORT: &str =
 pub const IAM_EXPORT: &str =
     "a Cloud Asset Inventory IAM policy export (`gcloud asset export --content-type=iam-policy`)";
 
+pub use demarc_sdk::words::{and_list, count};
+
 #[cfg(test)]
 pub(crate) mod test_support {
     //! Helpers shared by the check modules' tests.
-
-    use demarc_sdk::{Finding, Status};
 
     use super::Context;
     use crate::asset::Asset;
@@ -139,27 +123,7 @@ pub(crate) mod test_support {
         )
     }
 
-    /// The single finding of `check` among `findings`.
-    pub fn only<'f>(findings: &'f [Finding], check: &str) -> &'f Finding {
-        let mut of = findings.iter().filter(|f| f.check_id == check);
-        let first = of
-            .next()
-            .unwrap_or_else(|| panic!("no finding of {check}: {findings:#?}"));
-        assert!(of.next().is_none(), "more than one finding of {check}");
-        first
-    }
-
-    pub fn status(findings: &[Finding], check: &str) -> Status {
-        only(findings, check).status
-    }
-
-    pub fn evidence<'f>(finding: &'f Finding, key: &str) -> Option<&'f str> {
-        finding
-            .evidence
-            .iter()
-            .find(|e| e.key == key)
-            .map(|e| e.value.as_str())
-    }
+    pub use demarc_sdk::testing::{evidence, only, status};
 }
 
 #[cfg(test)]
@@ -170,26 +134,7 @@ mod tests {
     #[test]
     fn check_ids_are_unique_kebab_case_and_controls_are_catalog_ids() {
         let catalog = include_str!("../../../schemas/catalog/controls.toml");
-        let mut seen = BTreeSet::new();
-        for check in ALL {
-            assert!(seen.insert(check.id), "duplicate {}", check.id);
-            assert!(check.id.starts_with("gcp-"));
-            assert!(
-                check
-                    .id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            );
-            assert!(!check.controls.is_empty() && !check.resource_types.is_empty());
-            assert!(!check.rationale.is_empty() && !check.remediation.is_empty());
-            for control in check.controls {
-                assert!(
-                    catalog.contains(&format!("id = \"{control}\"")),
-                    "{}: unknown control {control}",
-                    check.id
-                );
-            }
-        }
+        demarc_sdk::testing::assert_check_defs(&ALL, "gcp-", catalog);
     }
 
     #[test]
@@ -211,13 +156,6 @@ mod tests {
             .map(|id| catalog.control(id).unwrap().class)
             .collect();
         assert_eq!(classes, (1..=12).collect::<BTreeSet<u8>>());
-    }
-
-    #[test]
-    fn and_lists() {
-        assert_eq!(and_list::<&str>(&[]), "");
-        assert_eq!(and_list(&["a"]), "a");
-        assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
     }
 }
 
@@ -249,10 +187,4 @@ pub fn unrecorded(subject: &Subject<'_>) -> Vec<Finding> {
                 ))
         })
         .collect()
-}
-
-/// `1 rule`, `2 rules`: a count with its noun, singular or plural.
-pub fn count(n: impl Into<i128>, singular: &str, plural: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n == 1 { singular } else { plural })
 }

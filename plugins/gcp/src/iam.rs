@@ -109,7 +109,7 @@ impl AuditCoverage {
     pub fn of(policy: &Policy<'_>) -> AuditCoverage {
         let mut out = AuditCoverage::default();
         for config in policy.audit_configs.iter() {
-            if !config.service.is("allServices") {
+            if !config.service.eq_ignore_case("allServices") {
                 continue;
             }
             for log in config.configs.iter() {

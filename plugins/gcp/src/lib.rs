@@ -60,7 +60,7 @@ impl demarc_sdk::Provider for Gcp {
     }
 
     fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
-        scan::scan(request, out)
+        demarc_sdk::scan::run::<scan::GcpScan>(request, out)
     }
 }
 

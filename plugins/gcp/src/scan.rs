@@ -1,28 +1,19 @@
-//! The scan driver: read each input, evaluate each asset, join what spans lines, report problems.
+//! The GCP plugin's scan: its formats, and what it does with each asset line and directory user.
 //!
-//! For each input the driver settles its format (declared, else sniffed; see [`crate::format`]),
-//! then streams it through [`demarc_sdk::stream::JsonItems`]: Cloud Asset Inventory assets one
-//! at a time (NDJSON as `gcloud asset export` writes it, a JSON array as `gcloud asset list
-//! --format=json` prints it, or the `{"assets": [...]}` response of `assets.list`), or the
-//! users of an Admin SDK Directory export (`{"users": [...]}`, an array or NDJSON). Each asset
-//! is dispatched on its type to the check module of that type; assets of other types are read
-//! no further than their envelope. Findings go out as they are made; the ones that need other
-//! lines are emitted by [`Estate::finish`] at the end.
-//!
-//! Problems never panic and never silently drop coverage. A problem with a whole file (missing,
-//! not JSON, truncated, another cloud's export) stops the scan when that file is the target's
-//! only input and is otherwise recorded in the summary while the other inputs are read; a
-//! single asset that cannot be read is recorded with its position and the scan moves on.
-//! Findings already emitted stay emitted.
+//! The SDK's driver ([`demarc_sdk::scan`]) opens the inputs, settles their formats, streams them
+//! and turns every problem into a positioned one; this module configures it. Cloud Asset
+//! Inventory assets are streamed one at a time (NDJSON as `gcloud asset export` writes it, a
+//! JSON array as `gcloud asset list --format=json` prints it, or the `{"assets": [...]}`
+//! response of `assets.list`), as are the users of an Admin SDK Directory export
+//! (`{"users": [...]}`, an array or NDJSON). Each asset is dispatched on its type to the check
+//! module of that type; assets of other types are read no further than their envelope. The
+//! findings that need other lines are emitted by [`Estate::finish`] at the end.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-
-use demarc_sdk::stream::{Item, JsonItems, StreamError, StreamErrorKind};
-use demarc_sdk::{
-    Emitter, Finding, Input, InputError, Problem, ScanError, ScanRequest, ScanSummary,
-};
+use demarc_sdk::formats::{Format as Declared, Own, Sniffed};
+use demarc_sdk::scan::{Driver, Flow, Opened, Scan, Stream, field_error, position};
+use demarc_sdk::stream::Item;
+use demarc_sdk::time::Timestamp;
+use demarc_sdk::{Finding, InputError, ScanError};
 use serde::Deserialize;
 
 use crate::asset::{Asset, Kind};
@@ -31,97 +22,64 @@ use crate::checks::{
     service_account, sql, storage,
 };
 use crate::estate::Estate;
-use crate::format::{self, Format, Sniffed};
+use crate::format::{self, Format};
 use crate::iam::{AuditCoverage, Policy};
 use crate::json::{FieldError, Labels, Text, parse_part};
-use crate::time::Timestamp;
 
-/// The array key of an `assets.list` response.
-const ASSETS_KEY: &str = "assets";
-/// The array key of a Directory API `users.list` response.
-const USERS_KEY: &str = "users";
-/// Bytes read to sniff an input's format.
-const SNIFF_BYTES: usize = 64 * 1024;
+/// How an `assets.list` response (or an asset array or NDJSON) is streamed.
+const ASSETS: Stream<'static> = Stream {
+    key: "assets",
+    empty: "no Cloud Asset Inventory assets",
+    not_an_array: None,
+};
+/// How a Directory API `users.list` response is streamed.
+const USERS: Stream<'static> = Stream {
+    key: "users",
+    empty: "no directory users",
+    not_an_array: None,
+};
 
-/// The kinds of problem the contract names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ProblemKind {
-    Missing,
-    Malformed,
-    Unsupported,
-}
-
-impl ProblemKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            ProblemKind::Missing => "missing-input",
-            ProblemKind::Malformed => "malformed-input",
-            ProblemKind::Unsupported => "unsupported-format",
-        }
-    }
-
-    fn into_error(self, error: InputError) -> ScanError {
-        match self {
-            ProblemKind::Missing => ScanError::MissingInput(error),
-            ProblemKind::Malformed => ScanError::MalformedInput(error),
-            ProblemKind::Unsupported => ScanError::UnsupportedFormat(error),
-        }
-    }
-}
-
-/// Scan one target.
-///
-/// When the scan stops with an error, the findings made before it are still handed to the host:
-/// the emitter is flushed before the error is returned.
-pub fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
-    let result = run(request, out);
-    if result.is_err() {
-        // The scan's own error is the one to report; a refused flush adds nothing to it.
-        let _ = out.flush();
-    }
-    result
-}
-
-fn run(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
-    let now = Timestamp::parse(&request.now).ok_or_else(|| {
-        ScanError::Internal(format!(
-            "the scan request's `now` ({}) is not an RFC 3339 time",
-            request.now
-        ))
-    })?;
-    let mut scan = Scan {
-        ctx: Context { now },
-        estate: Estate::default(),
-        summary: ScanSummary {
-            resources: 0,
-            skipped: 0,
-            problems: Vec::new(),
-        },
-        single: request.inputs.len() == 1,
-        out,
-    };
-    let root = Path::new(&request.snapshot_root);
-    for input in &request.inputs {
-        scan.input(root, input)?;
-    }
-    let Scan {
-        ctx,
-        estate,
-        out,
-        mut summary,
-        ..
-    } = scan;
-    summary.resources += estate.finish(&ctx, |finding| out.emit(finding))?;
-    Ok(summary)
-}
-
-struct Scan<'o, 'e> {
+/// One scan of the GCP plugin.
+pub struct GcpScan {
     ctx: Context,
     estate: Estate,
-    summary: ScanSummary,
-    /// The target has exactly one input: a problem with it stops the scan.
-    single: bool,
-    out: &'o mut Emitter<'e>,
+}
+
+impl Driver for GcpScan {
+    type Format = Format;
+    const OWN: Own = format::OWN;
+    const FORMATS: &'static [Declared<Format>] = &format::FORMATS;
+    const NOT_OURS: &'static str = "not a Google Cloud export this plugin reads: it is ";
+
+    fn sniff(body: &[u8]) -> Sniffed<Format> {
+        format::sniff(body)
+    }
+
+    fn start(now: Timestamp) -> Self {
+        GcpScan {
+            ctx: Context { now },
+            estate: Estate::default(),
+        }
+    }
+
+    fn read(
+        &mut self,
+        scan: &mut Scan<'_, '_>,
+        input: Opened<'_>,
+        format: Format,
+    ) -> Result<(), ScanError> {
+        match format {
+            Format::AssetInventory => self.assets(scan, input),
+            Format::Directory => self.directory(scan, input),
+        }
+    }
+
+    fn finish(self, scan: &mut Scan<'_, '_>) -> Result<(), ScanError> {
+        let GcpScan { ctx, estate } = self;
+        let resources = estate.finish(&ctx, |finding| scan.emit([finding]))?;
+        scan.resources(resources);
+        Ok(())
+    }
 }
 
 /// What one asset line produced.
@@ -134,107 +92,21 @@ enum Outcome {
     Skipped,
 }
 
-impl Scan<'_, '_> {
-    fn emit(&mut self, findings: Vec<Finding>) -> Result<(), ScanError> {
-        for finding in findings {
-            self.out.emit(finding)?;
-        }
-        Ok(())
-    }
-
-    /// A problem with a whole file: fatal when it is the only input, recorded otherwise.
-    fn file_problem(&mut self, kind: ProblemKind, error: InputError) -> Result<(), ScanError> {
-        if self.single {
-            return Err(kind.into_error(error));
-        }
-        demarc_sdk::log::warn(&format!("{}: {error}", kind.as_str()));
-        self.summary.problems.push(Problem {
-            error,
-            kind: kind.as_str().to_string(),
-        });
-        Ok(())
-    }
-
-    /// A problem with one asset: always recorded, never fatal.
-    fn item_problem(&mut self, error: InputError) {
-        self.summary.problems.push(Problem {
-            error,
-            kind: ProblemKind::Malformed.as_str().to_string(),
-        });
-    }
-
-    fn input(&mut self, root: &Path, input: &Input) -> Result<(), ScanError> {
-        let name = input.path.as_str();
-        let path: PathBuf = root.join(name.trim_start_matches('/'));
-        let declared = match input.format.as_deref().map(format::declared) {
-            Some(Ok(f)) => Some(f),
-            Some(Err(message)) => {
-                return self
-                    .file_problem(ProblemKind::Unsupported, InputError::file(name, message));
-            }
-            None => None,
-        };
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                let message = if e.kind() == std::io::ErrorKind::NotFound {
-                    "the input does not exist in the snapshot directory".to_string()
-                } else {
-                    format!("the input cannot be opened: {e}")
-                };
-                return self.file_problem(ProblemKind::Missing, InputError::file(name, message));
-            }
-        };
-        let mut reader = BufReader::with_capacity(SNIFF_BYTES, file);
-        let head = match reader.fill_buf() {
-            Ok(head) => head,
-            Err(e) => {
-                return self.file_problem(
-                    ProblemKind::Malformed,
-                    InputError::file(name, format!("the input cannot be read: {e}")),
-                );
-            }
-        };
-        let sniffed = match (declared, format::archive(head)) {
-            (_, Some(what)) => Sniffed::Unsupported(what),
-            (Some(f), None) => Sniffed::Format(f),
-            (None, None) => format::sniff(head),
-        };
-        match sniffed {
-            Sniffed::Format(Format::AssetInventory) => self.assets(name, reader),
-            Sniffed::Format(Format::Directory) => self.directory(name, reader),
-            Sniffed::Unsupported(what) => self.file_problem(
-                ProblemKind::Unsupported,
-                InputError::file(
-                    name,
-                    format!("not a Google Cloud export this plugin reads: it is {what}"),
-                ),
-            ),
-        }
-    }
-
+impl GcpScan {
     /// Stream the assets of one input.
-    fn assets(&mut self, file: &str, reader: impl Read) -> Result<(), ScanError> {
-        let mut items = JsonItems::new(reader, ASSETS_KEY);
+    fn assets(&mut self, scan: &mut Scan<'_, '_>, input: Opened<'_>) -> Result<(), ScanError> {
+        let file = input.name;
         let mut recognised = false;
         let mut legacy = false;
-        while let Some(next) = items.next() {
-            let item = match next {
-                Ok(item) => item,
-                Err(e) => return self.stream_problem(file, &e, "Cloud Asset Inventory assets"),
-            };
-            let Some(text) = self.utf8(file, &item) else {
-                continue;
-            };
+        let items = scan.json_items(file, input.reader, ASSETS, |scan, item, text| {
             let outer: Asset<'_> = match serde_json::from_str(text) {
                 Ok(parsed) => parsed,
                 Err(e) => {
                     if !recognised && item.bytes.trim_ascii_start().first() != Some(&b'{') {
-                        return self.unsupported(file, item.bytes);
+                        return foreign(scan, file, item);
                     }
-                    let e = item.error_at(&e);
-                    self.item_problem(at(file, &e));
-                    continue;
+                    scan.item_parse_error(file, item, &e);
+                    return Ok(Flow::Next);
                 }
             };
             // A TemporalAsset (feeds, get-history): the asset is inside.
@@ -242,37 +114,38 @@ impl Scan<'_, '_> {
                 None => outer,
                 Some(_) if outer.deleted.is_true() => {
                     recognised = true;
-                    self.summary.skipped += 1;
-                    continue;
+                    scan.skipped();
+                    return Ok(Flow::Next);
                 }
                 Some(Ok(inner)) => inner,
                 Some(Err(e)) => {
-                    let offset = outer
-                        .asset
-                        .map_or(0, |raw| offset_in(item.bytes, raw.get()));
-                    let (line, column) = position(&item, offset);
-                    self.item_problem(InputError {
-                        file: file.to_string(),
-                        line: Some(clamp(line)),
-                        column: Some(clamp(column)),
-                        message: format!(
-                            "item {}: the `asset` of a temporal asset is not an asset: {}",
-                            item.index,
-                            strip_position(&e.to_string())
-                        ),
+                    let offset = outer.asset.map_or(0, |raw| {
+                        (raw.get().as_ptr() as usize).saturating_sub(item.bytes.as_ptr() as usize)
                     });
-                    continue;
+                    let (line, column) = position(item, offset);
+                    let e = e.to_string();
+                    let e = e.rfind(" at line ").map_or(e.as_str(), |i| &e[..i]);
+                    scan.item_problem(InputError::at(
+                        file,
+                        line,
+                        column,
+                        format!(
+                            "item {}: the `asset` of a temporal asset is not an asset: {e}",
+                            item.index
+                        ),
+                    ));
+                    return Ok(Flow::Next);
                 }
             };
             if asset.type_name().is_empty() {
                 if !recognised {
-                    return self.unsupported(file, item.bytes);
+                    return foreign(scan, file, item);
                 }
-                self.item_problem(InputError {
-                    file: file.to_string(),
-                    line: Some(clamp(item.line)),
-                    column: Some(clamp(item.column)),
-                    message: format!(
+                scan.item_problem(InputError::at(
+                    file,
+                    item.line,
+                    item.column,
+                    format!(
                         "item {}: an asset without `asset_type`{}",
                         item.index,
                         asset
@@ -281,79 +154,38 @@ impl Scan<'_, '_> {
                             .map(|n| format!(" ({n})"))
                             .unwrap_or_default()
                     ),
-                });
-                continue;
+                ));
+                return Ok(Flow::Next);
             }
             recognised = true;
             legacy |= Kind::is_legacy_name(asset.type_name());
             match self.evaluate(&asset) {
                 Ok(Outcome::Evaluated(findings)) => {
-                    self.summary.resources += 1;
-                    self.emit(findings)?;
+                    scan.resources(1);
+                    scan.emit(findings)?;
                 }
-                Ok(Outcome::Joined(findings)) => self.emit(findings)?,
-                Ok(Outcome::Skipped) => self.summary.skipped += 1,
+                Ok(Outcome::Joined(findings)) => scan.emit(findings)?,
+                Ok(Outcome::Skipped) => scan.skipped(),
                 Err(e) => {
-                    let error = field_error(file, &item, &asset, &e);
-                    self.item_problem(error);
+                    let what = format_args!("{} {}", asset.type_name(), asset.id());
+                    scan.item_problem(field_error(file, item, &e, what, "Cloud Asset Inventory"));
                 }
             }
+            Ok(Flow::Next)
+        })?;
+        if let Some(items) = items {
+            demarc_sdk::log::debug(&format!(
+                "{file}: read {} ({:?} layout{})",
+                checks::count(items.count(), "asset", "assets"),
+                items.layout(),
+                if legacy {
+                    ", legacy asset type names"
+                } else {
+                    ""
+                }
+            ));
         }
-        demarc_sdk::log::debug(&format!(
-            "{file}: read {} ({:?} layout{})",
-            checks::count(items.count(), "asset", "assets"),
-            items.layout(),
-            if legacy {
-                ", legacy asset type names"
-            } else {
-                ""
-            }
-        ));
         Ok(())
-    }
-
-    /// The item's text, or a recorded problem when it is not UTF-8.
-    fn utf8<'i>(&mut self, file: &str, item: &Item<'i>) -> Option<&'i str> {
-        match std::str::from_utf8(item.bytes) {
-            Ok(text) => Some(text),
-            Err(e) => {
-                let (line, column) = position(item, e.valid_up_to());
-                self.item_problem(InputError {
-                    file: file.to_string(),
-                    line: Some(clamp(line)),
-                    column: Some(clamp(column)),
-                    message: format!("item {}: not UTF-8 text", item.index),
-                });
-                None
-            }
-        }
-    }
-
-    fn stream_problem(&mut self, file: &str, e: &StreamError, what: &str) -> Result<(), ScanError> {
-        let message = match e.kind {
-            StreamErrorKind::Empty => format!("the input is empty: no {what}"),
-            _ => e.message.clone(),
-        };
-        self.file_problem(
-            ProblemKind::Malformed,
-            InputError {
-                file: file.to_string(),
-                line: Some(clamp(e.line)),
-                column: Some(clamp(e.column)),
-                message,
-            },
-        )
-    }
-
-    fn unsupported(&mut self, file: &str, first_item: &[u8]) -> Result<(), ScanError> {
-        let what = format::describe_foreign(first_item);
-        self.file_problem(
-            ProblemKind::Unsupported,
-            InputError::file(
-                file,
-                format!("valid JSON but not a Cloud Asset Inventory export: it looks like {what}"),
-            ),
-        )
     }
 
     /// Evaluate one asset line: its resource content, its IAM policy content, or both.
@@ -489,9 +321,9 @@ impl Scan<'_, '_> {
             labels: Labels<'a>,
         }
         let data: ProjectData<'a> = parse_part(asset.data(), "resource.data")?.unwrap_or_default();
-        let deleted = [&data.lifecycle_state, &data.state]
-            .iter()
-            .any(|s| s.is("DELETE_REQUESTED") || s.is("DELETE_IN_PROGRESS"));
+        let deleted = [&data.lifecycle_state, &data.state].iter().any(|s| {
+            s.eq_ignore_case("DELETE_REQUESTED") || s.eq_ignore_case("DELETE_IN_PROGRESS")
+        });
         let mut subject = asset.subject(Kind::Project, data.labels.clone());
         if let Some(id) = data.project_id.non_empty() {
             subject.name = Some(id.to_string().into());
@@ -502,58 +334,56 @@ impl Scan<'_, '_> {
     }
 
     /// Stream the users of an Admin SDK Directory export.
-    fn directory(&mut self, file: &str, reader: impl Read) -> Result<(), ScanError> {
-        let mut items = JsonItems::new(reader, USERS_KEY);
+    fn directory(&mut self, scan: &mut Scan<'_, '_>, input: Opened<'_>) -> Result<(), ScanError> {
+        let file = input.name;
         let mut recognised = false;
-        while let Some(next) = items.next() {
-            let item = match next {
-                Ok(item) => item,
-                Err(e) => return self.stream_problem(file, &e, "directory users"),
-            };
-            let Some(text) = self.utf8(file, &item) else {
-                continue;
-            };
+        scan.json_items(file, input.reader, USERS, |scan, item, text| {
             let user: identity::DirectoryUser<'_> = match serde_json::from_str(text) {
                 Ok(user) => user,
                 Err(e) => {
-                    let e = item.error_at(&e);
-                    self.item_problem(at(file, &e));
-                    continue;
+                    scan.item_parse_error(file, item, &e);
+                    return Ok(Flow::Next);
                 }
             };
             if !user.is_user() {
                 if !recognised {
-                    return self.file_problem(
-                        ProblemKind::Unsupported,
-                        InputError::file(
-                            file,
-                            "valid JSON but not an Admin SDK Directory user list: its first user has no `primaryEmail`",
-                        ),
-                    );
+                    scan.unsupported(
+                        file,
+                        "valid JSON but not an Admin SDK Directory user list: its first user has no `primaryEmail`".to_string(),
+                    )?;
+                    return Ok(Flow::Stop);
                 }
-                self.item_problem(InputError {
-                    file: file.to_string(),
-                    line: Some(clamp(item.line)),
-                    column: Some(clamp(item.column)),
-                    message: format!(
-                        "item {}: a directory user without `primaryEmail`",
-                        item.index
-                    ),
-                });
-                continue;
+                scan.item_problem(InputError::at(
+                    file,
+                    item.line,
+                    item.column,
+                    format!("item {}: a directory user without `primaryEmail`", item.index),
+                ));
+                return Ok(Flow::Next);
             }
             if !recognised {
                 recognised = true;
                 self.estate.directory_read();
             }
-            self.summary.resources += 1;
-            let finding = identity::user_finding(&user, None);
-            self.out.emit(finding)?;
-            let finding = identity::stale_finding(&user, self.ctx.now, None);
-            self.out.emit(finding)?;
-        }
+            scan.resources(1);
+            scan.emit([
+                identity::user_finding(&user, None),
+                identity::stale_finding(&user, self.ctx.now, None),
+            ])?;
+            Ok(Flow::Next)
+        })?;
         Ok(())
     }
+}
+
+/// A JSON file whose first item is not a Cloud Asset Inventory asset.
+fn foreign(scan: &mut Scan<'_, '_>, file: &str, item: &Item<'_>) -> Result<Flow, ScanError> {
+    let what = format::describe_foreign(item.bytes);
+    scan.unsupported(
+        file,
+        format!("valid JSON but not a Cloud Asset Inventory export: it looks like {what}"),
+    )?;
+    Ok(Flow::Stop)
 }
 
 /// Findings of a Cloud Run service: ownership only (Cloud Run is PaaS: Google runs the OS).
@@ -601,83 +431,10 @@ fn hierarchy_key(name: &str) -> Option<&str> {
         .map(|k| k.trim_end_matches('/'))
 }
 
-fn clamp(n: u64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// serde_json appends " at line L column C"; drop it where the caller reports the position.
-fn strip_position(message: &str) -> &str {
-    message
-        .rfind(" at line ")
-        .map_or(message, |i| &message[..i])
-}
-
-/// An item that failed to parse, at its position in the file.
-fn at(file: &str, e: &StreamError) -> InputError {
-    InputError {
-        file: file.to_string(),
-        line: Some(clamp(e.line)),
-        column: Some(clamp(e.column)),
-        message: e.message.clone(),
-    }
-}
-
-/// Byte offset of `part` inside `item` when it is a sub-slice of it, else 0.
-fn offset_in(item: &[u8], part: &str) -> usize {
-    (part.as_ptr() as usize)
-        .checked_sub(item.as_ptr() as usize)
-        .filter(|offset| offset + part.len() <= item.len())
-        .unwrap_or(0)
-}
-
-/// A part of an asset that does not have the shape its checks read, at its position in the
-/// file.
-fn field_error(file: &str, item: &Item<'_>, asset: &Asset<'_>, e: &FieldError<'_>) -> InputError {
-    let start = offset_in(item.bytes, e.at);
-    let offset = start + offset_of(e.at, e.error.line(), e.error.column());
-    let (line, column) = position(item, offset);
-    InputError {
-        file: file.to_string(),
-        line: Some(clamp(line)),
-        column: Some(clamp(column)),
-        message: format!(
-            "item {} ({} {}): `{}` does not have the shape Cloud Asset Inventory records: {}",
-            item.index,
-            asset.type_name(),
-            asset.id(),
-            e.field,
-            strip_position(&e.error.to_string())
-        ),
-    }
-}
-
-/// Byte offset in `text` of 1-based `line` and `column` (as serde_json reports them).
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for _ in 1..line {
-        match text[offset..].find('\n') {
-            Some(i) => offset += i + 1,
-            None => return text.len(),
-        }
-    }
-    (offset + column.saturating_sub(1)).min(text.len())
-}
-
-/// The 1-based line and column in the file of byte `offset` of `item`.
-fn position(item: &Item<'_>, offset: usize) -> (u64, u64) {
-    let prefix = &item.bytes[..offset.min(item.bytes.len())];
-    let newlines = prefix.iter().filter(|b| **b == b'\n').count() as u64;
-    match prefix.iter().rposition(|b| *b == b'\n') {
-        None => (item.line, item.column + offset as u64),
-        Some(nl) => (item.line + newlines, (offset - nl) as u64),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
     use std::path::PathBuf;
-    use std::sync::atomic::{AtomicU32, Ordering};
 
     use demarc_sdk::testing::{self, NativeScan};
     use demarc_sdk::{Input, Provider, ScanError, Status};
@@ -687,27 +444,12 @@ mod tests {
 
     const NOW: &str = "2026-11-01T00:00:00Z";
 
-    /// A fresh directory holding `files`.
     fn dir(files: &[(&str, &str)]) -> PathBuf {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "demarc-gcp-scan-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-        dir
+        testing::temp_dir(files)
     }
 
     fn scan(files: &[(&str, &str)], inputs: &[&str]) -> NativeScan {
-        let d = dir(files);
-        let result = testing::scan_dir::<Gcp>(&d, inputs, NOW);
-        let _ = std::fs::remove_dir_all(&d);
-        result
+        testing::scan_inputs::<Gcp>(files, inputs, NOW)
     }
 
     fn statuses(scan: &NativeScan, check: &str) -> Vec<Status> {

@@ -9,7 +9,7 @@ use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
 
 use super::{ACCOUNT_TYPE, account_resource_id};
 use crate::config_item::{ConfigItem, Subject};
-use crate::json::{FieldError, Flag, Text};
+use demarc_sdk::json::{FieldError, Flag, Text};
 
 /// `aws-cloudtrail-multi-region`.
 pub static MULTI_REGION: CheckDef = CheckDef {

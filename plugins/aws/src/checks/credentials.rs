@@ -11,7 +11,7 @@ use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
 use super::{ACCOUNT_TYPE, account_resource_id};
 use crate::config_item::Subject;
 use crate::credential_report::{Row, Value};
-use crate::time::Timestamp;
+use demarc_sdk::time::Timestamp;
 
 /// `aws-iam-user-console-mfa`.
 pub static CONSOLE_MFA: CheckDef = CheckDef {

@@ -19,8 +19,8 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Context, Evaluated, governance};
 use crate::config_item::{ConfigItem, Relationship, Subject, TagSet};
-use crate::json::{FieldError, Flag, List, Text};
-use crate::time::Timestamp;
+use demarc_sdk::json::{FieldError, Flag, List, Text};
+use demarc_sdk::time::Timestamp;
 
 /// `aws-ebs-volume-encrypted`.
 pub static EBS_ENCRYPTED: CheckDef = CheckDef {

@@ -11,8 +11,8 @@ use serde_json::value::RawValue;
 
 use super::{Evaluated, and_list};
 use crate::config_item::{ConfigItem, Subject};
-use crate::json::{Flag, List, Text};
 use crate::policy::{self, PolicyDocument, PolicyError, Statement};
+use demarc_sdk::json::{Flag, List, Text};
 
 /// `aws-iam-policy-admin-wildcard`.
 pub static POLICY_ADMIN_WILDCARD: CheckDef = CheckDef {

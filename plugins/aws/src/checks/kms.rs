@@ -10,7 +10,7 @@ use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 
 use super::Evaluated;
 use crate::config_item::ConfigItem;
-use crate::json::{Flag, Text};
+use demarc_sdk::json::{Flag, Text};
 
 /// `aws-kms-key-rotation`.
 pub static KEY_ROTATION: CheckDef = CheckDef {

@@ -9,8 +9,8 @@ use demarc_sdk::{Actor, CheckDef, Finding, Severity};
 
 use super::{Context, Evaluated, governance};
 use crate::config_item::{ConfigItem, Subject};
-use crate::json::Text;
-use crate::time::Timestamp;
+use demarc_sdk::json::Text;
+use demarc_sdk::time::Timestamp;
 
 /// `aws-lambda-runtime-supported`.
 pub static RUNTIME_SUPPORTED: CheckDef = CheckDef {

@@ -16,7 +16,7 @@ use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
 
 use super::{Evaluated, governance};
 use crate::config_item::{ConfigItem, Subject, TagSet};
-use crate::json::{Flag, Int, Text};
+use demarc_sdk::json::{Flag, Int, Text};
 
 /// `aws-rds-storage-encrypted`.
 pub static STORAGE_ENCRYPTED: CheckDef = CheckDef {

@@ -20,8 +20,8 @@ use serde_json::value::RawValue;
 
 use super::{Evaluated, and_list, governance};
 use crate::config_item::{ConfigItem, Subject, TagSet};
-use crate::json::{Embedded, Flag, List, Text};
 use crate::policy::{self, PolicyDocument};
+use demarc_sdk::json::{Embedded, Flag, List, Text};
 
 /// `aws-s3-bucket-cmk-encryption`.
 pub static CMK_ENCRYPTION: CheckDef = CheckDef {

@@ -14,7 +14,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::{Evaluated, and_list};
 use crate::config_item::{ConfigItem, Subject};
-use crate::json::{Int, List, Text};
+use demarc_sdk::json::{Int, List, Text};
 
 /// `aws-ec2-sg-admin-port-open`.
 pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {

@@ -17,8 +17,9 @@ use serde::Deserialize;
 
 use super::{Context, governance, tls_at_least_1_2, types};
 use crate::json::{Flag, List, Obj, Text, id_key};
-use crate::resource::{FieldError, Resource, Subject};
-use crate::time::Timestamp;
+use crate::resource::{Resource, Subject};
+use demarc_sdk::json::FieldError;
+use demarc_sdk::time::Timestamp;
 
 /// `azure-appservice-https-only`.
 pub static HTTPS_ONLY: CheckDef = CheckDef {

@@ -14,8 +14,9 @@ use serde::Deserialize;
 use super::vm::VmRecord;
 use super::{Context, types};
 use crate::json::{Text, id_key};
-use crate::resource::{FieldError, Resource};
-use crate::time::Timestamp;
+use crate::resource::Resource;
+use demarc_sdk::json::FieldError;
+use demarc_sdk::time::Timestamp;
 
 /// `azure-vm-backup-protected`.
 pub static VM_BACKUP: CheckDef = CheckDef {

@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use super::{governance, tls_at_least_1_2, types};
 use crate::json::{Flag, Int, Obj, Text, id_key};
-use crate::resource::{FieldError, Resource, Subject};
+use crate::resource::{Resource, Subject};
+use demarc_sdk::json::FieldError;
 
 /// `azure-db-public-network-access`.
 pub static PUBLIC_NETWORK_ACCESS: CheckDef = CheckDef {

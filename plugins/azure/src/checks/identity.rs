@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use super::{and_list, types};
 use crate::json::{Obj, Text, last_segment};
-use crate::resource::{FieldError, Resource, Subject};
+use crate::resource::{Resource, Subject};
+use demarc_sdk::json::FieldError;
 
 /// `azure-entra-mfa-privileged`.
 pub static MFA_PRIVILEGED: CheckDef = CheckDef {

@@ -23,7 +23,8 @@ use serde::Deserialize;
 use super::storage::ArchiveProtection;
 use super::{Evaluated, and_list, types};
 use crate::json::{Flag, Int, List, Obj, Text, id_key, last_segment};
-use crate::resource::{FieldError, Resource, Subject};
+use crate::resource::{Resource, Subject};
+use demarc_sdk::json::FieldError;
 
 /// `azure-activity-log-exported`.
 pub static ACTIVITY_LOG_EXPORTED: CheckDef = CheckDef {

@@ -16,7 +16,8 @@ use serde::Deserialize;
 use super::vm::Reference;
 use super::{Evaluated, and_list, types};
 use crate::json::{Int, List, Obj, Text, id_key};
-use crate::resource::{FieldError, Resource, Subject};
+use crate::resource::{Resource, Subject};
+use demarc_sdk::json::FieldError;
 
 /// `azure-nsg-admin-port-open`.
 pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::{Context, Evaluated, and_list, governance, tls_at_least_1_2, types};
 use crate::json::{Flag, Int, Obj, Text};
 use crate::resource::{Resource, Subject};
-use crate::time::Timestamp;
+use demarc_sdk::time::Timestamp;
 
 /// `azure-storage-cmk-encryption`.
 pub static CMK_ENCRYPTION: CheckDef = CheckDef {
@@ -178,7 +178,7 @@ struct ImmutabilityPolicy<'a> {
 /// Read what protects a storage account's blobs.
 pub fn archive_protection<'a>(
     resource: &Resource<'a>,
-) -> Result<ArchiveProtection, crate::resource::FieldError<'a>> {
+) -> Result<ArchiveProtection, demarc_sdk::json::FieldError<'a>> {
     let props: ProtectionProperties<'_> = resource.properties()?.unwrap_or_default();
     let immutability = props.immutability.get();
     let policy = immutability.and_then(|i| i.policy.get());

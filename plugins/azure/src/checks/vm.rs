@@ -19,8 +19,9 @@ use serde::Deserialize;
 
 use super::{Context, governance, types};
 use crate::json::{Flag, List, Obj, Text, id_key, last_segment};
-use crate::resource::{FieldError, Resource, Subject};
-use crate::time::Timestamp;
+use crate::resource::{Resource, Subject};
+use demarc_sdk::json::FieldError;
+use demarc_sdk::time::Timestamp;
 
 /// `azure-vm-password-authentication`.
 pub static PASSWORD_AUTHENTICATION: CheckDef = CheckDef {

@@ -953,7 +953,7 @@ fn stale_public(subject: &Subject<'_>, data: &InstanceData<'_>, ctx: &Context) -
     let label = subject.label();
     let status = data.status.non_empty().unwrap_or("(absent)");
     let mut builder = subject.finding(&STALE_PUBLIC).evidence("status", status);
-    if !data.status.is("RUNNING") {
+    if !data.status.eq_ignore_case("RUNNING") {
         return builder.not_applicable(format!("Instance {label} is not running ({status})."));
     }
     let addresses: Vec<&str> = data

@@ -154,7 +154,7 @@ enum Scope {
 }
 
 fn exposure(data: &FirewallData<'_>) -> Scope {
-    if data.direction.is("EGRESS") {
+    if data.direction.eq_ignore_case("EGRESS") {
         return Scope::Egress;
     }
     if data.disabled.is_true() {
@@ -198,9 +198,9 @@ fn describe_allowed(data: &FirewallData<'_>) -> String {
         .map(|a| {
             let ports: Vec<&str> = a.ports.iter().filter_map(|p| p.non_empty()).collect();
             if ports.is_empty() {
-                a.protocol.describe().to_string()
+                a.protocol.shown().to_string()
             } else {
-                format!("{}:{}", a.protocol.describe(), ports.join(","))
+                format!("{}:{}", a.protocol.shown(), ports.join(","))
             }
         })
         .collect();
@@ -262,7 +262,7 @@ fn admin_ports(subject: &Subject<'_>, data: &FirewallData<'_>, scope: &Scope) ->
             open.push(format!(
                 "{} (allowed[{i}] {})",
                 super::and_list(&services),
-                allowed.protocol.describe()
+                allowed.protocol.shown()
             ));
         }
     }
@@ -293,7 +293,7 @@ fn all_ports(subject: &Subject<'_>, data: &FirewallData<'_>, scope: &Scope) -> F
     let mut wide: Vec<String> = Vec::new();
     for (i, allowed) in data.allowed.iter().enumerate() {
         let protocol = Protocol::parse(allowed.protocol.get().unwrap_or(""));
-        let name = allowed.protocol.describe();
+        let name = allowed.protocol.shown();
         if protocol == Protocol::All {
             wide.push(format!("every protocol (allowed[{i}] {name})"));
         } else if protocol.has_ports() {

@@ -75,8 +75,8 @@ fn rotation(subject: &Subject<'_>, data: &KeyData<'_>, ctx: &Context) -> Finding
     let label = subject.label();
     let builder = subject
         .finding(&KEY_ROTATION)
-        .evidence("purpose", data.purpose.describe())
-        .evidence("rotationPeriod", data.rotation_period.describe());
+        .evidence("purpose", data.purpose.shown())
+        .evidence("rotationPeriod", data.rotation_period.shown());
     if let Some(purpose) = data.purpose.non_empty()
         && !purpose.eq_ignore_ascii_case("ENCRYPT_DECRYPT")
     {

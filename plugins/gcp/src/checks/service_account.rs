@@ -64,9 +64,9 @@ fn rotation(subject: &Subject<'_>, data: &KeyData<'_>, ctx: &Context) -> Finding
     let label = format!("{key} of {owner}");
     let builder = subject
         .finding(&KEY_ROTATION)
-        .evidence("keyType", data.key_type.describe())
-        .evidence("validAfterTime", data.valid_after_time.describe());
-    if data.key_type.is("SYSTEM_MANAGED") {
+        .evidence("keyType", data.key_type.shown())
+        .evidence("validAfterTime", data.valid_after_time.shown());
+    if data.key_type.eq_ignore_case("SYSTEM_MANAGED") {
         return builder
             .not_applicable(format!("Key {label} is system-managed: Google rotates it."));
     }
@@ -82,7 +82,7 @@ fn rotation(subject: &Subject<'_>, data: &KeyData<'_>, ctx: &Context) -> Finding
         && expiry <= ctx.now
     {
         return builder
-            .evidence("validBeforeTime", data.valid_before_time.describe())
+            .evidence("validBeforeTime", data.valid_before_time.shown())
             .not_applicable(format!("Key {label} expired on {}.", expiry.date()));
     }
     if data.key_type.non_empty().is_none() {

@@ -262,8 +262,8 @@ fn public_access(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
         ));
     }
     let shown = |n: &&AclEntry<'_>| match n.name.non_empty() {
-        Some(name) => format!("{} (`{name}`)", n.value.describe()),
-        None => n.value.describe().to_string(),
+        Some(name) => format!("{} (`{name}`)", n.value.shown()),
+        None => n.value.shown().to_string(),
     };
     let mut open: Vec<String> = ip
         .authorized_networks
@@ -305,7 +305,7 @@ fn public_ip(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
     let primary: Vec<&str> = data
         .ip_addresses
         .iter()
-        .filter(|a| a.kind.is("PRIMARY"))
+        .filter(|a| a.kind.eq_ignore_case("PRIMARY"))
         .filter_map(|a| a.ip_address.non_empty())
         .collect();
     let enabled = data
@@ -351,7 +351,7 @@ fn ssl_required(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
     };
     let builder = subject
         .finding(&SSL_REQUIRED)
-        .evidence("settings.ipConfiguration.sslMode", ip.ssl_mode.describe())
+        .evidence("settings.ipConfiguration.sslMode", ip.ssl_mode.shown())
         .evidence(
             "settings.ipConfiguration.requireSsl",
             ip.require_ssl.describe(),
@@ -385,8 +385,8 @@ fn backups(subject: &Subject<'_>, data: &SqlData<'_>) -> Finding {
     let label = subject.label();
     let builder = subject
         .finding(&BACKUPS)
-        .evidence("instanceType", data.instance_type.describe());
-    if data.instance_type.is("READ_REPLICA_INSTANCE") {
+        .evidence("instanceType", data.instance_type.shown());
+    if data.instance_type.eq_ignore_case("READ_REPLICA_INSTANCE") {
         return builder.not_applicable(format!(
             "Cloud SQL instance {label} is a read replica: automated backups are taken on its primary."
         ));

@@ -226,7 +226,7 @@ pub fn evaluate<'a>(asset: &Asset<'a>) -> Result<Evaluated<'a>, FieldError<'a>> 
             if let Some(entity) = entry.entity.non_empty()
                 && Principal::of(entity).is_public()
             {
-                public_acl.push(format!("{list}: {entity} {}", entry.role.describe()));
+                public_acl.push(format!("{list}: {entity} {}", entry.role.shown()));
             }
         }
     }

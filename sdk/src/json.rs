@@ -1,11 +1,14 @@
-//! The JSON value shapes AWS exports really use, read without building `serde_json::Value` trees.
+//! Lenient readers for the JSON value shapes cloud exports really use, without building
+//! `serde_json::Value` trees.
 //!
-//! AWS Config spells the same thing several ways depending on the type, the item version and
-//! whether the item came from a delivered snapshot or the API: booleans as `true` or `"true"`,
-//! numbers as `7` or `"7"`, one string or a list of strings, and whole documents either inline
-//! or as a JSON string holding the document. The types here accept every spelling, borrow from
-//! the input whenever the text has no escapes, and never fail on a value of an unexpected type:
-//! they read it as absent, so one odd field does not lose the rest of an item.
+//! Exports spell the same thing several ways depending on the cloud, the type, the item version
+//! and whether the item came from a delivered snapshot or an API: booleans as `true`, `"true"`
+//! or `"Enabled"`, numbers as `7` or `"7"`, one string or a list of strings, `null` where a list
+//! or object is expected, and whole documents either inline or as a JSON string holding the
+//! document. The types here accept every spelling, borrow from the input whenever the text has
+//! no escapes, and never fail on a scalar of an unexpected type: they read it as absent, so one
+//! odd field does not lose the rest of a resource. A [`FieldError`] keeps the slice of the item
+//! that failed, so the scan driver can point at its line and column in the file.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -42,10 +45,20 @@ impl<'a> Text<'a> {
         self.get().map(str::trim).filter(|s| !s.is_empty())
     }
 
-    /// Whether the text equals `other`, ignoring ASCII case.
+    /// Whether the text equals `other`, ignoring ASCII case and surrounding blanks.
     pub fn eq_ignore_case(&self, other: &str) -> bool {
         self.get()
             .is_some_and(|s| s.trim().eq_ignore_ascii_case(other))
+    }
+
+    /// The text for evidence: the value, or `(absent)`.
+    pub fn shown(&self) -> &str {
+        self.get().unwrap_or("(absent)")
+    }
+
+    /// An owned copy, for state kept past the input it was read from.
+    pub fn into_owned(self) -> Text<'static> {
+        Text(self.0.map(|c| Cow::Owned(c.into_owned())))
     }
 
     /// A text value, for tests and defaults.
@@ -122,7 +135,7 @@ pub fn text_to_bool(s: &str) -> Option<bool> {
     None
 }
 
-/// A boolean that may arrive as `true`, `"true"`, `"TRUE"`, `1` or `"1"`; anything else
+/// A boolean that may arrive as `true`, `"true"`, `"TRUE"`, `1`, `"1"` or `"Enabled"`; anything else
 /// (including `null` and absence) is `None`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Flag(pub Option<bool>);
@@ -131,6 +144,11 @@ impl Flag {
     /// True only when the value is present and true.
     pub fn is_true(self) -> bool {
         self.0 == Some(true)
+    }
+
+    /// False only when the value is present and false.
+    pub fn is_false(self) -> bool {
+        self.0 == Some(false)
     }
 
     /// The value as the evidence shows it.
@@ -264,6 +282,11 @@ impl<T> List<T> {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
@@ -299,9 +322,160 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
     }
 }
 
+/// An object that may be `null` (read as absent, like a missing field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Obj<T>(pub Option<T>);
+
+impl<T> Default for Obj<T> {
+    fn default() -> Self {
+        Obj(None)
+    }
+}
+
+impl<T> Obj<T> {
+    /// The object, if present.
+    pub fn get(&self) -> Option<&T> {
+        self.0.as_ref()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Obj(Option::<T>::deserialize(d)?))
+    }
+}
+
+/// Tags or labels: an object of key → value (ARM, Resource Graph, Google APIs), or a list of
+/// `{key, value}` pairs (`Key`/`Value` and `name` are read too), as some re-exports write them.
+/// A scalar reads as no tags; a pair without a key is dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tags<'a>(pub Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl Tags<'_> {
+    /// Key/value pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+
+    /// The first pair whose key is one of `keys` (ASCII case-insensitive) with a non-empty value.
+    pub fn find_any(&self, keys: &[&str]) -> Option<(&str, &str)> {
+        self.iter().find(|(k, v)| {
+            !v.trim().is_empty() && keys.iter().any(|want| k.trim().eq_ignore_ascii_case(want))
+        })
+    }
+
+    /// Whether there is no pair at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// An owned copy, for state kept past the input it was read from.
+    pub fn into_owned(self) -> Tags<'static> {
+        Tags(
+            self.0
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+                .collect(),
+        )
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::spelled_struct! {
+            struct Pair<'a> {
+                key: Text<'a> = ["key", "Key", "name"],
+                value: Text<'a> = ["value", "Value"],
+            }
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Tags<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("tags as an object or a list of {key, value}")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((Text(k), Text(v))) = map.next_entry::<Text<'de>, Text<'de>>()? {
+                    if let Some(k) = k {
+                        out.push((k, v.unwrap_or(Cow::Borrowed(""))));
+                    }
+                }
+                Ok(Tags(out))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(pair) = seq.next_element::<Option<Pair<'de>>>()? {
+                    if let Some(Pair {
+                        key: Text(Some(k)),
+                        value: Text(v),
+                    }) = pair
+                    {
+                        out.push((k, v.unwrap_or(Cow::Borrowed(""))));
+                    }
+                }
+                Ok(Tags(out))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Tags::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Tags::default())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(V)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Tags::default())
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Tags::default())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Tags::default())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Tags::default())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Tags::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// For envelope deserializers: read the next map value into `slot` unless an earlier spelling
+/// of the field already filled it (then the value is skipped, never a duplicate-field error).
+pub fn first_text<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    slot: &mut Text<'de>,
+) -> Result<(), A::Error> {
+    if slot.0.is_some() {
+        map.next_value::<IgnoredAny>()?;
+    } else {
+        *slot = map.next_value()?;
+    }
+    Ok(())
+}
+
+/// As [`first_text`], for a raw document (`null` reads as absent).
+pub fn first_raw<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    slot: &mut Option<&'de RawValue>,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        map.next_value::<IgnoredAny>()?;
+    } else {
+        let value: &'de RawValue = map.next_value()?;
+        *slot = (value.get() != "null").then_some(value);
+    }
+    Ok(())
+}
+
 /// A document that may be inline JSON or a JSON string holding the document text (AWS Config
-/// API items carry `configuration` and every `supplementaryConfiguration` entry as strings;
-/// S3 `AccessControlList` is a string even in delivered snapshots).
+/// API items, for one, carry `configuration` and every `supplementaryConfiguration` entry as
+/// strings).
 #[derive(Debug, Clone, Copy)]
 pub struct Embedded<'a>(pub &'a RawValue);
 
@@ -328,7 +502,7 @@ pub struct FieldError<'a> {
     pub at: &'a str,
     /// What went wrong.
     pub error: serde_json::Error,
-    /// The item field that held the document, e.g. `configuration`.
+    /// The item field that held the document, e.g. `configuration` or `properties`.
     pub field: &'static str,
 }
 
@@ -357,6 +531,22 @@ where
         .map_err(|error| FieldError { at, error, field })
 }
 
+/// Parse a raw JSON part of an item (a sub-slice of its text, e.g. `resource.data`) into `T`;
+/// `None` when absent or `null`. The error keeps the slice, so it can be located in the file.
+pub fn parse_part<'a, T: Deserialize<'a>>(
+    raw: Option<&'a RawValue>,
+    field: &'static str,
+) -> Result<Option<T>, FieldError<'a>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let at = raw.get();
+    if at == "null" {
+        return Ok(None);
+    }
+    serde_json::from_str(at)
+        .map(Some)
+        .map_err(|error| FieldError { at, error, field })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +570,9 @@ mod tests {
         for (json, want) in [
             (r#"{"f":true}"#, Some(true)),
             (r#"{"f":"TRUE"}"#, Some(true)),
+            (r#"{"f":"True"}"#, Some(true)),
+            (r#"{"f":"Enabled"}"#, Some(true)),
+            (r#"{"f":"disabled"}"#, Some(false)),
             (r#"{"f":"false"}"#, Some(false)),
             (r#"{"f":0}"#, Some(false)),
             (r#"{"f":null}"#, None),
@@ -412,6 +605,51 @@ mod tests {
         let s: S<'_> = serde_json::from_str(r#"{"m":["s3:Get*",{},"*"],"l":[1,2]}"#).unwrap();
         assert_eq!(s.m.0.len(), 2);
         assert_eq!(s.l.0, vec![1, 2]);
+    }
+
+    #[test]
+    fn tags_as_an_object_or_pairs_in_any_spelling_and_scalars_as_none() {
+        #[derive(Deserialize)]
+        struct T<'a> {
+            #[serde(borrow, default)]
+            tags: Tags<'a>,
+        }
+        let t: T<'_> = serde_json::from_str(r#"{"tags":{"Owner":"ops","n":3,"e":null}}"#).unwrap();
+        assert_eq!(t.tags.find_any(&["owner"]), Some(("Owner", "ops")));
+        assert_eq!(
+            t.tags.iter().collect::<Vec<_>>(),
+            [("Owner", "ops"), ("n", "3"), ("e", "")]
+        );
+        let t: T<'_> = serde_json::from_str(
+            r#"{"tags":[{"key":"team","value":"data"},{"Key":"env","Value":"prod"},{"name":"x"},{"value":"lost"},null]}"#,
+        )
+        .unwrap();
+        assert_eq!(t.tags.find_any(&["TEAM"]), Some(("team", "data")));
+        assert_eq!(t.tags.find_any(&["env"]), Some(("env", "prod")));
+        assert_eq!(t.tags.0.len(), 3, "a pair without a key is dropped");
+        for scalar in ["\"x\"", "true", "7", "null"] {
+            let text = format!(r#"{{"tags":{scalar}}}"#);
+            let one: T<'_> = serde_json::from_str(&text).unwrap();
+            assert!(one.tags.is_empty(), "{scalar}");
+        }
+        assert!(t.tags.into_owned().find_any(&["team"]).is_some());
+    }
+
+    #[test]
+    fn parts_parse_or_keep_the_failing_text() {
+        #[derive(Debug, Deserialize)]
+        struct Doc {
+            #[allow(dead_code)]
+            a: u32,
+        }
+        let raw: &RawValue = serde_json::from_str(r#"{"a":1}"#).unwrap();
+        assert!(parse_part::<Doc>(Some(raw), "x").unwrap().is_some());
+        let null: &RawValue = serde_json::from_str("null").unwrap();
+        assert!(parse_part::<Doc>(Some(null), "x").unwrap().is_none());
+        assert!(parse_part::<Doc>(None, "x").unwrap().is_none());
+        let bad: &RawValue = serde_json::from_str(r#"{"a":"no"}"#).unwrap();
+        let err = parse_part::<Doc>(Some(bad), "resource.data").unwrap_err();
+        assert_eq!((err.field, err.at), ("resource.data", r#"{"a":"no"}"#));
     }
 
     #[test]
