@@ -13,16 +13,16 @@ use demarc_runtime::{
 
 use crate::{root, wasm};
 
-struct World {
-    runtime: Arc<Runtime>,
-    rt: tokio::runtime::Runtime,
-    catalog: Arc<Catalog>,
-    attributor: Arc<Attributor>,
-    hostile: Arc<Plugin>,
-    aws: Arc<Plugin>,
+pub(crate) struct World {
+    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) attributor: Arc<Attributor>,
+    pub(crate) hostile: Arc<Plugin>,
+    pub(crate) aws: Arc<Plugin>,
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     let read = |p: &str| std::fs::read_to_string(root().join(p)).unwrap();
     let mut catalog = Catalog::load(
         ("frameworks.toml", &read("schemas/catalog/frameworks.toml")),
@@ -65,14 +65,19 @@ fn world() -> World {
         runtime,
         rt,
         catalog: Arc::new(catalog),
-        attributor: Arc::new(Attributor::new([aws_matrix])),
+        // The hostile plugin's provider has no matrix: its findings are attributed by an
+        // accepted assumption, so that only what each test provokes is a gap.
+        attributor: Arc::new(
+            Attributor::new([aws_matrix])
+                .accept_assumed("hostile", demarc_core::ServiceModel::Iaas),
+        ),
         hostile,
         aws,
     }
 }
 
 impl World {
-    fn job(
+    pub(crate) fn job(
         &self,
         plugin: &Arc<Plugin>,
         target: &str,
@@ -104,7 +109,11 @@ impl World {
     }
 
     /// Run a hostile target next to a real AWS scan of the demo's fabrikam account.
-    fn run_beside_aws(&self, behaviour: &str, limits: Limits) -> (TargetOutcome, TargetOutcome) {
+    pub(crate) fn run_beside_aws(
+        &self,
+        behaviour: &str,
+        limits: Limits,
+    ) -> (TargetOutcome, TargetOutcome) {
         let _cpu = crate::shared_cpu();
         self.run_beside_aws_unlocked(behaviour, limits)
     }
@@ -136,7 +145,7 @@ impl World {
     }
 }
 
-fn assert_aws_intact(aws: &TargetOutcome) {
+pub(crate) fn assert_aws_intact(aws: &TargetOutcome) {
     assert!(
         aws.completed,
         "the AWS target did not complete: {:?}",
@@ -154,7 +163,7 @@ fn assert_aws_intact(aws: &TargetOutcome) {
     );
 }
 
-fn only_gap(o: &TargetOutcome) -> &demarc_core::Gap {
+pub(crate) fn only_gap(o: &TargetOutcome) -> &demarc_core::Gap {
     assert_eq!(o.gaps.len(), 1, "{:#?}", o.gaps);
     &o.gaps[0]
 }
@@ -209,10 +218,18 @@ fn reads_outside_the_snapshot_and_the_environment_are_denied() {
     // SAFETY-free check that there is something to leak: the host has environment variables.
     assert!(std::env::vars().next().is_some());
     let (h, aws) = w.run_beside_aws("escape", Limits::default());
-    let gap = only_gap(&h);
+    assert_eq!(h.gaps.len(), 2, "{:#?}", h.gaps);
+    let gap = &h.gaps[0];
     assert_eq!(gap.kind, GapKind::PluginError, "{gap:?}");
     assert!(gap.message.contains("sandbox held"), "{}", gap.message);
     assert!(!gap.message.contains("ESCAPED"), "{}", gap.message);
+    // The host names the attempt to leave the snapshot, whatever the plugin says.
+    assert_eq!(h.gaps[1].kind, GapKind::PluginError);
+    assert_eq!(
+        h.gaps[1].message,
+        "the sandbox refused 1 attempt by the plugin to open a file outside its snapshot; \
+         the first: `../../../../etc/passwd` (a path out of it)"
+    );
     assert_aws_intact(&aws);
 }
 
@@ -360,7 +377,7 @@ impl World {
     }
 
     /// Run a hostile target on `snapshot` next to a real AWS scan of the demo's fabrikam account.
-    fn run_in_beside_aws(
+    pub(crate) fn run_in_beside_aws(
         &self,
         behaviour: &str,
         snapshot: &std::path::Path,
@@ -462,7 +479,7 @@ fn a_describe_that_sleeps_is_stopped_at_its_deadline() {
 }
 
 /// A snapshot with one small data file.
-fn snapshot_with_data() -> tempfile::TempDir {
+pub(crate) fn snapshot_with_data() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("data.json"), "[]").unwrap();
     dir

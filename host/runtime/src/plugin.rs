@@ -216,7 +216,9 @@ impl Runtime {
         let pre = ProviderPre::new(pre).map_err(|e| describe_err(format!("{e:#}")))?;
 
         let info = {
-            let wasi = sandbox::wasi_ctx(None).map_err(|e| describe_err(format!("{e:#}")))?;
+            let wasi =
+                sandbox::wasi_ctx(None, &sandbox::GuestWorld::for_target("", "describe", ""))
+                    .map_err(|e| describe_err(format!("{e:#}")))?;
             let limits = Limits {
                 deadline: self.describe_deadline,
                 memory: DESCRIBE_MEMORY,

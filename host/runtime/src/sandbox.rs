@@ -4,8 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use rand::SeedableRng as _;
+use sha2::Digest as _;
 use wasmtime::StoreContextMut;
-use wasmtime::component::{Linker, Resource, ResourceTable};
+use wasmtime::component::{Linker, Resource, ResourceTable, Val};
 use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::filesystem::types::{
     self as fs, DescriptorType, Host as _, HostDescriptor as _,
@@ -74,6 +76,9 @@ impl HostState {
                 max_descriptors: limits.max_descriptors,
                 refused_at_cap: 0,
                 refused_kind: None,
+                writes: Refusals::default(),
+                outside: Refusals::default(),
+                network: Refusals::default(),
             },
         }
     }
@@ -87,6 +92,87 @@ pub(crate) struct FsGuard {
     /// The first open refused because its target is not a regular file or directory: (guest
     /// path, what it is).
     pub(crate) refused_kind: Option<(String, &'static str)>,
+    /// Attempts to change the read-only snapshot (open for writing, create, delete, rename, link).
+    pub(crate) writes: Refusals,
+    /// Opens refused because the path leads out of the snapshot (`..`, a symbolic link).
+    pub(crate) outside: Refusals,
+    /// Attempts to use the network (create a socket, look up a name).
+    pub(crate) network: Refusals,
+}
+
+/// Attempts of one kind the sandbox refused: how many, and the first one.
+#[derive(Default)]
+pub(crate) struct Refusals {
+    pub(crate) count: u64,
+    /// What the first attempt was, e.g. "create-directory-at `sub`".
+    pub(crate) first: Option<String>,
+}
+
+impl Refusals {
+    fn record(&mut self, what: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(what());
+        }
+    }
+}
+
+/// What the sandbox tells the guest of the world, the same on every run so that a scan is
+/// deterministic: the wall clock always reads the scan's reference time, the monotonic clock
+/// always reads zero (time still passes for sleeps and timeouts, and the deadline is the
+/// host's), and the random sources are seeded from the tenant and target ids.
+#[derive(Debug, Clone)]
+pub(crate) struct GuestWorld {
+    /// What the wall clock reads: time since the Unix epoch.
+    pub(crate) wall_clock: Duration,
+    /// Seed of the random sources.
+    pub(crate) seed: [u8; 32],
+}
+
+impl GuestWorld {
+    /// The world of one target: the clock at `now` (RFC 3339; the Unix epoch when it does not
+    /// parse), random seeded from the tenant and target ids.
+    pub(crate) fn for_target(tenant: &str, target: &str, now: &str) -> GuestWorld {
+        let wall_clock =
+            time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .and_then(|t| u64::try_from(t.unix_timestamp_nanos()).ok())
+                .map(Duration::from_nanos)
+                .unwrap_or_default();
+        let mut h = sha2::Sha256::new();
+        for part in ["demarc sandbox random", tenant, target] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        GuestWorld {
+            wall_clock,
+            seed: h.finalize().into(),
+        }
+    }
+}
+
+/// A wall clock stopped at one instant.
+struct StoppedWallClock(Duration);
+
+impl wasmtime_wasi::HostWallClock for StoppedWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        self.0
+    }
+}
+
+/// A monotonic clock that always reads zero.
+struct StoppedMonotonicClock;
+
+impl wasmtime_wasi::HostMonotonicClock for StoppedMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
 }
 
 /// Name of the WASI interface whose `open-at` the guard replaces (the version the linker
@@ -118,8 +204,83 @@ pub(crate) fn guard_filesystem(linker: &mut Linker<HostState>) -> wasmtime::Resu
             })
         },
     )?;
+    // Every other way to change the snapshot: refused as WASI would refuse it (the snapshot is
+    // preopened read-only), and remembered for the gap.
+    for func in [
+        "create-directory-at",
+        "unlink-file-at",
+        "remove-directory-at",
+        "rename-at",
+        "symlink-at",
+        "link-at",
+    ] {
+        refuse(
+            linker,
+            FS_TYPES,
+            &format!("[method]descriptor.{func}"),
+            "read-only",
+            |fs| &mut fs.writes,
+        )?;
+    }
+    // The network: no socket is ever created and no name looked up (WASI's own checks deny
+    // them too); each attempt is remembered for the gap.
+    for (interface, func) in [
+        ("wasi:sockets/tcp-create-socket@0.2.12", "create-tcp-socket"),
+        ("wasi:sockets/udp-create-socket@0.2.12", "create-udp-socket"),
+        ("wasi:sockets/ip-name-lookup@0.2.12", "resolve-addresses"),
+    ] {
+        refuse(linker, interface, func, "access-denied", |fs| {
+            &mut fs.network
+        })?;
+    }
     linker.allow_shadowing(false);
     Ok(())
+}
+
+/// Define `interface`.`func` (any signature returning `result<_, error-code>`) to fail with
+/// `error` and record the attempt, named by the function and its last string argument.
+fn refuse(
+    linker: &mut Linker<HostState>,
+    interface: &str,
+    func: &str,
+    error: &'static str,
+    refusals: fn(&mut FsGuard) -> &mut Refusals,
+) -> wasmtime::Result<()> {
+    let name = func
+        .strip_prefix("[method]descriptor.")
+        .unwrap_or(func)
+        .to_string();
+    linker.instance(interface)?.func_new_async(
+        func,
+        move |mut store: StoreContextMut<'_, HostState>,
+              _ty,
+              params: &[Val],
+              results: &mut [Val]| {
+            let arg = params.iter().rev().find_map(|v| match v {
+                Val::String(s) => Some(crate::host::truncate_id(s)),
+                _ => None,
+            });
+            refusals(&mut store.data_mut().fs).record(|| match arg {
+                Some(arg) => format!("{name} `{arg}`"),
+                None => name.clone(),
+            });
+            results[0] = Val::Result(Err(Some(Box::new(Val::Enum(error.to_string())))));
+            // The borrowed handles (the descriptor, the network) end with the call.
+            let borrows: Vec<_> = params
+                .iter()
+                .filter_map(|v| match v {
+                    Val::Resource(r) if !r.owned() => Some(*r),
+                    _ => None,
+                })
+                .collect();
+            Box::new(async move {
+                for r in borrows {
+                    r.resource_drop_async(&mut store).await?;
+                }
+                Ok(())
+            })
+        },
+    )
 }
 
 impl HostState {
@@ -140,6 +301,15 @@ impl HostState {
             self.fs.refused_at_cap += 1;
             return Ok(Err(fs::ErrorCode::Quota));
         }
+        let writes = oflags
+            .intersects(fs::OpenFlags::CREATE | fs::OpenFlags::EXCLUSIVE | fs::OpenFlags::TRUNCATE)
+            || flags.intersects(fs::DescriptorFlags::WRITE | fs::DescriptorFlags::MUTATE_DIRECTORY);
+        if writes {
+            self.fs
+                .writes
+                .record(|| format!("open `{}` for writing", crate::host::truncate_id(&path)));
+            return Ok(Err(fs::ErrorCode::ReadOnly));
+        }
         // `stat-at` never blocks on what it looks at, unlike opening a FIFO for reading.
         let stat = self
             .filesystem()
@@ -159,8 +329,32 @@ impl HostState {
                 // What WASI calls a FIFO is reported as `unknown` by the host side.
                 DescriptorType::Unknown => Some("a special file (a FIFO or the like)"),
             },
-            // Let `open-at` report what is wrong (no such file, outside the snapshot, ...).
-            Err(_) => None,
+            // Let `open-at` report what is wrong (no such file, ...), but a path that leads out
+            // of the snapshot is refused here and remembered.
+            Err(e) => {
+                let code = self.filesystem().convert_error_code(e)?;
+                if code == fs::ErrorCode::NotPermitted {
+                    let link = self
+                        .filesystem()
+                        .stat_at(
+                            Resource::new_borrow(dir.rep()),
+                            fs::PathFlags::empty(),
+                            path.clone(),
+                        )
+                        .await
+                        .is_ok_and(|s| s.type_ == DescriptorType::SymbolicLink);
+                    let how = if link {
+                        "a symbolic link out of it"
+                    } else {
+                        "a path out of it"
+                    };
+                    self.fs
+                        .outside
+                        .record(|| format!("`{}` ({how})", crate::host::truncate_id(&path)));
+                    return Ok(Err(code));
+                }
+                None
+            }
         };
         if let Some(kind) = kind {
             if self.fs.refused_kind.is_none() {
@@ -186,9 +380,22 @@ impl WasiView for HostState {
 }
 
 /// Build the WASI context of a target: no environment, no arguments, no sockets, no name
-/// lookups, no stdio; only `snapshot` (when given) preopened read-only at [`SNAPSHOT_ROOT`].
-pub(crate) fn wasi_ctx(snapshot: Option<&Path>) -> wasmtime::Result<WasiCtx> {
+/// lookups, no stdio; only `snapshot` (when given) preopened read-only at [`SNAPSHOT_ROOT`];
+/// clocks and random sources as `world` says.
+pub(crate) fn wasi_ctx(snapshot: Option<&Path>, world: &GuestWorld) -> wasmtime::Result<WasiCtx> {
     let mut b = WasiCtx::builder();
+    let rng = |salt: u8| {
+        let mut seed = world.seed;
+        seed[0] ^= salt;
+        rand::rngs::StdRng::from_seed(seed)
+    };
+    b.wall_clock(StoppedWallClock(world.wall_clock))
+        .monotonic_clock(StoppedMonotonicClock)
+        .secure_random(rng(1))
+        .insecure_random(rng(2))
+        .insecure_random_seed(u128::from_le_bytes(
+            world.seed[16..].try_into().expect("16 bytes"),
+        ));
     b.allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)

@@ -116,7 +116,10 @@ impl Runtime {
         emit.max_bytes = spec.limits.max_emit_bytes;
         emit.declared = spec.accounts.as_ref().map(|a| a.iter().cloned().collect());
 
-        let wasi = match sandbox::wasi_ctx(Some(&spec.snapshot)) {
+        let wasi = match sandbox::wasi_ctx(
+            Some(&spec.snapshot),
+            &sandbox::GuestWorld::for_target(&spec.tenant, &spec.target, &spec.now),
+        ) {
             Ok(w) => w,
             Err(e) => {
                 let sink = emit.sink.take().expect("sink set above");
@@ -143,6 +146,7 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, HostState::new(wasi, &spec.limits, emit));
         store.limiter(|s| &mut s.limiter);
+        store.set_hostcall_fuel(MAX_CALL_BYTES);
         store.set_epoch_deadline(self.ticks(spec.limits.deadline));
         store.epoch_deadline_trap();
 
@@ -207,6 +211,9 @@ impl Runtime {
         }
         if let Some(message) = emit.foreign_message() {
             gaps.push(gap(GapKind::ForeignAccount, message));
+        }
+        if let Some(message) = emit.unattributed_message(&ctx) {
+            gaps.push(gap(GapKind::Unattributed, message));
         }
         if let Some(reason) = &emit.refused
             && !gaps.iter().any(|g| g.kind == GapKind::EmitCap)
@@ -293,6 +300,10 @@ fn scan_error_gap(g: Gap, err: wit::ScanError, emit: &EmitState) -> Gap {
     }
 }
 
+/// Most bytes a plugin may hand the host in one call (a batch of findings, a log line): a
+/// string or list past it is never copied into the host; the plugin is stopped instead.
+const MAX_CALL_BYTES: usize = 128 << 20;
+
 /// The guest call outlived its deadline while blocked outside guest code.
 #[derive(Debug)]
 struct WallClockDeadline;
@@ -330,6 +341,24 @@ fn fs_gaps(fs: &FsGuard, gaps: &mut Vec<Gap>, gap: &impl Fn(GapKind, String) -> 
                 }
             ),
         ));
+    }
+    for (refusals, what) in [
+        (&fs.writes, "to change its read-only snapshot"),
+        (&fs.outside, "to open a file outside its snapshot"),
+        (
+            &fs.network,
+            "to use the network (no sockets or name lookups are granted)",
+        ),
+    ] {
+        if let Some(first) = &refusals.first {
+            gaps.push(gap(
+                GapKind::PluginError,
+                format!(
+                    "the sandbox refused {} by the plugin {what}; the first: {first}",
+                    crate::host::count(refusals.count, "attempt", "attempts"),
+                ),
+            ));
+        }
     }
     if let Some((path, kind)) = &fs.refused_kind {
         let path = crate::host::truncate_id(path);
@@ -395,7 +424,24 @@ fn classify_trap(
         };
         return (kind, format!("the plugin was stopped: {msg}"));
     }
+    if matches!(err.downcast_ref::<Trap>(), Some(Trap::StackOverflow)) {
+        return (
+            GapKind::PluginTrap,
+            "the plugin exhausted its call stack (runaway or too deep recursion) and was stopped"
+                .into(),
+        );
+    }
     let root = err.root_cause().to_string();
+    if root.contains("fuel allocated for hostcalls has been exhausted") {
+        return (
+            GapKind::PluginTrap,
+            format!(
+                "the plugin tried to hand the host more than {} MiB in one call (a finding with a \
+                 huge field?) and was stopped; nothing of that call was kept",
+                MAX_CALL_BYTES >> 20
+            ),
+        );
+    }
     let trap = err
         .downcast_ref::<Trap>()
         .map(|t| format!(" ({t})"))

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use demarc_core::{CheckRef, Evidence, Finding, ResourceRef};
+use demarc_core::{BasisKind, CheckRef, Evidence, Finding, ResourceRef};
 
 use crate::bindings::demarc::provider::host::{Host, Level};
 use crate::bindings::wit::{self, EmitError};
@@ -53,7 +53,14 @@ pub struct EmitState {
     /// first [`MAX_FOREIGN_NAMED`] accounts), and in all.
     pub(crate) foreign: BTreeMap<String, u64>,
     pub(crate) foreign_total: u64,
+    /// Findings accepted with an assumed owner that the configuration does not accept, by
+    /// resource type (the first [`MAX_UNATTRIBUTED_NAMED`] types), and in all.
+    pub(crate) unattributed: BTreeMap<String, u64>,
+    pub(crate) unattributed_total: u64,
 }
+
+/// Distinct resource types named in the `unattributed` gap.
+const MAX_UNATTRIBUTED_NAMED: usize = 16;
 
 impl EmitState {
     pub(crate) fn new(plugin: &str, target: &str) -> Self {
@@ -76,6 +83,8 @@ impl EmitState {
             accounts: BTreeSet::new(),
             foreign: BTreeMap::new(),
             foreign_total: 0,
+            unattributed: BTreeMap::new(),
+            unattributed_total: 0,
         }
     }
 
@@ -204,6 +213,11 @@ impl Host for HostState {
                 // For an account the target does not hold: counted for the gap, not written.
                 Ok(None) => {}
                 Ok(Some(finding)) => {
+                    if finding.responsibility.basis.kind == BasisKind::Assumed
+                        && ctx.attributor.accepted_assumption(&ctx.provider).is_none()
+                    {
+                        e.record_unattributed(&finding.resource.native_type);
+                    }
                     e.bytes += size;
                     e.accepted += 1;
                     if let Some(sink) = e.sink.as_mut()
@@ -260,6 +274,47 @@ fn check_len(what: &str, value: &str, max: usize) -> Result<(), String> {
         return Err(format!("{what} is {} bytes (limit {max})", value.len()));
     }
     Ok(())
+}
+
+impl EmitState {
+    fn record_unattributed(&mut self, native_type: &str) {
+        self.unattributed_total += 1;
+        if let Some(n) = self.unattributed.get_mut(native_type) {
+            *n += 1;
+        } else if self.unattributed.len() < MAX_UNATTRIBUTED_NAMED {
+            self.unattributed.insert(truncate(native_type), 1);
+        }
+    }
+
+    /// The message of the target's `unattributed` gap, if any finding was.
+    pub(crate) fn unattributed_message(&self, ctx: &ScanContext) -> Option<String> {
+        if self.unattributed_total == 0 {
+            return None;
+        }
+        let provider = &ctx.provider;
+        let why = self
+            .unattributed
+            .keys()
+            .find_map(|t| ctx.attributor.uncovered(provider, t))
+            .unwrap_or_else(|| format!("no responsibility matrix covers provider `{provider}`"));
+        let named: u64 = self.unattributed.values().sum();
+        let mut types: Vec<String> = self
+            .unattributed
+            .iter()
+            .map(|(t, n)| format!("`{t}` ({n})"))
+            .collect();
+        if named < self.unattributed_total {
+            types.push(format!("other types ({})", self.unattributed_total - named));
+        }
+        Some(format!(
+            "{} of provider `{provider}` could not be attributed: {why}; resource types: {}. \
+             Their owner is only assumed (the customer, under IaaS): add a responsibility \
+             matrix for `{provider}` (`[data] responsibility`), or accept the assumption \
+             (`[providers.{provider}] assume_service_model`)",
+            count(self.unattributed_total, "finding", "findings"),
+            types.join(", ")
+        ))
+    }
 }
 
 impl ScanContext {
@@ -389,6 +444,7 @@ impl ScanContext {
             },
             responsibility,
             must_act,
+            suppression: None,
         })
     }
 }

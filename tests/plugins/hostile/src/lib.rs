@@ -15,6 +15,19 @@
 //! - `hold.N`: holds N MiB of its memory, then emits two valid findings.
 //! - `forge-log`: logs a message with a newline and a fake log line after it, then fails with a
 //!   message holding a newline and a terminal escape.
+//! - `stack`: recurses with a 64 KiB local buffer per call until its (shadow) stack runs out.
+//! - `recurse`: recurses with tiny frames, a hundred million calls deep.
+//! - `huge.N`: emits one valid finding, then one whose message is a single N MiB string.
+//! - `tiny.N`: emits N tiny valid findings.
+//! - `probe`: reads the clocks, the environment, its arguments and the random sources, and fails
+//!   with a message saying what it saw (`probe: ...`).
+//! - `write`: tries to change its read-only snapshot (overwrite, create, mkdir, delete, rename),
+//!   then fails with a message saying what succeeded.
+//! - `socket.PORT`: tries TCP and UDP to 127.0.0.1:PORT and a name lookup, then fails with a
+//!   message saying what succeeded.
+//! - `symlink`: reads `link` (a symbolic link to a file outside the snapshot, in the tests) and
+//!   `linkdir/secret` (through a link to a directory outside), then fails with a message saying
+//!   what it could read.
 //!
 //! `describe` sleeps for two minutes when [`DESCRIBE_MARKER`] reads `describe:sleeps`: the tests
 //! patch those bytes in a copy of the component to get a plugin whose `describe` never ends.
@@ -52,6 +65,150 @@ fn finding(n: u64) -> demarc_sdk::Finding {
         &format!("thing-{n}"),
     )
     .pass("fine")
+}
+
+/// A finding with the shortest fields a valid one can have.
+fn tiny(n: u64) -> demarc_sdk::Finding {
+    FindingBuilder::new(&CHECK, "0", "g", "Hostile::Thing", &n.to_string()).pass("")
+}
+
+/// The number after the `n`th `.` of a target id (0 when there is none).
+fn number(target: &str, n: usize) -> usize {
+    target
+        .split('.')
+        .nth(n)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Recurse with a 64 KiB buffer on the stack per call; never returns normally.
+#[inline(never)]
+fn stack_hog(n: u64) -> u64 {
+    let mut buf = [0u8; 64 << 10];
+    buf[(n % 1024) as usize] = n as u8;
+    std::hint::black_box(&mut buf);
+    if n == 0 {
+        return u64::from(buf[0]);
+    }
+    1 + stack_hog(std::hint::black_box(n - 1)) + u64::from(buf[(n % 7) as usize])
+}
+
+/// Recurse `n` calls deep with a small frame.
+#[inline(never)]
+fn deep(n: u64) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    1 + deep(std::hint::black_box(n - 1))
+}
+
+/// What the guest sees of the clocks, the environment, its arguments and the random sources.
+fn probe() -> String {
+    use std::collections::HashMap;
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos().to_string())
+        .unwrap_or_else(|e| format!("before the epoch ({e})"));
+    let before = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let slept = before.elapsed().as_nanos();
+    let wall_after = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos().to_string())
+        .unwrap_or_default();
+    let env: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
+    let args: Vec<String> = std::env::args().collect();
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|e| format!("none ({e})"));
+    // The order of a std `HashMap` comes from its random keys.
+    let order: String = (0..16)
+        .map(|i| (i, ()))
+        .collect::<HashMap<u8, ()>>()
+        .keys()
+        .map(|k| format!("{k:x}"))
+        .collect();
+    #[cfg(target_arch = "wasm32")]
+    let random = {
+        let hex = |bytes: Vec<u8>| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+        let (a, b) = wasip2::random::insecure_seed::insecure_seed();
+        format!(
+            "{} insecure={} seed={a:x}.{b:x} monotonic={}",
+            hex(wasip2::random::random::get_random_bytes(16)),
+            hex(wasip2::random::insecure::get_insecure_random_bytes(16)),
+            wasip2::clocks::monotonic_clock::now()
+        )
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    let random = String::new();
+    format!(
+        "probe: wall={wall} wall_after_sleep={wall_after} slept_ns={slept} env={env:?} \
+         args={args:?} cwd={cwd} hashmap={order} random={random}"
+    )
+}
+
+/// Try to change the snapshot in every way std offers.
+fn write(root: &str) -> String {
+    let attempts: [(&str, std::io::Result<()>); 6] = [
+        (
+            "overwrite data.json",
+            std::fs::write(format!("{root}/data.json"), "{\"pwned\":true}"),
+        ),
+        (
+            "append to data.json",
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(format!("{root}/data.json"))
+                .map(drop),
+        ),
+        (
+            "create new.json",
+            std::fs::write(format!("{root}/new.json"), "{}"),
+        ),
+        ("mkdir sub", std::fs::create_dir(format!("{root}/sub"))),
+        (
+            "delete data.json",
+            std::fs::remove_file(format!("{root}/data.json")),
+        ),
+        (
+            "rename data.json",
+            std::fs::rename(format!("{root}/data.json"), format!("{root}/moved.json")),
+        ),
+    ];
+    let (done, denied): (Vec<_>, Vec<_>) = attempts.into_iter().partition(|(_, r)| r.is_ok());
+    let done: Vec<&str> = done.iter().map(|(what, _)| *what).collect();
+    let denied: Vec<String> = denied
+        .iter()
+        .map(|(what, r)| format!("{what}: {}", r.as_ref().unwrap_err()))
+        .collect();
+    if done.is_empty() {
+        format!("write: denied {}", denied.join("; "))
+    } else {
+        format!("write: WROTE {done:?}")
+    }
+}
+
+/// Try the network: TCP, UDP and a name lookup.
+fn socket(port: usize) -> String {
+    use std::net::ToSocketAddrs;
+    let addr = format!("127.0.0.1:{port}");
+    let mut seen = Vec::new();
+    seen.push(match std::net::TcpStream::connect(&addr) {
+        Ok(_) => "tcp: CONNECTED".to_string(),
+        Err(e) => format!("tcp: denied ({e})"),
+    });
+    seen.push(match std::net::UdpSocket::bind("0.0.0.0:0") {
+        Ok(s) => match s.send_to(b"hostile", &addr) {
+            Ok(n) => format!("udp: SENT {n} bytes"),
+            Err(e) => format!("udp: send denied ({e})"),
+        },
+        Err(e) => format!("udp: denied ({e})"),
+    });
+    seen.push(match ("localhost", 80).to_socket_addrs() {
+        Ok(a) => format!("dns: RESOLVED {:?}", a.collect::<Vec<_>>()),
+        Err(e) => format!("dns: denied ({e})"),
+    });
+    format!("socket: {}", seen.join("; "))
 }
 
 impl Provider for Hostile {
@@ -219,6 +376,43 @@ impl Provider for Hostile {
                 Err(ScanError::Internal(
                     "first\nFORGED gap line\u{1b}[2K".into(),
                 ))
+            }
+            "stack" => {
+                let depth = stack_hog(std::hint::black_box(u64::MAX));
+                Err(ScanError::Internal(format!("survived {depth} calls")))
+            }
+            "recurse" => {
+                let depth = deep(std::hint::black_box(100_000_000));
+                Err(ScanError::Internal(format!("survived {depth} calls")))
+            }
+            "huge" => {
+                let mib = number(&req.target, 1);
+                out.emit(finding(1))?;
+                let mut big = finding(2);
+                big.message = "x".repeat(mib << 20);
+                out.emit(big)?;
+                done(2)
+            }
+            "tiny" => {
+                let n = number(&req.target, 1) as u64;
+                for i in 0..n {
+                    out.emit(tiny(i))?;
+                }
+                done(n)
+            }
+            "probe" => Err(ScanError::Internal(probe())),
+            "write" => Err(ScanError::Internal(write(&req.snapshot_root))),
+            "socket" => Err(ScanError::Internal(socket(number(&req.target, 0)))),
+            "symlink" => {
+                let mut seen = Vec::new();
+                for path in ["link", "linkdir/secret"] {
+                    let full = format!("{}/{path}", req.snapshot_root);
+                    seen.push(match std::fs::read_to_string(&full) {
+                        Ok(text) => format!("{path}: READ {text:?}"),
+                        Err(e) => format!("{path}: denied ({e})"),
+                    });
+                }
+                Err(ScanError::Internal(format!("symlink: {}", seen.join("; "))))
             }
             other => Err(ScanError::Internal(format!("unknown behaviour `{other}`"))),
         }
