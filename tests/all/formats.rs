@@ -4,8 +4,9 @@
 
 use crate::{demarc, describe, root, shared_cpu};
 
+/// A file of the official reference data, found and checked by `tests/reference_data.rs`.
 fn shared(path: &str) -> serde_json::Value {
-    let p = root().join("..").join("shared/data").join(path);
+    let p = crate::reference_data::find(&root(), path);
     serde_json::from_str(
         &std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
     )
@@ -175,6 +176,13 @@ fn every_format_is_written_valid_and_reproducible() {
         tmp.path(),
     );
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+}
+
+/// Validate a SARIF log against the official SARIF 2.1.0 schema.
+pub fn validate_sarif(sarif: &serde_json::Value) {
+    let mut schema = shared("sarif/sarif-schema-2.1.0.json");
+    relax_language(&mut schema);
+    validate(&schema, sarif, "report.sarif");
 }
 
 /// Remove the unparseable `language` pattern wherever the SARIF schema declares it.

@@ -3,18 +3,28 @@
 //! CLI's build script): there is no test double for the sandbox.
 
 mod benchmarks; // benchmark requirements cited per check: coverage documents, drift, unverifiable citations
+mod browser; // a real headless Chromium for HTML checks
 mod cache; // the compile cache runs only what it compiled itself; unsafe caches and unpinned plugins are refused
 mod config; // configuration errors: exit 2, every problem named with file and key
 mod conformance; // one semantic case in every cloud's export shape: the same verdict and owner everywhere
 mod demo; // the bundled demo estate, end to end
 mod diff; // demarc diff and scan --baseline --fail-on-new over real scans of a changed estate
 mod formats; // every report format for the demo estate, validated against its official schema
+mod history; // scan --history, demarc history and the trend in the HTML over three runs
+mod hostile; // more hostile plugins: stack, recursion, huge strings, floods, probes, writes, sockets, links
 mod inputs; // bad inputs become gaps that name the file and position
 mod matrix; // the customer responsibility matrix: golden files
+mod mssp; // a generated estate of many tenants: one broken export costs one target
+mod providers; // a new provider is data: matrices, attestations and controls added; nothing silently attributed
 mod publish; // one run at a time per output directory, its files published together
+mod reference; // scripts/fetch-reference-data checks every digest and writes nothing on a mismatch
+#[path = "../reference_data.rs"]
+mod reference_data; // where the official SARIF, OCSF and OSCAL files are found, their sha256 checked
 mod sandbox; // hostile plugins: the host survives and lists the gap
 mod schema; // the committed JSON Schema matches the types, and reports validate against it
+mod suppressions; // suppressions: every selector, expiry by the pinned clock, stale ones, every format, --fail-on
 mod tenants; // tenants stay apart: ids, accounts, conflicts
+mod trust; // demarc.lock pins every plugin; minisign signatures by trusted keys; --require-signed
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

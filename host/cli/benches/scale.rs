@@ -24,6 +24,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+#[path = "../../../tests/support/peak_rss.rs"]
+mod peak_rss;
+use peak_rss::wait_with_peak_rss;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let counts: Vec<u64> = args
@@ -410,30 +414,6 @@ fn generate_gcp(path: &Path, range: std::ops::Range<u64>) {
         w.write_all(b"\n").unwrap();
     }
     w.flush().unwrap();
-}
-
-/// Wait for `child`; its exit code and its own peak resident set in MiB (Linux reports KiB).
-fn wait_with_peak_rss(mut child: std::process::Child) -> (Option<i32>, f64) {
-    // The kernel's ru_maxrss of a child counts the parent's memory at the moment it was spawned
-    // (the high-water mark survives exec), and this process has just parsed gigabytes. So the
-    // child's own high-water mark, VmHWM, is read from /proc while it runs; it only grows, and
-    // the last reading is at most 5 ms before the child exits.
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kib = 0u64;
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&status_path)
-            && let Some(kib) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            peak_kib = peak_kib.max(kib);
-        }
-        if let Some(status) = child.try_wait().expect("wait for the scan") {
-            return (status.code(), peak_kib as f64 / 1024.0);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
 }
 
 /// Write a snapshot of `n` configuration items with the mix of a real estate: many items of

@@ -35,15 +35,33 @@ pub struct RawConfig {
     /// Plugins beyond the built-in ones.
     #[serde(default)]
     pub plugin: Vec<RawPlugin>,
+    /// Refuse every `[[plugin]]` file without a valid minisign signature (`PLUGIN.wasm.minisig`)
+    /// by a `[[trusted_key]]`; `demarc scan --require-signed` does the same.
+    #[serde(default)]
+    pub require_signed: bool,
+    /// Public keys whose minisign signatures of plugin files are trusted.
+    #[serde(default)]
+    pub trusted_key: Vec<RawTrustedKey>,
     /// Extra provider attestation files, relative to this file; an entry with the same `id` as
     /// a built-in one replaces it (e.g. a lapsed report).
     #[serde(default)]
     pub provider_attestations: Vec<String>,
+    /// Data files added on top of the built-in set (or the `--schemas` set).
+    #[serde(default)]
+    pub data: RawData,
+    /// Settings per provider id: `[providers.digitalocean] assume_service_model = "iaas"`.
+    #[serde(default)]
+    pub providers: std::collections::BTreeMap<String, RawProvider>,
     /// Files of more tenants, relative to this file: `include = ["tenants/*.toml"]`. `*` and
     /// `?` match within the file name; each file holds `[[tenant]]` tables, and paths in it are
     /// relative to it. A pattern that matches no file is an error.
     #[serde(default)]
     pub include: Vec<String>,
+    /// Files of suppressions, relative to this file: `suppressions = ["mutes/*.toml"]`, each
+    /// holding `[[suppression]]` tables (see `crate::suppress`). A pattern that matches no file
+    /// is an error.
+    #[serde(default)]
+    pub suppressions: Vec<String>,
     /// Client tenants.
     #[serde(default)]
     pub tenant: Vec<RawTenant>,
@@ -55,6 +73,46 @@ pub struct RawConfig {
     /// its own, so that every problem of every file is reported at once.
     #[serde(skip)]
     pub problems: Vec<DataError>,
+}
+
+/// `[data]`: files added to the loaded data, relative to the configuration file. An addition
+/// never replaces what is loaded: a control id, a provider's matrix or an attestation id that
+/// exists already is an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawData {
+    /// Catalog extensions (`controls.toml` layout): more controls.
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// Responsibility matrices of providers that have none.
+    #[serde(default)]
+    pub responsibility: Vec<String>,
+    /// Provider attestation files (`attestations/*.toml` layout) with new ids.
+    #[serde(default)]
+    pub attestations: Vec<String>,
+}
+
+/// `[providers.ID]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvider {
+    /// The service model (`iaas`, `paas`, `faas`, `abstracted`) to assume for the provider's
+    /// resources that no responsibility matrix entry covers. Without it their findings are
+    /// `unattributed` gaps; with it they are attributed with basis `assumed`.
+    #[serde(default)]
+    pub assume_service_model: Option<String>,
+}
+
+impl RawConfig {
+    /// The `[data]` files, resolved against the configuration file's directory `base`.
+    pub fn additions(&self, base: &Path) -> crate::data::Additions {
+        let resolve = |list: &[String]| list.iter().map(|p| base.join(p)).collect();
+        crate::data::Additions {
+            controls: resolve(&self.data.controls),
+            responsibility: resolve(&self.data.responsibility),
+            attestations: resolve(&self.data.attestations),
+        }
+    }
 }
 
 /// `[limits]`.
@@ -83,6 +141,16 @@ pub struct RawPlugin {
     /// the plugin is refused unless `demarc scan --allow-unpinned` is given.
     #[serde(default)]
     pub sha256: Option<String>,
+}
+
+/// `[[trusted_key]]`: a publisher's minisign public key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrustedKey {
+    /// Who holds the key; recorded as `run.plugins[].signed_by` of a plugin it signed.
+    pub name: String,
+    /// The public key as `minisign -G` writes it: the base64 line of `minisign.pub`.
+    pub public_key: String,
 }
 
 impl RawConfig {
@@ -233,6 +301,9 @@ pub struct Config {
     pub concurrency: usize,
     /// Extra provider attestation files.
     pub provider_attestations: Vec<PathBuf>,
+    /// Providers whose uncovered resources the configuration accepts to attribute by an assumed
+    /// service model.
+    pub assumed: std::collections::BTreeMap<String, demarc_core::model::ServiceModel>,
     /// Tenants in file order.
     pub tenants: Vec<Tenant>,
 }
@@ -398,7 +469,7 @@ fn serde_key(e: &toml::de::Error) -> Option<String> {
 
 /// The files an `include` pattern names, sorted: `*` and `?` match within the last path
 /// component only.
-fn expand(base: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn expand(base: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     let p = Path::new(pattern);
     let (dir, name) = match (p.parent(), p.file_name()) {
         (Some(d), Some(n)) => (base.join(d), n.to_string_lossy().into_owned()),
@@ -458,7 +529,7 @@ fn wildcard(pattern: &str, name: &str) -> bool {
 }
 
 /// The key and a one-line message of a TOML syntax error: the config crate drops the position.
-fn toml_problem(text: &str, e: &toml::de::Error) -> (String, String) {
+pub(crate) fn toml_problem(text: &str, e: &toml::de::Error) -> (String, String) {
     let Some(span) = e.span() else {
         return ("-".into(), e.message().to_string());
     };
@@ -553,6 +624,34 @@ impl RawConfig {
                 "now".into(),
                 format!("`{now}` is not an RFC 3339 time (e.g. 2026-11-01T00:00:00Z)"),
             );
+        }
+        let mut assumed = std::collections::BTreeMap::new();
+        for (id, p) in &self.providers {
+            let key = format!("providers.{id}");
+            if !is_kebab_id(id) {
+                err(
+                    key.clone(),
+                    format!("`{id}` is not a kebab-case provider id"),
+                );
+            }
+            match p.assume_service_model.as_deref() {
+                None => {}
+                Some(m) => match demarc_core::model::ServiceModel::parse(m) {
+                    Some(model) => {
+                        assumed.insert(id.clone(), model);
+                    }
+                    None => err(
+                        format!("{key}.assume_service_model"),
+                        format!(
+                            "unknown service model `{}` (known: {})",
+                            m.escape_debug(),
+                            demarc_core::model::ServiceModel::ALL
+                                .map(|m| m.as_str())
+                                .join(", ")
+                        ),
+                    ),
+                },
+            }
         }
         let defaults = demarc_runtime::Limits::default();
         let mut limits = defaults;
@@ -848,6 +947,7 @@ impl RawConfig {
         }
         if errors.is_empty() {
             Ok(Config {
+                assumed,
                 name: self.name.unwrap_or_else(|| "demarc estate".into()),
                 now: self.now,
                 limits,

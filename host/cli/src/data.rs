@@ -2,7 +2,7 @@
 //! files in `schemas/` are built into the binary; `--schemas DIR` reads a directory of the same
 //! layout instead, so users can read, diff and override them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use demarc_core::attestation::{self, ProviderAttestation};
@@ -168,6 +168,122 @@ pub fn load(dir: Option<&Path>) -> Result<Data, DataErrors> {
     Ok(Data {
         catalog: Arc::new(catalog),
         attributor: Arc::new(Attributor::new(matrices)),
+        provider_attestations,
+    })
+}
+
+/// Data files the configuration adds on top of the loaded set (`[data]`), paths resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Additions {
+    /// Catalog extensions (`controls.toml` layout): more controls.
+    pub controls: Vec<PathBuf>,
+    /// Responsibility matrices of providers that have none yet.
+    pub responsibility: Vec<PathBuf>,
+    /// Provider attestation files with ids not yet loaded.
+    pub attestations: Vec<PathBuf>,
+}
+
+impl Additions {
+    /// Whether there is nothing to add.
+    pub fn is_empty(&self) -> bool {
+        self.controls.is_empty() && self.responsibility.is_empty() && self.attestations.is_empty()
+    }
+}
+
+/// Add the configuration's data files to `data`. An addition never replaces: a control id, a
+/// provider's matrix or an attestation id that is already loaded is an error naming the file and
+/// the key (replacing the built-in set is what `--schemas` is for). Every problem in every file
+/// is reported.
+pub fn extend(data: Data, add: &Additions) -> Result<Data, DataErrors> {
+    if add.is_empty() {
+        return Ok(data);
+    }
+    let mut errors = Vec::new();
+    let read = |p: &Path, errors: &mut Vec<DataError>| -> Option<(String, String)> {
+        let name = p.display().to_string();
+        match std::fs::read_to_string(p) {
+            Ok(t) => Some((name, t)),
+            Err(e) => {
+                errors.push(DataError::new(&name, "-", format!("cannot read: {e}")));
+                None
+            }
+        }
+    };
+    let mut catalog = (*data.catalog).clone();
+    for p in &add.controls {
+        if let Some((name, text)) = read(p, &mut errors)
+            && let Err(e) = catalog.extend(&name, &text)
+        {
+            errors.extend(e.0);
+        }
+    }
+    // Matrices and attestations cite controls: they are read against the extended catalog.
+    let mut matrices: Vec<(String, Matrix)> = data
+        .attributor
+        .matrices()
+        .map(|m| (String::new(), m.clone()))
+        .collect();
+    for p in &add.responsibility {
+        let Some((name, text)) = read(p, &mut errors) else {
+            continue;
+        };
+        match Matrix::load(&name, &text, &catalog) {
+            Ok(m) => match matrices.iter().find(|(_, o)| o.provider == m.provider) {
+                Some((from, _)) => errors.push(DataError::new(
+                    &name,
+                    "provider",
+                    format!(
+                        "a responsibility matrix for provider `{}` is already loaded ({}): an \
+                         addition cannot replace one (--schemas replaces the built-in data)",
+                        m.provider,
+                        if from.is_empty() {
+                            "built in"
+                        } else {
+                            from.as_str()
+                        }
+                    ),
+                )),
+                None => matrices.push((name, m)),
+            },
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    let mut provider_attestations = data.provider_attestations.clone();
+    for p in &add.attestations {
+        let Some((name, text)) = read(p, &mut errors) else {
+            continue;
+        };
+        match attestation::load_provider(&name, &text, &catalog) {
+            Ok(list) => {
+                for (i, a) in list.into_iter().enumerate() {
+                    if provider_attestations.iter().any(|o| o.id == a.id) {
+                        errors.push(DataError::new(
+                            &name,
+                            format!("attestation[{i}].id"),
+                            format!(
+                                "provider attestation `{}` is already loaded: an addition cannot \
+                                 replace one (`provider_attestations` replaces by id)",
+                                a.id
+                            ),
+                        ));
+                    } else {
+                        provider_attestations.push(a);
+                    }
+                }
+            }
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(DataErrors(errors));
+    }
+    let mut attributor = Attributor::new(matrices.into_iter().map(|(_, m)| m));
+    for (provider, model) in data.attributor.accepted_assumptions() {
+        attributor = attributor.accept_assumed(provider, *model);
+    }
+    Ok(Data {
+        catalog: Arc::new(catalog),
+        attributor: Arc::new(attributor),
         provider_attestations,
     })
 }

@@ -11,7 +11,7 @@
 //! to or from failing (e.g. pass to manual). Both reports are streamed: only a compact record of
 //! each old finding is held.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -38,10 +38,14 @@ pub struct Entry {
     pub severity: Severity,
     /// Control owner.
     pub owner: Owner,
+    /// A suppression in force covers it (accepted: `--fail-on-new` does not count it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
 }
 
 impl Entry {
-    fn of(f: &demarc_core::Finding) -> Entry {
+    /// What the diff keeps of `f`.
+    pub fn of(f: &demarc_core::Finding) -> Entry {
         Entry {
             id: f.id.clone(),
             tenant: f.tenant.clone(),
@@ -51,6 +55,7 @@ impl Entry {
             status: f.status,
             severity: f.check.severity,
             owner: f.responsibility.owner,
+            suppressed: f.is_suppressed(),
         }
     }
 }
@@ -111,18 +116,52 @@ fn entries(path: &Path) -> anyhow::Result<(Report, HashMap<String, Entry>)> {
 
 /// The diff of the reports at `old` and `new`.
 pub fn diff(old: &Path, new: &Path) -> anyhow::Result<Diff> {
-    let (old_frame, mut before) = entries(old)?;
+    let (old_frame, before) = entries(old)?;
     let (new_frame, _) = demarc_report::stream::read_frame(open(new)?)
         .map_err(|e| anyhow::anyhow!("{}: {e}", new.display()))?;
-    let mut d = Diff {
-        old_run: old_frame.run.finished.clone(),
-        new_run: new_frame.run.finished.clone(),
-        tenants: BTreeMap::new(),
-    };
+    let mut differ = Differ::new(
+        old_frame.run.finished.clone(),
+        new_frame.run.finished.clone(),
+        before,
+    );
     demarc_report::stream::for_each_finding(open(new)?, |f| {
-        let now = Entry::of(&f);
-        let t = d.tenants.entry(now.tenant.clone()).or_default();
-        match before.remove(&now.id) {
+        differ.add(Entry::of(&f));
+        Ok(())
+    })
+    .map_err(|e| anyhow::anyhow!("{}: {e}", new.display()))?;
+    let complete = new_frame
+        .run
+        .targets
+        .iter()
+        .filter(|t| t.outcome == "complete")
+        .map(|t| (t.tenant.clone(), t.target.clone()))
+        .collect();
+    Ok(differ.finish(&complete))
+}
+
+/// Builds a [`Diff`] from the old run's findings and the new run's, fed one at a time.
+pub struct Differ {
+    d: Diff,
+    before: HashMap<String, Entry>,
+}
+
+impl Differ {
+    /// A diff from `old_run` (whose findings, by id, are `before`) to `new_run`.
+    pub fn new(old_run: String, new_run: String, before: HashMap<String, Entry>) -> Differ {
+        Differ {
+            d: Diff {
+                old_run,
+                new_run,
+                tenants: BTreeMap::new(),
+            },
+            before,
+        }
+    }
+
+    /// One finding of the new run.
+    pub fn add(&mut self, now: Entry) {
+        let t = self.d.tenants.entry(now.tenant.clone()).or_default();
+        match self.before.remove(&now.id) {
             None if now.status == Status::Fail => t.new.push(now),
             None => {}
             Some(was) => {
@@ -139,55 +178,52 @@ pub fn diff(old: &Path, new: &Path) -> anyhow::Result<Diff> {
                 }
             }
         }
-        Ok(())
-    })
-    .map_err(|e| anyhow::anyhow!("{}: {e}", new.display()))?;
-    // Old failures the new run did not report: resolved only where the new run scanned their
-    // target completely.
-    let complete: std::collections::BTreeSet<(&str, &str)> = new_frame
-        .run
-        .targets
-        .iter()
-        .filter(|t| t.outcome == "complete")
-        .map(|t| (t.tenant.as_str(), t.target.as_str()))
-        .collect();
-    let mut gone: Vec<Entry> = before
-        .into_values()
-        .filter(|e| e.status == Status::Fail)
-        .collect();
-    gone.sort_by(|a, b| a.id.cmp(&b.id));
-    for e in gone {
-        let t = d.tenants.entry(e.tenant.clone()).or_default();
-        if complete.contains(&(e.tenant.as_str(), e.target.as_str())) {
-            t.resolved.push(e);
-        } else {
-            t.unverified.push(e);
+    }
+
+    /// The diff, once every finding of the new run was added; `complete` holds the (tenant,
+    /// target) pairs the new run scanned completely.
+    pub fn finish(self, complete: &BTreeSet<(String, String)>) -> Diff {
+        let Differ { mut d, before } = self;
+        // Old failures the new run did not report: resolved only where the new run scanned
+        // their target completely.
+        let mut gone: Vec<Entry> = before
+            .into_values()
+            .filter(|e| e.status == Status::Fail)
+            .collect();
+        gone.sort_by(|a, b| a.id.cmp(&b.id));
+        for e in gone {
+            let t = d.tenants.entry(e.tenant.clone()).or_default();
+            if complete.contains(&(e.tenant.clone(), e.target.clone())) {
+                t.resolved.push(e);
+            } else {
+                t.unverified.push(e);
+            }
         }
+        d.tenants.retain(|_, t| {
+            !(t.new.is_empty()
+                && t.resolved.is_empty()
+                && t.unverified.is_empty()
+                && t.persisting.is_empty()
+                && t.changed.is_empty())
+        });
+        for t in d.tenants.values_mut() {
+            let key = |e: &Entry| (std::cmp::Reverse(e.severity), e.owner, e.id.clone());
+            t.new.sort_by_key(key);
+            t.resolved.sort_by_key(key);
+            t.unverified.sort_by_key(key);
+            t.persisting.sort_by_key(key);
+            t.changed.sort_by_key(|c| key(&c.new));
+        }
+        d
     }
-    d.tenants.retain(|_, t| {
-        !(t.new.is_empty()
-            && t.resolved.is_empty()
-            && t.unverified.is_empty()
-            && t.persisting.is_empty()
-            && t.changed.is_empty())
-    });
-    for t in d.tenants.values_mut() {
-        let key = |e: &Entry| (std::cmp::Reverse(e.severity), e.owner, e.id.clone());
-        t.new.sort_by_key(key);
-        t.resolved.sort_by_key(key);
-        t.unverified.sort_by_key(key);
-        t.persisting.sort_by_key(key);
-        t.changed.sort_by_key(|c| key(&c.new));
-    }
-    Ok(d)
 }
 
-/// The number of new failures at or above `threshold`.
+/// The number of new failures at or above `threshold` that no suppression in force covers.
 pub fn new_failures(d: &Diff, threshold: Severity) -> usize {
     d.tenants
         .values()
         .flat_map(|t| &t.new)
-        .filter(|e| e.severity >= threshold)
+        .filter(|e| e.severity >= threshold && !e.suppressed)
         .count()
 }
 

@@ -3,19 +3,25 @@
 //! Exit codes: 0 clean, 1 failing findings at or above `--fail-on`, 2 usage or configuration
 //! error, 3 scan incomplete (a gap lost coverage; this wins over 1).
 
+use anyhow::Context as _;
+
 mod config;
 mod data;
 mod diff;
 mod frameworks;
+mod history;
 mod inputs;
 mod matrix;
 mod output;
+mod plugin_cmd;
 mod plugins;
 mod progress;
 mod publish;
 mod render;
 mod scan;
+mod suppress;
 mod table;
+mod trust;
 
 use std::path::PathBuf;
 
@@ -61,6 +67,8 @@ enum LogFormat {
     Json,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Scan the estate of a configuration (by default the bundled demo estate).
@@ -82,6 +90,10 @@ enum Command {
     /// Check a configuration without scanning.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The runs recorded by `demarc scan --history FILE`: list them, diff any two, and each
+    /// tenant's posture over time.
+    #[command(subcommand)]
+    History(HistoryCommand),
     /// Print the JSON Schema of report.json.
     Schema,
 }
@@ -101,6 +113,46 @@ struct DiffArgs {
 }
 
 #[derive(Subcommand)]
+enum HistoryCommand {
+    /// List the recorded runs, oldest first.
+    List {
+        /// The history database.
+        db: PathBuf,
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// What changed between two recorded runs (numbers, `last` or `last-K`), like `demarc diff`.
+    Diff {
+        /// The history database.
+        db: PathBuf,
+        /// The older run.
+        #[arg(default_value = "last-1")]
+        from: String,
+        /// The newer run.
+        #[arg(default_value = "last")]
+        to: String,
+        /// md, json or html.
+        #[arg(long, default_value = "md")]
+        format: String,
+    },
+    /// Each tenant's pass rate and failing findings by owner and severity, per recorded run.
+    Trend {
+        /// The history database.
+        db: PathBuf,
+        /// Only this tenant (repeatable).
+        #[arg(long = "tenant")]
+        tenants: Vec<String>,
+        /// Only the last N runs.
+        #[arg(long)]
+        last: Option<usize>,
+        /// md or json.
+        #[arg(long, default_value = "md")]
+        format: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Validate the configuration, every included tenant file, the plugins it names and the
     /// attestation files: every problem of every file is reported at once (exit 2); nothing
@@ -115,6 +167,8 @@ enum ConfigCommand {
         /// Load `[[plugin]]` entries without a `sha256`.
         #[arg(long)]
         allow_unpinned: bool,
+        #[command(flatten)]
+        trust: TrustArgs,
     },
 }
 
@@ -155,6 +209,9 @@ struct ReportArgs {
     /// Read the catalog from this directory instead of the built-in `schemas/`.
     #[arg(long)]
     schemas: Option<PathBuf>,
+    /// Show each tenant's trend across the runs recorded in this history database in the HTML.
+    #[arg(long)]
+    history: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -195,6 +252,10 @@ struct ScanArgs {
     /// live line is shown; `--quiet` shows neither).
     #[arg(long, default_value_t = 10.0)]
     progress_every: f64,
+    /// Record this run in the SQLite history database FILE (created when missing); the HTML
+    /// report then shows each tenant's trend across the recorded runs.
+    #[arg(long)]
+    history: Option<PathBuf>,
     /// A previous report.json to compare with: the summary says how many failures are new.
     #[arg(long)]
     baseline: Option<PathBuf>,
@@ -225,6 +286,8 @@ struct ScanArgs {
     /// still records its digest). Without it such a plugin is a configuration error.
     #[arg(long)]
     allow_unpinned: bool,
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Pin the run's timestamps to this RFC 3339 time and zero the timings, so that the same
     /// input gives byte-identical output.
     #[arg(long)]
@@ -234,10 +297,59 @@ struct ScanArgs {
     quiet: bool,
 }
 
+/// Which plugins a run trusts.
+#[derive(clap::Args)]
+struct TrustArgs {
+    /// The lock file the plugins must match. By default `demarc.lock` beside the
+    /// configuration, when there is one (`demarc plugin lock` writes it).
+    #[arg(long)]
+    lock: Option<PathBuf>,
+    /// Refuse every `[[plugin]]` file without a valid minisign signature
+    /// (`PLUGIN.wasm.minisig`) by a `[[trusted_key]]` of the configuration.
+    #[arg(long)]
+    require_signed: bool,
+}
+
+impl TrustArgs {
+    fn lock(&self) -> trust::Lock {
+        match &self.lock {
+            Some(p) => trust::Lock::File(p.clone()),
+            None => trust::Lock::Beside,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum PluginCommand {
-    /// List the built-in plugins and their checks.
-    List,
+    /// List the built-in plugins and their checks, and with `--config` the configured ones.
+    List {
+        /// Also list the `[[plugin]]` files of this configuration.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Describe a plugin file in the sandbox and print its name, version, contract version,
+    /// provider, checks (id, severity, controls, benchmark requirements) and sha256.
+    Inspect {
+        /// The plugin's WebAssembly component.
+        plugin: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write `demarc.lock` beside the configuration: the source, name, version, contract
+    /// version and sha256 of every plugin, built-in ones included. A scan refuses a plugin
+    /// that differs from it.
+    Lock {
+        /// The configuration file. By default the bundled demo estate's.
+        #[arg(long, env = "DEMARC_CONFIG")]
+        config: Option<PathBuf>,
+        /// Write the lock file here instead of `demarc.lock` beside the configuration.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Refuse `[[plugin]]` files without a valid signature by a trusted key.
+        #[arg(long)]
+        require_signed: bool,
+    },
     /// Print the parity table (Markdown): which check covers which catalog control on which
     /// cloud.
     Parity,
@@ -352,6 +464,8 @@ fn main() -> std::process::ExitCode {
                 },
                 pin_time: args.pin_time,
                 allow_unpinned: args.allow_unpinned,
+                lock: args.trust.lock(),
+                require_signed: args.trust.require_signed,
                 print_summary: !args.quiet,
                 progress: progress::Mode::detect(
                     args.quiet,
@@ -359,6 +473,7 @@ fn main() -> std::process::ExitCode {
                 ),
                 baseline: args.baseline,
                 fail_on_new: args.fail_on_new,
+                history: args.history,
                 check_only: false,
             };
             match scan::run(&opts) {
@@ -373,6 +488,7 @@ fn main() -> std::process::ExitCode {
             config,
             schemas,
             allow_unpinned,
+            trust,
         }) => {
             let opts = scan::ScanOptions {
                 formats: Vec::new(),
@@ -383,10 +499,13 @@ fn main() -> std::process::ExitCode {
                 groups: Vec::new(),
                 labels: Vec::new(),
                 shard: None,
+                history: None,
                 schemas,
                 cache_dir: default_cache_dir(),
                 pin_time: None,
                 allow_unpinned,
+                lock: trust.lock(),
+                require_signed: trust.require_signed,
                 print_summary: false,
                 progress: progress::Mode::Off,
                 baseline: None,
@@ -401,6 +520,13 @@ fn main() -> std::process::ExitCode {
                 }
             }
         }
+        Command::History(cmd) => match history_command(&cmd) {
+            Ok(()) => ExitCode::Clean,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::Usage
+            }
+        },
         Command::Diff(args) => match run_diff(&args) {
             Ok(()) => ExitCode::Clean,
             Err(e) => {
@@ -422,13 +548,25 @@ fn main() -> std::process::ExitCode {
                 ExitCode::Usage
             }
         },
-        Command::Plugin(PluginCommand::List) => match plugin_list() {
-            Ok(()) => ExitCode::Clean,
+        Command::Plugin(PluginCommand::List { config }) => match plugin_list(config.as_deref()) {
+            Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e:#}");
                 ExitCode::Usage
             }
         },
+        Command::Plugin(PluginCommand::Inspect { plugin, json }) => {
+            plugin_cmd::inspect(&plugin, json)
+        }
+        Command::Plugin(PluginCommand::Lock {
+            config,
+            out,
+            require_signed,
+        }) => plugin_cmd::lock(
+            &config.unwrap_or_else(default_config),
+            out.as_deref(),
+            require_signed,
+        ),
         Command::Report(args) => match run_report(&args) {
             Ok(code) => code,
             Err(e) => {
@@ -483,7 +621,19 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     // Locked like a scan's, and published the same way: after the lock, since a journal an
     // interrupted run left may still have to move the input into place.
     let out = publish::OutputDir::open(&out).map_err(|e| anyhow::anyhow!("{e}"))?;
-    render::write_all(&args.input, &data.catalog, &formats, out.staging())?;
+    let trend = match &args.history {
+        Some(db) => {
+            let (frame, _) = demarc_report::stream::read_frame(std::io::BufReader::new(
+                std::fs::File::open(&args.input)
+                    .with_context(|| format!("cannot read {}", args.input.display()))?,
+            ))
+            .with_context(|| format!("cannot read {}", args.input.display()))?;
+            let tenants: Vec<String> = frame.tenants.iter().map(|t| t.id.clone()).collect();
+            Some(history::History::open_existing(db)?.trend(&tenants, None)?)
+        }
+        None => None,
+    };
+    render::write_all(&args.input, &data.catalog, &formats, out.staging(), trend)?;
     let names: Vec<&str> = formats.iter().map(|f| f.file_name()).collect();
     // More formats of the report already in the directory join its files; a report from
     // elsewhere replaces them, so that the directory never mixes two runs.
@@ -566,6 +716,49 @@ fn builtin_plugins(data: &data::Data) -> anyhow::Result<Vec<demarc_runtime::Plug
         ))?);
     }
     Ok(out)
+}
+
+fn history_command(cmd: &HistoryCommand) -> anyhow::Result<()> {
+    let text = match cmd {
+        HistoryCommand::List { db, format } => {
+            let runs = history::History::open_existing(db)?.runs()?;
+            match format.as_str() {
+                "text" => history::runs_text(&runs),
+                "json" => serde_json::to_string_pretty(&runs)? + "\n",
+                other => anyhow::bail!("--format {other}: expected text or json"),
+            }
+        }
+        HistoryCommand::Diff {
+            db,
+            from,
+            to,
+            format,
+        } => {
+            let h = history::History::open_existing(db)?;
+            let d = h.diff(h.resolve(from)?, h.resolve(to)?)?;
+            match format.as_str() {
+                "md" => diff::markdown(&d),
+                "html" => diff::html(&d),
+                "json" => serde_json::to_string_pretty(&d)? + "\n",
+                other => anyhow::bail!("--format {other}: expected md, json or html"),
+            }
+        }
+        HistoryCommand::Trend {
+            db,
+            tenants,
+            last,
+            format,
+        } => {
+            let t = history::History::open_existing(db)?.trend(tenants, *last)?;
+            match format.as_str() {
+                "md" => history::trend_markdown(&t),
+                "json" => serde_json::to_string_pretty(&t)? + "\n",
+                other => anyhow::bail!("--format {other}: expected md or json"),
+            }
+        }
+    };
+    print!("{text}");
+    Ok(())
 }
 
 fn run_diff(args: &DiffArgs) -> anyhow::Result<()> {
@@ -681,11 +874,21 @@ fn plugin_parity() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn plugin_list() -> anyhow::Result<()> {
+fn plugin_list(config: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     let data = data::load(None)?;
-    for p in builtin_plugins(&data)? {
+    let mut plugins: Vec<(String, demarc_runtime::Plugin)> = builtin_plugins(&data)?
+        .into_iter()
+        .map(|p| (format!("builtin:{}", p.name), p))
+        .collect();
+    if let Some(config) = config {
+        match plugin_cmd::configured(config, &data) {
+            Ok(more) => plugins.extend(more),
+            Err(code) => return Ok(code),
+        }
+    }
+    for (source, p) in plugins {
         println!(
-            "{} {} (provider {}, contract {}, sha256 {})",
+            "{} {} (provider {}, contract {}, sha256 {}, from {source})",
             p.name, p.version, p.provider, p.contract, p.sha256
         );
         for c in p.checks.values() {
@@ -698,5 +901,5 @@ fn plugin_list() -> anyhow::Result<()> {
             );
         }
     }
-    Ok(())
+    Ok(ExitCode::Clean)
 }

@@ -48,9 +48,11 @@ struct Tally {
     status: Status,
     severity: Severity,
     model: ServiceModel,
+    /// The suppression that matched it, numbered from 1 (0: none).
+    suppression: u16,
 }
 
-/// One spilled finding: its id key (as four quarters, to keep the record at 28 bytes) and
+/// One spilled finding: its id key (as four quarters, to keep the record at 32 bytes) and
 /// tally.
 #[derive(Debug, Clone, Copy)]
 struct Record {
@@ -275,6 +277,8 @@ pub struct Assembly {
     spill_dir: PathBuf,
     body: Mutex<Body>,
     lanes: Vec<Mutex<Lane>>,
+    /// The run's suppressions, applied to each finding before it is written.
+    suppressions: crate::suppress::Suppressions,
 }
 
 /// Everything of the report that is known only when the scan is over, but its findings and
@@ -305,11 +309,24 @@ impl Assembly {
     /// Start `report.json` in `out` (as a temporary file until [`Assembly::complete`]) for the
     /// targets `lanes` — (tenant, target, provider) in plan order — with the report's schema and
     /// tenants.
+    #[cfg(test)]
     pub fn begin(
         out: &Path,
         tenants: &[TenantInfo],
         resolver: Resolver,
         lanes: &[(String, String, String)],
+    ) -> anyhow::Result<Arc<Assembly>> {
+        Self::begin_with(out, tenants, resolver, lanes, Default::default())
+    }
+
+    /// [`Assembly::begin`], with the run's suppressions: each finding is marked with the one
+    /// that matches it before it is written.
+    pub fn begin_with(
+        out: &Path,
+        tenants: &[TenantInfo],
+        resolver: Resolver,
+        lanes: &[(String, String, String)],
+        suppressions: crate::suppress::Suppressions,
     ) -> anyhow::Result<Arc<Assembly>> {
         let tmp = out.join(".report.json.tmp");
         let spill_dir = out.join(format!(".spill-{}", std::process::id()));
@@ -327,6 +344,7 @@ impl Assembly {
         })()
         .with_context(|| format!("cannot write {}", tmp.display()))?;
         Ok(Arc::new(Assembly {
+            suppressions,
             resolver,
             out: out.to_path_buf(),
             tmp,
@@ -373,7 +391,13 @@ impl Assembly {
     }
 
     /// Take one finding of target `lane`, serialized as `json`.
-    fn accept(&self, lane_no: usize, finding: &Finding, json: &[u8]) -> Result<(), String> {
+    fn accept(
+        &self,
+        lane_no: usize,
+        finding: &Finding,
+        suppression: u16,
+        json: &[u8],
+    ) -> Result<(), String> {
         let key = demarc_core::id::parse_key(&finding.id).ok_or("finding id is not a key")?;
         let mut lane = lock(&self.lanes[lane_no]);
         let check = lane.check(finding);
@@ -386,6 +410,7 @@ impl Assembly {
             status: finding.status,
             severity: finding.check.severity,
             model: finding.responsibility.service_model,
+            suppression,
         };
         if lane.direct {
             let mut body = lock(&self.body);
@@ -534,6 +559,9 @@ impl Assembly {
             summary.add_gap(g);
         }
         let mut tallies = Tallies::default();
+        // Per suppression: failing findings it matched, per tenant.
+        let mut matched: Vec<BTreeMap<String, u64>> =
+            vec![BTreeMap::new(); self.suppressions.len()];
         for lane in &self.lanes {
             let lane = lock(lane);
             let by_control = tallies.controls.entry(lane.tenant.clone()).or_default();
@@ -547,9 +575,14 @@ impl Assembly {
                         must_act: t.must_act,
                         status: t.status,
                         severity: t.severity,
+                        suppressed: t.suppression != 0
+                            && !self.suppressions.is_expired(t.suppression),
                     },
                     *n,
                 );
+                if let Some(m) = matched.get_mut(usize::from(t.suppression).wrapping_sub(1)) {
+                    *m.entry(lane.tenant.clone()).or_default() += n;
+                }
                 let (check, controls) = &lane.checks[t.check as usize];
                 let account = lane
                     .accounts
@@ -576,12 +609,18 @@ impl Assembly {
         for f in extra {
             let key = demarc_core::id::parse_key(&f.id).unwrap_or_default();
             let slot = Slot::new(key, None, f.status);
+            let mut f = f.clone();
+            let suppression = self.suppressions.apply(&mut f);
+            let f = &f;
             let mut lean = f.clone();
             self.resolver.strip(&mut lean);
             let json = serde_json::to_vec(&lean)?;
             if !body.seen.insert(slot) {
                 body.duplicates += 1;
                 continue;
+            }
+            if let Some(m) = matched.get_mut(usize::from(suppression).wrapping_sub(1)) {
+                *m.entry(f.tenant.clone()).or_default() += 1;
             }
             summary.add(f);
             tallies
@@ -603,6 +642,14 @@ impl Assembly {
             w.write_all(&json)?;
         }
         summary.duplicates = body.duplicates;
+        tail.run.suppressions = self.suppressions.records(&matched);
+        summary.stale_suppressions = tail
+            .run
+            .suppressions
+            .iter()
+            .filter(|s| s.is_stale())
+            .map(|s| s.id.clone())
+            .collect();
         let controls = rollup(&tallies);
         let failing: BTreeMap<String, BTreeMap<String, u64>> = tallies
             .controls
@@ -769,10 +816,11 @@ impl LaneSink {
                         // (see `Attributor::attribute_by_reference`) but their plugin's
                         // version, which the tables hold when the run has one version of it.
                         assembly.resolver.strip_version(&mut finding);
+                        let suppression = assembly.suppressions.apply(&mut finding);
                         buf.clear();
                         let written = demarc_report::write_finding(&mut buf, &finding)
                             .map_err(|e| e.to_string())
-                            .and_then(|()| assembly.accept(lane, &finding, &buf));
+                            .and_then(|()| assembly.accept(lane, &finding, suppression, &buf));
                         if let Err(e) = written {
                             lock(&err).get_or_insert(e);
                             // Dropping the receiver makes the sink's next send fail.

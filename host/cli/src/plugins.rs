@@ -19,12 +19,19 @@ pub struct Loaded {
     pub failed: Vec<(String, LoadError)>,
 }
 
+/// A configured plugin file to load.
+pub struct Configured {
+    /// Its path.
+    pub path: std::path::PathBuf,
+    /// The sha256 the configuration pins, if any.
+    pub pinned: Option<String>,
+    /// The sha256 of the bytes whose signature and lock entry were checked before loading: the
+    /// bytes loaded must still have it.
+    pub checked: String,
+}
+
 /// Load the built-ins and the configured plugin files.
-pub async fn load_all(
-    runtime: &Runtime,
-    configured: &[(std::path::PathBuf, Option<String>)],
-    catalog: &Catalog,
-) -> Loaded {
+pub async fn load_all(runtime: &Runtime, configured: &[Configured], catalog: &Catalog) -> Loaded {
     let mut loaded = Loaded {
         plugins: Vec::new(),
         failed: Vec::new(),
@@ -36,11 +43,12 @@ pub async fn load_all(
             Err(e) => loaded.failed.push((origin, e)),
         }
     }
-    for (path, pinned) in configured {
-        let origin = path.display().to_string();
-        match load_file(runtime, path, pinned.as_deref(), catalog).await {
+    for c in configured {
+        let origin = c.path.display().to_string();
+        let pin = c.pinned.as_deref().unwrap_or(&c.checked);
+        match load_file(runtime, &c.path, Some(pin), catalog).await {
             Ok(p) => {
-                if pinned.is_none() {
+                if c.pinned.is_none() {
                     tracing::warn!(
                         plugin = %origin,
                         sha256 = %p.sha256,
@@ -72,6 +80,12 @@ pub async fn load_file(
         message: format!("cannot read: {e}"),
     })?;
     runtime.load(&bytes, &origin, pinned, catalog).await
+}
+
+/// sha256 of bytes, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// Names of the built-in plugins.

@@ -17,19 +17,21 @@ use demarc_core::Catalog;
 use demarc_report::{Format, Renderer, Spill, stream};
 
 /// Render `formats` (other than JSON, which the scan already wrote) of the report at
-/// `report_path` into `out`; returns the files written.
+/// `report_path` into `out`, with each tenant's `trend` from a history database in the HTML;
+/// returns the files written.
 pub fn write_formats(
     report_path: &Path,
     catalog: &Catalog,
     formats: &[Format],
     out: &Path,
+    trend: Option<demarc_core::trend::Trend>,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let others: Vec<Format> = formats
         .iter()
         .copied()
         .filter(|f| *f != Format::Json)
         .collect();
-    write_all(report_path, catalog, &others, out)
+    write_all(report_path, catalog, &others, out, trend)
 }
 
 /// Temporary output files, removed unless renamed into place.
@@ -44,12 +46,14 @@ impl Drop for Pending {
 }
 
 /// Render every format in `formats` of the report at `report_path` into `out`, in one pass over
-/// its findings; returns the files written, in the order of `formats`.
+/// its findings, with each tenant's `trend` from a history database in the HTML; returns the
+/// files written, in the order of `formats`.
 pub fn write_all(
     report_path: &Path,
     catalog: &Catalog,
     formats: &[Format],
     out: &Path,
+    trend: Option<demarc_core::trend::Trend>,
 ) -> anyhow::Result<Vec<PathBuf>> {
     if formats.is_empty() {
         return Ok(Vec::new());
@@ -59,8 +63,9 @@ pub fn write_all(
             .map(|f| BufReader::with_capacity(1 << 20, f))
             .with_context(|| format!("cannot read {}", report_path.display()))
     };
-    let (frame, _) = stream::read_frame(open()?)
+    let (mut frame, _) = stream::read_frame(open()?)
         .with_context(|| format!("cannot read {}", report_path.display()))?;
+    frame.trend = trend;
 
     let mut pending = Pending(Vec::new());
     let mut outputs: Vec<(Format, Box<dyn Write>)> = Vec::new();

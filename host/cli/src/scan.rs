@@ -44,6 +44,8 @@ pub struct ScanOptions {
     pub labels: Vec<(String, String)>,
     /// `(index, count)`, 1-based index.
     pub shard: Option<(u32, u32)>,
+    /// Record the run in this history database.
+    pub history: Option<PathBuf>,
     /// Directory overriding the built-in `schemas/` data.
     pub schemas: Option<PathBuf>,
     /// Compile cache directory.
@@ -52,6 +54,10 @@ pub struct ScanOptions {
     pub pin_time: Option<String>,
     /// Load `[[plugin]]` entries without a `sha256` (with a warning).
     pub allow_unpinned: bool,
+    /// The lock file the plugins must match.
+    pub lock: crate::trust::Lock,
+    /// Refuse `[[plugin]]` files without a valid signature by a trusted key.
+    pub require_signed: bool,
     /// Print the summary table.
     pub print_summary: bool,
     /// How scan progress is shown on standard error.
@@ -120,6 +126,16 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::Usage);
         }
     };
+    // `[data]`: matrices, attestations and controls added on top of the loaded set, before the
+    // plugins (which cite controls) are loaded.
+    let additions = raw.additions(opts.config.parent().unwrap_or(Path::new(".")));
+    let mut data = match data::extend(data, &additions) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return Ok(ExitCode::Usage);
+        }
+    };
     if let Some(b) = &opts.baseline {
         let readable = std::fs::File::open(b)
             .map_err(|e| e.to_string())
@@ -144,12 +160,25 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    // A plugin with a bad or (without --allow-unpinned) missing pin is never loaded.
-    let pin_errors = raw.pin_errors(&file, opts.allow_unpinned);
-    let configured: Vec<(PathBuf, Option<String>)> = if pin_errors.is_empty() {
+    // A plugin with a bad or (without --allow-unpinned) missing pin is never loaded; nor is any
+    // plugin when one is missing, refused by the lock file or by its signature.
+    let mut pin_errors = raw.pin_errors(&file, opts.allow_unpinned);
+    let trust = match crate::trust::check(&raw, &file, &base, &opts.lock, opts.require_signed) {
+        Ok(t) => t,
+        Err(e) => {
+            pin_errors.extend(e);
+            crate::trust::Trust::default()
+        }
+    };
+    let configured: Vec<plugins::Configured> = if pin_errors.is_empty() {
         raw.plugin
             .iter()
-            .map(|p| (base.join(&p.path), p.sha256.clone()))
+            .zip(&trust.configured)
+            .map(|(p, c)| plugins::Configured {
+                path: c.path.clone(),
+                pinned: p.sha256.clone(),
+                checked: c.sha256.clone(),
+            })
             .collect()
     } else {
         Vec::new()
@@ -175,18 +204,41 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     let loaded = rt.block_on(plugins::load_all(&runtime, &configured, &data.catalog));
     let providers: BTreeSet<String> = loaded.plugins.iter().map(|p| p.provider.clone()).collect();
     let strict = loaded.failed.is_empty() && pin_errors.is_empty();
+    // Suppressions are validated with the rest: every problem of every file at once.
+    let (mutes, mute_errors) = load_suppressions(&raw, &base, &file, &data, &loaded, strict);
     let config = match raw.validate(&file, &base, &data.catalog, strict.then_some(&providers)) {
-        Ok(c) if pin_errors.is_empty() => c,
+        Ok(c) if pin_errors.is_empty() && mute_errors.is_empty() => c,
         Ok(_) => {
-            eprintln!("error: invalid configuration: {}", DataErrors(pin_errors));
+            let mut e = pin_errors;
+            e.extend(mute_errors);
+            eprintln!("error: invalid configuration: {}", DataErrors(e));
             return Ok(ExitCode::Usage);
         }
         Err(DataErrors(mut e)) => {
             e.splice(0..0, pin_errors);
+            e.extend(mute_errors);
             eprintln!("error: invalid configuration: {}", DataErrors(e));
             return Ok(ExitCode::Usage);
         }
     };
+    // The providers are those of the loaded data and plugins.
+    let known: BTreeSet<String> = data
+        .attributor
+        .matrices()
+        .map(|m| m.provider.clone())
+        .chain(providers.iter().cloned())
+        .collect();
+    if strict && let Err(e) = data.catalog.check_providers(&known) {
+        eprintln!("error: invalid data files: {e}");
+        return Ok(ExitCode::Usage);
+    }
+    if !config.assumed.is_empty() {
+        let mut attributor = (*data.attributor).clone();
+        for (provider, model) in &config.assumed {
+            attributor = attributor.accept_assumed(provider, *model);
+        }
+        data.attributor = Arc::new(attributor);
+    }
     let run_paths = config::RunPaths {
         config: &opts.config,
         out: &opts.out,
@@ -197,6 +249,9 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::Usage);
     }
     if opts.check_only {
+        if !mutes.is_empty() {
+            println!("{file}: {} suppression(s)", mutes.len());
+        }
         return check_summary(&config, &file, &data);
     }
     // The output directory was checked (without creating it) before any plugin loaded; it is
@@ -245,6 +300,12 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         &narrowed
     };
     let now = config.now.clone().unwrap_or_else(|| started.clone());
+    // Suppressions expire by the run's reference day (the configuration's `now`, or the pinned
+    // or actual start), never by the wall clock of a later reader.
+    let mutes = crate::suppress::Suppressions::new(
+        mutes,
+        demarc_core::attestation::day_of(&now).context("the reference time has no date")?,
+    );
     let attestations = match load_attestations(&config, &data) {
         Ok(a) => a,
         Err(e) => {
@@ -281,7 +342,11 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     let tenants = tenant_infos(&config, opts);
     // What findings refer to by id rather than repeat: known before the first finding.
     let tables = Tables {
-        plugins: loaded.plugins.iter().map(|p| plugin_record(p)).collect(),
+        plugins: loaded
+            .plugins
+            .iter()
+            .map(|p| plugin_record(p, trust.signer(&p.sha256)))
+            .collect(),
         bases: data.attributor.bases(
             config
                 .tenants
@@ -291,7 +356,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         notes: data.attributor.notes(),
     };
     // Every file of the run is written into its staging directory and published together.
-    let assembly = output::Assembly::begin(
+    let assembly = output::Assembly::begin_with(
         out.staging(),
         &tenants,
         tables.resolver(),
@@ -305,6 +370,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
                 )
             })
             .collect::<Vec<_>>(),
+        mutes,
     )?;
     let mut jobs = Vec::new();
     for (i, (spec, ctx)) in plan.into_iter().enumerate() {
@@ -403,6 +469,9 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             bases: tables.bases,
             notes: tables.notes,
             provider_attestations: run_attestations(&config, opts, &attestations.provider),
+            // Filled in with what each matched when the report is completed.
+            suppressions: Vec::new(),
+            assumed_service_models: config.assumed.clone(),
         },
         gaps,
     };
@@ -472,7 +541,28 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         "report.json written"
     );
     let staged = out.staging().join("report.json");
-    crate::render::write_formats(&staged, &data.catalog, &opts.formats, out.staging())?;
+    // Recorded before the other formats are rendered, so that the HTML shows this run's point
+    // of the trend.
+    let trend = match &opts.history {
+        Some(db) => {
+            let mut history = crate::history::History::open(db)?;
+            let recorded = history.record(&staged)?;
+            match recorded {
+                crate::history::Recorded::New(n) => {
+                    tracing::info!(run = n, db = %db.display(), "run recorded")
+                }
+                crate::history::Recorded::Already(n) => tracing::warn!(
+                    run = n,
+                    db = %db.display(),
+                    "this report was already recorded; nothing added"
+                ),
+            }
+            let tenants: Vec<String> = tenants.iter().map(|t| t.id.clone()).collect();
+            Some(history.trend(&tenants, None)?)
+        }
+        None => None,
+    };
+    crate::render::write_formats(&staged, &data.catalog, &opts.formats, out.staging(), trend)?;
     let mut names = vec!["report.json"];
     names.extend(
         opts.formats
@@ -513,16 +603,55 @@ pub fn exit_code(gaps: &[Gap], summary: &Summary, fail_on: Option<Severity>) -> 
     if !gaps.is_empty() {
         return ExitCode::Incomplete;
     }
-    if let Some(threshold) = fail_on {
-        let hit = summary
-            .failing_by_severity
-            .iter()
-            .any(|(sev, n)| *n > 0 && Severity::parse(sev).is_some_and(|s| s >= threshold));
-        if hit {
-            return ExitCode::Findings;
-        }
+    // Failures a suppression in force covers are accepted: they do not count.
+    if let Some(threshold) = fail_on
+        && summary.unsuppressed_failing_at_least(threshold) > 0
+    {
+        return ExitCode::Findings;
     }
     ExitCode::Clean
+}
+
+/// The configuration's suppressions, read and validated against its tenants and targets, the
+/// catalog's controls and (when every plugin loaded) the plugins' checks; and every problem.
+fn load_suppressions(
+    raw: &config::RawConfig,
+    base: &Path,
+    file: &str,
+    data: &data::Data,
+    loaded: &plugins::Loaded,
+    strict: bool,
+) -> (Vec<crate::suppress::Suppression>, Vec<DataError>) {
+    if raw.suppressions.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let (entries, mut errors) = crate::suppress::read(base, &raw.suppressions, file);
+    let mut targets = BTreeMap::new();
+    for t in &raw.tenant {
+        for g in &t.target {
+            targets.insert(g.id.clone(), t.id.clone());
+        }
+    }
+    let known = crate::suppress::Known {
+        tenants: raw.tenant.iter().map(|t| t.id.clone()).collect(),
+        targets,
+        checks: strict.then(|| {
+            loaded
+                .plugins
+                .iter()
+                .flat_map(|p| p.checks.keys().cloned())
+                .collect()
+        }),
+        catalog: &data.catalog,
+    };
+    match crate::suppress::validate(entries, &known) {
+        Ok(list) if errors.is_empty() => (list, errors),
+        Ok(_) => (Vec::new(), errors),
+        Err(e) => {
+            errors.extend(e);
+            (Vec::new(), errors)
+        }
+    }
 }
 
 /// The provider attestations of the clouds of the tenants in scope, each once, for the report's
@@ -720,6 +849,7 @@ fn overdue_findings(
                     note: None,
                 },
                 must_act,
+                suppression: None,
             });
         }
     }
@@ -739,13 +869,14 @@ impl Tables {
     }
 }
 
-fn plugin_record(p: &demarc_runtime::Plugin) -> PluginRecord {
+fn plugin_record(p: &demarc_runtime::Plugin, signed_by: Option<&str>) -> PluginRecord {
     PluginRecord {
         name: p.name.clone(),
         version: p.version.clone(),
         provider: p.provider.clone(),
         sha256: p.sha256.clone(),
         contract: p.contract.clone(),
+        signed_by: signed_by.map(str::to_string),
         checks: p
             .checks
             .values()

@@ -64,7 +64,43 @@ pub fn render(tail: &Tail, tenants: &[TenantInfo], summary: &Summary, files: &[P
             )
         );
     }
+    if !tail.run.suppressions.is_empty() {
+        let expired = tail.run.suppressions.iter().filter(|x| x.expired).count() as u64;
+        let _ = writeln!(
+            s,
+            "suppressions: {} suppressed (accepted, not counted by --fail-on) by {}{}",
+            count(f.suppressed, "failing finding", "failing findings"),
+            count(
+                tail.run.suppressions.len() as u64,
+                "suppression",
+                "suppressions"
+            ),
+            if expired > 0 {
+                format!(
+                    "; {} expired: what they matched fails again, and their approvers must act",
+                    count(expired, "suppression", "suppressions")
+                )
+            } else {
+                String::new()
+            }
+        );
+        for x in tail.run.suppressions.iter().filter(|x| x.is_stale()) {
+            let _ = writeln!(
+                s,
+                "  warning: suppression `{}` ({}) is stale: it matched no failing finding; remove it",
+                x.id, x.file
+            );
+        }
+    }
     let _ = writeln!(s);
+    for (provider, model) in &tail.run.assumed_service_models {
+        let _ = writeln!(
+            s,
+            "attribution: ASSUMED for `{provider}` ({}): no matrix covers some of its resources; \
+             the configuration accepts the assumption",
+            model.as_str()
+        );
+    }
     if tail.gaps.is_empty() {
         let _ = writeln!(s, "coverage: complete (no gaps)");
     } else {

@@ -43,12 +43,15 @@ pub struct Control {
     pub manual: bool,
     /// Framework id → requirement ids.
     pub frameworks: BTreeMap<String, Vec<String>>,
-    /// Cloud (one of [`PROVIDERS`]) → why no check can cover the control there.
+    /// Provider id → why no check can cover the control there. Which providers exist is
+    /// known once the data and plugins are loaded: [`Catalog::check_providers`].
     pub not_applicable: BTreeMap<String, String>,
     /// Where the roll-up needs evidence before it calls the control met.
     pub scope: Scope,
     /// Position of the control in its file, for error keys (`control[N]`).
     pub position: usize,
+    /// The file that defines it.
+    pub file: String,
 }
 
 /// Where a scanned control must be evidenced before the roll-up calls it met.
@@ -64,17 +67,12 @@ pub enum Scope {
     Account,
 }
 
-/// The clouds demarc has provider plugins for, as `not_applicable` keys name them.
-pub const PROVIDERS: [&str; 3] = ["aws", "azure", "gcp"];
-
 /// The validated catalog.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     frameworks: Vec<Framework>,
     benchmarks: Vec<crate::benchmark::Benchmark>,
     controls: BTreeMap<String, Control>,
-    /// The name of the controls file, for errors found after loading.
-    controls_file: String,
 }
 
 #[derive(Deserialize)]
@@ -146,12 +144,8 @@ impl Catalog {
             }
         };
 
-        let mut catalog = Catalog {
-            controls_file: ctl_file.to_string(),
-            ..Catalog::default()
-        };
+        let mut catalog = Catalog::default();
         let mut fw_ids = BTreeSet::new();
-        let mut control_ids = BTreeSet::new();
         for (i, f) in raw_fw.framework.into_iter().enumerate() {
             let key = format!("framework[{i}].id");
             if !is_kebab_id(&f.id) {
@@ -175,6 +169,45 @@ impl Catalog {
             }
         }
 
+        catalog.add_controls(ctl_file, raw_ctl, fw_file, &mut errors);
+        if errors.is_empty() {
+            Ok(catalog)
+        } else {
+            Err(DataErrors(errors))
+        }
+    }
+
+    /// Controls from a further file (`controls.toml` layout) on top of those loaded: a catalog
+    /// extension that adds controls for a new provider. A control id that already exists is an
+    /// error naming the file and key, as is every other problem of the file.
+    pub fn extend(&mut self, file: &str, text: &str) -> Result<(), DataErrors> {
+        let mut errors = Vec::new();
+        match toml::from_str::<RawControls>(text) {
+            Ok(raw) => self.add_controls(file, raw, "the catalog's frameworks", &mut errors),
+            Err(e) => errors.push(DataError::new(file, "-", e.to_string().trim())),
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DataErrors(errors))
+        }
+    }
+
+    /// Validate and add the controls of `ctl_file`; problems go to `errors`.
+    fn add_controls(
+        &mut self,
+        ctl_file: &str,
+        raw_ctl: RawControls,
+        fw_file: &str,
+        errors: &mut Vec<DataError>,
+    ) {
+        let fw_ids: BTreeSet<String> = self
+            .frameworks
+            .iter()
+            .filter(|f| f.provider.is_none())
+            .map(|f| f.id.clone())
+            .collect();
+        let mut seen = BTreeSet::new();
         for (i, c) in raw_ctl.control.into_iter().enumerate() {
             let at = |field: &str| format!("control[{i}].{field}");
             let mut ok = true;
@@ -185,7 +218,21 @@ impl Catalog {
                     format!("`{}` is not a kebab-case id", c.id),
                 ));
                 ok = false;
-            } else if !control_ids.insert(c.id.clone()) {
+            } else if let Some(other) = self.controls.get(&c.id).map(|o| &o.file) {
+                let twice = if other == ctl_file {
+                    "is defined twice".to_string()
+                } else {
+                    format!(
+                        "already exists (in {other}): an extension adds controls, it cannot redefine one"
+                    )
+                };
+                errors.push(DataError::new(
+                    ctl_file,
+                    at("id"),
+                    format!("control `{}` {twice}", c.id),
+                ));
+                ok = false;
+            } else if !seen.insert(c.id.clone()) {
                 errors.push(DataError::new(
                     ctl_file,
                     at("id"),
@@ -215,7 +262,7 @@ impl Catalog {
                 ok = false;
             }
             for (fw, reqs) in &c.frameworks {
-                if !fw_ids.contains(fw) {
+                if !fw_ids.contains(fw.as_str()) {
                     errors.push(DataError::new(
                         ctl_file,
                         at(&format!("frameworks.{fw}")),
@@ -233,14 +280,11 @@ impl Catalog {
                 }
             }
             for (cloud, reason) in &c.not_applicable {
-                if !PROVIDERS.contains(&cloud.as_str()) {
+                if !is_kebab_id(cloud) {
                     errors.push(DataError::new(
                         ctl_file,
                         at(&format!("not_applicable.{cloud}")),
-                        format!(
-                            "unknown provider `{cloud}` (known: {})",
-                            PROVIDERS.join(", ")
-                        ),
+                        format!("`{cloud}` is not a kebab-case provider id"),
                     ));
                     ok = false;
                 }
@@ -284,7 +328,7 @@ impl Catalog {
                 }
             };
             if let (true, Some(layer)) = (ok, layer) {
-                catalog.controls.insert(
+                self.controls.insert(
                     c.id.clone(),
                     Control {
                         id: c.id,
@@ -296,12 +340,33 @@ impl Catalog {
                         not_applicable: c.not_applicable,
                         scope,
                         position: i,
+                        file: ctl_file.to_string(),
                     },
                 );
             }
         }
+    }
+
+    /// Check that every `not_applicable` entry names a provider in `known` (those of the loaded
+    /// responsibility matrices and plugins); every unknown one is reported with file and key.
+    pub fn check_providers(&self, known: &BTreeSet<String>) -> Result<(), DataErrors> {
+        let mut errors = Vec::new();
+        for control in self.controls.values() {
+            for cloud in control.not_applicable.keys() {
+                if !known.contains(cloud) {
+                    errors.push(DataError::new(
+                        &control.file,
+                        format!("control[{}].not_applicable.{cloud}", control.position),
+                        format!(
+                            "unknown provider `{cloud}` (known: {})",
+                            known.iter().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
         if errors.is_empty() {
-            Ok(catalog)
+            Ok(())
         } else {
             Err(DataErrors(errors))
         }
@@ -331,7 +396,7 @@ impl Catalog {
                 let checks = covering(cloud, &control.id);
                 if !checks.is_empty() {
                     errors.push(DataError::new(
-                        &self.controls_file,
+                        &control.file,
                         format!("control[{}].not_applicable.{cloud}", control.position),
                         format!(
                             "control `{}` is marked not applicable on {cloud}, but the {cloud} plugin covers it with {}",
@@ -520,7 +585,7 @@ id = "root"
 title = "Root"
 layer = "identity"
 class = 8
-not_applicable = { azure = "no root user", oracle = "x", gcp = "  " }
+not_applicable = { azure = "no root user", "Oracle Cloud" = "x", gcp = "  " }
 
 [[control]]
 id = "drill"
@@ -534,7 +599,7 @@ not_applicable = { aws = "attested" }
         let text = err.to_string();
         assert_eq!(err.0.len(), 3, "{text}");
         assert!(
-            text.contains("controls.toml: control[0].not_applicable.oracle: unknown provider `oracle` (known: aws, azure, gcp)"),
+            text.contains("controls.toml: control[0].not_applicable.Oracle Cloud: `Oracle Cloud` is not a kebab-case provider id"),
             "{text}"
         );
         assert!(
@@ -547,6 +612,74 @@ not_applicable = { aws = "attested" }
             text.contains("controls.toml: control[1].not_applicable: a manual control"),
             "{text}"
         );
+    }
+
+    /// The providers are those of the loaded data and plugins, not a list in the code: a new
+    /// provider's id is accepted once it is known, and an unknown one is named with file and key.
+    #[test]
+    fn not_applicable_providers_come_from_the_loaded_data() {
+        let controls = r#"
+[[control]]
+id = "root"
+title = "Root"
+layer = "identity"
+class = 8
+not_applicable = { digitalocean = "no root user", oracle = "x" }
+"#;
+        let catalog = Catalog::load(("fw.toml", FW), ("controls.toml", controls)).unwrap();
+        let known: BTreeSet<String> = ["aws", "digitalocean"].map(String::from).into();
+        let err = catalog.check_providers(&known).unwrap_err();
+        assert_eq!(err.0.len(), 1, "{err}");
+        assert_eq!(
+            err.0[0].to_string(),
+            "controls.toml: control[0].not_applicable.oracle: unknown provider `oracle` (known: aws, digitalocean)"
+        );
+        let known: BTreeSet<String> = ["digitalocean", "oracle"].map(String::from).into();
+        catalog.check_providers(&known).unwrap();
+    }
+
+    /// An extension adds controls; one that exists already is an error naming file and key.
+    #[test]
+    fn an_extension_adds_controls_and_cannot_redefine_one() {
+        let base = r#"
+[[control]]
+id = "root"
+title = "Root"
+layer = "identity"
+class = 8
+"#;
+        let mut catalog = Catalog::load(("fw.toml", FW), ("controls.toml", base)).unwrap();
+        let extra = r#"
+[[control]]
+id = "droplet-backups"
+title = "Droplet backups"
+layer = "data"
+class = 5
+
+[[control]]
+id = "root"
+title = "Root again"
+layer = "identity"
+class = 8
+"#;
+        let err = catalog.extend("do/controls.toml", extra).unwrap_err();
+        assert_eq!(err.0.len(), 1, "{err}");
+        assert_eq!(
+            err.0[0].to_string(),
+            "do/controls.toml: control[1].id: control `root` already exists (in controls.toml): an extension adds controls, it cannot redefine one"
+        );
+        let ok = r#"
+[[control]]
+id = "droplet-backups"
+title = "Droplet backups"
+layer = "data"
+class = 5
+"#;
+        let mut catalog = Catalog::load(("fw.toml", FW), ("controls.toml", base)).unwrap();
+        catalog.extend("do/controls.toml", ok).unwrap();
+        let c = catalog.control("droplet-backups").unwrap();
+        assert_eq!(c.file, "do/controls.toml");
+        assert!(catalog.control("root").is_some());
     }
 
     #[test]

@@ -14,16 +14,19 @@ pub mod benchmark;
 pub mod catalog;
 pub mod equivalence;
 pub mod id;
+pub mod identity;
 pub mod model;
 pub mod report;
 pub mod responsibility;
 pub mod rollup;
 pub mod summary;
+pub mod trend;
 
 pub use catalog::Catalog;
 pub use model::{
     Actor, Basis, BasisKind, CheckRef, Evidence, Finding, Gap, GapKind, Layer, MustAct, Owner,
     Party, ResourceRef, Responsibility, ServiceModel, Severity, Sharing, Source, Status,
+    SuppressionMark,
 };
 pub use report::Report;
 pub use responsibility::{Attributor, Contract, Matrix};

@@ -631,6 +631,36 @@ pub struct Finding {
     pub responsibility: Responsibility,
     /// Who must act on it: the party that controls the setting the check decided on.
     pub must_act: MustAct,
+    /// The suppression that matched this failing finding, when one did: while it is in force
+    /// the finding is accepted (it stays failing, and does not count toward `--fail-on`); once
+    /// it has expired the finding fails again and its approver must act.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<SuppressionMark>,
+}
+
+/// The suppression a finding matched, as the finding carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionMark {
+    /// The suppression's id.
+    pub id: String,
+    /// Why the risk is accepted.
+    pub justification: String,
+    /// Who approved it.
+    pub approved_by: String,
+    /// The last day it is in force (`YYYY-MM-DD`).
+    pub expires: String,
+    /// True when the run's reference day is past `expires`: the suppression no longer
+    /// suppresses, and the finding is its approver's to act on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expired: bool,
+}
+
+impl Finding {
+    /// Whether a suppression in force covers this finding.
+    pub fn is_suppressed(&self) -> bool {
+        self.suppression.as_ref().is_some_and(|s| !s.expired)
+    }
 }
 
 /// Why coverage was lost.
@@ -671,6 +701,10 @@ pub enum GapKind {
     /// Two targets of one tenant report different statuses for the same check on the same
     /// resource; the first in plan order is in the report.
     Conflict,
+    /// Findings whose provider has no responsibility matrix, or whose resource type no matrix
+    /// entry covers, and for which the configuration accepts no assumed service model: their
+    /// owner is a guess (the customer, under IaaS), not attributed.
+    Unattributed,
 }
 
 impl GapKind {
@@ -692,11 +726,13 @@ impl GapKind {
             GapKind::ForeignAccount => "foreign-account",
             GapKind::AccountClash => "account-clash",
             GapKind::Conflict => "conflict",
+            GapKind::Unattributed => "unattributed",
         }
     }
 
     /// Parse a kebab-case name of a kind a plugin may report as a problem. The kinds only the
-    /// host decides (`foreign-account`, `account-clash`, `conflict`) are not among them.
+    /// host decides (`foreign-account`, `account-clash`, `conflict`, `unattributed`) are not
+    /// among them.
     pub fn parse(s: &str) -> Option<GapKind> {
         [
             GapKind::MissingInput,

@@ -36,6 +36,12 @@ pub struct Report {
     pub controls: Vec<ControlRow>,
     /// Counts by tenant, owner, severity, provider and status.
     pub summary: Summary,
+    /// Each tenant's posture across the runs recorded in a history database, when the report is
+    /// rendered with one (`demarc scan --history`, `demarc report --history`). It comes from the
+    /// database, not from `report.json`, which holds one run.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub trend: Option<crate::trend::Trend>,
 }
 
 /// Metadata of a run.
@@ -74,6 +80,82 @@ pub struct Run {
     /// roll-up's rows refer to them by id (`controls[].attestations`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub provider_attestations: Vec<AttestationRecord>,
+    /// Providers whose resources no responsibility matrix entry covers and that the
+    /// configuration accepts to attribute by an assumed service model
+    /// (`[providers.ID] assume_service_model`): their findings have basis `assumed`, an owner
+    /// the configuration chose rather than one a matrix documents.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub assumed_service_models: BTreeMap<String, crate::ServiceModel>,
+    /// The configured suppressions, each with what it matched in this run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressions: Vec<SuppressionRecord>,
+}
+
+/// A configured suppression and what it matched in the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionRecord {
+    /// Its id.
+    pub id: String,
+    /// The file that holds it.
+    pub file: String,
+    /// Tenant it is limited to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// Target it is limited to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Check it is limited to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    /// Catalog control it is limited to (any of a finding's controls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// Resource id pattern (`*` any run of characters, `?` one character).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// Resource tag it is limited to, `key=value`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Why the risk is accepted.
+    pub justification: String,
+    /// Who approved it.
+    pub approved_by: String,
+    /// The last day it is in force (`YYYY-MM-DD`).
+    pub expires: String,
+    /// True when the run's reference day is past `expires`: it no longer suppresses.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expired: bool,
+    /// Failing findings it matched in this run (suppressed while in force; failing again,
+    /// the approver's to act on, once expired).
+    pub matched: u64,
+    /// Of them, per tenant.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_tenant: BTreeMap<String, u64>,
+}
+
+impl SuppressionRecord {
+    /// A suppression that matched no failing finding: the risk it accepts is gone (or it never
+    /// matched), and it should be removed.
+    pub fn is_stale(&self) -> bool {
+        self.matched == 0
+    }
+
+    /// Its selectors in words: `tenant=acme, check=aws-s3-encryption, resource=arn:*`.
+    pub fn selectors(&self) -> String {
+        [
+            ("tenant", &self.tenant),
+            ("target", &self.target),
+            ("check", &self.check),
+            ("control", &self.control),
+            ("resource", &self.resource),
+            ("tag", &self.tag),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
 }
 
 /// A plugin that took part in the run.
@@ -90,6 +172,11 @@ pub struct PluginRecord {
     pub sha256: String,
     /// Contract version it was built against.
     pub contract: String,
+    /// The name of the trusted key (`[[trusted_key]]` of the configuration) whose minisign
+    /// signature of the plugin file was verified before it was loaded; absent for a built-in
+    /// plugin and an unsigned one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
     /// Every check it declares: what its findings refer to by `check.id` (the title, why it
     /// matters, and the remediation a finding leaves out when it is this one).
     pub checks: Vec<CheckRecord>,
@@ -406,6 +493,7 @@ mod tests {
             provider: "aws".into(),
             sha256: sha256.into(),
             contract: "0.3.0".into(),
+            signed_by: None,
             checks: vec![CheckRecord {
                 id: "aws-check".into(),
                 title: format!("title of {version}"),
@@ -467,6 +555,7 @@ mod tests {
                 note: None,
             },
             must_act: MustAct::customer(),
+            suppression: None,
         }
     }
 

@@ -273,6 +273,9 @@ pub struct Contract {
 #[derive(Debug, Clone, Default)]
 pub struct Attributor {
     matrices: BTreeMap<String, Matrix>,
+    /// Providers whose resources the configuration accepts to attribute by an assumed service
+    /// model where no matrix entry covers them (`[providers.ID] assume_service_model`).
+    assumed: BTreeMap<String, ServiceModel>,
 }
 
 impl Attributor {
@@ -283,6 +286,39 @@ impl Attributor {
                 .into_iter()
                 .map(|m| (m.provider.clone(), m))
                 .collect(),
+            assumed: BTreeMap::new(),
+        }
+    }
+
+    /// Accept `model` as the service model of `provider`'s resources that no matrix entry
+    /// covers: their findings are attributed by it, with basis `assumed`, and are not
+    /// unattributed.
+    pub fn accept_assumed(mut self, provider: &str, model: ServiceModel) -> Self {
+        self.assumed.insert(provider.to_string(), model);
+        self
+    }
+
+    /// The service model the configuration accepts for `provider`'s uncovered resources.
+    pub fn accepted_assumption(&self, provider: &str) -> Option<ServiceModel> {
+        self.assumed.get(provider).copied()
+    }
+
+    /// Every accepted assumption, by provider.
+    pub fn accepted_assumptions(&self) -> &BTreeMap<String, ServiceModel> {
+        &self.assumed
+    }
+
+    /// Why a resource of `native_type` on `provider` has no matrix entry, or `None` when one
+    /// covers it.
+    pub fn uncovered(&self, provider: &str, native_type: &str) -> Option<String> {
+        match self.matrices.get(provider) {
+            None => Some(format!(
+                "no responsibility matrix for provider `{provider}`"
+            )),
+            Some(m) if m.service_model(native_type).is_none() => Some(format!(
+                "no entry of the `{provider}` responsibility matrix covers their resource types"
+            )),
+            Some(_) => None,
         }
     }
 
@@ -367,9 +403,10 @@ impl Attributor {
     ) -> Responsibility {
         let layer = control.layer;
         let matrix = self.matrices.get(provider);
+        let accepted = self.assumed.get(provider).copied();
         let (model, assumed) = match matrix.and_then(|m| m.service_model(native_type)) {
             Some(model) => (model, false),
-            None => (ServiceModel::Iaas, true),
+            None => (accepted.unwrap_or(ServiceModel::Iaas), true),
         };
         let cell = matrix.and_then(|m| m.cell(model, layer));
         let note = if documents {
@@ -412,7 +449,14 @@ impl Attributor {
                     basis: Basis {
                         kind: BasisKind::Assumed,
                         entry: format!("{provider}/{}/{}", model.as_str(), layer.as_str()),
-                        source: format!("{why}; IaaS ownership assumed"),
+                        source: match accepted {
+                            Some(m) => format!(
+                                "{why}; {} ownership assumed, as the configuration accepts \
+                                 (providers.{provider}.assume_service_model)",
+                                m.as_str()
+                            ),
+                            None => format!("{why}; IaaS ownership assumed"),
+                        },
                     },
                     note,
                 }

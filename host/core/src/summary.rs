@@ -24,6 +24,14 @@ pub struct Counts {
     pub manual: u64,
     /// Not applicable.
     pub not_applicable: u64,
+    /// Of the failing, those a suppression in force covers: accepted, and not counted toward
+    /// `--fail-on`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -72,6 +80,13 @@ pub struct Summary {
     pub gaps: BTreeMap<String, u64>,
     /// Findings dropped as duplicates of another finding with the same id.
     pub duplicates: u64,
+    /// Failing findings a suppression in force covers, by severity (they are in
+    /// `failing_by_severity` too; `--fail-on` counts the difference).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub suppressed_by_severity: BTreeMap<String, u64>,
+    /// Ids of the suppressions that matched no failing finding (stale: to be removed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_suppressions: Vec<String>,
     /// Across all tenants: the worst tenants, the most common failing controls, each tenant's
     /// coverage. Empty for a report that does not compute it.
     #[serde(default, skip_serializing_if = "Portfolio::is_empty")]
@@ -235,6 +250,8 @@ pub struct Parts<'a> {
     pub status: Status,
     /// Severity of its check.
     pub severity: Severity,
+    /// Whether a suppression in force covers it.
+    pub suppressed: bool,
 }
 
 impl<'a> Parts<'a> {
@@ -247,6 +264,7 @@ impl<'a> Parts<'a> {
             must_act: f.must_act.party,
             status: f.status,
             severity: f.check.severity,
+            suppressed: f.status == Status::Fail && f.is_suppressed(),
         }
     }
 }
@@ -266,8 +284,17 @@ impl Summary {
             must_act,
             status,
             severity,
+            suppressed,
         } = parts;
+        let suppressed = suppressed && status == Status::Fail;
         self.findings.add_n(status, n);
+        if suppressed {
+            self.findings.suppressed += n;
+            *self
+                .suppressed_by_severity
+                .entry(severity.as_str().to_string())
+                .or_default() += n;
+        }
         let owner = owner.as_str();
         let party = must_act.as_str();
         if !self.by_must_act.contains_key(party) {
@@ -295,6 +322,9 @@ impl Summary {
         }
         if let Some(c) = self.by_tenant.get_mut(tenant) {
             c.add_n(status, n);
+            if suppressed {
+                c.suppressed += n;
+            }
         }
         if status == Status::Fail {
             let sev = severity.as_str();
@@ -314,6 +344,18 @@ impl Summary {
                 .entry(sev.to_string())
                 .or_default() += n;
         }
+    }
+
+    /// Failing findings at or above `threshold` that no suppression in force covers: what
+    /// `--fail-on` counts.
+    pub fn unsuppressed_failing_at_least(&self, threshold: Severity) -> u64 {
+        self.failing_by_severity
+            .iter()
+            .filter(|(sev, _)| Severity::parse(sev).is_some_and(|s| s >= threshold))
+            .map(|(sev, n)| {
+                n.saturating_sub(self.suppressed_by_severity.get(sev).copied().unwrap_or(0))
+            })
+            .sum()
     }
 
     /// Count one gap.

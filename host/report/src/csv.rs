@@ -19,7 +19,7 @@ use demarc_core::Finding;
 use demarc_core::Report;
 
 /// The columns, in order.
-pub const COLUMNS: [&str; 34] = [
+pub const COLUMNS: [&str; 38] = [
     "finding_id",
     "tenant",
     "target",
@@ -54,6 +54,10 @@ pub const COLUMNS: [&str; 34] = [
     "must_act",
     "must_act_name",
     "must_act_basis",
+    "suppression",
+    "suppression_status",
+    "suppression_approved_by",
+    "suppression_expires",
 ];
 
 /// Write the header and one row per finding.
@@ -143,6 +147,23 @@ fn row(f: &Finding) -> [String; COLUMNS.len()] {
         f.must_act.party.as_str().to_string(),
         f.must_act.name.clone().unwrap_or_default(),
         f.must_act.basis.clone().unwrap_or_default(),
+        f.suppression
+            .as_ref()
+            .map(|s| s.id.clone())
+            .unwrap_or_default(),
+        match &f.suppression {
+            Some(s) if s.expired => "expired".to_string(),
+            Some(_) => "suppressed".to_string(),
+            None => String::new(),
+        },
+        f.suppression
+            .as_ref()
+            .map(|s| s.approved_by.clone())
+            .unwrap_or_default(),
+        f.suppression
+            .as_ref()
+            .map(|s| s.expires.clone())
+            .unwrap_or_default(),
     ]
 }
 

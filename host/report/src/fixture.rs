@@ -77,11 +77,16 @@ pub fn catalog() -> Catalog {
     catalog
 }
 
-/// A file of the reference data next to the repository (`../shared/data/...`).
+#[path = "../../../tests/reference_data.rs"]
+mod reference_data;
+
+/// A file of the official reference data (see `tests/reference_data.rs` for where it is looked
+/// for), its sha256 checked against the pinned list.
 pub fn shared_data(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(path)
+    reference_data::find(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
+        path,
+    )
 }
 
 /// `target/test-artifacts` of the workspace, created on demand.
@@ -94,12 +99,8 @@ pub fn artifacts_dir() -> PathBuf {
 /// Read and parse a JSON file of the reference data.
 pub fn shared_json(path: &str) -> serde_json::Value {
     let file = shared_data(path);
-    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}); the reference data lives in shared/data next to the repository",
-            file.display()
-        )
-    });
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
 
@@ -191,6 +192,7 @@ impl F<'_> {
                 note: None,
             },
             must_act: MustAct::customer(),
+            suppression: None,
         }
     }
 }
@@ -943,6 +945,7 @@ fn run() -> Run {
         provider: provider.into(),
         sha256: src(name, version).sha256,
         contract: "0.3.0".into(),
+        signed_by: None,
         checks: vec![],
     };
     let target =
@@ -999,6 +1002,8 @@ fn run() -> Run {
         bases: Default::default(),
         notes: Default::default(),
         provider_attestations: vec![],
+        suppressions: vec![],
+        assumed_service_models: BTreeMap::new(),
     }
 }
 
@@ -1106,10 +1111,37 @@ pub fn assemble(
         gaps,
         controls,
         summary,
+        trend: None,
     }
 }
 
 /// The whole fixture.
+/// [`report`] with its first failing finding under a suppression in force and its second
+/// under an expired one (whose approver must act).
+pub fn suppressed_report() -> Report {
+    let mut r = report();
+    let mut failing = r
+        .findings
+        .iter_mut()
+        .filter(|f| f.status == demarc_core::Status::Fail);
+    let mark = |id: &str, expired: bool| demarc_core::SuppressionMark {
+        id: id.into(),
+        justification: "compensating control: <VPN only> & reviewed".into(),
+        approved_by: "Dana Whitfield (CISO)".into(),
+        expires: if expired { "2026-10-31" } else { "2027-03-31" }.into(),
+        expired,
+    };
+    if let Some(f) = failing.next() {
+        f.suppression = Some(mark("accepted-risk", false));
+    }
+    if let Some(f) = failing.next() {
+        f.suppression = Some(mark("lapsed-risk", true));
+        f.must_act.name = Some("Dana Whitfield (CISO)".into());
+        f.must_act.basis = Some("suppression:lapsed-risk".into());
+    }
+    r
+}
+
 pub fn report() -> Report {
     assemble(run(), tenants(), findings(), gaps(), controls())
 }

@@ -370,9 +370,15 @@ fn page(h: &mut String, report: &Report, stats: &view::Stats, catalog: &Catalog)
     if report.summary.portfolio.tenants.len() > 1 {
         h.push_str(r##"<a href="#portfolio">Portfolio</a>"##);
     }
+    if report.trend.as_ref().is_some_and(|t| !t.runs.is_empty()) {
+        h.push_str(r##"<a href="#trend">Over time</a>"##);
+    }
     h.push_str(r##"<a href="#summary">Summary</a><a href="#charts">Charts</a>"##);
     for (i, t) in tenants.iter().enumerate() {
         let _ = write!(h, r##"<a href="#tenant-{i}">{}</a>"##, esc(&t.info.name));
+    }
+    if !report.run.suppressions.is_empty() {
+        h.push_str(r##"<a href="#suppressions">Suppressions</a>"##);
     }
     h.push_str(
         r##"<a href="#findings">Findings</a><a href="#run">Run details</a></div></nav>
@@ -381,12 +387,15 @@ fn page(h: &mut String, report: &Report, stats: &view::Stats, catalog: &Catalog)
     );
 
     coverage(h, report);
+    assumed_models(h, report);
     portfolio(h, report, catalog);
+    trend(h, report);
     summary(h, report, stats, catalog, &s, &tenants);
     charts(h, &s, &tenants);
     for (i, t) in tenants.iter().enumerate() {
         tenant(h, report, stats, catalog, i, t);
     }
+    suppressions(h, report);
     findings(h, stats, catalog, &tenants);
     run_details(h, report);
 
@@ -404,6 +413,121 @@ fn page(h: &mut String, report: &Report, stats: &view::Stats, catalog: &Catalog)
         finished = esc(&human_time(&run.finished)),
         now = esc(&human_time(&run.now)),
     );
+}
+
+/// Each tenant's posture across the runs of the history database (when the page is rendered
+/// with one): its pass rate as a line, and per run its failing findings by owner and severity.
+fn trend(h: &mut String, report: &Report) {
+    let Some(trend) = report.trend.as_ref().filter(|t| !t.runs.is_empty()) else {
+        return;
+    };
+    let name = |id: &str| {
+        report
+            .tenants
+            .iter()
+            .find(|t| t.id == id)
+            .map_or(id.to_string(), |t| t.name.clone())
+    };
+    let _ = write!(
+        h,
+        r#"<section id="trend" class="block card"><h2>Posture over time: {}</h2><p class="muted">From the history database: each tenant's pass rate (passing of decided findings) and its failing findings per recorded run, oldest first.</p>"#,
+        labels::count(trend.runs.len() as u64, "recorded run")
+    );
+    for tenant in trend.tenants() {
+        let _ = write!(
+            h,
+            r#"<div class="trend" data-tenant="{}"><h3>{}</h3>"#,
+            esc(tenant),
+            esc(&name(tenant))
+        );
+        // The pass rate as a line over the runs that scanned the tenant.
+        let points: Vec<(usize, f64)> = trend
+            .runs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((i, r.tenants.get(tenant)?.pass_rate()?)))
+            .collect();
+        if !points.is_empty() {
+            let (w, top, height) = (520.0, 10.0, 80.0);
+            let step = if trend.runs.len() > 1 {
+                (w - 40.0) / (trend.runs.len() - 1) as f64
+            } else {
+                0.0
+            };
+            let xy =
+                |(i, rate): (usize, f64)| (20.0 + step * i as f64, top + height * (1.0 - rate));
+            let line: Vec<String> = points
+                .iter()
+                .map(|&p| {
+                    let (x, y) = xy(p);
+                    format!("{x:.1},{y:.1}")
+                })
+                .collect();
+            let _ = write!(
+                h,
+                r##"<svg class="trend-line" viewBox="0 0 520 110" role="img" aria-label="Pass rate of {} over {}" xmlns="http://www.w3.org/2000/svg"><line x1="20" y1="{top}" x2="500" y2="{top}" stroke="#e2e8f0"/><line x1="20" y1="{bottom}" x2="500" y2="{bottom}" stroke="#e2e8f0"/><text x="0" y="{ty}" font-size="9" fill="#64748b">100%</text><text x="0" y="{by}" font-size="9" fill="#64748b">0%</text><polyline fill="none" stroke="#2563eb" stroke-width="2" points="{}"/>"##,
+                esc(&name(tenant)),
+                labels::count(trend.runs.len() as u64, "run"),
+                line.join(" "),
+                bottom = top + height,
+                ty = top + 3.0,
+                by = top + height + 3.0,
+            );
+            for &p in &points {
+                let (x, y) = xy(p);
+                let _ = write!(
+                    h,
+                    r##"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="#2563eb"><title>run {}: {:.0}%</title></circle>"##,
+                    trend.runs[p.0].run,
+                    p.1 * 100.0
+                );
+            }
+            h.push_str("</svg>");
+        }
+        h.push_str(r#"<div class="scroll"><table><thead><tr><th>Run</th><th>Finished</th><th class="n">Pass rate</th><th class="n">Failing</th>"#);
+        for o in Owner::ALL {
+            let _ = write!(h, r#"<th class="n">{}</th>"#, labels::owner(o));
+        }
+        for sev in labels::SEVERITIES_DESC {
+            let _ = write!(h, r#"<th class="n">{}</th>"#, labels::severity(sev));
+        }
+        h.push_str("</tr></thead><tbody>");
+        for r in &trend.runs {
+            let Some(p) = r.tenants.get(tenant) else {
+                let _ = write!(
+                    h,
+                    r#"<tr class="trend-run"><td>{}</td><td>{}</td><td colspan="{}" class="muted">not scanned in this run</td></tr>"#,
+                    r.run,
+                    esc(&human_time(&r.finished)),
+                    2 + Owner::ALL.len() + labels::SEVERITIES_DESC.len()
+                );
+                continue;
+            };
+            let _ = write!(
+                h,
+                r#"<tr class="trend-run"><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td>"#,
+                r.run,
+                esc(&human_time(&r.finished)),
+                pct(p.pass, p.pass + p.fail),
+                p.fail
+            );
+            for o in Owner::ALL {
+                let n = p.failing_by_owner.get(o.as_str()).copied().unwrap_or(0);
+                let _ = write!(h, r#"<td class="n">{n}</td>"#);
+            }
+            for sev in labels::SEVERITIES_DESC {
+                let n = p
+                    .failing_by_severity
+                    .get(sev.as_str())
+                    .copied()
+                    .unwrap_or(0);
+                let _ = write!(h, r#"<td class="n">{n}</td>"#);
+            }
+            h.push_str("</tr>");
+        }
+        h.push_str("</tbody></table></div></div>");
+    }
+    h.push_str("</section>\n");
 }
 
 /// The portfolio, first for an MSSP: the tenants worst first with their failures by severity
@@ -544,6 +668,88 @@ fn gap_table(h: &mut String, gaps: &[&Gap], with_tenant: bool) {
         );
     }
     h.push_str("</tbody></table></div>");
+}
+
+/// The run's suppressions, each with what it matched: stale ones (matched nothing) and expired
+/// ones (their findings fail again, their approver must act) called out.
+fn suppressions(h: &mut String, report: &Report) {
+    let list = &report.run.suppressions;
+    if list.is_empty() {
+        return;
+    }
+    let suppressed: u64 = list.iter().filter(|s| !s.expired).map(|s| s.matched).sum();
+    let _ = write!(
+        h,
+        r#"<section id="suppressions" class="block card"><h2>Suppressions</h2><p>{} accepted by {}; each in force until its expiry day.</p>"#,
+        labels::count(suppressed, "failing finding"),
+        labels::count(
+            list.iter().filter(|s| !s.expired).count() as u64,
+            "suppression in force"
+        ),
+    );
+    let stale: Vec<String> = list
+        .iter()
+        .filter(|s| s.is_stale())
+        .map(|s| format!("<code>{}</code>", esc(&s.id)))
+        .collect();
+    if !stale.is_empty() {
+        let _ = write!(
+            h,
+            r#"<div class="banner banner-gap stale" role="status"><strong>{} stale:</strong> {} matched no failing finding; remove or correct {}.</div>"#,
+            labels::count(stale.len() as u64, "suppression"),
+            stale.join(", "),
+            if stale.len() == 1 { "it" } else { "them" },
+        );
+    }
+    h.push_str(r#"<div class="scroll"><table class="suppressions"><thead><tr><th>Suppression</th><th>Selects</th><th>Justification</th><th>Approved by</th><th>Expires</th><th>State</th><th class="n">Matched</th></tr></thead><tbody>"#);
+    for s in list {
+        let state = match (s.expired, s.is_stale()) {
+            (_, true) => r#"<span class="pill ru-overdue">stale</span>"#,
+            (true, false) => {
+                r#"<span class="pill ru-overdue">expired: failing again, the approver must act</span>"#
+            }
+            (false, false) => r#"<span class="pill">in force</span>"#,
+        };
+        let by_tenant: Vec<String> = s
+            .by_tenant
+            .iter()
+            .map(|(t, n)| format!("{} {n}", esc(t)))
+            .collect();
+        let _ = write!(
+            h,
+            r#"<tr data-suppression="{id}"><td><code>{id}</code><span class="res mono">{file}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td><td class="n">{}{}</td></tr>"#,
+            esc(&s.selectors()),
+            esc(&s.justification),
+            esc(&s.approved_by),
+            esc(&s.expires),
+            s.matched,
+            if by_tenant.is_empty() {
+                String::new()
+            } else {
+                format!(r#"<span class="res">{}</span>"#, by_tenant.join(", "))
+            },
+            id = esc(&s.id),
+            file = esc(&s.file),
+        );
+    }
+    h.push_str("</tbody></table></div></section>\n");
+}
+
+/// The providers whose owners are assumed, as the configuration accepts, not documented.
+fn assumed_models(h: &mut String, report: &Report) {
+    let assumed = &report.run.assumed_service_models;
+    if assumed.is_empty() {
+        return;
+    }
+    let list: Vec<String> = assumed
+        .iter()
+        .map(|(p, m)| format!("<code>{}</code> ({})", esc(p), esc(m.as_str())))
+        .collect();
+    let _ = writeln!(
+        h,
+        r#"<section id="assumed" class="banner banner-gap"><h2>Attribution assumed</h2><div>No responsibility matrix covers some resources of {}: the configuration accepts that service model for them (<code>assume_service_model</code>), so their owners are assumed, not documented. Their findings have basis <code>assumed</code>.</div></section>"#,
+        list.join(", ")
+    );
 }
 
 fn coverage(h: &mut String, report: &Report) {
@@ -1275,6 +1481,22 @@ fn finding_row(h: &mut String, f: &Finding, catalog: &Catalog) {
             let _ = write!(h, "<dt>{k}</dt><dd>{v}</dd>");
         }
     };
+    if let Some(s) = &f.suppression {
+        kv(
+            if s.expired {
+                "Expired suppression"
+            } else {
+                "Suppressed"
+            },
+            format!(
+                "<code>{}</code>: {} (approved by {}, until {})",
+                esc(&s.id),
+                esc(&s.justification),
+                esc(&s.approved_by),
+                esc(&s.expires)
+            ),
+        );
+    }
     kv("Remediation", esc(&f.remediation));
     kv(
         "Evidence",

@@ -105,6 +105,10 @@ pub fn write_finding(buf: &mut Vec<u8>, f: &Finding) -> serde_json::Result<()> {
     serde_json::to_writer(&mut *buf, &f.responsibility)?;
     buf.extend_from_slice(b",\"must_act\":");
     serde_json::to_writer(&mut *buf, &f.must_act)?;
+    if let Some(s) = &f.suppression {
+        buf.extend_from_slice(b",\"suppression\":");
+        serde_json::to_writer(&mut *buf, s)?;
+    }
     buf.push(b'}');
     Ok(())
 }

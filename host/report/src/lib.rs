@@ -568,6 +568,7 @@ mod tests {
         let mut reports = vec![
             ("fixture", fixture::report()),
             ("empty", fixture::empty_report()),
+            ("suppressed", fixture::suppressed_report()),
         ];
         reports.extend(fixture::sample_report().map(|r| ("sample", r)));
         let mut got = String::new();

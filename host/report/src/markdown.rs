@@ -77,6 +77,78 @@ pub fn code(s: &str) -> String {
     format!("{fence}{pad}{s}{pad}{fence}")
 }
 
+/// The suppressions of the run, each with what it matched; stale and expired ones called out.
+fn suppressions(md: &mut String, report: &Report) {
+    let list = &report.run.suppressions;
+    if list.is_empty() {
+        return;
+    }
+    md.push_str("## Suppressions\n\n");
+    let stale: Vec<String> = list
+        .iter()
+        .filter(|s| s.is_stale())
+        .map(|s| code(&s.id))
+        .collect();
+    if !stale.is_empty() {
+        let _ = writeln!(
+            md,
+            "> [!WARNING]\n> **{} stale:** {} matched no failing finding; remove {} or fix {}.\n",
+            labels::count(stale.len() as u64, "suppression"),
+            stale.join(", "),
+            if stale.len() == 1 { "it" } else { "them" },
+            if stale.len() == 1 {
+                "its selectors"
+            } else {
+                "their selectors"
+            },
+        );
+    }
+    let expired: Vec<String> = list
+        .iter()
+        .filter(|s| s.expired && !s.is_stale())
+        .map(|s| code(&s.id))
+        .collect();
+    if !expired.is_empty() {
+        let _ = writeln!(
+            md,
+            "> [!CAUTION]\n> **Expired:** {}: the findings they matched fail again, and whoever approved each must act.\n",
+            expired.join(", ")
+        );
+    }
+    md.push_str(
+        "| suppression | selects | justification | approved by | expires | state | matched |\n",
+    );
+    md.push_str("|---|---|---|---|---|---|--:|\n");
+    for s in list {
+        let state = match (s.expired, s.is_stale()) {
+            (_, true) => "**stale**",
+            (true, false) => "**expired**",
+            (false, false) => "in force",
+        };
+        let by_tenant: Vec<String> = s
+            .by_tenant
+            .iter()
+            .map(|(t, n)| format!("{} {n}", text(t)))
+            .collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {state} | {}{} |",
+            code(&s.id),
+            text(&s.selectors()),
+            text(&s.justification),
+            text(&s.approved_by),
+            text(&s.expires),
+            s.matched,
+            if by_tenant.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", by_tenant.join(", "))
+            }
+        );
+    }
+    md.push('\n');
+}
+
 fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
     let mut md = String::new();
     let s = view::summary(report, stats);
@@ -99,6 +171,21 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
     );
 
     // Gaps first: they change how every number below reads.
+    if !run.assumed_service_models.is_empty() {
+        let list: Vec<String> = run
+            .assumed_service_models
+            .iter()
+            .map(|(p, m)| format!("{} ({})", code(p), m.as_str()))
+            .collect();
+        let _ = writeln!(
+            md,
+            "> [!IMPORTANT]\n> **Attribution assumed:** no responsibility matrix covers some \
+             resources of {}: the configuration accepts that service model for them \
+             (`assume_service_model`), so their owners are assumed, not documented; their \
+             findings have basis `assumed`.\n",
+            list.join(", ")
+        );
+    }
     if report.gaps.is_empty() {
         md.push_str(
             "> [!NOTE]\n> **Coverage complete:** no gaps; every target was fully assessed.\n\n",
@@ -129,10 +216,18 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
         .collect();
     let _ = writeln!(
         md,
-        "**{} failing** of {} ({}). {}\n",
+        "**{} failing** of {} ({}){}. {}\n",
         s.findings.fail,
         labels::count(s.findings.total, "finding"),
         failing_sev.join(" · "),
+        if s.findings.suppressed > 0 {
+            format!(
+                "; {} of them suppressed (see [Suppressions](#suppressions))",
+                s.findings.suppressed
+            )
+        } else {
+            String::new()
+        },
         view::to_fix_sentence(&s, stats.failing_parties(), |n| format!("**{n}**"), text)
     );
     md.push_str(
@@ -349,6 +444,8 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
         }
         md.push('\n');
     }
+
+    suppressions(&mut md, report);
 
     // Top failing findings.
     let top = view::top_failing(stats, None);

@@ -14,6 +14,8 @@
 //! | status pass / fail / manual | `compliance.status_id` 1 Pass / 3 Fail / 2 Warning ("no result due to missing information") |
 //! | status error / not-applicable | `compliance.status_id` 99 Other, `compliance.status` "Error" / "Not Applicable" |
 //! | (every finding) | `status_id` 1 New: the finding's workflow state is the consumer's to change |
+//! | a suppression in force | `status_id` 3 Suppressed (the compliance status stays Fail), `status_detail` and `unmapped.suppression` |
+//! | an expired suppression | `status_id` 1 New, `unmapped.suppression` with `expired` |
 //! | status as demarc writes it | `compliance.status_code` |
 //! | primary catalog control and its title | `compliance.control`, `compliance.desc` |
 //! | framework crosswalk of the controls | `compliance.standards` (framework titles), `.requirements` (`<framework> <requirement>`) |
@@ -273,8 +275,16 @@ pub fn event(
     if let Some(t) = &f.observed_at {
         unmapped.insert("observed_at".into(), json!(t));
     }
+    if let Some(s) = &f.suppression {
+        unmapped.insert("suppression".into(), json!(s));
+    }
+    let (status_id, status) = if f.is_suppressed() {
+        (3, "Suppressed")
+    } else {
+        (1, "New")
+    };
 
-    json!({
+    let mut event = json!({
         "category_uid": CATEGORY_UID,
         "category_name": "Findings",
         "class_uid": CLASS_UID,
@@ -285,8 +295,8 @@ pub fn event(
         "type_name": "Compliance Finding: Create",
         "severity_id": severity_id,
         "severity": severity_caption,
-        "status_id": 1,
-        "status": "New",
+        "status_id": status_id,
+        "status": status,
         "time": time,
         "message": f.message,
         "metadata": {
@@ -321,7 +331,19 @@ pub fn event(
         "resources": [Value::Object(resource)],
         "remediation": { "desc": f.remediation },
         "unmapped": Value::Object(unmapped),
-    })
+    });
+    if let (Some(s), Some(obj)) = (f.suppression.as_ref(), event.as_object_mut())
+        && !s.expired
+    {
+        obj.insert(
+            "status_detail".into(),
+            json!(format!(
+                "suppressed by `{}`, approved by {} until {}: {}",
+                s.id, s.approved_by, s.expires, s.justification
+            )),
+        );
+    }
+    event
 }
 
 #[cfg(test)]
@@ -725,6 +747,48 @@ mod tests {
             let errors = validate(&super::tests::events(&sample));
             assert!(errors.is_empty(), "sample: {}", errors.join("\n"));
         }
+    }
+
+    /// A suppressed finding is `status_id` 3 Suppressed with its compliance status still Fail
+    /// and a status detail naming the suppression; an expired one is New again. Both validate.
+    #[test]
+    fn suppressed_findings_are_suppressed_events_that_still_fail_compliance() {
+        let r = fixture::suppressed_report();
+        let events = events(&r);
+        let errors = validate(&events);
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        let by_id = |id: &str| {
+            events
+                .iter()
+                .find(|e| e["unmapped"]["suppression"]["id"] == id)
+                .unwrap_or_else(|| panic!("no event suppressed by {id}"))
+        };
+        let e = by_id("accepted-risk");
+        assert_eq!(
+            (&e["status_id"], &e["status"]),
+            (&json!(3), &json!("Suppressed"))
+        );
+        assert_eq!(
+            e["compliance"]["status_id"], 3,
+            "the compliance status stays Fail"
+        );
+        assert_eq!(e["compliance"]["status"], "Fail");
+        assert!(
+            e["status_detail"].as_str().unwrap().starts_with(
+                "suppressed by `accepted-risk`, approved by Dana Whitfield (CISO) until 2027-03-31"
+            ),
+            "{e:#}"
+        );
+        let e = by_id("lapsed-risk");
+        assert_eq!((&e["status_id"], &e["status"]), (&json!(1), &json!("New")));
+        assert!(e.get("status_detail").is_none());
+        assert_eq!(e["unmapped"]["suppression"]["expired"], true);
+        let unsuppressed = events
+            .iter()
+            .filter(|e| e["unmapped"].get("suppression").is_none())
+            .count();
+        assert_eq!(unsuppressed, r.findings.len() - 2);
+        assert!(events.iter().filter(|e| e["status_id"] == 3).count() == 1);
     }
 
     #[test]

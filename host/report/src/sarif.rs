@@ -27,6 +27,10 @@
 //! lost is reported separately. Owner, party, sharing, service model, layer, basis, tenant,
 //! account, region, controls and evidence go in the result's `properties`;
 //! `partialFingerprints["demarcFindingId/v1"]` is the finding id, stable across runs.
+//! A finding under a suppression in force carries one `suppressions[]` entry (§3.35): kind
+//! `external`, accepted, with its justification and the suppression's id, approver and expiry in
+//! its `properties`; under an expired one it carries none, and `properties.expiredSuppression`
+//! names the suppression that lapsed.
 //!
 //! Gaps become `toolExecutionNotifications` (level `error`, with the input file and line and
 //! column as a location when known) on the run's single `invocation`, whose
@@ -524,7 +528,31 @@ fn result(f: &Finding, rule_index: usize, rule_help: &str) -> Value {
     } else {
         &f.message
     };
-    json!({
+    // A suppression in force is an accepted, external suppression (§3.35); an expired one
+    // suppresses nothing, and the result says which it was. The published SARIF 2.1.0 schema
+    // names the acceptance `state` (and allows no other key beside it), so that is what is
+    // written.
+    let suppressions = match &f.suppression {
+        Some(s) if !s.expired => json!([{
+            "kind": "external",
+            "state": "accepted",
+            "justification": s.justification,
+            "properties": {
+                "suppressionId": s.id,
+                "approvedBy": s.approved_by,
+                "expires": s.expires,
+            },
+        }]),
+        _ => Value::Null,
+    };
+    if let Some(s) = f.suppression.as_ref().filter(|s| s.expired) {
+        props.insert(
+            "expiredSuppression".into(),
+            json!({"id": s.id, "approvedBy": s.approved_by, "expires": s.expires,
+                   "justification": s.justification}),
+        );
+    }
+    let mut result = json!({
         "ruleId": f.check.id,
         "ruleIndex": rule_index,
         "kind": kind,
@@ -538,7 +566,11 @@ fn result(f: &Finding, rule_index: usize, rule_help: &str) -> Value {
         }],
         "partialFingerprints": { "demarcFindingId/v1": f.id },
         "properties": Value::Object(props),
-    })
+    });
+    if let (Value::Array(list), Some(obj)) = (suppressions, result.as_object_mut()) {
+        obj.insert("suppressions".into(), Value::Array(list));
+    }
+    result
 }
 
 fn notification(g: &Gap) -> Value {
@@ -616,6 +648,51 @@ mod tests {
             .should_validate_formats(true)
             .build(&schema)
             .expect("the SARIF schema compiles")
+    }
+
+    /// A finding under a suppression in force carries one accepted external suppression with
+    /// its justification; one under an expired suppression carries none (it is not suppressed)
+    /// and says which suppression lapsed. The log validates.
+    #[test]
+    fn suppressed_results_carry_an_accepted_external_suppression() {
+        let r = fixture::suppressed_report();
+        let v = rendered(&r);
+        assert_valid(&v);
+        let results: Vec<&Value> = v["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|run| run["results"].as_array().unwrap())
+            .collect();
+        let with: Vec<&&Value> = results
+            .iter()
+            .filter(|r| r.get("suppressions").is_some())
+            .collect();
+        assert_eq!(with.len(), 1);
+        assert_eq!(
+            with[0]["suppressions"],
+            json!([{
+                "kind": "external",
+                "state": "accepted",
+                "justification": "compensating control: <VPN only> & reviewed",
+                "properties": {
+                    "suppressionId": "accepted-risk",
+                    "approvedBy": "Dana Whitfield (CISO)",
+                    "expires": "2027-03-31"
+                }
+            }])
+        );
+        assert_eq!(with[0]["kind"], "fail", "a suppressed result still fails");
+        let lapsed = results
+            .iter()
+            .find(|r| r["properties"].get("expiredSuppression").is_some())
+            .unwrap();
+        assert_eq!(
+            lapsed["properties"]["expiredSuppression"]["id"],
+            "lapsed-risk"
+        );
+        assert_eq!(lapsed["properties"]["mustActName"], "Dana Whitfield (CISO)");
+        assert_eq!(lapsed["kind"], "fail");
     }
 
     fn assert_valid(v: &Value) {

@@ -130,6 +130,7 @@ impl<'de> Visitor<'de> for FrameVisitor {
             gaps: gaps.ok_or_else(|| de::Error::missing_field("gaps"))?,
             controls: controls.ok_or_else(|| de::Error::missing_field("controls"))?,
             summary: summary.ok_or_else(|| de::Error::missing_field("summary"))?,
+            trend: None,
         };
         let count = count.ok_or_else(|| de::Error::missing_field("findings"))?;
         Ok((report, count))

@@ -198,6 +198,8 @@ pub fn summary(report: &Report, stats: &Stats) -> Summary {
     s.duplicates = report.summary.duplicates;
     // The portfolio needs the run's targets and the roll-up's tallies: the scan computed it.
     s.portfolio = report.summary.portfolio.clone();
+    // Staleness is the run's verdict on its suppressions, not a count of findings.
+    s.stale_suppressions = report.summary.stale_suppressions.clone();
     s
 }
 
@@ -406,6 +408,8 @@ pub fn to_fix_sentence(
 pub fn must_act_label(f: &Finding) -> String {
     match (f.must_act.party, &f.must_act.name) {
         (Party::ThirdParty, Some(p)) => format!("Third party: {p}"),
+        // An expired suppression hands the finding to whoever approved it.
+        (p, Some(n)) => format!("{}: {n}", crate::labels::party(p)),
         (p, _) => crate::labels::party(p).to_string(),
     }
 }
