@@ -69,6 +69,32 @@ fn environment_variables_override_the_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("limits.memory_mib"));
 }
 
+/// The variables that locate the reference schemas and the browser for the tests are not
+/// configuration keys: a user who sets them as documented can still scan.
+#[test]
+fn tool_variables_are_not_configuration_keys() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_demarc"))
+        .args(["config", "check", "--config"])
+        .arg(root().join("examples/demo/demarc.toml"))
+        .env("DEMARC_REFERENCE_DATA", root().join("no-such-dir"))
+        .env("DEMARC_CHROMIUM", "chromium")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_demarc"))
+        .args(["config", "check", "--config"])
+        .arg(root().join("examples/demo/demarc.toml"))
+        .env("DEMARC_NO_SUCH_KEY", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("DEMARC_NO_SUCH_KEY"),
+        "{}",
+        describe(&out)
+    );
+}
+
 #[test]
 fn bad_data_files_are_rejected_at_start_up_with_every_problem() {
     let tmp = tempfile::tempdir().unwrap();

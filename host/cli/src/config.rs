@@ -13,8 +13,16 @@ use demarc_core::catalog::is_kebab_id;
 use demarc_core::{Catalog, Contract, DataError, DataErrors, Layer};
 use serde::Deserialize;
 
-/// Environment variables that configure the command line, not the run.
-const CLI_ENV: &[&str] = &["DEMARC_CONFIG", "DEMARC_LOG_FORMAT", "DEMARC_CACHE_DIR"];
+/// `DEMARC_*` environment variables that are not run configuration: those of the command line,
+/// and those the test suite and tools read (where the official reference schemas are, which
+/// browser checks the HTML). Setting one must not make every scan fail on an unknown key.
+const CLI_ENV: &[&str] = &[
+    "DEMARC_CONFIG",
+    "DEMARC_LOG_FORMAT",
+    "DEMARC_CACHE_DIR",
+    "DEMARC_REFERENCE_DATA",
+    "DEMARC_CHROMIUM",
+];
 
 /// The most targets scanned at once that `limits.concurrency` accepts.
 const MAX_CONCURRENCY: usize = 1024;
@@ -594,7 +602,14 @@ fn key_of(e: &config::ConfigError) -> String {
                 .trim_end_matches('.')
                 .to_string()
         }
-        None => "-".to_string(),
+        // An unknown key at the top level names no key but the field.
+        None => match s.find("unknown field `") {
+            Some(i) => {
+                let rest = &s[i + 15..];
+                rest[..rest.find('`').unwrap_or(rest.len())].to_string()
+            }
+            None => "-".to_string(),
+        },
     }
 }
 
