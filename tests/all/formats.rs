@@ -185,6 +185,15 @@ pub fn validate_sarif(sarif: &serde_json::Value) {
     validate(&schema, sarif, "report.sarif");
 }
 
+/// Validate an OSCAL assessment-results document against the official 1.0.6 schema.
+pub fn validate_oscal(oscal: &serde_json::Value) {
+    validate(
+        &shared("oscal/oscal_assessment-results_schema-1.0.6.json"),
+        oscal,
+        "report.oscal.json",
+    );
+}
+
 /// Remove the unparseable `language` pattern wherever the SARIF schema declares it.
 fn relax_language(v: &mut serde_json::Value) {
     match v {

@@ -318,6 +318,44 @@ fn suppressions_match_by_every_selector_expire_go_stale_and_show_in_every_format
     }
     assert_eq!(ocsf_suppressed, total);
 
+    // OSCAL: a suppression in force makes the risk an approved deviation, with the suppression
+    // as props; an expired one leaves it open.
+    let oscal: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.oscal.json")).unwrap())
+            .unwrap();
+    let risks = oscal["assessment-results"]["results"][0]["risks"]
+        .as_array()
+        .unwrap();
+    let prop = |r: &Value, name: &str| {
+        r["props"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["value"].as_str())
+            .map(String::from)
+    };
+    let (mut deviations, mut reopened) = (0, 0);
+    for r in risks {
+        match prop(r, "suppression-state").as_deref() {
+            Some("in-force") => {
+                deviations += 1;
+                assert_eq!(r["status"], "deviation-approved", "{r:#}");
+                assert!(prop(r, "suppression-approved-by").is_some(), "{r:#}");
+                assert!(prop(r, "suppression-expires").is_some(), "{r:#}");
+            }
+            Some("expired") => {
+                reopened += 1;
+                assert_eq!(r["status"], "open", "{r:#}");
+                assert_eq!(prop(r, "suppression").as_deref(), Some("dev-admin-ports"));
+            }
+            Some(other) => panic!("suppression-state {other}"),
+            None => assert_eq!(r["status"], "open", "{r:#}"),
+        }
+    }
+    assert_eq!((deviations, reopened), (total, expired_seen));
+    crate::formats::validate_oscal(&oscal);
+
     // CSV: the suppression columns, appended.
     let mut csv = ::csv::Reader::from_path(dir.join("report.csv")).unwrap();
     let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();

@@ -5,9 +5,8 @@
 //! The database holds, per run, its metadata (estate, tool, start, end, reference time, shard,
 //! the sha256 of its `report.json`), its tenants and targets with their outcomes, and per
 //! finding id its tenant, target, check, resource, status, owner, severity and whether a
-//! suppression accepted it. A run is recorded
-//! in one transaction from the written `report.json`, streamed: a report that cannot be read
-//! whole leaves nothing behind. Recording the same `report.json` twice (same digest) records it
+//! suppression accepted it. A run is recorded in one transaction from the written
+//! `report.json`, streamed: a report that cannot be read whole leaves nothing behind. Recording the same `report.json` twice (same digest) records it
 //! once and says so. The database carries its format in `meta`; a file that is not a demarc
 //! history, or one of a newer format, is refused with its path.
 

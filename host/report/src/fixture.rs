@@ -1115,7 +1115,6 @@ pub fn assemble(
     }
 }
 
-/// The whole fixture.
 /// [`report`] with its first failing finding under a suppression in force and its second
 /// under an expired one (whose approver must act).
 pub fn suppressed_report() -> Report {
@@ -1142,6 +1141,7 @@ pub fn suppressed_report() -> Report {
     r
 }
 
+/// The whole fixture.
 pub fn report() -> Report {
     assemble(run(), tenants(), findings(), gaps(), controls())
 }

@@ -133,7 +133,7 @@ tbody tr:nth-child(even) td{background:#fcfdfe}
 .sev-medium{background:#fef3c7;color:#92400e;border-color:#fde68a}
 .sev-low{background:#dbeafe;color:#1e40af;border-color:#bfdbfe}
 .sev-info{background:#f1f5f9;color:#475569;border-color:#e2e8f0}
-.st-fail{background:#dc2626;color:#fff}.st-error{background:#7c3aed;color:#fff}.st-manual{background:#fef9c3;color:#854d0e;border-color:#fde047}
+.st-fail{background:#dc2626;color:#fff}.st-suppressed{background:#e5e7eb;color:#374151;border-color:#9ca3af;margin-left:4px}.st-error{background:#7c3aed;color:#fff}.st-manual{background:#fef9c3;color:#854d0e;border-color:#fde047}
 .st-pass{background:#dcfce7;color:#166534;border-color:#bbf7d0}.st-not-applicable{background:#f1f5f9;color:#64748b;border-color:#e2e8f0}
 .own{font-weight:600}.own-provider{color:#4338ca}.own-customer{color:#0369a1}.own-shared{color:#7e22ce}.own-third-party{color:#0f766e}
 .ru-failing{background:#fee2e2;color:#991b1b}.ru-overdue{background:#ffedd5;color:#9a3412}.ru-partial{background:#fef3c7;color:#92400e}
@@ -282,6 +282,28 @@ fn pill_status(s: Status) -> String {
         s.as_str(),
         labels::status(s)
     )
+}
+
+/// The finding's status, and beside it whether a suppression accepted it (or did, and has
+/// expired: the finding counts again).
+fn status_cell(f: &Finding) -> String {
+    let mut cell = pill_status(f.status);
+    if let Some(s) = &f.suppression {
+        let _ = write!(
+            cell,
+            r#"<span class="pill st-suppressed" title="{}: {} (approved by {}, until {})">{}</span>"#,
+            esc(&s.id),
+            esc(&s.justification),
+            esc(&s.approved_by),
+            esc(&s.expires),
+            if s.expired {
+                "suppression expired"
+            } else {
+                "suppressed"
+            }
+        );
+    }
+    cell
 }
 
 /// Who must act on the finding, and below it the control's owner where that says more (a
@@ -1467,7 +1489,7 @@ fn finding_row(h: &mut String, f: &Finding, catalog: &Catalog) {
         f.check.severity.as_str(),
         f.status.as_str(),
         pill_sev(f.check.severity),
-        pill_status(f.status),
+        status_cell(f),
         esc(&f.tenant),
         owner_html(f),
         esc(&f.check.title),
@@ -1687,6 +1709,33 @@ mod tests {
         assert!(html.contains(r#"<p id="owner-split">Failing findings by control owner"#));
         // A tenant's name is escaped like everywhere else.
         assert!(html.contains("Fabrikam, Inc. &lt;&quot;R&amp;D&quot;&gt;"));
+    }
+
+    /// A suppressed finding's row says so beside its status, with the suppression (escaped) in
+    /// its title; an expired one says it expired.
+    #[test]
+    fn suppressed_rows_are_marked_beside_their_status() {
+        let html = rendered(&fixture::suppressed_report());
+        let rows: Vec<&str> = html
+            .split(r#"<tr class="finding""#)
+            .skip(1)
+            .filter(|row| row.contains("pill st-suppressed"))
+            .collect();
+        assert_eq!(rows.len(), 2, "one row per suppressed finding");
+        let accepted = rows
+            .iter()
+            .find(|row| row.contains(r#"title="accepted-risk: "#))
+            .expect("the accepted finding's row");
+        assert!(
+            accepted.contains(r#"<span class="pill st-fail">"#)
+                && accepted.contains(r#"<span class="pill st-suppressed" title="accepted-risk: compensating control: &lt;VPN only&gt; &amp; reviewed (approved by Dana Whitfield (CISO), until 2027-03-31)">suppressed</span>"#),
+            "{accepted}"
+        );
+        assert!(
+            rows.iter()
+                .any(|row| row.contains(r#"title="lapsed-risk: "#)
+                    && row.contains(">suppression expired</span>"))
+        );
     }
 
     #[test]

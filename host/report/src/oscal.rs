@@ -16,8 +16,9 @@
 //!   `collected` from the finding's `observed_at` (the run's start when absent or unusable),
 //!   and check, status, severity, owner, party, sharing, service model, layer, basis, controls,
 //!   tenant, account and region as props.
-//! - `risks`: one per failing finding, status `open`, with the remediation as a
-//!   `recommendation` response and the owner as props.
+//! - `risks`: one per failing finding, status `open` (`deviation-approved` while a suppression
+//!   is in force, with the suppression's id, justification, approver and expiry as props), with
+//!   the remediation as a `recommendation` response and the owner as props.
 //! - `findings`: one per row of the control roll-up (tenant × framework requirement), target
 //!   type `objective-id`, state `satisfied` for satisfied, attested and inherited requirements
 //!   and `not-satisfied` otherwise (reason `pass`, `fail` or `other`; the demarc status is a
@@ -1159,8 +1160,30 @@ fn risk(f: &Finding) -> Value {
         ("tenant", &f.tenant),
     ]);
     p.extend(owner_props.iter().cloned());
+    // A suppression in force is an approved deviation: the risk stays, accepted by the named
+    // approver until the expiry day. An expired one is an open risk again, its approver's.
+    let status = match &f.suppression {
+        Some(s) => {
+            p.extend(props(&[
+                ("suppression", &s.id),
+                ("suppression-justification", &s.justification),
+                ("suppression-approved-by", &s.approved_by),
+                ("suppression-expires", &s.expires),
+                (
+                    "suppression-state",
+                    if s.expired { "expired" } else { "in-force" },
+                ),
+            ]));
+            if s.expired {
+                "open"
+            } else {
+                "deviation-approved"
+            }
+        }
+        None => "open",
+    };
     put(&mut risk, "props", p);
-    risk.insert("status".into(), json!("open"));
+    risk.insert("status".into(), json!(status));
     risk.insert(
         "origins".into(),
         json!([{ "actors": [{
@@ -1399,6 +1422,45 @@ mod tests {
             .take(20)
             .map(|e| format!("{e} at {}", e.instance_path()))
             .collect()
+    }
+
+    /// A suppression in force makes the finding's risk an approved deviation carrying the
+    /// suppression; an expired one leaves the risk open, marked expired. Both validate.
+    #[test]
+    fn suppressed_findings_are_approved_deviations_until_they_expire() {
+        let v = rendered(&fixture::suppressed_report());
+        let risks = v["assessment-results"]["results"][0]["risks"]
+            .as_array()
+            .unwrap();
+        let prop = |r: &Value, name: &str| {
+            r["props"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| p["value"].clone())
+        };
+        let by = |id: &str| {
+            risks
+                .iter()
+                .find(|r| prop(r, "suppression") == Some(json!(id)))
+                .unwrap_or_else(|| panic!("no risk suppressed by {id}"))
+        };
+        let r = by("accepted-risk");
+        assert_eq!(r["status"], "deviation-approved");
+        assert_eq!(
+            prop(r, "suppression-approved-by"),
+            Some(json!("Dana Whitfield (CISO)"))
+        );
+        assert_eq!(prop(r, "suppression-expires"), Some(json!("2027-03-31")));
+        assert_eq!(prop(r, "suppression-state"), Some(json!("in-force")));
+        let r = by("lapsed-risk");
+        assert_eq!(r["status"], "open");
+        assert_eq!(prop(r, "suppression-state"), Some(json!("expired")));
+        let open = risks.iter().filter(|r| r["status"] == "open").count();
+        assert_eq!(open, risks.len() - 1);
+        let errs = errors(&v);
+        assert!(errs.is_empty(), "{}", errs.join("\n"));
     }
 
     #[test]
