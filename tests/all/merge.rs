@@ -406,3 +406,72 @@ proptest! {
         prop_assert_eq!(read(&again), read(&p.single));
     }
 }
+
+#[test]
+fn scripts_shard_merge_runs_the_shards_as_processes_and_merges_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = demo_config();
+    let single = tmp.path().join("single");
+    let o = scan(&config, &single, None, true);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let out = tmp.path().join("sharded");
+    let o = {
+        let _cpu = crate::shared_cpu();
+        std::process::Command::new("bash")
+            .arg(root().join("scripts/shard-merge"))
+            .args([
+                "-n",
+                "3",
+                "--demarc",
+                env!("CARGO_BIN_EXE_demarc"),
+                "--config",
+            ])
+            .arg(&config)
+            .arg("--out")
+            .arg(&out)
+            .args(["--format", "json,md", "--", "--pin-time", PIN])
+            .current_dir(tmp.path())
+            .env("DEMARC_CACHE_DIR", tmp.path().join(".cache"))
+            .env_remove("DEMARC_REFERENCE_DATA")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    };
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    for i in 1..=3 {
+        let shard = report(&out.join(format!("shards/{i}")));
+        assert_eq!(shard["run"]["shard"], json!(format!("{i}/3")));
+    }
+    same_report(
+        &out.join("report.json"),
+        &single.join("report.json"),
+        "shard-merge",
+    );
+    assert!(out.join("report.md").is_file());
+
+    // A shard that cannot scan stops the script with its error, and nothing is merged.
+    let bad = tmp.path().join("bad");
+    let o = std::process::Command::new("bash")
+        .arg(root().join("scripts/shard-merge"))
+        .args([
+            "-n",
+            "2",
+            "--demarc",
+            env!("CARGO_BIN_EXE_demarc"),
+            "--config",
+        ])
+        .arg(tmp.path().join("missing.toml"))
+        .arg("--out")
+        .arg(&bad)
+        .env("DEMARC_CACHE_DIR", tmp.path().join(".cache"))
+        .env_remove("DEMARC_REFERENCE_DATA")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("shard 1/2"),
+        "{}",
+        describe(&o)
+    );
+    assert!(!bad.join("report.json").exists());
+}
