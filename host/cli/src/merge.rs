@@ -628,6 +628,16 @@ fn merge(opts: &MergeOptions) -> Result<ExitCode, Refused> {
     let now = run.now.clone();
     let day = demarc_core::attestation::day_of(&now).context("the reference time has no date")?;
     let mutes = crate::suppress::Suppressions::new(mutes, day);
+    let configured: Vec<String> = mutes.records(&[]).into_iter().map(|s| s.id).collect();
+    let recorded: Vec<String> = run.suppressions.iter().map(|s| s.id.clone()).collect();
+    if configured != recorded {
+        return Err(refuse(format!(
+            "{}: its suppressions ({}) are not {file}'s ({}): merge with the configuration the shards were scanned with",
+            first_path.display(),
+            recorded.join(", "),
+            configured.join(", ")
+        )));
+    }
     let attestations = scan::load_attestations(&config, &data)
         .map_err(|e| refuse(format!("invalid attestations: {e}")))?;
     let started = frames
@@ -737,4 +747,75 @@ fn merge(opts: &MergeOptions) -> Result<ExitCode, Refused> {
         print!("{}", table::render(&tail, &tenants, &summary, &files));
     }
     Ok(scan::exit_code(&tail.gaps, &summary, opts.fail_on))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn coverage() -> impl Strategy<Value = Coverage> {
+        prop_oneof![
+            Just(Coverage::All),
+            proptest::collection::btree_set(1u32..=5, 1..=5)
+                .prop_map(|present| { Coverage::Some { count: 5, present }.normalized() }),
+        ]
+    }
+
+    proptest! {
+        /// The shards a merge holds: union is associative, commutative and idempotent, and
+        /// `run.shard` reads back as what it says.
+        #[test]
+        fn shard_sets_merge_like_sets(a in coverage(), b in coverage(), c in coverage()) {
+            let u = |x: &Coverage, y: &Coverage| x.clone().union(y.clone());
+            prop_assert_eq!(u(&u(&a, &b), &c), u(&a, &u(&b, &c)));
+            prop_assert_eq!(u(&a, &b), u(&b, &a));
+            prop_assert_eq!(u(&a, &a), a.clone());
+            prop_assert_eq!(Coverage::parse(a.shard().as_deref()), Ok(a.clone()));
+        }
+    }
+
+    #[test]
+    fn run_shard_is_read_strictly() {
+        assert_eq!(Coverage::parse(None), Ok(Coverage::All));
+        assert_eq!(
+            Coverage::parse(Some("4/4")).unwrap().shard().as_deref(),
+            Some("4/4")
+        );
+        assert_eq!(
+            Coverage::parse(Some("3,1/4")).unwrap().shard().as_deref(),
+            Some("1,3/4")
+        );
+        assert_eq!(Coverage::parse(Some("2,1/2")), Ok(Coverage::All));
+        for bad in ["", "1", "0/4", "5/4", "1,1/4", "a/4", "1/", "/4", "1/0"] {
+            let e = Coverage::parse(Some(bad)).unwrap_err();
+            assert!(e.contains(&format!("`{bad}`")), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_conflict_gap_says_how_many_findings_it_dropped() {
+        let gap = |message: &str| Gap {
+            kind: GapKind::Conflict,
+            tenant: "t".into(),
+            target: "b".into(),
+            plugin: None,
+            file: None,
+            line: None,
+            column: None,
+            message: message.into(),
+        };
+        assert_eq!(
+            conflict_count(&gap(
+                "targets `a` and `b` of tenant `t` report 12 findings with different statuses"
+            )),
+            12
+        );
+        assert_eq!(
+            conflict_count(&gap(
+                "target `b` reports 1 finding twice with different statuses"
+            )),
+            1
+        );
+    }
 }
