@@ -475,3 +475,28 @@ fn scripts_shard_merge_runs_the_shards_as_processes_and_merges_them() {
     );
     assert!(!bad.join("report.json").exists());
 }
+
+/// Suppressions in force, expired (whose findings the approver must act on, as the finding's
+/// message says) and stale: marked once by the shard that scanned the finding, counted again
+/// over the merged run.
+#[test]
+fn suppressed_findings_merge_as_a_single_run_marks_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config =
+        crate::suppressions::estate(&tmp.path().join("estate"), crate::suppressions::MUTES);
+    let (single, shards) = single_and_shards(&config, tmp.path(), 3, true);
+    let want = report(single.parent().unwrap());
+    let marks = want["run"]["suppressions"].as_array().unwrap();
+    assert!(
+        marks.iter().any(|s| s["expired"] == json!(true)),
+        "{marks:#?}"
+    );
+    assert!(
+        marks.iter().any(|s| s["matched"].as_u64() > Some(0)),
+        "{marks:#?}"
+    );
+    let out = tmp.path().join("merged");
+    let o = merge(&config, &shards, &out, &["--format", "json"]);
+    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", describe(&o));
+    same_report(&out.join("report.json"), &single, "suppressions");
+}
