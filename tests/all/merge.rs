@@ -309,6 +309,7 @@ fn a_shard_left_out_is_named_and_its_targets_are_gaps() {
     let o = merge(&config, &kept, &out, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", describe(&o));
     let r = report(&out);
+    crate::schema::assert_valid(&r);
     let present: Vec<String> = (1..=4)
         .filter(|i| *i != left_out + 1)
         .map(|i| i.to_string())
