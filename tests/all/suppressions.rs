@@ -12,7 +12,7 @@ use crate::{demarc, describe, root};
 
 /// A copy of the demo estate in `dir` whose configuration names `suppressions/*.toml`, with
 /// `mutes` as `suppressions/mutes.toml`.
-fn estate(dir: &Path, mutes: &str) -> PathBuf {
+pub(crate) fn estate(dir: &Path, mutes: &str) -> PathBuf {
     copy_dir(&root().join("examples/demo"), dir);
     let config = dir.join("demarc.toml");
     let text = std::fs::read_to_string(&config).unwrap();
@@ -56,7 +56,7 @@ fn scan(dir: &Path, config: &Path, out: &str, extra: &[&str]) -> std::process::O
     demarc(&args, dir)
 }
 
-const MUTES: &str = r#"
+pub(crate) const MUTES: &str = r#"
 [[suppression]]
 id = "fabrikam-key-rotation"
 tenant = "fabrikam"

@@ -15,14 +15,14 @@ const ADMIN_PORT: &str = "aws-ec2-sg-admin-port-open";
 
 /// The configuration items of the fixture snapshot (account 123456789012): `launch-wizard-1`
 /// open on tcp 22 to the world, and `web-https`.
-fn fixture_items() -> Vec<Value> {
+pub(crate) fn fixture_items() -> Vec<Value> {
     let text = std::fs::read_to_string(root().join("tests/fixtures/aws/minimal.json")).unwrap();
     let snapshot: Value = serde_json::from_str(&text).unwrap();
     snapshot["configurationItems"].as_array().unwrap().clone()
 }
 
 /// A copy of the open security group with its rules removed: it passes every check.
-fn harmless_copy() -> Value {
+pub(crate) fn harmless_copy() -> Value {
     let mut sg = fixture_items()
         .into_iter()
         .find(|i| i["ARN"] == OPEN_SG)
@@ -42,7 +42,7 @@ fn own_item() -> Value {
 }
 
 /// Write `items` as an AWS Config snapshot `config-snapshot.json` in `dir/name`.
-fn snapshot(dir: &Path, name: &str, items: Vec<Value>) -> PathBuf {
+pub(crate) fn snapshot(dir: &Path, name: &str, items: Vec<Value>) -> PathBuf {
     let path = dir.join(name);
     std::fs::create_dir_all(&path).unwrap();
     let body = json!({
@@ -55,7 +55,7 @@ fn snapshot(dir: &Path, name: &str, items: Vec<Value>) -> PathBuf {
 }
 
 /// One `[[tenant.target]]` table; `accounts` is written as given (a TOML array) when set.
-fn target(id: &str, snapshot: &Path, accounts: Option<&str>) -> String {
+pub(crate) fn target(id: &str, snapshot: &Path, accounts: Option<&str>) -> String {
     let mut t = format!(
         "\n[[tenant.target]]\nid = \"{id}\"\nprovider = \"aws\"\nsnapshot = \"{}\"\ninputs = [\"config-snapshot.json\"]\n",
         snapshot.display()

@@ -12,6 +12,7 @@ mod frameworks;
 mod history;
 mod inputs;
 mod matrix;
+mod merge;
 mod output;
 mod plugin_cmd;
 mod plugins;
@@ -73,6 +74,9 @@ enum LogFormat {
 enum Command {
     /// Scan the estate of a configuration (by default the bundled demo estate).
     Scan(ScanArgs),
+    /// Merge the report.json files of the shards of one run (`scan --shard I/N`) into the
+    /// report a single run makes.
+    Merge(MergeArgs),
     /// Inspect the plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -228,6 +232,34 @@ struct MatrixArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: matrix::MatrixFormat,
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// The shards' report.json files (merged reports too, in any order).
+    #[arg(required = true)]
+    reports: Vec<PathBuf>,
+    /// The configuration the shards were scanned with: it gives the plan order, the control
+    /// roll-up (contracts, attestations, frameworks) and the suppressions. By default the
+    /// bundled demo estate.
+    #[arg(long, env = "DEMARC_CONFIG")]
+    config: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, default_value = "demarc-report")]
+    out: PathBuf,
+    /// Formats to write, comma-separated: json, html, sarif, ocsf, oscal, csv, md, jsonl (or
+    /// `all`). report.json is always written.
+    #[arg(long, default_value = "json,html")]
+    format: String,
+    /// Exit 1 when a failing finding is at least this severe.
+    #[arg(long, value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// Directory of data files overriding the built-in `schemas/` data.
+    #[arg(long)]
+    schemas: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -477,6 +509,31 @@ fn main() -> std::process::ExitCode {
                 check_only: false,
             };
             match scan::run(&opts) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::Incomplete
+                }
+            }
+        }
+        Command::Merge(args) => {
+            let formats = match parse_formats(&args.format) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: --format: {e}");
+                    return std::process::ExitCode::from(ExitCode::Usage as u8);
+                }
+            };
+            let opts = merge::MergeOptions {
+                inputs: args.reports,
+                config: args.config.unwrap_or_else(default_config),
+                out: args.out,
+                formats,
+                fail_on: args.fail_on,
+                schemas: args.schemas,
+                print_summary: !args.quiet,
+            };
+            match merge::run(&opts) {
                 Ok(code) => code,
                 Err(e) => {
                     eprintln!("error: {e:#}");

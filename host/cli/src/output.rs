@@ -279,6 +279,9 @@ pub struct Assembly {
     lanes: Vec<Mutex<Lane>>,
     /// The run's suppressions, applied to each finding before it is written.
     suppressions: crate::suppress::Suppressions,
+    /// Set by a merge: findings its targets accepted, and findings dropped as conflicts
+    /// inherited from the merged reports; the duplicates are then counted from those.
+    recount: Mutex<Option<(u64, u64)>>,
 }
 
 /// Everything of the report that is known only when the scan is over, but its findings and
@@ -345,6 +348,7 @@ impl Assembly {
         .with_context(|| format!("cannot write {}", tmp.display()))?;
         Ok(Arc::new(Assembly {
             suppressions,
+            recount: Mutex::new(None),
             resolver,
             out: out.to_path_buf(),
             tmp,
@@ -448,6 +452,29 @@ impl Assembly {
             .map_err(|e| format!("cannot write {}: {e}", spill.path.display()))?;
         spill.records.push(Record::new(key, tally));
         Ok(())
+    }
+
+    /// Take one finding of target `lane` as a report already holds it (the run's tables left
+    /// out, its suppression marked): the merge of reports feeds them in this way.
+    pub fn feed_written(&self, lane: usize, finding: &Finding) -> anyhow::Result<()> {
+        anyhow::ensure!(lane < self.lanes.len(), "no target numbered {lane}");
+        let suppression = self.suppressions.number_of(finding);
+        let mut buf = Vec::with_capacity(1024);
+        demarc_report::write_finding(&mut buf, finding)?;
+        self.accept(lane, finding, suppression, &buf)
+            .map_err(|e| anyhow::anyhow!(e))
+    }
+
+    /// Every finding of target `lane` has been fed ([`Assembly::feed_written`]).
+    pub fn lane_done(&self, lane: usize) {
+        self.finish(lane);
+    }
+
+    /// Count the duplicates from what the targets accepted rather than from what was dropped
+    /// here: merged reports dropped theirs before the merge. `conflicts` is how many findings
+    /// the merged reports dropped as conflicts.
+    pub fn recount_duplicates(&self, accepted: u64, conflicts: u64) {
+        *lock(&self.recount) = Some((accepted, conflicts));
     }
 
     /// Target `lane` is over: if it was the frontier, the frontier moves on.
@@ -641,7 +668,18 @@ impl Assembly {
             body.first = false;
             w.write_all(&json)?;
         }
-        summary.duplicates = body.duplicates;
+        summary.duplicates = match *lock(&self.recount) {
+            Some((accepted, inherited)) => {
+                let written: u64 = self
+                    .lanes
+                    .iter()
+                    .map(|l| lock(l).counts.values().sum::<u64>())
+                    .sum();
+                let conflicts: u64 = body.conflicts.values().map(|d| d.count).sum();
+                accepted.saturating_sub(written + conflicts + inherited)
+            }
+            None => body.duplicates,
+        };
         tail.run.suppressions = self.suppressions.records(&matched);
         summary.stale_suppressions = tail
             .run

@@ -483,58 +483,9 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|t| opts.tenants.is_empty() || opts.tenants.contains(&t.id))
         .collect();
-    let checks: BTreeMap<String, CheckCitations> = tail
-        .run
-        .plugins
-        .iter()
-        .flat_map(|p| &p.checks)
-        .map(|c| {
-            (
-                c.id.clone(),
-                CheckCitations {
-                    controls: c.controls.clone(),
-                    requirements: c.requirements.clone(),
-                },
-            )
-        })
-        .collect();
+    let checks = check_citations(&tail.run);
     let (summary, _controls) = assembly.complete(&mut tail, &extra, |tallies| {
-        let rollup = Rollup {
-            checks: &checks,
-            catalog: &data.catalog,
-            attributor: &data.attributor,
-            provider_attestations: &attestations.provider,
-            day,
-        };
-        let empty = BTreeMap::new();
-        let mut rows = Vec::new();
-        for t in &in_scope {
-            let mut footprint = tallies.footprint.get(&t.id).cloned().unwrap_or_default();
-            if footprint.is_empty() {
-                // Nothing scanned for this tenant: its providers, as infrastructure.
-                footprint = t
-                    .targets
-                    .iter()
-                    .map(|g| (g.provider.clone(), ServiceModel::Iaas))
-                    .collect();
-            }
-            let customer: Vec<CustomerAttestation> = attestations
-                .customer
-                .iter()
-                .filter(|a| a.tenant == t.id)
-                .cloned()
-                .collect();
-            rows.extend(rollup.tenant(&TenantScope {
-                tenant: &t.id,
-                clouds: t.targets.iter().map(|g| g.provider.clone()).collect(),
-                footprint,
-                contracts: &t.contracts,
-                attestations: &customer,
-                frameworks: &t.frameworks,
-                tallies: tallies.controls.get(&t.id).unwrap_or(&empty),
-            }));
-        }
-        rows
+        rollup_rows(tallies, &checks, &data, &attestations, day, &in_scope)
     })?;
     tracing::debug!(
         elapsed_ms = clock.elapsed().as_millis() as u64,
@@ -598,6 +549,70 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// What each check of the run's plugins cites: its controls and benchmark requirements.
+pub(crate) fn check_citations(run: &Run) -> BTreeMap<String, CheckCitations> {
+    run.plugins
+        .iter()
+        .flat_map(|p| &p.checks)
+        .map(|c| {
+            (
+                c.id.clone(),
+                CheckCitations {
+                    controls: c.controls.clone(),
+                    requirements: c.requirements.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The control roll-up of the tenants `in_scope` from the tallies of the findings written.
+pub(crate) fn rollup_rows(
+    tallies: &output::Tallies,
+    checks: &BTreeMap<String, CheckCitations>,
+    data: &data::Data,
+    attestations: &Attestations,
+    day: time::Date,
+    in_scope: &[&config::Tenant],
+) -> Vec<demarc_core::rollup::ControlRow> {
+    let rollup = Rollup {
+        checks,
+        catalog: &data.catalog,
+        attributor: &data.attributor,
+        provider_attestations: &attestations.provider,
+        day,
+    };
+    let empty = BTreeMap::new();
+    let mut rows = Vec::new();
+    for t in in_scope {
+        let mut footprint = tallies.footprint.get(&t.id).cloned().unwrap_or_default();
+        if footprint.is_empty() {
+            // Nothing scanned for this tenant: its providers, as infrastructure.
+            footprint = t
+                .targets
+                .iter()
+                .map(|g| (g.provider.clone(), ServiceModel::Iaas))
+                .collect();
+        }
+        let customer: Vec<CustomerAttestation> = attestations
+            .customer
+            .iter()
+            .filter(|a| a.tenant == t.id)
+            .cloned()
+            .collect();
+        rows.extend(rollup.tenant(&TenantScope {
+            tenant: &t.id,
+            clouds: t.targets.iter().map(|g| g.provider.clone()).collect(),
+            footprint,
+            contracts: &t.contracts,
+            attestations: &customer,
+            frameworks: &t.frameworks,
+            tallies: tallies.controls.get(&t.id).unwrap_or(&empty),
+        }));
+    }
+    rows
+}
+
 /// 3 when coverage was lost, else 1 when a failing finding reaches `fail_on`, else 0.
 pub fn exit_code(gaps: &[Gap], summary: &Summary, fail_on: Option<Severity>) -> ExitCode {
     if !gaps.is_empty() {
@@ -614,7 +629,7 @@ pub fn exit_code(gaps: &[Gap], summary: &Summary, fail_on: Option<Severity>) -> 
 
 /// The configuration's suppressions, read and validated against its tenants and targets, the
 /// catalog's controls and (when every plugin loaded) the plugins' checks; and every problem.
-fn load_suppressions(
+pub(crate) fn load_suppressions(
     raw: &config::RawConfig,
     base: &Path,
     file: &str,
@@ -656,7 +671,7 @@ fn load_suppressions(
 
 /// The provider attestations of the clouds of the tenants in scope, each once, for the report's
 /// `run.provider_attestations` (the roll-up's rows refer to them by id).
-fn run_attestations(
+pub(crate) fn run_attestations(
     config: &config::Config,
     opts: &ScanOptions,
     provider: &[ProviderAttestation],
@@ -741,7 +756,7 @@ pub fn load_attestations(config: &Config, data: &data::Data) -> Result<Attestati
 
 /// A failing finding for every customer attestation past its review interval, owned by whoever
 /// the attestation names.
-fn overdue_findings(
+pub(crate) fn overdue_findings(
     config: &Config,
     opts: &ScanOptions,
     att: &Attestations,
@@ -900,7 +915,7 @@ fn plugin_record(p: &demarc_runtime::Plugin, signed_by: Option<&str>) -> PluginR
 /// reported findings for. An account belongs to one client (two tenants declaring one account
 /// is a configuration error, found before this). The gap is on the later target in plan order,
 /// which is marked `partial`.
-fn account_clashes(
+pub(crate) fn account_clashes(
     targets: &mut [TargetRecord],
     declared: &BTreeMap<&str, &[String]>,
     gaps: &mut Vec<Gap>,
@@ -1207,7 +1222,7 @@ fn check_summary(config: &Config, file: &str, data: &data::Data) -> anyhow::Resu
     Ok(ExitCode::Clean)
 }
 
-fn tenant_infos(config: &config::Config, opts: &ScanOptions) -> Vec<TenantInfo> {
+pub(crate) fn tenant_infos(config: &config::Config, opts: &ScanOptions) -> Vec<TenantInfo> {
     config
         .tenants
         .iter()

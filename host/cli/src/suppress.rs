@@ -253,6 +253,18 @@ impl Suppressions {
             .unwrap_or(false)
     }
 
+    /// The number (as [`Suppressions::apply`] returns it) of the suppression a finding is
+    /// already marked with, or 0.
+    pub fn number_of(&self, f: &Finding) -> u16 {
+        let Some(mark) = &f.suppression else {
+            return 0;
+        };
+        self.list
+            .iter()
+            .position(|s| s.id == mark.id)
+            .map_or(0, |i| i as u16 + 1)
+    }
+
     /// Mark a failing finding with the suppression that matches it: the first in force, or else
     /// the first expired one, whose approver then must act (the finding says so). Returns the
     /// suppression's number plus one, or 0 when none matched.

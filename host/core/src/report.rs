@@ -58,7 +58,9 @@ pub struct Run {
     pub finished: String,
     /// Reference time used by age-based checks (RFC 3339).
     pub now: String,
-    /// The shard this report covers, `I/N`, when sharded.
+    /// The shards this report covers, when not every one: `I/N` for a shard of a sharded
+    /// run, `I,J,.../N` for shards merged by `demarc merge` (which leaves it out once every
+    /// shard is merged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
     /// Plugins that ran.
