@@ -24,10 +24,13 @@
 pub mod arbitrary;
 pub mod build;
 pub mod cidr;
+mod declarations;
 pub mod dispatch;
 pub mod emit;
 pub mod formats;
 pub mod json;
+/// The host's limits on the fields of one finding (the host enforces the same file).
+pub mod limits;
 pub mod log;
 pub mod scan;
 pub mod spelling;

@@ -2,9 +2,12 @@
 //!
 //! [`scan_dir`] runs a provider's real `scan` over a directory of the host's file system and
 //! collects what it emits, so that a plugin's tests exercise the same code path as the sandbox
-//! (file reading, streaming, emitting) without a WebAssembly runtime.
+//! (file reading, streaming, emitting) without a WebAssembly runtime, and
+//! [`validate_declarations`] checks what a plugin declares and emits against the control catalog
+//! and the host's rules before it ever runs in the host.
 
 use crate::bindings::demarc::provider::types::EmitError;
+pub use crate::declarations::{Controls, DeclarationProblems, is_kebab_id, validate_declarations};
 use crate::{Finding, Input, Provider, ScanError, ScanRequest, ScanSummary};
 
 /// What a native scan produced.
@@ -90,6 +93,55 @@ pub fn scan_inputs<P: Provider>(files: &[(&str, &str)], inputs: &[&str], now: &s
 pub fn scan_files<P: Provider>(files: &[(&str, &str)], now: &str) -> NativeScan {
     let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
     scan_inputs::<P>(files, &names, now)
+}
+
+/// The findings of a native scan of every snapshot directory `root/<tenant>/<target>` whose
+/// target name starts with `prefix` (`aws-`), each scanned with all its files as inputs (sorted
+/// by name), at `now`; for [`validate_declarations`] over a plugin's sample estate. Panics when
+/// no directory matches or a scan fails.
+pub fn scan_snapshots<P: Provider>(
+    root: &std::path::Path,
+    prefix: &str,
+    now: &str,
+) -> Vec<Finding> {
+    let dirs = |p: &std::path::Path| -> Vec<std::path::PathBuf> {
+        let mut out: Vec<_> = std::fs::read_dir(p)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        out.sort();
+        out
+    };
+    let mut findings = Vec::new();
+    let mut scanned = 0;
+    for tenant in dirs(root).into_iter().filter(|p| p.is_dir()) {
+        for target in dirs(&tenant) {
+            let named = target
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix));
+            if !named || !target.is_dir() {
+                continue;
+            }
+            let files: Vec<String> = dirs(&target)
+                .iter()
+                .filter(|p| p.is_file())
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect();
+            let inputs: Vec<&str> = files.iter().map(String::as_str).collect();
+            let scan = scan_dir::<P>(&target, &inputs, now);
+            if let Err(e) = &scan.result {
+                panic!("the scan of {} failed: {e:?}", target.display());
+            }
+            findings.extend(scan.findings);
+            scanned += 1;
+        }
+    }
+    assert!(
+        scanned > 0,
+        "no snapshot `{prefix}*` under {}",
+        root.display()
+    );
+    findings
 }
 
 /// The single finding of `check` among `findings`; panics when there is none or more than one.

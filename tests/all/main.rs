@@ -16,6 +16,7 @@ mod inputs; // bad inputs become gaps that name the file and position
 mod matrix; // the customer responsibility matrix: golden files
 mod merge; // demarc merge: shards merged give the single run's report, in any order and grouping
 mod mssp; // a generated estate of many tenants: one broken export costs one target
+mod plugintool; // plugin new generates a crate that builds, tests and scans; plugin test names every problem
 mod providers; // a new provider is data: matrices, attestations and controls added; nothing silently attributed
 mod publish; // one run at a time per output directory, its files published together
 mod reference; // scripts/fetch-reference-data checks every digest and writes nothing on a mismatch

@@ -19,6 +19,7 @@ mod plugins;
 mod progress;
 mod publish;
 mod render;
+mod scaffold;
 mod scan;
 mod suppress;
 mod table;
@@ -368,6 +369,50 @@ enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run one plugin file in the sandbox on one snapshot directory and print its findings
+    /// (check, status, resource, message) and every problem the host raises: checks it drops
+    /// (unknown control, bad id), findings it rejects (undeclared check, oversize field), the
+    /// plugin's input problems and other gaps. Exit 3 when there is any problem.
+    Test {
+        /// The plugin's WebAssembly component.
+        plugin: PathBuf,
+        /// The snapshot directory to scan.
+        #[arg(long)]
+        snapshot: PathBuf,
+        /// An input file, relative to the snapshot (repeatable; default: every file in it).
+        #[arg(long = "input")]
+        inputs: Vec<String>,
+        /// The export format declared for every input (default: the plugin detects it).
+        #[arg(long)]
+        format: Option<String>,
+        /// A configuration whose `[data]` (controls, responsibility matrices) is added to the
+        /// built-in data.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The reference time (RFC 3339) for age-based checks (default: now).
+        #[arg(long)]
+        now: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a new out-of-tree provider plugin crate: one check with its tests, a sample
+    /// snapshot, a responsibility matrix for the provider, a demarc.toml and a README. Never
+    /// overwrites: an existing directory is an error.
+    New {
+        /// The plugin's name (kebab-case); the crate is `demarc-plugin-NAME`.
+        name: String,
+        /// The provider id the plugin scans (kebab-case, not a built-in provider).
+        #[arg(long)]
+        provider: String,
+        /// The directory to create (default: `demarc-plugin-NAME`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The demarc SDK directory to depend on by path (default: the SDK of the source tree
+        /// this binary was built from, while it exists).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
     /// Write `demarc.lock` beside the configuration: the source, name, version, contract
     /// version and sha256 of every plugin, built-in ones included. A scan refuses a plugin
     /// that differs from it.
@@ -615,6 +660,34 @@ fn main() -> std::process::ExitCode {
         Command::Plugin(PluginCommand::Inspect { plugin, json }) => {
             plugin_cmd::inspect(&plugin, json)
         }
+        Command::Plugin(PluginCommand::New {
+            name,
+            provider,
+            dir,
+            sdk,
+        }) => scaffold::new(&scaffold::NewArgs {
+            name: &name,
+            provider: &provider,
+            dir: dir.as_deref(),
+            sdk: sdk.as_deref(),
+        }),
+        Command::Plugin(PluginCommand::Test {
+            plugin,
+            snapshot,
+            inputs,
+            format,
+            config,
+            now,
+            json,
+        }) => plugin_cmd::test(&plugin_cmd::TestArgs {
+            plugin: &plugin,
+            snapshot: &snapshot,
+            inputs: &inputs,
+            format: format.as_deref(),
+            config: config.as_deref(),
+            now: now.as_deref(),
+            json,
+        }),
         Command::Plugin(PluginCommand::Lock {
             config,
             out,

@@ -240,3 +240,246 @@ pub fn inspect(path: &Path, json: bool) -> ExitCode {
     }
     ExitCode::Clean
 }
+
+/// What `demarc plugin test` runs.
+pub struct TestArgs<'a> {
+    /// The plugin file.
+    pub plugin: &'a Path,
+    /// The snapshot directory.
+    pub snapshot: &'a Path,
+    /// The inputs, relative to the snapshot; empty for every file in it.
+    pub inputs: &'a [String],
+    /// The format declared for every input, if any.
+    pub format: Option<&'a str>,
+    /// A configuration whose `[data]` (controls, matrices, attestations) is added.
+    pub config: Option<&'a Path>,
+    /// The reference time; by default the current time.
+    pub now: Option<&'a str>,
+    /// JSON output.
+    pub json: bool,
+}
+
+/// `demarc plugin test`: run one plugin in the real sandbox on one snapshot, print its findings
+/// and every problem the host raises (checks it dropped, findings it rejected, the plugin's
+/// problems, gaps). Exit 0 without problems, 3 with any, 2 when the plugin or the data cannot
+/// be loaded.
+pub fn test(args: &TestArgs<'_>) -> ExitCode {
+    match run_test(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::Usage
+        }
+    }
+}
+
+fn run_test(args: &TestArgs<'_>) -> anyhow::Result<ExitCode> {
+    use std::sync::Arc;
+
+    use demarc_core::{Gap, GapKind};
+    use demarc_runtime::{ScanContext, TargetSpec};
+
+    let mut data = data::load(None).map_err(|e| anyhow::anyhow!("invalid data files: {e}"))?;
+    if let Some(config) = args.config {
+        let raw = config::read(config, std::env::vars())
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        data = data::extend(
+            data,
+            &raw.additions(config.parent().unwrap_or(Path::new("."))),
+        )
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    }
+    if !args.plugin.is_file() {
+        anyhow::bail!(
+            "plugin `{}` does not exist or is not a file",
+            args.plugin.display()
+        );
+    }
+    if !args.snapshot.is_dir() {
+        anyhow::bail!(
+            "snapshot `{}` does not exist or is not a directory",
+            args.snapshot.display()
+        );
+    }
+    let runtime = Runtime::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let plugin = Arc::new(rt.block_on(plugins::load_file(
+        &runtime,
+        args.plugin,
+        None,
+        &data.catalog,
+    ))?);
+
+    // The target is named after the snapshot directory, as a configuration would name it.
+    let dir_name = std::path::absolute(args.snapshot)?
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "snapshot".to_string());
+    let (tenant, target) = ("plugin-test", dir_name.as_str());
+    let mut gaps: Vec<Gap> = Vec::new();
+    let configured = (!args.inputs.is_empty()).then_some(args.inputs);
+    let vetted = crate::inputs::vet(args.snapshot, configured)
+        .map_err(|e| anyhow::anyhow!("cannot read snapshot `{}`: {e}", args.snapshot.display()))?;
+    for r in &vetted.refused {
+        gaps.push(Gap {
+            kind: GapKind::MissingInput,
+            tenant: tenant.into(),
+            target: target.into(),
+            plugin: Some(plugin.name.clone()),
+            file: Some(r.file.clone()),
+            line: None,
+            column: None,
+            message: format!("{}: {}", r.file, r.reason),
+        });
+    }
+    let inputs = vetted.readable();
+    let now = args
+        .now
+        .map(str::to_string)
+        .unwrap_or_else(crate::scan::now_rfc3339);
+    let mut findings: Vec<demarc_core::Finding> = Vec::new();
+    if inputs.is_empty() {
+        gaps.push(Gap {
+            kind: GapKind::MissingInput,
+            tenant: tenant.into(),
+            target: target.into(),
+            plugin: Some(plugin.name.clone()),
+            file: None,
+            line: None,
+            column: None,
+            message: format!(
+                "snapshot {} holds no readable input; nothing was scanned",
+                args.snapshot.display()
+            ),
+        });
+    } else {
+        let spec = TargetSpec {
+            tenant: tenant.into(),
+            target: target.into(),
+            snapshot: args.snapshot.to_path_buf(),
+            inputs: inputs
+                .into_iter()
+                .map(|p| (p, args.format.map(str::to_string)))
+                .collect(),
+            now,
+            limits: Default::default(),
+            accounts: None,
+        };
+        let ctx = Arc::new(ScanContext {
+            tenant: tenant.into(),
+            target: target.into(),
+            provider: plugin.provider.clone(),
+            plugin: plugin.clone(),
+            catalog: data.catalog.clone(),
+            attributor: data.attributor.clone(),
+            contracts: Vec::new(),
+        });
+        let collected = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let outcome = rt.block_on(runtime.scan(&spec, ctx, Box::new(Collect(collected.clone()))));
+        gaps.extend(outcome.gaps);
+        drop(outcome.sink);
+        findings = std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+    // Dropped checks and dropped citations, as `describe` was validated.
+    let problems = plugin.warnings.len() + gaps.len();
+    if args.json {
+        let doc = serde_json::json!({
+            "plugin": {
+                "name": plugin.name,
+                "version": plugin.version,
+                "provider": plugin.provider,
+                "contract": plugin.contract,
+                "sha256": plugin.sha256,
+            },
+            "findings": findings.iter().map(|f| serde_json::json!({
+                "check": f.check.id,
+                "status": f.status.as_str(),
+                "resource": f.resource.id,
+                "native_type": f.resource.native_type,
+                "account": f.account,
+                "region": f.region,
+                "message": f.message,
+                "owner": f.responsibility.owner,
+                "basis": f.responsibility.basis.kind,
+                "basis_entry": f.responsibility.basis.entry,
+            })).collect::<Vec<_>>(),
+            "declaration_problems": plugin.warnings,
+            "gaps": gaps,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        println!(
+            "{} {} (provider {}, sha256 {})",
+            plugin.name, plugin.version, plugin.provider, plugin.sha256
+        );
+        let mut rows = vec![[
+            "check".to_string(),
+            "status".to_string(),
+            "resource".to_string(),
+            "message".to_string(),
+        ]];
+        for f in &findings {
+            rows.push([
+                f.check.id.clone(),
+                f.status.as_str().to_string(),
+                f.resource.id.clone(),
+                f.message.clone(),
+            ]);
+        }
+        let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+        let (w0, w1, w2) = (width(0), width(1), width(2));
+        for r in &rows {
+            println!("{:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]);
+        }
+        let mut by_status: std::collections::BTreeMap<&str, usize> = Default::default();
+        for f in &findings {
+            *by_status.entry(f.status.as_str()).or_default() += 1;
+        }
+        let counts: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        println!(
+            "{} finding(s){}",
+            findings.len(),
+            if counts.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", counts.join(", "))
+            }
+        );
+        for w in &plugin.warnings {
+            println!("problem: declaration: {w}");
+        }
+        for g in &gaps {
+            let at = match (&g.file, g.line, g.column) {
+                (Some(f), Some(l), Some(c)) => format!(" {f}:{l}:{c}:"),
+                (Some(f), Some(l), None) => format!(" {f}:{l}:"),
+                (Some(f), None, _) => format!(" {f}:"),
+                _ => String::new(),
+            };
+            println!("problem: {}:{at} {}", g.kind.as_str(), g.message);
+        }
+        if problems == 0 {
+            println!("no problems");
+        }
+    }
+    Ok(if problems == 0 {
+        ExitCode::Clean
+    } else {
+        ExitCode::Incomplete
+    })
+}
+
+/// The findings of a `plugin test` run, kept in memory (one target).
+struct Collect(std::sync::Arc<std::sync::Mutex<Vec<demarc_core::Finding>>>);
+
+impl demarc_runtime::FindingSink for Collect {
+    fn accept(&mut self, finding: demarc_core::Finding) -> Result<(), String> {
+        self.0
+            .lock()
+            .map_err(|_| "the finding list is poisoned".to_string())?
+            .push(finding);
+        Ok(())
+    }
+}

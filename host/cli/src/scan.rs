@@ -78,7 +78,7 @@ pub fn shard_of(tenant: &str, target: &str, count: u32) -> u32 {
     n % count + 1
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or_else(|_| time::OffsetDateTime::now_utc())

@@ -73,3 +73,20 @@ impl demarc_sdk::Provider for Azure {
 
 #[cfg(target_arch = "wasm32")]
 demarc_sdk::export_provider!(Azure);
+
+#[cfg(test)]
+mod declarations {
+    use demarc_sdk::Provider;
+    use demarc_sdk::testing::{Controls, scan_snapshots, validate_declarations};
+
+    /// What the host checks when it loads the plugin and takes its findings, checked natively:
+    /// the declared checks against the built-in catalog, and every finding of the demo estate's
+    /// azure targets against the declared checks and the host's limits.
+    #[test]
+    fn declarations_and_the_demo_findings_are_valid() {
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
+        let findings = scan_snapshots::<super::Azure>(&demo, "azure-", "2026-11-01T00:00:00Z");
+        assert!(!findings.is_empty());
+        validate_declarations(&super::Azure::info(), &Controls::builtin(), &findings).unwrap();
+    }
+}

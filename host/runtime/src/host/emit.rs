@@ -13,12 +13,13 @@ use crate::bindings::wit::{self, EmitError};
 use crate::sandbox::HostState;
 use crate::scan::{FindingSink, ScanContext};
 
-/// Longest resource id, account, native type (bytes).
-const MAX_ID: usize = 2048;
-/// Longest message, evidence value or tag value (bytes).
-const MAX_TEXT: usize = 8192;
-/// Most evidence items or tags on one finding.
-const MAX_ITEMS: usize = 128;
+/// The limits on one finding, shared with the SDK (which checks them in plugins' own tests).
+mod limits {
+    include!("../../../../sdk/src/limits.rs");
+}
+use limits::{
+    MAX_ACCOUNT, MAX_ID, MAX_ITEMS, MAX_KEY, MAX_NATIVE_TYPE, MAX_OBSERVED_AT, MAX_REGION, MAX_TEXT,
+};
 /// Examples of rejected findings kept for the gap message.
 const MAX_EXAMPLES: usize = 3;
 /// Distinct accounts one target may report: room for the largest organization-wide exports (an
@@ -333,25 +334,25 @@ impl ScanContext {
             ));
         }
         check_len("resource id", &f.resource.id, MAX_ID)?;
-        check_len("resource type", &f.resource.native_type, 256)?;
-        check_len("account", &f.account, 256)?;
-        check_len("region", &f.region, 128)?;
+        check_len("resource type", &f.resource.native_type, MAX_NATIVE_TYPE)?;
+        check_len("account", &f.account, MAX_ACCOUNT)?;
+        check_len("region", &f.region, MAX_REGION)?;
         check_len("message", &f.message, MAX_TEXT)?;
         if let Some(name) = &f.resource.name {
             check_len("resource name", name, MAX_ID)?;
         }
         if let Some(at) = &f.observed_at {
-            check_len("observed-at", at, 64)?;
+            check_len("observed-at", at, MAX_OBSERVED_AT)?;
         }
         if f.evidence.len() > MAX_ITEMS || f.resource.tags.len() > MAX_ITEMS {
             return Err(format!("more than {MAX_ITEMS} evidence items or tags"));
         }
         for ev in &f.evidence {
-            check_len("evidence key", &ev.key, 512)?;
+            check_len("evidence key", &ev.key, MAX_KEY)?;
             check_len("evidence value", &ev.value, MAX_TEXT)?;
         }
         for t in &f.resource.tags {
-            check_len("tag key", &t.key, 512)?;
+            check_len("tag key", &t.key, MAX_KEY)?;
             check_len("tag value", &t.value, MAX_TEXT)?;
         }
         let mut controls = check.controls.clone();
