@@ -14,7 +14,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("gcp", "demarc-plugin-gcp"),
 ];
 /// Plugins built for the integration tests only, found through `BUILT_WASM_DIR`.
-const TEST_PLUGINS: &[&str] = &["demarc-test-hostile"];
+const TEST_PLUGINS: &[&str] = &["demarc-test-hostile", "demarc-test-legacy"];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());

@@ -389,6 +389,7 @@ mod tests {
             version: "0.1.0".into(),
             provider: "tinycloud".into(),
             contract_version: crate::CONTRACT_VERSION.into(),
+            producer: None,
             checks: checks.iter().map(|c| c.to_check()).collect(),
         }
     }

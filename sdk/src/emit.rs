@@ -5,7 +5,7 @@
 //! plugin the sink is the host's `emit` import; in native tests it is a `Vec`.
 
 use crate::bindings::demarc::provider::types::EmitError;
-use crate::{Finding, Provider, ScanError, ScanRequest, ScanSummary};
+use crate::{Check, Finding, Provider, ScanError, ScanRequest, ScanSummary};
 
 /// Findings per batch handed to the host.
 pub const BATCH: usize = 512;
@@ -18,6 +18,7 @@ pub struct Emitter<'a> {
     sink: &'a mut Sink<'a>,
     emitted: u64,
     rejected_batches: u64,
+    declared: Vec<Check>,
 }
 
 impl<'a> Emitter<'a> {
@@ -28,6 +29,7 @@ impl<'a> Emitter<'a> {
             sink,
             emitted: 0,
             rejected_batches: 0,
+            declared: Vec::new(),
         }
     }
 
@@ -59,6 +61,35 @@ impl<'a> Emitter<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// Declare checks learned from the input (an importer learns the rules of the tool whose
+    /// output it reads only there), before emitting any finding of them. The host validates
+    /// them as it validates the checks of [`Provider::info`]: one it refuses (an id already
+    /// declared, an unknown control) is reported as a gap and its findings are rejected; the
+    /// others are accepted. Fails only when the host refuses more, like [`Emitter::emit`].
+    pub fn declare(&mut self, checks: &[Check]) -> Result<(), ScanError> {
+        if checks.is_empty() {
+            return Ok(());
+        }
+        self.declared.extend_from_slice(checks);
+        #[cfg(target_arch = "wasm32")]
+        let result = crate::bindings::demarc::provider::host::declare(checks);
+        #[cfg(not(target_arch = "wasm32"))]
+        let result: Result<(), EmitError> = Ok(());
+        match result {
+            Ok(()) => Ok(()),
+            Err(EmitError::CapExceeded(message)) => Err(ScanError::EmitRefused(message)),
+            Err(EmitError::Invalid(message)) => {
+                crate::log::warn(&format!("host refused a declared check: {message}"));
+                Ok(())
+            }
+        }
+    }
+
+    /// The checks declared during this scan with [`Emitter::declare`].
+    pub fn declared(&self) -> &[Check] {
+        &self.declared
     }
 
     /// Findings handed to the host so far (including any it rejected).

@@ -1,7 +1,7 @@
 //! The guest SDK for demarc provider plugins.
 //!
 //! A plugin author implements [`Provider`] and calls [`export_provider!`] once; the SDK owns the
-//! generated bindings of the `demarc:provider@0.3.0` contract (`sdk/wit`, shipped inside this package), batches findings
+//! generated bindings of the `demarc:provider@0.4.0` contract (`sdk/wit`, shipped inside this package; the frozen 0.3.0 file beside it is for plugins that still target it), batches findings
 //! through the host's `emit` import, and turns the plugin's return value into the contract's
 //! types. Check logic should be plain functions over serde types so that it can be unit-tested
 //! natively with [`testing`].
@@ -44,7 +44,7 @@ pub mod bindings {
     //! Generated bindings of the contract. Plugin authors use the re-exports at the crate root.
     #![allow(missing_docs, clippy::too_many_arguments)]
     wit_bindgen::generate!({
-        path: "wit",
+        path: "wit/provider.wit",
         world: "provider",
         pub_export_macro: true,
         export_macro_name: "__export_provider_world",
@@ -53,23 +53,25 @@ pub mod bindings {
 }
 
 pub use bindings::demarc::provider::types::{
-    Actor, Check, Evidence, Finding, Input, InputError, PluginInfo, Problem, Requirement, Resource,
-    ScanError, ScanRequest, ScanSummary, Severity, Status, Tag,
+    Actor, Check, Evidence, Finding, Input, InputError, PluginInfo, Problem, ProblemKind, Producer,
+    Requirement, Resource, ScanError, ScanRequest, ScanSummary, Severity, Status, Tag,
 };
 pub use build::{CheckDef, FindingBuilder};
 pub use emit::Emitter;
 
 /// The contract version this SDK implements; plugins report it in [`PluginInfo`].
-pub const CONTRACT_VERSION: &str = "0.3.0";
+pub const CONTRACT_VERSION: &str = "0.4.0";
 
 /// What a provider plugin implements.
 pub trait Provider {
-    /// Describe the plugin: name, version, provider id and every check it can emit.
+    /// Describe the plugin: name, version, provider id, every check it knows before reading its
+    /// input and, for a plugin that reads another tool's output, that tool (`producer`).
     fn info() -> PluginInfo;
 
     /// Scan one target: read `request.inputs` under `request.snapshot_root` and emit one finding
     /// per check and resource through `out`. Problems that lose only part of the coverage go in
-    /// the returned summary's `problems`; an error stops the scan of this target.
+    /// the returned summary's `problems`; an error stops the scan of this target. Checks learned
+    /// from the input are declared with [`Emitter::declare`] before their findings.
     fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError>;
 }
 
@@ -81,7 +83,9 @@ macro_rules! export_provider {
     ($provider:ty) => {
         const _: () = {
             struct DemarcExportedProvider;
-            impl $crate::bindings::Guest for DemarcExportedProvider {
+            impl $crate::bindings::exports::demarc::provider::plugin::Guest
+                for DemarcExportedProvider
+            {
                 fn describe() -> $crate::PluginInfo {
                     <$provider as $crate::Provider>::info()
                 }

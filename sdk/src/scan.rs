@@ -38,19 +38,11 @@ use crate::{Emitter, Finding, Input, InputError, Problem, ScanError, ScanRequest
 /// Bytes buffered to sniff an input's format (and the reader's buffer size).
 pub const SNIFF_BYTES: usize = 64 * 1024;
 
-/// The kinds of problem the contract names (the contract carries them as strings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProblemKind {
-    /// An input that does not exist, cannot be opened, or (an oversized notification) does not
-    /// carry what was to be read.
-    MissingInput,
-    /// An input or item that is not what its format says.
-    MalformedInput,
-    /// An input of a format the plugin does not read.
-    UnsupportedFormat,
-    /// An export that says it is incomplete (truncated, paged): what it holds was scanned.
-    IncompleteInput,
-}
+/// The kinds of problem the contract names (its enum `problem-kind`): an input that does not
+/// exist, cannot be opened, or (an oversized notification) does not carry what was to be read;
+/// an input or item that is not what its format says; an input of a format the plugin does not
+/// read; an export that says it is incomplete (truncated, paged), whose content was scanned.
+pub use crate::ProblemKind;
 
 impl ProblemKind {
     /// The contract's name of the kind.
@@ -78,10 +70,7 @@ impl ProblemKind {
 impl Problem {
     /// A problem of `kind`.
     pub fn new(kind: ProblemKind, error: InputError) -> Self {
-        Problem {
-            error,
-            kind: kind.as_str().to_string(),
-        }
+        Problem { error, kind }
     }
 }
 
@@ -625,6 +614,7 @@ mod tests {
                 provider: "toy".into(),
                 contract_version: crate::CONTRACT_VERSION.into(),
                 checks: Vec::new(),
+                producer: None,
             }
         }
         fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
@@ -682,7 +672,7 @@ mod tests {
         }
         let s = scan(&[("t.json", TWO)], &[("nope.json", None), ("t.json", None)]);
         assert_eq!(problems(&s).len(), 1);
-        assert_eq!(problems(&s)[0].kind, "missing-input");
+        assert_eq!(problems(&s)[0].kind.as_str(), "missing-input");
         let summary = s.result.as_ref().unwrap();
         assert_eq!(
             (summary.resources, summary.skipped),
@@ -760,7 +750,8 @@ mod tests {
         let p = problems(&s);
         assert_eq!(p.len(), 3, "{p:?}");
         assert_eq!(
-            p[2].kind, "incomplete-input",
+            p[2].kind.as_str(),
+            "incomplete-input",
             "four items: the toy's own rule"
         );
         assert_eq!(p[0].error.line, Some(2));
@@ -815,7 +806,7 @@ mod tests {
         let s = scan(&[("t.json", three)], &[("t.json", None)]);
         let p = problems(&s);
         assert_eq!(p.len(), 1);
-        assert_eq!(p[0].kind, ProblemKind::IncompleteInput.as_str());
+        assert_eq!(p[0].kind, ProblemKind::IncompleteInput);
         assert_eq!(s.result.as_ref().unwrap().resources, 3);
     }
 
@@ -837,7 +828,7 @@ mod tests {
             (ProblemKind::IncompleteInput, "incomplete-input"),
         ] {
             assert_eq!(kind.as_str(), name);
-            assert_eq!(Problem::new(kind, e()).kind, name);
+            assert_eq!(Problem::new(kind, e()).kind.as_str(), name);
         }
         assert!(matches!(
             ProblemKind::MissingInput.into_error(e()),

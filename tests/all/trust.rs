@@ -101,7 +101,7 @@ fn plugin_lock_pins_every_plugin_and_one_changed_byte_is_refused() {
         .unwrap();
     assert_eq!(file["name"].as_str(), Some("aws"), "{text}");
     assert_eq!(file["sha256"].as_str(), Some(aws_digest.as_str()), "{text}");
-    assert_eq!(file["contract"].as_str(), Some("0.3.0"), "{text}");
+    assert_eq!(file["contract"].as_str(), Some("0.4.0"), "{text}");
     assert!(
         file["version"].as_str().is_some_and(|v| !v.is_empty()),
         "{text}"
@@ -392,7 +392,7 @@ fn plugin_inspect_prints_what_a_built_plugin_declares_and_its_digest() {
     let text = String::from_utf8_lossy(&out.stdout);
     for want in [
         "name      aws",
-        "contract  0.3.0",
+        "contract  0.4.0",
         "provider  aws",
         &format!("sha256    {digest}"),
     ] {

@@ -205,6 +205,10 @@ pub fn inspect(path: &Path, json: bool) -> ExitCode {
             "contract": p.contract,
             "provider": p.provider,
             "sha256": p.sha256,
+            "producer": p.producer.as_ref().map(|d| serde_json::json!({
+                "name": d.name,
+                "version": d.version,
+            })),
             "checks": checks,
             "warnings": p.warnings,
         });
@@ -215,6 +219,9 @@ pub fn inspect(path: &Path, json: bool) -> ExitCode {
         println!("contract  {}", p.contract);
         println!("provider  {}", p.provider);
         println!("sha256    {}", p.sha256);
+        if let Some(d) = &p.producer {
+            println!("producer  {} {}", d.name, d.version);
+        }
         println!("checks    {}", p.checks.len());
         for c in p.checks.values() {
             let reqs: Vec<String> = c

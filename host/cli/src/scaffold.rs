@@ -201,7 +201,13 @@ impl Vars<'_> {
                 &self.sdk.replace('\\', "\\\\").replace('"', "\\\""),
             )
             .replace("{{sdk_note}}", self.sdk_note)
-            .replace("{{contract}}", demarc_runtime::SUPPORTED_CONTRACTS[0])
+            .replace(
+                "{{contract}}",
+                demarc_runtime::SUPPORTED_CONTRACTS
+                    .last()
+                    .copied()
+                    .unwrap_or_default(),
+            )
     }
 }
 
@@ -381,6 +387,7 @@ impl demarc_sdk::Provider for {{Provider}} {
             version: env!("CARGO_PKG_VERSION").to_string(),
             provider: "{{provider}}".to_string(),
             contract_version: demarc_sdk::CONTRACT_VERSION.to_string(),
+            producer: None,
             checks: CATALOG.checks(),
         }
     }

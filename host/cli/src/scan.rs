@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use demarc_core::attestation::{CustomerAttestation, ProviderAttestation};
 use demarc_core::report::{
-    CheckRecord, InputRecord, PluginRecord, Resolver, Run, TargetRecord, TenantInfo,
+    CheckRecord, InputRecord, PluginRecord, ProducerRecord, Resolver, Run, TargetRecord, TenantInfo,
 };
 use demarc_core::rollup::{CheckCitations, Rollup, TenantScope};
 use demarc_core::summary::Summary;
@@ -391,6 +391,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             )
         })
         .collect();
+    let job_plugins: Vec<String> = jobs.iter().map(|j| j.ctx.plugin.sha256.clone()).collect();
 
     // Digest the inputs on a blocking thread while the plugins scan them.
     let hashing = rt.spawn_blocking(move || hash_inputs(inputs, &base));
@@ -420,7 +421,27 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         .map(|g| (g.tenant.clone(), g.target.clone()))
         .collect();
     let mut targets = Vec::new();
-    for (outcome, (tenant, target, provider, plugin)) in outcomes.into_iter().zip(job_meta) {
+    let mut plugin_records = tables.plugins;
+    for ((outcome, (tenant, target, provider, plugin)), sha256) in
+        outcomes.into_iter().zip(job_meta).zip(job_plugins)
+    {
+        // Checks the plugin declared during this target's scan join its table of checks.
+        if let Some(record) = plugin_records.iter_mut().find(|r| r.sha256 == sha256) {
+            for c in &outcome.declared {
+                if let Some(message) = add_declared_check(record, c, &target) {
+                    gaps.push(Gap {
+                        kind: GapKind::PluginLoad,
+                        tenant: tenant.clone(),
+                        target: target.clone(),
+                        plugin: Some(plugin.clone()),
+                        file: None,
+                        line: None,
+                        column: None,
+                        message,
+                    });
+                }
+            }
+        }
         let outcome_word = if !outcome.completed {
             "failed"
         } else if outcome.gaps.is_empty() && !refused.contains(&(tenant.clone(), target.clone())) {
@@ -463,7 +484,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             finished,
             now,
             shard: opts.shard.map(|(i, n)| format!("{i}/{n}")),
-            plugins: tables.plugins,
+            plugins: plugin_records,
             inputs: input_records,
             targets,
             bases: tables.bases,
@@ -884,6 +905,44 @@ impl Tables {
     }
 }
 
+fn check_record(c: &demarc_runtime::CheckMeta) -> CheckRecord {
+    CheckRecord {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        severity: c.severity,
+        actor: c.actor,
+        rationale: c.rationale.clone(),
+        remediation: c.remediation.clone(),
+        controls: c.controls.clone(),
+        resource_types: c.resource_types.clone(),
+        requirements: c.requirements.clone(),
+    }
+}
+
+/// Add a check the plugin declared during the scan of `target` to its record. The same check
+/// declared by several targets is recorded once; declared differently by two, the first stays
+/// (findings refer to one record per id) and the message of a gap says so.
+fn add_declared_check(
+    record: &mut PluginRecord,
+    c: &demarc_runtime::CheckMeta,
+    target: &str,
+) -> Option<String> {
+    let new = check_record(c);
+    match record.checks.iter().find(|r| r.id == new.id) {
+        None => {
+            let at = record.checks.partition_point(|r| r.id < new.id);
+            record.checks.insert(at, new);
+            None
+        }
+        Some(old) if *old == new => None,
+        Some(_) => Some(format!(
+            "plugin `{}` declared check `{}` during the scan of `{target}` differently than \
+             during an earlier target's: the report's table keeps the first declaration",
+            record.name, c.id
+        )),
+    }
+}
+
 fn plugin_record(p: &demarc_runtime::Plugin, signed_by: Option<&str>) -> PluginRecord {
     PluginRecord {
         name: p.name.clone(),
@@ -892,21 +951,11 @@ fn plugin_record(p: &demarc_runtime::Plugin, signed_by: Option<&str>) -> PluginR
         sha256: p.sha256.clone(),
         contract: p.contract.clone(),
         signed_by: signed_by.map(str::to_string),
-        checks: p
-            .checks
-            .values()
-            .map(|c| CheckRecord {
-                id: c.id.clone(),
-                title: c.title.clone(),
-                severity: c.severity,
-                actor: c.actor,
-                rationale: c.rationale.clone(),
-                remediation: c.remediation.clone(),
-                controls: c.controls.clone(),
-                resource_types: c.resource_types.clone(),
-                requirements: c.requirements.clone(),
-            })
-            .collect(),
+        producer: p.producer.as_ref().map(|d| ProducerRecord {
+            name: d.name.clone(),
+            version: d.version.clone(),
+        }),
+        checks: p.checks.values().map(check_record).collect(),
     }
 }
 

@@ -179,12 +179,26 @@ pub struct PluginRecord {
     /// plugin and an unsigned one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_by: Option<String>,
+    /// The tool that produced the data the plugin reads, when the plugin names one (an
+    /// importer of another scanner's output; contract 0.4.0 and later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producer: Option<ProducerRecord>,
     /// Every check it declares: what its findings refer to by `check.id` (the title, why it
     /// matters, and the remediation a finding leaves out when it is this one).
     pub checks: Vec<CheckRecord>,
 }
 
-/// A check a plugin declares.
+/// The tool that produced the data a plugin reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProducerRecord {
+    /// Tool name.
+    pub name: String,
+    /// Tool version as the data states it (may be empty).
+    pub version: String,
+}
+
+/// A check a plugin declares (in `describe`, or during a scan).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRecord {
@@ -496,6 +510,7 @@ mod tests {
             sha256: sha256.into(),
             contract: "0.3.0".into(),
             signed_by: None,
+            producer: None,
             checks: vec![CheckRecord {
                 id: "aws-check".into(),
                 title: format!("title of {version}"),

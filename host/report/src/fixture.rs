@@ -946,6 +946,7 @@ fn run() -> Run {
         sha256: src(name, version).sha256,
         contract: "0.3.0".into(),
         signed_by: None,
+        producer: None,
         checks: vec![],
     };
     let target =

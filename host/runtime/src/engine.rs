@@ -10,7 +10,7 @@ use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
-use crate::bindings::Provider;
+use crate::bindings::{v0_3, v0_4};
 use crate::cache::CompileCache;
 use crate::sandbox::HostState;
 
@@ -63,7 +63,10 @@ impl Runtime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         crate::sandbox::guard_filesystem(&mut linker)?;
-        Provider::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+        // Every contract version served: their interfaces are of different packages
+        // (`demarc:provider/host@0.3.0`, `@0.4.0`), so both live in one linker.
+        v0_3::Provider::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+        v0_4::Provider::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
         let cache = match options.cache_dir.as_deref() {
             Some(d) => CompileCache::open(d, &engine)?,
             None => None,

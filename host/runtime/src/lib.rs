@@ -13,6 +13,7 @@
 
 mod bindings;
 mod cache;
+mod contract;
 mod engine;
 pub mod host;
 mod plugin;
@@ -21,10 +22,8 @@ pub mod scan;
 pub mod schedule;
 
 pub use cache::CacheError;
+pub use contract::{Producer, SUPPORTED_CONTRACTS};
 pub use engine::{Runtime, RuntimeOptions};
 pub use plugin::{CheckMeta, LoadError, Plugin};
 pub use sandbox::Limits;
 pub use scan::{FindingSink, ScanContext, TargetOutcome, TargetSpec};
-
-/// The contract versions this host runs.
-pub const SUPPORTED_CONTRACTS: &[&str] = &["0.3.0"];

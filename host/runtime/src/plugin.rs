@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Store, Trap};
 
-use crate::bindings::{ProviderPre, wit};
+use crate::Runtime;
+use crate::contract::{self, CheckDecl, Detected, Pre, Producer, SUPPORTED_CONTRACTS, Version};
 use crate::host::EmitState;
 use crate::sandbox::{self, HostState, Limits};
-use crate::{Runtime, SUPPORTED_CONTRACTS};
 
 /// Memory cap of a `describe` call.
 const DESCRIBE_MEMORY: usize = 64 << 20;
@@ -54,6 +54,22 @@ pub enum LoadError {
         name: String,
         /// Its contract version.
         found: String,
+    },
+    /// The component exports no `demarc:provider` contract at all.
+    #[error("`{origin}` is not a demarc plugin: it neither exports nor imports any `demarc:provider` interface; this host supports contract {}", SUPPORTED_CONTRACTS.join(", "))]
+    NotAPlugin {
+        /// Where the bytes came from.
+        origin: String,
+    },
+    /// The contract version `describe` states is not the one the component is built against.
+    #[error("plugin `{name}` says it uses contract {said}, but its component is built against {built}; this host supports {}", SUPPORTED_CONTRACTS.join(", "))]
+    ContractMismatch {
+        /// Plugin name.
+        name: String,
+        /// What `describe` says.
+        said: String,
+        /// What the component's interfaces say.
+        built: String,
     },
     /// The plugin's description is unusable as a whole (no valid check, bad name).
     #[error("plugin `{name}` is invalid: {}", problems.join("; "))]
@@ -105,7 +121,10 @@ pub struct Plugin {
     pub checks: BTreeMap<String, CheckMeta>,
     /// Problems with individual checks, which were dropped (each becomes a gap).
     pub warnings: Vec<String>,
-    pub(crate) pre: ProviderPre<HostState>,
+    /// The tool that produced the data the plugin reads (an importer of another scanner's
+    /// output), when it names one.
+    pub producer: Option<Producer>,
+    pub(crate) pre: Pre,
 }
 
 impl Plugin {
@@ -133,29 +152,6 @@ impl std::fmt::Debug for Plugin {
 /// sha256 of bytes, hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// The contract version a component was built against, read from the versioned name of a
-/// contract interface it imports or exports (`demarc:provider/host@0.3.0`), if it names one.
-fn contract_of(component: &Component, engine: &wasmtime::Engine) -> Option<String> {
-    let ty = component.component_type();
-    let version = |name: &str| {
-        name.strip_prefix("demarc:provider/")
-            .and_then(|rest| rest.split_once('@'))
-            .map(|(_, v)| v.to_string())
-    };
-    let found = ty.imports(engine).find_map(|(n, _)| version(n));
-    found.or_else(|| ty.exports(engine).find_map(|(n, _)| version(n)))
-}
-
-fn severity(s: wit::Severity) -> Severity {
-    match s {
-        wit::Severity::Info => Severity::Info,
-        wit::Severity::Low => Severity::Low,
-        wit::Severity::Medium => Severity::Medium,
-        wit::Severity::High => Severity::High,
-        wit::Severity::Critical => Severity::Critical,
-    }
 }
 
 impl Runtime {
@@ -201,19 +197,34 @@ impl Runtime {
         };
         // A plugin built against another contract imports and exports interfaces of another
         // package version: say so, rather than report the missing imports it leads to.
-        if let Some(found) = contract_of(&component, &self.engine)
-            && !SUPPORTED_CONTRACTS.contains(&found.as_str())
-        {
-            return Err(LoadError::Contract {
-                name: origin.to_string(),
-                found: crate::host::truncate_id(&found),
-            });
-        }
+        let version = match contract::detect(&component, &self.engine) {
+            Detected::Served(v) => v,
+            Detected::Unsupported(found) => {
+                return Err(LoadError::Contract {
+                    name: origin.to_string(),
+                    found: if found.is_empty() {
+                        "`demarc:provider` without a version".to_string()
+                    } else {
+                        crate::host::truncate_id(&found)
+                    },
+                });
+            }
+            Detected::NotAPlugin => {
+                return Err(LoadError::NotAPlugin {
+                    origin: origin.to_string(),
+                });
+            }
+        };
         let pre = self
             .linker
             .instantiate_pre(&component)
             .map_err(|e| describe_err(format!("it imports what the host does not grant: {e:#}")))?;
-        let pre = ProviderPre::new(pre).map_err(|e| describe_err(format!("{e:#}")))?;
+        let pre = Pre::new(version, pre).map_err(|e| {
+            describe_err(format!(
+                "it does not export what contract {} requires: {e:#}",
+                version.as_str()
+            ))
+        })?;
 
         let info = {
             let wasi =
@@ -233,10 +244,7 @@ impl Runtime {
             store.epoch_deadline_trap();
             let started = std::time::Instant::now();
             // The epoch stops guest code; the timeout also stops a guest blocked in WASI.
-            let call = async {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance.call_describe(&mut store).await
-            };
+            let call = pre.describe(&mut store);
             match tokio::time::timeout(limits.deadline, call).await {
                 Ok(Ok(info)) => info,
                 Ok(Err(e)) if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) => {
@@ -255,10 +263,11 @@ impl Runtime {
             }
         };
 
-        if !SUPPORTED_CONTRACTS.contains(&info.contract_version.as_str()) {
-            return Err(LoadError::Contract {
+        if Version::parse(&info.contract_version) != Some(version) {
+            return Err(LoadError::ContractMismatch {
                 name: crate::host::truncate_id(&info.name),
-                found: crate::host::truncate_id(&info.contract_version),
+                said: crate::host::truncate_id(&info.contract_version),
+                built: version.as_str().to_string(),
             });
         }
         let mut problems = Vec::new();
@@ -274,89 +283,34 @@ impl Runtime {
                 crate::host::truncate_id(&info.provider)
             ));
         }
-        let mut checks = BTreeMap::new();
-        let mut warnings = Vec::new();
-        for c in info.checks {
-            let mut bad = Vec::new();
-            if !is_kebab_id(&c.id) {
-                bad.push("its id is not kebab-case".to_string());
+        if let Some(p) = &info.producer {
+            if p.name.trim().is_empty() {
+                problems.push("its producer has no name".to_string());
             }
-            if checks.contains_key(&c.id) {
-                bad.push("it is declared twice".to_string());
-            }
-            if c.title.trim().is_empty() {
-                bad.push("it has no title".to_string());
-            }
-            if c.controls.is_empty() {
-                bad.push("it names no control".to_string());
-            }
-            for ctl in &c.controls {
-                if catalog.control(ctl).is_none() {
-                    bad.push(format!(
-                        "it names unknown control `{}`",
-                        crate::host::truncate_id(ctl)
+            for (what, value) in [("name", &p.name), ("version", &p.version)] {
+                if value.len() > MAX_PRODUCER || value.chars().any(char::is_control) {
+                    problems.push(format!(
+                        "its producer {what} `{}` is longer than {MAX_PRODUCER} bytes or holds control characters",
+                        crate::host::truncate_id(value)
                     ));
                 }
             }
-            // Citations of benchmark requirements: a citation the host cannot verify is dropped
-            // (the check still runs), and said, so no finding claims an unverified requirement.
-            let mut requirements: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for r in &c.requirements {
-                let why = match catalog.benchmark(&r.benchmark) {
-                    None => Some(format!(
-                        "cites unknown benchmark `{}`",
-                        crate::host::truncate_id(&r.benchmark)
-                    )),
-                    Some(b) if b.provider != info.provider => Some(format!(
-                        "cites `{}`, a benchmark for {}, not for this plugin's provider",
-                        b.id, b.provider
-                    )),
-                    Some(b) if b.requirement(&r.id).is_none() => Some(format!(
-                        "cites `{} {}`, which that benchmark version does not have",
-                        b.id,
-                        crate::host::truncate_id(&r.id)
-                    )),
-                    Some(_) => None,
-                };
-                match why {
-                    Some(why) => warnings.push(format!(
-                        "plugin `{}` check `{}` {why}: the citation is dropped",
-                        crate::host::truncate_id(&info.name),
-                        crate::host::truncate_id(&c.id),
-                    )),
-                    None => {
-                        let ids = requirements.entry(r.benchmark.clone()).or_default();
-                        if !ids.contains(&r.id) {
-                            ids.push(r.id.clone());
-                        }
-                    }
+        }
+        let mut checks = BTreeMap::new();
+        let mut warnings = Vec::new();
+        for c in info.checks {
+            match validate_check(
+                c,
+                &info.name,
+                &info.provider,
+                catalog,
+                &checks,
+                &mut warnings,
+            ) {
+                Ok(meta) => {
+                    checks.insert(meta.id.clone(), meta);
                 }
-            }
-            if bad.is_empty() {
-                checks.insert(
-                    c.id.clone(),
-                    CheckMeta {
-                        id: c.id,
-                        title: c.title,
-                        severity: severity(c.severity),
-                        actor: match c.actor {
-                            wit::Actor::Customer => Actor::Customer,
-                            wit::Actor::Provider => Actor::Provider,
-                        },
-                        rationale: c.rationale,
-                        remediation: c.remediation,
-                        controls: c.controls,
-                        resource_types: c.resource_types,
-                        requirements,
-                    },
-                );
-            } else {
-                warnings.push(format!(
-                    "plugin `{}` check `{}` dropped: {}",
-                    crate::host::truncate_id(&info.name),
-                    crate::host::truncate_id(&c.id),
-                    bad.join("; ")
-                ));
+                Err(dropped) => warnings.push(dropped),
             }
         }
         if checks.is_empty() {
@@ -377,7 +331,99 @@ impl Runtime {
             sha256,
             checks,
             warnings,
+            producer: info.producer,
             pre,
         })
     }
+}
+
+/// Longest producer name or version (bytes).
+const MAX_PRODUCER: usize = 256;
+
+/// Validate one declared check of plugin `plugin` (scanning `provider`) against the catalog:
+/// a kebab-case id that `known` does not hold yet, a title, at least one control, every control
+/// in the catalog. A benchmark citation the host cannot verify is dropped with a warning (the
+/// check still runs). `Err` is the message of a check dropped as a whole.
+pub(crate) fn validate_check(
+    c: CheckDecl,
+    plugin: &str,
+    provider: &str,
+    catalog: &Catalog,
+    known: &BTreeMap<String, CheckMeta>,
+    warnings: &mut Vec<String>,
+) -> Result<CheckMeta, String> {
+    let mut bad = Vec::new();
+    if !is_kebab_id(&c.id) {
+        bad.push("its id is not kebab-case".to_string());
+    }
+    if known.contains_key(&c.id) {
+        bad.push("it is declared twice".to_string());
+    }
+    if c.title.trim().is_empty() {
+        bad.push("it has no title".to_string());
+    }
+    if c.controls.is_empty() {
+        bad.push("it names no control".to_string());
+    }
+    for ctl in &c.controls {
+        if catalog.control(ctl).is_none() {
+            bad.push(format!(
+                "it names unknown control `{}`",
+                crate::host::truncate_id(ctl)
+            ));
+        }
+    }
+    if !bad.is_empty() {
+        return Err(format!(
+            "plugin `{}` check `{}` dropped: {}",
+            crate::host::truncate_id(plugin),
+            crate::host::truncate_id(&c.id),
+            bad.join("; ")
+        ));
+    }
+    // Citations of benchmark requirements: a citation the host cannot verify is dropped (the
+    // check still runs), and said, so no finding claims an unverified requirement.
+    let mut requirements: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (benchmark, id) in c.requirements {
+        let why = match catalog.benchmark(&benchmark) {
+            None => Some(format!(
+                "cites unknown benchmark `{}`",
+                crate::host::truncate_id(&benchmark)
+            )),
+            Some(b) if b.provider != provider => Some(format!(
+                "cites `{}`, a benchmark for {}, not for this plugin's provider",
+                b.id, b.provider
+            )),
+            Some(b) if b.requirement(&id).is_none() => Some(format!(
+                "cites `{} {}`, which that benchmark version does not have",
+                b.id,
+                crate::host::truncate_id(&id)
+            )),
+            Some(_) => None,
+        };
+        match why {
+            Some(why) => warnings.push(format!(
+                "plugin `{}` check `{}` {why}: the citation is dropped",
+                crate::host::truncate_id(plugin),
+                crate::host::truncate_id(&c.id),
+            )),
+            None => {
+                let ids = requirements.entry(benchmark).or_default();
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+    Ok(CheckMeta {
+        id: c.id,
+        title: c.title,
+        severity: c.severity,
+        actor: c.actor,
+        rationale: c.rationale,
+        remediation: c.remediation,
+        controls: c.controls,
+        resource_types: c.resource_types,
+        requirements,
+    })
 }

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use demarc_core::{Attributor, Catalog, Contract, Finding, Gap, GapKind};
 use wasmtime::{Store, Trap};
 
-use crate::bindings::wit;
+use crate::contract::{InputError, Request, ScanError};
 use crate::host::EmitState;
 use crate::sandbox::{self, FsGuard, HostState, Limits, MemoryLimiter, SNAPSHOT_ROOT};
-use crate::{Plugin, Runtime};
+use crate::{CheckMeta, Plugin, Runtime};
 
 /// Where accepted findings of one target go (a spill file, a vector in tests).
 pub trait FindingSink: Send {
@@ -83,6 +83,9 @@ pub struct TargetOutcome {
     pub accounts: Vec<String>,
     /// Every loss of coverage.
     pub gaps: Vec<Gap>,
+    /// Checks the plugin declared during this scan and the host accepted, by id: the report's
+    /// table of the plugin's checks needs them beside those of `describe`.
+    pub declared: Vec<CheckMeta>,
     /// Wall time.
     pub elapsed: Duration,
     /// The sink, handed back.
@@ -129,6 +132,7 @@ impl Runtime {
                     skipped: 0,
                     findings: 0,
                     accounts: Vec::new(),
+                    declared: Vec::new(),
                     gaps: vec![Gap {
                         file: Some(spec.snapshot.display().to_string()),
                         ..gap(
@@ -150,26 +154,16 @@ impl Runtime {
         store.set_epoch_deadline(self.ticks(spec.limits.deadline));
         store.epoch_deadline_trap();
 
-        let request = wit::ScanRequest {
+        let request = Request {
             tenant: spec.tenant.clone(),
             target: spec.target.clone(),
             snapshot_root: SNAPSHOT_ROOT.to_string(),
-            inputs: spec
-                .inputs
-                .iter()
-                .map(|(path, format)| wit::Input {
-                    path: path.clone(),
-                    format: format.clone(),
-                })
-                .collect(),
+            inputs: spec.inputs.clone(),
             now: spec.now.clone(),
         };
         // The epoch deadline stops guest code; the wall-clock timeout also stops a guest blocked
         // in WASI (sleeping, polling, waiting on a read). Either way the store is dropped with it.
-        let call = async {
-            let instance = plugin.pre.instantiate_async(&mut store).await?;
-            instance.call_scan(&mut store, &request).await
-        };
+        let call = plugin.pre.scan(&mut store, &request);
         let result = match tokio::time::timeout(spec.limits.deadline, call).await {
             Ok(r) => r,
             Err(_) => Err(wasmtime::Error::new(WallClockDeadline)),
@@ -182,9 +176,8 @@ impl Runtime {
         match result {
             Ok(Ok(summary)) => {
                 outcome = (true, summary.resources, summary.skipped);
-                for p in summary.problems {
-                    let kind = GapKind::parse(&p.kind).unwrap_or(GapKind::PluginError);
-                    gaps.push(input_gap(gap(kind, String::new()), &p.error));
+                for (kind, error) in summary.problems {
+                    gaps.push(input_gap(gap(kind, String::new()), &error));
                 }
             }
             Ok(Err(err)) => gaps.push(scan_error_gap(
@@ -226,6 +219,10 @@ impl Runtime {
         for w in &plugin.warnings {
             gaps.push(gap(GapKind::PluginLoad, w.clone()));
         }
+        // Checks declared during the scan that were refused, or lost a citation.
+        for w in std::mem::take(&mut emit.declare_problems) {
+            gaps.push(gap(GapKind::PluginLoad, crate::host::truncate_long(&w)));
+        }
         tracing::debug!(
             tenant = %spec.tenant,
             target = %spec.target,
@@ -240,6 +237,9 @@ impl Runtime {
             skipped: outcome.2,
             findings: emit.accepted,
             accounts: std::mem::take(&mut emit.accounts).into_iter().collect(),
+            declared: std::mem::take(&mut emit.declared_checks)
+                .into_values()
+                .collect(),
             gaps,
             elapsed,
             sink: emit.sink.take().expect("sink is only taken here"),
@@ -250,7 +250,7 @@ impl Runtime {
 /// A gap from a plugin's input error; the plugin's strings are cut to length and their control
 /// characters escaped, so that they cannot forge lines of a text report or log. The position is
 /// stated once, in `file`, `line` and `column`: the message says what is wrong there.
-fn input_gap(mut g: Gap, e: &wit::InputError) -> Gap {
+fn input_gap(mut g: Gap, e: &InputError) -> Gap {
     g.line = e.line;
     g.column = e.column;
     g.message = crate::host::truncate_long(&e.message);
@@ -258,30 +258,30 @@ fn input_gap(mut g: Gap, e: &wit::InputError) -> Gap {
     g
 }
 
-fn scan_error_gap(g: Gap, err: wit::ScanError, emit: &EmitState) -> Gap {
+fn scan_error_gap(g: Gap, err: ScanError, emit: &EmitState) -> Gap {
     match err {
-        wit::ScanError::MalformedInput(e) => input_gap(
+        ScanError::MalformedInput(e) => input_gap(
             Gap {
                 kind: GapKind::MalformedInput,
                 ..g
             },
             &e,
         ),
-        wit::ScanError::UnsupportedFormat(e) => input_gap(
+        ScanError::UnsupportedFormat(e) => input_gap(
             Gap {
                 kind: GapKind::UnsupportedFormat,
                 ..g
             },
             &e,
         ),
-        wit::ScanError::MissingInput(e) => input_gap(
+        ScanError::MissingInput(e) => input_gap(
             Gap {
                 kind: GapKind::MissingInput,
                 ..g
             },
             &e,
         ),
-        wit::ScanError::EmitRefused(m) => Gap {
+        ScanError::EmitRefused(m) => Gap {
             kind: GapKind::EmitCap,
             message: format!(
                 "the plugin stopped after the host refused further findings ({}); {} findings were kept",
@@ -292,7 +292,7 @@ fn scan_error_gap(g: Gap, err: wit::ScanError, emit: &EmitState) -> Gap {
             ),
             ..g
         },
-        wit::ScanError::Internal(m) => Gap {
+        ScanError::Internal(m) => Gap {
             kind: GapKind::PluginError,
             message: format!("the plugin failed: {}", crate::host::truncate_long(&m)),
             ..g

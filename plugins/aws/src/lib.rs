@@ -54,6 +54,7 @@ impl demarc_sdk::Provider for Aws {
             provider: "aws".to_string(),
             contract_version: demarc_sdk::CONTRACT_VERSION.to_string(),
             checks: checks::CATALOG.checks(),
+            producer: None,
         }
     }
 

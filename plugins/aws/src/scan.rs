@@ -380,7 +380,7 @@ mod tests {
         let s = scan(&[("c.json", SG_OPEN)], &["nope.json", "c.json"]);
         let summary = s.result.as_ref().unwrap();
         assert_eq!(summary.problems.len(), 1);
-        assert_eq!(summary.problems[0].kind, "missing-input");
+        assert_eq!(summary.problems[0].kind.as_str(), "missing-input");
         assert_eq!(summary.problems[0].error.file, "nope.json");
         assert_eq!(s.of_check(security_group::ADMIN_PORT_OPEN.id).count(), 1);
     }
@@ -415,7 +415,7 @@ mod tests {
             &["t.json", "ok.json"],
         );
         let summary = s.result.as_ref().unwrap();
-        assert_eq!(summary.problems[0].kind, "malformed-input");
+        assert_eq!(summary.problems[0].kind.as_str(), "malformed-input");
         assert_eq!(s.of_check(ec2::EBS_ENCRYPTED.id).count(), 1);
     }
 
@@ -428,7 +428,7 @@ mod tests {
         let summary = s.result.as_ref().unwrap();
         assert_eq!(summary.problems.len(), 1, "{:?}", summary.problems);
         let p = &summary.problems[0];
-        assert_eq!(p.kind, "malformed-input");
+        assert_eq!(p.kind.as_str(), "malformed-input");
         assert_eq!(p.error.line, Some(2));
         assert_eq!(s.of_check(ec2::EBS_ENCRYPTED.id).count(), 1);
         assert_eq!(s.of_check(security_group::ADMIN_PORT_OPEN.id).count(), 1);
@@ -465,7 +465,7 @@ mod tests {
             &["rows.json", "c.json"],
         );
         let summary = s.result.as_ref().unwrap();
-        assert_eq!(summary.problems[0].kind, "unsupported-format");
+        assert_eq!(summary.problems[0].kind.as_str(), "unsupported-format");
         assert!(
             summary.problems[0]
                 .error
@@ -608,7 +608,7 @@ mod tests {
         );
         assert_eq!(summary.problems.len(), 1, "{:?}", summary.problems);
         let p = &summary.problems[0];
-        assert_eq!(p.kind, "missing-input");
+        assert_eq!(p.kind.as_str(), "missing-input");
         assert_eq!(p.error.line, Some(3));
         assert!(
             p.error.message.contains("AWS::S3::Bucket big-bucket"),

@@ -63,6 +63,7 @@ impl demarc_sdk::Provider for Azure {
             provider: "azure".to_string(),
             contract_version: demarc_sdk::CONTRACT_VERSION.to_string(),
             checks: checks::CATALOG.checks(),
+            producer: None,
         }
     }
 

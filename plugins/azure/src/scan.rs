@@ -442,7 +442,7 @@ mod tests {
         let summary = s.result.as_ref().unwrap();
         assert_eq!(summary.problems.len(), 1);
         let p = &summary.problems[0];
-        assert_eq!(p.kind, "incomplete-input");
+        assert_eq!(p.kind.as_str(), "incomplete-input");
         assert_eq!(p.error.file, "rg.json");
         assert!(
             p.error.message.contains("resultTruncated"),
@@ -456,7 +456,7 @@ mod tests {
         );
         let s = scan(&[("p.json", &paged)], &["p.json"]);
         let summary = s.result.as_ref().unwrap();
-        assert_eq!(summary.problems[0].kind, "incomplete-input");
+        assert_eq!(summary.problems[0].kind.as_str(), "incomplete-input");
         assert!(summary.problems[0].error.message.contains("5000"));
         let cli = format!(
             "{{\"count\": 1, \"data\": [{NSG_OPEN}], \"skip_token\": \"abc\", \"total_records\": 1}}"
@@ -490,7 +490,7 @@ mod tests {
         let s = scan(&[("a.json", NSG_OPEN)], &["nope.json", "a.json"]);
         let summary = s.result.as_ref().unwrap();
         assert_eq!(summary.problems.len(), 1);
-        assert_eq!(summary.problems[0].kind, "missing-input");
+        assert_eq!(summary.problems[0].kind.as_str(), "missing-input");
         assert_eq!(summary.problems[0].error.file, "nope.json");
         assert_eq!(s.of_check(network::ADMIN_PORT_OPEN.id).count(), 1);
     }
@@ -528,7 +528,7 @@ mod tests {
             &["t.json", "ok.json"],
         );
         let summary = s.result.as_ref().unwrap();
-        assert_eq!(summary.problems[0].kind, "malformed-input");
+        assert_eq!(summary.problems[0].kind.as_str(), "malformed-input");
         assert_eq!(s.of_check(storage::CMK_ENCRYPTION.id).count(), 1);
     }
 
@@ -540,7 +540,7 @@ mod tests {
         let s = scan(&[("n.json", &text)], &["n.json"]);
         let summary = s.result.as_ref().unwrap();
         assert_eq!(summary.problems.len(), 2, "{:?}", summary.problems);
-        assert_eq!(summary.problems[0].kind, "malformed-input");
+        assert_eq!(summary.problems[0].kind.as_str(), "malformed-input");
         assert_eq!(summary.problems[0].error.line, Some(2));
         assert!(summary.problems[1].error.message.contains("without `type`"));
         assert_eq!(summary.problems[1].error.line, Some(4));
@@ -584,7 +584,7 @@ mod tests {
             &["cai.json", "a.json"],
         );
         let summary = s.result.as_ref().unwrap();
-        assert_eq!(summary.problems[0].kind, "unsupported-format");
+        assert_eq!(summary.problems[0].kind.as_str(), "unsupported-format");
         assert!(summary.problems[0].error.message.contains("gcp plugin"));
         let table = r#"{"totalRecords":1,"count":1,"data":{"columns":[{"name":"id","type":"string"}],"rows":[["/subscriptions/x"]]},"facets":[],"resultTruncated":"false"}"#;
         let s = scan(&[("t.json", table)], &["t.json"]);

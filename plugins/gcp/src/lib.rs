@@ -56,6 +56,7 @@ impl demarc_sdk::Provider for Gcp {
             provider: "gcp".to_string(),
             contract_version: demarc_sdk::CONTRACT_VERSION.to_string(),
             checks: checks::ALL.iter().map(|c| c.to_check()).collect(),
+            producer: None,
         }
     }
 

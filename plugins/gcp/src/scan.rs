@@ -815,7 +815,7 @@ mod tests {
         let s = scan(&[("a.json", FIREWALL)], &["nope.json", "a.json"]);
         let summary = s.result.as_ref().unwrap();
         assert_eq!(summary.problems.len(), 1);
-        assert_eq!(summary.problems[0].kind, "missing-input");
+        assert_eq!(summary.problems[0].kind.as_str(), "missing-input");
         assert_eq!(summary.problems[0].error.file, "nope.json");
         assert_eq!(s.of_check(firewall::ADMIN_PORT_OPEN.id).count(), 1);
     }
@@ -848,7 +848,7 @@ mod tests {
             &["t.json", "ok.json"],
         );
         let summary = s.result.as_ref().unwrap();
-        assert_eq!(summary.problems[0].kind, "malformed-input");
+        assert_eq!(summary.problems[0].kind.as_str(), "malformed-input");
         assert_eq!(s.of_check(storage::CMEK.id).count(), 1);
     }
 
@@ -861,7 +861,7 @@ mod tests {
         let summary = s.result.as_ref().unwrap();
         assert_eq!(summary.problems.len(), 2, "{:?}", summary.problems);
         let p = &summary.problems[0];
-        assert_eq!(p.kind, "malformed-input");
+        assert_eq!(p.kind.as_str(), "malformed-input");
         assert_eq!(p.error.line, Some(2));
         assert!(
             summary.problems[1]
@@ -921,7 +921,7 @@ mod tests {
             summary
                 .problems
                 .iter()
-                .all(|p| p.kind == "unsupported-format")
+                .all(|p| p.kind.as_str() == "unsupported-format")
         );
         assert!(summary.problems[0].error.message.contains("aws plugin"));
         assert!(summary.problems[1].error.message.contains("azure plugin"));

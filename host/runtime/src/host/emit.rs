@@ -1,15 +1,17 @@
-//! `demarc:provider/host.emit` (and the `host` interface as a whole): accepts batches of
-//! findings, validates each one against the plugin's declared checks and the catalog, enforces
-//! the target's caps and declared accounts, attributes every accepted finding and hands it to
-//! the target's sink.
+//! `demarc:provider/host` of every contract version, after conversion into the one model
+//! (`crate::bindings` converts and calls in here): `emit` accepts batches of findings,
+//! validates each one against the plugin's declared checks and the catalog, enforces the
+//! target's caps and declared accounts, attributes every accepted finding and hands it to the
+//! target's sink; `declare` (0.4.0) validates checks a plugin learns during its scan as
+//! `describe`'s are validated; `log` writes the plugin's lines.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use demarc_core::{BasisKind, CheckRef, Evidence, Finding, ResourceRef};
+use demarc_core::{BasisKind, CheckRef, Finding};
 
-use crate::bindings::demarc::provider::host::{Host, Level};
-use crate::bindings::wit::{self, EmitError};
+use crate::contract::{CheckDecl, Level, RawFinding, Refusal};
+use crate::plugin::{CheckMeta, validate_check};
 use crate::sandbox::HostState;
 use crate::scan::{FindingSink, ScanContext};
 
@@ -29,6 +31,8 @@ const MAX_EXAMPLES: usize = 3;
 pub(crate) const MAX_ACCOUNTS: usize = 1 << 16;
 /// Distinct foreign accounts named in the gap message.
 const MAX_FOREIGN_NAMED: usize = 8;
+/// Checks one target may declare during its scan.
+pub(crate) const MAX_DECLARED: usize = 4096;
 
 /// Per-store state of the `host` interface.
 pub struct EmitState {
@@ -58,6 +62,10 @@ pub struct EmitState {
     /// resource type (the first [`MAX_UNATTRIBUTED_NAMED`] types), and in all.
     pub(crate) unattributed: BTreeMap<String, u64>,
     pub(crate) unattributed_total: u64,
+    /// Checks the plugin declared during this scan and the host accepted, by id.
+    pub(crate) declared_checks: BTreeMap<String, CheckMeta>,
+    /// Why each check declared during the scan was refused, or had a citation dropped.
+    pub(crate) declare_problems: Vec<String>,
 }
 
 /// Distinct resource types named in the `unattributed` gap.
@@ -86,6 +94,8 @@ impl EmitState {
             foreign_total: 0,
             unattributed: BTreeMap::new(),
             unattributed_total: 0,
+            declared_checks: BTreeMap::new(),
+            declare_problems: Vec::new(),
         }
     }
 
@@ -168,17 +178,19 @@ impl EmitState {
     }
 }
 
-impl wit::Host for HostState {}
-
-impl Host for HostState {
-    async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+impl HostState {
+    /// `host.log`, any version.
+    pub(crate) fn log_line(&mut self, level: Level, message: &str) {
         let e = &mut self.emit;
-        super::log::write(&e.plugin, &e.target, level, &message, e.log_lines);
+        super::log::write(&e.plugin, &e.target, level, message, e.log_lines);
         e.log_lines += 1;
-        Ok(())
     }
 
-    async fn emit(&mut self, batch: Vec<wit::Finding>) -> wasmtime::Result<Result<(), EmitError>> {
+    /// `host.emit`, any version: validate, attribute and store each finding of the batch.
+    pub(crate) fn emit_findings(
+        &mut self,
+        batch: impl Iterator<Item = RawFinding>,
+    ) -> wasmtime::Result<Result<(), Refusal>> {
         let e = &mut self.emit;
         let (Some(ctx), true) = (e.ctx.clone(), e.sink.is_some()) else {
             let msg = "emit called outside scan".to_string();
@@ -196,7 +208,7 @@ impl Host for HostState {
             if e.accepted >= e.max_findings {
                 let reason = format!("cap of {} findings for this target reached", e.max_findings);
                 e.refused = Some(reason.clone());
-                return Ok(Err(EmitError::CapExceeded(reason)));
+                return Ok(Err(Refusal::CapExceeded(reason)));
             }
             let size = finding_bytes(&f);
             if e.bytes + size > e.max_bytes {
@@ -205,10 +217,10 @@ impl Host for HostState {
                     e.max_bytes
                 );
                 e.refused = Some(reason.clone());
-                return Ok(Err(EmitError::CapExceeded(reason)));
+                return Ok(Err(Refusal::CapExceeded(reason)));
             }
             let converted = ctx
-                .convert(f)
+                .convert(f, &e.declared_checks)
                 .and_then(|finding| Ok(e.admit_account(&finding.account)?.then_some(finding)));
             match converted {
                 // For an account the target does not hold: counted for the gap, not written.
@@ -237,16 +249,81 @@ impl Host for HostState {
         }
         if rejected_here > 0 {
             let first = e.invalid_examples.last().cloned().unwrap_or_default();
-            return Ok(Err(EmitError::Invalid(format!(
+            return Ok(Err(Refusal::Invalid(format!(
                 "{} rejected, e.g. {first}",
                 count(rejected_here, "finding", "findings")
             ))));
         }
         Ok(Ok(()))
     }
+
+    /// `host.declare` (0.4.0): validate checks the plugin learned during its scan exactly as
+    /// the checks of `describe` are validated, against those and the ones declared before in
+    /// this scan. The valid ones hold for the rest of the scan; each refused one is named in the
+    /// answer and recorded for the target's gaps.
+    pub(crate) fn declare_checks(
+        &mut self,
+        checks: impl Iterator<Item = CheckDecl>,
+    ) -> wasmtime::Result<Result<(), Refusal>> {
+        let e = &mut self.emit;
+        let Some(ctx) = e.ctx.clone() else {
+            let msg = "declare called outside scan".to_string();
+            e.trap = Some(msg.clone());
+            return Err(wasmtime::Error::msg(msg));
+        };
+        let plugin = &ctx.plugin;
+        let mut refused = Vec::new();
+        for c in checks {
+            if e.declared_checks.len() >= MAX_DECLARED {
+                refused.push(format!(
+                    "plugin `{}` check `{}` dropped: more than {MAX_DECLARED} checks declared during one scan",
+                    truncate(&plugin.name),
+                    truncate(&c.id)
+                ));
+                continue;
+            }
+            if plugin.checks.contains_key(&c.id) {
+                refused.push(format!(
+                    "plugin `{}` check `{}` dropped: it collides with a check of the same id declared by describe",
+                    truncate(&plugin.name),
+                    truncate(&c.id)
+                ));
+                continue;
+            }
+            let mut warnings = Vec::new();
+            match validate_check(
+                c,
+                &plugin.name,
+                &plugin.provider,
+                &ctx.catalog,
+                &e.declared_checks,
+                &mut warnings,
+            ) {
+                Ok(meta) => {
+                    e.declared_checks.insert(meta.id.clone(), meta);
+                }
+                Err(dropped) => refused.push(dropped),
+            }
+            e.declare_problems.extend(warnings);
+        }
+        if refused.is_empty() {
+            return Ok(Ok(()));
+        }
+        let answer = format!(
+            "{} refused: {}",
+            count(refused.len() as u64, "declared check", "declared checks"),
+            refused.first().cloned().unwrap_or_default()
+        );
+        for r in refused {
+            if e.declare_problems.len() < MAX_DECLARED {
+                e.declare_problems.push(r);
+            }
+        }
+        Ok(Err(Refusal::Invalid(answer)))
+    }
 }
 
-fn finding_bytes(f: &wit::Finding) -> u64 {
+fn finding_bytes(f: &RawFinding) -> u64 {
     let mut n = f.check_id.len()
         + f.account.len()
         + f.region.len()
@@ -259,7 +336,7 @@ fn finding_bytes(f: &wit::Finding) -> u64 {
         .resource
         .tags
         .iter()
-        .map(|t| t.key.len() + t.value.len())
+        .map(|(k, v)| k.len() + v.len())
         .sum::<usize>();
     n += f
         .evidence
@@ -319,11 +396,21 @@ impl EmitState {
 }
 
 impl ScanContext {
-    /// Validate a plugin's finding and turn it into an attributed report finding.
-    pub(crate) fn convert(&self, f: wit::Finding) -> Result<Finding, String> {
-        let Some(check) = self.plugin.checks.get(&f.check_id) else {
+    /// Validate a plugin's finding and turn it into an attributed report finding. `declared`
+    /// holds the checks the plugin declared during this scan.
+    pub(crate) fn convert(
+        &self,
+        f: RawFinding,
+        declared: &BTreeMap<String, CheckMeta>,
+    ) -> Result<Finding, String> {
+        let Some(check) = self
+            .plugin
+            .checks
+            .get(&f.check_id)
+            .or_else(|| declared.get(&f.check_id))
+        else {
             return Err(format!(
-                "unknown check `{}` (not declared by describe)",
+                "unknown check `{}` (not declared by describe or during the scan)",
                 truncate(&f.check_id)
             ));
         };
@@ -351,9 +438,9 @@ impl ScanContext {
             check_len("evidence key", &ev.key, MAX_KEY)?;
             check_len("evidence value", &ev.value, MAX_TEXT)?;
         }
-        for t in &f.resource.tags {
-            check_len("tag key", &t.key, MAX_KEY)?;
-            check_len("tag value", &t.value, MAX_TEXT)?;
+        for (key, value) in &f.resource.tags {
+            check_len("tag key", key, MAX_KEY)?;
+            check_len("tag value", value, MAX_TEXT)?;
         }
         let mut controls = check.controls.clone();
         for extra in f.extra_controls {
@@ -403,39 +490,16 @@ impl ScanContext {
             provider: self.provider.clone(),
             account: f.account,
             region: f.region,
-            resource: ResourceRef {
-                id: f.resource.id,
-                native_type: f.resource.native_type,
-                name: f.resource.name,
-                tags: f
-                    .resource
-                    .tags
-                    .into_iter()
-                    .map(|t| (t.key, t.value))
-                    .collect(),
-            },
+            resource: f.resource,
             check: CheckRef {
                 id: check.id.clone(),
                 title: String::new(),
                 severity: check.severity,
             },
-            status: match f.status {
-                wit::Status::Pass => demarc_core::Status::Pass,
-                wit::Status::Fail => demarc_core::Status::Fail,
-                wit::Status::Error => demarc_core::Status::Error,
-                wit::Status::Manual => demarc_core::Status::Manual,
-                wit::Status::NotApplicable => demarc_core::Status::NotApplicable,
-            },
+            status: f.status,
             message: f.message,
             controls,
-            evidence: f
-                .evidence
-                .into_iter()
-                .map(|e| Evidence {
-                    key: e.key,
-                    value: e.value,
-                })
-                .collect(),
+            evidence: f.evidence,
             remediation: String::new(),
             observed_at: f.observed_at,
             source: demarc_core::Source {

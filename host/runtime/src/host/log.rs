@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::bindings::demarc::provider::host::Level;
+use crate::contract::Level;
 
 /// Longest log line kept, in bytes.
 const MAX_LINE: usize = 2048;

@@ -6,6 +6,9 @@
 //! - `bomb`: allocates until memory runs out.
 //! - `escape`: tries to read files outside its snapshot and reports what it could read.
 //! - `unknown-control` / `unknown-check` / `oversize`: emits one valid finding and one invalid.
+//! - `declare`: declares during the scan a well-formed check (`hostile-learned`), one that
+//!   collides with `hostile-check` of `describe`, one naming an unknown control and one citing
+//!   an unknown benchmark, then emits one finding of each of them and one of `hostile-check`.
 //! - `flood`: emits findings forever, ignoring the host's refusal.
 //! - `polite-flood`: emits findings until the host refuses, then stops as it should.
 //! - `panic`: panics.
@@ -33,8 +36,8 @@
 //! patch those bytes in a copy of the component to get a plugin whose `describe` never ends.
 
 use demarc_sdk::{
-    Actor, CONTRACT_VERSION, CheckDef, Emitter, FindingBuilder, PluginInfo, Provider, ScanError,
-    ScanRequest, ScanSummary, Severity,
+    Actor, CONTRACT_VERSION, Check, CheckDef, Emitter, FindingBuilder, PluginInfo, Producer,
+    Provider, Requirement, ScanError, ScanRequest, ScanSummary, Severity, Status,
 };
 
 /// The one check the plugin declares.
@@ -224,6 +227,11 @@ impl Provider for Hostile {
             provider: "hostile".into(),
             contract_version: CONTRACT_VERSION.into(),
             checks: vec![CHECK.to_check()],
+            // As an importer of another tool's output would name that tool.
+            producer: Some(Producer {
+                name: "hostile-scanner".into(),
+                version: "9.9".into(),
+            }),
         }
     }
 
@@ -289,6 +297,44 @@ impl Provider for Hostile {
                 bad.extra_controls = vec!["no-such-control".into()];
                 out.emit(bad)?;
                 done(2)
+            }
+            "declare" => {
+                let learned = |id: &str, controls: &[&str], requirements: Vec<Requirement>| Check {
+                    id: id.into(),
+                    title: format!("A rule `{id}` of the data read"),
+                    severity: Severity::High,
+                    actor: Actor::Customer,
+                    rationale: "Learned from the input.".into(),
+                    remediation: "Follow the input's advice.".into(),
+                    controls: controls.iter().map(|c| c.to_string()).collect(),
+                    resource_types: vec!["Hostile::Thing".into()],
+                    requirements,
+                };
+                out.declare(&[
+                    learned("hostile-learned", &["mfa"], vec![]),
+                    learned("hostile-check", &["mfa"], vec![]),
+                    learned("hostile-unknown-control", &["no-such-control"], vec![]),
+                    learned(
+                        "hostile-cites",
+                        &["mfa"],
+                        vec![Requirement {
+                            benchmark: "no-such-benchmark".into(),
+                            id: "1.1".into(),
+                        }],
+                    ),
+                ])?;
+                out.emit(finding(1))?;
+                for (n, id) in [
+                    (2, "hostile-learned"),
+                    (3, "hostile-unknown-control"),
+                    (4, "hostile-cites"),
+                ] {
+                    let mut f = finding(n);
+                    f.check_id = id.into();
+                    f.status = Status::Fail;
+                    out.emit(f)?;
+                }
+                done(4)
             }
             "unknown-check" => {
                 out.emit(finding(1))?;
