@@ -262,63 +262,104 @@ impl<'de: 'a, 'a> Deserialize<'de> for OneOrMany<'a> {
 }
 
 /// A list that may be `null`, absent, or a single object instead of a list; elements that do not
-/// fit `T` are an error (they are real structure, not a spelling variant).
+/// fit `T` are an error (they are real structure, not a spelling variant), and so is a scalar
+/// where the list should be (use [`LooseList`] for exports that write one element bare).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct List<T>(pub Vec<T>);
 
-impl<T> Default for List<T> {
-    fn default() -> Self {
-        List(Vec::new())
-    }
+/// A [`List`] that also reads a single scalar as a one-element list: Azure Resource Graph writes
+/// `sourceAddressPrefixes: "*"` as well as `["*"]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LooseList<T>(pub Vec<T>);
+
+macro_rules! list_methods {
+    ($list:ident) => {
+        impl<T> Default for $list<T> {
+            fn default() -> Self {
+                $list(Vec::new())
+            }
+        }
+
+        impl<T> $list<T> {
+            /// The elements.
+            pub fn iter(&self) -> std::slice::Iter<'_, T> {
+                self.0.iter()
+            }
+
+            /// Whether the list has no elements.
+            pub fn is_empty(&self) -> bool {
+                self.0.is_empty()
+            }
+
+            /// Number of elements.
+            pub fn len(&self) -> usize {
+                self.0.len()
+            }
+        }
+    };
 }
+list_methods!(List);
+list_methods!(LooseList);
 
-impl<T> List<T> {
-    /// The elements.
-    pub fn iter(&self) -> std::slice::Iter<'_, T> {
-        self.0.iter()
+/// Reads a list in every spelling [`List`] accepts, and with `SCALAR` a bare scalar as one
+/// element.
+struct ListVisitor<T, const SCALAR: bool>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>, const SCALAR: bool> Visitor<'de> for ListVisitor<T, SCALAR> {
+    type Value = Vec<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list")
     }
-
-    /// Whether the list has no elements.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element::<T>()? {
+            out.push(item);
+        }
+        Ok(out)
     }
-
-    /// Number of elements.
-    pub fn len(&self) -> usize {
-        self.0.len()
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Ok(vec![T::deserialize(
+            de::value::MapAccessDeserializer::new(map),
+        )?])
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        if !SCALAR {
+            return Err(E::invalid_type(de::Unexpected::Str(v), &self));
+        }
+        Ok(vec![T::deserialize(
+            de::value::BorrowedStrDeserializer::new(v),
+        )?])
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if !SCALAR {
+            return Err(E::invalid_type(de::Unexpected::Str(v), &self));
+        }
+        Ok(vec![T::deserialize(de::value::StringDeserializer::new(
+            v.to_string(),
+        ))?])
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = List<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-                while let Some(item) = seq.next_element::<T>()? {
-                    out.push(item);
-                }
-                Ok(List(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                let one = T::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(List(vec![one]))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_any(self)
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
+        d.deserialize_any(ListVisitor::<T, false>(std::marker::PhantomData))
+            .map(List)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for LooseList<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ListVisitor::<T, true>(std::marker::PhantomData))
+            .map(LooseList)
     }
 }
 
@@ -605,6 +646,25 @@ mod tests {
         let s: S<'_> = serde_json::from_str(r#"{"m":["s3:Get*",{},"*"],"l":[1,2]}"#).unwrap();
         assert_eq!(s.m.0.len(), 2);
         assert_eq!(s.l.0, vec![1, 2]);
+        // A bare scalar is damage to a strict list, one element of a loose one.
+        assert!(serde_json::from_str::<S<'_>>(r#"{"l":"7"}"#).is_err());
+        assert!(serde_json::from_str::<S<'_>>(r#"{"l":7}"#).is_err());
+        #[derive(Deserialize)]
+        struct L<'a> {
+            #[serde(default, borrow)]
+            l: LooseList<Text<'a>>,
+        }
+        let l: L<'_> = serde_json::from_str(r#"{"l":"*"}"#).unwrap();
+        assert_eq!(l.l.0[0].get(), Some("*"));
+        let l: L<'_> = serde_json::from_str(r#"{"l":["a","b\"c"]}"#).unwrap();
+        assert_eq!(
+            l.l.iter().filter_map(Text::get).collect::<Vec<_>>(),
+            ["a", "b\"c"]
+        );
+        let l: L<'_> = serde_json::from_str(r#"{"l":null}"#).unwrap();
+        assert!(l.l.is_empty());
+        let l: L<'_> = serde_json::from_str(r#"{}"#).unwrap();
+        assert_eq!(l.l.len(), 0);
     }
 
     #[test]

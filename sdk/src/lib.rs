@@ -62,6 +62,20 @@ pub use emit::Emitter;
 /// The contract version this SDK implements; plugins report it in [`PluginInfo`].
 pub const CONTRACT_VERSION: &str = "0.4.0";
 
+/// The [`PluginInfo`] of a provider plugin that reads its cloud's own exports: `name` is also
+/// the provider id, the contract version is this SDK's, and no other tool produced the input.
+/// `version` is usually `env!("CARGO_PKG_VERSION")`.
+pub fn provider_info(name: &str, version: &str, checks: Vec<Check>) -> PluginInfo {
+    PluginInfo {
+        name: name.to_string(),
+        version: version.to_string(),
+        provider: name.to_string(),
+        contract_version: CONTRACT_VERSION.to_string(),
+        checks,
+        producer: None,
+    }
+}
+
 /// What a provider plugin implements.
 pub trait Provider {
     /// Describe the plugin: name, version, provider id, every check it knows before reading its

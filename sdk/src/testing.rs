@@ -144,6 +144,83 @@ pub fn scan_snapshots<P: Provider>(
     findings
 }
 
+/// Check natively what the host checks when it loads `P` and takes its findings: its declared
+/// checks against `controls`, and every finding of its snapshots under `root` (see
+/// [`scan_snapshots`]) against those checks and the host's limits. Panics naming every problem.
+pub fn assert_sample_estate_valid<P: Provider>(
+    root: &std::path::Path,
+    prefix: &str,
+    now: &str,
+    controls: &Controls,
+) {
+    let findings = scan_snapshots::<P>(root, prefix, now);
+    assert!(!findings.is_empty(), "no findings under {}", root.display());
+    if let Err(problems) = validate_declarations(&P::info(), controls, &findings) {
+        panic!("{problems:?}");
+    }
+}
+
+/// One resource of a plugin's export format and the check it always yields, for
+/// [`assert_input_policy`].
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyCase<'a> {
+    /// One complete input file holding a single resource.
+    pub file: &'a str,
+    /// A check that file yields exactly one finding of.
+    pub check: &'a str,
+    /// A file cut off after its first resource, so that the reader fails on its third line.
+    pub truncated: &'a str,
+}
+
+/// The SDK's input policy, as a plugin meets it with its own format: a missing input is fatal
+/// when it is the only one and a `missing-input` problem beside others; a truncated input is
+/// `malformed-input` at its line after the resources before the cut were emitted; empty and
+/// garbage files are malformed at line 1, column 1; a malformed input beside a good one is a
+/// problem and the good one is scanned. Panics on the first departure.
+pub fn assert_input_policy<P: Provider>(case: PolicyCase<'_>, now: &str) {
+    let s = scan_inputs::<P>(&[], &["nope.json"], now);
+    match &s.result {
+        Err(ScanError::MissingInput(e)) => assert_eq!(e.file, "nope.json"),
+        other => panic!("a missing only input: {other:?}"),
+    }
+    let s = scan_inputs::<P>(&[("a.json", case.file)], &["nope.json", "a.json"], now);
+    let summary = s.result.as_ref().expect("one missing input of two");
+    assert_eq!(summary.problems.len(), 1, "{:?}", summary.problems);
+    assert_eq!(summary.problems[0].kind.as_str(), "missing-input");
+    assert_eq!(summary.problems[0].error.file, "nope.json");
+    assert_eq!(s.of_check(case.check).count(), 1);
+
+    let s = scan_inputs::<P>(&[("t.json", case.truncated)], &["t.json"], now);
+    match &s.result {
+        Err(ScanError::MalformedInput(e)) => {
+            assert_eq!(e.file, "t.json");
+            assert_eq!(e.line, Some(3), "{e:?}");
+        }
+        other => panic!("a truncated only input: {other:?}"),
+    }
+    // The resource before the cut was still evaluated and emitted.
+    assert_eq!(s.of_check(case.check).count(), 1);
+    for (name, text) in [("empty.json", ""), ("garbage.json", "this is not json")] {
+        let s = scan_inputs::<P>(&[(name, text)], &[name], now);
+        match &s.result {
+            Err(ScanError::MalformedInput(e)) => {
+                assert_eq!(e.file, name);
+                assert_eq!((e.line, e.column), (Some(1), Some(1)), "{name}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    let s = scan_inputs::<P>(
+        &[("t.json", case.truncated), ("ok.json", case.file)],
+        &["t.json", "ok.json"],
+        now,
+    );
+    let summary = s.result.as_ref().expect("one malformed input of two");
+    assert_eq!(summary.problems[0].kind.as_str(), "malformed-input");
+    assert_eq!(summary.problems[0].error.file, "t.json");
+    assert_eq!(s.of_check(case.check).count(), 2);
+}
+
 /// The single finding of `check` among `findings`; panics when there is none or more than one.
 pub fn only<'f>(findings: &'f [Finding], check: &str) -> &'f Finding {
     let mut of = findings.iter().filter(|f| f.check_id == check);

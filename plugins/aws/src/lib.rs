@@ -48,14 +48,7 @@ pub struct Aws;
 
 impl demarc_sdk::Provider for Aws {
     fn info() -> PluginInfo {
-        PluginInfo {
-            name: "aws".to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            provider: "aws".to_string(),
-            contract_version: demarc_sdk::CONTRACT_VERSION.to_string(),
-            checks: checks::CATALOG.checks(),
-            producer: None,
-        }
+        demarc_sdk::provider_info("aws", env!("CARGO_PKG_VERSION"), checks::CATALOG.checks())
     }
 
     fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
@@ -66,19 +59,16 @@ impl demarc_sdk::Provider for Aws {
 #[cfg(target_arch = "wasm32")]
 demarc_sdk::export_provider!(Aws);
 
+/// What the host checks when it loads the plugin and takes its findings, checked natively over
+/// the demo estate's aws targets.
 #[cfg(test)]
-mod declarations {
-    use demarc_sdk::Provider;
-    use demarc_sdk::testing::{Controls, scan_snapshots, validate_declarations};
-
-    /// What the host checks when it loads the plugin and takes its findings, checked natively:
-    /// the declared checks against the built-in catalog, and every finding of the demo estate's
-    /// aws targets against the declared checks and the host's limits.
-    #[test]
-    fn declarations_and_the_demo_findings_are_valid() {
-        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
-        let findings = scan_snapshots::<super::Aws>(&demo, "aws-", "2026-11-01T00:00:00Z");
-        assert!(!findings.is_empty());
-        validate_declarations(&super::Aws::info(), &Controls::builtin(), &findings).unwrap();
-    }
+#[test]
+fn declarations_and_the_demo_findings_are_valid() {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
+    demarc_sdk::testing::assert_sample_estate_valid::<Aws>(
+        &demo,
+        "aws-",
+        "2026-11-01T00:00:00Z",
+        &demarc_sdk::testing::Controls::builtin(),
+    );
 }

@@ -7,82 +7,11 @@
 //! whenever the text has no escapes, and read a value of an unexpected type as absent, so one
 //! odd field does not lose the rest of a resource.
 
-use std::fmt;
-
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-
 pub use demarc_sdk::json::{Flag, Int, Obj, Text, text_to_bool};
 
 /// A list that may be `null`, absent, a single object instead of a list, or a single scalar
-/// (`sourceAddressPrefixes: "*"`); elements that do not fit `T` are an error (they are real
-/// structure, not a spelling variant).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct List<T>(pub Vec<T>);
-
-impl<T> Default for List<T> {
-    fn default() -> Self {
-        List(Vec::new())
-    }
-}
-
-impl<T> List<T> {
-    /// The elements.
-    pub fn iter(&self) -> std::slice::Iter<'_, T> {
-        self.0.iter()
-    }
-
-    /// Whether the list has no elements.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Number of elements.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = List<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-                while let Some(item) = seq.next_element::<T>()? {
-                    out.push(item);
-                }
-                Ok(List(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                let one = T::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(List(vec![one]))
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                let one = T::deserialize(de::value::BorrowedStrDeserializer::new(v))?;
-                Ok(List(vec![one]))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                let one = T::deserialize(de::value::StringDeserializer::new(v.to_string()))?;
-                Ok(List(vec![one]))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_any(self)
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
+/// (`sourceAddressPrefixes: "*"`).
+pub use demarc_sdk::json::LooseList as List;
 
 /// Tags, as the SDK reads them (an object, or a list of `{key, value}` pairs).
 pub use demarc_sdk::json::Tags as TagSet;
@@ -142,6 +71,8 @@ pub fn management_group_of(id: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;
+
+    use serde::Deserialize;
 
     use super::*;
 

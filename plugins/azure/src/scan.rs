@@ -481,55 +481,18 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_only_input_stops_the_scan_and_one_of_several_is_a_problem() {
-        let s = scan(&[], &["nope.json"]);
-        match s.result {
-            Err(ScanError::MissingInput(e)) => assert_eq!(e.file, "nope.json"),
-            other => panic!("{other:?}"),
-        }
-        let s = scan(&[("a.json", NSG_OPEN)], &["nope.json", "a.json"]);
-        let summary = s.result.as_ref().unwrap();
-        assert_eq!(summary.problems.len(), 1);
-        assert_eq!(summary.problems[0].kind.as_str(), "missing-input");
-        assert_eq!(summary.problems[0].error.file, "nope.json");
-        assert_eq!(s.of_check(network::ADMIN_PORT_OPEN.id).count(), 1);
-    }
-
-    #[test]
-    fn truncated_empty_and_garbage_files_are_malformed_with_positions() {
+    fn the_sdk_input_policy_holds_for_this_format() {
         let truncated = format!(
             "{{\"totalRecords\": 3, \"data\": [\n{NSG_OPEN},\n{{\"id\": \"/subscriptions/x\", \"ty"
         );
-        let s = scan(&[("t.json", &truncated)], &["t.json"]);
-        match &s.result {
-            Err(ScanError::MalformedInput(e)) => {
-                assert_eq!(e.file, "t.json");
-                assert_eq!(e.line, Some(3));
-            }
-            other => panic!("{other:?}"),
-        }
-        // The resource before the truncation was still evaluated and emitted.
-        assert_eq!(s.of_check(network::ADMIN_PORT_OPEN.id).count(), 1);
-
-        for (name, text) in [
-            ("empty.json", ""),
-            ("garbage.json", "this is not json"),
-            ("half.json", "[{\"id\":"),
-        ] {
-            let s = scan(&[(name, text)], &[name]);
-            assert!(
-                matches!(s.result, Err(ScanError::MalformedInput(_))),
-                "{name}: {:?}",
-                s.result
-            );
-        }
-        let s = scan(
-            &[("t.json", &truncated), ("ok.json", STORAGE)],
-            &["t.json", "ok.json"],
+        testing::assert_input_policy::<Azure>(
+            testing::PolicyCase {
+                file: NSG_OPEN,
+                check: network::ADMIN_PORT_OPEN.id,
+                truncated: &truncated,
+            },
+            NOW,
         );
-        let summary = s.result.as_ref().unwrap();
-        assert_eq!(summary.problems[0].kind.as_str(), "malformed-input");
-        assert_eq!(s.of_check(storage::CMK_ENCRYPTION.id).count(), 1);
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub struct Context {
 }
 
 /// Every check this plugin can emit, in a stable order (by failure class of the design).
-pub static ALL: [&CheckDef; 32] = [
+pub static ALL: &[&CheckDef] = &[
     // 1. encryption and keys
     &storage::CMEK,
     &sql::CMEK,
@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn check_ids_are_unique_kebab_case_and_controls_are_catalog_ids() {
         let catalog = include_str!("../../../schemas/catalog/controls.toml");
-        demarc_sdk::testing::assert_check_defs(&ALL, "gcp-", catalog);
+        demarc_sdk::testing::assert_check_defs(ALL, "gcp-", catalog);
     }
 
     #[test]

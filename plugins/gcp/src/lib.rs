@@ -50,14 +50,11 @@ pub struct Gcp;
 
 impl demarc_sdk::Provider for Gcp {
     fn info() -> PluginInfo {
-        PluginInfo {
-            name: "gcp".to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            provider: "gcp".to_string(),
-            contract_version: demarc_sdk::CONTRACT_VERSION.to_string(),
-            checks: checks::ALL.iter().map(|c| c.to_check()).collect(),
-            producer: None,
-        }
+        demarc_sdk::provider_info(
+            "gcp",
+            env!("CARGO_PKG_VERSION"),
+            checks::ALL.iter().map(|c| c.to_check()).collect(),
+        )
     }
 
     fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError> {
@@ -68,19 +65,16 @@ impl demarc_sdk::Provider for Gcp {
 #[cfg(target_arch = "wasm32")]
 demarc_sdk::export_provider!(Gcp);
 
+/// What the host checks when it loads the plugin and takes its findings, checked natively over
+/// the demo estate's gcp targets.
 #[cfg(test)]
-mod declarations {
-    use demarc_sdk::Provider;
-    use demarc_sdk::testing::{Controls, scan_snapshots, validate_declarations};
-
-    /// What the host checks when it loads the plugin and takes its findings, checked natively:
-    /// the declared checks against the built-in catalog, and every finding of the demo estate's
-    /// gcp targets against the declared checks and the host's limits.
-    #[test]
-    fn declarations_and_the_demo_findings_are_valid() {
-        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
-        let findings = scan_snapshots::<super::Gcp>(&demo, "gcp-", "2026-11-01T00:00:00Z");
-        assert!(!findings.is_empty());
-        validate_declarations(&super::Gcp::info(), &Controls::builtin(), &findings).unwrap();
-    }
+#[test]
+fn declarations_and_the_demo_findings_are_valid() {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
+    demarc_sdk::testing::assert_sample_estate_valid::<Gcp>(
+        &demo,
+        "gcp-",
+        "2026-11-01T00:00:00Z",
+        &demarc_sdk::testing::Controls::builtin(),
+    );
 }

@@ -85,5 +85,5 @@ fn envelope_cases() -> Vec<AbsentCase> {
 #[test]
 fn absent_data_never_decides_a_check() {
     let cases = envelope_cases();
-    testing::assert_absence_undecided(&checks::ALL, &cases, EXCUSED);
+    testing::assert_absence_undecided(checks::ALL, &cases, EXCUSED);
 }
