@@ -24,6 +24,8 @@
 pub mod arbitrary;
 pub mod build;
 pub mod cidr;
+#[cfg(any(feature = "codegen", test))]
+pub mod codegen;
 mod declarations;
 pub mod dispatch;
 pub mod emit;
@@ -87,6 +89,16 @@ pub trait Provider {
     /// the returned summary's `problems`; an error stops the scan of this target. Checks learned
     /// from the input are declared with [`Emitter::declare`] before their findings.
     fn scan(request: &ScanRequest, out: &mut Emitter<'_>) -> Result<ScanSummary, ScanError>;
+}
+
+/// Include the checks a build script generated from `checks/NAME.toml` with
+/// `codegen::checks` (feature `codegen`): `demarc_sdk::include_checks!("s3");` in the module
+/// that judges them.
+#[macro_export]
+macro_rules! include_checks {
+    ($name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/checks/", $name, ".rs"));
+    };
 }
 
 /// Export a [`Provider`] implementation as the plugin's component exports.

@@ -5,50 +5,13 @@
 //! has a trail at all is only known once every input is read: [`account_finding`] decides it per
 //! account seen, from the [`TrailTally`] the scan keeps.
 
-use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
+use demarc_sdk::{Finding, FindingBuilder};
 
 use super::{ACCOUNT_TYPE, account_resource_id};
 use crate::config_item::{ConfigItem, Subject};
 use demarc_sdk::json::{FieldError, Flag, Text};
 
-/// `aws-cloudtrail-multi-region`.
-pub static MULTI_REGION: CheckDef = CheckDef {
-    id: "aws-cloudtrail-multi-region",
-    title: "Every account has a multi-region CloudTrail trail with global service events",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Without a trail covering every region and global services (IAM, STS), API activity in an unused region or on identities goes unrecorded and an intrusion cannot be reconstructed.",
-    remediation: "Create (or convert to) a multi-region trail with IncludeGlobalServiceEvents=true, ideally an organization trail delivering to a dedicated logging account.",
-    controls: &["audit-logging"],
-    resource_types: &["AWS::CloudTrail::Trail", "AWS::::Account"],
-    requirements: &[],
-};
-
-/// `aws-cloudtrail-log-validation`.
-pub static LOG_VALIDATION: CheckDef = CheckDef {
-    id: "aws-cloudtrail-log-validation",
-    title: "CloudTrail trails validate log file integrity",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Log file validation writes signed digests, so a deleted or altered log file is detectable; without it an intruder can cover their tracks.",
-    remediation: "Enable log file validation on the trail (aws cloudtrail update-trail --enable-log-file-validation).",
-    controls: &["log-integrity"],
-    resource_types: &["AWS::CloudTrail::Trail"],
-    requirements: &[("cis-aws-7.0", &["4.2"])],
-};
-
-/// `aws-cloudtrail-kms-encryption`.
-pub static KMS_ENCRYPTION: CheckDef = CheckDef {
-    id: "aws-cloudtrail-kms-encryption",
-    title: "CloudTrail logs are encrypted with a customer-managed KMS key",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "SSE-KMS on trail logs adds a second permission (kms:Decrypt) between a reader of the log bucket and the audit record, under a key the customer controls.",
-    remediation: "Configure the trail with a customer-managed KMS key (aws cloudtrail update-trail --kms-key-id KEY) whose policy allows CloudTrail to encrypt.",
-    controls: &["log-integrity", "enc-customer-managed-keys"],
-    resource_types: &["AWS::CloudTrail::Trail"],
-    requirements: &[("cis-aws-7.0", &["4.5"])],
-};
+demarc_sdk::include_checks!("cloudtrail");
 
 demarc_sdk::spelled_struct! {
     #[derive(Debug)]

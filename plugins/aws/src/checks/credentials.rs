@@ -6,77 +6,14 @@
 //! `manual` finding per IAM user seen in AWS Config ([`user_fallback`]) and per account for
 //! the root checks ([`root_fallback`]), naming the report that would decide them.
 
-use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
+use demarc_sdk::{CheckDef, Finding, FindingBuilder};
 
 use super::{ACCOUNT_TYPE, account_resource_id};
 use crate::config_item::Subject;
 use crate::credential_report::{Row, Value};
 use demarc_sdk::time::Timestamp;
 
-/// `aws-iam-user-console-mfa`.
-pub static CONSOLE_MFA: CheckDef = CheckDef {
-    id: "aws-iam-user-console-mfa",
-    title: "IAM users with a console password have MFA",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A console password without MFA falls to phishing, reuse or guessing alone.",
-    remediation: "Enable a virtual or hardware MFA device (or a passkey) for the user, and require MFA with an IAM policy condition; better, move people to IAM Identity Center.",
-    controls: &["mfa"],
-    resource_types: &["AWS::IAM::User"],
-    requirements: &[("cis-aws-7.0", &["2.10"])],
-};
-
-/// `aws-iam-root-mfa`.
-pub static ROOT_MFA: CheckDef = CheckDef {
-    id: "aws-iam-root-mfa",
-    title: "The root account has MFA",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "The root user can do anything in the account, including closing it; its password alone must not be enough.",
-    remediation: "Sign in as root and register a hardware MFA device or passkey; keep the device in a safe with documented break-glass access.",
-    controls: &["root-account-protection", "mfa"],
-    resource_types: &["AWS::::Account"],
-    requirements: &[("cis-aws-7.0", &["2.5"])],
-};
-
-/// `aws-iam-root-access-keys`.
-pub static ROOT_ACCESS_KEYS: CheckDef = CheckDef {
-    id: "aws-iam-root-access-keys",
-    title: "The root account has no access keys",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "A root access key is an unrestricted, non-expiring credential for the whole account that no policy can limit.",
-    remediation: "Delete the root user's access keys (Security credentials page as root) and use IAM roles for automation.",
-    controls: &["root-account-protection"],
-    resource_types: &["AWS::::Account"],
-    requirements: &[("cis-aws-7.0", &["2.4"])],
-};
-
-/// `aws-iam-access-key-rotation`.
-pub static ACCESS_KEY_ROTATION: CheckDef = CheckDef {
-    id: "aws-iam-access-key-rotation",
-    title: "Active access keys are rotated within 90 days",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Long-lived access keys leak through code, logs and laptops; the older a key, the more places it has been copied to.",
-    remediation: "Create a new key, move its users to it, deactivate and then delete the old one; prefer roles and short-lived credentials.",
-    controls: &["credential-rotation"],
-    resource_types: &["AWS::IAM::User", "AWS::::Account"],
-    requirements: &[("cis-aws-7.0", &["2.12"])],
-};
-
-/// `aws-iam-unused-credentials`.
-pub static UNUSED_CREDENTIALS: CheckDef = CheckDef {
-    id: "aws-iam-unused-credentials",
-    title: "Credentials unused for 45 days are disabled",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "A password or key nobody uses is nobody's to notice when someone else starts using it.",
-    remediation: "Remove the console password or deactivate the access key that has not been used for 45 days; delete the user if it is no longer needed.",
-    controls: &["stale-credentials"],
-    resource_types: &["AWS::IAM::User"],
-    requirements: &[("cis-aws-7.0", &["2.11"])],
-};
+demarc_sdk::include_checks!("credentials");
 
 /// Maximum age of an active access key, in days.
 pub const ROTATION_DAYS: i64 = 90;

@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity, Status};
+use demarc_sdk::{Finding, FindingBuilder, Status};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -22,57 +22,7 @@ use crate::config_item::{ConfigItem, Relationship, Subject, TagSet};
 use demarc_sdk::json::{FieldError, Flag, List, Text};
 use demarc_sdk::time::Timestamp;
 
-/// `aws-ebs-volume-encrypted`.
-pub static EBS_ENCRYPTED: CheckDef = CheckDef {
-    id: "aws-ebs-volume-encrypted",
-    title: "EBS volumes are encrypted",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "An unencrypted volume's data and every snapshot of it can be read by anyone who gets hold of the snapshot, including through an accidental public share.",
-    remediation: "Enable EBS encryption by default for the region; migrate the volume by creating an encrypted copy of its snapshot and swapping the volume.",
-    controls: &["enc-at-rest", "enc-customer-managed-keys"],
-    resource_types: &["AWS::EC2::Volume"],
-    requirements: &[],
-};
-
-/// `aws-ec2-imdsv2-required`.
-pub static IMDSV2_REQUIRED: CheckDef = CheckDef {
-    id: "aws-ec2-imdsv2-required",
-    title: "EC2 instances require IMDSv2 session tokens",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "With IMDSv1 allowed, anyone who finds a server-side request forgery in the workload can read the instance role's credentials from the metadata service.",
-    remediation: "Set the instance's metadata options to HttpTokens=required (aws ec2 modify-instance-metadata-options) and make IMDSv2 the account default.",
-    controls: &["compute-credential-exposure"],
-    resource_types: &["AWS::EC2::Instance"],
-    requirements: &[("cis-aws-7.0", &["6.7"])],
-};
-
-/// `aws-ec2-stale-public-instance`.
-pub static STALE_PUBLIC_INSTANCE: CheckDef = CheckDef {
-    id: "aws-ec2-stale-public-instance",
-    title: "Non-production instances are not left running on the internet",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A dev, test or demo server with a public address that has run for months is rarely patched or watched, and is a favourite way in.",
-    remediation: "Stop or terminate the instance, or remove its public address and reach it through a bastion, SSM Session Manager or a VPN.",
-    controls: &["stale-exposed-resource"],
-    resource_types: &["AWS::EC2::Instance"],
-    requirements: &[],
-};
-
-/// `aws-ec2-patch-compliance`.
-pub static PATCH_COMPLIANCE: CheckDef = CheckDef {
-    id: "aws-ec2-patch-compliance",
-    title: "Running instances are compliant with their patch baseline",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Unpatched guest operating systems are the customer's layer of an IaaS instance; known vulnerabilities are exploited within days of disclosure.",
-    remediation: "Manage the instance with Systems Manager, scan and install with Patch Manager (AWS-RunPatchBaseline) on a maintenance window, and record AWS::SSM::PatchCompliance in AWS Config.",
-    controls: &["guest-patching"],
-    resource_types: &["AWS::EC2::Instance", "AWS::SSM::PatchCompliance"],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("ec2");
 
 /// Tag keys naming an instance's environment.
 const ENVIRONMENT_KEYS: [&str; 3] = ["environment", "env", "stage"];

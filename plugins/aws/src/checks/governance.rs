@@ -5,28 +5,11 @@
 //! `configuration`) and is evaluated for instances, buckets, databases and functions by their
 //! service modules.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 
 use crate::config_item::Subject;
 
-/// `aws-governance-owner-tag`.
-pub static OWNER_TAG: CheckDef = CheckDef {
-    id: "aws-governance-owner-tag",
-    title: "Workload resources carry an owner tag",
-    severity: Severity::Low,
-    actor: Actor::Customer,
-    rationale: "A resource nobody owns is never patched, reviewed or deleted; an owner, team or contact tag documents who answers for it.",
-    remediation: "Tag the resource with `owner` (or `owner-email`, `team`, `contact`) naming the accountable person or team, and enforce it with a tag policy or SCP.",
-    controls: &["asset-ownership-documented"],
-    resource_types: &[
-        "AWS::EC2::Instance",
-        "AWS::S3::Bucket",
-        "AWS::RDS::DBInstance",
-        "AWS::RDS::DBCluster",
-        "AWS::Lambda::Function",
-    ],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("governance");
 
 /// Tag keys that document ownership (compared ignoring ASCII case).
 pub const OWNER_KEYS: [&str; 4] = ["owner", "owner-email", "team", "contact"];

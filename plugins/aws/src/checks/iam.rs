@@ -6,7 +6,7 @@
 //! (`rolePolicyList`, `userPolicyList`, `groupPolicyList`, each `{policyName, policyDocument}`).
 //! AWS-managed policies (`arn:aws:iam::aws:policy/…`) are AWS's to write and are not assessed.
 
-use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity, Status};
+use demarc_sdk::{CheckDef, Finding, FindingBuilder, Status};
 use serde_json::value::RawValue;
 
 use super::{Evaluated, and_list};
@@ -14,36 +14,7 @@ use crate::config_item::{ConfigItem, Subject};
 use crate::policy::{self, PolicyDocument, PolicyError, Statement};
 use demarc_sdk::json::{Flag, List, Text};
 
-/// `aws-iam-policy-admin-wildcard`.
-pub static POLICY_ADMIN_WILDCARD: CheckDef = CheckDef {
-    id: "aws-iam-policy-admin-wildcard",
-    title: "No customer policy allows every action on every resource",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A statement allowing Action \"*\" on Resource \"*\" makes whoever holds it a full administrator; one leaked credential then owns the account.",
-    remediation: "Replace the wildcard statement with the specific actions and resources the principal needs (IAM Access Analyzer can generate a policy from CloudTrail activity); keep full administration to a few break-glass roles.",
-    controls: &["iam-least-privilege"],
-    resource_types: &[
-        "AWS::IAM::Policy",
-        "AWS::IAM::Role",
-        "AWS::IAM::User",
-        "AWS::IAM::Group",
-    ],
-    requirements: &[],
-};
-
-/// `aws-iam-role-public-trust`.
-pub static ROLE_PUBLIC_TRUST: CheckDef = CheckDef {
-    id: "aws-iam-role-public-trust",
-    title: "No IAM role can be assumed by everyone",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "A trust policy allowing Principal \"*\" without a condition lets any AWS account in the world assume the role and use its permissions.",
-    remediation: "Name the accounts, roles or services that may assume the role in the trust policy, or add conditions (aws:PrincipalOrgID, sts:ExternalId) that restrict who can.",
-    controls: &["public-resource-access", "iam-least-privilege"],
-    resource_types: &["AWS::IAM::Role"],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("iam");
 
 demarc_sdk::spelled_struct! {
     #[derive(Debug)]

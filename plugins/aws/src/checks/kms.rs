@@ -6,24 +6,13 @@
 //! re-exports put `keyRotationEnabled` in the configuration. When neither is recorded the check is
 //! left to `aws kms get-key-rotation-status`.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 
 use super::Evaluated;
 use crate::config_item::ConfigItem;
 use demarc_sdk::json::{Flag, Text};
 
-/// `aws-kms-key-rotation`.
-pub static KEY_ROTATION: CheckDef = CheckDef {
-    id: "aws-kms-key-rotation",
-    title: "Customer-managed KMS keys rotate automatically",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Rotating key material limits how much data one compromised or cryptanalysed key version protects; KMS does it transparently once enabled.",
-    remediation: "Enable automatic rotation (aws kms enable-key-rotation --key-id KEY), optionally with a rotation period shorter than the default 365 days.",
-    controls: &["key-rotation"],
-    resource_types: &["AWS::KMS::Key"],
-    requirements: &[("cis-aws-7.0", &["4.6"])],
-};
+demarc_sdk::include_checks!("kms");
 
 demarc_sdk::spelled_struct! {
     #[derive(Debug)]

@@ -5,25 +5,14 @@
 //! its runtime's date is on or before the scan's `now`. Container-image functions have no
 //! `runtime` (their image decides) and are not applicable.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 
 use super::{Context, Evaluated, governance};
 use crate::config_item::{ConfigItem, Subject};
 use demarc_sdk::json::Text;
 use demarc_sdk::time::Timestamp;
 
-/// `aws-lambda-runtime-supported`.
-pub static RUNTIME_SUPPORTED: CheckDef = CheckDef {
-    id: "aws-lambda-runtime-supported",
-    title: "Lambda functions run on a supported runtime",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "After a runtime's deprecation date AWS no longer patches its language runtime or OS; the function keeps running with known vulnerabilities and can no longer be updated in place once updates are blocked.",
-    remediation: "Move the function to a supported runtime of the same language (e.g. python3.13, nodejs22.x, java21, dotnet8, provided.al2023) and redeploy.",
-    controls: &["runtime-supported"],
-    resource_types: &["AWS::Lambda::Function"],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("lambda");
 
 /// Lambda runtime identifiers and the date AWS deprecated them (end of support, phase 1),
 /// per the Lambda runtime deprecation policy.

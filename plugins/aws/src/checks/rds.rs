@@ -12,76 +12,13 @@
 //! `autoMinorVersionUpgrade`, `tagList`), with booleans and numbers sometimes as strings. A field
 //! the item does not record leaves its check to a person (`manual`), never a pass.
 
-use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
+use demarc_sdk::{CheckDef, Finding, FindingBuilder};
 
 use super::{Evaluated, governance};
 use crate::config_item::{ConfigItem, Subject, TagSet};
 use demarc_sdk::json::{Flag, Int, Text};
 
-/// `aws-rds-storage-encrypted`.
-pub static STORAGE_ENCRYPTED: CheckDef = CheckDef {
-    id: "aws-rds-storage-encrypted",
-    title: "RDS instances encrypt their storage",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Unencrypted database storage, its automated backups and snapshots can be read by anyone who obtains a copy; encryption can only be set when the instance is created.",
-    remediation: "Restore an encrypted copy: snapshot the instance, copy the snapshot with encryption (a KMS key), restore from it and switch over.",
-    controls: &["enc-at-rest"],
-    resource_types: DATABASE_TYPES,
-    requirements: &[("cis-aws-7.0", &["3.2.1"])],
-};
-
-/// `aws-rds-default-admin-username`.
-pub static DEFAULT_ADMIN_USERNAME: CheckDef = CheckDef {
-    id: "aws-rds-default-admin-username",
-    title: "RDS instances do not use a well-known master user name",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Credential-stuffing and brute-force tools try admin, root, postgres, sa and the like first; a well-known user name leaves only the password to guess.",
-    remediation: "Create a new administrative user with a non-obvious name, move ownership to it, and stop using the default master user (or rotate it into Secrets Manager and disable direct use).",
-    controls: &["default-credentials"],
-    resource_types: DATABASE_TYPES,
-    requirements: &[],
-};
-
-/// `aws-rds-publicly-accessible`.
-pub static PUBLICLY_ACCESSIBLE: CheckDef = CheckDef {
-    id: "aws-rds-publicly-accessible",
-    title: "RDS instances are not publicly accessible",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "A publicly accessible instance resolves to a public address; with a permissive security group the database answers the whole internet.",
-    remediation: "Set PubliclyAccessible to false (aws rds modify-db-instance --no-publicly-accessible) and reach the database from inside the VPC.",
-    controls: &["db-public-access"],
-    resource_types: DATABASE_TYPES,
-    requirements: &[("cis-aws-7.0", &["3.2.3"])],
-};
-
-/// `aws-rds-auto-minor-version-upgrade`.
-pub static AUTO_MINOR_VERSION_UPGRADE: CheckDef = CheckDef {
-    id: "aws-rds-auto-minor-version-upgrade",
-    title: "RDS instances apply minor engine upgrades automatically",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Minor engine versions carry security fixes; without automatic upgrades the engine stays on vulnerable versions until someone remembers.",
-    remediation: "Enable AutoMinorVersionUpgrade on the instance and set a maintenance window.",
-    controls: &["runtime-supported"],
-    resource_types: DATABASE_TYPES,
-    requirements: &[("cis-aws-7.0", &["3.2.2"])],
-};
-
-/// `aws-rds-backup-retention`.
-pub static BACKUP_RETENTION: CheckDef = CheckDef {
-    id: "aws-rds-backup-retention",
-    title: "RDS instances keep automated backups for at least 7 days",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "With automated backups off (retention 0) or short, a bad migration, deletion or ransomware cannot be rolled back.",
-    remediation: "Set the backup retention period to 7 days or more (aws rds modify-db-instance --backup-retention-period 7).",
-    controls: &["backup-retention"],
-    resource_types: DATABASE_TYPES,
-    requirements: &[],
-};
+demarc_sdk::include_checks!("rds");
 
 /// Master user names that attackers try first (compared ignoring ASCII case).
 pub const DEFAULT_ADMIN_NAMES: [&str; 9] = [

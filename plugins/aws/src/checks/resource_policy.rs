@@ -20,7 +20,6 @@
 //! (`manual`), never assumed absent, except where the item records the whole map the policy would
 //! be in (the queue's attributes, the function's supplementary configuration).
 
-use demarc_sdk::{Actor, CheckDef, Severity};
 use serde_json::value::RawValue;
 
 use super::Evaluated;
@@ -37,18 +36,7 @@ pub const TYPES: &[&str] = &[
     "AWS::SecretsManager::Secret",
 ];
 
-/// `aws-resource-policy-public`.
-pub static PUBLIC_RESOURCE_POLICY: CheckDef = CheckDef {
-    id: "aws-resource-policy-public",
-    title: "Resource-based policies grant nothing to everyone",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "A queue, topic, function, key, repository or secret whose policy allows Principal \"*\" without a condition can be read, written, invoked or used by any AWS account in the world.",
-    remediation: "Replace the public principal with the accounts, roles or services that need access, or restrict the statement with conditions such as aws:SourceAccount, aws:SourceArn or aws:PrincipalOrgID.",
-    controls: &["public-resource-access"],
-    resource_types: TYPES,
-    requirements: &[],
-};
+demarc_sdk::include_checks!("resource_policy");
 
 demarc_sdk::spelled_struct! {
     struct Configuration<'a> {

@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity, Status};
+use demarc_sdk::{Finding, Status};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -23,83 +23,7 @@ use crate::config_item::{ConfigItem, Subject, TagSet};
 use crate::policy::{self, PolicyDocument};
 use demarc_sdk::json::{Embedded, Flag, List, Text};
 
-/// `aws-s3-bucket-cmk-encryption`.
-pub static CMK_ENCRYPTION: CheckDef = CheckDef {
-    id: "aws-s3-bucket-cmk-encryption",
-    title: "S3 buckets are encrypted by default with a customer-managed KMS key",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "AWS encrypts every new bucket with SSE-S3, which protects only against lost disks; a customer-managed KMS key adds access control, audit and revocation of the key that the customer owns.",
-    remediation: "Set the bucket's default encryption to SSE-KMS (aws:kms or aws:kms:dsse) with a customer-managed KMS key, not the AWS-managed alias/aws/s3.",
-    controls: &["enc-customer-managed-keys", "enc-at-rest"],
-    resource_types: &["AWS::S3::Bucket"],
-    requirements: &[],
-};
-
-/// `aws-s3-bucket-public-access-block`.
-pub static PUBLIC_ACCESS_BLOCK: CheckDef = CheckDef {
-    id: "aws-s3-bucket-public-access-block",
-    title: "S3 buckets block all public access",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Block Public Access overrides any ACL or policy that would make the bucket public; without all four settings one mistaken grant exposes the data.",
-    remediation: "Enable all four Block Public Access settings (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets) on the bucket.",
-    controls: &["public-resource-access"],
-    resource_types: &["AWS::S3::Bucket"],
-    requirements: &[],
-};
-
-/// `aws-s3-bucket-public-policy`.
-pub static PUBLIC_POLICY: CheckDef = CheckDef {
-    id: "aws-s3-bucket-public-policy",
-    title: "S3 bucket policies and ACLs grant nothing to everyone",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "A bucket policy allowing Principal \"*\" without a condition, or an ACL grant to AllUsers or AuthenticatedUsers, lets anyone on the internet (or any AWS account) read or write the bucket.",
-    remediation: "Remove the public statement from the bucket policy (or restrict it with a condition such as aws:SourceVpce or aws:PrincipalOrgID) and remove ACL grants to AllUsers/AuthenticatedUsers; enable Block Public Access.",
-    controls: &["public-resource-access"],
-    resource_types: &["AWS::S3::Bucket"],
-    requirements: &[],
-};
-
-/// `aws-s3-bucket-access-logging`.
-pub static ACCESS_LOGGING: CheckDef = CheckDef {
-    id: "aws-s3-bucket-access-logging",
-    title: "S3 buckets log server access",
-    severity: Severity::Low,
-    actor: Actor::Customer,
-    rationale: "Server access logs record who read or changed which object; without them a data leak cannot be investigated.",
-    remediation: "Enable server access logging to a dedicated log bucket (or CloudTrail data events for the bucket).",
-    controls: &["access-logging"],
-    resource_types: &["AWS::S3::Bucket"],
-    requirements: &[],
-};
-
-/// `aws-s3-bucket-versioning`.
-pub static VERSIONING: CheckDef = CheckDef {
-    id: "aws-s3-bucket-versioning",
-    title: "S3 buckets keep object versions",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Versioning keeps overwritten and deleted objects recoverable after mistakes or ransomware.",
-    remediation: "Enable versioning on the bucket (and a lifecycle rule to expire old versions).",
-    controls: &["data-versioning"],
-    resource_types: &["AWS::S3::Bucket"],
-    requirements: &[],
-};
-
-/// `aws-s3-bucket-secure-transport`.
-pub static SECURE_TRANSPORT: CheckDef = CheckDef {
-    id: "aws-s3-bucket-secure-transport",
-    title: "S3 buckets refuse requests over plain HTTP",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "S3 accepts HTTP unless the bucket policy denies requests where aws:SecureTransport is false; data in transit is then readable and alterable on the network.",
-    remediation: "Add a bucket policy statement that denies s3:* on the bucket and its objects when the condition Bool aws:SecureTransport is \"false\".",
-    controls: &["enc-in-transit"],
-    resource_types: &["AWS::S3::Bucket"],
-    requirements: &[("cis-aws-7.0", &["3.1.1"])],
-};
+demarc_sdk::include_checks!("s3");
 
 const SSE_PATH: &str = "supplementaryConfiguration.ServerSideEncryptionConfiguration";
 const PAB_PATH: &str = "supplementaryConfiguration.PublicAccessBlockConfiguration";

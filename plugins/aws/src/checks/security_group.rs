@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
@@ -16,31 +16,7 @@ use super::{Evaluated, and_list};
 use crate::config_item::{ConfigItem, Subject};
 use demarc_sdk::json::{Int, List, Text};
 
-/// `aws-ec2-sg-admin-port-open`.
-pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {
-    id: "aws-ec2-sg-admin-port-open",
-    title: "Security groups do not open management ports to the internet",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "SSH, RDP, Telnet and WinRM open to 0.0.0.0/0 or ::/0 are scanned and brute-forced within minutes of exposure.",
-    remediation: "Remove the ingress rule or restrict its source to known addresses; reach instances through SSM Session Manager, a bastion or a VPN instead.",
-    controls: &["mgmt-port-exposure"],
-    resource_types: &["AWS::EC2::SecurityGroup"],
-    requirements: &[],
-};
-
-/// `aws-ec2-sg-all-ports-open`.
-pub static ALL_PORTS_OPEN: CheckDef = CheckDef {
-    id: "aws-ec2-sg-all-ports-open",
-    title: "Security groups do not open every port to the internet",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A rule allowing all traffic or every TCP/UDP port from the internet exposes every service on every attached resource, including ones nobody meant to publish.",
-    remediation: "Replace the rule with rules for the specific ports the workload serves, from the narrowest sources possible.",
-    controls: &["network-ingress-restriction"],
-    resource_types: &["AWS::EC2::SecurityGroup"],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("security_group");
 
 /// Management ports and their services.
 pub const ADMIN_PORTS: [(i64, &str); 5] = [

@@ -12,7 +12,7 @@
 //! so no check here makes a guest-OS finding. The language runtime the app pins is the
 //! customer's choice and is checked as such.
 
-use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
+use demarc_sdk::{Finding, FindingBuilder};
 use serde::Deserialize;
 
 use super::{Context, governance, tls_at_least_1_2, types};
@@ -21,44 +21,7 @@ use crate::resource::{Resource, Subject};
 use demarc_sdk::json::FieldError;
 use demarc_sdk::time::Timestamp;
 
-/// `azure-appservice-https-only`.
-pub static HTTPS_ONLY: CheckDef = CheckDef {
-    id: "azure-appservice-https-only",
-    title: "App Service and function apps redirect HTTP to HTTPS",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Without HTTPS Only, an app answers plain HTTP, so sessions, cookies and API keys can be read and altered on the way.",
-    remediation: "Turn on HTTPS Only (`httpsOnly` = true) for the app.",
-    controls: &["enc-in-transit"],
-    resource_types: &[types::SITE, types::FUNCTION_APP],
-    requirements: &[],
-};
-
-/// `azure-appservice-min-tls`.
-pub static MIN_TLS: CheckDef = CheckDef {
-    id: "azure-appservice-min-tls",
-    title: "App Service and function apps require TLS 1.2 or newer",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "An app that accepts TLS 1.0 or 1.1 lets clients negotiate deprecated, weak protocol versions.",
-    remediation: "Set the app's `minTlsVersion` to `1.2` (`az webapp config set --min-tls-version 1.2`).",
-    controls: &["enc-in-transit"],
-    resource_types: &[types::SITE, types::FUNCTION_APP],
-    requirements: &[],
-};
-
-/// `azure-appservice-runtime-supported`.
-pub static RUNTIME_SUPPORTED: CheckDef = CheckDef {
-    id: "azure-appservice-runtime-supported",
-    title: "App Service and function apps run a supported language runtime",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Microsoft patches the App Service platform, but an app pinned to an end-of-life runtime (Python 3.8, Node 16, PHP 8.0, .NET 6) gets no more security fixes for it.",
-    remediation: "Move the app to a supported runtime version (`az webapp config set --linux-fx-version`, or the Functions runtime stack) and test it there.",
-    controls: &["runtime-supported"],
-    resource_types: &[types::SITE, types::FUNCTION_APP],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("appservice");
 
 /// The configuration values the checks read, from wherever the export has them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

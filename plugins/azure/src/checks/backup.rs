@@ -8,28 +8,17 @@
 //! is decided at the end of the scan by joining each VM with its own items; a VM without one is
 //! manual (an export may leave out the vault that protects it), whatever other VMs' items say.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
+use super::Context;
 use super::vm::VmRecord;
-use super::{Context, types};
 use crate::json::{Text, id_key};
 use crate::resource::Resource;
 use demarc_sdk::json::FieldError;
 use demarc_sdk::time::Timestamp;
 
-/// `azure-vm-backup-protected`.
-pub static VM_BACKUP: CheckDef = CheckDef {
-    id: "azure-vm-backup-protected",
-    title: "Virtual machines are backed up by Azure Backup, and the backups are recent",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Azure keeps disks durable, not recoverable: deletion, corruption or ransomware inside the VM is replicated faithfully. Only a backup with a working schedule brings the machine back.",
-    remediation: "Protect the VM in a Recovery Services vault with a daily policy (`az backup protection enable-for-vm`), resume stopped protection, and fix failing backup jobs.",
-    controls: &["backup-retention"],
-    resource_types: &[types::VM],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("backup");
 
 /// Days after which the last backup of a protected VM is too old.
 pub const STALE_BACKUP_DAYS: i64 = 7;

@@ -9,7 +9,7 @@
 //! lets in everyone. Whether a server is reachable from the internet is therefore decided at the
 //! end of the scan, from a [`DbServer`] and the rules [`crate::estate`] collected.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
 use super::{governance, tls_at_least_1_2, types};
@@ -17,57 +17,7 @@ use crate::json::{Flag, Int, Obj, Text, id_key};
 use crate::resource::{Resource, Subject};
 use demarc_sdk::json::FieldError;
 
-/// `azure-db-public-network-access`.
-pub static PUBLIC_NETWORK_ACCESS: CheckDef = CheckDef {
-    id: "azure-db-public-network-access",
-    title: "Database servers are not reachable from the whole internet",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "A database server with public network access and a firewall rule for 0.0.0.0–255.255.255.255 accepts logins from anywhere; its password is then the only thing between the internet and the data.",
-    remediation: "Delete the internet-wide firewall rule and list only the client addresses that need access, or turn public network access off and connect through a private endpoint or VNet integration.",
-    controls: &["db-public-access"],
-    resource_types: &[types::SQL_SERVER, types::POSTGRES, types::MYSQL],
-    requirements: &[],
-};
-
-/// `azure-sql-entra-only-authentication`.
-pub static SQL_ENTRA_ONLY: CheckDef = CheckDef {
-    id: "azure-sql-entra-only-authentication",
-    title: "Azure SQL servers accept Microsoft Entra authentication only",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "With SQL authentication on, the server admin login is a shared password that bypasses MFA, Conditional Access and central revocation, and is the first thing attackers try.",
-    remediation: "Set a Microsoft Entra admin and enable Microsoft Entra-only authentication (`administrators.azureADOnlyAuthentication` = true) once applications use Entra identities.",
-    controls: &["default-credentials"],
-    resource_types: &[types::SQL_SERVER],
-    requirements: &[],
-};
-
-/// `azure-sql-min-tls`.
-pub static SQL_MIN_TLS: CheckDef = CheckDef {
-    id: "azure-sql-min-tls",
-    title: "Azure SQL servers require TLS 1.2 or newer",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "A server without a minimum TLS version accepts clients on TLS 1.0 and 1.1, which are deprecated and weak.",
-    remediation: "Set the server's `minimalTlsVersion` to `1.2` after checking the audit logs for older clients.",
-    controls: &["enc-in-transit"],
-    resource_types: &[types::SQL_SERVER],
-    requirements: &[],
-};
-
-/// `azure-db-backup-retention`.
-pub static BACKUP_RETENTION: CheckDef = CheckDef {
-    id: "azure-db-backup-retention",
-    title: "Flexible database servers keep automated backups for at least seven days",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Backups are the only way back from deletion, corruption or ransomware; a retention shorter than a week often ends before anyone notices the damage.",
-    remediation: "Set `backup.backupRetentionDays` to 7 or more (up to 35), and geo-redundant backup for production.",
-    controls: &["backup-retention"],
-    resource_types: &[types::POSTGRES, types::MYSQL],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("database");
 
 /// Least retention, in days.
 pub const MIN_BACKUP_DAYS: i64 = 7;

@@ -6,25 +6,13 @@
 //! key, `encryption.diskEncryptionSetId`). Azure Disk Encryption (BitLocker / dm-crypt with a
 //! key in the customer's vault) shows as `encryptionSettingsCollection.enabled`.
 
-use demarc_sdk::{Actor, CheckDef, Severity};
 use serde::Deserialize;
 
-use super::{Evaluated, types};
+use super::Evaluated;
 use crate::json::{Flag, Obj, Text};
 use crate::resource::Resource;
 
-/// `azure-disk-cmk-encryption`.
-pub static CMK_ENCRYPTION: CheckDef = CheckDef {
-    id: "azure-disk-cmk-encryption",
-    title: "Managed disks are encrypted with customer-managed keys",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Every managed disk is encrypted with platform keys by default, which protects the media in Microsoft's data centres but not against misuse of the disk through Azure itself; customer-managed keys put decryption, rotation and revocation under the customer's control.",
-    remediation: "Create a disk encryption set backed by a Key Vault key and assign it to the disk (`encryption.type` = `EncryptionAtRestWithCustomerKey`), or enable Azure Disk Encryption on the VM.",
-    controls: &["enc-customer-managed-keys", "enc-at-rest"],
-    resource_types: &[types::DISK],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("disk");
 
 #[derive(Debug, Default, Deserialize)]
 struct DiskProperties<'a> {

@@ -5,32 +5,11 @@
 //! machines, storage accounts, database servers, App Service and function apps and key vaults
 //! by their service modules.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 
-use super::types;
 use crate::resource::Subject;
 
-/// `azure-governance-owner-tag`.
-pub static OWNER_TAG: CheckDef = CheckDef {
-    id: "azure-governance-owner-tag",
-    title: "Workload resources carry an owner tag",
-    severity: Severity::Low,
-    actor: Actor::Customer,
-    rationale: "A resource nobody owns is never patched, reviewed or deleted; an owner, team or contact tag documents who answers for it.",
-    remediation: "Tag the resource with `owner` (or `owner-email`, `team`, `contact`) naming the accountable person or team, and require the tag with an Azure Policy `Require a tag on resources` assignment.",
-    controls: &["asset-ownership-documented"],
-    resource_types: &[
-        types::VM,
-        types::STORAGE,
-        types::SQL_SERVER,
-        types::POSTGRES,
-        types::MYSQL,
-        types::SITE,
-        types::FUNCTION_APP,
-        types::VAULT,
-    ],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("governance");
 
 /// Tag keys that document ownership (compared ignoring ASCII case).
 pub const OWNER_KEYS: [&str; 4] = ["owner", "owner-email", "team", "contact"];

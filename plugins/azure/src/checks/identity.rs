@@ -9,26 +9,15 @@
 //! subscription, it decides; otherwise the finding is manual and names the Entra ID export that
 //! would decide it.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
-use super::{and_list, types};
+use super::and_list;
 use crate::json::{Obj, Text, last_segment};
 use crate::resource::{Resource, Subject};
 use demarc_sdk::json::FieldError;
 
-/// `azure-entra-mfa-privileged`.
-pub static MFA_PRIVILEGED: CheckDef = CheckDef {
-    id: "azure-entra-mfa-privileged",
-    title: "Accounts with access to the subscription sign in with MFA",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A password alone is phished, sprayed or reused every day; an account that can change the subscription without a second factor is the shortest path to the whole estate.",
-    remediation: "Require MFA for every user with access to Azure through a Conditional Access policy targeting the Windows Azure Service Management API (or security defaults), and review Defender for Cloud's MFA recommendations until they are healthy.",
-    controls: &["mfa"],
-    resource_types: &[types::SUBSCRIPTION],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("identity");
 
 /// Defender for Cloud assessment keys about MFA on accounts with access to Azure resources:
 /// the current ones (owner, write, read) and their deprecated predecessors.

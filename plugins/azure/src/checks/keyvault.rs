@@ -16,52 +16,15 @@
 //! no diagnostic setting under the vault's id, its finding is manual rather than a fail (the
 //! settings of other resources say nothing about this vault).
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
 use super::monitor::DiagnosticSummary;
-use super::{Evaluated, and_list, governance, types};
+use super::{Evaluated, and_list, governance};
 use crate::json::{Flag, Int, List, Obj, Text};
 use crate::resource::{Resource, Subject};
 
-/// `azure-keyvault-key-rotation`.
-pub static KEY_ROTATION: CheckDef = CheckDef {
-    id: "azure-keyvault-key-rotation",
-    title: "Key Vault keys have a rotation policy that rotates them",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "A key that is never rotated protects ever more data with one secret; if it leaks, everything it ever encrypted is exposed. Key Vault rotates keys only when a rotation policy says so.",
-    remediation: "Give the key a rotation policy with a `Rotate` lifetime action (e.g. `timeAfterCreate` P90D) and an expiry: `az keyvault key rotation-policy update`.",
-    controls: &["key-rotation"],
-    resource_types: &[types::VAULT_KEY, types::VAULT],
-    requirements: &[(super::CIS_AZURE, &["8.3.9"])],
-};
-
-/// `azure-keyvault-recoverable`.
-pub static RECOVERABLE: CheckDef = CheckDef {
-    id: "azure-keyvault-recoverable",
-    title: "Key vaults have soft delete and purge protection on",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Without purge protection a deleted vault or key can be purged at once, by mistake or by an attacker, and every piece of data encrypted with its keys is lost for good.",
-    remediation: "Enable purge protection on the vault (`az keyvault update --enable-purge-protection true`); soft delete must stay on. Purge protection cannot be turned off again, which is the point.",
-    controls: &["data-versioning"],
-    resource_types: &[types::VAULT],
-    requirements: &[(super::CIS_AZURE, &["8.3.5"])],
-};
-
-/// `azure-keyvault-audit-logging`.
-pub static AUDIT_LOGGING: CheckDef = CheckDef {
-    id: "azure-keyvault-audit-logging",
-    title: "Key vaults send their audit events to a log destination",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Key Vault records who read which secret and who used which key only in its AuditEvent log, and keeps none of it unless a diagnostic setting sends it somewhere; without it, a stolen secret or a misused key leaves no trace.",
-    remediation: "Add a diagnostic setting to the vault that sends the `audit` category group (or `AuditEvent`) to a Log Analytics workspace or a protected storage account (`az monitor diagnostic-settings create --resource VAULT_ID --logs '[{\"categoryGroup\":\"audit\",\"enabled\":true}]' --workspace LAW_ID`), or assign the built-in policy that deploys it for every vault.",
-    controls: &["access-logging"],
-    resource_types: &[types::VAULT],
-    requirements: &[(super::CIS_AZURE, &["6.1.1.4"])],
-};
+demarc_sdk::include_checks!("keyvault");
 
 #[derive(Debug, Default, Deserialize)]
 struct VaultProperties {

@@ -17,53 +17,16 @@
 //! consent too. The account is joined by id, ignoring case, at the end of the scan
 //! ([`archive_finding`]).
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
 use super::storage::ArchiveProtection;
-use super::{Evaluated, and_list, types};
+use super::{Evaluated, and_list};
 use crate::json::{Flag, Int, List, Obj, Text, id_key, last_segment};
 use crate::resource::{Resource, Subject};
 use demarc_sdk::json::FieldError;
 
-/// `azure-activity-log-exported`.
-pub static ACTIVITY_LOG_EXPORTED: CheckDef = CheckDef {
-    id: "azure-activity-log-exported",
-    title: "Each subscription exports its activity log with a diagnostic setting",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Azure keeps the activity log — who changed what in the subscription — for 90 days only and nowhere tamper-evident; without a diagnostic setting there is no durable audit trail and no alerting on it.",
-    remediation: "Create a subscription diagnostic setting that sends the Administrative, Security, Alert and Policy categories to a Log Analytics workspace (or a storage account with immutability), e.g. with the built-in policy `Configure Azure Activity logs to stream to specified Log Analytics workspace`.",
-    controls: &["audit-logging"],
-    resource_types: &[types::SUBSCRIPTION],
-    requirements: &[(super::CIS_AZURE, &["6.1.1.2"])],
-};
-
-/// `azure-log-retention`.
-pub static LOG_RETENTION: CheckDef = CheckDef {
-    id: "azure-log-retention",
-    title: "Audit logs are kept for at least a year",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Breaches are found months after they start; logs deleted after 30 or 90 days leave nothing to investigate, and PCI DSS and most audits ask for a year.",
-    remediation: "Set the Log Analytics workspace's retention (or the table's total retention) to 365 days or more; for storage destinations, use a lifecycle or immutability policy of at least a year instead of a short diagnostic-setting retention.",
-    controls: &["audit-logging"],
-    resource_types: &[types::WORKSPACE, types::DIAGNOSTIC_SETTING],
-    requirements: &[],
-};
-
-/// `azure-activity-log-storage-protected`.
-pub static LOG_STORAGE_PROTECTED: CheckDef = CheckDef {
-    id: "azure-activity-log-storage-protected",
-    title: "The storage account archiving the activity log is immutable or encrypted with a customer-managed key",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Whoever can write to the storage account that archives the activity log can delete or rewrite the record of what they did; a locked immutability policy makes the archive write-once, and a customer-managed key puts reading it under the key owner's control as well.",
-    remediation: "Enable version-level immutability on the archive account with a locked time-based policy of at least a year (allowing protected append writes, which the activity log needs), and/or encrypt the account with a customer-managed key from a Key Vault with purge protection. Keep the account in a subscription that workload administrators cannot change.",
-    controls: &["log-integrity"],
-    resource_types: &[types::DIAGNOSTIC_SETTING],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("monitor");
 
 /// Activity log categories a subscription export must include.
 pub const REQUIRED_CATEGORIES: [&str; 4] = ["Administrative", "Security", "Alert", "Policy"];

@@ -10,40 +10,16 @@
 //! (`defaultSecurityRules`) never admit the internet and are not read. An Allow rule is shadowed
 //! when a Deny rule with a lower priority number covers the same traffic from the internet.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
 use super::vm::Reference;
-use super::{Evaluated, and_list, types};
+use super::{Evaluated, and_list};
 use crate::json::{Int, List, Obj, Text, id_key};
 use crate::resource::{Resource, Subject};
 use demarc_sdk::json::FieldError;
 
-/// `azure-nsg-admin-port-open`.
-pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {
-    id: "azure-nsg-admin-port-open",
-    title: "Network security groups do not open management ports to the internet",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "SSH, RDP, Telnet and WinRM open to the internet are scanned and brute-forced within minutes of exposure.",
-    remediation: "Remove the Allow rule or restrict its source to known addresses; reach VMs through Azure Bastion, just-in-time VM access or a VPN instead.",
-    controls: &["mgmt-port-exposure"],
-    resource_types: &[types::NSG],
-    requirements: &[],
-};
-
-/// `azure-nsg-all-ports-open`.
-pub static ALL_PORTS_OPEN: CheckDef = CheckDef {
-    id: "azure-nsg-all-ports-open",
-    title: "Network security groups do not open every port to the internet",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A rule allowing every port from the internet exposes every service on every attached VM, including ones nobody meant to publish.",
-    remediation: "Replace the rule with rules for the specific ports the workload serves, from the narrowest sources possible.",
-    controls: &["network-ingress-restriction"],
-    resource_types: &[types::NSG],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("network");
 
 /// Management ports and their services.
 pub const ADMIN_PORTS: [(u32, &str); 5] = [

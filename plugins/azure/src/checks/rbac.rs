@@ -7,38 +7,13 @@
 //! that ends `roleDefinitionId`, never by name: names are not in the assignment, and custom
 //! roles may reuse them.
 
-use demarc_sdk::{Actor, CheckDef, Severity};
 use serde::Deserialize;
 
-use super::{Evaluated, types};
+use super::Evaluated;
 use crate::json::{Text, last_segment};
 use crate::resource::Resource;
 
-/// `azure-rbac-privileged-role-user`.
-pub static PRIVILEGED_ROLE_USER: CheckDef = CheckDef {
-    id: "azure-rbac-privileged-role-user",
-    title: "No user holds Owner, Contributor or User Access Administrator on a whole subscription",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A standing Owner, Contributor or User Access Administrator assignment to a person at subscription scope (or above) turns one phished account into control of every resource in it.",
-    remediation: "Remove the standing assignment; grant the role to a group through Privileged Identity Management (eligible, time-bound, with approval), or a narrower role at resource-group scope.",
-    controls: &["iam-least-privilege"],
-    resource_types: &[types::ROLE_ASSIGNMENT],
-    requirements: &[],
-};
-
-/// `azure-rbac-external-principal`.
-pub static EXTERNAL_PRINCIPAL: CheckDef = CheckDef {
-    id: "azure-rbac-external-principal",
-    title: "No guest or foreign-tenant identity holds access to Azure resources",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Identities from other tenants (foreign groups) and guest users are managed by someone else's joiner-mover-leaver process; their access outlives the contract it was granted for.",
-    remediation: "Remove the assignment, or replace it with Azure Lighthouse delegations or access packages with an expiry and regular access reviews.",
-    controls: &["iam-least-privilege"],
-    resource_types: &[types::ROLE_ASSIGNMENT],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("rbac");
 
 /// Built-in role definition GUIDs and names.
 pub const OWNER: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";

@@ -12,78 +12,15 @@
 //! immutabilityPeriodSinceCreationInDays}}` and the key source — is handed to the activity-log
 //! integrity check as an [`ArchiveProtection`].
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
-use super::{Context, Evaluated, and_list, governance, tls_at_least_1_2, types};
+use super::{Context, Evaluated, and_list, governance, tls_at_least_1_2};
 use crate::json::{Flag, Int, Obj, Text};
 use crate::resource::{Resource, Subject};
 use demarc_sdk::time::Timestamp;
 
-/// `azure-storage-cmk-encryption`.
-pub static CMK_ENCRYPTION: CheckDef = CheckDef {
-    id: "azure-storage-cmk-encryption",
-    title: "Storage accounts encrypt data with customer-managed keys",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Azure encrypts every storage account with keys Microsoft manages; only a customer-managed key in Key Vault lets the customer control who can decrypt the data, rotate the key and revoke access.",
-    remediation: "Configure the storage account's encryption with a customer-managed key (`encryption.keySource` = `Microsoft.Keyvault`) from a Key Vault or Managed HSM with purge protection, through a user-assigned managed identity.",
-    controls: &["enc-customer-managed-keys", "enc-at-rest"],
-    resource_types: &[types::STORAGE],
-    requirements: &[],
-};
-
-/// `azure-storage-blob-public-access`.
-pub static BLOB_PUBLIC_ACCESS: CheckDef = CheckDef {
-    id: "azure-storage-blob-public-access",
-    title: "Storage accounts disallow anonymous blob access",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "With `allowBlobPublicAccess` on, any container can be switched to anonymous read and its blobs downloaded by anyone on the internet who guesses the URL.",
-    remediation: "Set `allowBlobPublicAccess` to false on the account (and enforce it with the built-in Azure Policy `Storage account public access should be disallowed`); serve public content through a CDN or SAS tokens instead.",
-    controls: &["public-resource-access"],
-    resource_types: &[types::STORAGE],
-    requirements: &[(super::CIS_AZURE, &["9.3.8"])],
-};
-
-/// `azure-storage-secure-transfer`.
-pub static SECURE_TRANSFER: CheckDef = CheckDef {
-    id: "azure-storage-secure-transfer",
-    title: "Storage accounts accept only HTTPS (secure transfer required)",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Without secure transfer, blobs, files and queues can be read and written over plain HTTP and unencrypted SMB, exposing data and shared keys on the wire.",
-    remediation: "Enable `Secure transfer required` (`supportsHttpsTrafficOnly` = true) on the storage account.",
-    controls: &["enc-in-transit"],
-    resource_types: &[types::STORAGE],
-    requirements: &[(super::CIS_AZURE, &["9.3.4"])],
-};
-
-/// `azure-storage-min-tls`.
-pub static MIN_TLS: CheckDef = CheckDef {
-    id: "azure-storage-min-tls",
-    title: "Storage accounts require TLS 1.2 or newer",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "TLS 1.0 and 1.1 have known weaknesses and are deprecated; accounts created before late 2023 accept them unless a minimum version is set.",
-    remediation: "Set the storage account's `minimumTlsVersion` to `TLS1_2` after checking the account's logs for clients still using older versions.",
-    controls: &["enc-in-transit"],
-    resource_types: &[types::STORAGE],
-    requirements: &[(super::CIS_AZURE, &["9.3.6"])],
-};
-
-/// `azure-storage-key-rotation`.
-pub static KEY_ROTATION: CheckDef = CheckDef {
-    id: "azure-storage-key-rotation",
-    title: "Storage account access keys are regenerated within 90 days",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "A storage account access key grants full control of every blob, file, queue and table in the account, from anywhere, and it never expires on its own; each month it lives it is copied into more connection strings, scripts and laptops.",
-    remediation: "Regenerate key1 and key2 in turn (`az storage account keys renew --key primary|secondary`) after moving clients to the other key or, better, to Microsoft Entra ID or user-delegation SAS; set a key expiration policy (`--key-exp-days 90`) so Azure reminds the owners, or disallow shared key access altogether.",
-    controls: &["credential-rotation"],
-    resource_types: &[types::STORAGE],
-    requirements: &[(super::CIS_AZURE, &["9.3.1.2"])],
-};
+demarc_sdk::include_checks!("storage");
 
 /// Days an access key may live.
 pub const KEY_ROTATION_DAYS: i64 = 90;

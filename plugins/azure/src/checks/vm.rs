@@ -14,66 +14,16 @@
 
 use std::borrow::Cow;
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
-use super::{Context, governance, types};
+use super::{Context, governance};
 use crate::json::{Flag, List, Obj, Text, id_key, last_segment};
 use crate::resource::{Resource, Subject};
 use demarc_sdk::json::FieldError;
 use demarc_sdk::time::Timestamp;
 
-/// `azure-vm-password-authentication`.
-pub static PASSWORD_AUTHENTICATION: CheckDef = CheckDef {
-    id: "azure-vm-password-authentication",
-    title: "Linux virtual machines allow SSH key login only",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A Linux VM that accepts passwords over SSH can be brute-forced and is only as strong as its weakest password; keys cannot be guessed.",
-    remediation: "Set `osProfile.linuxConfiguration.disablePasswordAuthentication` to true (redeploy, or set `PasswordAuthentication no` in sshd_config and enforce it with Azure Machine Configuration) and sign in with SSH keys or Microsoft Entra ID login.",
-    controls: &["compute-credential-exposure", "default-credentials"],
-    resource_types: &[types::VM],
-    requirements: &[],
-};
-
-/// `azure-vm-os-image-eol`.
-pub static OS_IMAGE_EOL: CheckDef = CheckDef {
-    id: "azure-vm-os-image-eol",
-    title: "Virtual machines run an operating system that still gets security updates",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "An end-of-life operating system (Windows Server 2012 R2, Ubuntu 18.04, CentOS 7, …) gets no more security patches: every new vulnerability in it stays open for good.",
-    remediation: "Rebuild the VM on a supported image (or upgrade the OS in place), or buy extended security updates until it is replaced.",
-    controls: &["guest-patching"],
-    resource_types: &[types::VM],
-    requirements: &[],
-};
-
-/// `azure-vm-automatic-patching`.
-pub static AUTOMATIC_PATCHING: CheckDef = CheckDef {
-    id: "azure-vm-automatic-patching",
-    title: "Virtual machines have automatic guest patching",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Azure patches the hosts, never the guest OS: a VM whose patch mode is `Manual` or `ImageDefault` is patched only if someone remembers to.",
-    remediation: "Set `patchSettings.patchMode` to `AutomaticByPlatform` (Azure Update Manager schedules or platform-orchestrated patching; on Windows `AutomaticByOS` also keeps Windows Update on).",
-    controls: &["guest-patching"],
-    resource_types: &[types::VM],
-    requirements: &[],
-};
-
-/// `azure-vm-stale-public-dev`.
-pub static STALE_PUBLIC_DEV: CheckDef = CheckDef {
-    id: "azure-vm-stale-public-dev",
-    title: "No long-lived dev or test VM stays reachable from the internet",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Dev and test servers with a public IP are forgotten, left unpatched and full of test credentials; after three months they are rarely still needed and often already scanned.",
-    remediation: "Delete the VM if it is no longer needed; otherwise remove its public IP and reach it through Azure Bastion or a VPN, and give it an owner and an expiry date.",
-    controls: &["stale-exposed-resource"],
-    resource_types: &[types::VM],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("vm");
 
 /// Tag keys that name a VM's environment (compared ignoring ASCII case).
 pub const ENV_KEYS: [&str; 3] = ["environment", "env", "stage"];

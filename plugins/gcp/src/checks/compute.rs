@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
 use super::{Context, governance};
@@ -27,115 +27,11 @@ use crate::iam::is_default_compute_sa;
 use crate::json::{FieldError, Flag, Labels, List, Text, parse_part, text_to_bool};
 use crate::time::Timestamp;
 
-const TYPES: &[&str] = &["compute.googleapis.com/Instance"];
-
-/// `gcp-compute-instance-os-login`.
-pub static OS_LOGIN: CheckDef = CheckDef {
-    id: "gcp-compute-instance-os-login",
-    title: "Compute Engine instances use OS Login",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Without OS Login, SSH access rests on keys pasted into instance or project metadata: nobody reviews them, they outlive the people who added them, and neither IAM nor 2-step verification governs them.",
-    remediation: "Set enable-oslogin=TRUE in the project's common instance metadata (and remove instance-level FALSE overrides); grant roles/compute.osLogin or osAdminLogin instead of distributing keys, and enforce it with the compute.requireOsLogin organization policy.",
-    controls: &["compute-credential-exposure"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["4.4"])],
-};
-
-/// `gcp-compute-instance-serial-port`.
-pub static SERIAL_PORT: CheckDef = CheckDef {
-    id: "gcp-compute-instance-serial-port",
-    title: "Compute Engine instances do not allow interactive serial console access",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "The interactive serial console bypasses the VPC firewall and accepts connections from any address; with a local password on the guest it is a login prompt open to the internet.",
-    remediation: "Remove serial-port-enable (or set it to FALSE) in instance and project metadata, and enforce the compute.disableSerialPortAccess organization policy.",
-    controls: &["compute-credential-exposure"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["4.5"])],
-};
-
-/// `gcp-compute-instance-project-ssh-keys`.
-pub static PROJECT_SSH_KEYS: CheckDef = CheckDef {
-    id: "gcp-compute-instance-project-ssh-keys",
-    title: "Compute Engine instances do not accept project-wide SSH keys",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "A project-wide SSH key opens every instance of the project that accepts it; one leaked key is a way into all of them.",
-    remediation: "Set block-project-ssh-keys=TRUE on the instance, or turn on OS Login (which ignores metadata keys).",
-    controls: &["compute-credential-exposure"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["4.3"])],
-};
-
-/// `gcp-compute-instance-default-sa-full-access`.
-pub static DEFAULT_SA_FULL_ACCESS: CheckDef = CheckDef {
-    id: "gcp-compute-instance-default-sa-full-access",
-    title: "Compute Engine instances do not run as the default service account with full API access",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "The default compute service account holds roles/editor on the project unless someone removed it; with the cloud-platform scope, anyone who gets code execution on the instance (or reaches its metadata server) can change almost anything in the project.",
-    remediation: "Run the instance as a dedicated service account with only the roles it needs (gcloud compute instances set-service-account INSTANCE --service-account=SA --scopes=cloud-platform after stopping it), and remove roles/editor from the default service account.",
-    controls: &["iam-least-privilege"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["4.2"])],
-};
-
-/// `gcp-compute-instance-default-service-account`.
-pub static DEFAULT_SERVICE_ACCOUNT: CheckDef = CheckDef {
-    id: "gcp-compute-instance-default-service-account",
-    title: "Compute Engine instances do not run as the project's default compute service account",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "The default compute service account is a well-known identity that Google creates in every project and attaches to every new instance unless told otherwise: all those instances share one credential, usually with roles/editor, so whatever it is granted for one workload every other one gets too, and its key on one compromised instance speaks for all of them. Narrow access scopes limit what a token can do but not who the instance is.",
-    remediation: "Create a service account per workload with only the roles it needs and run the instance as it (stop the instance, then gcloud compute instances set-service-account INSTANCE --service-account=SA --scopes=cloud-platform); remove roles/editor from the default compute service account, and set the iam.automaticIamGrantsForDefaultServiceAccounts organization policy so new projects do not grant it.",
-    controls: &["default-credentials"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["4.1"])],
-};
+demarc_sdk::include_checks!("compute");
 
 /// Labels Google puts on the nodes of a GKE cluster; such nodes run as whatever the node pool
 /// says and are judged on the node pool, not as stand-alone instances.
 pub const GKE_NODE_LABELS: [&str; 2] = ["goog-gke-node", "goog-k8s-cluster-name"];
-
-/// `gcp-compute-instance-stale-public`.
-pub static STALE_PUBLIC: CheckDef = CheckDef {
-    id: "gcp-compute-instance-stale-public",
-    title: "No non-production instance stays on the internet for months",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Dev, test and staging servers with public addresses are built for convenience, then forgotten: months later they run unpatched software and old credentials in full view of the internet.",
-    remediation: "Remove the external IP (delete the access config) or the instance; reach non-production instances through Identity-Aware Proxy or a VPN, and give them an expiry.",
-    controls: &["stale-exposed-resource"],
-    resource_types: TYPES,
-    requirements: &[],
-};
-
-/// `gcp-compute-instance-os-image-eol`.
-pub static OS_IMAGE_EOL: CheckDef = CheckDef {
-    id: "gcp-compute-instance-os-image-eol",
-    title: "Compute Engine instances run an operating system that is still supported",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "After its end of life an operating system gets no security fixes; Google patches the hosts under an instance, never the guest OS inside it.",
-    remediation: "Rebuild the instance on a supported release of its OS family (for example debian-12, ubuntu-2404-lts, rhel-9, windows-server-2022) and keep it patched with VM Manager OS patch management.",
-    controls: &["guest-patching"],
-    resource_types: TYPES,
-    requirements: &[],
-};
-
-/// `gcp-compute-instance-shielded-vm`.
-pub static SHIELDED_VM: CheckDef = CheckDef {
-    id: "gcp-compute-instance-shielded-vm",
-    title: "Compute Engine instances run as Shielded VMs with vTPM and integrity monitoring",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Shielded VM's virtual TPM and integrity monitoring detect a guest whose boot chain was tampered with (bootkits, rootkits); without them a compromised guest OS looks healthy.",
-    remediation: "Stop the instance and turn on vTPM and integrity monitoring (and Secure Boot where the OS supports it): gcloud compute instances update INSTANCE --shielded-vtpm --shielded-integrity-monitoring. Instances on non-Shielded images must be rebuilt from a Shielded VM image.",
-    controls: &["guest-patching"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["4.8"])],
-};
 
 /// Label keys naming an environment, and the values that mean "not production".
 pub const ENV_KEYS: [&str; 4] = ["env", "environment", "stage", "tier"];

@@ -9,39 +9,13 @@
 //! applies to `0.0.0.0/0`. Each rule is one asset, judged on its own (a higher-priority deny
 //! rule elsewhere is not taken into account).
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::{CheckDef, Finding};
 use serde::Deserialize;
 
 use crate::asset::{Asset, Kind, Subject};
 use crate::json::{FieldError, Flag, List, Text, parse_part};
 
-const TYPES: &[&str] = &["compute.googleapis.com/Firewall"];
-
-/// `gcp-compute-firewall-admin-port-open`.
-pub static ADMIN_PORT_OPEN: CheckDef = CheckDef {
-    id: "gcp-compute-firewall-admin-port-open",
-    title: "Firewall rules do not open remote administration ports to the internet",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "SSH, RDP, Telnet and WinRM open to 0.0.0.0/0 are scanned and brute-forced within minutes of appearing; one weak password or unpatched service is enough.",
-    remediation: "Restrict the rule's source ranges to known addresses, or remove it and reach instances through Identity-Aware Proxy TCP forwarding (source 35.235.240.0/20) or OS Login with a bastion.",
-    controls: &["mgmt-port-exposure"],
-    resource_types: TYPES,
-    requirements: &[],
-};
-
-/// `gcp-compute-firewall-all-ports-open`.
-pub static ALL_PORTS_OPEN: CheckDef = CheckDef {
-    id: "gcp-compute-firewall-all-ports-open",
-    title: "Firewall rules do not open every port to the internet",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A rule allowing all protocols or all ports from anywhere exposes every service the targeted instances run, including ones nobody knows are listening.",
-    remediation: "Replace the rule with rules that allow only the protocols and ports the workload serves, from the sources that need them.",
-    controls: &["network-ingress-restriction"],
-    resource_types: TYPES,
-    requirements: &[],
-};
+demarc_sdk::include_checks!("firewall");
 
 /// Remote administration ports: SSH, Telnet, RDP, WinRM, WinRM over HTTPS.
 pub const ADMIN_PORTS: [(u32, &str); 5] = [

@@ -7,7 +7,7 @@
 //! the execution environment, so nothing here is a guest-OS finding; choosing a runtime that
 //! still gets patches is the customer's part.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -16,36 +16,7 @@ use crate::asset::{Asset, Kind, Subject};
 use crate::json::{FieldError, Labels, Text, parse_part};
 use crate::time::Timestamp;
 
-const TYPES: &[&str] = &[
-    "cloudfunctions.googleapis.com/CloudFunction",
-    "cloudfunctions.googleapis.com/Function",
-];
-
-/// `gcp-functions-runtime-supported`.
-pub static RUNTIME_SUPPORTED: CheckDef = CheckDef {
-    id: "gcp-functions-runtime-supported",
-    title: "Cloud Functions run on a runtime that is not deprecated",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "From a runtime's deprecation date Google stops patching its language runtime and OS image; after decommissioning the function can no longer be redeployed and may be disabled.",
-    remediation: "Redeploy the function on a supported runtime of its language (for example nodejs22, python312, go123, java21) and test it; gcloud functions deploy FUNCTION --runtime=RUNTIME.",
-    controls: &["runtime-supported"],
-    resource_types: TYPES,
-    requirements: &[],
-};
-
-/// `gcp-functions-https-only`.
-pub static HTTPS_ONLY: CheckDef = CheckDef {
-    id: "gcp-functions-https-only",
-    title: "HTTP-triggered Cloud Functions accept only HTTPS",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "A 1st gen HTTP function with security level SECURE_OPTIONAL also answers plain HTTP, so requests and responses (tokens, personal data) can cross the network unencrypted.",
-    remediation: "Redeploy the function with --security-level=secure-always (1st gen), or move it to 2nd gen, which serves HTTPS only.",
-    controls: &["enc-in-transit"],
-    resource_types: TYPES,
-    requirements: &[],
-};
+demarc_sdk::include_checks!("functions");
 
 /// Cloud Functions runtime ids and the date Google deprecated them (start of the deprecation
 /// period, after which the runtime gets no security patches), per the Cloud Run functions

@@ -5,29 +5,11 @@
 //! hold `@`, so owners are written as `jane_doe` or a team name). The check is evaluated for
 //! instances, buckets, Cloud SQL instances, functions and Cloud Run services by their modules.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 
 use crate::asset::Subject;
 
-/// `gcp-governance-owner-label`.
-pub static OWNER_LABEL: CheckDef = CheckDef {
-    id: "gcp-governance-owner-label",
-    title: "Workload resources carry an owner label",
-    severity: Severity::Low,
-    actor: Actor::Customer,
-    rationale: "A resource nobody owns is never patched, reviewed or deleted; an owner, team or contact label documents who answers for it.",
-    remediation: "Label the resource with `owner` (or `owner-email`, `team`, `contact`) naming the accountable person or team, and require it with an organization policy or a deployment pipeline check.",
-    controls: &["asset-ownership-documented"],
-    resource_types: &[
-        "compute.googleapis.com/Instance",
-        "storage.googleapis.com/Bucket",
-        "sqladmin.googleapis.com/Instance",
-        "cloudfunctions.googleapis.com/CloudFunction",
-        "cloudfunctions.googleapis.com/Function",
-        "run.googleapis.com/Service",
-    ],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("governance");
 
 /// Label keys that document ownership (compared ignoring ASCII case).
 pub const OWNER_KEYS: [&str; 5] = ["owner", "owner-email", "owner_email", "team", "contact"];

@@ -13,56 +13,13 @@
 //! when its own policy together with those of its folders and organization (its `ancestors`)
 //! turn on ADMIN_READ, DATA_READ and DATA_WRITE for `allServices` with no exempted members.
 
-use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
+use demarc_sdk::{CheckDef, Finding, FindingBuilder};
 
 use super::{IAM_EXPORT, and_list};
 use crate::asset::{Asset, Kind, Subject};
 use crate::iam::{AuditCoverage, Policy, Principal, grants, is_admin_role, is_owner_or_editor};
 
-const HIERARCHY: &[&str] = &[
-    "cloudresourcemanager.googleapis.com/Project",
-    "cloudresourcemanager.googleapis.com/Folder",
-    "cloudresourcemanager.googleapis.com/Organization",
-];
-
-/// `gcp-iam-primitive-role-human`.
-pub static PRIMITIVE_ROLE_HUMAN: CheckDef = CheckDef {
-    id: "gcp-iam-primitive-role-human",
-    title: "People do not hold the basic Owner or Editor roles",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "roles/owner and roles/editor grant write access to nearly every service in the project (and below a folder or organization, in every project under it); a phished account holding one can change or delete anything.",
-    remediation: "Replace Owner and Editor grants to users, groups and domains with predefined roles for the job (roles/compute.admin, roles/cloudsql.editor, …); keep break-glass ownership in a monitored group with just-in-time access.",
-    controls: &["iam-least-privilege"],
-    resource_types: HIERARCHY,
-    requirements: &[],
-};
-
-/// `gcp-iam-service-account-admin`.
-pub static SERVICE_ACCOUNT_ADMIN: CheckDef = CheckDef {
-    id: "gcp-iam-service-account-admin",
-    title: "Service accounts do not hold Owner, Editor or administrator roles",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A service account's key or token is usable by whatever code holds it; with an administrative role, a leaked key or a compromised workload controls the project, folder or organization.",
-    remediation: "Grant the service account only the predefined roles its workload needs; remove roles/owner, roles/editor and *Admin roles (for the default compute service account, remove roles/editor and disable automatic grants with the iam.automaticIamGrantsForDefaultServiceAccounts organization policy).",
-    controls: &["iam-least-privilege"],
-    resource_types: HIERARCHY,
-    requirements: &[],
-};
-
-/// `gcp-iam-public-principal`.
-pub static PUBLIC_PRINCIPAL: CheckDef = CheckDef {
-    id: "gcp-iam-public-principal",
-    title: "IAM policies grant nothing to allUsers or allAuthenticatedUsers",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "allUsers is anyone on the internet and allAuthenticatedUsers is anyone with any Google account; a role granted to them on a project, folder, organization or key is granted to the world.",
-    remediation: "Remove the allUsers and allAuthenticatedUsers members from the policy and grant the role to the specific groups or service accounts that need it; enforce the iam.allowedPolicyMemberDomains organization policy.",
-    controls: &["public-resource-access", "iam-least-privilege"],
-    resource_types: POLICY_TYPES,
-    requirements: &[],
-};
+demarc_sdk::include_checks!("iam");
 
 /// Asset types whose IAM policies `gcp-iam-public-principal` judges, with the word messages use.
 /// A policy on a type not listed here is judged too, under the type its line names.
@@ -115,19 +72,6 @@ pub const POLICY_TYPES: &[&str] = &[
     "compute.googleapis.com/Image",
     "compute.googleapis.com/Instance",
 ];
-
-/// `gcp-iam-audit-logging`.
-pub static AUDIT_LOGGING: CheckDef = CheckDef {
-    id: "gcp-iam-audit-logging",
-    title: "Projects log data access for all services (Cloud Audit Logs)",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "Google always records Admin Activity audit logs, but Data Access logs (who read or wrote which data) are off by default for almost every service; without them a breach cannot be reconstructed.",
-    remediation: "In the IAM policy of the organization (or the project), add an audit config for allServices with ADMIN_READ, DATA_READ and DATA_WRITE and no exempted members, and route the logs to a retained sink.",
-    controls: &["audit-logging"],
-    resource_types: &["cloudresourcemanager.googleapis.com/Project"],
-    requirements: &[("cis-gcp-5.0", &["2.1"])],
-};
 
 /// The findings of one IAM-policy line of `kind`.
 pub fn evaluate_policy(subject: &Subject<'_>, kind: Kind, policy: &Policy<'_>) -> Vec<Finding> {

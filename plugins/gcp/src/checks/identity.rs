@@ -8,7 +8,7 @@
 //! includes it, each user gets a 2-Step Verification finding and a stale-account finding; when it
 //! does not, each project of the target gets a manual 2SV finding naming it.
 
-use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
+use demarc_sdk::{Finding, FindingBuilder};
 use serde::Deserialize;
 
 use crate::asset::Subject;
@@ -18,31 +18,7 @@ use crate::time::Timestamp;
 /// Native type of a Cloud Identity / Workspace user.
 pub const USER_TYPE: &str = "admin.googleapis.com/User";
 
-/// `gcp-identity-user-2sv`.
-pub static TWO_STEP_VERIFICATION: CheckDef = CheckDef {
-    id: "gcp-identity-user-2sv",
-    title: "Every active user signs in with 2-Step Verification",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "A Google account protected only by a password falls to phishing or password reuse, and with it every Google Cloud role the account holds.",
-    remediation: "Enforce 2-Step Verification for every organizational unit in the Admin console (Security > 2-Step Verification > Enforcement), prefer security keys for administrators, and follow up on users not yet enrolled.",
-    controls: &["mfa"],
-    resource_types: &[USER_TYPE, "cloudresourcemanager.googleapis.com/Project"],
-    requirements: &[("cis-gcp-5.0", &["1.3"])],
-};
-
-/// `gcp-identity-user-stale`.
-pub static STALE_USER: CheckDef = CheckDef {
-    id: "gcp-identity-user-stale",
-    title: "Accounts unused for 45 days are suspended",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "An account nobody signs in to keeps its Google Cloud roles: its owner left or moved on, nobody notices when someone else starts using it, and it is the quietest way back into an organization.",
-    remediation: "Suspend users who have not signed in for 45 days (Admin console > Directory > Users, or `gam update user EMAIL suspended on`), remove their IAM bindings, and delete them once their data is transferred.",
-    controls: &["stale-credentials"],
-    resource_types: &[USER_TYPE],
-    requirements: &[],
-};
+demarc_sdk::include_checks!("identity");
 
 /// Days an active account may go without a sign-in.
 pub const UNUSED_DAYS: i64 = 45;

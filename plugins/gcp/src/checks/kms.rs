@@ -10,7 +10,7 @@
 //! has been pushed years ahead. The API sets `nextRotationTime` whenever `rotationPeriod` is set,
 //! so an asset with a period but no next rotation time is manual, not a pass.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
 use super::Context;
@@ -18,18 +18,7 @@ use crate::asset::{Asset, Kind, Subject};
 use crate::json::{FieldError, Labels, Text, parse_part};
 use crate::time::{DAY, Timestamp, parse_duration};
 
-/// `gcp-kms-key-rotation`.
-pub static KEY_ROTATION: CheckDef = CheckDef {
-    id: "gcp-kms-key-rotation",
-    title: "Cloud KMS encryption keys rotate at least every 90 days",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "A key that never rotates protects ever more data with one secret; a compromised version stays useful to an attacker for as long as the data lives.",
-    remediation: "Set a rotation schedule of 90 days or less (gcloud kms keys update KEY --keyring=RING --location=LOC --rotation-period=90d --next-rotation-time=…).",
-    controls: &["key-rotation"],
-    resource_types: &["cloudkms.googleapis.com/CryptoKey"],
-    requirements: &[("cis-gcp-5.0", &["1.11"])],
-};
+demarc_sdk::include_checks!("kms");
 
 /// Longest rotation period that passes, in days.
 pub const MAX_ROTATION_DAYS: i64 = 90;

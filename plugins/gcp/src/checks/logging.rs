@@ -13,7 +13,7 @@
 //! [`BucketRetention`], and [`sink_finding`] decides. A bucket that is not in the export (it
 //! often lives in a separate logging project) makes the finding manual, naming the bucket.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
 use super::RESOURCE_EXPORT;
@@ -21,18 +21,7 @@ use crate::asset::{Asset, Kind, Subject};
 use crate::json::{FieldError, Flag, Labels, Text, parse_part};
 use crate::time::DAY;
 
-/// `gcp-logging-sink-bucket-locked`.
-pub static SINK_BUCKET_LOCKED: CheckDef = CheckDef {
-    id: "gcp-logging-sink-bucket-locked",
-    title: "Log sinks that archive to Cloud Storage write to a bucket with a locked retention policy",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Logs exported to a bucket are only evidence if nobody can remove them: without a locked retention policy anyone who can write to the bucket — including an intruder holding an administrator's credentials — can delete or overwrite the record of what they did, and an unlocked policy can simply be taken off first.",
-    remediation: "Set a retention policy on the sink's destination bucket that covers how long the logs must be kept (gcloud storage buckets update gs://BUCKET --retention-period=400d) and lock it (gcloud storage buckets update gs://BUCKET --lock-retention-period); keep the bucket in a dedicated logging project that workload administrators cannot change.",
-    controls: &["log-integrity"],
-    resource_types: &["logging.googleapis.com/LogSink"],
-    requirements: &[("cis-gcp-5.0", &["2.4"])],
-};
+demarc_sdk::include_checks!("logging");
 
 /// The destination prefix of a Cloud Storage sink.
 const STORAGE_PREFIX: &str = "storage.googleapis.com/";

@@ -5,7 +5,7 @@
 //! `validBeforeTime` and `disabled`. Google rotates system-managed keys itself; user-managed
 //! keys live until someone deletes them.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
 use super::Context;
@@ -13,18 +13,7 @@ use crate::asset::{Asset, Kind, Subject};
 use crate::json::{FieldError, Flag, Text, parse_part};
 use crate::time::Timestamp;
 
-/// `gcp-iam-sa-key-rotation`.
-pub static KEY_ROTATION: CheckDef = CheckDef {
-    id: "gcp-iam-sa-key-rotation",
-    title: "User-managed service account keys are rotated within 90 days",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "A service account key is a long-lived credential that works from anywhere; the older it is, the more copies of it sit in laptops, CI systems and repositories.",
-    remediation: "Create a new key, move its users to it, delete the old one, and prefer workload identity federation or attached service accounts so that no key is needed (iam.disableServiceAccountKeyCreation organization policy).",
-    controls: &["credential-rotation"],
-    resource_types: &["iam.googleapis.com/ServiceAccountKey"],
-    requirements: &[("cis-gcp-5.0", &["1.8"])],
-};
+demarc_sdk::include_checks!("service_account");
 
 /// Days a user-managed key may live.
 pub const MAX_KEY_AGE_DAYS: i64 = 90;

@@ -12,80 +12,16 @@
 //! address), and `gcp-sql-instance-public-ip` (CIS Google Cloud 5.0 6.7) fails every instance with a
 //! public IP address at all, however narrow its authorized networks.
 
-use demarc_sdk::{Actor, CheckDef, Finding, FindingBuilder, Severity};
+use demarc_sdk::{Finding, FindingBuilder};
 use serde::Deserialize;
 
 use super::governance;
 use crate::asset::{Asset, Kind, Subject};
 use crate::json::{FieldError, Flag, Int, Labels, List, Text, parse_part};
 
-const TYPES: &[&str] = &["sqladmin.googleapis.com/Instance"];
 const DESCRIBE: &str = "`gcloud sql instances describe`";
 
-/// `gcp-sql-instance-cmek`.
-pub static CMEK: CheckDef = CheckDef {
-    id: "gcp-sql-instance-cmek",
-    title: "Cloud SQL instances encrypt their storage with a customer-managed key",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Cloud SQL always encrypts data at rest with Google-managed keys; only a customer-managed Cloud KMS key lets the customer revoke access to the data and its backups and audit every use of the key.",
-    remediation: "Customer-managed encryption can only be set when an instance is created: create a CMEK-enabled instance (--disk-encryption-key), migrate the data (Database Migration Service or export/import), and retire the old instance.",
-    controls: &["enc-customer-managed-keys"],
-    resource_types: TYPES,
-    requirements: &[],
-};
-
-/// `gcp-sql-instance-public-access`.
-pub static PUBLIC_ACCESS: CheckDef = CheckDef {
-    id: "gcp-sql-instance-public-access",
-    title: "Cloud SQL instances do not accept connections from the whole internet",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "A public IP with 0.0.0.0/0 in the authorized networks lets anyone on the internet reach the database's login prompt; only its passwords stand between the data and the world.",
-    remediation: "Remove 0.0.0.0/0 from the authorized networks, prefer private IP (--no-assign-ip with a private network) and connect through the Cloud SQL Auth Proxy or connectors; enforce it with the sql.restrictAuthorizedNetworks and sql.restrictPublicIp organization policies.",
-    controls: &["db-public-access"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["6.5"])],
-};
-
-/// `gcp-sql-instance-public-ip`.
-pub static PUBLIC_IP: CheckDef = CheckDef {
-    id: "gcp-sql-instance-public-ip",
-    title: "Cloud SQL instances have no public IP address",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "An instance with a public IP address is one authorized-network change away from the internet and is reachable by the Auth Proxy from anywhere a credential leaks to; a private IP keeps it inside the VPC.",
-    remediation: "Configure a private IP on the instance's VPC and remove the public one (gcloud sql instances patch INSTANCE --network=VPC --no-assign-ip); enforce it with the sql.restrictPublicIp organization policy.",
-    controls: &["db-public-access"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["6.7"])],
-};
-
-/// `gcp-sql-instance-ssl-required`.
-pub static SSL_REQUIRED: CheckDef = CheckDef {
-    id: "gcp-sql-instance-ssl-required",
-    title: "Cloud SQL instances accept only encrypted connections",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "With ALLOW_UNENCRYPTED_AND_ENCRYPTED, clients may send credentials and query results in clear text over any network between them and the instance.",
-    remediation: "Set the SSL mode to ENCRYPTED_ONLY or TRUSTED_CLIENT_CERTIFICATE_REQUIRED (gcloud sql instances patch INSTANCE --ssl-mode=ENCRYPTED_ONLY) after moving clients to TLS or the Cloud SQL Auth Proxy.",
-    controls: &["enc-in-transit"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["6.4"])],
-};
-
-/// `gcp-sql-instance-backups`.
-pub static BACKUPS: CheckDef = CheckDef {
-    id: "gcp-sql-instance-backups",
-    title: "Cloud SQL instances keep at least 7 automated backups",
-    severity: Severity::High,
-    actor: Actor::Customer,
-    rationale: "With automated backups off or fewer than a week of them, a bad migration, a deletion or ransomware cannot be rolled back.",
-    remediation: "Enable automated backups with a retention of 7 or more backups (gcloud sql instances patch INSTANCE --backup-start-time=HH:MM --retained-backups-count=7) and point-in-time recovery.",
-    controls: &["backup-retention"],
-    resource_types: TYPES,
-    requirements: &[],
-};
+demarc_sdk::include_checks!("sql");
 
 /// Fewest automated backups kept (Cloud SQL takes one a day).
 pub const MIN_RETAINED_BACKUPS: i64 = 7;

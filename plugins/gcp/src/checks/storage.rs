@@ -8,7 +8,7 @@
 //! part of the data the join needs ([`BucketAccess`]) and [`public_access`] decides once both
 //! lines have been read, or at the end of the scan with whatever is known.
 
-use demarc_sdk::{Actor, CheckDef, Finding, Severity};
+use demarc_sdk::Finding;
 use serde::Deserialize;
 
 use super::logging::BucketRetention;
@@ -18,72 +18,7 @@ use crate::iam::{Policy, Principal};
 use crate::json::{FieldError, Flag, Int, Labels, List, Text, parse_part};
 use crate::time::DAY;
 
-const TYPES: &[&str] = &["storage.googleapis.com/Bucket"];
-
-/// `gcp-storage-bucket-cmek`.
-pub static CMEK: CheckDef = CheckDef {
-    id: "gcp-storage-bucket-cmek",
-    title: "Cloud Storage buckets encrypt with a customer-managed key",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Google encrypts every object at rest with Google-managed keys, which protects disks in its data centres but not against anyone Google's IAM lets read the object. A Cloud KMS key the customer controls adds a separate gate: disabling or destroying it makes the data unreadable, and every use is logged.",
-    remediation: "Create a Cloud KMS key in the bucket's location, grant the Cloud Storage service agent roles/cloudkms.cryptoKeyEncrypterDecrypter on it, and set it as the bucket's default key (gcloud storage buckets update gs://BUCKET --default-encryption-key=KEY); rewrite existing objects to re-encrypt them.",
-    controls: &["enc-customer-managed-keys", "enc-at-rest"],
-    resource_types: TYPES,
-    requirements: &[],
-};
-
-/// `gcp-storage-bucket-public-access`.
-pub static PUBLIC_ACCESS: CheckDef = CheckDef {
-    id: "gcp-storage-bucket-public-access",
-    title: "Cloud Storage buckets grant no access to allUsers or allAuthenticatedUsers",
-    severity: Severity::Critical,
-    actor: Actor::Customer,
-    rationale: "A binding or ACL for allUsers publishes the objects to the internet; allAuthenticatedUsers means any Google account in the world, not just the organization's.",
-    remediation: "Remove allUsers and allAuthenticatedUsers from the bucket's IAM policy and ACLs, and set public access prevention to enforced on the bucket (or the storage.publicAccessPrevention organization policy). Serve public content through Cloud CDN or signed URLs instead.",
-    controls: &["public-resource-access"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["5.1"])],
-};
-
-/// `gcp-storage-bucket-uniform-access`.
-pub static UNIFORM_ACCESS: CheckDef = CheckDef {
-    id: "gcp-storage-bucket-uniform-access",
-    title: "Cloud Storage buckets use uniform bucket-level access",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "With fine-grained access, every object can carry its own ACL, so one object can be public while the bucket policy looks private; uniform bucket-level access makes IAM the only gate.",
-    remediation: "Move any object ACL grants into IAM and enable uniform bucket-level access (gcloud storage buckets update gs://BUCKET --uniform-bucket-level-access); enforce it with the storage.uniformBucketLevelAccess organization policy.",
-    controls: &["public-resource-access"],
-    resource_types: TYPES,
-    requirements: &[("cis-gcp-5.0", &["5.2"])],
-};
-
-/// `gcp-storage-bucket-access-logging`.
-pub static ACCESS_LOGGING: CheckDef = CheckDef {
-    id: "gcp-storage-bucket-access-logging",
-    title: "Cloud Storage buckets record access logs",
-    severity: Severity::Low,
-    actor: Actor::Customer,
-    rationale: "Without usage logs (or Data Access audit logs for Cloud Storage) nobody can tell who read which object after a leak.",
-    remediation: "Turn on usage logging to a dedicated log bucket (gcloud storage buckets update gs://BUCKET --log-bucket=gs://LOGS), or enable DATA_READ audit logs for storage.googleapis.com and keep them in a log sink.",
-    controls: &["access-logging"],
-    resource_types: TYPES,
-    requirements: &[],
-};
-
-/// `gcp-storage-bucket-versioning`.
-pub static VERSIONING: CheckDef = CheckDef {
-    id: "gcp-storage-bucket-versioning",
-    title: "Cloud Storage buckets keep prior versions of overwritten or deleted objects",
-    severity: Severity::Medium,
-    actor: Actor::Customer,
-    rationale: "Without object versioning, a retention policy or soft delete, an overwrite, a deletion or ransomware destroys the only copy.",
-    remediation: "Enable object versioning (gcloud storage buckets update gs://BUCKET --versioning) with a lifecycle rule for old versions, or keep a soft-delete policy (the 7-day default, or longer) or a retention policy.",
-    controls: &["data-versioning"],
-    resource_types: TYPES,
-    requirements: &[],
-};
+demarc_sdk::include_checks!("storage");
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
