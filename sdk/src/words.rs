@@ -42,3 +42,43 @@ mod tests {
         assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
     }
 }
+
+/// The entries of a two-column text table (a plugin's data file, usually `include_str!`ed): one
+/// entry a line, a key and a value separated by white space; blank lines and lines starting
+/// with `#` are comments. A line without a value is skipped.
+pub fn entries(table: &str) -> impl Iterator<Item = (&str, &str)> {
+    table.lines().filter_map(|line| {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            return None;
+        }
+        let (key, value) = line.split_once(char::is_whitespace)?;
+        Some((key, value.trim())).filter(|(_, v)| !v.is_empty())
+    })
+}
+
+/// The value of `key` (compared ignoring ASCII case and surrounding white space) in a table of
+/// [`entries`].
+pub fn lookup<'t>(table: &'t str, key: &str) -> Option<&'t str> {
+    let key = key.trim();
+    entries(table)
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn two_column_tables_with_comments() {
+        let table = "# runtimes\n\nnodejs6   2019-04-17\n  Go111 2020-08-05  \nlonely\n";
+        assert_eq!(
+            entries(table).collect::<Vec<_>>(),
+            [("nodejs6", "2019-04-17"), ("Go111", "2020-08-05")]
+        );
+        assert_eq!(lookup(table, " GO111 "), Some("2020-08-05"));
+        assert_eq!(lookup(table, "lonely"), None);
+        assert_eq!(lookup(table, "# runtimes"), None);
+    }
+}

@@ -14,46 +14,13 @@ use demarc_sdk::time::Timestamp;
 
 demarc_sdk::include_checks!("lambda");
 
-/// Lambda runtime identifiers and the date AWS deprecated them (end of support, phase 1),
-/// per the Lambda runtime deprecation policy.
-pub const DEPRECATIONS: &[(&str, &str)] = &[
-    ("nodejs", "2016-10-31"),
-    ("nodejs4.3", "2020-03-05"),
-    ("nodejs4.3-edge", "2019-04-30"),
-    ("nodejs6.10", "2019-08-12"),
-    ("nodejs8.10", "2020-03-06"),
-    ("nodejs10.x", "2021-07-30"),
-    ("nodejs12.x", "2023-03-31"),
-    ("nodejs14.x", "2023-12-04"),
-    ("nodejs16.x", "2024-06-12"),
-    ("nodejs18.x", "2025-09-01"),
-    ("python2.7", "2021-07-15"),
-    ("python3.6", "2022-07-18"),
-    ("python3.7", "2023-12-04"),
-    ("python3.8", "2024-10-14"),
-    ("python3.9", "2025-12-15"),
-    ("java8", "2024-01-08"),
-    ("dotnetcore1.0", "2019-07-30"),
-    ("dotnetcore2.0", "2019-05-30"),
-    ("dotnetcore2.1", "2022-01-05"),
-    ("dotnetcore3.1", "2023-04-03"),
-    ("dotnet5.0", "2022-05-10"),
-    ("dotnet6", "2024-12-20"),
-    ("dotnet7", "2024-05-14"),
-    ("ruby2.5", "2021-07-30"),
-    ("ruby2.7", "2023-12-07"),
-    ("ruby3.2", "2026-03-31"),
-    ("go1.x", "2024-01-08"),
-    ("provided", "2024-01-08"),
-];
+/// The runtimes and their deprecation dates (`data/lambda-runtimes.txt`, a table of
+/// [`demarc_sdk::words::entries`]).
+pub const DEPRECATIONS: &str = include_str!("../../data/lambda-runtimes.txt");
 
 /// The deprecation date of `runtime`, if it has one.
 pub fn deprecation_date(runtime: &str) -> Option<&'static str> {
-    let runtime = runtime.trim();
-    DEPRECATIONS
-        .iter()
-        .find(|(id, _)| id.eq_ignore_ascii_case(runtime))
-        .map(|(_, date)| *date)
+    demarc_sdk::words::lookup(DEPRECATIONS, runtime)
 }
 
 demarc_sdk::spelled_struct! {
@@ -178,7 +145,7 @@ mod tests {
 
     #[test]
     fn every_deprecation_date_parses() {
-        for (runtime, date) in DEPRECATIONS {
+        for (runtime, date) in demarc_sdk::words::entries(DEPRECATIONS) {
             assert!(Timestamp::parse(date).is_some(), "{runtime}");
         }
     }

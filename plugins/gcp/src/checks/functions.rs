@@ -18,48 +18,13 @@ use crate::time::Timestamp;
 
 demarc_sdk::include_checks!("functions");
 
-/// Cloud Functions runtime ids and the date Google deprecated them (start of the deprecation
-/// period, after which the runtime gets no security patches), per the Cloud Run functions
-/// runtime support schedule.
-pub const DEPRECATIONS: &[(&str, &str)] = &[
-    ("nodejs6", "2019-04-17"),
-    ("nodejs8", "2020-06-05"),
-    ("nodejs10", "2024-01-30"),
-    ("nodejs12", "2024-01-30"),
-    ("nodejs14", "2024-01-30"),
-    ("nodejs16", "2024-01-30"),
-    ("nodejs18", "2025-04-30"),
-    ("nodejs20", "2026-04-30"),
-    ("nodejs22", "2027-04-30"),
-    ("python37", "2024-01-30"),
-    ("python38", "2024-10-14"),
-    ("python39", "2025-10-05"),
-    ("python310", "2026-10-04"),
-    ("python311", "2027-10-24"),
-    ("python312", "2028-10-02"),
-    ("go111", "2020-08-05"),
-    ("go113", "2024-01-30"),
-    ("go116", "2024-01-30"),
-    ("go118", "2024-01-30"),
-    ("go119", "2024-04-30"),
-    ("go120", "2024-05-01"),
-    ("ruby26", "2024-01-30"),
-    ("ruby27", "2024-01-30"),
-    ("ruby30", "2024-03-31"),
-    ("ruby32", "2026-03-31"),
-    ("php74", "2024-01-30"),
-    ("php81", "2024-11-25"),
-    ("dotnet3", "2024-01-30"),
-    ("dotnet6", "2024-11-12"),
-];
+/// The runtimes and their deprecation dates (`data/function-runtimes.txt`, a table of
+/// [`demarc_sdk::words::entries`]).
+pub const DEPRECATIONS: &str = include_str!("../../data/function-runtimes.txt");
 
 /// The deprecation date of `runtime`, if it has one.
 pub fn deprecation_date(runtime: &str) -> Option<&'static str> {
-    let runtime = runtime.trim();
-    DEPRECATIONS
-        .iter()
-        .find(|(id, _)| id.eq_ignore_ascii_case(runtime))
-        .map(|(_, date)| *date)
+    demarc_sdk::words::lookup(DEPRECATIONS, runtime)
 }
 
 #[derive(Debug, Default, Deserialize)]
