@@ -611,3 +611,50 @@ fn a_snapshot_may_not_hold_an_included_tenant_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_snapshot_may_not_hold_a_file_that_steers_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = snapshot_dir(tmp.path(), "snap");
+    let demo = root().join("examples/demo");
+    for (from, to) in [
+        ("attestations/northwind.toml", "northwind-attestations.toml"),
+        ("provider-attestations.toml", "provider-attestations.toml"),
+    ] {
+        std::fs::copy(demo.join(from), snap.join(to)).unwrap();
+    }
+    let cfg = write_config(
+        tmp.path(),
+        "provider_attestations = [\"snap/provider-attestations.toml\"]\n\
+         [[tenant]]\nid = \"northwind\"\nattestations = \"snap/northwind-attestations.toml\"\n\
+         [[tenant.target]]\nid = \"t\"\nprovider = \"aws\"\nsnapshot = \"snap\"\n",
+    );
+    let err = usage_error(tmp.path(), &cfg, &[]);
+    for want in [
+        "demarc.toml: tenant[0].target[0].snapshot: ",
+        "contains the attestation file",
+        "northwind-attestations.toml",
+        "provider-attestations.toml",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in\n{err}");
+    }
+    // Outside the snapshot, the same files are fine.
+    for f in ["northwind-attestations.toml", "provider-attestations.toml"] {
+        std::fs::rename(snap.join(f), tmp.path().join(f)).unwrap();
+    }
+    let cfg = write_config(
+        tmp.path(),
+        "provider_attestations = [\"provider-attestations.toml\"]\n\
+         [[tenant]]\nid = \"northwind\"\nattestations = \"northwind-attestations.toml\"\n\
+         [[tenant.target]]\nid = \"t\"\nprovider = \"aws\"\nsnapshot = \"snap\"\n",
+    );
+    let out = demarc(
+        &["config", "check", "--config", cfg.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("contains the"),
+        "{}",
+        describe(&out)
+    );
+}

@@ -1028,10 +1028,14 @@ pub struct RunPaths<'a> {
     pub out: &'a Path,
     /// The compile cache directory, if one is used.
     pub cache: Option<&'a Path>,
+    /// Every other file that steers the run, with what it is: `[data]` files, attestation
+    /// files, suppression files, plugins, the lock file.
+    pub files: Vec<(&'static str, PathBuf)>,
 }
 
-/// Snapshots are confined: none is a system directory, none holds the configuration, the
-/// output or the cache directory, and the snapshots of different tenants do not overlap (one
+/// Snapshots are confined: none is a system directory, none holds the configuration, a file
+/// that steers the run (data, attestations, suppressions, plugins, the lock), the output or
+/// the cache directory, and the snapshots of different tenants do not overlap (one
 /// equal to or inside another). Two targets of one tenant may share a snapshot. Every problem is
 /// listed, naming the key of the snapshot.
 pub fn check_paths(config: &Config, run: &RunPaths<'_>) -> Result<(), DataErrors> {
@@ -1069,6 +1073,15 @@ pub fn check_paths(config: &Config, run: &RunPaths<'_>) -> Result<(), DataErrors
                     "`{shown}` contains the configuration file {}; a plugin would read it",
                     f.display()
                 ));
+            }
+            for (what, f) in &run.files {
+                let f = resolve(f);
+                if f.starts_with(&root) {
+                    err(format!(
+                        "`{shown}` contains the {what} {}; the run must not read what steers it from where exports are dropped",
+                        f.display()
+                    ));
+                }
             }
             if out.starts_with(&root) {
                 err(format!(

@@ -206,6 +206,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     let strict = loaded.failed.is_empty() && pin_errors.is_empty();
     // Suppressions are validated with the rest: every problem of every file at once.
     let (mutes, mute_errors) = load_suppressions(&raw, &base, &file, &data, &loaded, strict);
+    let additions = raw.additions(&base);
     let config = match raw.validate(&file, &base, &data.catalog, strict.then_some(&providers)) {
         Ok(c) if pin_errors.is_empty() && mute_errors.is_empty() => c,
         Ok(_) => {
@@ -239,10 +240,54 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         }
         data.attributor = Arc::new(attributor);
     }
+    let mut files: Vec<(&'static str, PathBuf)> = Vec::new();
+    files.extend(
+        additions
+            .controls
+            .iter()
+            .map(|f| ("control file", f.clone())),
+    );
+    files.extend(
+        additions
+            .responsibility
+            .iter()
+            .map(|f| ("responsibility matrix", f.clone())),
+    );
+    files.extend(
+        additions
+            .attestations
+            .iter()
+            .map(|f| ("attestation file", f.clone())),
+    );
+    files.extend(
+        config
+            .provider_attestations
+            .iter()
+            .map(|f| ("attestation file", f.clone())),
+    );
+    files.extend(
+        config
+            .tenants
+            .iter()
+            .filter_map(|t| t.attestations.clone())
+            .map(|f| ("attestation file", f)),
+    );
+    files.extend(
+        mutes
+            .iter()
+            .map(|m| ("suppression file", PathBuf::from(&m.file))),
+    );
+    files.extend(configured.iter().map(|p| ("plugin", p.path.clone())));
+    match &opts.lock {
+        crate::trust::Lock::File(p) => files.push(("lock file", p.clone())),
+        crate::trust::Lock::Beside => files.push(("lock file", base.join(crate::trust::LOCK_FILE))),
+        crate::trust::Lock::Ignore => {}
+    }
     let run_paths = config::RunPaths {
         config: &opts.config,
         out: &opts.out,
         cache: opts.cache_dir.as_deref(),
+        files,
     };
     if let Err(e) = config::check_paths(&config, &run_paths) {
         eprintln!("error: invalid configuration: {e}");
