@@ -8,6 +8,7 @@ mod cache; // the compile cache runs only what it compiled itself; unsafe caches
 mod config; // configuration errors: exit 2, every problem named with file and key
 mod conformance; // one semantic case in every cloud's export shape: the same verdict and owner everywhere
 mod contract; // contract 0.3.0 beside 0.4.0 in one scan; other versions refused; checks declared during a scan
+mod custom_provider; // the DigitalOcean example plugin, by README's steps: built, tested, pinned, scanned beside the demo
 mod demo; // the bundled demo estate, end to end
 mod diff; // demarc diff and scan --baseline --fail-on-new over real scans of a changed estate
 mod formats; // every report format for the demo estate, validated against its official schema

@@ -16,12 +16,8 @@ pub(crate) fn estate(dir: &Path, mutes: &str) -> PathBuf {
     copy_dir(&root().join("examples/demo"), dir);
     let config = dir.join("demarc.toml");
     let text = std::fs::read_to_string(&config).unwrap();
-    // Top-level keys go before the first table.
-    let text = text.replacen(
-        "\n[[tenant]]",
-        "\nsuppressions = [\"suppressions/*.toml\"]\n\n[[tenant]]",
-        1,
-    );
+    // Top-level keys go before any table: first.
+    let text = format!("suppressions = [\"suppressions/*.toml\"]\n{text}");
     std::fs::write(&config, text).unwrap();
     std::fs::create_dir_all(dir.join("suppressions")).unwrap();
     std::fs::write(dir.join("suppressions/mutes.toml"), mutes).unwrap();
