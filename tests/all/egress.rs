@@ -109,16 +109,19 @@ fn closed_port() -> u16 {
         .port()
 }
 
-/// A resolver that knows only `names`.
+/// A resolver that knows only `names`, each with its addresses (comma-separated, in order).
 fn resolver(names: &[(&str, &str)]) -> demarc_runtime::egress::Resolver {
-    let names: HashMap<String, IpAddr> = names
+    let names: HashMap<String, Vec<IpAddr>> = names
         .iter()
-        .map(|(n, ip)| (n.to_string(), ip.parse().unwrap()))
+        .map(|(n, ips)| {
+            let ips = ips.split(',').map(|ip| ip.parse().unwrap()).collect();
+            (n.to_string(), ips)
+        })
         .collect();
     Arc::new(move |host, port| {
         let answer = names
             .get(&host)
-            .map(|ip| vec![SocketAddr::new(*ip, port)])
+            .map(|ips| ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect())
             .ok_or_else(|| std::io::Error::other(format!("no such name {host}")));
         Box::pin(async move { answer })
     })
@@ -321,18 +324,25 @@ fn a_granted_name_resolving_to_a_private_address_is_refused() {
     g.resolver = resolver(&[
         ("ec2.us-east-1.amazonaws.com", "10.0.0.5"),
         ("sneaky.test", "127.0.0.1"),
+        // A public address first and a private one after it: one bad answer refuses the name.
+        ("s3.us-east-1.amazonaws.com", "52.216.0.1,192.168.1.20"),
+        // An IPv4-mapped IPv6 form of a private address.
+        ("iam.amazonaws.com", "::ffff:10.1.2.3"),
     ]);
     let (o, seen) = fetch(
         &[
             "https://ec2.us-east-1.amazonaws.com/?Action=DescribeSecurityGroups".into(),
             format!("http://sneaky.test:{}/ok", server.port),
+            "https://s3.us-east-1.amazonaws.com/".into(),
+            "https://iam.amazonaws.com/?Action=ListUsers".into(),
         ],
         Some(g),
     );
-    for s in &seen[..2] {
+    for s in &seen[..4] {
         assert!(denied(s), "{s}");
     }
-    assert_eq!(refused(&o, Refusal::Private), 2);
+    assert_eq!(refused(&o, Refusal::Private), 4);
+    assert_eq!(o.egress.sent, 0);
     assert!(server.seen().is_empty(), "the server was reached");
     let gap = refusal_gap(&o);
     assert!(
