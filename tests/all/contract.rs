@@ -144,6 +144,7 @@ fn job(plugin: &Arc<Plugin>, catalog: &Arc<Catalog>, target: &str, snapshot: &Pa
             now: "2026-11-01T00:00:00Z".into(),
             limits: Limits::default(),
             accounts: None,
+            egress: None,
         },
         ctx: Arc::new(ScanContext {
             tenant: "t".into(),

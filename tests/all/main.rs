@@ -11,6 +11,7 @@ mod contract; // contract 0.3.0 beside 0.4.0 in one scan; other versions refused
 mod custom_provider; // the DigitalOcean example plugin, by README's steps: built, tested, pinned, scanned beside the demo
 mod demo; // the bundled demo estate, end to end
 mod diff; // demarc diff and scan --baseline --fail-on-new over real scans of a changed estate
+mod egress; // outbound HTTP of plugins: denied unless granted; every refusal counted
 mod formats; // every report format for the demo estate, validated against its official schema
 mod history; // scan --history, demarc history and the trend in the HTML over three runs
 mod hostile; // more hostile plugins: stack, recursion, huge strings, floods, probes, writes, sockets, links

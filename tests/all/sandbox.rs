@@ -94,6 +94,7 @@ impl World {
                 now: "2026-11-01T00:00:00Z".into(),
                 limits,
                 accounts: None,
+                egress: None,
             },
             ctx: Arc::new(ScanContext {
                 tenant: "t".into(),

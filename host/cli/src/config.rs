@@ -137,6 +137,12 @@ pub struct RawLimits {
     pub max_emit_mib: Option<u64>,
     /// Targets scanned at once. By default the number of cores.
     pub concurrency: Option<usize>,
+    /// HTTP requests one live target may send. By default 10,000.
+    pub http_requests: Option<u64>,
+    /// MiB of one HTTP response body. By default 64.
+    pub http_response_mib: Option<u64>,
+    /// Seconds from sending an HTTP request to its response head. By default 30.
+    pub http_timeout_secs: Option<f64>,
 }
 
 /// `[[plugin]]`: a plugin loaded from a file, pinned by digest.
@@ -274,6 +280,18 @@ pub struct RawTarget {
     /// rejected. By default the accounts are learned from the findings.
     #[serde(default)]
     pub accounts: Option<Vec<String>>,
+    /// `snapshot` (the default: the plugin reads exports and may reach no network) or `live`
+    /// (the plugin may also send HTTP requests to the endpoints of `regions` and `endpoints`).
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Live mode: the regions whose service endpoints the plugin may reach (AWS: the
+    /// `SERVICE.REGION.amazonaws.com` endpoints of the services scanned).
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
+    /// Live mode: endpoints named explicitly (`https://host[:port]`, or `http://` on a loopback
+    /// address, such as a local emulator).
+    #[serde(default)]
+    pub endpoints: Option<Vec<String>>,
 }
 
 /// `[[tenant.contract]]`.
@@ -307,6 +325,8 @@ pub struct Config {
     pub limits: demarc_runtime::Limits,
     /// Targets at once.
     pub concurrency: usize,
+    /// Limits of a live target's outbound HTTP.
+    pub http_limits: demarc_runtime::EgressLimits,
     /// Extra provider attestation files.
     pub provider_attestations: Vec<PathBuf>,
     /// Providers whose uncovered resources the configuration accepts to attribute by an assumed
@@ -356,6 +376,83 @@ pub struct Target {
     pub inputs: Option<Vec<String>>,
     /// Declared accounts; `None` means learned from the findings.
     pub accounts: Option<Vec<String>>,
+    /// Live mode: the endpoints the plugin may reach over HTTP. `None`: a snapshot target,
+    /// which reaches nothing.
+    pub endpoints: Option<Vec<demarc_runtime::Endpoint>>,
+}
+
+/// The endpoints a target's configuration grants: `None` for a snapshot target; for a live one,
+/// the service endpoints of its regions (AWS) and the endpoints it names. Every problem is
+/// reported through `err` under the target's key.
+fn live_endpoints(
+    provider: &str,
+    mode: Option<&str>,
+    regions: Option<&[String]>,
+    endpoints: Option<&[String]>,
+    at: &dyn Fn(&str) -> String,
+    err: &mut dyn FnMut(String, String),
+) -> Option<Vec<demarc_runtime::Endpoint>> {
+    match mode {
+        None | Some("snapshot") => {
+            for (key, set) in [
+                ("regions", regions.is_some()),
+                ("endpoints", endpoints.is_some()),
+            ] {
+                if set {
+                    err(
+                        at(key),
+                        "applies to a live target only; add `mode = \"live\"`".into(),
+                    );
+                }
+            }
+            return None;
+        }
+        Some("live") => {}
+        Some(other) => {
+            err(
+                at("mode"),
+                format!(
+                    "`{}` is not a mode (`snapshot` or `live`)",
+                    other.escape_debug()
+                ),
+            );
+            return None;
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(regions) = regions {
+        if regions.is_empty() {
+            err(at("regions"), "lists no region".into());
+        }
+        if provider == "aws" {
+            match demarc_runtime::egress::aws_endpoints(regions) {
+                Ok(e) => out.extend(e),
+                Err(e) => err(at("regions"), e),
+            }
+        } else {
+            err(
+                at("regions"),
+                format!(
+                    "endpoints are derived from regions for provider `aws` only; name the endpoints of `{provider}` in `endpoints`"
+                ),
+            );
+        }
+    }
+    for (i, url) in endpoints.unwrap_or_default().iter().enumerate() {
+        match demarc_runtime::Endpoint::parse(url) {
+            Ok(e) => out.push(e),
+            Err(e) => err(at(&format!("endpoints[{i}]")), e),
+        }
+    }
+    if regions.is_none() && endpoints.is_none_or(|e| e.is_empty()) {
+        err(
+            at("mode"),
+            "a live target needs `regions` or `endpoints`: what it may reach".into(),
+        );
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
 }
 
 /// Read `path` and the `DEMARC_*` environment into raw configuration.
@@ -709,6 +806,37 @@ impl RawConfig {
                 ),
             }
         }
+        let mut http_limits = demarc_runtime::EgressLimits::default();
+        if let Some(n) = self.limits.http_requests {
+            if !(1..=10_000_000).contains(&n) {
+                err(
+                    "limits.http_requests".into(),
+                    format!("{n} is not between 1 and 10000000"),
+                );
+            } else {
+                http_limits.max_requests = n;
+            }
+        }
+        if let Some(m) = self.limits.http_response_mib {
+            if !(1..=4096).contains(&m) {
+                err(
+                    "limits.http_response_mib".into(),
+                    format!("{m} is not between 1 and 4096 (MiB)"),
+                );
+            } else {
+                http_limits.max_response_bytes = m << 20;
+            }
+        }
+        if let Some(s) = self.limits.http_timeout_secs {
+            if !(0.001..=3600.0).contains(&s) {
+                err(
+                    "limits.http_timeout_secs".into(),
+                    format!("{s} is not between 0.001 and 3600 (seconds)"),
+                );
+            } else {
+                http_limits.request_timeout = std::time::Duration::from_secs_f64(s);
+            }
+        }
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
@@ -837,6 +965,14 @@ impl RawConfig {
                         }
                     }
                 }
+                let endpoints = live_endpoints(
+                    &g.provider,
+                    g.mode.as_deref(),
+                    g.regions.as_deref(),
+                    g.endpoints.as_deref(),
+                    &at,
+                    &mut err,
+                );
                 targets.push(Target {
                     id: g.id,
                     provider: g.provider,
@@ -844,6 +980,7 @@ impl RawConfig {
                     snapshot: tbase.join(&g.snapshot),
                     inputs: g.inputs,
                     accounts: g.accounts,
+                    endpoints,
                 });
             }
             if targets.is_empty() {
@@ -967,6 +1104,7 @@ impl RawConfig {
                 now: self.now,
                 limits,
                 concurrency,
+                http_limits,
                 provider_attestations: self
                     .provider_attestations
                     .iter()

@@ -374,6 +374,7 @@ fn run_test(args: &TestArgs<'_>) -> anyhow::Result<ExitCode> {
             now,
             limits: Default::default(),
             accounts: None,
+            egress: None,
         };
         let ctx = Arc::new(ScanContext {
             tenant: tenant.into(),

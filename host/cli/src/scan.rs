@@ -465,6 +465,19 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|g| (g.tenant.clone(), g.target.clone()))
         .collect();
+    // The endpoints each live target was granted, by (tenant, target).
+    let live_endpoints: BTreeMap<(String, String), Vec<String>> = config
+        .tenants
+        .iter()
+        .flat_map(|t| t.targets.iter().map(move |g| (t, g)))
+        .filter_map(|(t, g)| {
+            let endpoints = g.endpoints.as_ref()?;
+            Some((
+                (t.id.clone(), g.id.clone()),
+                endpoints.iter().map(|e| e.url()).collect(),
+            ))
+        })
+        .collect();
     let mut targets = Vec::new();
     let mut plugin_records = tables.plugins;
     for ((outcome, (tenant, target, provider, plugin)), sha256) in
@@ -494,6 +507,23 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         } else {
             "partial"
         };
+        let live = live_endpoints
+            .get(&(tenant.clone(), target.clone()))
+            .map(|endpoints| demarc_core::report::LiveRecord {
+                endpoints: endpoints.clone(),
+                requests: outcome.egress.sent,
+                refused: outcome.egress.refused(),
+                calls: outcome
+                    .egress
+                    .calls
+                    .iter()
+                    .map(|c| demarc_core::report::ApiCall {
+                        request: c.request.clone(),
+                        status: c.status,
+                        millis: if pinned { 0 } else { c.millis },
+                    })
+                    .collect(),
+            });
         targets.push(TargetRecord {
             tenant,
             target,
@@ -509,6 +539,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             } else {
                 outcome.elapsed.as_millis() as u64
             },
+            live,
         });
         gaps.extend(outcome.gaps);
     }
@@ -1243,6 +1274,13 @@ fn plan(
                     now: now.to_string(),
                     limits: config.limits,
                     accounts: target.accounts.clone(),
+                    egress: target
+                        .endpoints
+                        .clone()
+                        .map(|endpoints| demarc_runtime::Grant {
+                            limits: config.http_limits,
+                            ..demarc_runtime::Grant::new(endpoints)
+                        }),
                 },
                 Arc::new(ScanContext {
                     tenant: tenant.id.clone(),

@@ -469,6 +469,36 @@ pub struct TargetRecord {
     pub accounts: Vec<String>,
     /// Wall time of the scan, milliseconds. Zero when timings are pinned.
     pub millis: u64,
+    /// A live target (`mode = "live"`): what its plugin could reach over HTTP, what it sent and
+    /// what the host refused. Absent for a snapshot target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveRecord>,
+}
+
+/// The outbound HTTP of a live target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveRecord {
+    /// The endpoints granted (`https://host:port`), sorted.
+    pub endpoints: Vec<String>,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests the host refused (each reason is counted in the target's gap).
+    pub refused: u64,
+    /// Every request sent, in the order their responses arrived: what it cost in time.
+    pub calls: Vec<ApiCall>,
+}
+
+/// One HTTP request a plugin sent through the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiCall {
+    /// `METHOD https://host:port/path` (no query).
+    pub request: String,
+    /// The response status.
+    pub status: u16,
+    /// Milliseconds from sending to the response head. Zero when timings are pinned.
+    pub millis: u64,
 }
 
 /// A tenant covered by the run.

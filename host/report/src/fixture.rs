@@ -961,6 +961,7 @@ fn run() -> Run {
             findings,
             accounts: vec![],
             millis: 0,
+            live: None,
         };
     Run {
         tool: "demarc 0.1.0".into(),

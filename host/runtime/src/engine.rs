@@ -63,6 +63,9 @@ impl Runtime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         crate::sandbox::guard_filesystem(&mut linker)?;
+        // Outbound HTTP: every request goes through the target's grant (`egress`), and a
+        // target without one is refused every request.
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         // Every contract version served: their interfaces are of different packages
         // (`demarc:provider/host@0.3.0`, `@0.4.0`), so both live in one linker.
         v0_3::Provider::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;

@@ -14,6 +14,7 @@
 mod bindings;
 mod cache;
 mod contract;
+pub mod egress;
 mod engine;
 pub mod host;
 mod plugin;
@@ -23,6 +24,7 @@ pub mod schedule;
 
 pub use cache::CacheError;
 pub use contract::{Producer, SUPPORTED_CONTRACTS};
+pub use egress::{EgressLimits, EgressRecord, Endpoint, Grant};
 pub use engine::{Runtime, RuntimeOptions};
 pub use plugin::{CheckMeta, LoadError, Plugin};
 pub use sandbox::Limits;

@@ -60,10 +60,13 @@ pub struct HostState {
     pub(crate) limiter: MemoryLimiter,
     pub(crate) emit: EmitState,
     pub(crate) fs: FsGuard,
+    pub(crate) http: wasmtime_wasi_http::WasiHttpCtx,
+    pub(crate) egress: crate::egress::Egress,
 }
 
 impl HostState {
-    /// A store state with the given WASI context, memory cap and resource caps.
+    /// A store state with the given WASI context, memory cap and resource caps, and no
+    /// outbound HTTP granted.
     pub(crate) fn new(wasi: WasiCtx, limits: &Limits, emit: EmitState) -> Self {
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.max_resources);
@@ -80,6 +83,18 @@ impl HostState {
                 outside: Refusals::default(),
                 network: Refusals::default(),
             },
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
+            egress: crate::egress::Egress::new(None),
+        }
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for HostState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.egress,
         }
     }
 }

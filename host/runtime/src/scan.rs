@@ -49,6 +49,8 @@ pub struct TargetSpec {
     /// `finding.account`. When set, findings for any other account are rejected and become one
     /// `foreign-account` gap; when `None`, the accounts reported are learned.
     pub accounts: Option<Vec<String>>,
+    /// What the plugin may reach over HTTP (`wasi:http`); `None` refuses every request.
+    pub egress: Option<crate::Grant>,
 }
 
 /// What attribution of one target's findings needs.
@@ -86,6 +88,8 @@ pub struct TargetOutcome {
     /// Checks the plugin declared during this scan and the host accepted, by id: the report's
     /// table of the plugin's checks needs them beside those of `describe`.
     pub declared: Vec<CheckMeta>,
+    /// The plugin's outbound HTTP: requests sent with their timings, and refusals.
+    pub egress: crate::EgressRecord,
     /// Wall time.
     pub elapsed: Duration,
     /// The sink, handed back.
@@ -143,12 +147,15 @@ impl Runtime {
                             ),
                         )
                     }],
+                    egress: crate::EgressRecord::default(),
                     elapsed: started.elapsed(),
                     sink,
                 };
             }
         };
-        let mut store = Store::new(&self.engine, HostState::new(wasi, &spec.limits, emit));
+        let mut state = HostState::new(wasi, &spec.limits, emit);
+        state.egress = crate::egress::Egress::new(spec.egress.clone());
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_hostcall_fuel(MAX_CALL_BYTES);
         store.set_epoch_deadline(self.ticks(spec.limits.deadline));
@@ -192,6 +199,16 @@ impl Runtime {
             }
         }
         fs_gaps(&state.fs, &mut gaps, &gap);
+        let egress = std::mem::take(
+            &mut *state
+                .egress
+                .record
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        if let Some(message) = egress.refusal_message() {
+            gaps.push(gap(GapKind::PluginError, message));
+        }
         if emit.invalid > 0 {
             gaps.push(gap(
                 GapKind::InvalidFinding,
@@ -241,6 +258,7 @@ impl Runtime {
                 .into_values()
                 .collect(),
             gaps,
+            egress,
             elapsed,
             sink: emit.sink.take().expect("sink is only taken here"),
         }

@@ -31,6 +31,12 @@
 //! - `symlink`: reads `link` (a symbolic link to a file outside the snapshot, in the tests) and
 //!   `linkdir/secret` (through a link to a directory outside), then fails with a message saying
 //!   what it could read.
+//! - `fetch`: sends the HTTP requests listed in `requests.txt` of its snapshot through
+//!   `wasi:http`, one a line: `URL [follow] [host=VALUE] [header=NAME:VALUE]...` (`follow`: one
+//!   redirect is followed; `host=`: tries to set the `Host` header), and emits one passing
+//!   finding per line, resource `request-N`, whose message says what came back: `URL -> STATUS
+//!   headers=[...] body=...` or `URL -> error ...`; a last finding, `environment`, lists the
+//!   environment variables it can read.
 //!
 //! `describe` sleeps for two minutes when [`DESCRIBE_MARKER`] reads `describe:sleeps`: the tests
 //! patch those bytes in a copy of the component to get a plugin whose `describe` never ends.
@@ -447,6 +453,37 @@ impl Provider for Hostile {
                 done(n)
             }
             "probe" => Err(ScanError::Internal(probe())),
+            "fetch" => {
+                let list = std::fs::read_to_string(format!("{}/requests.txt", req.snapshot_root))
+                    .map_err(|e| ScanError::Internal(format!("no requests.txt: {e}")))?;
+                let mut n = 0;
+                for (i, line) in list.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+                    let seen = fetch::run(line);
+                    out.emit(
+                        FindingBuilder::new(
+                            &CHECK,
+                            "000000000000",
+                            "global",
+                            "Hostile::Thing",
+                            &format!("request-{i}"),
+                        )
+                        .pass(clip(&seen, 7000)),
+                    )?;
+                    n += 1;
+                }
+                let env: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
+                out.emit(
+                    FindingBuilder::new(
+                        &CHECK,
+                        "000000000000",
+                        "global",
+                        "Hostile::Thing",
+                        "environment",
+                    )
+                    .pass(clip(&format!("env={env:?}"), 7000)),
+                )?;
+                done(n + 1)
+            }
             "write" => Err(ScanError::Internal(write(&req.snapshot_root))),
             "socket" => Err(ScanError::Internal(socket(number(&req.target, 0)))),
             "symlink" => {
@@ -462,6 +499,158 @@ impl Provider for Hostile {
             }
             other => Err(ScanError::Internal(format!("unknown behaviour `{other}`"))),
         }
+    }
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn clip(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// Outbound HTTP through `wasi:http`.
+mod fetch {
+    /// Run one line of `requests.txt`; say what came back.
+    pub fn run(line: &str) -> String {
+        let mut words = line.split_whitespace();
+        let Some(url) = words.next() else {
+            return "empty line".into();
+        };
+        let mut follow = false;
+        let mut host = None;
+        let mut headers = Vec::new();
+        for w in words {
+            if w == "follow" {
+                follow = true;
+            } else if let Some(h) = w.strip_prefix("host=") {
+                host = Some(h.to_string());
+            } else if let Some(h) = w.strip_prefix("header=")
+                && let Some((k, v)) = h.split_once(':')
+            {
+                headers.push((k.to_string(), v.to_string()));
+            }
+        }
+        let mut url = url.to_string();
+        let mut said = Vec::new();
+        for hop in 0..2 {
+            match get(&url, host.as_deref(), &headers) {
+                Ok((status, hdrs, body, notes)) => {
+                    let location = hdrs
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+                        .map(|(_, v)| v.clone());
+                    said.push(format!(
+                        "{url} -> {status}{notes} headers={hdrs:?} body={body}"
+                    ));
+                    match location {
+                        Some(next) if follow && hop == 0 && (300..400).contains(&status) => {
+                            url = next;
+                        }
+                        _ => break,
+                    }
+                }
+                Err(e) => {
+                    said.push(format!("{url} -> error {e}"));
+                    break;
+                }
+            }
+        }
+        said.join(" | ")
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    #[allow(clippy::type_complexity)]
+    fn get(
+        url: &str,
+        host: Option<&str>,
+        extra: &[(String, String)],
+    ) -> Result<(u16, Vec<(String, String)>, String, String), String> {
+        use wasip2::http::outgoing_handler;
+        use wasip2::http::types::{Fields, OutgoingRequest, Scheme};
+        use wasip2::io::streams::StreamError;
+
+        let (scheme, rest) = url.split_once("://").ok_or("no scheme")?;
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let mut notes = String::new();
+        let fields = Fields::new();
+        if let Some(h) = host
+            && let Err(e) = fields.set("host", &[h.as_bytes().to_vec()])
+        {
+            notes.push_str(&format!(" (setting host refused: {e:?})"));
+        }
+        for (k, v) in extra {
+            if let Err(e) = fields.set(k, &[v.as_bytes().to_vec()]) {
+                notes.push_str(&format!(" (setting {k} refused: {e:?})"));
+            }
+        }
+        let request = OutgoingRequest::new(fields);
+        let scheme = if scheme == "https" {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        };
+        request
+            .set_scheme(Some(&scheme))
+            .map_err(|_| "bad scheme")?;
+        request
+            .set_authority(Some(authority))
+            .map_err(|_| "bad authority")?;
+        request
+            .set_path_with_query(Some(path))
+            .map_err(|_| "bad path")?;
+        let future = outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
+        future.subscribe().block();
+        let response = future
+            .get()
+            .ok_or("no response")?
+            .map_err(|_| "response taken twice")?
+            .map_err(|e| format!("{e:?}"))?;
+        let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+        let body = response.consume().map_err(|_| "no body")?;
+        let stream = body.stream().map_err(|_| "no body stream")?;
+        let mut data = Vec::new();
+        loop {
+            match stream.blocking_read(64 << 10) {
+                Ok(chunk) => data.extend(chunk),
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    let code = wasip2::http::types::http_error_code(&e);
+                    return Err(format!(
+                        "reading the body after {} bytes: {code:?}",
+                        data.len()
+                    ));
+                }
+            }
+        }
+        drop(stream);
+        Ok((
+            status,
+            headers,
+            String::from_utf8_lossy(&data).into_owned(),
+            notes,
+        ))
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[allow(clippy::type_complexity)]
+    fn get(
+        _url: &str,
+        _host: Option<&str>,
+        _extra: &[(String, String)],
+    ) -> Result<(u16, Vec<(String, String)>, String, String), String> {
+        Err("outbound HTTP exists only in the sandbox".into())
     }
 }
 
