@@ -617,6 +617,31 @@ mod tests {
         ),
     ];
 
+    /// Other tools' spellings of a type meet the matrix's; an ambiguous or unknown one does not.
+    #[test]
+    fn other_tools_type_spellings_meet_the_matrix_spelling() {
+        let cat = catalog();
+        let m = aws(&cat);
+        for (tool, want) in [
+            ("AWS::S3::Bucket", Some("aws::s3::bucket")),
+            ("AwsS3Bucket", Some("aws::s3::bucket")),
+            ("AwsEc2SecurityGroup", Some("aws::ec2::securitygroup")),
+            ("AwsRdsDbInstance", Some("aws::rds::dbinstance")),
+            ("AwsIamUser", Some("aws::iam::user")),
+            ("AwsNoSuchThing", None),
+            ("", None),
+        ] {
+            assert_eq!(m.spelling_of(tool), want, "{tool}");
+        }
+        let gcp = Matrix::load("gcp.toml", MATRICES[2].1, &cat).unwrap();
+        assert_eq!(
+            gcp.spelling_of("Bucket"),
+            Some("storage.googleapis.com/bucket")
+        );
+        // Compute and Cloud SQL both have an `Instance`: a bare `Instance` is not placed.
+        assert_eq!(gcp.spelling_of("Instance"), None);
+    }
+
     #[test]
     fn every_cell_of_every_matrix_attributes_as_its_data_says() {
         let cat = catalog();
