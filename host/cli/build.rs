@@ -12,6 +12,9 @@ const PLUGINS: &[(&str, &str)] = &[
     ("aws", "demarc-plugin-aws"),
     ("azure", "demarc-plugin-azure"),
     ("gcp", "demarc-plugin-gcp"),
+    ("import-aws", "demarc-plugin-import-aws"),
+    ("import-azure", "demarc-plugin-import-azure"),
+    ("import-gcp", "demarc-plugin-import-gcp"),
 ];
 /// Plugins built for the integration tests only, found through `BUILT_WASM_DIR`.
 const TEST_PLUGINS: &[&str] = &["demarc-test-hostile", "demarc-test-legacy"];
@@ -28,7 +31,13 @@ fn main() {
         .unwrap_or_else(|| root.join("target"));
     let wasm_target_dir = target_dir.join("wasm-plugins");
 
-    for dir in ["plugins", "sdk", "schemas/benchmarks", "tests/plugins"] {
+    for dir in [
+        "plugins",
+        "sdk",
+        "schemas/benchmarks",
+        "schemas/mappings",
+        "tests/plugins",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     // The workspace manifest holds the plugins' build profile and dependency versions.

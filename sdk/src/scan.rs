@@ -238,6 +238,12 @@ impl Scan<'_, '_> {
         Ok(())
     }
 
+    /// Declare checks learned from the input before their findings (an importer's rules); see
+    /// [`Emitter::declare`].
+    pub fn declare(&mut self, checks: &[crate::Check]) -> Result<(), ScanError> {
+        self.out.declare(checks)
+    }
+
     /// Count `n` evaluated resources.
     pub fn resources(&mut self, n: u64) {
         self.summary.resources += n;

@@ -15,6 +15,7 @@ mod egress; // outbound HTTP of plugins: denied unless granted; every refusal co
 mod formats; // every report format for the demo estate, validated against its official schema
 mod history; // scan --history, demarc history and the trend in the HTML over three runs
 mod hostile; // more hostile plugins: stack, recursion, huge strings, floods, probes, writes, sockets, links
+mod importers; // other tools' output imported by the importer plugins: attributed, rolled up, unmapped checks counted
 mod inputs; // bad inputs become gaps that name the file and position
 mod matrix; // the customer responsibility matrix: golden files
 mod merge; // demarc merge: shards merged give the single run's report, in any order and grouping

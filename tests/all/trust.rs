@@ -91,7 +91,15 @@ fn plugin_lock_pins_every_plugin_and_one_changed_byte_is_refused() {
         .collect();
     assert_eq!(
         sources,
-        ["builtin:aws", "builtin:azure", "builtin:gcp", "aws.wasm"],
+        [
+            "builtin:aws",
+            "builtin:azure",
+            "builtin:gcp",
+            "builtin:import-aws",
+            "builtin:import-azure",
+            "builtin:import-gcp",
+            "aws.wasm"
+        ],
         "{text}"
     );
     let aws_digest = sha256_hex(&std::fs::read(tmp.path().join("aws.wasm")).unwrap());
@@ -126,7 +134,7 @@ fn plugin_lock_pins_every_plugin_and_one_changed_byte_is_refused() {
     let err = stderr(&out);
     assert!(
         err.contains(&format!(
-            "demarc.lock: plugin[3].sha256: plugin `aws` (`aws.wasm`) is refused: the lock \
+            "demarc.lock: plugin[6].sha256: plugin `aws` (`aws.wasm`) is refused: the lock \
              expects sha256 {aws_digest}, the plugin has sha256 {changed}"
         )),
         "{err}"
@@ -166,7 +174,7 @@ fn an_explicit_lock_must_list_every_plugin_and_nothing_else() {
         "{err}"
     );
     assert!(
-        err.contains("pins.lock: plugin[3].source: `old.wasm` is locked but not a plugin"),
+        err.contains("pins.lock: plugin[6].source: `old.wasm` is locked but not a plugin"),
         "{err}"
     );
     assert!(!tmp.path().join("out/report.json").exists());

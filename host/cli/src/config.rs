@@ -270,6 +270,11 @@ pub struct RawTarget {
     /// provider is `provider`.
     #[serde(default)]
     pub plugin: Option<String>,
+    /// Another scanner's output to import instead of a cloud export: the format of every input
+    /// (one of [`IMPORTERS`], e.g. `prowler-ocsf`). The target is scanned by the built-in
+    /// importer of its provider (`import-<provider>`) unless `plugin` names another.
+    #[serde(default)]
+    pub importer: Option<String>,
     /// Snapshot directory, relative to the configuration file.
     pub snapshot: String,
     /// Files inside `snapshot` to read. By default every non-hidden file in it.
@@ -293,6 +298,11 @@ pub struct RawTarget {
     #[serde(default)]
     pub endpoints: Option<Vec<String>>,
 }
+
+/// The other scanners' output formats a target's `importer` may name.
+pub const IMPORTERS: &[&str] = &["prowler-ocsf"];
+/// The providers whose findings the built-in importers import (`import-<provider>`).
+pub const IMPORTER_PROVIDERS: &[&str] = &["aws", "azure", "gcp"];
 
 /// `[[tenant.contract]]`.
 #[derive(Debug, Deserialize)]
@@ -368,8 +378,10 @@ pub struct Target {
     pub id: String,
     /// Provider id.
     pub provider: String,
-    /// Plugin name, if pinned.
+    /// Plugin name, if pinned (for an import target, its importer plugin).
     pub plugin: Option<String>,
+    /// The other scanner's output format its inputs hold, for an import target.
+    pub importer: Option<String>,
     /// Absolute snapshot directory.
     pub snapshot: PathBuf,
     /// Input files, relative to `snapshot`; `None` means every file in it.
@@ -973,10 +985,37 @@ impl RawConfig {
                     &at,
                     &mut err,
                 );
+                let mut plugin = g.plugin;
+                if let Some(importer) = &g.importer {
+                    if !IMPORTERS.contains(&importer.as_str()) {
+                        err(
+                            at("importer"),
+                            format!(
+                                "unknown importer `{}` (known: {})",
+                                importer.escape_debug(),
+                                IMPORTERS.join(", ")
+                            ),
+                        );
+                    } else if plugin.is_none() {
+                        if IMPORTER_PROVIDERS.contains(&g.provider.as_str()) {
+                            plugin = Some(format!("import-{}", g.provider));
+                        } else {
+                            err(
+                                at("importer"),
+                                format!(
+                                    "no built-in importer imports findings of provider `{}` (they import {}); name the importer plugin in `plugin`",
+                                    g.provider,
+                                    IMPORTER_PROVIDERS.join(", ")
+                                ),
+                            );
+                        }
+                    }
+                }
                 targets.push(Target {
                     id: g.id,
                     provider: g.provider,
-                    plugin: g.plugin,
+                    plugin,
+                    importer: g.importer,
                     snapshot: tbase.join(&g.snapshot),
                     inputs: g.inputs,
                     accounts: g.accounts,

@@ -387,9 +387,16 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     let tenants = tenant_infos(&config, opts);
     // What findings refer to by id rather than repeat: known before the first finding.
     let tables = Tables {
+        // A built-in importer is recorded when a target of the run names it: the report of a
+        // run without imports is the same whether importers are built in or not.
         plugins: loaded
             .plugins
             .iter()
+            .filter(|p| {
+                p.producer.is_none()
+                    || !crate::plugins::builtin_names().any(|n| n == p.name)
+                    || plan.iter().any(|(_, ctx)| ctx.plugin.name == p.name)
+            })
             .map(|p| plugin_record(p, trust.signer(&p.sha256)))
             .collect(),
         bases: data.attributor.bases(
@@ -1190,7 +1197,12 @@ fn plan(
             }
             let plugin = plugins.iter().find(|p| match &target.plugin {
                 Some(name) => &p.name == name,
-                None => p.provider == target.provider,
+                // A built-in importer scans only the targets that name it (`importer`).
+                None => {
+                    p.provider == target.provider
+                        && !(p.producer.is_some()
+                            && crate::plugins::builtin_names().any(|n| n == p.name))
+                }
             });
             let Some(plugin) = plugin else {
                 gaps.push(Gap {
@@ -1270,7 +1282,10 @@ fn plan(
                     tenant: tenant.id.clone(),
                     target: target.id.clone(),
                     snapshot: target.snapshot.clone(),
-                    inputs: inputs.into_iter().map(|p| (p, None)).collect(),
+                    inputs: inputs
+                        .into_iter()
+                        .map(|p| (p, target.importer.clone()))
+                        .collect(),
                     now: now.to_string(),
                     limits: config.limits,
                     accounts: target.accounts.clone(),

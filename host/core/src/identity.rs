@@ -74,6 +74,24 @@ fn aws(name: &str, hint: &Hint<'_>) -> Option<String> {
             let what = &kind[3..];
             return Some(format!("arn:{partition}:iam::{account}:{what}/{name}"));
         }
+        // Regional resources named by their name or id: placed by account and region.
+        "rdsdbinstance" | "rdsinstance" | "rds" | "rdsdbcluster" | "lambdafunction" | "lambda"
+        | "kmskey" | "kms" | "cloudtrailtrail" | "cloudtrail" => {
+            let (account, region) = (hint.account?, hint.region?);
+            if name.contains([':', '/']) {
+                return None;
+            }
+            let (service, what) = match kind.as_str() {
+                "rdsdbcluster" => ("rds", "cluster:"),
+                "rdsdbinstance" | "rdsinstance" | "rds" => ("rds", "db:"),
+                "lambdafunction" | "lambda" => ("lambda", "function:"),
+                "kmskey" | "kms" => ("kms", "key/"),
+                _ => ("cloudtrail", "trail/"),
+            };
+            return Some(format!(
+                "arn:{partition}:{service}:{region}:{account}:{what}{name}"
+            ));
+        }
         _ => {}
     }
     // Bare EC2 ids carry their type in their prefix.
@@ -167,12 +185,60 @@ fn gcp(name: &str, hint: &Hint<'_>) -> Option<String> {
     {
         return self_link(rest);
     }
-    // A bare name: only a bucket can be placed (bucket names are global).
+    // A bare name: a bucket is placed by its name alone (bucket names are global); a compute
+    // resource or a Cloud SQL instance by its project and, for zonal ones, its zone.
     let kind = hint.kind.unwrap_or_default().to_ascii_lowercase();
-    if kind.contains("bucket") && !name.contains('/') {
+    if name.contains('/') {
+        return None;
+    }
+    if kind.contains("bucket") {
         return Some(format!("//storage.googleapis.com/{name}"));
     }
-    None
+    let kind = kind.rsplit(['/', '.']).next().unwrap_or_default();
+    let project = hint.account.filter(|p| !p.is_empty() && !p.contains('/'))?;
+    let compute = |path: &str| {
+        Some(format!(
+            "//compute.googleapis.com/projects/{project}/{path}"
+        ))
+    };
+    match kind {
+        "instance" | "computeinstance" | "disk" | "computedisk" => {
+            // A zone is `<region>-<letter>`; a region alone does not place a zonal resource.
+            let zone = hint.region.filter(|z| is_zone(z))?;
+            let what = if kind.ends_with("disk") {
+                "disks"
+            } else {
+                "instances"
+            };
+            compute(&format!("zones/{zone}/{what}/{name}"))
+        }
+        "firewall" | "computefirewall" | "firewallrule" => {
+            compute(&format!("global/firewalls/{name}"))
+        }
+        "network" | "computenetwork" | "vpcnetwork" => compute(&format!("global/networks/{name}")),
+        "sqlinstance" | "cloudsqlinstance" | "databaseinstance" => Some(format!(
+            "//cloudsql.googleapis.com/projects/{project}/instances/{name}"
+        )),
+        _ => None,
+    }
+}
+
+/// A Compute Engine zone name, `europe-west1-b`: a region and a one-letter suffix.
+fn is_zone(z: &str) -> bool {
+    z.rsplit_once('-')
+        .is_some_and(|(region, letter)| region.contains('-') && letter.len() == 1)
+}
+
+/// Whether `a` and `b` name the same resource on `provider`: both place to one key. Names that
+/// cannot be placed never meet anything, not even themselves under another spelling.
+pub fn same_resource(provider: &str, a: &str, b: &str, hint: &Hint<'_>) -> bool {
+    match (
+        resource_key(provider, a, hint),
+        resource_key(provider, b, hint),
+    ) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
 }
 
 /// A REST self link (without its scheme) as a full resource name.
@@ -309,6 +375,37 @@ mod tests {
                 Hint::default(),
                 Some("arn:aws:iam::482913650271:root"),
             ),
+            // Regional resources by name, as Prowler and Security Hub name some of them.
+            (
+                "nw-orders",
+                with("AwsRdsDbInstance"),
+                Some("arn:aws:rds:us-east-1:482913650271:db:nw-orders"),
+            ),
+            (
+                "nw-ledger",
+                with("AWS::RDS::DBCluster"),
+                Some("arn:aws:rds:us-east-1:482913650271:cluster:nw-ledger"),
+            ),
+            (
+                "nw-thumbnailer",
+                with("AwsLambdaFunction"),
+                Some("arn:aws:lambda:us-east-1:482913650271:function:nw-thumbnailer"),
+            ),
+            (
+                "1db4f204-cb5a-4c9c-9254-7556403ce51c",
+                with("AWS::KMS::Key"),
+                Some("arn:aws:kms:us-east-1:482913650271:key/1db4f204-cb5a-4c9c-9254-7556403ce51c"),
+            ),
+            // A regional resource without its region is not guessed.
+            (
+                "nw-orders",
+                Hint {
+                    kind: Some("AwsRdsDbInstance"),
+                    account: Some("482913650271"),
+                    region: None,
+                },
+                None,
+            ),
             // Not AWS names.
             ("i-not-hex", acct, None),
             ("arn:aws", Hint::default(), None),
@@ -413,6 +510,59 @@ mod tests {
                 },
                 None,
             ),
+            // Bare names placed by project (the finding's account) and zone.
+            (
+                "nw-web-1",
+                Hint {
+                    kind: Some("compute.googleapis.com/Instance"),
+                    account: Some("nw-retail-prod"),
+                    region: Some("europe-west1-b"),
+                },
+                Some(
+                    "//compute.googleapis.com/projects/nw-retail-prod/zones/europe-west1-b/instances/nw-web-1",
+                ),
+            ),
+            (
+                "nw-web-1",
+                Hint {
+                    kind: Some("ComputeInstance"),
+                    account: Some("nw-retail-prod"),
+                    region: Some("europe-west1"),
+                },
+                // A region is not a zone: not placed.
+                None,
+            ),
+            (
+                "default-allow-ssh",
+                Hint {
+                    kind: Some("Firewall"),
+                    account: Some("nw-retail-prod"),
+                    region: Some("global"),
+                },
+                Some(
+                    "//compute.googleapis.com/projects/nw-retail-prod/global/firewalls/default-allow-ssh",
+                ),
+            ),
+            (
+                "nw-orders-pg",
+                Hint {
+                    kind: Some("sqladmin.googleapis.com/Instance"),
+                    account: Some("nw-retail-prod"),
+                    region: Some("europe-west1"),
+                },
+                // `sqladmin…/Instance` ends in `Instance`, a zonal compute kind: not placed
+                // without a zone rather than placed as a VM.
+                None,
+            ),
+            (
+                "nw-orders-pg",
+                Hint {
+                    kind: Some("DatabaseInstance"),
+                    account: Some("nw-retail-prod"),
+                    region: Some("europe-west1"),
+                },
+                Some("//cloudsql.googleapis.com/projects/nw-retail-prod/instances/nw-orders-pg"),
+            ),
             (
                 "https://example.com/compute/v1/projects/p",
                 Hint::default(),
@@ -421,6 +571,67 @@ mod tests {
         ];
         for (name, hint, want) in table {
             assert_eq!(key("gcp", name, *hint).as_deref(), *want, "{name}");
+        }
+    }
+
+    /// Pairs of names different tools give one resource, and pairs that must not meet.
+    #[test]
+    fn names_of_one_resource_meet_and_others_do_not() {
+        let aws = Hint {
+            kind: Some("AwsS3Bucket"),
+            account: Some("482913650271"),
+            region: Some("eu-west-1"),
+        };
+        let ec2 = Hint {
+            kind: Some("AwsEc2SecurityGroup"),
+            ..aws
+        };
+        let gcp = Hint {
+            kind: Some("Bucket"),
+            account: Some("nw-retail-prod"),
+            region: Some("europe-west1"),
+        };
+        let same: &[(&str, &str, &str, Hint<'_>)] = &[
+            ("aws", "arn:aws:s3:::nw-logs", "nw-logs", aws),
+            (
+                "aws",
+                "sg-0a1b2c3d4e5f60718",
+                "arn:aws:ec2:eu-west-1:482913650271:security-group/sg-0a1b2c3d4e5f60718",
+                ec2,
+            ),
+            (
+                "azure",
+                "/subscriptions/5f1c3a8e-7b2d-4e90-a1c4-3d8e6f9b2a71/resourceGroups/RG/providers/Microsoft.Sql/servers/SQL-1",
+                "subscriptions/5F1C3A8E-7B2D-4E90-A1C4-3D8E6F9B2A71/resourcegroups/rg/providers/microsoft.sql/servers/sql-1",
+                Hint::default(),
+            ),
+            (
+                "gcp",
+                "//storage.googleapis.com/nw-web",
+                "https://www.googleapis.com/storage/v1/b/nw-web",
+                gcp,
+            ),
+            ("gcp", "nw-web", "gs://nw-web", gcp),
+        ];
+        for (provider, a, b, hint) in same {
+            assert!(same_resource(provider, a, b, hint), "{a} = {b}");
+            assert!(same_resource(provider, b, a, hint), "{b} = {a}");
+        }
+        let different: &[(&str, &str, &str, Hint<'_>)] = &[
+            ("aws", "arn:aws:s3:::nw-logs", "nw-logs-2", aws),
+            // The same group id in another region is another group.
+            (
+                "aws",
+                "sg-0a1b2c3d4e5f60718",
+                "arn:aws:ec2:us-east-1:482913650271:security-group/sg-0a1b2c3d4e5f60718",
+                ec2,
+            ),
+            // Names that cannot be placed meet nothing.
+            ("azure", "sql-1", "sql-1", Hint::default()),
+            ("gcp", "nw-web-1", "nw-web-1", Hint::default()),
+        ];
+        for (provider, a, b, hint) in different {
+            assert!(!same_resource(provider, a, b, hint), "{a} != {b}");
         }
     }
 

@@ -27,6 +27,19 @@ pub struct Cell {
     pub source: String,
 }
 
+/// A type's letters and digits in lower case, and those of its last word (after the last `/`,
+/// `:` or `.`).
+fn type_words(ty: &str) -> (String, String) {
+    let word = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let last = ty.rsplit(['/', ':', '.']).next().unwrap_or(ty);
+    (word(ty), word(last))
+}
+
 /// One provider's responsibility data.
 #[derive(Debug, Clone)]
 pub struct Matrix {
@@ -34,6 +47,10 @@ pub struct Matrix {
     pub provider: String,
     /// Native type (lowercased) → service model.
     types: BTreeMap<String, ServiceModel>,
+    /// Other tools' spellings of the native types: the letters and digits of a type
+    /// (`awss3bucket` for `AWS::S3::Bucket` and `AwsS3Bucket`), then its last word (`bucket`
+    /// for `storage.googleapis.com/Bucket`), each → the type, or `None` where two types share it.
+    words: BTreeMap<String, Option<String>>,
     /// (service model, layer) → cell.
     cells: BTreeMap<(ServiceModel, Layer), Cell>,
     /// Control id → a plain-words warning about what teams assume the provider does.
@@ -79,6 +96,7 @@ impl Matrix {
         let mut m = Matrix {
             provider: raw.provider.clone(),
             types: BTreeMap::new(),
+            words: BTreeMap::new(),
             cells: BTreeMap::new(),
             notes: BTreeMap::new(),
         };
@@ -102,6 +120,24 @@ impl Matrix {
                 )),
             }
         }
+        let mut words: BTreeMap<String, Option<String>> = BTreeMap::new();
+        let mut lasts: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for ty in m.types.keys() {
+            let (full, last) = type_words(ty);
+            for (map, w) in [(&mut words, full), (&mut lasts, last)] {
+                map.entry(w)
+                    .and_modify(|e| {
+                        if e.as_deref() != Some(ty) {
+                            *e = None
+                        }
+                    })
+                    .or_insert_with(|| Some(ty.clone()));
+            }
+        }
+        for (w, ty) in lasts {
+            words.entry(w).or_insert(ty);
+        }
+        m.words = words;
         let used_models: BTreeSet<ServiceModel> = m.types.values().copied().collect();
         for (model_name, layers) in &raw.matrix {
             let Some(model) = ServiceModel::parse(model_name) else {
@@ -226,6 +262,21 @@ impl Matrix {
         } else {
             Err(DataErrors(errors))
         }
+    }
+
+    /// The matrix's spelling (lower case) of a type another tool spells its own way:
+    /// `AwsS3Bucket` (Security Hub, Prowler) is `aws::s3::bucket`; a bare last word (`Bucket`) is
+    /// placed only when one type of the matrix ends in it. `None` when nothing matches or the
+    /// spelling is ambiguous.
+    pub fn spelling_of(&self, tool_type: &str) -> Option<&str> {
+        let lower = tool_type.to_ascii_lowercase();
+        if let Some((t, _)) = self.types.get_key_value(&lower) {
+            return Some(t);
+        }
+        let (full, last) = type_words(&lower);
+        let found = |w: &str| self.words.get(w).cloned().flatten();
+        let hit = found(&full).or_else(|| found(&last))?;
+        self.types.get_key_value(&hit).map(|(t, _)| t.as_str())
     }
 
     /// The service model of a native type (compared case-insensitively).
@@ -565,6 +616,31 @@ mod tests {
             include_str!("../../../schemas/responsibility/gcp.toml"),
         ),
     ];
+
+    /// Other tools' spellings of a type meet the matrix's; an ambiguous or unknown one does not.
+    #[test]
+    fn other_tools_type_spellings_meet_the_matrix_spelling() {
+        let cat = catalog();
+        let m = aws(&cat);
+        for (tool, want) in [
+            ("AWS::S3::Bucket", Some("aws::s3::bucket")),
+            ("AwsS3Bucket", Some("aws::s3::bucket")),
+            ("AwsEc2SecurityGroup", Some("aws::ec2::securitygroup")),
+            ("AwsRdsDbInstance", Some("aws::rds::dbinstance")),
+            ("AwsIamUser", Some("aws::iam::user")),
+            ("AwsNoSuchThing", None),
+            ("", None),
+        ] {
+            assert_eq!(m.spelling_of(tool), want, "{tool}");
+        }
+        let gcp = Matrix::load("gcp.toml", MATRICES[2].1, &cat).unwrap();
+        assert_eq!(
+            gcp.spelling_of("Bucket"),
+            Some("storage.googleapis.com/bucket")
+        );
+        // Compute and Cloud SQL both have an `Instance`: a bare `Instance` is not placed.
+        assert_eq!(gcp.spelling_of("Instance"), None);
+    }
 
     #[test]
     fn every_cell_of_every_matrix_attributes_as_its_data_says() {

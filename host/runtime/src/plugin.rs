@@ -298,6 +298,7 @@ impl Runtime {
         }
         let mut checks = BTreeMap::new();
         let mut warnings = Vec::new();
+        let declares_none = info.checks.is_empty();
         for c in info.checks {
             match validate_check(
                 c,
@@ -313,7 +314,9 @@ impl Runtime {
                 Err(dropped) => warnings.push(dropped),
             }
         }
-        if checks.is_empty() {
+        // An importer (a plugin with a producer) may learn every check from its input and
+        // declare it during the scan; any other plugin must declare its checks up front.
+        if checks.is_empty() && !(info.producer.is_some() && declares_none) {
             problems.push("it declares no valid check".to_string());
         }
         if !problems.is_empty() {

@@ -400,7 +400,7 @@ impl ScanContext {
     /// holds the checks the plugin declared during this scan.
     pub(crate) fn convert(
         &self,
-        f: RawFinding,
+        mut f: RawFinding,
         declared: &BTreeMap<String, CheckMeta>,
     ) -> Result<Finding, String> {
         let Some(check) = self
@@ -461,9 +461,19 @@ impl ScanContext {
             .ok_or_else(|| format!("check `{}` has no known primary control", check.id))?;
         // What the run's tables state once (the check's title and remediation, the plugin's
         // sha256, the basis documents and notes) is not copied into every finding.
+        // Another tool spells resource types its own way (`AwsS3Bucket`); the matrix is looked
+        // up by its own spelling of the same type. The finding keeps the tool's.
+        let matrix_type = match self.plugin.producer {
+            Some(_) => self
+                .attributor
+                .matrix(&self.provider)
+                .and_then(|m| m.spelling_of(&f.resource.native_type))
+                .unwrap_or(&f.resource.native_type),
+            None => &f.resource.native_type,
+        };
         let responsibility = self.attributor.attribute_by_reference(
             &self.provider,
-            &f.resource.native_type,
+            matrix_type,
             primary,
             &self.tenant,
             &self.contracts,
@@ -475,6 +485,29 @@ impl ScanContext {
             &self.tenant,
             &self.contracts,
         );
+        if self.plugin.producer.is_some() {
+            // Another tool's name of the resource, as demarc names it, so that imported findings
+            // meet the native findings (and other tools' findings) of the same resource. The
+            // tool's own name is kept as evidence.
+            let hint = demarc_core::identity::Hint {
+                kind: Some(&f.resource.native_type),
+                account: Some(&f.account),
+                region: Some(&f.region),
+            };
+            if let Some(key) =
+                demarc_core::identity::resource_key(&self.provider, &f.resource.id, &hint)
+                && key != f.resource.id
+            {
+                check_len("resource id", &key, MAX_ID)?;
+                let named = std::mem::replace(&mut f.resource.id, key);
+                if f.evidence.len() < MAX_ITEMS {
+                    f.evidence.push(demarc_core::Evidence {
+                        key: "tool.resource".into(),
+                        value: named,
+                    });
+                }
+            }
+        }
         let id = demarc_core::id::finding_id(
             &self.tenant,
             &self.provider,

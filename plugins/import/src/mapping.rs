@@ -1,0 +1,147 @@
+//! The mapping of a tool's checks onto demarc's catalog, from the data in `schemas/mappings/`.
+//!
+//! Two ways, in order: through the frameworks the tool cites (a citation of a benchmark version
+//! demarc holds maps through [`Crosswalk`], the controls behind each requirement as demarc's own
+//! checks test it), then through the tool's table of check id → controls. The data is compiled
+//! into the plugin, so the plugin declares each check it learns with its controls, and the host
+//! validates them (known controls, verifiable citations) as it validates every check.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// The crosswalk of the benchmarks demarc holds: requirement → catalog controls, generated from
+/// the first-party plugins' checks (a test keeps it current).
+pub const CROSSWALK: &str = include_str!("../../../schemas/mappings/crosswalk.toml");
+/// Prowler's mapping.
+pub const PROWLER: &str = include_str!("../../../schemas/mappings/prowler.toml");
+
+/// benchmark id → requirement id → controls.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Crosswalk(pub BTreeMap<String, BTreeMap<String, Vec<String>>>);
+
+/// A tool's framework name that stands for a benchmark demarc holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Framework {
+    /// The cloud whose findings cite it.
+    pub provider: String,
+    /// The tool's name for it (`CIS-7.0`).
+    pub name: String,
+    /// demarc's benchmark id (`cis-aws-7.0`).
+    pub benchmark: String,
+}
+
+/// One tool's mapping file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolMapping {
+    /// The tool.
+    pub tool: String,
+    /// Framework names it cites that demarc holds.
+    #[serde(default)]
+    pub framework: Vec<Framework>,
+    /// provider → tool check id → controls.
+    #[serde(default)]
+    pub checks: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// What a tool's check maps to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapped {
+    /// Catalog controls, the first primary; empty when the check maps to nothing.
+    pub controls: Vec<String>,
+    /// (benchmark, requirement) citations demarc holds.
+    pub requirements: Vec<(String, String)>,
+    /// How it was mapped: `framework`, `table`, or both joined with `+`; empty when unmapped.
+    pub by: String,
+}
+
+/// The mapping of one tool on one cloud.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    crosswalk: Crosswalk,
+    frameworks: BTreeMap<String, String>,
+    table: BTreeMap<String, Vec<String>>,
+}
+
+impl Mapping {
+    /// Parse `tool_text` (a mapping file) and `crosswalk_text` for `provider`.
+    pub fn parse(tool_text: &str, crosswalk_text: &str, provider: &str) -> Result<Self, String> {
+        let tool: ToolMapping =
+            toml::from_str(tool_text).map_err(|e| format!("mapping file: {e}"))?;
+        let crosswalk: Crosswalk =
+            toml::from_str(crosswalk_text).map_err(|e| format!("crosswalk.toml: {e}"))?;
+        Ok(Mapping {
+            crosswalk,
+            frameworks: tool
+                .framework
+                .into_iter()
+                .filter(|f| f.provider == provider)
+                .map(|f| (f.name, f.benchmark))
+                .collect(),
+            table: tool.checks.get(provider).cloned().unwrap_or_default(),
+        })
+    }
+
+    /// Prowler's mapping for `provider` (the data compiled into the plugin).
+    pub fn prowler(provider: &str) -> Self {
+        // The data is checked by this crate's tests; a parse failure here is a build defect.
+        Mapping::parse(PROWLER, CROSSWALK, provider).unwrap_or_else(|_| Mapping {
+            crosswalk: Crosswalk::default(),
+            frameworks: BTreeMap::new(),
+            table: BTreeMap::new(),
+        })
+    }
+
+    /// Map a check `check` that cites `citations` (framework name → requirement ids).
+    pub fn map<'c>(
+        &self,
+        check: &str,
+        citations: impl IntoIterator<Item = (&'c str, &'c [String])>,
+    ) -> Mapped {
+        let mut out = Mapped::default();
+        for (framework, ids) in citations {
+            let Some(benchmark) = self.frameworks.get(framework) else {
+                continue;
+            };
+            let Some(requirements) = self.crosswalk.0.get(benchmark) else {
+                continue;
+            };
+            for id in ids {
+                let Some(controls) = requirements.get(id.as_str()) else {
+                    continue;
+                };
+                let cited = (benchmark.clone(), id.clone());
+                if !out.requirements.contains(&cited) {
+                    out.requirements.push(cited);
+                }
+                push_all(&mut out.controls, controls);
+            }
+        }
+        if !out.controls.is_empty() {
+            out.by = "framework".into();
+        }
+        if let Some(controls) = self.table.get(check) {
+            // The table's primary control stays primary when a citation also maps.
+            let cited = std::mem::take(&mut out.controls);
+            push_all(&mut out.controls, controls);
+            push_all(&mut out.controls, &cited);
+            out.by = if out.by.is_empty() {
+                "table".into()
+            } else {
+                "framework+table".into()
+            };
+        }
+        out
+    }
+}
+
+fn push_all(into: &mut Vec<String>, from: &[String]) {
+    for c in from {
+        if !into.contains(c) {
+            into.push(c.clone());
+        }
+    }
+}
