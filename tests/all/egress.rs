@@ -591,3 +591,37 @@ regions = ["westeurope"]
     }
     assert!(!err.contains("endpoints[2]"), "{err}");
 }
+
+/// The path a live scan takes, end to end against a real AWS API emulator: an account seeded
+/// through boto3, and a sandboxed plugin granted only the emulator's loopback endpoint lists its
+/// S3 buckets, and can reach nothing else. (The emulator routes an unsigned request to S3; other
+/// services need the host's signature, whose credential scope names the service.)
+#[test]
+fn a_granted_plugin_reads_the_aws_emulator_and_nothing_else() {
+    let moto = crate::moto::Moto::start();
+    moto.seed(
+        r#"
+import boto3
+s3 = boto3.client("s3", region_name="us-east-1")
+s3.create_bucket(Bucket="demarc-live-logs")
+s3.create_bucket(Bucket="demarc-live-site")
+"#,
+    );
+    let base = moto.endpoint();
+    let (o, seen) = fetch(
+        &[format!("{base}/"), "https://s3.amazonaws.com/".to_string()],
+        Some(grant(vec![Endpoint::parse(&base).unwrap()])),
+    );
+    assert!(o.completed, "{:?}", o.gaps);
+    assert!(seen[0].contains("-> 200"), "{}", seen[0]);
+    for bucket in ["demarc-live-logs", "demarc-live-site"] {
+        assert!(
+            seen[0].contains(&format!("<Name>{bucket}</Name>")),
+            "{}",
+            seen[0]
+        );
+    }
+    assert!(denied(&seen[1]), "{}", seen[1]);
+    assert_eq!(refused(&o, Refusal::OutsideGrant), 1);
+    assert_eq!(o.egress.sent, 1);
+}

@@ -19,6 +19,8 @@ mod importers; // other tools' output imported by the importer plugins: attribut
 mod inputs; // bad inputs become gaps that name the file and position
 mod matrix; // the customer responsibility matrix: golden files
 mod merge; // demarc merge: shards merged give the single run's report, in any order and grouping
+#[path = "../support/moto.rs"]
+mod moto; // a real AWS API emulator (moto's server) on a loopback port, for live scanning
 mod mssp; // a generated estate of many tenants: one broken export costs one target
 mod plugintool; // plugin new generates a crate that builds, tests and scans; plugin test names every problem
 mod providers; // a new provider is data: matrices, attestations and controls added; nothing silently attributed
