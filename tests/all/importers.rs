@@ -40,7 +40,7 @@ snapshot = "securityhub"
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(
-            "demarc.toml: tenant[0].target[0].importer: unknown importer `prowler-csv` (known: prowler-ocsf, asff, defender, scc)"
+            "demarc.toml: tenant[0].target[0].importer: unknown importer `prowler-csv` (known: prowler-ocsf, asff, defender, scc, sarif)"
         ),
         "{err}"
     );
@@ -433,4 +433,61 @@ snapshot = "scc"
     let rollup = r["controls"].to_string();
     assert!(rollup.contains("public-resource-access"));
     assert!(rollup.contains("key-rotation"));
+}
+
+#[test]
+fn sarif_results_are_imported_by_rule_id_at_their_file_location() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("iac");
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::copy(fixture("iac.sarif"), snap.join("results.sarif")).unwrap();
+    let cfg = write_config(
+        tmp.path(),
+        r#"now = "2026-11-01T12:00:00Z"
+[[tenant]]
+id = "northwind"
+[[tenant.target]]
+id = "nw-aws-iac"
+provider = "aws"
+importer = "sarif"
+snapshot = "iac"
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    let out = demarc(
+        &[
+            "scan",
+            "--quiet",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    // Checkov's unmapped rule and Trivy's (no mapping) are gaps.
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    let r = report(&out_dir);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3, "{findings:#?}");
+    let acl = findings
+        .iter()
+        .find(|f| f["check"]["id"] == "checkov-ckv-aws-20")
+        .unwrap();
+    assert_eq!(acl["status"], "fail");
+    assert_eq!(acl["source"]["plugin"], "import-aws");
+    assert_eq!(acl["resource"]["id"], "infra/storage.tf:12");
+    assert_eq!(
+        acl["controls"],
+        serde_json::json!(["public-resource-access"])
+    );
+    let gap_text = serde_json::to_string(&gaps(&r)).unwrap();
+    assert!(
+        gap_text.contains("trivy check `AVD-AWS-0086`"),
+        "{gap_text}"
+    );
+    assert!(
+        gap_text.contains("checkov check `CKV_AWS_144`"),
+        "{gap_text}"
+    );
 }

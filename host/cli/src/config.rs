@@ -300,7 +300,7 @@ pub struct RawTarget {
 }
 
 /// The other scanners' output formats a target's `importer` may name.
-pub const IMPORTERS: &[&str] = &["prowler-ocsf", "asff", "defender", "scc"];
+pub const IMPORTERS: &[&str] = &["prowler-ocsf", "asff", "defender", "scc", "sarif"];
 /// The importers whose findings are of one cloud only: (importer, provider).
 pub const IMPORTER_CLOUDS: &[(&str, &str)] =
     &[("asff", "aws"), ("defender", "azure"), ("scc", "gcp")];

@@ -13,7 +13,8 @@
 //!   `json-asff`, and other products' findings (named by their product);
 //! - `defender` — Microsoft Defender for Cloud assessments as Azure Resource Graph exports them
 //!   ([`defender`]);
-//! - `scc` — Google Security Command Center findings ([`scc`]).
+//! - `scc` — Google Security Command Center findings ([`scc`]);
+//! - `sarif` — SARIF 2.1.0 logs from any tool ([`sarif`]), streamed run by run.
 //!
 //! A file of another tool's output is named as such ([`tools`]).
 //!
@@ -27,6 +28,7 @@ pub mod asff;
 pub mod defender;
 pub mod mapping;
 pub mod prowler;
+pub mod sarif;
 pub mod scc;
 pub mod tools;
 
@@ -106,6 +108,8 @@ pub enum ImportFormat {
     Defender,
     /// Google Security Command Center findings (`gcloud scc findings list --format=json`).
     Scc,
+    /// SARIF 2.1.0 logs from any tool.
+    Sarif,
 }
 
 impl ImportFormat {
@@ -116,6 +120,7 @@ impl ImportFormat {
             ImportFormat::Asff => "asff",
             ImportFormat::Defender => "defender",
             ImportFormat::Scc => "scc",
+            ImportFormat::Sarif => "sarif",
         }
     }
 
@@ -126,6 +131,7 @@ impl ImportFormat {
             ImportFormat::Asff => "AWS Security Hub findings (ASFF)",
             ImportFormat::Defender => "Microsoft Defender for Cloud assessments",
             ImportFormat::Scc => "Google Security Command Center findings",
+            ImportFormat::Sarif => "a SARIF log",
         }
     }
 
@@ -136,6 +142,7 @@ impl ImportFormat {
             ImportFormat::Asff => "ASFF",
             ImportFormat::Defender => "Defender for Cloud assessments",
             ImportFormat::Scc => "SCC findings",
+            ImportFormat::Sarif => "SARIF",
         }
     }
 
@@ -146,6 +153,7 @@ impl ImportFormat {
             ImportFormat::Asff => Some("aws"),
             ImportFormat::Defender => Some("azure"),
             ImportFormat::Scc => Some("gcp"),
+            ImportFormat::Sarif => None,
         }
     }
 }
@@ -199,9 +207,12 @@ impl<C: Cloud> Driver for ImportScan<C> {
             names: &["scc"],
             format: ImportFormat::Scc,
         },
+        Format {
+            names: &["sarif"],
+            format: ImportFormat::Sarif,
+        },
     ];
-    const NOT_OURS: &'static str =
-        "not another tool's output this importer reads (prowler-ocsf, asff, defender, scc): ";
+    const NOT_OURS: &'static str = "not another tool's output this importer reads (prowler-ocsf, asff, defender, scc, sarif): ";
     const GZIP_NOTE: Option<&'static str> = None;
 
     fn sniff(body: &[u8]) -> Sniffed<ImportFormat> {
@@ -219,10 +230,10 @@ impl<C: Cloud> Driver for ImportScan<C> {
         {
             Sniffed::Format(ImportFormat::Scc)
         } else if contains(body, b"\"runs\"") && contains(body, b"\"version\"") {
-            Sniffed::Unsupported("it is a SARIF log, which demarc does not import yet".to_string())
+            Sniffed::Format(ImportFormat::Sarif)
         } else {
             Sniffed::Unsupported(
-                "it holds no OCSF findings (`class_uid`), ASFF findings (`SchemaVersion`, `GeneratorId`), Defender assessments (`microsoft.security/assessments`) or SCC findings (`finding`)"
+                "it holds no OCSF findings (`class_uid`), ASFF findings (`SchemaVersion`, `GeneratorId`), Defender assessments (`microsoft.security/assessments`) SCC findings (`finding`) or a SARIF log (`runs`)"
                     .to_string(),
             )
         }
@@ -259,6 +270,7 @@ impl<C: Cloud> Driver for ImportScan<C> {
             ImportFormat::Asff => self.read_asff(scan, input),
             ImportFormat::Defender => self.read_defender(scan, input),
             ImportFormat::Scc => self.read_scc(scan, input),
+            ImportFormat::Sarif => self.read_sarif(scan, input),
         }
     }
 

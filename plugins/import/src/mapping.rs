@@ -24,6 +24,9 @@ pub const DEFENDER: &str = include_str!("../../../schemas/mappings/defender.toml
 /// Google Security Command Center's mapping (its finding categories).
 pub const SCC: &str = include_str!("../../../schemas/mappings/scc.toml");
 
+/// Checkov's mapping (its check ids, as its SARIF output names its rules).
+pub const CHECKOV: &str = include_str!("../../../schemas/mappings/checkov.toml");
+
 /// Every tool's mapping file: (tool, the file's text), the tool as a finding's `tool` evidence
 /// names it and as `schemas/mappings/<tool>.toml` is named.
 pub const TOOLS: &[(&str, &str)] = &[
@@ -31,6 +34,7 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("securityhub", SECURITYHUB),
     ("defender", DEFENDER),
     ("scc", SCC),
+    ("checkov", CHECKOV),
 ];
 
 /// benchmark id → requirement id → controls.

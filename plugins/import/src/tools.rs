@@ -20,7 +20,7 @@ pub fn identify(first_item: &[u8]) -> Option<(&'static str, Option<ImportFormat>
         return Some(("AWS Security Hub findings (ASFF)", Some(ImportFormat::Asff)));
     }
     if has("runs") && (has("version") || has("$schema")) {
-        return Some(("a SARIF log", None));
+        return Some(("a SARIF log", Some(ImportFormat::Sarif)));
     }
     if o.get("finding")
         .and_then(Value::as_object)
