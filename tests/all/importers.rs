@@ -25,6 +25,11 @@ id = "nw-other"
 provider = "tinycloud"
 importer = "prowler-ocsf"
 snapshot = "prowler"
+[[tenant.target]]
+id = "nw-azure-hub"
+provider = "azure"
+importer = "asff"
+snapshot = "securityhub"
 "#,
     );
     let out = demarc(
@@ -35,12 +40,16 @@ snapshot = "prowler"
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(
-            "demarc.toml: tenant[0].target[0].importer: unknown importer `prowler-csv` (known: prowler-ocsf)"
+            "demarc.toml: tenant[0].target[0].importer: unknown importer `prowler-csv` (known: prowler-ocsf, asff, defender, scc, sarif)"
         ),
         "{err}"
     );
     assert!(
         err.contains("tenant[0].target[1].importer: no built-in importer imports findings of provider `tinycloud`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("tenant[0].target[2].importer: importer `asff` imports aws findings: its target's provider must be `aws`, not `azure`"),
         "{err}"
     );
 }
@@ -189,4 +198,296 @@ inputs = ["gcp.ocsf.json"]
         "no roll-up of enc-in-transit"
     );
     assert!(rollup.contains("mgmt-port-exposure"));
+}
+
+#[test]
+fn security_hub_findings_are_imported_by_control_and_archived_ones_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("securityhub");
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::copy(fixture("securityhub.asff.json"), snap.join("findings.json")).unwrap();
+    let cfg = write_config(
+        tmp.path(),
+        r#"now = "2026-11-01T12:00:00Z"
+[[tenant]]
+id = "northwind"
+[[tenant.target]]
+id = "nw-aws-securityhub"
+provider = "aws"
+importer = "asff"
+snapshot = "securityhub"
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    let out = demarc(
+        &[
+            "scan",
+            "--quiet",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    // An unmapped control and a GuardDuty detection are gaps: the run says it is incomplete.
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    let r = report(&out_dir);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 6, "{findings:#?}");
+    let of = |id: &str| -> &serde_json::Value {
+        findings
+            .iter()
+            .find(|f| f["check"]["id"] == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+    };
+    let ev = |f: &serde_json::Value, key: &str| -> Option<String> {
+        f["evidence"]
+            .as_array()?
+            .iter()
+            .find_map(|e| (e[0] == key).then(|| e[1].as_str().unwrap_or_default().to_string()))
+    };
+    let s38 = of("securityhub-s3.8");
+    assert_eq!(s38["status"], "fail");
+    assert_eq!(s38["source"]["plugin"], "import-aws");
+    assert_eq!(
+        s38["controls"],
+        serde_json::json!(["public-resource-access"])
+    );
+    assert_eq!(ev(s38, "tool").as_deref(), Some("securityhub"));
+    assert_eq!(ev(s38, "tool.check").as_deref(), Some("S3.8"));
+    assert_eq!(
+        s38["resource"]["id"],
+        "arn:aws:s3:::nw-prod-assets-482913650271"
+    );
+    let kms = of("securityhub-kms.4");
+    assert_eq!(kms["status"], "fail");
+    assert_eq!(ev(kms, "tool.workflow").as_deref(), Some("SUPPRESSED"));
+    assert_eq!(of("securityhub-ec2.8")["status"], "manual");
+    assert_eq!(of("securityhub-rds.2")["status"], "error");
+    // The archived finding is counted as skipped, not imported.
+    let target = r["run"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == "nw-aws-securityhub")
+        .unwrap();
+    assert_eq!(target["skipped"], 1, "{target:#}");
+    assert!(!findings.iter().any(|f| {
+        f["resource"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("nw-old-exports")
+    }));
+    let gap_text = serde_json::to_string(&gaps(&r)).unwrap();
+    assert!(
+        gap_text.contains("unmapped: securityhub check `GuardDuty.1` maps to no catalog control"),
+        "{gap_text}"
+    );
+    assert!(
+        gap_text.contains("1 finding(s) of GuardDuty have no `Compliance.Status`"),
+        "{gap_text}"
+    );
+    // Rolled up like native findings.
+    let rollup = r["controls"].to_string();
+    assert!(rollup.contains("public-resource-access"));
+    assert!(rollup.contains("key-rotation"));
+}
+
+#[test]
+fn defender_assessments_are_imported_by_assessment_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("defender");
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::copy(
+        fixture("defender-assessments.arg.json"),
+        snap.join("assessments.json"),
+    )
+    .unwrap();
+    let cfg = write_config(
+        tmp.path(),
+        r#"now = "2026-11-01T12:00:00Z"
+[[tenant]]
+id = "northwind"
+[[tenant.target]]
+id = "nw-azure-defender"
+provider = "azure"
+importer = "defender"
+snapshot = "defender"
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    let out = demarc(
+        &[
+            "scan",
+            "--quiet",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    // The unmapped assessment is a gap.
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    let r = report(&out_dir);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 6, "{findings:#?}");
+    let transfer: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["check"]["id"] == "defender-1c5de8e1-f68d-6a17-e0d2-ec259c42768c")
+        .collect();
+    assert_eq!(transfer.len(), 2);
+    let web = transfer
+        .iter()
+        .find(|f| f["status"] == "fail")
+        .expect("the failing storage account");
+    assert_eq!(web["source"]["plugin"], "import-azure");
+    assert_eq!(web["controls"], serde_json::json!(["enc-in-transit"]));
+    // Named as demarc names Azure resources (lower case); Defender's spelling kept.
+    assert_eq!(
+        web["resource"]["id"],
+        "/subscriptions/5f1c3a8e-7b2d-4e90-a1c4-3d8e6f9b2a71/resourcegroups/rg-nw-web/providers/microsoft.storage/storageaccounts/nwwebdata"
+    );
+    let text = web.to_string();
+    assert!(text.contains("tool.resource"), "{text}");
+    assert!(text.contains("RG-NW-WEB"), "{text}");
+    let target = r["run"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == "nw-azure-defender")
+        .unwrap();
+    assert_eq!(target["skipped"], 1, "{target:#}");
+    let gap_text = serde_json::to_string(&gaps(&r)).unwrap();
+    assert!(
+        gap_text.contains(
+            "unmapped: defender check `620671b8-6661-273a-38ac-4574967750ec` maps to no catalog control"
+        ),
+        "{gap_text}"
+    );
+    let rollup = r["controls"].to_string();
+    assert!(rollup.contains("enc-in-transit"));
+    assert!(rollup.contains("mgmt-port-exposure"));
+}
+
+#[test]
+fn scc_findings_are_imported_by_category() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("scc");
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::copy(fixture("scc-findings.json"), snap.join("findings.json")).unwrap();
+    let cfg = write_config(
+        tmp.path(),
+        r#"now = "2026-11-01T12:00:00Z"
+[[tenant]]
+id = "northwind"
+[[tenant.target]]
+id = "nw-gcp-scc"
+provider = "gcp"
+importer = "scc"
+snapshot = "scc"
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    let out = demarc(
+        &[
+            "scan",
+            "--quiet",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    // The unmapped category is a gap.
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    let r = report(&out_dir);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 4, "{findings:#?}");
+    let bucket = findings
+        .iter()
+        .find(|f| f["check"]["id"] == "scc-public-bucket-acl")
+        .unwrap();
+    assert_eq!(bucket["status"], "fail");
+    assert_eq!(bucket["source"]["plugin"], "import-gcp");
+    assert_eq!(
+        bucket["controls"],
+        serde_json::json!(["public-resource-access"])
+    );
+    assert_eq!(
+        bucket["resource"]["id"],
+        "//storage.googleapis.com/nw-retail-prod-web-assets"
+    );
+    let ssh = findings
+        .iter()
+        .find(|f| f["check"]["id"] == "scc-open-ssh-port")
+        .unwrap();
+    assert_eq!(ssh["status"], "pass");
+    let gap_text = serde_json::to_string(&gaps(&r)).unwrap();
+    assert!(
+        gap_text.contains("unmapped: scc check `WEB_UI_ENABLED` maps to no catalog control"),
+        "{gap_text}"
+    );
+    let rollup = r["controls"].to_string();
+    assert!(rollup.contains("public-resource-access"));
+    assert!(rollup.contains("key-rotation"));
+}
+
+#[test]
+fn sarif_results_are_imported_by_rule_id_at_their_file_location() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("iac");
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::copy(fixture("iac.sarif"), snap.join("results.sarif")).unwrap();
+    let cfg = write_config(
+        tmp.path(),
+        r#"now = "2026-11-01T12:00:00Z"
+[[tenant]]
+id = "northwind"
+[[tenant.target]]
+id = "nw-aws-iac"
+provider = "aws"
+importer = "sarif"
+snapshot = "iac"
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    let out = demarc(
+        &[
+            "scan",
+            "--quiet",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    // Checkov's unmapped rule and Trivy's (no mapping) are gaps.
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    let r = report(&out_dir);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3, "{findings:#?}");
+    let acl = findings
+        .iter()
+        .find(|f| f["check"]["id"] == "checkov-ckv-aws-20")
+        .unwrap();
+    assert_eq!(acl["status"], "fail");
+    assert_eq!(acl["source"]["plugin"], "import-aws");
+    assert_eq!(acl["resource"]["id"], "infra/storage.tf:12");
+    assert_eq!(
+        acl["controls"],
+        serde_json::json!(["public-resource-access"])
+    );
+    let gap_text = serde_json::to_string(&gaps(&r)).unwrap();
+    assert!(
+        gap_text.contains("trivy check `AVD-AWS-0086`"),
+        "{gap_text}"
+    );
+    assert!(
+        gap_text.contains("checkov check `CKV_AWS_144`"),
+        "{gap_text}"
+    );
 }

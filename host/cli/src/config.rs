@@ -300,7 +300,10 @@ pub struct RawTarget {
 }
 
 /// The other scanners' output formats a target's `importer` may name.
-pub const IMPORTERS: &[&str] = &["prowler-ocsf"];
+pub const IMPORTERS: &[&str] = &["prowler-ocsf", "asff", "defender", "scc", "sarif"];
+/// The importers whose findings are of one cloud only: (importer, provider).
+pub const IMPORTER_CLOUDS: &[(&str, &str)] =
+    &[("asff", "aws"), ("defender", "azure"), ("scc", "gcp")];
 /// The providers whose findings the built-in importers import (`import-<provider>`).
 pub const IMPORTER_PROVIDERS: &[&str] = &["aws", "azure", "gcp"];
 
@@ -994,6 +997,17 @@ impl RawConfig {
                                 "unknown importer `{}` (known: {})",
                                 importer.escape_debug(),
                                 IMPORTERS.join(", ")
+                            ),
+                        );
+                    } else if let Some((_, cloud)) = IMPORTER_CLOUDS
+                        .iter()
+                        .find(|(name, cloud)| name == importer && *cloud != g.provider)
+                    {
+                        err(
+                            at("importer"),
+                            format!(
+                                "importer `{importer}` imports {cloud} findings: its target's provider must be `{cloud}`, not `{}`",
+                                g.provider.escape_debug()
                             ),
                         );
                     } else if plugin.is_none() {

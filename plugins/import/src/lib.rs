@@ -8,16 +8,29 @@
 //!
 //! Formats read (declared by a target's `importer` key, or sniffed):
 //!
-//! - `prowler-ocsf` — Prowler's JSON-OCSF output ([`prowler`]), streamed item by item.
+//! - `prowler-ocsf` — Prowler's JSON-OCSF output ([`prowler`]), streamed item by item;
+//! - `asff` — AWS Security Hub findings ([`asff`]): Security Hub's control findings, Prowler's
+//!   `json-asff`, and other products' findings (named by their product);
+//! - `defender` — Microsoft Defender for Cloud assessments as Azure Resource Graph exports them
+//!   ([`defender`]);
+//! - `scc` — Google Security Command Center findings ([`scc`]);
+//! - `sarif` — SARIF 2.1.0 logs from any tool ([`sarif`]), streamed run by run.
+//!
+//! A file of another tool's output is named as such ([`tools`]).
 //!
 //! Each tool check met in the input is declared to the host once (`host.declare`), as
-//! `prowler-<check id>` with the controls [`mapping`] gives it; each finding keeps the tool,
+//! `<tool>-<check id>` with the controls [`mapping`] gives it; each finding keeps the tool,
 //! its version and its own check id as evidence (`tool`, `tool.version`, `tool.check`). A tool
 //! check that maps to no catalog control is not rolled up: it is reported as one
 //! `unsupported-format` problem per check, with its counts of findings and failures.
 
+pub mod asff;
+pub mod defender;
 pub mod mapping;
 pub mod prowler;
+pub mod sarif;
+pub mod scc;
+pub mod tools;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -89,6 +102,60 @@ macro_rules! export_importer {
 pub enum ImportFormat {
     /// Prowler `-M json-ocsf`.
     ProwlerOcsf,
+    /// AWS Security Hub findings (`aws securityhub get-findings`, Prowler `-M json-asff`).
+    Asff,
+    /// Microsoft Defender for Cloud assessments as Azure Resource Graph exports them.
+    Defender,
+    /// Google Security Command Center findings (`gcloud scc findings list --format=json`).
+    Scc,
+    /// SARIF 2.1.0 logs from any tool.
+    Sarif,
+}
+
+impl ImportFormat {
+    /// The name a target's `importer` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportFormat::ProwlerOcsf => "prowler-ocsf",
+            ImportFormat::Asff => "asff",
+            ImportFormat::Defender => "defender",
+            ImportFormat::Scc => "scc",
+            ImportFormat::Sarif => "sarif",
+        }
+    }
+
+    /// What its files are, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ImportFormat::ProwlerOcsf => "Prowler JSON-OCSF",
+            ImportFormat::Asff => "AWS Security Hub findings (ASFF)",
+            ImportFormat::Defender => "Microsoft Defender for Cloud assessments",
+            ImportFormat::Scc => "Google Security Command Center findings",
+            ImportFormat::Sarif => "a SARIF log",
+        }
+    }
+
+    /// Its short name, in "this is X, not <short>".
+    pub fn short(self) -> &'static str {
+        match self {
+            ImportFormat::ProwlerOcsf => "Prowler JSON-OCSF",
+            ImportFormat::Asff => "ASFF",
+            ImportFormat::Defender => "Defender for Cloud assessments",
+            ImportFormat::Scc => "SCC findings",
+            ImportFormat::Sarif => "SARIF",
+        }
+    }
+
+    /// The cloud whose findings it holds, when only one.
+    pub fn cloud(self) -> Option<&'static str> {
+        match self {
+            ImportFormat::ProwlerOcsf => None,
+            ImportFormat::Asff => Some("aws"),
+            ImportFormat::Defender => Some("azure"),
+            ImportFormat::Scc => Some("gcp"),
+            ImportFormat::Sarif => None,
+        }
+    }
 }
 
 /// What became of a tool check met in the input.
@@ -106,8 +173,10 @@ enum Known {
 
 /// One scan of an importer.
 pub struct ImportScan<C> {
-    mapping: Mapping,
-    checks: BTreeMap<String, Known>,
+    /// The mapping of each tool met, loaded when its first check is.
+    mappings: BTreeMap<String, Mapping>,
+    /// tool → tool check → what became of it.
+    checks: BTreeMap<String, BTreeMap<String, Known>>,
     _cloud: PhantomData<C>,
 }
 
@@ -121,26 +190,58 @@ const OWN: Own = Own {
 impl<C: Cloud> Driver for ImportScan<C> {
     type Format = ImportFormat;
     const OWN: Own = OWN;
-    const FORMATS: &'static [Format<ImportFormat>] = &[Format {
-        names: &["prowler-ocsf"],
-        format: ImportFormat::ProwlerOcsf,
-    }];
-    const NOT_OURS: &'static str = "not another tool's output this importer reads (prowler-ocsf): ";
+    const FORMATS: &'static [Format<ImportFormat>] = &[
+        Format {
+            names: &["prowler-ocsf"],
+            format: ImportFormat::ProwlerOcsf,
+        },
+        Format {
+            names: &["asff"],
+            format: ImportFormat::Asff,
+        },
+        Format {
+            names: &["defender"],
+            format: ImportFormat::Defender,
+        },
+        Format {
+            names: &["scc"],
+            format: ImportFormat::Scc,
+        },
+        Format {
+            names: &["sarif"],
+            format: ImportFormat::Sarif,
+        },
+    ];
+    const NOT_OURS: &'static str = "not another tool's output this importer reads (prowler-ocsf, asff, defender, scc, sarif): ";
     const GZIP_NOTE: Option<&'static str> = None;
 
     fn sniff(body: &[u8]) -> Sniffed<ImportFormat> {
-        if body.first() == Some(&b'[') && demarc_sdk::formats::contains(body, b"\"class_uid\"") {
+        use demarc_sdk::formats::contains;
+        if body.first() == Some(&b'[') && contains(body, b"\"class_uid\"") {
             Sniffed::Format(ImportFormat::ProwlerOcsf)
+        } else if contains(body, b"\"SchemaVersion\"")
+            && (contains(body, b"\"GeneratorId\"") || contains(body, b"\"ProductArn\""))
+        {
+            Sniffed::Format(ImportFormat::Asff)
+        } else if contains(&body.to_ascii_lowercase(), defender::ASSESSMENTS.as_bytes()) {
+            Sniffed::Format(ImportFormat::Defender)
+        } else if contains(body, b"\"finding\"")
+            && (contains(body, b"\"category\"") || contains(body, b"\"resourceName\""))
+        {
+            Sniffed::Format(ImportFormat::Scc)
+        } else if contains(body, b"\"runs\"") && contains(body, b"\"version\"") {
+            Sniffed::Format(ImportFormat::Sarif)
         } else {
             Sniffed::Unsupported(
-                "it holds no JSON array of OCSF findings (`class_uid`)".to_string(),
+                "it holds no OCSF findings (`class_uid`), ASFF findings (`SchemaVersion`, `GeneratorId`), Defender assessments (`microsoft.security/assessments`) SCC findings (`finding`) or a SARIF log (`runs`)"
+                    .to_string(),
             )
         }
     }
 
     fn start(_now: Timestamp) -> Self {
         ImportScan {
-            mapping: Mapping::prowler(C::PROVIDER),
+            mappings: BTreeMap::new(),
             checks: BTreeMap::new(),
             _cloud: PhantomData,
         }
@@ -152,32 +253,55 @@ impl<C: Cloud> Driver for ImportScan<C> {
         input: Opened<'_>,
         format: ImportFormat,
     ) -> Result<(), ScanError> {
+        if let Some(cloud) = format.cloud()
+            && cloud != C::PROVIDER
+        {
+            return scan.unsupported(
+                input.name,
+                format!(
+                    "{} are {cloud} findings: import them in a target whose provider is `{cloud}`, not `{}`",
+                    format.describe(),
+                    C::PROVIDER
+                ),
+            );
+        }
         match format {
             ImportFormat::ProwlerOcsf => self.read_prowler(scan, input),
+            ImportFormat::Asff => self.read_asff(scan, input),
+            ImportFormat::Defender => self.read_defender(scan, input),
+            ImportFormat::Scc => self.read_scc(scan, input),
+            ImportFormat::Sarif => self.read_sarif(scan, input),
         }
     }
 
     fn finish(self, scan: &mut Scan<'_, '_>) -> Result<(), ScanError> {
-        for (tool_check, known) in self.checks {
-            if let Known::Unmapped {
-                findings,
-                failing,
-                first: (file, line, column),
-            } = known
-            {
-                scan.record(
-                    ProblemKind::UnsupportedFormat,
-                    InputError::at(
-                        &file,
-                        line,
-                        column,
-                        format!(
-                            "unmapped: {PRODUCER} check `{tool_check}` maps to no catalog control \
-                             (it cites no requirement demarc holds and schemas/mappings/{PRODUCER}.toml \
-                             does not name it): {findings} finding(s), {failing} failing, not rolled up"
+        for (tool, checks) in self.checks {
+            let table = if Mapping::has_file(&tool) {
+                format!("schemas/mappings/{tool}.toml does not name it")
+            } else {
+                format!("demarc holds no mapping of {tool}'s checks")
+            };
+            for (tool_check, known) in checks {
+                if let Known::Unmapped {
+                    findings,
+                    failing,
+                    first: (file, line, column),
+                } = known
+                {
+                    scan.record(
+                        ProblemKind::UnsupportedFormat,
+                        InputError::at(
+                            &file,
+                            line,
+                            column,
+                            format!(
+                                "unmapped: {tool} check `{tool_check}` maps to no catalog control \
+                                 (it cites no requirement demarc holds and {table}): \
+                                 {findings} finding(s), {failing} failing, not rolled up"
+                            ),
                         ),
-                    ),
-                );
+                    );
+                }
             }
         }
         Ok(())
@@ -215,6 +339,12 @@ impl<C: Cloud> ImportScan<C> {
             if finding.class_uid != Some(DETECTION_FINDING) {
                 if item.index == 0 {
                     // Not Prowler's output at all: say what it is, once, for the whole file.
+                    if let Some(message) =
+                        tools::another_tools(item.bytes, ImportFormat::ProwlerOcsf)
+                    {
+                        scan.unsupported(file, message)?;
+                        return Ok(Flow::Stop);
+                    }
                     let message = match (finding.class_uid, &finding.class_name) {
                         (Some(uid), name) => format!(
                             "valid JSON but not Prowler JSON-OCSF: its findings are OCSF class {uid}{}, not Detection Finding ({DETECTION_FINDING})",
@@ -388,7 +518,56 @@ impl<C: Cloud> ImportScan<C> {
         tool_check: &str,
         status: Status,
     ) -> Result<Option<String>, ScanError> {
-        if let Some(known) = self.checks.get_mut(tool_check) {
+        self.learn(scan, (file, item), PRODUCER, tool_check, status, || {
+            Described {
+                title: f
+                    .finding_info
+                    .as_ref()
+                    .and_then(|i| text(&i.title))
+                    .unwrap_or(tool_check)
+                    .to_string(),
+                severity: severity(text(&f.severity)),
+                rationale: text(&f.risk_details).unwrap_or_default().to_string(),
+                remediation: f
+                    .remediation
+                    .as_ref()
+                    .and_then(|r| text(&r.desc))
+                    .unwrap_or_default()
+                    .to_string(),
+                resource_types: f
+                    .resources
+                    .iter()
+                    .flatten()
+                    .filter_map(|r| text(&r.kind))
+                    .map(str::to_string)
+                    .collect(),
+                citations: f
+                    .unmapped
+                    .as_ref()
+                    .and_then(|u| u.compliance.as_ref())
+                    .map(|c| c.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+                    .unwrap_or_default(),
+            }
+        })
+    }
+
+    /// The demarc check of `tool`'s check `tool_check`, declared the first time it is met with
+    /// the controls the tool's mapping gives it (`describe` says what the input says of it);
+    /// `None` when it maps to no control (then counted, with where it was first met).
+    pub(crate) fn learn(
+        &mut self,
+        scan: &mut Scan<'_, '_>,
+        (file, item): (&str, &Item<'_>),
+        tool: &str,
+        tool_check: &str,
+        status: Status,
+        describe: impl FnOnce() -> Described,
+    ) -> Result<Option<String>, ScanError> {
+        if let Some(known) = self
+            .checks
+            .get_mut(tool)
+            .and_then(|checks| checks.get_mut(tool_check))
+        {
             return Ok(match known {
                 Known::Declared(id) => Some(id.clone()),
                 Known::Unmapped {
@@ -400,15 +579,21 @@ impl<C: Cloud> ImportScan<C> {
                 }
             });
         }
-        let citations: Vec<(&str, &[String])> = f
-            .unmapped
-            .as_ref()
-            .and_then(|u| u.compliance.as_ref())
-            .map(|c| c.iter().map(|(k, v)| (k.as_ref(), v.as_slice())).collect())
-            .unwrap_or_default();
-        let mapped = self.mapping.map(tool_check, citations);
+        let described = describe();
+        let mapping = self
+            .mappings
+            .entry(tool.to_string())
+            .or_insert_with(|| Mapping::of(tool, C::PROVIDER));
+        let mapped = mapping.map(
+            tool_check,
+            described
+                .citations
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_slice())),
+        );
+        let checks = self.checks.entry(tool.to_string()).or_default();
         if mapped.controls.is_empty() {
-            self.checks.insert(
+            checks.insert(
                 tool_check.to_string(),
                 Known::Unmapped {
                     findings: 1,
@@ -418,32 +603,16 @@ impl<C: Cloud> ImportScan<C> {
             );
             return Ok(None);
         }
-        let id = check_id(tool_check);
-        let title = f
-            .finding_info
-            .as_ref()
-            .and_then(|i| text(&i.title))
-            .unwrap_or(tool_check);
+        let id = tool_check_id(tool, tool_check);
         let check = Check {
             id: id.clone(),
-            title: title.to_string(),
-            severity: severity(text(&f.severity)),
+            title: described.title,
+            severity: described.severity,
             actor: Actor::Customer,
-            rationale: text(&f.risk_details).unwrap_or_default().to_string(),
-            remediation: f
-                .remediation
-                .as_ref()
-                .and_then(|r| text(&r.desc))
-                .unwrap_or_default()
-                .to_string(),
+            rationale: described.rationale,
+            remediation: described.remediation,
             controls: mapped.controls,
-            resource_types: f
-                .resources
-                .iter()
-                .flatten()
-                .filter_map(|r| text(&r.kind))
-                .map(str::to_string)
-                .collect(),
+            resource_types: described.resource_types,
             requirements: mapped
                 .requirements
                 .into_iter()
@@ -451,16 +620,33 @@ impl<C: Cloud> ImportScan<C> {
                 .collect(),
         };
         scan.declare(&[check])?;
-        self.checks
-            .insert(tool_check.to_string(), Known::Declared(id.clone()));
+        checks.insert(tool_check.to_string(), Known::Declared(id.clone()));
         Ok(Some(id))
     }
 }
 
-/// demarc's id of a Prowler check: `prowler-` and the check id in kebab case.
-pub fn check_id(tool_check: &str) -> String {
-    let mut id = String::with_capacity(tool_check.len() + 8);
-    id.push_str("prowler-");
+/// What the input says of a tool check, for its declaration.
+pub(crate) struct Described {
+    /// The check's title.
+    pub title: String,
+    /// Its severity.
+    pub severity: Severity,
+    /// Why it matters.
+    pub rationale: String,
+    /// How to fix it.
+    pub remediation: String,
+    /// The tool's resource types it was met on.
+    pub resource_types: Vec<String>,
+    /// Framework name → requirement ids the tool cites.
+    pub citations: Vec<(String, Vec<String>)>,
+}
+
+/// demarc's id of a check of `tool`: the tool, `-`, and the check id in kebab case
+/// (`securityhub-s3.8`).
+pub fn tool_check_id(tool: &str, tool_check: &str) -> String {
+    let mut id = String::with_capacity(tool.len() + tool_check.len() + 1);
+    id.push_str(tool);
+    id.push('-');
     for c in tool_check.chars() {
         match c {
             'a'..='z' | '0'..='9' | '.' => id.push(c),
@@ -470,6 +656,11 @@ pub fn check_id(tool_check: &str) -> String {
         }
     }
     id.trim_end_matches('-').to_string()
+}
+
+/// demarc's id of a Prowler check: `prowler-` and the check id in kebab case.
+pub fn check_id(tool_check: &str) -> String {
+    tool_check_id(PRODUCER, tool_check)
 }
 
 /// Prowler's severity words.

@@ -15,6 +15,27 @@ use serde::Deserialize;
 pub const CROSSWALK: &str = include_str!("../../../schemas/mappings/crosswalk.toml");
 /// Prowler's mapping.
 pub const PROWLER: &str = include_str!("../../../schemas/mappings/prowler.toml");
+/// AWS Security Hub's mapping (its control ids).
+pub const SECURITYHUB: &str = include_str!("../../../schemas/mappings/securityhub.toml");
+
+/// Microsoft Defender for Cloud's mapping (its assessment keys).
+pub const DEFENDER: &str = include_str!("../../../schemas/mappings/defender.toml");
+
+/// Google Security Command Center's mapping (its finding categories).
+pub const SCC: &str = include_str!("../../../schemas/mappings/scc.toml");
+
+/// Checkov's mapping (its check ids, as its SARIF output names its rules).
+pub const CHECKOV: &str = include_str!("../../../schemas/mappings/checkov.toml");
+
+/// Every tool's mapping file: (tool, the file's text), the tool as a finding's `tool` evidence
+/// names it and as `schemas/mappings/<tool>.toml` is named.
+pub const TOOLS: &[(&str, &str)] = &[
+    ("prowler", PROWLER),
+    ("securityhub", SECURITYHUB),
+    ("defender", DEFENDER),
+    ("scc", SCC),
+    ("checkov", CHECKOV),
+];
 
 /// benchmark id → requirement id → controls.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -87,12 +108,29 @@ impl Mapping {
 
     /// Prowler's mapping for `provider` (the data compiled into the plugin).
     pub fn prowler(provider: &str) -> Self {
-        // The data is checked by this crate's tests; a parse failure here is a build defect.
-        Mapping::parse(PROWLER, CROSSWALK, provider).unwrap_or_else(|_| Mapping {
+        Mapping::of("prowler", provider)
+    }
+
+    /// The mapping of `tool` for `provider` (the data compiled into the plugin); a tool demarc
+    /// has no mapping file for maps nothing (its checks are reported unmapped).
+    pub fn of(tool: &str, provider: &str) -> Self {
+        let empty = || Mapping {
             crosswalk: Crosswalk::default(),
             frameworks: BTreeMap::new(),
             table: BTreeMap::new(),
-        })
+        };
+        match TOOLS.iter().find(|(name, _)| *name == tool) {
+            // The data is checked by this crate's tests; a parse failure here is a build defect.
+            Some((_, text)) => {
+                Mapping::parse(text, CROSSWALK, provider).unwrap_or_else(|_| empty())
+            }
+            None => empty(),
+        }
+    }
+
+    /// Whether demarc holds a mapping file for the tool (for the unmapped checks' messages).
+    pub fn has_file(tool: &str) -> bool {
+        TOOLS.iter().any(|(name, _)| *name == tool)
     }
 
     /// Map a check `check` that cites `citations` (framework name → requirement ids).

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use demarc_plugin_import::mapping::{CROSSWALK, PROWLER, ToolMapping};
+use demarc_plugin_import::mapping::{CROSSWALK, TOOLS, ToolMapping};
 use demarc_sdk::{Check, Provider};
 
 fn generated() -> String {
@@ -76,34 +76,39 @@ fn every_mapped_control_is_in_the_catalog_and_every_framework_is_a_benchmark() {
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    let prowler: ToolMapping = toml::from_str(PROWLER).unwrap();
-    assert_eq!(prowler.tool, "prowler");
-    for (provider, table) in &prowler.checks {
-        assert!(["aws", "azure", "gcp"].contains(&provider.as_str()));
-        for (check, controls) in table {
-            assert!(!controls.is_empty(), "{provider} {check} maps to nothing");
-            for c in controls {
+    let walk: toml::Table = toml::from_str(CROSSWALK).unwrap();
+    for (tool, text) in TOOLS {
+        let mapping: ToolMapping = toml::from_str(text).unwrap();
+        assert_eq!(&mapping.tool, tool);
+        for (provider, table) in &mapping.checks {
+            assert!(["aws", "azure", "gcp"].contains(&provider.as_str()));
+            for (check, controls) in table {
                 assert!(
-                    known.contains(&c.as_str()),
-                    "{provider} {check}: unknown control {c}"
+                    !controls.is_empty(),
+                    "{tool} {provider} {check} maps to nothing"
                 );
+                for c in controls {
+                    assert!(
+                        known.contains(&c.as_str()),
+                        "{tool} {provider} {check}: unknown control {c}"
+                    );
+                }
             }
         }
-    }
-    let walk: toml::Table = toml::from_str(CROSSWALK).unwrap();
-    for f in &prowler.framework {
-        let benchmark = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("../../schemas/benchmarks/{}.toml", f.benchmark));
-        assert!(
-            benchmark.exists(),
-            "framework {} names no benchmark",
-            f.name
-        );
-        assert!(
-            walk.contains_key(&f.benchmark),
-            "{} not in the crosswalk",
-            f.benchmark
-        );
+        for f in &mapping.framework {
+            let benchmark = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../../schemas/benchmarks/{}.toml", f.benchmark));
+            assert!(
+                benchmark.exists(),
+                "{tool}: framework {} names no benchmark",
+                f.name
+            );
+            assert!(
+                walk.contains_key(&f.benchmark),
+                "{} not in the crosswalk",
+                f.benchmark
+            );
+        }
     }
     for requirements in walk.values() {
         for controls in requirements.as_table().unwrap().values() {

@@ -1,0 +1,190 @@
+//! The SARIF 2.1.0 importer, natively: a log of several tools' runs (Checkov, Trivy), results
+//! kept at their file location or at the cloud resource a logical location names, and malformed
+//! input (truncated, another tool's format, an unknown kind, a missing location), each a
+//! problem at its file and position with nothing else lost.
+
+use demarc_plugin_import::{Cloud, Importer};
+use demarc_sdk::bindings::demarc::provider::types::EmitError;
+use demarc_sdk::testing::{evidence, request, temp_dir};
+use demarc_sdk::{
+    Check, Emitter, Finding, ProblemKind, Provider, ScanError, ScanSummary, Severity, Status,
+};
+
+demarc_plugin_import::export_importer!(Aws, "aws", "import-aws");
+
+const NOW: &str = "2026-11-01T12:00:00Z";
+const SARIF: &str = include_str!("fixtures/iac.sarif");
+const SECURITY_HUB: &str = include_str!("fixtures/securityhub.asff.json");
+
+struct Run {
+    findings: Vec<Finding>,
+    declared: Vec<Check>,
+    result: Result<ScanSummary, ScanError>,
+}
+
+impl Run {
+    fn summary(&self) -> &ScanSummary {
+        self.result.as_ref().expect("the scan ran to its end")
+    }
+    fn one(&self, id: &str) -> &Finding {
+        let of: Vec<&Finding> = self.findings.iter().filter(|f| f.check_id == id).collect();
+        assert_eq!(of.len(), 1, "{id}: {:#?}", self.findings);
+        of[0]
+    }
+    fn problems(&self, kind: ProblemKind) -> Vec<&str> {
+        self.summary()
+            .problems
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| p.error.message.as_str())
+            .collect()
+    }
+}
+
+fn run<C: Cloud>(files: &[(&str, &str)], format: Option<&str>) -> Run {
+    let dir = temp_dir(files);
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    let mut req = request(&dir.to_string_lossy(), &names, NOW);
+    for input in &mut req.inputs {
+        input.format = format.map(str::to_string);
+    }
+    let mut findings = Vec::new();
+    let mut sink = |batch: &[Finding]| -> Result<(), EmitError> {
+        findings.extend_from_slice(batch);
+        Ok(())
+    };
+    let (result, declared) = {
+        let mut out = Emitter::new(&mut sink);
+        let result = Importer::<C>::scan(&req, &mut out);
+        let flushed = out.flush();
+        (
+            result.and_then(|s| flushed.map(|()| s)),
+            out.declared().to_vec(),
+        )
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    Run {
+        findings,
+        declared,
+        result,
+    }
+}
+
+#[test]
+fn checkov_and_trivy_runs_are_imported_by_rule_id() {
+    let r = run::<Aws>(&[("iac.sarif", SARIF)], Some("sarif"));
+    let s = r.summary();
+    // Five results: three of mapped Checkov rules; one Checkov rule and Trivy's unmapped.
+    assert_eq!(r.findings.len(), 3, "{:#?}", r.findings);
+    let acl = r.one("checkov-ckv-aws-20");
+    assert_eq!(acl.status, Status::Fail);
+    // No cloud resource: the file location is the resource.
+    assert_eq!(acl.resource.id, "infra/storage.tf:12");
+    assert_eq!(evidence(acl, "tool"), Some("checkov"));
+    assert_eq!(evidence(acl, "tool.version"), Some("3.2.334"));
+    assert_eq!(evidence(acl, "tool.check"), Some("CKV_AWS_20"));
+    assert_eq!(evidence(acl, "sarif.level"), Some("error"));
+    let check = r
+        .declared
+        .iter()
+        .find(|c| c.id == "checkov-ckv-aws-20")
+        .unwrap();
+    assert_eq!(check.controls, ["public-resource-access"]);
+    assert_eq!(check.severity, Severity::High);
+    // Suppressed in source: kept, said so.
+    let imds = r.one("checkov-ckv-aws-79");
+    assert_eq!(evidence(imds, "tool.suppressed"), Some("inSource"));
+    assert!(imds.message.contains("suppressed in checkov"));
+
+    let unmapped = r.problems(ProblemKind::UnsupportedFormat);
+    assert_eq!(unmapped.len(), 2, "{:#?}", s.problems);
+    assert!(
+        unmapped
+            .iter()
+            .any(|m| m.contains("checkov check `CKV_AWS_144`")
+                && m.contains("schemas/mappings/checkov.toml does not name it"))
+    );
+    assert!(
+        unmapped
+            .iter()
+            .any(|m| m.contains("trivy check `AVD-AWS-0086`")
+                && m.contains("demarc holds no mapping of trivy's checks"))
+    );
+}
+
+fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(SARIF).unwrap();
+    edit(&mut v);
+    serde_json::to_string_pretty(&v).unwrap()
+}
+
+#[test]
+fn kinds_and_cloud_resources_in_logical_locations() {
+    let text = edited(|v| {
+        let results = &mut v["runs"][0]["results"];
+        results[0]["kind"] = "pass".into();
+        results[0]["locations"][0]["logicalLocations"] = serde_json::json!([
+            {"fullyQualifiedName": "arn:aws:s3:::nw-prod-assets-482913650271", "kind": "resource"}
+        ]);
+        results[1]["locations"][0]["logicalLocations"] = serde_json::json!([{"fullyQualifiedName": "aws_security_group.ssh", "kind": "resource"}]);
+        results[1]["kind"] = "review".into();
+    });
+    let r = run::<Aws>(&[("iac.sarif", &text)], None);
+    let acl = r.one("checkov-ckv-aws-20");
+    assert_eq!(acl.status, Status::Pass);
+    assert_eq!(acl.resource.id, "arn:aws:s3:::nw-prod-assets-482913650271");
+    let ssh = r.one("checkov-ckv-aws-24");
+    assert_eq!(ssh.status, Status::Manual);
+    assert_eq!(ssh.resource.id, "infra/network.tf#aws_security_group.ssh");
+}
+
+#[test]
+fn unknown_kind_and_missing_location_are_problems_and_nothing_else_is_lost() {
+    let text = edited(|v| {
+        let results = &mut v["runs"][0]["results"];
+        results[0]["kind"] = "broken".into();
+        results[1].as_object_mut().unwrap().remove("locations");
+    });
+    let r = run::<Aws>(&[("e.sarif", &text)], Some("sarif"));
+    let bad = r.problems(ProblemKind::MalformedInput);
+    assert_eq!(bad.len(), 2, "{bad:#?}");
+    assert!(
+        bad[0].contains("item 0: checkov result 0 (rule `CKV_AWS_20`): unknown `kind` `broken`"),
+        "{}",
+        bad[0]
+    );
+    assert!(
+        bad[1].contains("item 0: checkov result 1 (rule `CKV_AWS_24`): no location"),
+        "{}",
+        bad[1]
+    );
+    assert!(r.summary().problems.iter().all(|p| p.error.line.is_some()));
+    assert_eq!(r.findings.len(), 1);
+}
+
+#[test]
+fn a_truncated_log_keeps_the_runs_before_the_cut() {
+    let cut = &SARIF[..SARIF.find("AVD-AWS-0086").unwrap()];
+    let r = run::<Aws>(&[("cut.sarif", cut)], Some("sarif"));
+    let Err(ScanError::MalformedInput(e)) = &r.result else {
+        panic!("{:?}", r.result)
+    };
+    assert_eq!(e.file, "cut.sarif");
+    assert!(e.line.is_some());
+    assert_eq!(r.findings.len(), 3);
+}
+
+#[test]
+fn another_tools_format_is_named() {
+    let r = run::<Aws>(&[("sh.json", SECURITY_HUB)], Some("sarif"));
+    let Err(ScanError::UnsupportedFormat(e)) = &r.result else {
+        panic!("{:?}", r.result)
+    };
+    assert!(
+        e.message.contains(
+            "this is AWS Security Hub findings (ASFF), not SARIF; import it with `importer = \"asff\"`"
+        ),
+        "{}",
+        e.message
+    );
+}
