@@ -70,8 +70,13 @@ impl<C: Cloud> Provider for Importer<C> {
             contract_version: demarc_sdk::CONTRACT_VERSION.to_string(),
             // Every check is learnt from the input and declared during the scan.
             checks: Vec::new(),
+            // One component reads every format; each finding names its own tool, version and
+            // check in its evidence (`tool`, `tool.version`, `tool.check`).
             producer: Some(Producer {
-                name: PRODUCER.to_string(),
+                name: format!(
+                    "other scanners' output: {}",
+                    ImportFormat::ALL.map(ImportFormat::name).join(", ")
+                ),
                 version: String::new(),
             }),
         }
@@ -113,6 +118,15 @@ pub enum ImportFormat {
 }
 
 impl ImportFormat {
+    /// Every format the importers read.
+    pub const ALL: [ImportFormat; 5] = [
+        ImportFormat::ProwlerOcsf,
+        ImportFormat::Asff,
+        ImportFormat::Defender,
+        ImportFormat::Scc,
+        ImportFormat::Sarif,
+    ];
+
     /// The name a target's `importer` gives it.
     pub fn name(self) -> &'static str {
         match self {

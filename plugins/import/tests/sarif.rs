@@ -188,3 +188,28 @@ fn another_tools_format_is_named() {
         e.message
     );
 }
+
+/// One component reads every format, so it names them all as its producer rather than one
+/// tool; and the formats it reads are exactly those a target's `importer` may name.
+#[test]
+fn the_importer_names_every_format_it_reads_as_its_producer() {
+    let producer = Importer::<Aws>::info()
+        .producer
+        .expect("an importer names its producer");
+    let config = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../host/cli/src/config.rs"),
+    )
+    .unwrap();
+    let line = config
+        .lines()
+        .find(|l| l.starts_with("pub const IMPORTERS"))
+        .expect("the configuration's list of importers");
+    for format in demarc_plugin_import::ImportFormat::ALL {
+        assert!(producer.name.contains(format.name()), "{}", producer.name);
+        assert!(line.contains(&format!("\"{}\"", format.name())), "{line}");
+    }
+    assert_eq!(
+        line.matches('"').count(),
+        2 * demarc_plugin_import::ImportFormat::ALL.len()
+    );
+}
