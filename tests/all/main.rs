@@ -32,6 +32,7 @@ mod sandbox; // hostile plugins: the host survives and lists the gap
 mod schema; // the committed JSON Schema matches the types, and reports validate against it
 mod suppressions; // suppressions: every selector, expiry by the pinned clock, stale ones, every format, --fail-on
 mod tenants; // tenants stay apart: ids, accounts, conflicts
+mod tools; // several tools over one estate: findings fused across tools, demarc evaluate
 mod trust; // demarc.lock pins every plugin; minisign signatures by trusted keys; --require-signed
 
 use std::path::{Path, PathBuf};

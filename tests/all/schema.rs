@@ -19,6 +19,28 @@ fn committed_report_schema_matches_the_types() {
 }
 
 #[test]
+fn committed_evaluation_schema_matches_the_types_and_the_schema_command() {
+    let generated = schemars::schema_for!(demarc_core::evaluate::Evaluation);
+    let generated = serde_json::to_value(&generated).unwrap();
+    let path = root().join("schemas/json/evaluation.schema.json");
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).expect("schemas/json/evaluation.schema.json exists"),
+    )
+    .unwrap();
+    assert!(
+        generated == committed,
+        "schemas/json/evaluation.schema.json is stale: regenerate it with `cargo run -p demarc -- schema evaluation > schemas/json/evaluation.schema.json`"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = demarc(&["schema", "evaluation"], tmp.path());
+    assert!(out.status.success(), "{}", crate::describe(&out));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, committed);
+    let bad = demarc(&["schema", "nonsense"], tmp.path());
+    assert_eq!(bad.status.code(), Some(2), "{}", crate::describe(&bad));
+}
+
+#[test]
 fn the_schema_command_prints_the_committed_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let out = demarc(&["schema"], tmp.path());

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 mod config;
 mod data;
 mod diff;
+mod evaluate;
 mod frameworks;
 mod history;
 mod inputs;
@@ -99,8 +100,29 @@ enum Command {
     /// tenant's posture over time.
     #[command(subcommand)]
     History(HistoryCommand),
-    /// Print the JSON Schema of report.json.
-    Schema,
+    /// Compare the tools of one estate control by control: which tools assessed each control
+    /// of each resource, where they agree and contradict each other, what only one sees, what
+    /// none covers, and each tool's coverage of each framework.
+    Evaluate(EvaluateArgs),
+    /// Print the JSON Schema of report.json (or of evaluation.json: `schema evaluation`).
+    Schema {
+        /// `report` (the default) or `evaluation`.
+        #[arg(default_value = "report")]
+        which: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct EvaluateArgs {
+    /// The report.json files: one that holds several tools, or several of the same estate.
+    #[arg(required = true)]
+    reports: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long, default_value = "demarc-evaluation")]
+    out: PathBuf,
+    /// Formats to write: json, md, html (comma-separated).
+    #[arg(long, default_value = "json,md,html")]
+    format: String,
 }
 
 #[derive(clap::Args)]
@@ -711,8 +733,16 @@ fn main() -> std::process::ExitCode {
                 ExitCode::Usage
             }
         },
-        Command::Schema => {
-            let schema = schemars::schema_for!(demarc_core::Report);
+        Command::Evaluate(args) => evaluate::run(&args.reports, &args.out, &args.format),
+        Command::Schema { which } => {
+            let schema = match which.as_str() {
+                "report" => schemars::schema_for!(demarc_core::Report),
+                "evaluation" => schemars::schema_for!(demarc_core::evaluate::Evaluation),
+                other => {
+                    eprintln!("error: no schema `{other}` (known: report, evaluation)");
+                    std::process::exit(ExitCode::Usage as i32);
+                }
+            };
             match serde_json::to_string_pretty(&schema) {
                 Ok(s) => {
                     println!("{s}");

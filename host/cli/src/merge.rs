@@ -683,6 +683,26 @@ fn merge(opts: &MergeOptions) -> Result<ExitCode, Refused> {
     let resolver = Resolver::from_tables(&run.plugins, &run.bases, &run.notes);
     let assembly = output::Assembly::begin_with(out.staging(), &tenants, resolver, &lanes, mutes)?;
     assembly.recount_duplicates(accepted, conflicts_inherited);
+    // The tenants read by more than one tool are fused as a single run fuses them, also when
+    // their tools' targets were scanned in different shards.
+    let producers: BTreeMap<&str, Option<&str>> = run
+        .plugins
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.producer.as_ref().map(|x| x.name.as_str()),
+            )
+        })
+        .collect();
+    assembly.fuse_tenants(&scan::multi_tool_tenants(tail.run.targets.iter().map(
+        |t| {
+            (
+                t.tenant.as_str(),
+                producers.get(t.plugin.as_str()).copied().flatten(),
+            )
+        },
+    )));
     // Each report's findings of the targets taken from it; the writer puts them in plan order.
     for (k, (path, _, _)) in frames.iter().enumerate() {
         let file =

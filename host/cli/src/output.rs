@@ -169,6 +169,9 @@ struct Lane {
     account_index: HashMap<String, u16>,
     /// Findings written to the report, counted by what the summary needs.
     counts: HashMap<Tally, u64>,
+    /// When the target's tenant is assessed by more than one tool: its findings (with their
+    /// suppression numbers), held until every target is over and fused across tools.
+    held: Option<Vec<(Finding, u16)>>,
 }
 
 impl Lane {
@@ -232,11 +235,31 @@ impl Body {
             return Ok(Written::Conflict(*earlier));
         }
         self.seen.insert(slot);
+        self.append(json)?;
+        Ok(Written::New)
+    }
+
+    /// Write one serialized finding whose id was claimed before.
+    fn append(&mut self, json: &[u8]) -> std::io::Result<()> {
         self.writer
             .write_all(if self.first { b"\n" } else { b",\n" })?;
         self.first = false;
-        self.writer.write_all(json)?;
-        Ok(Written::New)
+        self.writer.write_all(json)
+    }
+
+    /// Claim the id of a finding of `lane` without writing it (a held finding, written once its
+    /// tenant's findings are fused): what [`Body::write`] would have said.
+    fn claim(&mut self, key: u128, lane: usize, status: Status) -> Written {
+        let slot = Slot::new(key, Some(lane), status);
+        if let Some(earlier) = self.seen.get(&slot) {
+            if earlier.status() == status {
+                self.duplicates += 1;
+                return Written::Duplicate;
+            }
+            return Written::Conflict(*earlier);
+        }
+        self.seen.insert(slot);
+        Written::New
     }
 
     /// Record that `lane`'s finding with `status` disagrees with the one written earlier;
@@ -378,10 +401,26 @@ impl Assembly {
                         accounts: Vec::new(),
                         account_index: HashMap::new(),
                         counts: HashMap::new(),
+                        held: None,
                     })
                 })
                 .collect(),
         }))
+    }
+
+    /// Hold the findings of every target of `tenants` until the scan is over, and fuse them
+    /// across tools then ([`demarc_core::fuse`]). Called before any finding arrives, for the
+    /// tenants assessed by more than one tool; the other tenants' findings stream as before.
+    pub fn fuse_tenants(&self, tenants: &BTreeSet<String>) {
+        if tenants.is_empty() {
+            return;
+        }
+        for lane in &self.lanes {
+            let mut lane = lock(lane);
+            if tenants.contains(&lane.tenant) {
+                lane.held = Some(Vec::new());
+            }
+        }
     }
 
     /// The sink of target `lane`.
@@ -404,6 +443,10 @@ impl Assembly {
     ) -> Result<(), String> {
         let key = demarc_core::id::parse_key(&finding.id).ok_or("finding id is not a key")?;
         let mut lane = lock(&self.lanes[lane_no]);
+        if let Some(held) = lane.held.as_mut() {
+            held.push((finding.clone(), suppression));
+            return Ok(());
+        }
         let check = lane.check(finding);
         let account = lane.account(finding);
         let tally = Tally {
@@ -579,6 +622,7 @@ impl Assembly {
         if let Some(e) = body.error.take() {
             anyhow::bail!("{e}");
         }
+        let (folded, contradictions) = self.write_fused(&mut body)?;
         self.conflict_gaps(&body, tail);
 
         let mut summary = Summary::default();
@@ -668,6 +712,8 @@ impl Assembly {
             body.first = false;
             w.write_all(&json)?;
         }
+        summary.fused = folded;
+        summary.contradictions = contradictions;
         summary.duplicates = match *lock(&self.recount) {
             Some((accepted, inherited)) => {
                 let written: u64 = self
@@ -676,7 +722,9 @@ impl Assembly {
                     .map(|l| lock(l).counts.values().sum::<u64>())
                     .sum();
                 let conflicts: u64 = body.conflicts.values().map(|d| d.count).sum();
-                accepted.saturating_sub(written + conflicts + inherited)
+                // Findings folded into another tool's finding were accepted, and are no
+                // duplicates.
+                accepted.saturating_sub(written + conflicts + inherited + folded)
             }
             None => body.duplicates,
         };
@@ -735,6 +783,66 @@ impl Assembly {
 }
 
 impl Assembly {
+    /// Write the held findings, tenant by tenant in plan order, fused across tools: the
+    /// duplicates and conflicts among them are found as for streamed findings (the first in
+    /// plan order is kept), then each fused finding is counted on the target of the finding it
+    /// was built on. Returns how many findings were folded into others, and how many fused
+    /// findings contradict themselves.
+    fn write_fused(&self, body: &mut Body) -> anyhow::Result<(u64, u64)> {
+        let mut tenants: Vec<String> = Vec::new();
+        for lane in &self.lanes {
+            let lane = lock(lane);
+            if lane.held.is_some() && !tenants.contains(&lane.tenant) {
+                tenants.push(lane.tenant.clone());
+            }
+        }
+        let (mut folded, mut contradictions) = (0, 0);
+        let mut buf = Vec::with_capacity(4096);
+        for tenant in tenants {
+            let mut members: Vec<((usize, u16), Finding)> = Vec::new();
+            for (lane_no, lane) in self.lanes.iter().enumerate() {
+                let mut lane = lock(lane);
+                if lane.tenant != tenant {
+                    continue;
+                }
+                for (f, suppression) in lane.held.take().unwrap_or_default() {
+                    let key = demarc_core::id::parse_key(&f.id).unwrap_or_default();
+                    match body.claim(key, lane_no, f.status) {
+                        Written::New => members.push(((lane_no, suppression), f)),
+                        Written::Duplicate => {}
+                        Written::Conflict(earlier) => {
+                            body.disagree(earlier, lane_no, f.status, || {
+                                Some((f.resource.id.clone(), f.check.id.clone()))
+                            })
+                        }
+                    }
+                }
+            }
+            let fused = demarc_core::fuse::fuse(members);
+            folded += fused.folded;
+            contradictions += fused.contradictions;
+            for ((lane_no, suppression), f) in fused.findings {
+                buf.clear();
+                demarc_report::write_finding(&mut buf, &f)?;
+                body.append(&buf)
+                    .with_context(|| format!("cannot write {}", self.tmp.display()))?;
+                let mut lane = lock(&self.lanes[lane_no]);
+                let tally = Tally {
+                    check: lane.check(&f),
+                    account: lane.account(&f),
+                    owner: f.responsibility.owner,
+                    must_act: f.must_act.party,
+                    status: f.status,
+                    severity: f.check.severity,
+                    model: f.responsibility.service_model,
+                    suppression,
+                };
+                *lane.counts.entry(tally).or_default() += 1;
+            }
+        }
+        Ok((folded, contradictions))
+    }
+
     /// A `conflict` gap for every pair of targets (or target with itself) whose findings
     /// disagree, on the later target in plan order, which is marked `partial`.
     fn conflict_gaps(&self, body: &Body, tail: &mut Tail) {

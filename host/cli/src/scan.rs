@@ -424,6 +424,12 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>(),
         mutes,
     )?;
+    assembly.fuse_tenants(&multi_tool_tenants(plan.iter().map(|(spec, ctx)| {
+        (
+            spec.tenant.as_str(),
+            ctx.plugin.producer.as_ref().map(|p| p.name.as_str()),
+        )
+    })));
     let mut jobs = Vec::new();
     for (i, (spec, ctx)) in plan.into_iter().enumerate() {
         jobs.push(Job {
@@ -651,6 +657,27 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(code)
+}
+
+/// The tenants whose targets are read by more than one tool: demarc's own plugins (no producer)
+/// and an importer, or importers of two tools. Their findings are fused across tools; every
+/// other tenant's stream through untouched, so a run without imports pays one pass over its
+/// plan for it.
+pub(crate) fn multi_tool_tenants<'a>(
+    plan: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+) -> BTreeSet<String> {
+    let mut tools: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (tenant, producer) in plan {
+        tools
+            .entry(tenant)
+            .or_default()
+            .insert(producer.unwrap_or(demarc_core::fuse::DEMARC));
+    }
+    tools
+        .into_iter()
+        .filter(|(_, t)| t.len() > 1)
+        .map(|(tenant, _)| tenant.to_string())
+        .collect()
 }
 
 /// What each check of the run's plugins cites: its controls and benchmark requirements.
@@ -969,6 +996,8 @@ pub(crate) fn overdue_findings(
                 },
                 must_act,
                 suppression: None,
+                verdicts: Vec::new(),
+                contradiction: false,
             });
         }
     }

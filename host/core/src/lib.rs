@@ -13,6 +13,8 @@ pub mod attestation;
 pub mod benchmark;
 pub mod catalog;
 pub mod equivalence;
+pub mod evaluate;
+pub mod fuse;
 pub mod id;
 pub mod identity;
 pub mod model;

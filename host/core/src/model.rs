@@ -636,6 +636,14 @@ pub struct Finding {
     /// it has expired the finding fails again and its approver must act.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppression: Option<SuppressionMark>,
+    /// When findings of several tools on this resource and control were fused into this one
+    /// (see [`crate::fuse`]): every tool's verdict, this finding's own among them. Its status is
+    /// the most severe verdict's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verdicts: Vec<crate::fuse::Verdict>,
+    /// True when the fused verdicts contradict each other: one tool says pass, another fail.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub contradiction: bool,
 }
 
 /// The suppression a finding matched, as the finding carries it.

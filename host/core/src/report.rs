@@ -603,6 +603,8 @@ mod tests {
             },
             must_act: MustAct::customer(),
             suppression: None,
+            verdicts: Vec::new(),
+            contradiction: false,
         }
     }
 

@@ -80,6 +80,13 @@ pub struct Summary {
     pub gaps: BTreeMap<String, u64>,
     /// Findings dropped as duplicates of another finding with the same id.
     pub duplicates: u64,
+    /// Findings of one tool folded into another tool's finding on the same resource and control
+    /// (`findings[].verdicts`): counted once, as the fused finding.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fused: u64,
+    /// Fused findings whose tools contradict each other (one pass, another fail).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub contradictions: u64,
     /// Failing findings a suppression in force covers, by severity (they are in
     /// `failing_by_severity` too; `--fail-on` counts the difference).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -5,7 +5,8 @@
 //! documented in [`COLUMNS`]; new columns are only ever appended. Empty cells mean "absent".
 //! Multi-valued cells: `controls` joins catalog ids with `;` (ids never contain it); `evidence`
 //! and `tags` are JSON arrays of `[key, value]` pairs, which keep order, duplicates and any
-//! character unambiguous.
+//! character unambiguous; `verdicts`, of a finding fused across tools, is a JSON array of
+//! `[tool, status]` pairs, and `contradiction` is `true` when those disagree (pass and fail).
 //!
 //! Formula injection: resource names, tags and messages come from the scanned cloud, so a cell
 //! that would start with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'` (the
@@ -19,7 +20,7 @@ use demarc_core::Finding;
 use demarc_core::Report;
 
 /// The columns, in order.
-pub const COLUMNS: [&str; 38] = [
+pub const COLUMNS: [&str; 40] = [
     "finding_id",
     "tenant",
     "target",
@@ -58,6 +59,8 @@ pub const COLUMNS: [&str; 38] = [
     "suppression_status",
     "suppression_approved_by",
     "suppression_expires",
+    "verdicts",
+    "contradiction",
 ];
 
 /// Write the header and one row per finding.
@@ -164,6 +167,12 @@ fn row(f: &Finding) -> [String; COLUMNS.len()] {
             .as_ref()
             .map(|s| s.expires.clone())
             .unwrap_or_default(),
+        pairs(
+            f.verdicts
+                .iter()
+                .map(|v| (v.tool.as_str(), v.status.as_str())),
+        ),
+        if f.contradiction { "true" } else { "" }.to_string(),
     ]
 }
 

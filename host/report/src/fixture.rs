@@ -193,6 +193,8 @@ impl F<'_> {
             },
             must_act: MustAct::customer(),
             suppression: None,
+            verdicts: Vec::new(),
+            contradiction: false,
         }
     }
 }

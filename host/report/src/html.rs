@@ -1519,6 +1519,42 @@ fn finding_row(h: &mut String, f: &Finding, catalog: &Catalog) {
             ),
         );
     }
+    kv(
+        if f.contradiction {
+            "Tools disagree"
+        } else {
+            "Tools"
+        },
+        f.verdicts
+            .iter()
+            .map(|v| {
+                format!(
+                    "{} <code>{}</code>: <b>{}</b> — {}{}",
+                    esc(&v.tool),
+                    esc(&v.check),
+                    v.status.as_str(),
+                    esc(&v.message),
+                    if v.evidence.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({})",
+                            v.evidence
+                                .iter()
+                                .map(|e| format!(
+                                    "<code>{}</code> = <code>{}</code>",
+                                    esc(&e.key),
+                                    esc(&e.value)
+                                ))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("<br>"),
+    );
     kv("Remediation", esc(&f.remediation));
     kv(
         "Evidence",

@@ -109,6 +109,13 @@ pub fn write_finding(buf: &mut Vec<u8>, f: &Finding) -> serde_json::Result<()> {
         buf.extend_from_slice(b",\"suppression\":");
         serde_json::to_writer(&mut *buf, s)?;
     }
+    if !f.verdicts.is_empty() {
+        buf.extend_from_slice(b",\"verdicts\":");
+        serde_json::to_writer(&mut *buf, &f.verdicts)?;
+    }
+    if f.contradiction {
+        buf.extend_from_slice(b",\"contradiction\":true");
+    }
     buf.push(b'}');
     Ok(())
 }

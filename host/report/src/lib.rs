@@ -38,6 +38,7 @@ use std::path::PathBuf;
 use demarc_core::{Catalog, Finding, Report};
 
 mod csv;
+pub mod evaluation;
 mod html;
 mod json;
 mod jsonl;

@@ -59,6 +59,34 @@ pub fn text(s: &str) -> String {
     out
 }
 
+/// A fused finding's verdicts, ` — demarc `check`: pass; prowler `check`: fail`, or nothing.
+fn verdicts(f: &demarc_core::Finding) -> String {
+    if f.verdicts.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = f
+        .verdicts
+        .iter()
+        .map(|v| {
+            format!(
+                "{} {}: {}",
+                text(&v.tool),
+                code(&v.check),
+                v.status.as_str()
+            )
+        })
+        .collect();
+    format!(
+        " — {}{}",
+        list.join("; "),
+        if f.contradiction {
+            " **(contradiction)**"
+        } else {
+            ""
+        }
+    )
+}
+
 /// An identifier in a code span that is safe inside a table cell.
 pub fn code(s: &str) -> String {
     let s = one_line(s);
@@ -447,6 +475,16 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
 
     suppressions(&mut md, report);
 
+    if s.fused > 0 {
+        let _ = writeln!(
+            md,
+            "> [!NOTE]\n> **Tools compared:** {} of one tool folded into another tool's finding \
+             on the same resource and control; {} (one tool passes what another fails). \
+             `demarc evaluate report.json` compares the tools control by control.\n",
+            labels::count(s.fused, "finding"),
+            labels::count(s.contradictions, "contradiction")
+        );
+    }
     // Top failing findings.
     let top = view::top_failing(stats, None);
     if top.total > 0 {
@@ -475,7 +513,7 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 md,
-                "| **{}** | {} | {} | {} {} | {} | {} | {} |",
+                "| **{}** | {} | {} | {} {} | {} | {}{} | {} |",
                 labels::severity(f.check.severity),
                 text(&f.tenant),
                 text(&view::must_act_label(f)),
@@ -483,6 +521,7 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
                 code(&f.check.id),
                 resource,
                 text(&f.message),
+                verdicts(f),
                 control
             );
         }

@@ -278,6 +278,10 @@ pub fn event(
     if let Some(s) = &f.suppression {
         unmapped.insert("suppression".into(), json!(s));
     }
+    if !f.verdicts.is_empty() {
+        unmapped.insert("verdicts".into(), json!(f.verdicts));
+        unmapped.insert("contradiction".into(), json!(f.contradiction));
+    }
     let (status_id, status) = if f.is_suppressed() {
         (3, "Suppressed")
     } else {

@@ -1064,6 +1064,16 @@ fn observation(f: &Finding, start: &str, inventory_key: &str) -> Value {
     for c in &f.controls {
         p.extend(prop("control", c));
     }
+    // A finding fused across tools: each tool's verdict, `tool check status`.
+    for v in &f.verdicts {
+        p.extend(prop(
+            "verdict",
+            &format!("{} {} {}", v.tool, v.check, v.status.as_str()),
+        ));
+    }
+    if f.contradiction {
+        p.extend(prop("contradiction", "true"));
+    }
     put(&mut o, "props", p);
     o.insert("methods".into(), json!(["TEST"]));
     o.insert("types".into(), json!(["control-objective"]));

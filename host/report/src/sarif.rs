@@ -512,6 +512,11 @@ fn result(f: &Finding, rule_index: usize, rule_help: &str) -> Value {
     if let Some(t) = &f.observed_at {
         props.insert("observedAt".into(), json!(t));
     }
+    if !f.verdicts.is_empty() {
+        // A finding fused across tools: every tool's verdict, and whether they contradict.
+        props.insert("verdicts".into(), json!(f.verdicts));
+        props.insert("contradiction".into(), json!(f.contradiction));
+    }
     let mut logical = Map::new();
     logical.insert(
         "name".into(),

@@ -196,6 +196,8 @@ pub fn summary(report: &Report, stats: &Stats) -> Summary {
         s.add_gap(g);
     }
     s.duplicates = report.summary.duplicates;
+    s.fused = report.summary.fused;
+    s.contradictions = report.summary.contradictions;
     // The portfolio needs the run's targets and the roll-up's tallies: the scan computed it.
     s.portfolio = report.summary.portfolio.clone();
     // Staleness is the run's verdict on its suppressions, not a count of findings.

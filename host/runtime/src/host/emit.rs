@@ -543,6 +543,8 @@ impl ScanContext {
             responsibility,
             must_act,
             suppression: None,
+            verdicts: Vec::new(),
+            contradiction: false,
         })
     }
 }
