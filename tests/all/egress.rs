@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use demarc_core::{Finding, GapKind};
 use demarc_runtime::egress::{EgressLimits, Endpoint, Grant, Refusal, aws_endpoints};
 use demarc_runtime::schedule::scan_all;
+use demarc_runtime::sigv4::{AwsSigning, CredentialCache, Credentials};
 use demarc_runtime::{FindingSink, Limits, TargetOutcome};
 
 use crate::sandbox::world;
@@ -625,3 +626,74 @@ s3.create_bucket(Bucket="demarc-live-site")
     assert_eq!(refused(&o, Refusal::OutsideGrant), 1);
     assert_eq!(o.egress.sent, 1);
 }
+
+/// A grant whose endpoints are all AWS endpoints, signed with fixed credentials.
+fn signed_grant(endpoints: Vec<Endpoint>, regions: &[&str], credentials: Credentials) -> Grant {
+    let mut g = grant(endpoints);
+    g.aws = Some(AwsSigning {
+        endpoints: g.endpoints.clone(),
+        regions: regions.iter().map(|r| r.to_string()).collect(),
+        credentials: CredentialCache::fixed("tenant `acme`", credentials),
+    });
+    g
+}
+
+/// The plugin's unsigned Query API request reaches the emulator's EC2 API only because the host
+/// signs it: the credential scope names the service (`ec2`, from the request's `Version`) and the
+/// region (the target's first, or the one the plugin names in `X-Demarc-Aws-Region`).
+#[test]
+fn a_signed_request_reaches_the_emulators_ec2_api() {
+    let moto = crate::moto::Moto::start();
+    let vpc = moto.seed(
+        r#"
+import boto3
+ec2 = boto3.client("ec2", region_name="eu-west-1")
+print(ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"])
+"#,
+    );
+    let vpc = vpc.trim();
+    assert!(vpc.starts_with("vpc-"), "{vpc}");
+    let base = moto.endpoint();
+    let describe = format!("{base}/?Action=DescribeVpcs&Version=2016-11-15");
+    let requests = [
+        describe.clone(),
+        format!("{describe} header=x-demarc-aws-region:us-east-1"),
+        format!("{describe} header=x-demarc-aws-region:ap-south-1"),
+        // A signature of the plugin's own is dropped, and the host's replaces it.
+        format!(
+            "{describe} header=authorization:AWS4-HMAC-SHA256_forged header=x-amz-date:19700101T000000Z"
+        ),
+    ];
+    let creds = Credentials::new("AKIDDEMARCSIGNING", SECRET, None, None, "test");
+    let (o, seen) = fetch(
+        &requests,
+        Some(signed_grant(
+            vec![Endpoint::parse(&base).unwrap()],
+            &["eu-west-1", "us-east-1"],
+            creds,
+        )),
+    );
+    assert!(seen[0].contains("-> 200"), "{}", seen[0]);
+    assert!(seen[0].contains("DescribeVpcsResponse"), "{}", seen[0]);
+    assert!(seen[0].contains(vpc), "the VPC of eu-west-1: {}", seen[0]);
+    assert!(seen[1].contains("DescribeVpcsResponse"), "{}", seen[1]);
+    assert!(
+        !seen[1].contains(vpc),
+        "us-east-1 has not that VPC: {}",
+        seen[1]
+    );
+    assert!(
+        denied(&seen[2]),
+        "a region outside the target's: {}",
+        seen[2]
+    );
+    assert!(seen[3].contains(vpc), "{}", seen[3]);
+    assert_eq!(refused(&o, Refusal::Unsignable), 1);
+    assert_eq!(o.egress.sent, 3);
+    for s in &seen {
+        assert!(!s.contains(SECRET), "{s}");
+    }
+}
+
+/// An unmistakable secret access key of the tests.
+const SECRET: &str = "demarcSECRETaccessKEY0123456789abcdefghij";
