@@ -808,3 +808,80 @@ fn an_endpoint_not_marked_aws_gets_no_signature() {
     assert!(!lower.contains("x-amz"), "{}", seen[0]);
     assert!(server.seen().is_empty());
 }
+
+/// A live `aws` target of the configuration is signed with the host's credentials from its
+/// environment: the endpoint receives the access key id, and neither the report nor the log
+/// holds the secret; without credentials nothing is sent and the target's gap says why.
+#[test]
+fn a_live_aws_target_is_signed_with_the_hosts_credentials_and_none_leak() {
+    use sha2::Digest as _;
+    let server = Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let hostile = crate::wasm("demarc-test-hostile");
+    let digest = hex::encode(sha2::Sha256::digest(std::fs::read(&hostile).unwrap()));
+    std::fs::create_dir_all(dir.join("live")).unwrap();
+    std::fs::write(dir.join("live/requests.txt"), server.url("/ok")).unwrap();
+    let cfg = crate::write_config(
+        dir,
+        &format!(
+            "now = \"2026-11-01T00:00:00Z\"\n\n\
+             [[plugin]]\npath = \"{}\"\nsha256 = \"{digest}\"\n\n\
+             [[tenant]]\nid = \"acme\"\n\n\
+             [[tenant.target]]\nid = \"fetch\"\nprovider = \"aws\"\nplugin = \"hostile\"\n\
+             snapshot = \"live\"\nmode = \"live\"\nendpoints = [\"http://127.0.0.1:{}\"]\n",
+            hostile.display(),
+            server.port
+        ),
+    );
+    let run = |with_credentials: bool| {
+        let out_dir = dir.join(if with_credentials { "out1" } else { "out2" });
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_demarc"));
+        cmd.args(["scan", "--config", cfg.to_str().unwrap(), "--out"])
+            .arg(&out_dir)
+            .args(["--format", "json"])
+            .current_dir(dir)
+            .env("DEMARC_CACHE_DIR", dir.join(".cache"))
+            .env("RUST_LOG", "debug")
+            .env_remove("BUILT_WASM_DIR")
+            .env_remove("DEMARC_REFERENCE_DATA")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN");
+        if with_credentials {
+            cmd.env("AWS_ACCESS_KEY_ID", "AKIDDEMARCCLI")
+                .env("AWS_SECRET_ACCESS_KEY", SECRET);
+        } else {
+            cmd.env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY");
+        }
+        let _cpu = crate::shared_cpu();
+        let out = cmd.output().unwrap();
+        let report = std::fs::read_to_string(out_dir.join("report.json")).unwrap_or_default();
+        (out, report)
+    };
+    let (out, report) = run(true);
+    let heads = server.seen();
+    assert_eq!(heads.len(), 1, "{}", crate::describe(&out));
+    assert!(
+        heads[0]
+            .to_ascii_lowercase()
+            .contains("authorization: aws4-hmac-sha256 credential=akiddemarccli/"),
+        "{}",
+        heads[0]
+    );
+    for text in [
+        report.as_str(),
+        &String::from_utf8_lossy(&out.stderr),
+        &String::from_utf8_lossy(&out.stdout),
+    ] {
+        assert!(!text.contains(SECRET), "the secret leaked: {text}");
+    }
+    let (out, report) = run(false);
+    assert_eq!(server.seen().len(), 1, "nothing sent without credentials");
+    assert_eq!(out.status.code(), Some(3), "{}", crate::describe(&out));
+    assert!(
+        report.contains("1 to an AWS endpoint without credentials (first: GET http://127.0.0.1:")
+            && report.contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"),
+        "{report}"
+    );
+}
