@@ -394,6 +394,8 @@ pub struct Target {
     /// Live mode: the endpoints the plugin may reach over HTTP. `None`: a snapshot target,
     /// which reaches nothing.
     pub endpoints: Option<Vec<demarc_runtime::Endpoint>>,
+    /// Live mode: the regions named (`regions`), in order.
+    pub regions: Vec<String>,
 }
 
 /// The endpoints a target's configuration grants: `None` for a snapshot target; for a live one,
@@ -1034,6 +1036,7 @@ impl RawConfig {
                     inputs: g.inputs,
                     accounts: g.accounts,
                     endpoints,
+                    regions: g.regions.unwrap_or_default(),
                 });
             }
             if targets.is_empty() {
