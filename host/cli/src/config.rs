@@ -391,6 +391,8 @@ pub struct Target {
     /// Live mode: the endpoints the plugin may reach over HTTP. `None`: a snapshot target,
     /// which reaches nothing.
     pub endpoints: Option<Vec<demarc_runtime::Endpoint>>,
+    /// Live mode: the regions named (told to the plugin); empty for a snapshot target.
+    pub regions: Vec<String>,
 }
 
 /// The endpoints a target's configuration grants: `None` for a snapshot target; for a live one,
@@ -977,6 +979,8 @@ impl RawConfig {
                         }
                     }
                 }
+                // A snapshot target naming regions is an error reported below.
+                let regions = g.regions.clone().unwrap_or_default();
                 let endpoints = live_endpoints(
                     &g.provider,
                     g.mode.as_deref(),
@@ -1020,6 +1024,7 @@ impl RawConfig {
                     inputs: g.inputs,
                     accounts: g.accounts,
                     endpoints,
+                    regions,
                 });
             }
             if targets.is_empty() {

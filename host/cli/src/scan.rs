@@ -1294,6 +1294,7 @@ fn plan(
                         .clone()
                         .map(|endpoints| demarc_runtime::Grant {
                             limits: config.http_limits,
+                            regions: target.regions.clone(),
                             ..demarc_runtime::Grant::new(endpoints)
                         }),
                 },

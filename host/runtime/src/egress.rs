@@ -219,6 +219,9 @@ pub fn system_resolver() -> Resolver {
 pub struct Grant {
     /// The endpoints, exactly (scheme, host, port).
     pub endpoints: Vec<Endpoint>,
+    /// The target's regions (told to the plugin; the endpoints they derive are in
+    /// `endpoints`).
+    pub regions: Vec<String>,
     /// Limits.
     pub limits: EgressLimits,
     /// How names are resolved.
@@ -239,6 +242,7 @@ impl Grant {
     pub fn new(endpoints: Vec<Endpoint>) -> Grant {
         Grant {
             endpoints,
+            regions: Vec::new(),
             limits: EgressLimits::default(),
             resolver: system_resolver(),
         }
