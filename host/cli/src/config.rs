@@ -391,7 +391,8 @@ pub struct Target {
     /// Live mode: the endpoints the plugin may reach over HTTP. `None`: a snapshot target,
     /// which reaches nothing.
     pub endpoints: Option<Vec<demarc_runtime::Endpoint>>,
-    /// Live mode: the regions named (told to the plugin); empty for a snapshot target.
+    /// Live mode: the regions named (`regions`), in order (told to the plugin, and the
+    /// regions the host signs for); empty for a snapshot target.
     pub regions: Vec<String>,
 }
 
@@ -979,8 +980,6 @@ impl RawConfig {
                         }
                     }
                 }
-                // A snapshot target naming regions is an error reported below.
-                let regions = g.regions.clone().unwrap_or_default();
                 let endpoints = live_endpoints(
                     &g.provider,
                     g.mode.as_deref(),
@@ -1024,7 +1023,7 @@ impl RawConfig {
                     inputs: g.inputs,
                     accounts: g.accounts,
                     endpoints,
-                    regions,
+                    regions: g.regions.unwrap_or_default(),
                 });
             }
             if targets.is_empty() {

@@ -1185,6 +1185,8 @@ fn plan(
     records: &mut Vec<InputToHash>,
 ) -> anyhow::Result<Vec<Planned>> {
     let mut out = Vec::new();
+    // The credentials of live AWS targets, loaded once for the run on the first signed request.
+    let aws_credentials = demarc_runtime::sigv4::CredentialCache::environment();
     for tenant in &config.tenants {
         if !opts.tenants.is_empty() && !opts.tenants.contains(&tenant.id) {
             continue;
@@ -1289,14 +1291,22 @@ fn plan(
                     now: now.to_string(),
                     limits: config.limits,
                     accounts: target.accounts.clone(),
-                    egress: target
-                        .endpoints
-                        .clone()
-                        .map(|endpoints| demarc_runtime::Grant {
+                    egress: target.endpoints.clone().map(|endpoints| {
+                        // Every endpoint of a live AWS target is an AWS endpoint: the host
+                        // signs its requests there.
+                        let aws =
+                            (target.provider == "aws").then(|| demarc_runtime::sigv4::AwsSigning {
+                                endpoints: endpoints.clone(),
+                                regions: target.regions.clone(),
+                                credentials: aws_credentials.clone(),
+                            });
+                        demarc_runtime::Grant {
                             limits: config.http_limits,
                             regions: target.regions.clone(),
+                            aws,
                             ..demarc_runtime::Grant::new(endpoints)
-                        }),
+                        }
+                    }),
                 },
                 Arc::new(ScanContext {
                     tenant: tenant.id.clone(),

@@ -12,6 +12,12 @@
 //! that follows one sends a new request, checked like the first. Every refusal is logged, fails
 //! the request in the plugin with `HTTP-request-denied` (or the size or time error), and is
 //! counted for the target's gap.
+//!
+//! Before sending, the host drops the headers a plugin could authenticate itself with
+//! (`Authorization`, `X-Amz-Security-Token`, `X-Amz-Date`, `X-Amz-Content-Sha256`) from every
+//! request, and signs its own copy of a request to an AWS endpoint of the grant with credentials
+//! the plugin never sees (`sigv4.rs`); a response that carries the secret or the session token
+//! back has that header dropped, or its body cut off, before the plugin reads it.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -29,6 +35,8 @@ use http_body::{Body, Frame};
 use http_body_util::BodyExt as _;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{DEFAULT_FORBIDDEN_HEADERS, Error, RequestOptions, WasiBody};
+
+use crate::sigv4;
 
 /// One endpoint a grant allows: scheme, host and port, exactly.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -226,6 +234,9 @@ pub struct Grant {
     pub limits: EgressLimits,
     /// How names are resolved.
     pub resolver: Resolver,
+    /// Signing of the requests to AWS endpoints, with the credentials the host holds; `None`:
+    /// nothing is signed.
+    pub aws: Option<crate::sigv4::AwsSigning>,
 }
 
 impl std::fmt::Debug for Grant {
@@ -233,6 +244,7 @@ impl std::fmt::Debug for Grant {
         f.debug_struct("Grant")
             .field("endpoints", &self.endpoints)
             .field("limits", &self.limits)
+            .field("aws", &self.aws)
             .finish_non_exhaustive()
     }
 }
@@ -245,6 +257,7 @@ impl Grant {
             regions: Vec::new(),
             limits: EgressLimits::default(),
             resolver: system_resolver(),
+            aws: None,
         }
     }
 }
@@ -270,6 +283,13 @@ pub enum Refusal {
     OversizeResponse,
     /// No response head within the request timeout.
     Timeout,
+    /// A request to an AWS endpoint the host could not sign as it is.
+    Unsignable,
+    /// A request to an AWS endpoint while the target's credentials could not be loaded.
+    NoCredentials,
+    /// A response that carried the secret access key or session token back (an endpoint that
+    /// echoes what it received): cut off before the plugin read it.
+    CredentialEcho,
 }
 
 impl Refusal {
@@ -285,6 +305,9 @@ impl Refusal {
             Refusal::TooManyRequests => "past the cap on requests",
             Refusal::OversizeResponse => "with a response past the size cap",
             Refusal::Timeout => "past the request timeout",
+            Refusal::Unsignable => "to an AWS endpoint that the host could not sign",
+            Refusal::NoCredentials => "to an AWS endpoint without credentials",
+            Refusal::CredentialEcho => "whose response echoed credentials",
         }
     }
 }
@@ -496,7 +519,6 @@ async fn send(
             return refuse(why, &detail);
         }
     }
-    lock(&record).sent += 1;
     // The Host header is the authority's, whatever the request carried.
     let host_value =
         HeaderValue::from_str(authority.as_str()).map_err(|_| Error::HttpRequestUriInvalid)?;
@@ -506,6 +528,42 @@ async fn send(
         .path_and_query(uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"))
         .build()
         .map_err(|_| Error::HttpRequestUriInvalid)?;
+    // A plugin never authenticates itself: headers that would carry a signature or credentials
+    // of its own are dropped from every request, signed or not.
+    for name in sigv4::STRIPPED_HEADERS {
+        req.headers_mut().remove(*name);
+    }
+    let region_hint = req.headers_mut().remove(sigv4::REGION_HEADER);
+    // The requests to an AWS endpoint of the grant are signed; to no other endpoint.
+    let mut secrets = Vec::new();
+    if let Some(signing) = grant
+        .aws
+        .as_ref()
+        .filter(|s| s.endpoints.contains(endpoint))
+    {
+        let (mut parts, body) = req.into_parts();
+        let body = match collect(body, sigv4::MAX_SIGNED_BODY).await {
+            Ok(b) => b,
+            Err(e) => return refuse(Refusal::Unsignable, &format!(": {e}")),
+        };
+        let hint = region_hint
+            .as_ref()
+            .map(|v| v.to_str().unwrap_or("(not ASCII)"));
+        match sigv4::sign(signing, &host, &mut parts, hint, &body).await {
+            Ok(s) => secrets = s,
+            Err(sigv4::SignError::Credentials(e)) => {
+                return refuse(Refusal::NoCredentials, &format!(": {e}"));
+            }
+            Err(sigv4::SignError::Request(e)) => {
+                return refuse(Refusal::Unsignable, &format!(": {e}"));
+            }
+        }
+        let body = http_body_util::Full::new(body)
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        req = http::Request::from_parts(parts, body);
+    }
+    lock(&record).sent += 1;
 
     let timeout = options
         .and_then(|o| o.first_byte_timeout)
@@ -545,6 +603,24 @@ async fn send(
         );
         return Err(Error::HttpResponseBodySize(Some(len)));
     }
+    let mut response = response;
+    // Nothing derived from the credentials goes back to the plugin: a response header that
+    // carries the secret or the session token is dropped, and a body that does is cut off.
+    let echoed: Vec<HeaderName> = response
+        .headers()
+        .iter()
+        .filter(|(_, v)| secrets.iter().any(|s| find(v.as_bytes(), s)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if !echoed.is_empty() {
+        lock(&record).refuse(
+            Refusal::CredentialEcho,
+            format!("{what}: response header `{}` dropped", echoed[0]),
+        );
+        for name in echoed {
+            response.headers_mut().remove(name);
+        }
+    }
     let response = response.map(|incoming| {
         CappedBody {
             inner: incoming,
@@ -552,6 +628,8 @@ async fn send(
             max,
             what: what.clone(),
             record: record.clone(),
+            carry: Vec::new(),
+            secrets,
         }
         .boxed_unsync()
     });
@@ -665,6 +743,50 @@ struct CappedBody {
     max: u64,
     what: String,
     record: Arc<Mutex<EgressRecord>>,
+    /// The secret access key and session token the request was signed with (none when it was
+    /// not signed): a body that carries one is cut off.
+    secrets: Vec<Vec<u8>>,
+    /// The end of the body so far, long enough to find a secret split across frames.
+    carry: Vec<u8>,
+}
+
+impl CappedBody {
+    /// What of `data` the plugin may read now, or `None` when it completes a secret with what
+    /// came before. The last bytes (one fewer than the longest secret) are held back until the
+    /// next frame or the end, so that no part of a secret split across frames is delivered.
+    fn screen(&mut self, data: &Bytes) -> Option<Bytes> {
+        let Some(longest) = self.secrets.iter().map(Vec::len).max() else {
+            return Some(data.clone());
+        };
+        let mut window = std::mem::take(&mut self.carry);
+        window.extend_from_slice(data);
+        if self.secrets.iter().any(|s| find(&window, s)) {
+            return None;
+        }
+        let keep = window.len().min(longest.saturating_sub(1));
+        self.carry = window.split_off(window.len() - keep);
+        Some(Bytes::from(window))
+    }
+}
+
+/// Whether `needle` (not empty) occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The whole body of a request, at most `max` bytes.
+async fn collect(mut body: WasiBody, max: u64) -> Result<Bytes, String> {
+    let mut out = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("the request body failed: {e}"))?;
+        if let Some(data) = frame.data_ref() {
+            if (out.len() + data.len()) as u64 > max {
+                return Err(format!("a request body past {max} bytes is not signed"));
+            }
+            out.extend_from_slice(data);
+        }
+    }
+    Ok(out.freeze())
 }
 
 impl Body for CappedBody {
@@ -692,17 +814,31 @@ impl Body for CappedBody {
                         return Poll::Ready(Some(Err(Error::HttpResponseBodySize(None))));
                     }
                     this.left -= len;
+                    let Some(clean) = this.screen(data) else {
+                        this.left = 0;
+                        this.carry.clear();
+                        lock(&this.record).refuse(
+                            Refusal::CredentialEcho,
+                            format!("{}: the body carried them", this.what),
+                        );
+                        return Poll::Ready(Some(Err(Error::HttpRequestDenied)));
+                    };
+                    return Poll::Ready(Some(Ok(Frame::data(clean))));
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::from(e)))),
+            // What was held back goes out at the end.
+            Poll::Ready(None) if !this.carry.is_empty() => Poll::Ready(Some(Ok(Frame::data(
+                Bytes::from(std::mem::take(&mut this.carry)),
+            )))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.carry.is_empty() && self.inner.is_end_stream()
     }
 }
 

@@ -21,6 +21,7 @@ mod plugin;
 mod sandbox;
 pub mod scan;
 pub mod schedule;
+pub mod sigv4;
 
 pub use cache::CacheError;
 pub use contract::{Producer, SUPPORTED_CONTRACTS};
