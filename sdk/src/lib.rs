@@ -6,8 +6,9 @@
 //! types. Check logic should be plain functions over serde types so that it can be unit-tested
 //! natively with [`testing`].
 //!
-//! What the SDK deliberately does not do: talk to the network, read environment variables or
-//! know any cloud. Cloud knowledge lives in the plugins.
+//! What the SDK deliberately does not do: know any cloud (cloud knowledge lives in the
+//! plugins), or reach the network on its own: [`http`] sends a live target's requests, which
+//! the host checks against the target's grant.
 //!
 //! ```ignore
 //! struct Mine;
@@ -30,6 +31,7 @@ mod declarations;
 pub mod dispatch;
 pub mod emit;
 pub mod formats;
+pub mod http;
 pub mod json;
 /// The host's limits on the fields of one finding (the host enforces the same file).
 pub mod limits;

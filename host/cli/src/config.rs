@@ -394,7 +394,8 @@ pub struct Target {
     /// Live mode: the endpoints the plugin may reach over HTTP. `None`: a snapshot target,
     /// which reaches nothing.
     pub endpoints: Option<Vec<demarc_runtime::Endpoint>>,
-    /// Live mode: the regions named (`regions`), in order.
+    /// Live mode: the regions named (`regions`), in order (told to the plugin, and the
+    /// regions the host signs for); empty for a snapshot target.
     pub regions: Vec<String>,
 }
 

@@ -1331,6 +1331,7 @@ fn plan(
                             });
                         demarc_runtime::Grant {
                             limits: config.http_limits,
+                            regions: target.regions.clone(),
                             aws,
                             ..demarc_runtime::Grant::new(endpoints)
                         }

@@ -227,6 +227,9 @@ pub fn system_resolver() -> Resolver {
 pub struct Grant {
     /// The endpoints, exactly (scheme, host, port).
     pub endpoints: Vec<Endpoint>,
+    /// The target's regions (told to the plugin; the endpoints they derive are in
+    /// `endpoints`).
+    pub regions: Vec<String>,
     /// Limits.
     pub limits: EgressLimits,
     /// How names are resolved.
@@ -251,6 +254,7 @@ impl Grant {
     pub fn new(endpoints: Vec<Endpoint>) -> Grant {
         Grant {
             endpoints,
+            regions: Vec::new(),
             limits: EgressLimits::default(),
             resolver: system_resolver(),
             aws: None,

@@ -142,6 +142,21 @@ pub(crate) struct GuestWorld {
     pub(crate) wall_clock: Duration,
     /// Seed of the random sources.
     pub(crate) seed: [u8; 32],
+    /// Environment variables of the guest: only those that tell a live target's plugin what it
+    /// was granted (see [`live_env`]); none for a snapshot target.
+    pub(crate) env: Vec<(String, String)>,
+}
+
+/// The environment that tells a plugin it scans a live target: `DEMARC_LIVE_ENDPOINTS`, the
+/// granted endpoints (`scheme://host:port`, space-separated), and `DEMARC_LIVE_REGIONS`, the
+/// target's regions (space-separated; empty when it names endpoints only). Nothing else of
+/// the host's environment, and never a credential, reaches a plugin.
+pub(crate) fn live_env(grant: &crate::Grant) -> Vec<(String, String)> {
+    let endpoints: Vec<String> = grant.endpoints.iter().map(|e| e.url()).collect();
+    vec![
+        ("DEMARC_LIVE_ENDPOINTS".to_string(), endpoints.join(" ")),
+        ("DEMARC_LIVE_REGIONS".to_string(), grant.regions.join(" ")),
+    ]
 }
 
 impl GuestWorld {
@@ -162,6 +177,7 @@ impl GuestWorld {
         GuestWorld {
             wall_clock,
             seed: h.finalize().into(),
+            env: Vec::new(),
         }
     }
 }
@@ -394,8 +410,8 @@ impl WasiView for HostState {
     }
 }
 
-/// Build the WASI context of a target: no environment, no arguments, no sockets, no name
-/// lookups, no stdio; only `snapshot` (when given) preopened read-only at [`SNAPSHOT_ROOT`];
+/// Build the WASI context of a target: no environment but `world.env`, no arguments, no
+/// sockets, no name lookups, no stdio; only `snapshot` (when given) preopened read-only at [`SNAPSHOT_ROOT`];
 /// clocks and random sources as `world` says.
 pub(crate) fn wasi_ctx(snapshot: Option<&Path>, world: &GuestWorld) -> wasmtime::Result<WasiCtx> {
     let mut b = WasiCtx::builder();
@@ -415,6 +431,9 @@ pub(crate) fn wasi_ctx(snapshot: Option<&Path>, world: &GuestWorld) -> wasmtime:
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .socket_addr_check(|_, _| Box::pin(async { false }));
+    for (key, value) in &world.env {
+        b.env(key, value);
+    }
     if let Some(dir) = snapshot {
         b.preopened_dir(dir, SNAPSHOT_ROOT, FsPerms::ReadOnly)?;
     }
@@ -507,6 +526,35 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
 mod tests {
     use super::MemoryLimiter;
     use wasmtime::ResourceLimiter;
+
+    #[test]
+    fn a_live_target_is_told_its_endpoints_and_regions_and_nothing_else() {
+        let grant = crate::Grant {
+            regions: vec!["eu-west-1".into(), "us-east-1".into()],
+            ..crate::Grant::new(vec![
+                crate::Endpoint::parse("http://127.0.0.1:5000").unwrap(),
+                crate::Endpoint::parse("https://ec2.eu-west-1.amazonaws.com").unwrap(),
+            ])
+        };
+        assert_eq!(
+            super::live_env(&grant),
+            [
+                (
+                    "DEMARC_LIVE_ENDPOINTS".to_string(),
+                    "http://127.0.0.1:5000 https://ec2.eu-west-1.amazonaws.com:443".to_string()
+                ),
+                (
+                    "DEMARC_LIVE_REGIONS".to_string(),
+                    "eu-west-1 us-east-1".to_string()
+                ),
+            ]
+        );
+        let world = super::GuestWorld::for_target("t", "x", "2026-01-01T00:00:00Z");
+        assert!(
+            world.env.is_empty(),
+            "a snapshot target gets no environment"
+        );
+    }
 
     #[test]
     fn the_cap_is_on_the_sum_of_all_memories() {

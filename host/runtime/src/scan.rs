@@ -123,10 +123,11 @@ impl Runtime {
         emit.max_bytes = spec.limits.max_emit_bytes;
         emit.declared = spec.accounts.as_ref().map(|a| a.iter().cloned().collect());
 
-        let wasi = match sandbox::wasi_ctx(
-            Some(&spec.snapshot),
-            &sandbox::GuestWorld::for_target(&spec.tenant, &spec.target, &spec.now),
-        ) {
+        let mut world = sandbox::GuestWorld::for_target(&spec.tenant, &spec.target, &spec.now);
+        if let Some(grant) = &spec.egress {
+            world.env = sandbox::live_env(grant);
+        }
+        let wasi = match sandbox::wasi_ctx(Some(&spec.snapshot), &world) {
             Ok(w) => w,
             Err(e) => {
                 let sink = emit.sink.take().expect("sink set above");
