@@ -699,6 +699,7 @@ fn merge(opts: &MergeOptions) -> Result<ExitCode, Refused> {
         |t| {
             (
                 t.tenant.as_str(),
+                t.provider.as_str(),
                 producers.get(t.plugin.as_str()).copied().flatten(),
             )
         },

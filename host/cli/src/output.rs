@@ -408,16 +408,17 @@ impl Assembly {
         }))
     }
 
-    /// Hold the findings of every target of `tenants` until the scan is over, and fuse them
-    /// across tools then ([`demarc_core::fuse`]). Called before any finding arrives, for the
-    /// tenants assessed by more than one tool; the other tenants' findings stream as before.
-    pub fn fuse_tenants(&self, tenants: &BTreeSet<String>) {
+    /// Hold the findings of every target of `tenants` (tenant, provider) until the scan is
+    /// over, and fuse them across tools then ([`demarc_core::fuse`]). Called before any finding
+    /// arrives, for the tenants' clouds assessed by more than one tool; the others' findings
+    /// stream as before.
+    pub fn fuse_tenants(&self, tenants: &BTreeSet<(String, String)>) {
         if tenants.is_empty() {
             return;
         }
         for lane in &self.lanes {
             let mut lane = lock(lane);
-            if tenants.contains(&lane.tenant) {
+            if tenants.contains(&(lane.tenant.clone(), lane.provider.clone())) {
                 lane.held = Some(Vec::new());
             }
         }

@@ -427,6 +427,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     assembly.fuse_tenants(&multi_tool_tenants(plan.iter().map(|(spec, ctx)| {
         (
             spec.tenant.as_str(),
+            ctx.provider.as_str(),
             ctx.plugin.producer.as_ref().map(|p| p.name.as_str()),
         )
     })));
@@ -659,24 +660,25 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// The tenants whose targets are read by more than one tool: demarc's own plugins (no producer)
-/// and an importer, or importers of two tools. Their findings are fused across tools; every
-/// other tenant's stream through untouched, so a run without imports pays one pass over its
-/// plan for it.
+/// The (tenant, provider) pairs whose targets are read by more than one tool: demarc's own
+/// plugins (no producer) and an importer, or importers of two tools, on the same cloud. Their
+/// findings are fused across tools; findings of different clouds never name the same resource,
+/// so every other tenant's and cloud's findings stream through untouched, and a run without
+/// imports pays one pass over its plan for it.
 pub(crate) fn multi_tool_tenants<'a>(
-    plan: impl Iterator<Item = (&'a str, Option<&'a str>)>,
-) -> BTreeSet<String> {
-    let mut tools: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (tenant, producer) in plan {
+    plan: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+) -> BTreeSet<(String, String)> {
+    let mut tools: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for (tenant, provider, producer) in plan {
         tools
-            .entry(tenant)
+            .entry((tenant, provider))
             .or_default()
             .insert(producer.unwrap_or(demarc_core::fuse::DEMARC));
     }
     tools
         .into_iter()
         .filter(|(_, t)| t.len() > 1)
-        .map(|(tenant, _)| tenant.to_string())
+        .map(|((tenant, provider), _)| (tenant.to_string(), provider.to_string()))
         .collect()
 }
 
@@ -1436,4 +1438,32 @@ pub(crate) fn tenant_infos(config: &config::Config, opts: &ScanOptions) -> Vec<T
             labels: t.labels.clone(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::multi_tool_tenants;
+
+    /// Fusion holds findings only where two tools read the same cloud of the same tenant: an
+    /// importer beside demarc's own plugin of that cloud, or two importers; a tool of another
+    /// cloud (or a custom plugin naming its producer) makes nobody else's findings wait.
+    #[test]
+    fn only_clouds_read_by_two_tools_are_fused() {
+        let plan = [
+            ("acme", "aws", None),
+            ("acme", "aws", Some("prowler")),
+            ("acme", "gcp", None),
+            ("globex", "aws", None),
+            ("globex", "hostile", Some("hostile-scanner")),
+            ("initech", "azure", Some("defender")),
+            ("initech", "azure", Some("sarif")),
+            ("initech", "azure", Some("sarif")),
+        ];
+        let got = multi_tool_tenants(plan.into_iter());
+        let want: Vec<(String, String)> = [("acme", "aws"), ("initech", "azure")]
+            .into_iter()
+            .map(|(t, p)| (t.to_string(), p.to_string()))
+            .collect();
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), want);
+    }
 }
