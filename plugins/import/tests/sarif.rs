@@ -3,24 +3,16 @@
 //! input (truncated, another tool's format, an unknown kind, a missing location), each a
 //! problem at its file and position with nothing else lost.
 
-use demarc_plugin_import::{Cloud, Importer};
-use demarc_sdk::bindings::demarc::provider::types::EmitError;
-use demarc_sdk::testing::{evidence, request, temp_dir};
-use demarc_sdk::{
-    Check, Emitter, Finding, ProblemKind, Provider, ScanError, ScanSummary, Severity, Status,
-};
+mod common;
+use common::{Run, run};
+use demarc_plugin_import::Importer;
+use demarc_sdk::testing::evidence;
+use demarc_sdk::{Finding, ProblemKind, Provider, ScanError, ScanSummary, Severity, Status};
 
 demarc_plugin_import::export_importer!(Aws, "aws", "import-aws");
 
-const NOW: &str = "2026-11-01T12:00:00Z";
 const SARIF: &str = include_str!("fixtures/iac.sarif");
 const SECURITY_HUB: &str = include_str!("fixtures/securityhub.asff.json");
-
-struct Run {
-    findings: Vec<Finding>,
-    declared: Vec<Check>,
-    result: Result<ScanSummary, ScanError>,
-}
 
 impl Run {
     fn summary(&self) -> &ScanSummary {
@@ -38,35 +30,6 @@ impl Run {
             .filter(|p| p.kind == kind)
             .map(|p| p.error.message.as_str())
             .collect()
-    }
-}
-
-fn run<C: Cloud>(files: &[(&str, &str)], format: Option<&str>) -> Run {
-    let dir = temp_dir(files);
-    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
-    let mut req = request(&dir.to_string_lossy(), &names, NOW);
-    for input in &mut req.inputs {
-        input.format = format.map(str::to_string);
-    }
-    let mut findings = Vec::new();
-    let mut sink = |batch: &[Finding]| -> Result<(), EmitError> {
-        findings.extend_from_slice(batch);
-        Ok(())
-    };
-    let (result, declared) = {
-        let mut out = Emitter::new(&mut sink);
-        let result = Importer::<C>::scan(&req, &mut out);
-        let flushed = out.flush();
-        (
-            result.and_then(|s| flushed.map(|()| s)),
-            out.declared().to_vec(),
-        )
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    Run {
-        findings,
-        declared,
-        result,
     }
 }
 

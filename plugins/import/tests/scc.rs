@@ -3,25 +3,16 @@
 //! malformed input (truncated, another tool's format, an unknown state, a missing resource id),
 //! each a problem at its file and position with nothing else lost.
 
-use demarc_plugin_import::{Cloud, Importer};
-use demarc_sdk::bindings::demarc::provider::types::EmitError;
-use demarc_sdk::testing::{evidence, request, temp_dir};
-use demarc_sdk::{
-    Check, Emitter, Finding, ProblemKind, Provider, ScanError, ScanSummary, Severity, Status,
-};
+mod common;
+use common::{Run, run};
+use demarc_sdk::testing::evidence;
+use demarc_sdk::{Check, Finding, ProblemKind, ScanError, ScanSummary, Severity, Status};
 
 demarc_plugin_import::export_importer!(Aws, "aws", "import-aws");
 demarc_plugin_import::export_importer!(Gcp, "gcp", "import-gcp");
 
-const NOW: &str = "2026-11-01T12:00:00Z";
 const SCC: &str = include_str!("fixtures/scc-findings.json");
 const DEFENDER: &str = include_str!("fixtures/defender-assessments.arg.json");
-
-struct Run {
-    findings: Vec<Finding>,
-    declared: Vec<Check>,
-    result: Result<ScanSummary, ScanError>,
-}
 
 impl Run {
     fn summary(&self) -> &ScanSummary {
@@ -48,35 +39,6 @@ impl Run {
             Err(ScanError::UnsupportedFormat(e)) => e.message.clone(),
             other => panic!("{other:?}"),
         }
-    }
-}
-
-fn run<C: Cloud>(files: &[(&str, &str)], format: Option<&str>) -> Run {
-    let dir = temp_dir(files);
-    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
-    let mut req = request(&dir.to_string_lossy(), &names, NOW);
-    for input in &mut req.inputs {
-        input.format = format.map(str::to_string);
-    }
-    let mut findings = Vec::new();
-    let mut sink = |batch: &[Finding]| -> Result<(), EmitError> {
-        findings.extend_from_slice(batch);
-        Ok(())
-    };
-    let (result, declared) = {
-        let mut out = Emitter::new(&mut sink);
-        let result = Importer::<C>::scan(&req, &mut out);
-        let flushed = out.flush();
-        (
-            result.and_then(|s| flushed.map(|()| s)),
-            out.declared().to_vec(),
-        )
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    Run {
-        findings,
-        declared,
-        result,
     }
 }
 
