@@ -193,6 +193,17 @@ impl<T: Transport> Client<T> {
         }
     }
 
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Wait `duration` (between polls of an API that prepares an answer), through the
+    /// transport.
+    pub fn sleep(&mut self, duration: Duration) {
+        self.transport.sleep(duration);
+    }
+
     /// Send `request`, retrying while the response is [`throttled`] and attempts remain. The
     /// last response is returned as it is, throttled or not: the caller decides what a
     /// non-2xx status means.

@@ -115,9 +115,34 @@ pub trait Driver: Sized {
         format: Self::Format,
     ) -> Result<(), ScanError>;
 
+    /// A live target (see [`crate::http::live`]): read the cloud's APIs through `grant`, before
+    /// any input of the snapshot. A plugin without a live mode keeps this default, which records
+    /// that the target's APIs were not read (`missing-input`), so that the report says what was
+    /// not covered instead of passing over it.
+    fn live(
+        &mut self,
+        scan: &mut Scan<'_, '_>,
+        grant: &crate::http::Live,
+    ) -> Result<(), ScanError> {
+        scan.record(
+            ProblemKind::MissingInput,
+            InputError::file(
+                LIVE_INPUT,
+                format!(
+                    "the target is live (granted {}), but this plugin has no live mode: it reads exports only, and read just the target's snapshot",
+                    grant.endpoints.join(", ")
+                ),
+            ),
+        );
+        Ok(())
+    }
+
     /// After every input: the findings of the cross-item joins (estate state decided at the end).
     fn finish(self, scan: &mut Scan<'_, '_>) -> Result<(), ScanError>;
 }
+
+/// The input name of problems about a live target's API reads as a whole.
+pub const LIVE_INPUT: &str = "(live)";
 
 /// An input, open and with its first bytes buffered.
 pub struct Opened<'a> {
@@ -184,6 +209,9 @@ fn drive<D: Driver>(
         out,
     };
     let mut driver = D::start(now);
+    if let Some(grant) = crate::http::live() {
+        driver.live(&mut scan, &grant)?;
+    }
     let root = Path::new(&request.snapshot_root);
     for input in &request.inputs {
         if let Some((opened, format)) = scan.open::<D>(root, input)? {

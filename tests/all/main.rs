@@ -17,6 +17,7 @@ mod history; // scan --history, demarc history and the trend in the HTML over th
 mod hostile; // more hostile plugins: stack, recursion, huge strings, floods, probes, writes, sockets, links
 mod importers; // other tools' output imported by the importer plugins: attributed, rolled up, unmapped checks counted
 mod inputs; // bad inputs become gaps that name the file and position
+mod live; // AWS live mode against the AWS API emulator: the same findings as the account's Config snapshot; throttling retried
 mod matrix; // the customer responsibility matrix: golden files
 mod merge; // demarc merge: shards merged give the single run's report, in any order and grouping
 #[path = "../support/moto.rs"]

@@ -1287,7 +1287,8 @@ fn plan(
                 gaps.push(refused_gap(&tenant.id, &target.id, &plugin.name, r));
             }
             let inputs = vetted.readable();
-            if inputs.is_empty() {
+            // A live target reads its cloud's APIs: an empty snapshot is no gap there.
+            if inputs.is_empty() && target.endpoints.is_none() {
                 let why = if target.inputs.as_ref().is_some_and(|l| l.is_empty()) {
                     "the configuration lists no input (`inputs = []`)".to_string()
                 } else if !vetted.refused.is_empty() {

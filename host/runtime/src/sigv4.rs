@@ -11,7 +11,7 @@
 //! - any other granted AWS endpoint (an emulator, a proxy) is read from the request the way the
 //!   APIs tell their services apart: a JSON API's `X-Amz-Target` prefix (`TrentService.` is KMS),
 //!   a Query API's `Version` (in the query or the form body: `2016-11-15` is EC2), Lambda's
-//!   `/2015-03-31/` path, and S3 otherwise; the region is the request's `X-Demarc-Aws-Region`
+//!   `/2015-03-31/` and `/2017-03-31/tags/` paths, and S3 otherwise; the region is the request's `X-Demarc-Aws-Region`
 //!   header (one of the target's `regions` when it has any), or the target's first region, or
 //!   `us-east-1`. A request whose service cannot be told is refused, never signed as a guess.
 
@@ -277,7 +277,8 @@ pub(crate) fn service_of_request(
             )),
         };
     }
-    if path.starts_with("/2015-03-31/") {
+    // Lambda's REST paths: functions under `/2015-03-31/`, tags under `/2017-03-31/tags/`.
+    if path.starts_with("/2015-03-31/") || path.starts_with("/2017-03-31/tags/") {
         return Ok("lambda".into());
     }
     Ok("s3".into())
@@ -460,6 +461,16 @@ mod tests {
         assert!(svc("/", Some("Version=1999-01-01"), &none, "").is_err());
         assert_eq!(
             svc("/2015-03-31/functions/", None, &none, "").unwrap(),
+            "lambda"
+        );
+        assert_eq!(
+            svc(
+                "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af",
+                None,
+                &none,
+                ""
+            )
+            .unwrap(),
             "lambda"
         );
         assert_eq!(svc("/bucket/key", None, &none, "").unwrap(), "s3");

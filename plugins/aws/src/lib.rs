@@ -20,8 +20,11 @@
 //! its type — pass, fail, manual when the export does not hold the deciding value (naming the
 //! export that does), not-applicable, or error when a document in the item cannot be read.
 //!
-//! What the plugin deliberately does not do: call AWS (it reads exports; it holds no
-//! credentials), decompress gzip (the host or the user does), read any other cloud's export
+//! A **live** target's plugin reads the AWS APIs instead, through the host, which signs each
+//! request: [`live`] turns their answers into the same configuration items, so every check has
+//! one code path whichever way its resource was filled (see the README's "AWS live mode").
+//!
+//! What the plugin deliberately does not do: hold credentials (the host signs), decompress gzip (the host or the user does), read any other cloud's export
 //! (it says which plugin does), attribute responsibility or deduplicate findings across history
 //! versions (the host does both), or use the wall clock (ages are measured from the scan
 //! request's pinned `now`).
@@ -38,6 +41,7 @@ pub mod config_item;
 pub mod credential_report;
 pub mod estate;
 pub mod format;
+pub mod live;
 pub mod policy;
 pub mod scan;
 

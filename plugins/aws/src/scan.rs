@@ -11,8 +11,9 @@
 
 use demarc_sdk::dispatch::Dispatch;
 use demarc_sdk::formats::{Format as Declared, Own, Sniffed};
+use demarc_sdk::http::{Client, Live, Retry, Transport};
 use demarc_sdk::json::FieldError;
-use demarc_sdk::scan::{Driver, Flow, Opened, ProblemKind, Scan, Stream, field_error};
+use demarc_sdk::scan::{Driver, Flow, LIVE_INPUT, Opened, ProblemKind, Scan, Stream, field_error};
 use demarc_sdk::stream::Item;
 use demarc_sdk::time::Timestamp;
 use demarc_sdk::{Finding, InputError, ScanError};
@@ -22,6 +23,7 @@ use crate::config_item::{ConfigItem, Notification};
 use crate::credential_report;
 use crate::estate::Estate;
 use crate::format::{self, Format};
+use crate::live;
 
 /// Largest credential report read (a report of 10,000 users is about 3 MB).
 const MAX_REPORT_BYTES: u64 = 256 * 1024 * 1024;
@@ -80,17 +82,143 @@ impl Driver for AwsScan {
         }
     }
 
+    fn live(&mut self, scan: &mut Scan<'_, '_>, grant: &Live) -> Result<(), ScanError> {
+        let client = Client::new(demarc_sdk::http::Wasi, Retry::default());
+        self.live_with(scan, live::Api::new(grant, client))
+    }
+
     fn finish(self, scan: &mut Scan<'_, '_>) -> Result<(), ScanError> {
         self.estate.finish(|finding| scan.emit([finding]))
     }
 }
 
 impl AwsScan {
+    /// Read a live target's APIs through `api` (see [`live`]) and evaluate what they return as
+    /// configuration items, region by region, then the credential report.
+    pub fn live_with<T: Transport>(
+        &mut self,
+        scan: &mut Scan<'_, '_>,
+        mut api: live::Api<T>,
+    ) -> Result<(), ScanError> {
+        let account = match live::account(&mut api) {
+            Ok(account) => account,
+            Err(e) => {
+                // Every item names its account: without it nothing is read.
+                scan.record(
+                    ProblemKind::MissingInput,
+                    InputError::file(
+                        LIVE_INPUT,
+                        format!("{e}; without the account nothing of the target was read"),
+                    ),
+                );
+                return Ok(());
+            }
+        };
+        self.estate.saw_account(&account);
+        let regions = api.regions.clone();
+        let mut reads: Vec<(String, live::Read)> = Vec::new();
+        let mut outside = Vec::new();
+        reads.push(("live/global/iam.json".into(), live::iam(&mut api, &account)));
+        reads.push((
+            "live/global/s3.json".into(),
+            live::s3(&mut api, &account, &mut outside),
+        ));
+        for (name, read) in reads.drain(..) {
+            self.live_read(scan, &name, read)?;
+        }
+        let mut trails = std::collections::BTreeSet::new();
+        for region in &regions {
+            let batches = [
+                ("ec2", live::ec2(&mut api, &account, region)),
+                ("rds", live::rds(&mut api, &account, region)),
+                ("kms", live::kms(&mut api, &account, region)),
+                (
+                    "cloudtrail",
+                    live::cloudtrail(&mut api, &account, region, &mut trails),
+                ),
+                ("lambda", live::lambda(&mut api, &account, region)),
+            ];
+            for (service, read) in batches {
+                if service == "cloudtrail" && !read.failed.is_empty() {
+                    // The region's trails are unknown: the account-level trail finding must not
+                    // conclude there are none.
+                    self.estate.trail(&account, None);
+                }
+                self.live_read(scan, &format!("live/{region}/{service}.json"), read)?;
+            }
+        }
+        if !outside.is_empty() {
+            scan.record(
+                ProblemKind::MissingInput,
+                InputError::file(
+                    "live/global/s3.json",
+                    format!(
+                        "{} in regions outside the target's ({}) not read: {}; add their regions to read them",
+                        checks::count(outside.len() as u64, "bucket", "buckets"),
+                        regions.join(", "),
+                        outside.join(", ")
+                    ),
+                ),
+            );
+        }
+        match live::credential_report(&mut api) {
+            Ok(content) => self.report(
+                scan,
+                "live/global/credential-report.csv",
+                content.as_bytes(),
+            )?,
+            Err(e) => scan.record(
+                ProblemKind::MissingInput,
+                InputError::file(
+                    "live/global/credential-report.csv",
+                    format!(
+                        "{e}; MFA, password and access-key checks fall back to what IAM items say"
+                    ),
+                ),
+            ),
+        }
+        let (sent, retried) = api.sent();
+        demarc_sdk::log::info(&format!(
+            "live: account {account}, {} region(s): {sent} requests, {retried} retried after throttling",
+            regions.len()
+        ));
+        Ok(())
+    }
+
+    /// Evaluate one live read's items, and record the calls that failed.
+    fn live_read(
+        &mut self,
+        scan: &mut Scan<'_, '_>,
+        name: &str,
+        read: live::Read,
+    ) -> Result<(), ScanError> {
+        for (error, lost) in read.failed {
+            scan.record(
+                ProblemKind::MissingInput,
+                InputError::file(name, format!("{error}; not evaluated: {lost}")),
+            );
+        }
+        if read.items.is_empty() {
+            return Ok(());
+        }
+        let body = serde_json::json!({ "configurationItems": read.items }).to_string();
+        self.config_items(scan, name, body.as_bytes())
+    }
+
     /// Stream the configuration items of one input.
     fn config(&mut self, scan: &mut Scan<'_, '_>, input: Opened<'_>) -> Result<(), ScanError> {
-        let file = input.name;
+        self.config_items(scan, input.name, input.reader)
+    }
+
+    /// Stream the configuration items of `reader`, named `file` in messages.
+    fn config_items(
+        &mut self,
+        scan: &mut Scan<'_, '_>,
+        file: &str,
+        reader: impl std::io::Read,
+    ) -> Result<(), ScanError> {
         let mut recognised = false;
-        let items = scan.json_items(file, input.reader, CONFIG, |scan, item, text| {
+        let items = scan.json_items(file, reader, CONFIG, |scan, item, text| {
             let parsed: ConfigItem<'_> = match serde_json::from_str(text) {
                 Ok(parsed) => parsed,
                 Err(e) => {
