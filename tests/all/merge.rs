@@ -501,3 +501,29 @@ fn suppressed_findings_merge_as_a_single_run_marks_them() {
     assert!(matches!(o.status.code(), Some(0 | 3)), "{}", describe(&o));
     same_report(&out.join("report.json"), &single, "suppressions");
 }
+
+/// The demo with its imports of other tools (`examples/demo/tools.toml`) in three shards: each
+/// shard records the importers its targets use and the tool checks they declared there, so their
+/// `run.plugins` differ; merged, they give the single run's report, fused findings included.
+#[test]
+fn shards_of_the_several_tool_demo_merge_into_the_single_runs_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = crate::root().join("examples/demo/tools.toml");
+    let (single, shards) = single_and_shards(&config, tmp.path(), 3, true);
+    let plugins: Vec<Value> = shards
+        .iter()
+        .map(|s| serde_json::from_str::<Value>(&read(s)).unwrap()["run"]["plugins"].clone())
+        .collect();
+    assert!(
+        plugins.iter().any(|p| *p != plugins[0]),
+        "the shards record the same plugins: nothing to unite"
+    );
+    let out = tmp.path().join("merged");
+    let o = merge(&config, &shards, &out, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", describe(&o));
+    let merged = out.join("report.json");
+    if let Some(d) = difference(&untimed(&merged), &untimed(&single), "") {
+        panic!("the merged report differs from the single run's: {d}");
+    }
+    assert!(report(&out)["summary"]["fused"].as_u64().unwrap() > 0);
+}

@@ -1,10 +1,11 @@
-//! Several tools over one estate: demarc's own findings and Prowler's imported ones for the same
-//! resources fused into one finding with every tool's verdict (fail closed, contradictions
-//! marked) in every format.
+//! Several tools over one estate: demarc's own findings and the imported ones of Prowler, AWS
+//! Security Hub, Defender for Cloud and Security Command Center for the same resources fused
+//! into one finding with every tool's verdict (fail closed, contradictions marked) in every
+//! format, and compared by `demarc evaluate`.
 
 use crate::{demarc, describe, report, root};
 
-/// Scan the demo with its Prowler imports (`examples/demo/tools.toml`) into `out`.
+/// Scan the demo with its imports of other tools (`examples/demo/tools.toml`) into `out`.
 pub fn scan_tools(out: &std::path::Path, extra: &[&str]) -> serde_json::Value {
     let config = root().join("examples/demo/tools.toml");
     let mut args = vec![
@@ -19,7 +20,7 @@ pub fn scan_tools(out: &std::path::Path, extra: &[&str]) -> serde_json::Value {
     ];
     args.extend_from_slice(extra);
     let run = demarc(&args, out.parent().unwrap());
-    // The Prowler checks that map to no control are gaps: the run says it is incomplete.
+    // The tool checks that map to no control are gaps: the run says it is incomplete.
     assert_eq!(run.status.code(), Some(3), "{}", describe(&run));
     report(out)
 }
@@ -204,7 +205,8 @@ fn the_two_tool_demo_has_the_demo_tenants_and_its_imports_only() {
         }
     }
     assert!(!inside, "an import block is not closed");
-    assert_eq!(blocks, 3);
+    // Prowler for each tenant's AWS account; Security Hub, Defender and SCC for Northwind's.
+    assert_eq!(blocks, 6);
     // Each block is followed or preceded by one blank line of its own.
     let strip = |s: &str| -> Vec<String> {
         s.lines()
@@ -248,7 +250,7 @@ fn evaluate_names_contradictions_agreements_unmapped_checks_and_uncovered_contro
     assert_eq!(run.status.code(), Some(0), "{}", describe(&run));
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
-        stdout.starts_with("5 contradiction(s), 20 agreement(s)"),
+        stdout.starts_with("10 contradiction(s), 42 agreement(s), 1 differing"),
         "{stdout}"
     );
 
@@ -282,12 +284,17 @@ fn evaluate_names_contradictions_agreements_unmapped_checks_and_uncovered_contro
             "contoso-health enc-at-rest arn:aws:ec2:us-east-2:731204958826:volume/vol-00641b68504739e08",
             "contoso-health mfa arn:aws:iam::731204958826:user/m.garcia",
             "fabrikam credential-rotation arn:aws:iam::905817263340:user/terraform-ci",
+            "northwind mgmt-port-exposure arn:aws:ec2:eu-west-1:482913650271:security-group/sg-09d9faf96cbf0edf7",
             "northwind mgmt-port-exposure arn:aws:ec2:us-east-1:482913650271:security-group/sg-05470745b06189377",
+            "northwind runtime-supported arn:aws:lambda:us-east-1:482913650271:function:nw-legacy-thumbnailer",
             "northwind access-logging arn:aws:s3:::nw-prod-assets-482913650271",
+            "northwind data-versioning /subscriptions/5f1c3a8e-7b2d-4e90-a1c4-3d8e6f9b2a71/resourcegroups/rg-nw-security/providers/microsoft.keyvault/vaults/kv-nw-prod",
+            "northwind enc-in-transit /subscriptions/5f1c3a8e-7b2d-4e90-a1c4-3d8e6f9b2a71/resourcegroups/rg-nw-web/providers/microsoft.storage/storageaccounts/nwprodweblogs",
+            "northwind network-ingress-restriction //compute.googleapis.com/projects/nw-retail-prod/global/firewalls/nw-allow-https",
         ]
     );
     // Each contradiction names both tools with their evidence.
-    let sg = &ev["contradictions"][3];
+    let sg = &ev["contradictions"][4];
     assert_eq!(sg["verdicts"][0]["tool"], "demarc");
     assert_eq!(sg["verdicts"][0]["status"], "fail");
     assert!(
@@ -301,6 +308,10 @@ fn evaluate_names_contradictions_agreements_unmapped_checks_and_uncovered_contro
         "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22"
     );
     assert_eq!(sg["verdicts"][1]["status"], "pass");
+    // Security Hub's port-22 control sides with demarc.
+    assert_eq!(sg["verdicts"][2]["tool"], "securityhub");
+    assert_eq!(sg["verdicts"][2]["check"], "EC2.13");
+    assert_eq!(sg["verdicts"][2]["status"], "fail");
 
     let by_outcome = |outcome: &str| -> Vec<String> {
         ev["assessments"]
@@ -312,7 +323,7 @@ fn evaluate_names_contradictions_agreements_unmapped_checks_and_uncovered_contro
             .collect()
     };
     let agreements = by_outcome("agreement");
-    assert_eq!(agreements.len(), 20);
+    assert_eq!(agreements.len(), 42);
     for a in [
         "northwind db-public-access arn:aws:rds:us-east-1:482913650271:db:nw-prod-reporting",
         "contoso-health root-account-protection arn:aws:iam::731204958826:root",
@@ -324,12 +335,19 @@ fn evaluate_names_contradictions_agreements_unmapped_checks_and_uncovered_contro
     let alone = by_outcome("single-tool");
     for a in [
         "northwind enc-at-rest arn:aws:s3:::nw-prod-assets-482913650271",
-        "northwind public-resource-access arn:aws:s3:::nw-marketing-site-482913650271",
         "contoso-health enc-at-rest arn:aws:s3:::contoso-dicom-staging",
     ] {
         assert!(alone.iter().any(|x| x == a), "{a}");
     }
-    assert_eq!(ev["summary"]["single_tool"]["prowler"], 4);
+    // The marketing site's bucket, which demarc's snapshot does not hold: Prowler and Security
+    // Hub agree on it.
+    assert!(agreements.iter().any(
+        |x| x == "northwind public-resource-access arn:aws:s3:::nw-marketing-site-482913650271"
+    ));
+    assert_eq!(
+        ev["summary"]["single_tool"],
+        serde_json::json!({"defender": 4, "demarc": 808, "prowler": 3, "scc": 1, "securityhub": 1})
+    );
 
     // Unmapped Prowler checks, by tenant and check id.
     let unmapped: Vec<String> = ev["unmapped"]
@@ -352,6 +370,9 @@ fn evaluate_names_contradictions_agreements_unmapped_checks_and_uncovered_contro
             "fabrikam prowler guardduty_is_enabled",
             "northwind prowler account_maintain_current_contact_details",
             "northwind prowler guardduty_is_enabled",
+            "northwind securityhub Config.1",
+            "northwind defender ffff0522-1e88-47fc-8382-2a80ba848f5d",
+            "northwind scc OS_LOGIN_DISABLED",
         ]
     );
 
@@ -408,8 +429,8 @@ fn evaluate_names_contradictions_agreements_unmapped_checks_and_uncovered_contro
     }
     let dom = crate::browser::dump_dom(&html_path);
     assert!(dom.contains("id=\"agreement-chart\""), "the chart renders");
-    assert!(dom.contains("<b id=\"contradictions\">5</b>"), "{dom}");
-    assert_eq!(dom.matches("<tr class=\"contradiction\">").count(), 5);
+    assert!(dom.contains("<b id=\"contradictions\">10</b>"), "{dom}");
+    assert_eq!(dom.matches("<tr class=\"contradiction\">").count(), 10);
     assert!(dom.contains("id=\"matrix\""));
     assert!(dom.find("Contradictions").unwrap() < dom.find("Coverage per framework").unwrap());
 }
@@ -472,7 +493,328 @@ fn a_fused_report_merges_into_itself() {
     );
     assert_eq!(run.status.code(), Some(3), "{}", describe(&run));
     let m = report(&merged);
-    assert_eq!(single["summary"]["fused"], 17, "{:#}", single["summary"]);
+    assert_eq!(single["summary"]["fused"], 49, "{:#}", single["summary"]);
     assert_eq!(m["findings"], single["findings"]);
     assert_eq!(m["summary"], single["summary"]);
+}
+
+/// Northwind assessed by five tools: demarc, Prowler, and what AWS Security Hub, Defender for
+/// Cloud and Security Command Center hold for its AWS account, Azure subscription and Google Cloud
+/// project. `demarc evaluate` names where the new tools agree and contradict, what they alone
+/// assess, and what no tool covers; archived (Security Hub) and inactive (SCC) findings are no
+/// verdict at all, while suppressed (Security Hub) and muted (SCC) ones keep theirs and say so.
+#[test]
+fn security_hub_defender_and_scc_are_compared_and_archived_or_inactive_findings_are_no_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let r = scan_tools(&out, &["--tenant", "northwind"]);
+    let eval_dir = tmp.path().join("evaluation");
+    let run = demarc(
+        &[
+            "evaluate",
+            out.join("report.json").to_str().unwrap(),
+            "--out",
+            eval_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", describe(&run));
+    let ev: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(eval_dir.join("evaluation.json")).unwrap())
+            .unwrap();
+
+    // Every assessment: "control resource" → [(tool, tool check, status)].
+    let mut all = std::collections::BTreeMap::new();
+    for a in ev["contradictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(ev["assessments"].as_array().unwrap())
+    {
+        let key = format!(
+            "{} {}",
+            a["control"].as_str().unwrap(),
+            a["resource"].as_str().unwrap()
+        );
+        let mut vs = verdicts(a);
+        vs.sort();
+        all.insert(key, (a["outcome"].as_str().unwrap().to_string(), vs));
+    }
+    let of = |key: &str| -> &(String, Vec<(String, String, String)>) {
+        all.get(key).unwrap_or_else(|| panic!("{key} not assessed"))
+    };
+    let sub = "/subscriptions/5f1c3a8e-7b2d-4e90-a1c4-3d8e6f9b2a71/resourcegroups";
+    let sg_eu = "arn:aws:ec2:eu-west-1:482913650271:security-group/sg-09d9faf96cbf0edf7";
+
+    // Contradictions of each new tool with demarc.
+    for (key, tool, check, status) in [
+        // Security Hub's EC2.13 looks at port 22; the group opens RDP to the internet.
+        (
+            format!("mgmt-port-exposure {sg_eu}"),
+            "securityhub",
+            "EC2.13",
+            "pass",
+        ),
+        // The account widened Lambda.2's `runtime` parameter to a deprecated runtime.
+        (
+            "runtime-supported arn:aws:lambda:us-east-1:482913650271:function:nw-legacy-thumbnailer"
+                .to_string(),
+            "securityhub",
+            "Lambda.2",
+            "pass",
+        ),
+        // Defender checks soft delete; demarc fails the vault for its missing purge protection.
+        (
+            format!(
+                "data-versioning {sub}/rg-nw-security/providers/microsoft.keyvault/vaults/kv-nw-prod"
+            ),
+            "defender",
+            "78211c00-15a9-336e-17c4-0b48613dadf4",
+            "pass",
+        ),
+        // SCC flags every rule open to the internet; demarc passes one that opens port 443 only.
+        (
+            "network-ingress-restriction //compute.googleapis.com/projects/nw-retail-prod/global/firewalls/nw-allow-https"
+                .to_string(),
+            "scc",
+            "OPEN_FIREWALL",
+            "fail",
+        ),
+    ] {
+        let (outcome, vs) = of(&key);
+        assert_eq!(outcome, "contradiction", "{key}: {vs:?}");
+        assert!(vs.contains(&t(tool, check, status)), "{key}: {vs:?}");
+        assert!(vs.iter().any(|v| v.0 == "demarc"), "{key}: {vs:?}");
+    }
+
+    // Agreements: three tools on the public reporting database and the unrotated key, Defender
+    // on the subscription's owners without MFA, SCC on the SSH rule and the public Cloud SQL
+    // instance.
+    for (key, tools) in [
+        (
+            "db-public-access arn:aws:rds:us-east-1:482913650271:db:nw-prod-reporting".to_string(),
+            &["demarc", "prowler", "securityhub"][..],
+        ),
+        (
+            "key-rotation arn:aws:kms:us-east-1:482913650271:key/a18dd654-8ce7-5710-b36c-985d965b426c"
+                .to_string(),
+            &["demarc", "prowler", "securityhub"],
+        ),
+        (
+            "mfa /subscriptions/5f1c3a8e-7b2d-4e90-a1c4-3d8e6f9b2a71".to_string(),
+            &["defender", "demarc"],
+        ),
+        (
+            format!("public-resource-access {sub}/rg-nw-web/providers/microsoft.storage/storageaccounts/nwprodassets"),
+            &["defender", "demarc"],
+        ),
+        (
+            "mgmt-port-exposure //compute.googleapis.com/projects/nw-retail-prod/global/firewalls/default-allow-ssh"
+                .to_string(),
+            &["demarc", "scc"],
+        ),
+        (
+            "db-public-access //cloudsql.googleapis.com/projects/nw-retail-prod/instances/nw-orders-pg"
+                .to_string(),
+            &["demarc", "scc"],
+        ),
+    ] {
+        let (outcome, vs) = of(&key);
+        assert_eq!(outcome, "agreement", "{key}: {vs:?}");
+        let met: std::collections::BTreeSet<&str> = vs.iter().map(|v| v.0.as_str()).collect();
+        assert_eq!(met.into_iter().collect::<Vec<_>>(), tools, "{key}");
+        assert!(vs.iter().all(|v| v.2 == "fail"), "{key}: {vs:?}");
+    }
+    // Defender's exemption is its not-applicable: differing from demarc's pass, no contradiction.
+    let (outcome, vs) = of(&format!(
+        "public-resource-access {sub}/rg-nw-web/providers/microsoft.storage/storageaccounts/nwprodweblogs"
+    ));
+    assert_eq!(outcome, "differing");
+    assert!(vs.contains(&t(
+        "defender",
+        "51fd8bb1-0db4-bbf1-7e2b-cfcba7eb66a6",
+        "not-applicable"
+    )));
+
+    // What one new tool alone assesses: an account setting demarc does not read (EBS default
+    // encryption), the VMs' management ports (demarc reads their security groups), a storage
+    // account demarc has no finding for, the log bucket's locked retention.
+    for (key, tool) in [
+        (
+            "enc-at-rest arn:aws:iam::482913650271:root".to_string(),
+            "securityhub",
+        ),
+        (
+            format!(
+                "mgmt-port-exposure {sub}/rg-nw-web/providers/microsoft.compute/virtualmachines/nw-jump-01"
+            ),
+            "defender",
+        ),
+        (
+            format!(
+                "enc-in-transit {sub}/rg-nw-legacy/providers/microsoft.storage/storageaccounts/nwprodoldexports"
+            ),
+            "defender",
+        ),
+        (
+            "log-integrity //storage.googleapis.com/nw-retail-prod-access-logs".to_string(),
+            "scc",
+        ),
+    ] {
+        let (outcome, vs) = of(&key);
+        assert_eq!(outcome, "single-tool", "{key}: {vs:?}");
+        assert!(vs.iter().all(|v| v.0 == tool), "{key}: {vs:?}");
+    }
+    let single = &ev["summary"]["single_tool"];
+    assert_eq!(single["securityhub"], 1, "{single}");
+    assert_eq!(single["defender"], 4, "{single}");
+    assert_eq!(single["scc"], 1, "{single}");
+
+    // Archived and inactive findings are no verdict: not a pass, not a contradiction.
+    // Security Hub's archived S3.8 on the exports bucket (demarc passes it) left nothing behind,
+    // nor did its archived S3.5 on a deleted bucket.
+    let (_, vs) = of("public-resource-access arn:aws:s3:::nw-prod-orders-exports-482913650271");
+    assert!(vs.iter().all(|v| v.0 == "demarc"), "{vs:?}");
+    assert!(all.keys().all(|k| !k.contains("nw-prod-tmp-exports")));
+    // SCC's inactive findings: the disabled RDP rule, the invoices bucket made private.
+    for key in [
+        "mgmt-port-exposure //compute.googleapis.com/projects/nw-retail-prod/global/firewalls/nw-allow-rdp-legacy",
+        "public-resource-access //storage.googleapis.com/nw-retail-prod-invoices",
+    ] {
+        let (outcome, vs) = of(key);
+        assert_eq!(outcome, "single-tool", "{key}");
+        assert!(vs.iter().all(|v| v.0 == "demarc"), "{key}: {vs:?}");
+    }
+    // Each skipped, counted by its target.
+    let skipped = |target: &str| {
+        r["run"]["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["target"] == target)
+            .unwrap()["skipped"]
+            .clone()
+    };
+    assert_eq!(skipped("northwind-aws-securityhub"), 2);
+    assert_eq!(skipped("northwind-gcp-scc"), 2);
+    assert_eq!(skipped("northwind-azure-defender"), 0);
+
+    // Suppressed in Security Hub, resolved by hand, muted in SCC: each keeps its verdict and says so.
+    let findings = r["findings"].as_array().unwrap();
+    let verdict_of = |resource: &str, control: &str, tool: &str| -> serde_json::Value {
+        findings
+            .iter()
+            .filter(|f| f["resource"]["id"] == resource && f["controls"][0] == control)
+            .flat_map(|f| f["verdicts"].as_array().cloned().unwrap_or_default())
+            .find(|v| v["tool"] == tool)
+            .unwrap_or_else(|| panic!("no {tool} verdict on {control} of {resource}"))
+    };
+    // Evidence is written as `[key, value]` pairs.
+    let evidence = |v: &serde_json::Value, key: &str| -> Option<String> {
+        v["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e[0] == key)
+            .map(|e| e[1].as_str().unwrap().to_string())
+    };
+    let suppressed = verdict_of(
+        "arn:aws:s3:::nw-prod-cloudtrail-482913650271",
+        "access-logging",
+        "securityhub",
+    );
+    assert_eq!(suppressed["status"], "fail");
+    assert_eq!(
+        evidence(&suppressed, "tool.workflow").as_deref(),
+        Some("SUPPRESSED")
+    );
+    assert!(
+        suppressed["message"]
+            .as_str()
+            .unwrap()
+            .contains("suppressed in securityhub"),
+        "{suppressed}"
+    );
+    let resolved = verdict_of(
+        "arn:aws:s3:::nw-prod-s3-access-logs-482913650271",
+        "access-logging",
+        "securityhub",
+    );
+    assert_eq!(resolved["status"], "fail");
+    assert!(
+        resolved["message"]
+            .as_str()
+            .unwrap()
+            .contains("but its last evaluation is FAILED"),
+        "{resolved}"
+    );
+    let muted = verdict_of(
+        "//cloudsql.googleapis.com/projects/nw-retail-prod/instances/nw-orders-pg",
+        "enc-in-transit",
+        "scc",
+    );
+    assert_eq!(muted["status"], "fail");
+    assert_eq!(evidence(&muted, "tool.mute").as_deref(), Some("MUTED"));
+    assert!(
+        muted["message"]
+            .as_str()
+            .unwrap()
+            .contains("muted in Security Command Center"),
+        "{muted}"
+    );
+
+    // Controls in scope no tool assessed for Northwind: those the provider's or the customer's
+    // attestations answer, and the drills and tests no scanner sees.
+    let uncovered: Vec<&str> = ev["uncovered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["control"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        uncovered,
+        [
+            "app-control-documentation",
+            "backup-restore-test",
+            "host-os-patching",
+            "hypervisor-isolation",
+            "incident-response-drill",
+            "infrastructure-network",
+            "physical-security",
+            "security-awareness-training",
+        ]
+    );
+    // Coverage: each new tool covers part of PCI DSS, less than demarc.
+    let pci = ev["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["framework"] == "pci-dss-4.0")
+        .unwrap();
+    let covered = |tool: &str| -> u64 {
+        pci["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tool"] == tool)
+            .unwrap()["covered"]
+            .as_u64()
+            .unwrap()
+    };
+    for tool in ["securityhub", "defender", "scc"] {
+        assert!(
+            covered(tool) > 0 && covered(tool) < covered("demarc"),
+            "{tool}: {pci:#}"
+        );
+    }
+    // No finding of the new tools went unattributed.
+    assert!(
+        r["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["kind"] != "unattributed"),
+        "{:#}",
+        r["gaps"]
+    );
 }

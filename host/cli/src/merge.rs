@@ -2,7 +2,9 @@
 //! I/N`) into the report a single run makes.
 //!
 //! The reports must be of one run: the same schema, tool, estate, reference time (`now`),
-//! plugins, tables, tenants and shard count. A target held by two of them must be the same
+//! plugins, tables, tenants and shard count. A shard records the checks its plugins declared
+//! during its scan (an importer's tool checks) and a built-in importer only when one of its
+//! targets imports: the merged run's plugins are their union. A target held by two of them must be the same
 //! there (its record but its timing, its inputs, its gaps). Each target is taken from one
 //! report, and its findings are written again in plan order through the scan's own writer, so
 //! that a finding two targets of one tenant report is kept once, as the first in plan order
@@ -18,7 +20,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use demarc_core::report::{InputRecord, Report, Resolver, TargetRecord};
+use demarc_core::report::{InputRecord, PluginRecord, Report, Resolver, TargetRecord};
 use demarc_core::{DataErrors, Gap, GapKind, Severity};
 
 use crate::output::{self, Tail};
@@ -236,6 +238,93 @@ fn same<T: PartialEq>(what: &str, a: &T, b: &T, first: &Path, other: &Path) -> a
     Ok(())
 }
 
+/// The plugins of the merged run: every report's, each once, in the run's order (a plugin a
+/// report lacks goes after the one it follows where it is). A plugin several reports hold must
+/// be the same in each but for the checks it declared during their scans (an importer declares
+/// the tool checks it meets in its input), which are united in id order, as a scan keeps them; a
+/// check declared differently in two reports is refused. A plugin only some reports hold must be
+/// an importer: a shard records a built-in importer only when one of its targets imports.
+fn union_plugins<'a>(
+    reports: impl Iterator<Item = (&'a Path, &'a [PluginRecord])>,
+) -> Result<Vec<PluginRecord>, Refused> {
+    // (plugin, the first report that holds it, how many reports hold it)
+    let mut out: Vec<(PluginRecord, &Path, usize)> = Vec::new();
+    let mut reports_read = 0;
+    for (path, plugins) in reports {
+        reports_read += 1;
+        let mut after: Option<usize> = None;
+        for p in plugins {
+            let Some(i) = out
+                .iter()
+                .position(|(q, _, _)| q.name == p.name && q.sha256 == p.sha256)
+            else {
+                // Built-in plugins are loaded in their order: a built-in importer goes before
+                // the first later built-in already placed, else after the last earlier one; any
+                // other plugin after its predecessor here.
+                let rank = |name: &str| plugins::builtin_names().position(|n| n == name);
+                let at = match rank(&p.name) {
+                    Some(r) => out
+                        .iter()
+                        .position(|(q, _, _)| rank(&q.name).is_some_and(|s| s > r))
+                        .or_else(|| {
+                            out.iter()
+                                .rposition(|(q, _, _)| rank(&q.name).is_some_and(|s| s < r))
+                                .map(|i| i + 1)
+                        })
+                        .unwrap_or(0),
+                    None => after.map_or(0, |i| i + 1),
+                };
+                out.insert(at, (p.clone(), path, 1));
+                after = Some(at);
+                continue;
+            };
+            let (q, first, held) = &mut out[i];
+            let frame = |r: &PluginRecord| PluginRecord {
+                checks: Vec::new(),
+                ..r.clone()
+            };
+            if frame(q) != frame(p) {
+                return Err(refuse(format!(
+                    "{}: plugin `{}` differs from {}'s: these are reports of different runs or configurations, which do not merge",
+                    path.display(),
+                    p.name,
+                    first.display()
+                )));
+            }
+            for c in &p.checks {
+                match q.checks.iter().find(|x| x.id == c.id) {
+                    Some(x) if x == c => {}
+                    Some(_) => {
+                        return Err(refuse(format!(
+                            "{}: plugin `{}` declared check `{}` differently than in {}: these are reports of different runs or configurations, which do not merge",
+                            path.display(),
+                            p.name,
+                            c.id,
+                            first.display()
+                        )));
+                    }
+                    None => {
+                        let at = q.checks.partition_point(|x| x.id < c.id);
+                        q.checks.insert(at, c.clone());
+                    }
+                }
+            }
+            *held += 1;
+            after = Some(i);
+        }
+    }
+    for (p, first, held) in &out {
+        if *held < reports_read && p.producer.is_none() {
+            return Err(refuse(format!(
+                "{}: plugin `{}` is in its run.plugins but not in every report's: these are reports of different runs or configurations, which do not merge",
+                first.display(),
+                p.name
+            )));
+        }
+    }
+    Ok(out.into_iter().map(|(p, _, _)| p).collect())
+}
+
 /// Run `demarc merge`.
 pub fn run(opts: &MergeOptions) -> anyhow::Result<ExitCode> {
     match merge(opts) {
@@ -294,6 +383,11 @@ fn merge(opts: &MergeOptions) -> Result<ExitCode, Refused> {
         frames.push((path.as_path(), frame, cov));
     }
     let coverage = coverage.unwrap_or(Coverage::All);
+    let plugins = union_plugins(
+        frames
+            .iter()
+            .map(|(p, f, _)| (*p, f.run.plugins.as_slice())),
+    )?;
     let (first_path, first, _) = &frames[0];
     for (path, f, _) in &frames[1..] {
         let (a, b) = (&first.run, &f.run);
@@ -307,7 +401,6 @@ fn merge(opts: &MergeOptions) -> Result<ExitCode, Refused> {
         same("the estate", &a.estate, &b.estate, first_path, path)?;
         same("the tool", &a.tool, &b.tool, first_path, path)?;
         same("the tenants", &first.tenants, &f.tenants, first_path, path)?;
-        same("run.plugins", &a.plugins, &b.plugins, first_path, path)?;
         same("run.bases", &a.bases, &b.bases, first_path, path)?;
         same("run.notes", &a.notes, &b.notes, first_path, path)?;
         same(
@@ -658,7 +751,7 @@ fn merge(opts: &MergeOptions) -> Result<ExitCode, Refused> {
             finished,
             now,
             shard: coverage.shard(),
-            plugins: run.plugins.clone(),
+            plugins: plugins.clone(),
             inputs,
             targets,
             bases: run.bases.clone(),
@@ -680,13 +773,12 @@ fn merge(opts: &MergeOptions) -> Result<ExitCode, Refused> {
             .collect();
 
     let out = crate::publish::OutputDir::open(&opts.out).map_err(refuse)?;
-    let resolver = Resolver::from_tables(&run.plugins, &run.bases, &run.notes);
+    let resolver = Resolver::from_tables(&plugins, &run.bases, &run.notes);
     let assembly = output::Assembly::begin_with(out.staging(), &tenants, resolver, &lanes, mutes)?;
     assembly.recount_duplicates(accepted, conflicts_inherited);
     // The tenants read by more than one tool are fused as a single run fuses them, also when
     // their tools' targets were scanned in different shards.
-    let producers: BTreeMap<&str, Option<&str>> = run
-        .plugins
+    let producers: BTreeMap<&str, Option<&str>> = plugins
         .iter()
         .map(|p| {
             (

@@ -8,6 +8,16 @@
 //! `Type`, `Region`), `Compliance` (`Status`, `SecurityControlId`, `RelatedRequirements`),
 //! `Workflow.Status`, `RecordState`, `Remediation.Recommendation.Text`, `UpdatedAt`.
 //! Everything else is skipped unread.
+//!
+//! What a finding's state means for its verdict: `Compliance.Status` is the control's last
+//! evaluation, and it is the verdict. A finding whose `RecordState` is ARCHIVED is not current
+//! (Security Hub archives a control finding when its resource is deleted or the control is
+//! disabled): no verdict, skipped and counted in the target's `skipped`. `Workflow.Status` is
+//! what people did with a finding, not a result: SUPPRESSED (reviewed, no action thought
+//! needed) keeps its verdict with the suppression in its message and evidence
+//! (`tool.workflow`), since another tool's suppression is not a demarc suppression (those have
+//! an owner, a reason and an expiry); RESOLVED keeps its verdict too (Security Hub sets it when a
+//! control passes; a failing finding marked RESOLVED by hand says so in its message).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -472,12 +482,19 @@ impl<C: Cloud> ImportScan<C> {
             .filter(|t| Timestamp::parse(t).is_some())
             .map(str::to_string);
         let workflow = f.workflow.as_ref().and_then(|w| text(&w.status));
-        let suppressed = workflow.is_some_and(|w| w.eq_ignore_ascii_case("SUPPRESSED"));
         let title = text(&f.title).unwrap_or(tool_check);
-        let message = if suppressed {
-            format!("{title} (suppressed in {tool}: `Workflow.Status` SUPPRESSED)")
-        } else {
-            title.to_string()
+        let message = match workflow.map(str::to_ascii_uppercase).as_deref() {
+            // Reviewed and set aside in the tool: the result stands, the suppression is said.
+            Some("SUPPRESSED") => {
+                format!("{title} (suppressed in {tool}: `Workflow.Status` SUPPRESSED)")
+            }
+            // Marked resolved by a person, yet the control's last evaluation still fails: the
+            // evaluation is the verdict.
+            Some("RESOLVED") if status != Status::Pass => format!(
+                "{title} (marked resolved in {tool}: `Workflow.Status` RESOLVED, but its last \
+                 evaluation is {raw_status})"
+            ),
+            _ => title.to_string(),
         };
         for r in resources {
             let region = text(&r.region)

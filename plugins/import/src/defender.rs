@@ -7,7 +7,8 @@
 //! `/providers/Microsoft.Security/assessments/<key>`), `name` (the assessment key, a GUID: the
 //! recommendation), `type`, `subscriptionId`, `location`, and under `properties`:
 //! `displayName`, `status.code` (`Healthy`, `Unhealthy`, `NotApplicable`), `status.cause`,
-//! `status.description`, `resourceDetails` (`Source`, `Id`, `ResourceId`, `ResourceType`),
+//! `status.description`, `resourceDetails` (`Source`, `Id`, `ResourceId`, `ResourceProvider`,
+//! `ResourceType`),
 //! `metadata` (`displayName`, `severity`, `description`, `remediationDescription`). Everything
 //! else is skipped unread.
 
@@ -95,9 +96,36 @@ pub struct ResourceDetails<'a> {
     /// The same, in some API versions.
     #[serde(borrow, default, rename = "ResourceId", alias = "resourceId")]
     pub resource_id: Option<Cow<'a, str>>,
-    /// Its type, when given.
+    /// Its type, when given: the type alone (`vaults`) beside `ResourceProvider`, or whole.
     #[serde(borrow, default, rename = "ResourceType", alias = "resourceType")]
     pub resource_type: Option<Cow<'a, str>>,
+    /// Its resource provider (`Microsoft.KeyVault`), when given.
+    #[serde(
+        borrow,
+        default,
+        rename = "ResourceProvider",
+        alias = "resourceProvider"
+    )]
+    pub resource_provider: Option<Cow<'a, str>>,
+}
+
+/// The assessed resource's type as Resource Graph writes it (`microsoft.keyvault/vaults`): from
+/// its id, else `resourceDetails` (`ResourceProvider` and `ResourceType`, which alone is
+/// ambiguous: `vaults` are Key Vault's and Recovery Services').
+pub fn assessed_type(resource_id: &str, details: Option<&ResourceDetails<'_>>) -> String {
+    let from_id = resource_type(resource_id);
+    if !from_id.is_empty() {
+        return from_id;
+    }
+    let kind = details
+        .and_then(|d| text(&d.resource_type))
+        .unwrap_or_default();
+    match details.and_then(|d| text(&d.resource_provider)) {
+        Some(provider) if !kind.is_empty() && !kind.contains('/') => {
+            format!("{provider}/{kind}").to_ascii_lowercase()
+        }
+        _ => kind.to_ascii_lowercase(),
+    }
 }
 
 /// `properties.metadata`.
@@ -319,10 +347,7 @@ impl<C: Cloud> ImportScan<C> {
             .and_then(|p| text(&p.display_name))
             .or_else(|| meta.and_then(|m| text(&m.display_name)))
             .unwrap_or(key);
-        let native_type = details
-            .and_then(|d| text(&d.resource_type))
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_else(|| resource_type(resource_id));
+        let native_type = assessed_type(resource_id, details);
         let check_id = self.learn(scan, (file, item), "defender", key, status, || Described {
             title: title.to_string(),
             severity: severity(meta.and_then(|m| text(&m.severity))),

@@ -7,8 +7,17 @@
 //! resource's full name, `//storage.googleapis.com/BUCKET`), `finding.severity`,
 //! `finding.mute`, `finding.findingClass`, `finding.description`, `finding.nextSteps`,
 //! `finding.eventTime`, `finding.compliances[]` (`standard`, `version`, `ids`), and
-//! `resource.name`, `resource.type`, `resource.projectDisplayName`, `resource.displayName`.
-//! Everything else is skipped unread.
+//! `resource.name`, `resource.type`, `resource.projectName`, `resource.projectDisplayName`,
+//! `resource.displayName`. Everything else is skipped unread.
+//!
+//! What a finding's state means for its verdict: an `ACTIVE` finding is a failure of its check
+//! now. An `INACTIVE` one is not current — Security Command Center sets it when the problem was
+//! fixed, when the resource was deleted, or when someone marked it so — and it says nothing of
+//! the resource as it is: it is no verdict, skipped and counted in the target's `skipped`
+//! (Security Command Center writes no finding for what passes). A muted finding (`mute` MUTED)
+//! is still current: it keeps its verdict, with the mute in its message and evidence
+//! (`tool.mute`), since another tool's mute is not a demarc suppression (those have an owner, a
+//! reason and an expiry).
 
 use std::borrow::Cow;
 
@@ -43,7 +52,7 @@ pub struct SccFinding<'a> {
     /// The check (`PUBLIC_BUCKET_ACL`).
     #[serde(borrow, default)]
     pub category: Option<Cow<'a, str>>,
-    /// `ACTIVE` or `INACTIVE` (resolved).
+    /// `ACTIVE` or `INACTIVE` (no longer current: fixed, deleted or marked so).
     #[serde(borrow, default)]
     pub state: Option<Cow<'a, str>>,
     /// The resource's full name.
@@ -96,6 +105,9 @@ pub struct SccResource<'a> {
     /// `google.cloud.storage.Bucket`, `google.compute.Firewall`, ...
     #[serde(borrow, default, rename = "type")]
     pub kind: Option<Cow<'a, str>>,
+    /// The project's full name (`//cloudresourcemanager.googleapis.com/projects/NUMBER`).
+    #[serde(borrow, default)]
+    pub project_name: Option<Cow<'a, str>>,
     /// The project's id.
     #[serde(borrow, default)]
     pub project_display_name: Option<Cow<'a, str>>,
@@ -144,6 +156,84 @@ fn project_of(name: &str) -> Option<&str> {
     None
 }
 
+/// The project number in a project's full name
+/// (`//cloudresourcemanager.googleapis.com/projects/418203957711`): the account demarc's gcp
+/// plugin names, so that a target's `accounts` holds both tools' findings.
+pub fn project_number(project_name: &str) -> Option<&str> {
+    let (_, n) = project_name
+        .trim_end_matches('/')
+        .rsplit_once("/projects/")?;
+    (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then_some(n)
+}
+
+/// Security Command Center's resource types (`resource.type`, the legacy names such as
+/// `google.cloud.sql.Instance`) as Cloud Asset Inventory names them today, as demarc's gcp plugin
+/// does: `instance` alone would be Compute Engine's or Cloud SQL's. Others are kept as written.
+const TYPES: &[(&str, &str)] = &[
+    (
+        "google.cloud.storage.Bucket",
+        "storage.googleapis.com/Bucket",
+    ),
+    ("google.compute.Instance", "compute.googleapis.com/Instance"),
+    ("google.compute.Disk", "compute.googleapis.com/Disk"),
+    ("google.compute.Firewall", "compute.googleapis.com/Firewall"),
+    ("google.compute.Network", "compute.googleapis.com/Network"),
+    (
+        "google.compute.Subnetwork",
+        "compute.googleapis.com/Subnetwork",
+    ),
+    ("google.compute.Project", "compute.googleapis.com/Project"),
+    (
+        "google.cloud.sql.Instance",
+        "sqladmin.googleapis.com/Instance",
+    ),
+    (
+        "google.cloud.kms.CryptoKey",
+        "cloudkms.googleapis.com/CryptoKey",
+    ),
+    (
+        "google.cloud.kms.KeyRing",
+        "cloudkms.googleapis.com/KeyRing",
+    ),
+    (
+        "google.iam.ServiceAccount",
+        "iam.googleapis.com/ServiceAccount",
+    ),
+    (
+        "google.iam.ServiceAccountKey",
+        "iam.googleapis.com/ServiceAccountKey",
+    ),
+    (
+        "google.cloud.resourcemanager.Project",
+        "cloudresourcemanager.googleapis.com/Project",
+    ),
+    (
+        "google.cloud.resourcemanager.Folder",
+        "cloudresourcemanager.googleapis.com/Folder",
+    ),
+    (
+        "google.cloud.resourcemanager.Organization",
+        "cloudresourcemanager.googleapis.com/Organization",
+    ),
+    (
+        "google.cloud.bigquery.Dataset",
+        "bigquery.googleapis.com/Dataset",
+    ),
+    (
+        "google.cloud.functions.CloudFunction",
+        "cloudfunctions.googleapis.com/CloudFunction",
+    ),
+    ("google.logging.LogSink", "logging.googleapis.com/LogSink"),
+];
+
+/// The Cloud Asset Inventory name of a Security Command Center resource type.
+pub fn asset_type(scc_type: &str) -> &str {
+    TYPES
+        .iter()
+        .find(|(legacy, _)| legacy.eq_ignore_ascii_case(scc_type))
+        .map_or(scc_type, |(_, current)| current)
+}
+
 /// The location in a full resource name (`.../zones/Z/...`, `.../regions/R/...`,
 /// `.../locations/L/...`).
 fn location_of(name: &str) -> Option<&str> {
@@ -164,6 +254,7 @@ impl<C: Cloud> ImportScan<C> {
         input: Opened<'_>,
     ) -> Result<(), ScanError> {
         let file = input.name;
+        let mut inactive = 0u64;
         let how = Stream {
             key: "listFindingsResults",
             empty: "no Security Command Center findings",
@@ -192,9 +283,14 @@ impl<C: Cloud> ImportScan<C> {
                 scan.item_problem(at(file, item, "no `finding`".into()));
                 return Ok(Flow::Next);
             };
-            self.scc_item(scan, file, item, finding, result.resource.as_ref())?;
+            self.scc_item(scan, file, item, finding, result.resource.as_ref(), &mut inactive)?;
             Ok(Flow::Next)
         })?;
+        if inactive > 0 {
+            demarc_sdk::log::info(&format!(
+                "{file}: {inactive} inactive finding(s) (`finding.state` INACTIVE) skipped: not current, no verdict"
+            ));
+        }
         if let Some(items) = &read
             && let Some((_, raw)) = items.fields().iter().find(|(k, _)| k == "nextPageToken")
             && serde_json::from_str::<Text<'_>>(raw)
@@ -220,6 +316,7 @@ impl<C: Cloud> ImportScan<C> {
         item: &Item<'_>,
         f: &SccFinding<'_>,
         resource: Option<&SccResource<'_>>,
+        inactive: &mut u64,
     ) -> Result<(), ScanError> {
         let Some(category) = text(&f.category) else {
             scan.item_problem(at(
@@ -231,9 +328,14 @@ impl<C: Cloud> ImportScan<C> {
         };
         let raw_state = text(&f.state);
         let status = match raw_state {
-            // An active finding is a failure of its check; an inactive one was resolved.
+            // An active finding is a failure of its check now.
             Some(s) if s.eq_ignore_ascii_case("ACTIVE") => Status::Fail,
-            Some(s) if s.eq_ignore_ascii_case("INACTIVE") => Status::Pass,
+            // An inactive one is not current (fixed, deleted or marked so): no verdict.
+            Some(s) if s.eq_ignore_ascii_case("INACTIVE") => {
+                *inactive += 1;
+                scan.skipped();
+                return Ok(());
+            }
             Some(other) => {
                 scan.item_problem(at(
                     file,
@@ -271,10 +373,8 @@ impl<C: Cloud> ImportScan<C> {
             ));
             return Ok(());
         };
-        let native_type = resource
-            .and_then(|r| text(&r.kind))
-            .unwrap_or_default()
-            .to_string();
+        let native_type =
+            asset_type(resource.and_then(|r| text(&r.kind)).unwrap_or_default()).to_string();
         let check_id = self.learn(scan, (file, item), "scc", category, status, || Described {
             title: category.to_string(),
             severity: severity(text(&f.severity)),
@@ -295,7 +395,9 @@ impl<C: Cloud> ImportScan<C> {
             return Ok(());
         };
         let account = resource
-            .and_then(|r| text(&r.project_display_name))
+            .and_then(|r| text(&r.project_name))
+            .and_then(project_number)
+            .or_else(|| resource.and_then(|r| text(&r.project_display_name)))
             .or_else(|| project_of(resource_name))
             .unwrap_or_default();
         let region = location_of(resource_name).unwrap_or("global");

@@ -160,6 +160,39 @@ fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
     serde_json::to_string_pretty(&v).unwrap()
 }
 
+/// `Workflow.Status` is what people did, `Compliance.Status` the result: a failing finding
+/// marked RESOLVED by hand still fails and says so; a passing one resolved by Security Hub is a
+/// plain pass; an archived one is no verdict whatever its workflow says.
+#[test]
+fn a_resolved_workflow_keeps_the_evaluation_and_archived_findings_are_no_verdict() {
+    let text = edited(|v| {
+        v["Findings"][0]["Workflow"]["Status"] = "RESOLVED".into();
+        v["Findings"][1]["Workflow"]["Status"] = "RESOLVED".into();
+        v["Findings"][6]["Workflow"]["Status"] = "SUPPRESSED".into();
+    });
+    let r = run::<Aws>(&[("sh.json", &text)], Some("asff"));
+    assert_eq!(r.findings.len(), 6, "{:#?}", r.findings);
+    assert_eq!(r.summary().skipped, 1);
+    let s38 = r.one("securityhub-s3.8");
+    assert_eq!(s38.status, Status::Fail);
+    assert_eq!(evidence(s38, "tool.workflow"), Some("RESOLVED"));
+    assert!(
+        s38.message
+            .contains("marked resolved in securityhub: `Workflow.Status` RESOLVED, but its last evaluation is FAILED"),
+        "{}",
+        s38.message
+    );
+    let iam4 = r.one("securityhub-iam.4");
+    assert_eq!(iam4.status, Status::Pass);
+    assert!(!iam4.message.contains("resolved"), "{}", iam4.message);
+    // The archived S3.8 finding (another bucket) left no finding behind.
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.resource.id == s38.resource.id || f.check_id != "securityhub-s3.8")
+    );
+}
+
 #[test]
 fn a_page_with_a_next_token_is_imported_and_said_to_be_incomplete() {
     let page = edited(|v| v["NextToken"] = "eyJOZXh0VG9rZW4iOiAiQUJDIn0=".into());

@@ -105,6 +105,26 @@ fn resource_graph_assessments_are_imported_by_assessment_key() {
         "{}",
         cmk.message
     );
+    // The type from the id, else `ResourceProvider` and `ResourceType` (`vaults` alone is Key
+    // Vault's or Recovery Services').
+    use demarc_plugin_import::defender::{ResourceDetails, assessed_type};
+    let details: ResourceDetails<'_> = serde_json::from_str(
+        r#"{"Source": "Azure", "ResourceProvider": "Microsoft.KeyVault", "ResourceType": "vaults"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        assessed_type(
+            &format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+            ),
+            Some(&details)
+        ),
+        "microsoft.keyvault/vaults"
+    );
+    assert_eq!(
+        assessed_type("kv", Some(&details)),
+        "microsoft.keyvault/vaults"
+    );
     // A subscription-level assessment.
     let mfa = &r.of("defender-94290b00-4d0c-d7b4-7cea-064a9554e681")[0];
     assert_eq!(mfa.resource.id, format!("/subscriptions/{SUB}"));

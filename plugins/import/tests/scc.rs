@@ -46,15 +46,23 @@ impl Run {
 fn gcloud_findings_are_imported_by_category() {
     let r = run::<Gcp>(&[("scc.json", SCC)], Some("scc"));
     let s = r.summary();
-    assert_eq!(r.findings.len(), 4, "{:#?}", r.findings);
+    // Five findings: three imported, one inactive (skipped), one of an unmapped category.
+    assert_eq!(r.findings.len(), 3, "{:#?}", r.findings);
+    assert_eq!(s.skipped, 1);
     let bucket = r.one("scc-public-bucket-acl");
     assert_eq!(bucket.status, Status::Fail);
     assert_eq!(
         bucket.resource.id,
         "//storage.googleapis.com/nw-retail-prod-web-assets"
     );
-    assert_eq!(bucket.resource.native_type, "google.cloud.storage.Bucket");
-    assert_eq!(bucket.account, "nw-retail-prod");
+    // SCC's legacy type name, as Cloud Asset Inventory and demarc's gcp plugin name it.
+    assert_eq!(bucket.resource.native_type, "storage.googleapis.com/Bucket");
+    assert_eq!(
+        r.one("scc-sql-public-ip").resource.native_type,
+        "sqladmin.googleapis.com/Instance"
+    );
+    // The project number of `resource.projectName`, as demarc's gcp plugin names the account.
+    assert_eq!(bucket.account, "481209374652");
     assert_eq!(bucket.region, "global");
     assert_eq!(evidence(bucket, "tool"), Some("scc"));
     assert_eq!(evidence(bucket, "tool.check"), Some("PUBLIC_BUCKET_ACL"));
@@ -65,13 +73,9 @@ fn gcloud_findings_are_imported_by_category() {
     // SCC's CIS versions are not the one demarc holds: mapped by the table.
     assert!(check.requirements.is_empty());
 
-    // INACTIVE: resolved.
-    let ssh = r.one("scc-open-ssh-port");
-    assert_eq!(ssh.status, Status::Pass);
-    assert_eq!(
-        r.declared("scc-open-ssh-port").controls,
-        ["mgmt-port-exposure"]
-    );
+    // INACTIVE: not current (fixed, deleted or marked so), no verdict: not a pass.
+    assert!(r.findings.iter().all(|f| f.check_id != "scc-open-ssh-port"));
+    assert!(r.declared.iter().all(|c| c.id != "scc-open-ssh-port"));
     // Muted: kept, with its mute in evidence.
     let sql = r.one("scc-sql-public-ip");
     assert_eq!(sql.status, Status::Fail);
@@ -99,10 +103,42 @@ fn the_api_page_is_read_sniffed_and_said_to_be_incomplete() {
     }))
     .unwrap();
     let r = run::<Gcp>(&[("page.json", &page)], None);
-    assert_eq!(r.findings.len(), 4);
+    assert_eq!(r.findings.len(), 3);
     let incomplete = r.problems(ProblemKind::IncompleteInput);
     assert_eq!(incomplete.len(), 1);
     assert!(incomplete[0].contains("`nextPageToken`"));
+}
+
+/// The account: the project number of `resource.projectName`, else the project id
+/// (`resource.projectDisplayName`), else the project in the resource's name.
+#[test]
+fn the_account_is_the_project_number_else_the_project_id() {
+    assert_eq!(
+        demarc_plugin_import::scc::project_number(
+            "//cloudresourcemanager.googleapis.com/projects/418203957711"
+        ),
+        Some("418203957711")
+    );
+    assert_eq!(
+        demarc_plugin_import::scc::project_number(
+            "//cloudresourcemanager.googleapis.com/projects/nw-retail-prod"
+        ),
+        None
+    );
+    let text = edited(|v| {
+        v[0]["resource"]
+            .as_object_mut()
+            .unwrap()
+            .remove("projectName");
+        let r = v[2]["resource"].as_object_mut().unwrap();
+        r.remove("projectName");
+        r.remove("projectDisplayName");
+    });
+    let r = run::<Gcp>(&[("scc.json", &text)], Some("scc"));
+    assert_eq!(r.one("scc-public-bucket-acl").account, "nw-retail-prod");
+    // `//sqladmin.googleapis.com/projects/nw-retail-prod/instances/...`
+    assert_eq!(r.one("scc-sql-public-ip").account, "nw-retail-prod");
+    assert_eq!(r.one("scc-kms-key-not-rotated").account, "481209374652");
 }
 
 fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
@@ -115,6 +151,7 @@ fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
 fn unknown_state_and_missing_resource_id_are_problems_and_nothing_else_is_lost() {
     let text = edited(|v| {
         v[0]["finding"]["state"] = "STATE_UNSPECIFIED".into();
+        v[1]["finding"]["state"] = "ACTIVE".into();
         v[1]["finding"]
             .as_object_mut()
             .unwrap()
@@ -145,7 +182,7 @@ fn a_truncated_export_keeps_what_came_before() {
     };
     assert_eq!(e.file, "cut.json");
     assert!(e.line.is_some());
-    assert_eq!(r.findings.len(), 3);
+    assert_eq!(r.findings.len(), 2);
 }
 
 #[test]
