@@ -16,6 +16,7 @@ use demarc_runtime::{FindingSink, Limits, TargetOutcome};
 use crate::sandbox::world;
 
 /// A loopback HTTP/1.1 server: `/ok` says hello, `/echo` returns the request head it got,
+/// `/say?TEXT` returns TEXT,
 /// `/redirect?to=URL` redirects, `/big?n=N` sends N bytes with a `Content-Length`, `/stream?n=N`
 /// sends N bytes without one (to the end of the connection). Every request head is kept.
 struct Server {
@@ -56,6 +57,7 @@ impl Server {
                     let reply = match path {
                         "/ok" => ok("hello"),
                         "/echo" => ok(&head),
+                        "/say" => ok(query),
                         "/redirect" => format!(
                             "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                             query.strip_prefix("to=").unwrap_or("/")
@@ -780,6 +782,35 @@ fn the_plugin_never_reads_the_credentials_the_host_signs_with() {
         );
         assert!(!head.contains(SECRET), "{head}");
     }
+}
+
+/// Only a secret of a sane length is looked for in responses: with an emulator's short secret
+/// (`testing`), an ordinary response that holds the word reaches the plugin whole; a real-length
+/// secret in a response is cut off.
+#[test]
+fn a_short_emulator_secret_does_not_cut_ordinary_responses() {
+    let server = Server::start();
+    let short = Credentials::new("testing", "testing", Some("testing".into()), None, "test");
+    let (o, seen) = fetch(
+        &[server.url("/say?integration-testing-passed")],
+        Some(signed_grant(vec![server.endpoint()], &[], short)),
+    );
+    assert!(
+        seen[0].contains("-> 200") && seen[0].contains("body=integration-testing-passed"),
+        "{}",
+        seen[0]
+    );
+    assert_eq!(refused(&o, Refusal::CredentialEcho), 0);
+    let long = Credentials::new("AKIDDEMARCSHORT", SECRET, None, None, "test");
+    let (o, seen) = fetch(
+        &[server.url(&format!("/say?before-{SECRET}-after"))],
+        Some(signed_grant(vec![server.endpoint()], &[], long)),
+    );
+    // (The URL the plugin names holds the secret here; what came back holds none of it.)
+    let answer = seen[0].split(" -> ").nth(1).unwrap_or_default();
+    assert!(answer.starts_with("error"), "{}", seen[0]);
+    assert!(!answer.contains(SECRET), "{}", seen[0]);
+    assert_eq!(refused(&o, Refusal::CredentialEcho), 1);
 }
 
 /// The host signs for the AWS endpoints of the grant and no other: a granted endpoint that is

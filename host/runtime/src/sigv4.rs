@@ -11,7 +11,7 @@
 //! - any other granted AWS endpoint (an emulator, a proxy) is read from the request the way the
 //!   APIs tell their services apart: a JSON API's `X-Amz-Target` prefix (`TrentService.` is KMS),
 //!   a Query API's `Version` (in the query or the form body: `2016-11-15` is EC2), Lambda's
-//!   `/2015-03-31/` path, and S3 otherwise; the region is the request's `X-Demarc-Aws-Region`
+//!   `/2015-03-31/` and `/2017-03-31/tags/` paths, and S3 otherwise; the region is the request's `X-Demarc-Aws-Region`
 //!   header (one of the target's `regions` when it has any), or the target's first region, or
 //!   `us-east-1`. A request whose service cannot be told is refused, never signed as a guess.
 
@@ -42,6 +42,11 @@ pub const STRIPPED_HEADERS: &[&str] = &[
     "x-amz-date",
     "x-amz-content-sha256",
 ];
+
+/// The shortest secret the host looks for in responses. A real secret access key is 40
+/// characters and a session token hundreds; a shorter one (an emulator's `testing`) is too
+/// likely to occur in an ordinary response, which would be cut off for nothing.
+pub const MIN_SCREENED_SECRET: usize = 16;
 
 /// The largest request body the host signs (the body is hashed before sending): 16 MiB.
 pub const MAX_SIGNED_BODY: u64 = 16 << 20;
@@ -277,7 +282,9 @@ pub(crate) fn service_of_request(
             )),
         };
     }
-    if path.starts_with("/2015-03-31/") {
+    // Lambda's API is dated 2015-03-31, but for its tagging operations (`ListTags`, `TagResource`,
+    // `UntagResource`) under `/2017-03-31/tags/`.
+    if path.starts_with("/2015-03-31/") || path.starts_with("/2017-03-31/tags/") {
         return Ok("lambda".into());
     }
     Ok("s3".into())
@@ -319,8 +326,8 @@ fn scope(
 }
 
 /// Sign `parts` (whose `Host` header and path-only URI are already the ones sent) with `body`.
-/// Returns the secrets the signature used (secret access key, session token), which the host
-/// keeps out of everything the plugin reads back.
+/// Returns the secrets the signature used (secret access key, session token) of at least
+/// [`MIN_SCREENED_SECRET`] bytes, which the host keeps out of everything the plugin reads back.
 pub(crate) async fn sign(
     signing: &AwsSigning,
     host: &str,
@@ -346,6 +353,7 @@ pub(crate) async fn sign(
     if let Some(token) = credentials.session_token() {
         secrets.push(token.as_bytes().to_vec());
     }
+    secrets.retain(|s| s.len() >= MIN_SCREENED_SECRET);
     let identity = credentials.into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -462,6 +470,18 @@ mod tests {
             svc("/2015-03-31/functions/", None, &none, "").unwrap(),
             "lambda"
         );
+        // Lambda's `ListTags` (and tagging) lives under another API date.
+        assert_eq!(
+            svc(
+                "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aeu-west-1%3A111111111111%3Afunction%3Af",
+                None,
+                &none,
+                ""
+            )
+            .unwrap(),
+            "lambda"
+        );
+        assert_eq!(svc("/2017-03-31/other", None, &none, "").unwrap(), "s3");
         assert_eq!(svc("/bucket/key", None, &none, "").unwrap(), "s3");
     }
 
@@ -492,7 +512,7 @@ mod tests {
                 Credentials::new(
                     "AKIDEXAMPLE",
                     "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                    Some("TOKEN-123".into()),
+                    Some("TOKEN-0123456789abcdef".into()),
                     None,
                     "test",
                 ),
@@ -512,7 +532,10 @@ mod tests {
             "{auth}"
         );
         assert!(auth.contains("/eu-west-1/ec2/aws4_request"), "{auth}");
-        assert_eq!(parts.headers["x-amz-security-token"], "TOKEN-123");
+        assert_eq!(
+            parts.headers["x-amz-security-token"],
+            "TOKEN-0123456789abcdef"
+        );
         assert!(parts.headers.contains_key("x-amz-date"));
         assert!(!parts.headers.contains_key("x-amz-content-sha256"));
         for (_, v) in &parts.headers {
@@ -556,6 +579,48 @@ mod tests {
             .await,
             Err(SignError::Request(_))
         ));
+    }
+
+    /// Secrets shorter than [`MIN_SCREENED_SECRET`] (an emulator's `testing`) are not screened
+    /// for, so ordinary responses that happen to hold such a word are not cut off; real ones are.
+    #[tokio::test]
+    async fn only_secrets_of_a_sane_length_are_screened_for() {
+        async fn screened(secret: &str, token: Option<&str>) -> Vec<Vec<u8>> {
+            let signing = AwsSigning {
+                endpoints: vec![],
+                regions: vec![],
+                credentials: CredentialCache::fixed(
+                    "test",
+                    Credentials::new("AKID", secret, token.map(String::from), None, "test"),
+                ),
+            };
+            let (mut parts, ()) = http::Request::get("/?Action=DescribeVpcs&Version=2016-11-15")
+                .header("host", "127.0.0.1:5000")
+                .body(())
+                .unwrap()
+                .into_parts();
+            sign(&signing, "127.0.0.1", &mut parts, None, &Bytes::new())
+                .await
+                .unwrap()
+        }
+        assert!(screened("testing", Some("testing")).await.is_empty());
+        let at_minimum = "s".repeat(MIN_SCREENED_SECRET);
+        assert_eq!(
+            screened(&at_minimum, Some("short")).await,
+            vec![at_minimum.as_bytes().to_vec()]
+        );
+        assert_eq!(
+            screened(&"s".repeat(MIN_SCREENED_SECRET - 1), None)
+                .await
+                .len(),
+            0
+        );
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        let token = "FwoGZXIvYXdzEJr//////////wEaDOEXAMPLETOKEN";
+        assert_eq!(
+            screened(secret, Some(token)).await,
+            vec![secret.as_bytes().to_vec(), token.as_bytes().to_vec()]
+        );
     }
 
     #[tokio::test]
