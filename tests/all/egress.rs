@@ -840,9 +840,10 @@ fn an_endpoint_not_marked_aws_gets_no_signature() {
     assert!(server.seen().is_empty());
 }
 
-/// A live `aws` target of the configuration is signed with the host's credentials from its
-/// environment: the endpoint receives the access key id, and neither the report nor the log
-/// holds the secret; without credentials nothing is sent and the target's gap says why.
+/// A live `aws` target of the configuration is signed with the host's credentials from the AWS
+/// SDK's default chain (here its environment): the endpoint receives the access key id, and
+/// neither the report nor the log holds the secret; without credentials (no environment, no
+/// shared files, no instance metadata) nothing is sent and the target's gap says why.
 #[test]
 fn a_live_aws_target_is_signed_with_the_hosts_credentials_and_none_leak() {
     use sha2::Digest as _;
@@ -868,22 +869,18 @@ fn a_live_aws_target_is_signed_with_the_hosts_credentials_and_none_leak() {
     let run = |with_credentials: bool| {
         let out_dir = dir.join(if with_credentials { "out1" } else { "out2" });
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_demarc"));
-        cmd.args(["scan", "--config", cfg.to_str().unwrap(), "--out"])
+        crate::isolate_aws(&mut cmd, dir)
+            .args(["scan", "--config", cfg.to_str().unwrap(), "--out"])
             .arg(&out_dir)
             .args(["--format", "json"])
             .current_dir(dir)
             .env("DEMARC_CACHE_DIR", dir.join(".cache"))
             .env("RUST_LOG", "debug")
             .env_remove("BUILT_WASM_DIR")
-            .env_remove("DEMARC_REFERENCE_DATA")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN");
+            .env_remove("DEMARC_REFERENCE_DATA");
         if with_credentials {
             cmd.env("AWS_ACCESS_KEY_ID", "AKIDDEMARCCLI")
                 .env("AWS_SECRET_ACCESS_KEY", SECRET);
-        } else {
-            cmd.env_remove("AWS_ACCESS_KEY_ID")
-                .env_remove("AWS_SECRET_ACCESS_KEY");
         }
         let _cpu = crate::shared_cpu();
         let out = cmd.output().unwrap();
@@ -912,7 +909,12 @@ fn a_live_aws_target_is_signed_with_the_hosts_credentials_and_none_leak() {
     assert_eq!(out.status.code(), Some(3), "{}", crate::describe(&out));
     assert!(
         report.contains("1 to an AWS endpoint without credentials (first: GET http://127.0.0.1:")
-            && report.contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"),
+            && report.contains("no credentials for the default credential chain: "),
         "{report}"
+    );
+    let r: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(
+        r["run"]["targets"][0]["live"]["credentials"],
+        "the default credential chain"
     );
 }

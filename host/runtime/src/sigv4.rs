@@ -57,7 +57,8 @@ const REFRESH_BEFORE: Duration = Duration::from_secs(300);
 /// A future of loaded credentials, or why none could be loaded.
 pub type CredentialFuture = Pin<Box<dyn Future<Output = Result<Credentials, String>> + Send>>;
 
-/// Loads credentials (from the AWS credential chain, an assumed role, ...).
+/// Loads credentials (from the AWS credential chain, an assumed role, ...: see
+/// [`crate::credentials`]).
 pub type CredentialLoader = Arc<dyn Fn() -> CredentialFuture + Send + Sync>;
 
 /// The credentials of one tenant or role, loaded on the first signed request and kept until
@@ -94,33 +95,6 @@ impl CredentialCache {
             Arc::new(move || {
                 let c = credentials.clone();
                 Box::pin(async move { Ok(c) })
-            }),
-        )
-    }
-
-    /// The static credentials of the host's environment: `AWS_ACCESS_KEY_ID`,
-    /// `AWS_SECRET_ACCESS_KEY` and, for temporary ones, `AWS_SESSION_TOKEN`, read on the first
-    /// signed request.
-    pub fn environment() -> Arc<CredentialCache> {
-        CredentialCache::new(
-            "the environment",
-            Arc::new(|| {
-                Box::pin(async {
-                    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-                    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-                        (Some(id), Some(secret)) => Ok(Credentials::new(
-                            id,
-                            secret,
-                            var("AWS_SESSION_TOKEN"),
-                            None,
-                            "environment",
-                        )),
-                        _ => Err(
-                            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
-                                .to_string(),
-                        ),
-                    }
-                })
             }),
         )
     }
