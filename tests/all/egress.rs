@@ -16,6 +16,7 @@ use demarc_runtime::{FindingSink, Limits, TargetOutcome};
 use crate::sandbox::world;
 
 /// A loopback HTTP/1.1 server: `/ok` says hello, `/echo` returns the request head it got,
+/// `/say?TEXT` returns TEXT,
 /// `/redirect?to=URL` redirects, `/big?n=N` sends N bytes with a `Content-Length`, `/stream?n=N`
 /// sends N bytes without one (to the end of the connection). Every request head is kept.
 struct Server {
@@ -56,6 +57,7 @@ impl Server {
                     let reply = match path {
                         "/ok" => ok("hello"),
                         "/echo" => ok(&head),
+                        "/say" => ok(query),
                         "/redirect" => format!(
                             "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                             query.strip_prefix("to=").unwrap_or("/")
@@ -782,6 +784,35 @@ fn the_plugin_never_reads_the_credentials_the_host_signs_with() {
     }
 }
 
+/// Only a secret of a sane length is looked for in responses: with an emulator's short secret
+/// (`testing`), an ordinary response that holds the word reaches the plugin whole; a real-length
+/// secret in a response is cut off.
+#[test]
+fn a_short_emulator_secret_does_not_cut_ordinary_responses() {
+    let server = Server::start();
+    let short = Credentials::new("testing", "testing", Some("testing".into()), None, "test");
+    let (o, seen) = fetch(
+        &[server.url("/say?integration-testing-passed")],
+        Some(signed_grant(vec![server.endpoint()], &[], short)),
+    );
+    assert!(
+        seen[0].contains("-> 200") && seen[0].contains("body=integration-testing-passed"),
+        "{}",
+        seen[0]
+    );
+    assert_eq!(refused(&o, Refusal::CredentialEcho), 0);
+    let long = Credentials::new("AKIDDEMARCSHORT", SECRET, None, None, "test");
+    let (o, seen) = fetch(
+        &[server.url(&format!("/say?before-{SECRET}-after"))],
+        Some(signed_grant(vec![server.endpoint()], &[], long)),
+    );
+    // (The URL the plugin names holds the secret here; what came back holds none of it.)
+    let answer = seen[0].split(" -> ").nth(1).unwrap_or_default();
+    assert!(answer.starts_with("error"), "{}", seen[0]);
+    assert!(!answer.contains(SECRET), "{}", seen[0]);
+    assert_eq!(refused(&o, Refusal::CredentialEcho), 1);
+}
+
 /// The host signs for the AWS endpoints of the grant and no other: a granted endpoint that is
 /// not marked AWS receives the plugin's request unsigned, without a signature the plugin wrote.
 #[test]
@@ -809,9 +840,10 @@ fn an_endpoint_not_marked_aws_gets_no_signature() {
     assert!(server.seen().is_empty());
 }
 
-/// A live `aws` target of the configuration is signed with the host's credentials from its
-/// environment: the endpoint receives the access key id, and neither the report nor the log
-/// holds the secret; without credentials nothing is sent and the target's gap says why.
+/// A live `aws` target of the configuration is signed with the host's credentials from the AWS
+/// SDK's default chain (here its environment): the endpoint receives the access key id, and
+/// neither the report nor the log holds the secret; without credentials (no environment, no
+/// shared files, no instance metadata) nothing is sent and the target's gap says why.
 #[test]
 fn a_live_aws_target_is_signed_with_the_hosts_credentials_and_none_leak() {
     use sha2::Digest as _;
@@ -837,22 +869,18 @@ fn a_live_aws_target_is_signed_with_the_hosts_credentials_and_none_leak() {
     let run = |with_credentials: bool| {
         let out_dir = dir.join(if with_credentials { "out1" } else { "out2" });
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_demarc"));
-        cmd.args(["scan", "--config", cfg.to_str().unwrap(), "--out"])
+        crate::isolate_aws(&mut cmd, dir)
+            .args(["scan", "--config", cfg.to_str().unwrap(), "--out"])
             .arg(&out_dir)
             .args(["--format", "json"])
             .current_dir(dir)
             .env("DEMARC_CACHE_DIR", dir.join(".cache"))
             .env("RUST_LOG", "debug")
             .env_remove("BUILT_WASM_DIR")
-            .env_remove("DEMARC_REFERENCE_DATA")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN");
+            .env_remove("DEMARC_REFERENCE_DATA");
         if with_credentials {
             cmd.env("AWS_ACCESS_KEY_ID", "AKIDDEMARCCLI")
                 .env("AWS_SECRET_ACCESS_KEY", SECRET);
-        } else {
-            cmd.env_remove("AWS_ACCESS_KEY_ID")
-                .env_remove("AWS_SECRET_ACCESS_KEY");
         }
         let _cpu = crate::shared_cpu();
         let out = cmd.output().unwrap();
@@ -881,7 +909,12 @@ fn a_live_aws_target_is_signed_with_the_hosts_credentials_and_none_leak() {
     assert_eq!(out.status.code(), Some(3), "{}", crate::describe(&out));
     assert!(
         report.contains("1 to an AWS endpoint without credentials (first: GET http://127.0.0.1:")
-            && report.contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"),
+            && report.contains("no credentials for the default credential chain: "),
         "{report}"
+    );
+    let r: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(
+        r["run"]["targets"][0]["live"]["credentials"],
+        "the default credential chain"
     );
 }

@@ -8,6 +8,7 @@ mod cache; // the compile cache runs only what it compiled itself; unsafe caches
 mod config; // configuration errors: exit 2, every problem named with file and key
 mod conformance; // one semantic case in every cloud's export shape: the same verdict and owner everywhere
 mod contract; // contract 0.3.0 beside 0.4.0 in one scan; other versions refused; checks declared during a scan
+mod credentials; // live AWS credentials per target: the SDK chain, profiles, AssumeRole with an external id, against moto
 mod custom_provider; // the DigitalOcean example plugin, by README's steps: built, tested, pinned, scanned beside the demo
 mod demo; // the bundled demo estate, end to end
 mod diff; // demarc diff and scan --baseline --fail-on-new over real scans of a changed estate
@@ -67,10 +68,25 @@ pub fn wasm(name: &str) -> PathBuf {
     Path::new(env!("BUILT_WASM_DIR")).join(format!("{}.wasm", name.replace('-', "_")))
 }
 
+/// Keep the AWS SDK's credential chain of a `demarc` run off this machine's own AWS settings and
+/// off the network: no `AWS_*` variable of the test's environment, no instance metadata, and
+/// shared `config` / `credentials` files that do not exist in `dir` (a test writes them there
+/// when it wants some).
+pub fn isolate_aws<'a>(cmd: &'a mut Command, dir: &Path) -> &'a mut Command {
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join(".aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join(".aws-credentials"))
+}
+
 /// Run the `demarc` binary with `args`, with a private compile cache.
 pub fn demarc(args: &[&str], cwd: &Path) -> Output {
     let _cpu = shared_cpu();
-    Command::new(env!("CARGO_BIN_EXE_demarc"))
+    isolate_aws(&mut Command::new(env!("CARGO_BIN_EXE_demarc")), cwd)
         .args(args)
         .current_dir(cwd)
         .env("DEMARC_CACHE_DIR", cwd.join(".cache"))

@@ -297,6 +297,26 @@ pub struct RawTarget {
     /// address, such as a local emulator).
     #[serde(default)]
     pub endpoints: Option<Vec<String>>,
+    /// Live AWS target: the named profile of the shared `config` / `credentials` files whose
+    /// credentials sign its requests (alone: the environment's keys do not stand in for it). By
+    /// default the AWS SDK's default credential chain.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Live AWS target: the IAM role the host assumes (STS `AssumeRole`) with the credentials of
+    /// `profile` or the default chain, and signs with.
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// Live AWS target with `role_arn`: the external id the role's trust policy requires.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Live AWS target with `role_arn`: the role session name. By default `demarc-TENANT`.
+    #[serde(default)]
+    pub role_session_name: Option<String>,
+    /// Live AWS target with `role_arn`: where `AssumeRole` is sent (`https://host[:port]`, or
+    /// `http://` on a loopback address, such as a local emulator) instead of the STS endpoint of
+    /// the target's first region.
+    #[serde(default)]
+    pub sts_endpoint: Option<String>,
 }
 
 /// The other scanners' output formats a target's `importer` may name.
@@ -397,6 +417,144 @@ pub struct Target {
     /// Live mode: the regions named (`regions`), in order (told to the plugin, and the
     /// regions the host signs for); empty for a snapshot target.
     pub regions: Vec<String>,
+    /// Live AWS target: where the credentials that sign its requests come from. `None` for a
+    /// snapshot target and a target of another provider.
+    pub aws_credentials: Option<demarc_runtime::credentials::AwsCredentialSource>,
+}
+
+/// The credential settings of a target as written.
+struct CredentialKeys<'a> {
+    profile: Option<&'a str>,
+    role_arn: Option<&'a str>,
+    external_id: Option<&'a str>,
+    role_session_name: Option<&'a str>,
+    sts_endpoint: Option<&'a str>,
+}
+
+/// The credential source of a target: `None` unless it is a live `aws` target. Every problem
+/// is reported through `err` under the target's key; no message shows an external id.
+fn credential_source(
+    tenant: &str,
+    provider: &str,
+    live: bool,
+    regions: &[String],
+    keys: &CredentialKeys<'_>,
+    at: &dyn Fn(&str) -> String,
+    err: &mut dyn FnMut(String, String),
+) -> Option<demarc_runtime::credentials::AwsCredentialSource> {
+    use demarc_runtime::credentials as c;
+    let given = [
+        ("profile", keys.profile.is_some()),
+        ("role_arn", keys.role_arn.is_some()),
+        ("external_id", keys.external_id.is_some()),
+        ("role_session_name", keys.role_session_name.is_some()),
+        ("sts_endpoint", keys.sts_endpoint.is_some()),
+    ];
+    if provider != "aws" {
+        for (key, _) in given.iter().filter(|(_, set)| *set) {
+            err(
+                at(key),
+                format!(
+                    "applies to a live `aws` target only (the host signs requests to AWS endpoints), not to provider `{}`",
+                    provider.escape_debug()
+                ),
+            );
+        }
+        return None;
+    }
+    if !live {
+        for (key, _) in given.iter().filter(|(_, set)| *set) {
+            err(
+                at(key),
+                "applies to a live target only; add `mode = \"live\"`".into(),
+            );
+        }
+        return None;
+    }
+    if let Some(p) = keys.profile
+        && (p.is_empty()
+            || p.len() > 128
+            || p.chars().any(|ch| ch.is_whitespace() || ch.is_control()))
+    {
+        err(
+            at("profile"),
+            format!(
+                "`{}` is not a profile name (1 to 128 characters, no spaces)",
+                p.chars().take(80).collect::<String>().escape_debug()
+            ),
+        );
+    }
+    let Some(arn) = keys.role_arn else {
+        for key in ["external_id", "role_session_name", "sts_endpoint"] {
+            if given.iter().any(|(k, set)| *k == key && *set) {
+                err(
+                    at(key),
+                    "applies with `role_arn` only: it is a setting of the role the host assumes"
+                        .into(),
+                );
+            }
+        }
+        return Some(c::AwsCredentialSource {
+            profile: keys.profile.map(String::from),
+            assume_role: None,
+            region: regions.first().cloned(),
+        });
+    };
+    if !c::is_role_arn(arn) {
+        err(
+            at("role_arn"),
+            format!(
+                "`{}` is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
+                arn.chars().take(120).collect::<String>().escape_debug()
+            ),
+        );
+    }
+    if let Some(id) = keys.external_id
+        && !c::is_external_id(id)
+    {
+        // The external id is not shown, not even in part.
+        err(
+            at("external_id"),
+            format!(
+                "is not a valid external id: 2 to 1224 letters, digits and `+=,.@:/-_` ({} characters given)",
+                id.chars().count()
+            ),
+        );
+    }
+    let session_name = match keys.role_session_name {
+        Some(n) => {
+            if !c::is_session_name(n) {
+                err(
+                    at("role_session_name"),
+                    format!(
+                        "`{}` is not a role session name: 2 to 64 letters, digits and `+=,.@-_`",
+                        n.chars().take(80).collect::<String>().escape_debug()
+                    ),
+                );
+            }
+            n.to_string()
+        }
+        None => c::default_session_name(tenant),
+    };
+    let sts_endpoint =
+        keys.sts_endpoint
+            .and_then(|url| match demarc_runtime::Endpoint::parse(url) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    err(at("sts_endpoint"), e);
+                    None
+                }
+            });
+    Some(c::AwsCredentialSource {
+        profile: keys.profile.map(String::from),
+        assume_role: Some(c::AssumeRole {
+            role_arn: arn.to_string(),
+            external_id: keys.external_id.map(String::from),
+            session_name,
+            sts_endpoint,
+        }),
+        region: regions.first().cloned(),
+    })
 }
 
 /// The endpoints a target's configuration grants: `None` for a snapshot target; for a live one,
@@ -991,6 +1149,21 @@ impl RawConfig {
                     &at,
                     &mut err,
                 );
+                let aws_credentials = credential_source(
+                    &t.id,
+                    &g.provider,
+                    endpoints.is_some(),
+                    g.regions.as_deref().unwrap_or_default(),
+                    &CredentialKeys {
+                        profile: g.profile.as_deref(),
+                        role_arn: g.role_arn.as_deref(),
+                        external_id: g.external_id.as_deref(),
+                        role_session_name: g.role_session_name.as_deref(),
+                        sts_endpoint: g.sts_endpoint.as_deref(),
+                    },
+                    &at,
+                    &mut err,
+                );
                 let mut plugin = g.plugin;
                 if let Some(importer) = &g.importer {
                     if !IMPORTERS.contains(&importer.as_str()) {
@@ -1038,6 +1211,7 @@ impl RawConfig {
                     accounts: g.accounts,
                     endpoints,
                     regions: g.regions.unwrap_or_default(),
+                    aws_credentials,
                 });
             }
             if targets.is_empty() {

@@ -503,15 +503,30 @@ fn default_config() -> PathBuf {
 }
 
 fn init_logging(format: LogFormat) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    // The AWS SDK's `trace` events print whole requests and responses, and an STS response
+    // carries the secret access key and session token of the credentials it hands out: they are
+    // never written, whatever RUST_LOG asks for.
+    let no_sdk_trace = tracing_subscriber::filter::filter_fn(|meta| {
+        !(*meta.level() == tracing::Level::TRACE && is_sdk_target(meta.target()))
+    });
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => registry.with(layer.with_filter(no_sdk_trace)).init(),
+        LogFormat::Json => registry.with(layer.json().with_filter(no_sdk_trace)).init(),
     }
+}
+
+/// Whether a log event's target is in the AWS SDK or the HTTP stack under it.
+fn is_sdk_target(target: &str) -> bool {
+    ["aws_", "hyper", "h2", "rustls", "tower"]
+        .iter()
+        .any(|p| target.starts_with(p))
 }
 
 // The host allocates a few small strings per finding on one thread and frees them on the

@@ -479,8 +479,9 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|g| (g.tenant.clone(), g.target.clone()))
         .collect();
-    // The endpoints each live target was granted, by (tenant, target).
-    let live_endpoints: BTreeMap<(String, String), Vec<String>> = config
+    // The endpoints each live target was granted, and where the credentials of a live AWS
+    // target came from, by (tenant, target).
+    let live_endpoints: BTreeMap<(String, String), (Vec<String>, Option<String>)> = config
         .tenants
         .iter()
         .flat_map(|t| t.targets.iter().map(move |g| (t, g)))
@@ -488,7 +489,10 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
             let endpoints = g.endpoints.as_ref()?;
             Some((
                 (t.id.clone(), g.id.clone()),
-                endpoints.iter().map(|e| e.url()).collect(),
+                (
+                    endpoints.iter().map(|e| e.url()).collect(),
+                    g.aws_credentials.as_ref().map(|c| c.describe()),
+                ),
             ))
         })
         .collect();
@@ -521,10 +525,10 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         } else {
             "partial"
         };
-        let live = live_endpoints
-            .get(&(tenant.clone(), target.clone()))
-            .map(|endpoints| demarc_core::report::LiveRecord {
+        let live = live_endpoints.get(&(tenant.clone(), target.clone())).map(
+            |(endpoints, credentials)| demarc_core::report::LiveRecord {
                 endpoints: endpoints.clone(),
+                credentials: credentials.clone(),
                 requests: outcome.egress.sent,
                 refused: outcome.egress.refused(),
                 calls: outcome
@@ -537,7 +541,8 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
                         millis: if pinned { 0 } else { c.millis },
                     })
                     .collect(),
-            });
+            },
+        );
         targets.push(TargetRecord {
             tenant,
             target,
@@ -1216,8 +1221,13 @@ fn plan(
     records: &mut Vec<InputToHash>,
 ) -> anyhow::Result<Vec<Planned>> {
     let mut out = Vec::new();
-    // The credentials of live AWS targets, loaded once for the run on the first signed request.
-    let aws_credentials = demarc_runtime::sigv4::CredentialCache::environment();
+    // The credentials of live AWS targets: one cache per credential source (a profile, a role
+    // with its external id and session), shared by the targets that name the same source and
+    // loaded once for the run on the first signed request.
+    let mut credential_caches: BTreeMap<
+        demarc_runtime::credentials::AwsCredentialSource,
+        Arc<demarc_runtime::sigv4::CredentialCache>,
+    > = BTreeMap::new();
     for tenant in &config.tenants {
         if !opts.tenants.is_empty() && !opts.tenants.contains(&tenant.id) {
             continue;
@@ -1326,12 +1336,16 @@ fn plan(
                     egress: target.endpoints.clone().map(|endpoints| {
                         // Every endpoint of a live AWS target is an AWS endpoint: the host
                         // signs its requests there.
-                        let aws =
-                            (target.provider == "aws").then(|| demarc_runtime::sigv4::AwsSigning {
+                        let aws = target.aws_credentials.as_ref().map(|source| {
+                            demarc_runtime::sigv4::AwsSigning {
                                 endpoints: endpoints.clone(),
                                 regions: target.regions.clone(),
-                                credentials: aws_credentials.clone(),
-                            });
+                                credentials: credential_caches
+                                    .entry(source.clone())
+                                    .or_insert_with(|| source.cache())
+                                    .clone(),
+                            }
+                        });
                         demarc_runtime::Grant {
                             limits: config.http_limits,
                             regions: target.regions.clone(),

@@ -481,6 +481,12 @@ pub struct TargetRecord {
 pub struct LiveRecord {
     /// The endpoints granted (`https://host:port`), sorted.
     pub endpoints: Vec<String>,
+    /// A live `aws` target: where the credentials that signed its requests came from
+    /// (`the default credential chain`, `profile prod`, `assumed role
+    /// arn:aws:iam::111111111111:role/Audit (session demarc-acme, with an external id) from the
+    /// default credential chain`). Never a secret, nor the external id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
     /// Requests sent.
     pub requests: u64,
     /// Requests the host refused (each reason is counted in the target's gap).

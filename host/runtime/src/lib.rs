@@ -14,6 +14,7 @@
 mod bindings;
 mod cache;
 mod contract;
+pub mod credentials;
 pub mod egress;
 mod engine;
 pub mod host;

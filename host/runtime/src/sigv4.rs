@@ -43,6 +43,11 @@ pub const STRIPPED_HEADERS: &[&str] = &[
     "x-amz-content-sha256",
 ];
 
+/// The shortest secret the host looks for in responses. A real secret access key is 40
+/// characters and a session token hundreds; a shorter one (an emulator's `testing`) is too
+/// likely to occur in an ordinary response, which would be cut off for nothing.
+pub const MIN_SCREENED_SECRET: usize = 16;
+
 /// The largest request body the host signs (the body is hashed before sending): 16 MiB.
 pub const MAX_SIGNED_BODY: u64 = 16 << 20;
 
@@ -52,7 +57,8 @@ const REFRESH_BEFORE: Duration = Duration::from_secs(300);
 /// A future of loaded credentials, or why none could be loaded.
 pub type CredentialFuture = Pin<Box<dyn Future<Output = Result<Credentials, String>> + Send>>;
 
-/// Loads credentials (from the AWS credential chain, an assumed role, ...).
+/// Loads credentials (from the AWS credential chain, an assumed role, ...: see
+/// [`crate::credentials`]).
 pub type CredentialLoader = Arc<dyn Fn() -> CredentialFuture + Send + Sync>;
 
 /// The credentials of one tenant or role, loaded on the first signed request and kept until
@@ -89,33 +95,6 @@ impl CredentialCache {
             Arc::new(move || {
                 let c = credentials.clone();
                 Box::pin(async move { Ok(c) })
-            }),
-        )
-    }
-
-    /// The static credentials of the host's environment: `AWS_ACCESS_KEY_ID`,
-    /// `AWS_SECRET_ACCESS_KEY` and, for temporary ones, `AWS_SESSION_TOKEN`, read on the first
-    /// signed request.
-    pub fn environment() -> Arc<CredentialCache> {
-        CredentialCache::new(
-            "the environment",
-            Arc::new(|| {
-                Box::pin(async {
-                    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-                    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-                        (Some(id), Some(secret)) => Ok(Credentials::new(
-                            id,
-                            secret,
-                            var("AWS_SESSION_TOKEN"),
-                            None,
-                            "environment",
-                        )),
-                        _ => Err(
-                            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
-                                .to_string(),
-                        ),
-                    }
-                })
             }),
         )
     }
@@ -277,7 +256,8 @@ pub(crate) fn service_of_request(
             )),
         };
     }
-    // Lambda's REST paths: functions under `/2015-03-31/`, tags under `/2017-03-31/tags/`.
+    // Lambda's API is dated 2015-03-31, but for its tagging operations (`ListTags`, `TagResource`,
+    // `UntagResource`) under `/2017-03-31/tags/`.
     if path.starts_with("/2015-03-31/") || path.starts_with("/2017-03-31/tags/") {
         return Ok("lambda".into());
     }
@@ -320,8 +300,8 @@ fn scope(
 }
 
 /// Sign `parts` (whose `Host` header and path-only URI are already the ones sent) with `body`.
-/// Returns the secrets the signature used (secret access key, session token), which the host
-/// keeps out of everything the plugin reads back.
+/// Returns the secrets the signature used (secret access key, session token) of at least
+/// [`MIN_SCREENED_SECRET`] bytes, which the host keeps out of everything the plugin reads back.
 pub(crate) async fn sign(
     signing: &AwsSigning,
     host: &str,
@@ -347,6 +327,7 @@ pub(crate) async fn sign(
     if let Some(token) = credentials.session_token() {
         secrets.push(token.as_bytes().to_vec());
     }
+    secrets.retain(|s| s.len() >= MIN_SCREENED_SECRET);
     let identity = credentials.into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -463,9 +444,10 @@ mod tests {
             svc("/2015-03-31/functions/", None, &none, "").unwrap(),
             "lambda"
         );
+        // Lambda's `ListTags` (and tagging) lives under another API date.
         assert_eq!(
             svc(
-                "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af",
+                "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aeu-west-1%3A111111111111%3Afunction%3Af",
                 None,
                 &none,
                 ""
@@ -473,6 +455,7 @@ mod tests {
             .unwrap(),
             "lambda"
         );
+        assert_eq!(svc("/2017-03-31/other", None, &none, "").unwrap(), "s3");
         assert_eq!(svc("/bucket/key", None, &none, "").unwrap(), "s3");
     }
 
@@ -503,7 +486,7 @@ mod tests {
                 Credentials::new(
                     "AKIDEXAMPLE",
                     "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                    Some("TOKEN-123".into()),
+                    Some("TOKEN-0123456789abcdef".into()),
                     None,
                     "test",
                 ),
@@ -523,7 +506,10 @@ mod tests {
             "{auth}"
         );
         assert!(auth.contains("/eu-west-1/ec2/aws4_request"), "{auth}");
-        assert_eq!(parts.headers["x-amz-security-token"], "TOKEN-123");
+        assert_eq!(
+            parts.headers["x-amz-security-token"],
+            "TOKEN-0123456789abcdef"
+        );
         assert!(parts.headers.contains_key("x-amz-date"));
         assert!(!parts.headers.contains_key("x-amz-content-sha256"));
         for (_, v) in &parts.headers {
@@ -567,6 +553,48 @@ mod tests {
             .await,
             Err(SignError::Request(_))
         ));
+    }
+
+    /// Secrets shorter than [`MIN_SCREENED_SECRET`] (an emulator's `testing`) are not screened
+    /// for, so ordinary responses that happen to hold such a word are not cut off; real ones are.
+    #[tokio::test]
+    async fn only_secrets_of_a_sane_length_are_screened_for() {
+        async fn screened(secret: &str, token: Option<&str>) -> Vec<Vec<u8>> {
+            let signing = AwsSigning {
+                endpoints: vec![],
+                regions: vec![],
+                credentials: CredentialCache::fixed(
+                    "test",
+                    Credentials::new("AKID", secret, token.map(String::from), None, "test"),
+                ),
+            };
+            let (mut parts, ()) = http::Request::get("/?Action=DescribeVpcs&Version=2016-11-15")
+                .header("host", "127.0.0.1:5000")
+                .body(())
+                .unwrap()
+                .into_parts();
+            sign(&signing, "127.0.0.1", &mut parts, None, &Bytes::new())
+                .await
+                .unwrap()
+        }
+        assert!(screened("testing", Some("testing")).await.is_empty());
+        let at_minimum = "s".repeat(MIN_SCREENED_SECRET);
+        assert_eq!(
+            screened(&at_minimum, Some("short")).await,
+            vec![at_minimum.as_bytes().to_vec()]
+        );
+        assert_eq!(
+            screened(&"s".repeat(MIN_SCREENED_SECRET - 1), None)
+                .await
+                .len(),
+            0
+        );
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        let token = "FwoGZXIvYXdzEJr//////////wEaDOEXAMPLETOKEN";
+        assert_eq!(
+            screened(secret, Some(token)).await,
+            vec![secret.as_bytes().to_vec(), token.as_bytes().to_vec()]
+        );
     }
 
     #[tokio::test]
