@@ -11,8 +11,9 @@
 //! - any other granted AWS endpoint (an emulator, a proxy) is read from the request the way the
 //!   APIs tell their services apart: a JSON API's `X-Amz-Target` prefix (`TrentService.` is KMS),
 //!   a Query API's `Version` (in the query or the form body: `2016-11-15` is EC2), Lambda's
-//!   `/2015-03-31/` and `/2017-03-31/tags/` paths, and S3 otherwise; the region is the request's `X-Demarc-Aws-Region`
-//!   header (one of the target's `regions` when it has any), or the target's first region, or
+//!   `/2015-03-31/` and `/2017-03-31/tags/` paths, and S3 otherwise; the region is the
+//!   request's `X-Demarc-Aws-Region` header (one of the target's `regions` when it has any), or
+//!   the target's first region, or
 //!   `us-east-1`. A request whose service cannot be told is refused, never signed as a guess.
 
 use std::future::Future;
