@@ -138,6 +138,10 @@ impl FindingSink for Keep {
         self.0.lock().unwrap().push(finding);
         Ok(())
     }
+
+    fn accept_unmapped(&mut self, _: demarc_core::UnmappedFinding) -> Result<(), String> {
+        Err("the hostile plugin's findings are all attributed".into())
+    }
 }
 
 /// Run the hostile `fetch` behaviour over `requests` with `grant`; the outcome and, per

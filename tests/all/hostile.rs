@@ -104,6 +104,11 @@ impl FindingSink for Counter {
         self.0.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
+
+    fn accept_unmapped(&mut self, _: demarc_core::UnmappedFinding) -> Result<(), String> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 impl World {

@@ -1,6 +1,7 @@
 //! Importers: another tool's output configured as a target (`importer = "prowler-ocsf"`), read by
 //! the built-in importer plugin of its cloud, its findings attributed and rolled up like native
-//! ones, its unmapped checks reported with counts; an unknown importer is a configuration error.
+//! ones, the findings of its checks that map to no control kept in the report's `unmapped` list
+//! and counted; an unknown importer is a configuration error.
 
 use crate::{demarc, describe, gaps, report, root, write_config};
 
@@ -92,7 +93,8 @@ inputs = ["gcp.ocsf.json"]
         ],
         tmp.path(),
     );
-    // The unmapped checks are gaps: the run says it is incomplete.
+    // The unmapped checks lose nothing; the one gap is Prowler's Google Cloud `FirewallRule`,
+    // a resource type no matrix entry spells (its owner is only assumed).
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
     let r = report(&out_dir);
     let findings = r["findings"].as_array().unwrap();
@@ -161,35 +163,57 @@ inputs = ["gcp.ocsf.json"]
     );
     assert!(text.contains("cis-aws-7.0"), "{text}");
 
-    // Unmapped checks: one gap each, with counts, at the file and position of the first finding.
-    let unmapped: Vec<serde_json::Value> = gaps(&r)
-        .into_iter()
-        .filter(|g| {
-            g["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("unmapped")
-        })
+    // Unmapped checks: no gap; their findings are kept in `unmapped`, as the tool reported
+    // them, not attributed, and counted in the summary.
+    let kinds: Vec<(String, String)> = gaps(&r)
+        .iter()
+        .map(|g| (g["kind"].to_string(), g["target"].to_string()))
         .collect();
-    assert_eq!(unmapped.len(), 2, "{:#?}", gaps(&r));
-    for g in &unmapped {
-        assert_eq!(g["target"], "nw-aws-prowler");
-        assert!(
-            g["file"].as_str().unwrap().ends_with("aws.ocsf.json"),
-            "{g}"
-        );
-        assert!(g["line"].as_u64().is_some());
+    assert_eq!(
+        kinds,
+        [(
+            "\"unattributed\"".to_string(),
+            "\"nw-gcp-prowler\"".to_string()
+        )]
+    );
+    let unmapped = r["unmapped"].as_array().expect("unmapped findings");
+    assert_eq!(unmapped.len(), 3, "{unmapped:#?}");
+    for u in unmapped {
+        assert_eq!(u["target"], "nw-aws-prowler");
+        assert_eq!(u["source"]["plugin"], "import-aws");
+        assert!(u.get("responsibility").is_none() && u.get("controls").is_none());
     }
-    assert!(unmapped.iter().any(|g| {
-        g["message"]
-            .as_str()
-            .unwrap()
-            .contains("`guardduty_is_enabled` maps to no catalog control")
-            && g["message"]
-                .as_str()
-                .unwrap()
-                .contains("2 finding(s), 1 failing")
-    }));
+    let guardduty: Vec<_> = unmapped
+        .iter()
+        .filter(|u| ev(u, "tool.check").as_deref() == Some("guardduty_is_enabled"))
+        .collect();
+    assert_eq!(guardduty.len(), 2);
+    assert_eq!(
+        guardduty.iter().filter(|u| u["status"] == "fail").count(),
+        1
+    );
+    assert_eq!(guardduty[0]["check"]["id"], "prowler-guardduty-is-enabled");
+    assert_eq!(r["summary"]["unmapped"]["total"], 3);
+    assert_eq!(r["summary"]["unmapped"]["fail"], 1);
+    // Declared with no control.
+    let declared = import_aws["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "prowler-guardduty-is-enabled")
+        .expect("the unmapped check is declared");
+    assert_eq!(declared["controls"], serde_json::json!([]));
+    // The HTML report counts them per check.
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(
+        html.contains(r#"<section id="unmapped""#) && html.contains("3 findings of 2 tool checks"),
+        "no unmapped section"
+    );
+    // `--fail-on` counts them by severity like any other failure (see the summary's unit test).
+    assert_eq!(
+        r["summary"]["unmapped_failing_by_severity"],
+        serde_json::json!({"medium": 1})
+    );
 
     // Rolled up into the controls like native findings.
     let rollup = r["controls"].to_string();
@@ -230,7 +254,8 @@ snapshot = "securityhub"
         ],
         tmp.path(),
     );
-    // An unmapped control and a GuardDuty detection are gaps: the run says it is incomplete.
+    // A GuardDuty detection (no control result) is a gap: the run says it is incomplete. The
+    // unmapped control's finding is kept under `unmapped`.
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
     let r = report(&out_dir);
     let findings = r["findings"].as_array().unwrap();
@@ -280,14 +305,18 @@ snapshot = "securityhub"
             .contains("nw-old-exports")
     }));
     let gap_text = serde_json::to_string(&gaps(&r)).unwrap();
-    assert!(
-        gap_text.contains("unmapped: securityhub check `GuardDuty.1` maps to no catalog control"),
-        "{gap_text}"
-    );
+    assert_eq!(gaps(&r).len(), 1, "{gap_text}");
     assert!(
         gap_text.contains("1 finding(s) of GuardDuty have no `Compliance.Status`"),
         "{gap_text}"
     );
+    let unmapped = r["unmapped"].as_array().unwrap();
+    assert_eq!(unmapped.len(), 1, "{unmapped:#?}");
+    assert_eq!(
+        ev(&unmapped[0], "tool.check").as_deref(),
+        Some("GuardDuty.1")
+    );
+    assert_eq!(unmapped[0]["status"], "fail");
     // Rolled up like native findings.
     let rollup = r["controls"].to_string();
     assert!(rollup.contains("public-resource-access"));
@@ -328,8 +357,8 @@ snapshot = "defender"
         ],
         tmp.path(),
     );
-    // The unmapped assessment is a gap.
-    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    // The unmapped assessment is kept under `unmapped`: nothing lost, the run is complete.
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let r = report(&out_dir);
     let findings = r["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 6, "{findings:#?}");
@@ -359,12 +388,12 @@ snapshot = "defender"
         .find(|t| t["target"] == "nw-azure-defender")
         .unwrap();
     assert_eq!(target["skipped"], 1, "{target:#}");
-    let gap_text = serde_json::to_string(&gaps(&r)).unwrap();
-    assert!(
-        gap_text.contains(
-            "unmapped: defender check `620671b8-6661-273a-38ac-4574967750ec` maps to no catalog control"
-        ),
-        "{gap_text}"
+    assert!(gaps(&r).is_empty(), "{:#?}", gaps(&r));
+    let unmapped = r["unmapped"].as_array().unwrap();
+    assert_eq!(unmapped.len(), 1, "{unmapped:#?}");
+    assert_eq!(
+        unmapped[0]["check"]["id"],
+        "defender-620671b8-6661-273a-38ac-4574967750ec"
     );
     let rollup = r["controls"].to_string();
     assert!(rollup.contains("enc-in-transit"));
@@ -401,8 +430,8 @@ snapshot = "scc"
         ],
         tmp.path(),
     );
-    // The unmapped category is a gap.
-    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    // The unmapped category is kept under `unmapped`: the run is complete.
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let r = report(&out_dir);
     let findings = r["findings"].as_array().unwrap();
     // The inactive finding is not current: no verdict, counted as skipped.
@@ -430,11 +459,10 @@ snapshot = "scc"
             .iter()
             .all(|f| f["check"]["id"] != "scc-open-ssh-port")
     );
-    let gap_text = serde_json::to_string(&gaps(&r)).unwrap();
-    assert!(
-        gap_text.contains("unmapped: scc check `WEB_UI_ENABLED` maps to no catalog control"),
-        "{gap_text}"
-    );
+    assert!(gaps(&r).is_empty(), "{:#?}", gaps(&r));
+    let unmapped = r["unmapped"].as_array().unwrap();
+    assert_eq!(unmapped.len(), 1, "{unmapped:#?}");
+    assert_eq!(unmapped[0]["check"]["id"], "scc-web-ui-enabled");
     let rollup = r["controls"].to_string();
     assert!(rollup.contains("public-resource-access"));
     assert!(rollup.contains("key-rotation"));
@@ -470,7 +498,8 @@ snapshot = "iac"
         ],
         tmp.path(),
     );
-    // Checkov's unmapped rule and Trivy's (no mapping) are gaps.
+    // Checkov's unmapped rule and Trivy's (no mapping) are kept under `unmapped`; the gap is
+    // that results located in IaC files have no resource type a matrix covers.
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
     let r = report(&out_dir);
     let findings = r["findings"].as_array().unwrap();
@@ -486,13 +515,16 @@ snapshot = "iac"
         acl["controls"],
         serde_json::json!(["public-resource-access"])
     );
-    let gap_text = serde_json::to_string(&gaps(&r)).unwrap();
     assert!(
-        gap_text.contains("trivy check `AVD-AWS-0086`"),
-        "{gap_text}"
+        gaps(&r).iter().all(|g| g["kind"] == "unattributed"),
+        "{:#?}",
+        gaps(&r)
     );
-    assert!(
-        gap_text.contains("checkov check `CKV_AWS_144`"),
-        "{gap_text}"
-    );
+    let unmapped: Vec<&str> = r["unmapped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["check"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(unmapped, ["checkov-ckv-aws-144", "trivy-avd-aws-0086"]);
 }

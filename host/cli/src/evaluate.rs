@@ -69,7 +69,7 @@ pub fn evaluate(reports: &[PathBuf]) -> Result<Evaluation, String> {
         };
         let (frame, _) =
             demarc_report::stream::read_frame(open()?).map_err(|err| format!("{name}: {err}"))?;
-        e.frame(&name, &frame.controls, &frame.gaps);
+        e.frame(&name, &frame.controls, &frame.unmapped);
         let resolver = Resolver::new(&frame.run);
         demarc_report::stream::for_each_finding(open()?, |mut f| {
             resolver.fill(&mut f);

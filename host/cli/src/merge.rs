@@ -797,7 +797,7 @@ fn merge(opts: &MergeOptions) -> Result<ExitCode, Refused> {
         },
     )));
     // Each report's findings of the targets taken from it; the writer puts them in plan order.
-    for (k, (path, _, _)) in frames.iter().enumerate() {
+    for (k, (path, frame, _)) in frames.iter().enumerate() {
         let file =
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         let mut failed: Option<anyhow::Error> = None;
@@ -831,6 +831,23 @@ fn merge(opts: &MergeOptions) -> Result<ExitCode, Refused> {
             Some(f) => refuse(format!("{f:#}")),
             None => refuse(format!("{}: {e}", path.display())),
         })?;
+        // Other tools' findings that map to no control, of the same targets.
+        for u in &frame.unmapped {
+            let key = (u.tenant.clone(), u.target.clone());
+            let (Some(&lane), Some(at)) = (lane_of.get(&key), order.get(&key)) else {
+                return Err(refuse(format!(
+                    "{}: an unmapped finding of target `{}` of tenant `{}`, which run.targets does not list",
+                    path.display(),
+                    u.target,
+                    u.tenant
+                )));
+            };
+            if held[at].from == k {
+                assembly
+                    .accept_unmapped(lane, u.clone())
+                    .map_err(|e| refuse(format!("{}: {e}", path.display())))?;
+            }
+        }
         for h in held.values().filter(|h| h.from == k) {
             if let Some(r) = &h.record {
                 assembly.lane_done(lane_of[&(r.tenant.clone(), r.target.clone())]);

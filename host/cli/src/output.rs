@@ -33,7 +33,9 @@ use anyhow::Context;
 use demarc_core::report::{REPORT_SCHEMA, Resolver, Run, TenantInfo};
 use demarc_core::rollup::{ControlRow, ControlTally};
 use demarc_core::summary::{Parts, Summary};
-use demarc_core::{Finding, Gap, GapKind, Owner, Party, ServiceModel, Severity, Status};
+use demarc_core::{
+    Finding, Gap, GapKind, Owner, Party, ServiceModel, Severity, Status, UnmappedFinding,
+};
 use demarc_runtime::FindingSink;
 
 /// What the summary and the roll-up need of one finding.
@@ -172,6 +174,8 @@ struct Lane {
     /// When the target's tenant is assessed by more than one tool: its findings (with their
     /// suppression numbers), held until every target is over and fused across tools.
     held: Option<Vec<(Finding, u16)>>,
+    /// Other tools' findings that map to no control, in the order they came.
+    unmapped: Vec<UnmappedFinding>,
 }
 
 impl Lane {
@@ -402,6 +406,7 @@ impl Assembly {
                         account_index: HashMap::new(),
                         counts: HashMap::new(),
                         held: None,
+                        unmapped: Vec::new(),
                     })
                 })
                 .collect(),
@@ -495,6 +500,17 @@ impl Assembly {
             .and_then(|()| spill.writer.write_all(b"\n"))
             .map_err(|e| format!("cannot write {}: {e}", spill.path.display()))?;
         spill.records.push(Record::new(key, tally));
+        Ok(())
+    }
+
+    /// Take one finding of target `lane` that maps to no control: kept, in order, until the
+    /// report is completed (an importer's target also holds its attributed findings, for fusing).
+    pub fn accept_unmapped(&self, lane: usize, finding: UnmappedFinding) -> Result<(), String> {
+        let lane = self
+            .lanes
+            .get(lane)
+            .ok_or_else(|| format!("no target numbered {lane}"))?;
+        lock(lane).unmapped.push(finding);
         Ok(())
     }
 
@@ -713,6 +729,21 @@ impl Assembly {
             body.first = false;
             w.write_all(&json)?;
         }
+        // Unmapped findings, target by target in plan order; a finding reported twice (the
+        // same tool check on the same resource) is kept once.
+        let mut unmapped: Vec<UnmappedFinding> = Vec::new();
+        let mut unmapped_seen: HashSet<String> = HashSet::new();
+        let mut unmapped_fed = 0u64;
+        for lane in &self.lanes {
+            for f in std::mem::take(&mut lock(lane).unmapped) {
+                unmapped_fed += 1;
+                if unmapped_seen.insert(f.id.clone()) {
+                    summary.add_unmapped(&f);
+                    unmapped.push(f);
+                }
+            }
+        }
+        let unmapped_written = unmapped.len() as u64;
         summary.fused = folded;
         summary.contradictions = contradictions;
         summary.duplicates = match *lock(&self.recount) {
@@ -725,9 +756,9 @@ impl Assembly {
                 let conflicts: u64 = body.conflicts.values().map(|d| d.count).sum();
                 // Findings folded into another tool's finding were accepted, and are no
                 // duplicates.
-                accepted.saturating_sub(written + conflicts + inherited + folded)
+                accepted.saturating_sub(written + unmapped_written + conflicts + inherited + folded)
             }
-            None => body.duplicates,
+            None => body.duplicates + (unmapped_fed - unmapped_written),
         };
         tail.run.suppressions = self.suppressions.records(&matched);
         summary.stale_suppressions = tail
@@ -764,6 +795,7 @@ impl Assembly {
             serde_json::to_writer(&mut *w, &tail.run)?;
             write!(w, ",\n\"gaps\":")?;
             serde_json::to_writer(&mut *w, &tail.gaps)?;
+            demarc_report::write_unmapped(&unmapped, &mut *w)?;
             write!(w, ",\n\"controls\":[")?;
             for (i, row) in controls.iter().enumerate() {
                 w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
@@ -992,6 +1024,10 @@ impl FindingSink for LaneSink {
             self.hand_over()?;
         }
         Ok(())
+    }
+
+    fn accept_unmapped(&mut self, finding: UnmappedFinding) -> Result<(), String> {
+        self.assembly.accept_unmapped(self.lane, finding)
     }
 
     fn finish(&mut self) {

@@ -348,6 +348,7 @@ fn run_test(args: &TestArgs<'_>) -> anyhow::Result<ExitCode> {
         .map(str::to_string)
         .unwrap_or_else(crate::scan::now_rfc3339);
     let mut findings: Vec<demarc_core::Finding> = Vec::new();
+    let mut unmapped: Vec<demarc_core::UnmappedFinding> = Vec::new();
     if inputs.is_empty() {
         gaps.push(Gap {
             kind: GapKind::MissingInput,
@@ -385,11 +386,12 @@ fn run_test(args: &TestArgs<'_>) -> anyhow::Result<ExitCode> {
             attributor: data.attributor.clone(),
             contracts: Vec::new(),
         });
-        let collected = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let collected = Arc::new(std::sync::Mutex::new((Vec::new(), Vec::new())));
         let outcome = rt.block_on(runtime.scan(&spec, ctx, Box::new(Collect(collected.clone()))));
         gaps.extend(outcome.gaps);
         drop(outcome.sink);
-        findings = std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
+        (findings, unmapped) =
+            std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
     }
     // Dropped checks and dropped citations, as `describe` was validated.
     let problems = plugin.warnings.len() + gaps.len();
@@ -414,6 +416,15 @@ fn run_test(args: &TestArgs<'_>) -> anyhow::Result<ExitCode> {
                 "basis": f.responsibility.basis.kind,
                 "basis_entry": f.responsibility.basis.entry,
             })).collect::<Vec<_>>(),
+            "unmapped": unmapped.iter().map(|f| serde_json::json!({
+                "check": f.check.id,
+                "status": f.status.as_str(),
+                "resource": f.resource.id,
+                "native_type": f.resource.native_type,
+                "account": f.account,
+                "region": f.region,
+                "message": f.message,
+            })).collect::<Vec<_>>(),
             "declaration_problems": plugin.warnings,
             "gaps": gaps,
         });
@@ -432,6 +443,14 @@ fn run_test(args: &TestArgs<'_>) -> anyhow::Result<ExitCode> {
         for f in &findings {
             rows.push([
                 f.check.id.clone(),
+                f.status.as_str().to_string(),
+                f.resource.id.clone(),
+                f.message.clone(),
+            ]);
+        }
+        for f in &unmapped {
+            rows.push([
+                format!("{} (unmapped)", f.check.id),
                 f.status.as_str().to_string(),
                 f.resource.id.clone(),
                 f.message.clone(),
@@ -456,6 +475,12 @@ fn run_test(args: &TestArgs<'_>) -> anyhow::Result<ExitCode> {
                 format!(": {}", counts.join(", "))
             }
         );
+        if !unmapped.is_empty() {
+            println!(
+                "{} finding(s) of other tools' checks that map to no control (not attributed)",
+                unmapped.len()
+            );
+        }
         for w in &plugin.warnings {
             println!("problem: declaration: {w}");
         }
@@ -479,14 +504,26 @@ fn run_test(args: &TestArgs<'_>) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The findings of a `plugin test` run, kept in memory (one target).
-struct Collect(std::sync::Arc<std::sync::Mutex<Vec<demarc_core::Finding>>>);
+/// The findings of a `plugin test` run, kept in memory (one target): attributed, and another
+/// tool's that map to no control.
+type Collected = (Vec<demarc_core::Finding>, Vec<demarc_core::UnmappedFinding>);
+struct Collect(std::sync::Arc<std::sync::Mutex<Collected>>);
 
 impl demarc_runtime::FindingSink for Collect {
     fn accept(&mut self, finding: demarc_core::Finding) -> Result<(), String> {
         self.0
             .lock()
             .map_err(|_| "the finding list is poisoned".to_string())?
+            .0
+            .push(finding);
+        Ok(())
+    }
+
+    fn accept_unmapped(&mut self, finding: demarc_core::UnmappedFinding) -> Result<(), String> {
+        self.0
+            .lock()
+            .map_err(|_| "the finding list is poisoned".to_string())?
+            .1
             .push(finding);
         Ok(())
     }

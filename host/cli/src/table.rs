@@ -64,6 +64,15 @@ pub fn render(tail: &Tail, tenants: &[TenantInfo], summary: &Summary, files: &[P
             )
         );
     }
+    let u = &summary.unmapped;
+    if u.total > 0 {
+        let _ = writeln!(
+            s,
+            "unmapped: {} of other tools' checks that map to no control ({} fail), kept in report.json's `unmapped`, not attributed",
+            count(u.total, "finding", "findings"),
+            u.fail
+        );
+    }
     if !tail.run.suppressions.is_empty() {
         let expired = tail.run.suppressions.iter().filter(|x| x.expired).count() as u64;
         let _ = writeln!(

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::fuse::{Verdict, contradicts, status_rank, tool_of};
 use crate::identity::{Hint, resource_key};
 use crate::rollup::{ControlRow, RollupStatus};
-use crate::{Finding, Gap, Status};
+use crate::{Finding, Status, UnmappedFinding};
 
 /// The version of the evaluation format written in `schema`.
 pub const EVALUATION_SCHEMA: &str = "demarc.evaluation/0.1";
@@ -178,7 +178,8 @@ pub struct UncoveredControl {
     pub requirements: Vec<String>,
 }
 
-/// A tool check that maps to no catalog control, as the run reported it.
+/// A tool check that maps to no catalog control: the findings the run kept of it
+/// (`report.unmapped`), counted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnmappedCheck {
@@ -186,15 +187,23 @@ pub struct UnmappedCheck {
     pub tenant: String,
     /// Target that imported it.
     pub target: String,
-    /// The tool, when the gap names it.
+    /// The tool (`tool` evidence), or the importer plugin when the findings do not name it.
     pub tool: String,
-    /// The tool's check id, when the gap names it.
+    /// The tool's own check id (`tool.check` evidence), or demarc's id of it.
     pub check: String,
-    /// The gap's words.
-    pub message: String,
+    /// The check's title, as the tool's output gives it.
+    pub title: String,
+    /// Its findings, and of them the failing ones.
+    pub findings: u64,
+    /// Of them, failing.
+    pub failing: u64,
 }
 
 type Key = (String, String, String, String);
+
+/// Of one tool check that maps to no control: its title, the ids of its findings and of the
+/// failing ones.
+type UnmappedTally = (String, BTreeSet<String>, BTreeSet<String>);
 
 /// Builds an [`Evaluation`] from reports read one after another.
 #[derive(Debug, Default)]
@@ -205,7 +214,9 @@ pub struct Evaluator {
     groups: BTreeMap<Key, (String, Vec<Verdict>)>,
     /// tool → (versions, plugins, verdicts, failing).
     tools: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>, u64, u64)>,
-    unmapped: BTreeSet<(String, String, String, String, String)>,
+    /// (tenant, target, tool, tool check) → (title, finding ids, failing ids): a finding met in
+    /// two reports counts once.
+    unmapped: BTreeMap<Key, UnmappedTally>,
 }
 
 impl Evaluator {
@@ -214,24 +225,25 @@ impl Evaluator {
         Evaluator::default()
     }
 
-    /// Take a report's name, control roll-up rows and gaps (before or after its findings).
-    pub fn frame(&mut self, name: &str, rows: &[ControlRow], gaps: &[Gap]) {
+    /// Take a report's name, control roll-up rows and the findings it kept of tool checks that
+    /// map to no control (before or after its findings).
+    pub fn frame(&mut self, name: &str, rows: &[ControlRow], unmapped: &[UnmappedFinding]) {
         self.reports.push(name.to_string());
         for r in rows {
             self.rows
                 .entry((r.tenant.clone(), r.framework.clone(), r.requirement.clone()))
                 .or_insert_with(|| r.clone());
         }
-        for g in gaps {
-            if let Some(rest) = g.message.strip_prefix("unmapped: ") {
-                let (tool, check) = unmapped_names(rest);
-                self.unmapped.insert((
-                    g.tenant.clone(),
-                    g.target.clone(),
-                    tool,
-                    check,
-                    g.message.clone(),
-                ));
+        for f in unmapped {
+            let tool = f.evidence("tool").unwrap_or(&f.source.plugin).to_string();
+            let check = f.evidence("tool.check").unwrap_or(&f.check.id).to_string();
+            let (_, all, failing) = self
+                .unmapped
+                .entry((f.tenant.clone(), f.target.clone(), tool, check))
+                .or_insert_with(|| (f.check.title.clone(), BTreeSet::new(), BTreeSet::new()));
+            all.insert(f.id.clone());
+            if f.status == Status::Fail {
+                failing.insert(f.id.clone());
             }
         }
     }
@@ -461,13 +473,17 @@ impl Evaluator {
         let unmapped: Vec<UnmappedCheck> = self
             .unmapped
             .into_iter()
-            .map(|(tenant, target, tool, check, message)| UnmappedCheck {
-                tenant,
-                target,
-                tool,
-                check,
-                message,
-            })
+            .map(
+                |((tenant, target, tool, check), (title, all, failing))| UnmappedCheck {
+                    tenant,
+                    target,
+                    tool,
+                    check,
+                    title,
+                    findings: all.len() as u64,
+                    failing: failing.len() as u64,
+                },
+            )
             .collect();
         summary.unmapped_checks = unmapped.len() as u64;
         Evaluation {
@@ -502,21 +518,6 @@ fn percent(part: u64, whole: u64) -> f64 {
         return 0.0;
     }
     (part as f64 * 1000.0 / whole as f64).round() / 10.0
-}
-
-/// The tool and check an unmapped-check gap names: `<tool> check `<id>` maps to ...`.
-fn unmapped_names(rest: &str) -> (String, String) {
-    let tool = rest
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let check = rest
-        .split('`')
-        .nth(1)
-        .map(str::to_string)
-        .unwrap_or_default();
-    (tool, check)
 }
 
 /// Whether a roll-up status rests on something other than tool findings (the provider's or
@@ -700,27 +701,40 @@ mod tests {
     }
 
     #[test]
-    fn unmapped_gaps_name_tool_and_check_and_a_report_read_twice_counts_once() {
-        let gap = Gap {
-            kind: crate::GapKind::UnsupportedFormat,
-            tenant: "t".into(),
-            target: "t-prowler".into(),
-            plugin: Some("import-aws".into()),
-            file: None,
-            line: None,
-            column: None,
-            message: "unmapped: prowler check `guardduty_is_enabled` maps to no catalog control: 2 finding(s), 1 failing".into(),
+    fn unmapped_findings_are_counted_per_tool_check_and_a_report_read_twice_counts_once() {
+        let unmapped = |resource: &str, status: Status| -> UnmappedFinding {
+            serde_json::from_value(serde_json::json!({
+                "id": crate::id::finding_id("t", "aws", "1", "us-east-1", resource, "prowler-guardduty-is-enabled"),
+                "tenant": "t", "target": "t-prowler", "provider": "aws", "account": "1",
+                "region": "us-east-1",
+                "resource": {"id": resource, "type": "AwsGuardDutyDetector"},
+                "check": {"id": "prowler-guardduty-is-enabled", "title": "GuardDuty is enabled", "severity": "medium"},
+                "status": status,
+                "message": "m",
+                "evidence": [["tool", "prowler"], ["tool.version", "5.0.0"], ["tool.check", "guardduty_is_enabled"]],
+                "source": {"plugin": "import-aws"}
+            }))
+            .unwrap()
         };
+        let kept = [
+            unmapped("detector/a", Status::Fail),
+            unmapped("detector/b", Status::Pass),
+        ];
         let mut e = Evaluator::new();
         let f = finding(None, "enc", "arn:aws:s3:::a", "enc-at-rest", Status::Pass);
         for _ in 0..2 {
-            e.frame("r.json", &[], std::slice::from_ref(&gap));
+            e.frame("r.json", &[], &kept);
             e.finding(&f);
         }
         let ev = e.finish();
         assert_eq!(ev.unmapped.len(), 1);
-        assert_eq!(ev.unmapped[0].tool, "prowler");
-        assert_eq!(ev.unmapped[0].check, "guardduty_is_enabled");
+        let u = &ev.unmapped[0];
+        assert_eq!(
+            (u.tool.as_str(), u.check.as_str()),
+            ("prowler", "guardduty_is_enabled")
+        );
+        assert_eq!(u.title, "GuardDuty is enabled");
+        assert_eq!((u.findings, u.failing), (2, 1));
         assert_eq!(ev.summary.single_tool["demarc"], 1);
         assert_eq!(ev.assessments[0].verdicts.len(), 1);
         assert_eq!(ev.tools[0].verdicts, 1);

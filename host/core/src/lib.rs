@@ -28,7 +28,7 @@ pub use catalog::Catalog;
 pub use model::{
     Actor, Basis, BasisKind, CheckRef, Evidence, Finding, Gap, GapKind, Layer, MustAct, Owner,
     Party, ResourceRef, Responsibility, ServiceModel, Severity, Sharing, Source, Status,
-    SuppressionMark,
+    SuppressionMark, UnmappedFinding,
 };
 pub use report::Report;
 pub use responsibility::{Attributor, Contract, Matrix};

@@ -646,6 +646,52 @@ pub struct Finding {
     pub contradiction: bool,
 }
 
+/// A finding of another tool whose check maps to no catalog control: kept as the tool reported
+/// it, with the tool, its version and its own check id in the evidence (`tool`, `tool.version`,
+/// `tool.check`), but neither attributed (an owner is a control's, by its layer) nor rolled up.
+/// Its check is declared like any other (in `run.plugins[].checks[]`, with no controls).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnmappedFinding {
+    /// Deterministic id, as a finding's.
+    pub id: String,
+    /// Tenant id.
+    pub tenant: String,
+    /// Target id within the tenant.
+    pub target: String,
+    /// Provider id.
+    pub provider: String,
+    /// Account, subscription or project.
+    pub account: String,
+    /// Region or `global`.
+    pub region: String,
+    /// The resource.
+    pub resource: ResourceRef,
+    /// The tool's check, as demarc declares it.
+    pub check: CheckRef,
+    /// The tool's verdict.
+    pub status: Status,
+    /// The tool's sentence about this resource.
+    pub message: String,
+    /// The tool, its version, its check id and its name of the resource.
+    pub evidence: Vec<Evidence>,
+    /// When the tool observed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_at: Option<String>,
+    /// The importer plugin that read it.
+    pub source: Source,
+}
+
+impl UnmappedFinding {
+    /// The value of evidence `key`, if the finding holds it.
+    pub fn evidence(&self, key: &str) -> Option<&str> {
+        self.evidence
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.value.as_str())
+    }
+}
+
 /// The suppression a finding matched, as the finding carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

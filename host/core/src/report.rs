@@ -31,6 +31,10 @@ pub struct Report {
     pub run: Run,
     /// Every loss of coverage.
     pub gaps: Vec<Gap>,
+    /// Other tools' findings whose check maps to no catalog control: kept, neither attributed
+    /// nor rolled up (counted in `summary.unmapped`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmapped: Vec<crate::model::UnmappedFinding>,
     /// The control roll-up: every in-scope framework requirement per tenant, its owner, status
     /// and evidence (the customer responsibility matrix).
     pub controls: Vec<ControlRow>,

@@ -35,6 +35,11 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl Counts {
+    /// Whether it counts nothing.
+    pub fn is_zero(&self) -> bool {
+        self.total == 0
+    }
+
     /// Count one finding of `status`.
     pub fn add(&mut self, status: Status) {
         self.add_n(status, 1);
@@ -94,6 +99,14 @@ pub struct Summary {
     /// Ids of the suppressions that matched no failing finding (stale: to be removed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stale_suppressions: Vec<String>,
+    /// Other tools' findings whose check maps to no catalog control (`unmapped`): not in the
+    /// counts above, which are of attributed findings.
+    #[serde(default, skip_serializing_if = "Counts::is_zero")]
+    pub unmapped: Counts,
+    /// Failing unmapped findings by severity: `--fail-on` counts them too (a failure another
+    /// tool reported is a failure, whether or not demarc's catalog names its control).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unmapped_failing_by_severity: BTreeMap<String, u64>,
     /// Across all tenants: the worst tenants, the most common failing controls, each tenant's
     /// coverage. Empty for a report that does not compute it.
     #[serde(default, skip_serializing_if = "Portfolio::is_empty")]
@@ -362,7 +375,24 @@ impl Summary {
             .map(|(sev, n)| {
                 n.saturating_sub(self.suppressed_by_severity.get(sev).copied().unwrap_or(0))
             })
-            .sum()
+            .sum::<u64>()
+            + self
+                .unmapped_failing_by_severity
+                .iter()
+                .filter(|(sev, _)| Severity::parse(sev).is_some_and(|s| s >= threshold))
+                .map(|(_, n)| n)
+                .sum::<u64>()
+    }
+
+    /// Count one unmapped finding.
+    pub fn add_unmapped(&mut self, f: &crate::model::UnmappedFinding) {
+        self.unmapped.add(f.status);
+        if f.status == Status::Fail {
+            *self
+                .unmapped_failing_by_severity
+                .entry(f.check.severity.as_str().to_string())
+                .or_default() += 1;
+        }
     }
 
     /// Count one gap.
@@ -374,6 +404,25 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fail_on_counts_failing_unmapped_findings_of_other_tools() {
+        let mut s = Summary::default();
+        let f: crate::UnmappedFinding = serde_json::from_value(serde_json::json!({
+            "id": "x", "tenant": "t", "target": "t-p", "provider": "aws", "account": "1",
+            "region": "us-east-1", "resource": {"id": "r", "type": "T"},
+            "check": {"id": "prowler-x", "title": "X", "severity": "high"},
+            "status": "fail", "message": "m", "evidence": [], "source": {"plugin": "import-aws"}
+        }))
+        .unwrap();
+        assert_eq!(s.unsuppressed_failing_at_least(Severity::High), 0);
+        s.add_unmapped(&f);
+        assert_eq!(s.unmapped.total, 1);
+        assert_eq!(s.unsuppressed_failing_at_least(Severity::High), 1);
+        assert_eq!(s.unsuppressed_failing_at_least(Severity::Critical), 0);
+        // Not counted among the attributed findings.
+        assert_eq!(s.findings.total, 0);
+    }
 
     #[test]
     fn the_portfolio_puts_the_worst_tenant_first_and_counts_controls_across_tenants() {

@@ -8,6 +8,10 @@
 //! character unambiguous; `verdicts`, of a finding fused across tools, is a JSON array of
 //! `[tool, status]` pairs, and `contradiction` is `true` when those disagree (pass and fail).
 //!
+//! Other tools' findings whose check maps to no catalog control (`report.json`'s `unmapped`)
+//! follow the findings, one row each, with `unmapped` `true`: they have no owner, controls or
+//! must-act party (those cells are empty), since an owner is a control's.
+//!
 //! Formula injection: resource names, tags and messages come from the scanned cloud, so a cell
 //! that would start with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'` (the
 //! OWASP recommendation) so spreadsheets show it as text instead of evaluating it. Machine
@@ -15,12 +19,12 @@
 
 use std::io::Write;
 
-use demarc_core::Finding;
 #[cfg(test)]
 use demarc_core::Report;
+use demarc_core::{Finding, UnmappedFinding};
 
 /// The columns, in order.
-pub const COLUMNS: [&str; 40] = [
+pub const COLUMNS: [&str; 41] = [
     "finding_id",
     "tenant",
     "target",
@@ -61,6 +65,7 @@ pub const COLUMNS: [&str; 40] = [
     "suppression_expires",
     "verdicts",
     "contradiction",
+    "unmapped",
 ];
 
 /// Write the header and one row per finding.
@@ -70,6 +75,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), ::csv::Error> 
     for f in &report.findings {
         record(&mut w, f)?;
     }
+    unmapped(&mut w, &report.unmapped)?;
     w.flush()?;
     Ok(())
 }
@@ -86,6 +92,52 @@ pub fn writer<W: Write>(out: W) -> Result<::csv::Writer<W>, ::csv::Error> {
 /// Write the row of one finding.
 pub fn record<W: Write>(w: &mut ::csv::Writer<W>, f: &Finding) -> Result<(), ::csv::Error> {
     w.write_record(row(f).iter().map(|c| neutralize(c).into_owned()))
+}
+
+/// Write the rows of other tools' findings that map to no control.
+pub fn unmapped<W: Write>(
+    w: &mut ::csv::Writer<W>,
+    unmapped: &[UnmappedFinding],
+) -> Result<(), ::csv::Error> {
+    for f in unmapped {
+        let mut cells: [String; COLUMNS.len()] = std::array::from_fn(|_| String::new());
+        for (cell, value) in cells.iter_mut().zip([
+            &f.id,
+            &f.tenant,
+            &f.target,
+            &f.provider,
+            &f.account,
+            &f.region,
+            &f.resource.id,
+            &f.resource.native_type,
+        ]) {
+            cell.clone_from(value);
+        }
+        let at = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap_or(0);
+        cells[at("resource_name")] = f.resource.name.clone().unwrap_or_default();
+        cells[at("check_id")] = f.check.id.clone();
+        cells[at("check_title")] = f.check.title.clone();
+        cells[at("severity")] = f.check.severity.as_str().to_string();
+        cells[at("status")] = f.status.as_str().to_string();
+        cells[at("message")] = f.message.clone();
+        cells[at("evidence")] = pairs(
+            f.evidence
+                .iter()
+                .map(|e| (e.key.as_str(), e.value.as_str())),
+        );
+        cells[at("tags")] = pairs(
+            f.resource
+                .tags
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        cells[at("observed_at")] = f.observed_at.clone().unwrap_or_default();
+        cells[at("plugin")] = f.source.plugin.clone();
+        cells[at("plugin_version")] = f.source.version.clone();
+        cells[at("unmapped")] = "true".to_string();
+        w.write_record(cells.iter().map(|c| neutralize(c).into_owned()))?;
+    }
+    Ok(())
 }
 
 fn kebab<T: serde::Serialize>(v: &T) -> String {
@@ -173,6 +225,7 @@ fn row(f: &Finding) -> [String; COLUMNS.len()] {
                 .map(|v| (v.tool.as_str(), v.status.as_str())),
         ),
         if f.contradiction { "true" } else { "" }.to_string(),
+        String::new(),
     ]
 }
 
@@ -251,6 +304,34 @@ mod tests {
         let third = recs.iter().find(|rec| &rec[13] == "third-party").unwrap();
         assert_eq!(&third[14], "Bluefin Managed Security");
         assert_eq!(&third[18], "contract");
+    }
+
+    /// Other tools' findings that map to no control follow the findings, marked `unmapped`,
+    /// with no owner, controls or must-act party; their text is neutralized like any other.
+    #[test]
+    fn unmapped_findings_follow_as_marked_rows_without_attribution() {
+        let r = fixture::unmapped_report();
+        let rows = records(&rendered(&r));
+        assert_eq!(rows.len(), 1 + r.findings.len() + r.unmapped.len());
+        let col = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+        for row in &rows[1..=r.findings.len()] {
+            assert_eq!(&row[col("unmapped")], "");
+            assert!(!row[col("owner")].is_empty());
+        }
+        let tail = &rows[1 + r.findings.len()..];
+        for (row, f) in tail.iter().zip(&r.unmapped) {
+            assert_eq!(&row[col("finding_id")], f.id);
+            assert_eq!(&row[col("check_id")], f.check.id);
+            assert_eq!(&row[col("status")], f.status.as_str());
+            assert_eq!(&row[col("severity")], f.check.severity.as_str());
+            assert_eq!(&row[col("plugin")], "import-aws");
+            assert_eq!(&row[col("unmapped")], "true");
+            for empty in ["owner", "controls", "must_act", "layer", "basis_entry"] {
+                assert_eq!(&row[col(empty)], "", "{empty}");
+            }
+            assert!(row[col("evidence")].contains("tool.check"));
+        }
+        assert_eq!(&tail[2][col("resource_id")], "'=cmd|' /C calc'!A0 <b>");
     }
 
     #[test]

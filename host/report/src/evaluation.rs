@@ -129,16 +129,22 @@ pub fn markdown(ev: &Evaluation) -> String {
 
     if !ev.unmapped.is_empty() {
         md.push_str("## Tool checks that map to no control\n\n");
-        md.push_str("| tenant | target | tool | check | |\n|---|---|---|---|---|\n");
+        md.push_str(
+            "Kept in the reports' `unmapped` findings, neither attributed nor rolled up.\n\n\
+             | tenant | target | tool | check | title | findings | failing |\n\
+             |---|---|---|---|---|---:|---:|\n",
+        );
         for u in &ev.unmapped {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 text(&u.tenant),
                 code(&u.target),
                 text(&u.tool),
                 code(&u.check),
-                text(&u.message)
+                text(&u.title),
+                u.findings,
+                u.failing
             );
         }
         md.push('\n');
@@ -453,16 +459,18 @@ pub fn html(ev: &Evaluation) -> String {
         h.push_str("</tbody></table>");
     }
     if !ev.unmapped.is_empty() {
-        h.push_str("<h2>Tool checks that map to no control</h2><table id=\"unmapped\"><thead><tr><th>Tenant</th><th>Target</th><th>Tool</th><th>Check</th><th>Reported</th></tr></thead><tbody>");
+        h.push_str("<h2>Tool checks that map to no control</h2><table id=\"unmapped\"><thead><tr><th>Tenant</th><th>Target</th><th>Tool</th><th>Check</th><th>Title</th><th>Findings</th><th>Failing</th></tr></thead><tbody>");
         for u in &ev.unmapped {
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&u.tenant),
                 esc(&u.target),
                 esc(&u.tool),
                 esc(&u.check),
-                esc(&u.message)
+                esc(&u.title),
+                u.findings,
+                u.failing
             );
         }
         h.push_str("</tbody></table>");

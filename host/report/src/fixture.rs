@@ -1113,6 +1113,7 @@ pub fn assemble(
         tenants,
         findings,
         gaps,
+        unmapped: Vec::new(),
         controls,
         summary,
         trend: None,
@@ -1148,6 +1149,89 @@ pub fn suppressed_report() -> Report {
 /// The whole fixture.
 pub fn report() -> Report {
     assemble(run(), tenants(), findings(), gaps(), controls())
+}
+
+/// [`report`] with other tools' findings whose checks map to no control: a failing Prowler
+/// finding (high) and a passing one of the same check, and a failing one of another check whose
+/// message and resource carry what must be escaped.
+pub fn unmapped_report() -> Report {
+    let mut r = report();
+    let one = |resource: &str,
+               check: &str,
+               tool_check: &str,
+               status: Status,
+               sev: Severity,
+               message: &str| {
+        demarc_core::UnmappedFinding {
+            id: demarc_core::id::finding_id(
+                "northwind",
+                "aws",
+                "111122223333",
+                "us-east-1",
+                resource,
+                check,
+            ),
+            tenant: "northwind".into(),
+            target: "nw-prowler".into(),
+            provider: "aws".into(),
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            resource: demarc_core::ResourceRef {
+                id: resource.into(),
+                native_type: "AwsGuardDutyDetector".into(),
+                name: None,
+                tags: Vec::new(),
+            },
+            check: demarc_core::CheckRef {
+                id: check.into(),
+                title: format!("{tool_check} holds"),
+                severity: sev,
+            },
+            status,
+            message: message.into(),
+            evidence: ev(&[
+                ("tool", "prowler"),
+                ("tool.version", "5.46.0"),
+                ("tool.check", tool_check),
+            ]),
+            observed_at: Some("2026-11-01T08:00:00Z".into()),
+            source: Source {
+                plugin: "import-aws".into(),
+                version: "0.1.0".into(),
+                sha256: String::new(),
+            },
+        }
+    };
+    r.unmapped = vec![
+        one(
+            "arn:aws:guardduty:us-east-1:111122223333:detector/a1",
+            "prowler-guardduty-is-enabled",
+            "guardduty_is_enabled",
+            Status::Fail,
+            Severity::High,
+            "GuardDuty is not enabled in us-east-1.",
+        ),
+        one(
+            "arn:aws:guardduty:us-west-2:111122223333:detector/b2",
+            "prowler-guardduty-is-enabled",
+            "guardduty_is_enabled",
+            Status::Pass,
+            Severity::High,
+            "GuardDuty is enabled.",
+        ),
+        one(
+            "=cmd|' /C calc'!A0 <b>",
+            "prowler-macie-is-enabled",
+            "macie_is_enabled",
+            Status::Fail,
+            Severity::Medium,
+            "Macie <script>alert(1)</script> | is off",
+        ),
+    ];
+    for f in &r.unmapped {
+        r.summary.add_unmapped(f);
+    }
+    r
 }
 
 /// A run that found nothing and lost nothing.

@@ -402,8 +402,12 @@ fn page(h: &mut String, report: &Report, stats: &view::Stats, catalog: &Catalog)
     if !report.run.suppressions.is_empty() {
         h.push_str(r##"<a href="#suppressions">Suppressions</a>"##);
     }
+    h.push_str(r##"<a href="#findings">Findings</a>"##);
+    if !report.unmapped.is_empty() {
+        h.push_str(r##"<a href="#unmapped">Unmapped</a>"##);
+    }
     h.push_str(
-        r##"<a href="#findings">Findings</a><a href="#run">Run details</a></div></nav>
+        r##"<a href="#run">Run details</a></div></nav>
 <main class="wrap">
 "##,
     );
@@ -419,6 +423,7 @@ fn page(h: &mut String, report: &Report, stats: &view::Stats, catalog: &Catalog)
     }
     suppressions(h, report);
     findings(h, stats, catalog, &tenants);
+    unmapped(h, report);
     run_details(h, report);
 
     let _ = write!(
@@ -690,6 +695,62 @@ fn gap_table(h: &mut String, gaps: &[&Gap], with_tenant: bool) {
         );
     }
     h.push_str("</tbody></table></div>");
+}
+
+/// Failing unmapped findings listed one by one, at most.
+const UNMAPPED_LISTED: usize = 200;
+
+/// Other tools' findings whose check maps to no catalog control: counted per check, the
+/// failing ones listed, most severe first.
+fn unmapped(h: &mut String, report: &Report) {
+    if report.unmapped.is_empty() {
+        return;
+    }
+    let checks = view::unmapped_checks(report);
+    let failing = view::unmapped_failing(report);
+    let _ = write!(
+        h,
+        r#"<section id="unmapped" class="block card"><h2>Other tools' findings that map to no control</h2><p>{} of {} map to no control of demarc's catalog: kept as the tools reported them ({} failing), neither attributed to an owner nor rolled up.</p><div class="scroll"><table><thead><tr><th>Tenant</th><th>Target</th><th>Tool</th><th>Check</th><th>Title</th><th>Severity</th><th class="n">Findings</th><th class="n">Failing</th></tr></thead><tbody>"#,
+        labels::count(report.unmapped.len() as u64, "finding"),
+        labels::count(checks.len() as u64, "tool check"),
+        failing.len()
+    );
+    for c in &checks {
+        let _ = write!(
+            h,
+            r#"<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+            esc(c.tenant),
+            esc(c.target),
+            esc(c.tool),
+            esc(c.check),
+            esc(c.title),
+            pill_sev(c.severity),
+            c.findings,
+            c.failing
+        );
+    }
+    h.push_str("</tbody></table></div>");
+    if !failing.is_empty() {
+        let _ = write!(
+            h,
+            r#"<h3>Failing, most severe first ({} of {})</h3><div class="scroll"><table id="unmapped-failing"><thead><tr><th>Severity</th><th>Tenant</th><th>Check</th><th>Resource</th><th>Finding</th></tr></thead><tbody>"#,
+            failing.len().min(UNMAPPED_LISTED),
+            failing.len()
+        );
+        for f in failing.iter().take(UNMAPPED_LISTED) {
+            let _ = write!(
+                h,
+                r#"<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>"#,
+                pill_sev(f.check.severity),
+                esc(&f.tenant),
+                esc(f.evidence("tool.check").unwrap_or(&f.check.id)),
+                esc(&f.resource.id),
+                esc(&f.message)
+            );
+        }
+        h.push_str("</tbody></table></div>");
+    }
+    h.push_str("</section>");
 }
 
 /// The run's suppressions, each with what it matched: stale ones (matched nothing) and expired
@@ -1787,6 +1848,26 @@ mod tests {
             esc("<a href='x'>&\"</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn unmapped_findings_have_a_section_of_their_own_escaped() {
+        let html = rendered(&fixture::unmapped_report());
+        let section = html
+            .split(r#"<section id="unmapped""#)
+            .nth(1)
+            .expect("the section")
+            .split("</section>")
+            .next()
+            .unwrap();
+        assert!(section.contains("3 findings of 2 tool checks"));
+        assert!(section.contains("<code>guardduty_is_enabled</code>"));
+        assert!(section.contains("Failing, most severe first (2 of 2)"));
+        assert!(section.contains("Macie &lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert_eq!(html.matches("<script").count(), 1, "only our own script");
+        assert!(html.contains(r##"<a href="#unmapped">Unmapped</a>"##));
+        let plain = rendered(&fixture::report());
+        assert!(!plain.contains(r#"id="unmapped""#));
     }
 
     #[test]

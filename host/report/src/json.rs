@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use demarc_core::{Finding, Report};
+use demarc_core::{Finding, Report, UnmappedFinding};
 
 /// Write `report` as `report.json`.
 #[cfg(test)]
@@ -158,6 +158,21 @@ fn string(buf: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
     }
 }
 
+/// The `unmapped` member, one finding per line, when there are any (it follows `gaps`).
+pub fn unmapped(unmapped: &[UnmappedFinding], out: &mut dyn Write) -> serde_json::Result<()> {
+    if unmapped.is_empty() {
+        return Ok(());
+    }
+    let io = serde_json::Error::io;
+    write!(out, ",\n\"unmapped\":[").map_err(io)?;
+    for (i, f) in unmapped.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })
+            .map_err(io)?;
+        serde_json::to_writer(&mut *out, f)?;
+    }
+    write!(out, "\n]").map_err(io)
+}
+
 /// Everything after the last finding.
 pub fn tail(report: &Report, out: &mut dyn Write) -> serde_json::Result<()> {
     let io = serde_json::Error::io;
@@ -165,6 +180,7 @@ pub fn tail(report: &Report, out: &mut dyn Write) -> serde_json::Result<()> {
     serde_json::to_writer(&mut *out, &report.run)?;
     write!(out, ",\n\"gaps\":").map_err(io)?;
     serde_json::to_writer(&mut *out, &report.gaps)?;
+    unmapped(&report.unmapped, out)?;
     write!(out, ",\n\"controls\":[").map_err(io)?;
     for (i, row) in report.controls.iter().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })
@@ -203,12 +219,45 @@ mod tests {
         assert_eq!(lines[open + r.findings.len() + 1], "],");
     }
 
+    /// Other tools' findings that map to no control follow the gaps, one per line, read back
+    /// (also by the streaming reader) and render again byte for byte.
+    #[test]
+    fn unmapped_findings_read_back_and_render_identically() {
+        let r = fixture::unmapped_report();
+        let bytes = rendered(&r);
+        let mut back: Report = serde_json::from_slice(&bytes).unwrap();
+        back.resolve();
+        assert_eq!(back, r);
+        assert_eq!(rendered(&back), bytes);
+        let (frame, n) = crate::stream::read_frame(&bytes[..]).unwrap();
+        assert_eq!(n as usize, r.findings.len());
+        assert_eq!(frame.unmapped, r.unmapped);
+        let text = String::from_utf8(bytes).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let open = lines.iter().position(|l| *l == "\"unmapped\":[").unwrap();
+        assert!(lines[open - 1].starts_with("\"gaps\":"));
+        assert_eq!(lines[open + r.unmapped.len() + 1], "],");
+        assert_eq!(back.summary.unmapped.total, 3);
+        assert_eq!(back.summary.unmapped.fail, 2);
+        assert_eq!(back.summary.unmapped_failing_by_severity["high"], 1);
+        // Left out when there are none.
+        assert!(
+            !String::from_utf8(rendered(&fixture::report()))
+                .unwrap()
+                .contains("\"unmapped\":[")
+        );
+    }
+
     #[test]
     fn validates_against_the_committed_report_schema() {
         let schema: serde_json::Value =
             serde_json::from_str(include_str!("../../../schemas/json/report.schema.json")).unwrap();
         let validator = jsonschema::validator_for(&schema).unwrap();
-        for r in [fixture::report(), fixture::empty_report()] {
+        for r in [
+            fixture::report(),
+            fixture::empty_report(),
+            fixture::unmapped_report(),
+        ] {
             let value: serde_json::Value = serde_json::from_slice(&rendered(&r)).unwrap();
             let errors: Vec<String> = validator
                 .iter_errors(&value)

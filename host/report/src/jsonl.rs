@@ -3,7 +3,9 @@
 //! of `schemas/json/report.schema.json`: tenant, resource, check, status, controls, evidence,
 //! source and responsibility included). No header line, no run metadata; every line ends with
 //! `\n` and JSON escaping guarantees no line holds a raw newline. An empty report gives an empty
-//! file.
+//! file. Other tools' findings whose check maps to no catalog control are not attributed
+//! findings and are not lines here: `report.json` holds them under `unmapped` (and the CSV,
+//! SARIF and OCSF outputs carry them, marked).
 
 use std::io::Write;
 

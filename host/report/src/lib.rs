@@ -53,7 +53,7 @@ mod timestamp;
 mod view;
 
 pub use html::esc as html_escape;
-pub use json::write_finding;
+pub use json::{unmapped as write_unmapped, write_finding};
 pub use view::to_fix_sentence;
 
 #[cfg(test)]
@@ -357,8 +357,11 @@ impl<'a> Renderer<'a> {
                     out.flush().map_err(io)?;
                 }
                 Sink::Jsonl(mut out) => out.flush().map_err(io)?,
-                Sink::Csv(mut w) => w.flush().map_err(io)?,
-                Sink::Ocsf(s) => s.finish().map_err(json_error(format))?,
+                Sink::Csv(mut w) => {
+                    self::csv::unmapped(&mut w, &self.frame.unmapped).map_err(Error::Csv)?;
+                    w.flush().map_err(io)?
+                }
+                Sink::Ocsf(s) => s.finish(&self.frame.unmapped).map_err(json_error(format))?,
                 Sink::Sarif(s) => s.finish().map_err(json_error(format))?,
                 Sink::Summary(format, mut out) => {
                     let stats = self.stats.as_ref().expect("stats are kept for summaries");
@@ -570,6 +573,7 @@ mod tests {
             ("fixture", fixture::report()),
             ("empty", fixture::empty_report()),
             ("suppressed", fixture::suppressed_report()),
+            ("unmapped", fixture::unmapped_report()),
         ];
         reports.extend(fixture::sample_report().map(|r| ("sample", r)));
         let mut got = String::new();

@@ -106,6 +106,68 @@ pub fn code(s: &str) -> String {
 }
 
 /// The suppressions of the run, each with what it matched; stale and expired ones called out.
+/// Failing unmapped findings listed one by one, at most.
+const UNMAPPED_LISTED: usize = 50;
+
+/// Other tools' findings whose check maps to no catalog control: counted per check, the
+/// failing ones listed.
+fn unmapped(md: &mut String, report: &Report) {
+    if report.unmapped.is_empty() {
+        return;
+    }
+    let checks = view::unmapped_checks(report);
+    let failing = view::unmapped_failing(report);
+    let _ = writeln!(
+        md,
+        "## Other tools' findings that map to no control
+
+{} of {} map to no control of \
+         demarc's catalog: kept as the tools reported them ({} failing), neither attributed \
+         to an owner nor rolled up.\n",
+        labels::count(report.unmapped.len() as u64, "finding"),
+        labels::count(checks.len() as u64, "tool check"),
+        failing.len()
+    );
+    md.push_str("| tenant | target | tool | check | title | severity | findings | failing |\n|---|---|---|---|---|---|---:|---:|\n");
+    for c in &checks {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            text(c.tenant),
+            code(c.target),
+            text(c.tool),
+            code(c.check),
+            text(c.title),
+            labels::severity(c.severity),
+            c.findings,
+            c.failing
+        );
+    }
+    md.push('\n');
+    if failing.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "Failing, most severe first ({} of {}):\n",
+        failing.len().min(UNMAPPED_LISTED),
+        failing.len()
+    );
+    md.push_str("| severity | tenant | check | resource | finding |\n|---|---|---|---|---|\n");
+    for f in failing.iter().take(UNMAPPED_LISTED) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            labels::severity(f.check.severity),
+            text(&f.tenant),
+            code(f.evidence("tool.check").unwrap_or(&f.check.id)),
+            code(&f.resource.id),
+            text(&f.message)
+        );
+    }
+    md.push('\n');
+}
+
 fn suppressions(md: &mut String, report: &Report) {
     let list = &report.run.suppressions;
     if list.is_empty() {
@@ -474,6 +536,7 @@ fn digest(report: &Report, stats: &view::Stats, catalog: &Catalog) -> String {
     }
 
     suppressions(&mut md, report);
+    unmapped(&mut md, report);
 
     if s.fused > 0 {
         let _ = writeln!(
@@ -672,6 +735,21 @@ mod tests {
         assert_eq!(code("a|b"), "`a\\|b`");
         assert_eq!(code("  "), "");
         assert_eq!(text("a\nb *c*"), "a b \\*c\\*");
+    }
+
+    #[test]
+    fn unmapped_findings_are_counted_per_check_and_the_failing_listed() {
+        let md = rendered(&fixture::unmapped_report());
+        let section = md
+            .split("## Other tools' findings that map to no control")
+            .nth(1)
+            .expect("the section");
+        assert!(section.contains("3 findings of 2 tool checks"), "{section}");
+        assert!(section.contains("(2 failing)"));
+        assert!(section.contains("| northwind | `nw-prowler` | prowler | `guardduty_is_enabled` | guardduty\\_is\\_enabled holds | High | 2 | 1 |"), "{section}");
+        assert!(section.contains("Failing, most severe first (2 of 2)"));
+        assert!(!section.contains("<script>"));
+        assert!(!rendered(&fixture::report()).contains("map to no control"));
     }
 
     #[test]

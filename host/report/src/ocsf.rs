@@ -27,6 +27,10 @@
 //! | tenant | `metadata.tenant_uid` |
 //! | responsibility, must_act, tenant, target, source plugin, observed_at, status | `unmapped` |
 //!
+//! Other tools' findings whose check maps to no catalog control (the report's `unmapped`)
+//! follow, one Compliance Finding each, with no `compliance.control`, standards or requirements
+//! and no attribution: `unmapped.unmapped` is true.
+//!
 //! `metadata` is `{version "1.8.0", product {name "demarc", vendor_name "demarc", version},
 //! profiles ["cloud"]}`: the cloud profile is applied, which is what makes `cloud` required.
 //! A run end that is not RFC 3339 gives `time` 0 rather than a guessed clock. The tests check
@@ -37,7 +41,7 @@ use std::io::Write;
 
 use serde_json::{Map, Value, json};
 
-use demarc_core::{Catalog, Finding, Report, Severity, Status};
+use demarc_core::{Catalog, Finding, Report, ResourceRef, Severity, Status, UnmappedFinding};
 
 use crate::timestamp;
 
@@ -103,7 +107,7 @@ pub fn render(report: &Report, catalog: &Catalog, out: &mut dyn Write) -> serde_
     for f in &report.findings {
         sink.finding(f, catalog)?;
     }
-    sink.finish()
+    sink.finish(&report.unmapped)
 }
 
 /// The event array, written one finding at a time.
@@ -150,13 +154,139 @@ impl<W: Write> Sink<W> {
         )
     }
 
-    /// Close the array.
-    pub fn finish(mut self) -> serde_json::Result<()> {
+    /// Write the events of other tools' findings that map to no control, then close the array.
+    pub fn finish(mut self, unmapped: &[UnmappedFinding]) -> serde_json::Result<()> {
+        for f in unmapped {
+            self.out
+                .write_all(if self.first { b"\n" } else { b",\n" })
+                .map_err(serde_json::Error::io)?;
+            self.first = false;
+            serde_json::to_writer(&mut self.out, &unmapped_event(f, self.time, &self.version))?;
+        }
         self.out
             .write_all(if self.first { b"]\n" } else { b"\n]\n" })
             .and_then(|()| self.out.flush())
             .map_err(serde_json::Error::io)
     }
+}
+
+/// The `cloud.account` object.
+fn account(provider: &str, uid: &str) -> Map<String, Value> {
+    let mut account = Map::new();
+    account.insert("uid".into(), json!(uid));
+    if let Some((id, caption)) = account_type(provider) {
+        account.insert("type_id".into(), json!(id));
+        account.insert("type".into(), json!(caption));
+    }
+    account
+}
+
+/// The `resources[0]` object: the target of the finding.
+fn resource(r: &ResourceRef, region: &str) -> Map<String, Value> {
+    let mut resource = Map::new();
+    resource.insert("uid".into(), json!(r.id));
+    resource.insert("type".into(), json!(r.native_type));
+    if let Some(name) = &r.name {
+        resource.insert("name".into(), json!(name));
+    }
+    resource.insert("region".into(), json!(region));
+    if !r.tags.is_empty() {
+        let tags: Vec<Value> = r
+            .tags
+            .iter()
+            .map(|(k, v)| json!({ "name": k, "value": v }))
+            .collect();
+        resource.insert("tags".into(), Value::Array(tags));
+    }
+    resource.insert("role_id".into(), json!(1));
+    resource.insert("role".into(), json!("Target"));
+    resource
+}
+
+/// The Compliance Finding of another tool's finding whose check maps to no catalog control: as
+/// a finding's, with no control, standards or requirements, and `unmapped.unmapped` true in
+/// place of an attribution.
+pub fn unmapped_event(f: &UnmappedFinding, time: i64, version: &str) -> Value {
+    let (severity_id, severity_caption) = severity(f.check.severity);
+    let (cstatus_id, cstatus) = compliance_status(f.status);
+    let mut compliance = Map::new();
+    compliance.insert("status_id".into(), json!(cstatus_id));
+    compliance.insert("status".into(), json!(cstatus));
+    compliance.insert("status_code".into(), json!(f.status.as_str()));
+    compliance.insert(
+        "checks".into(),
+        json!([{
+            "uid": f.check.id,
+            "name": f.check.title,
+            "severity_id": severity_id,
+            "severity": severity_caption,
+            "status_id": cstatus_id,
+            "status": cstatus,
+        }]),
+    );
+    if !f.evidence.is_empty() {
+        let params: Vec<Value> = f
+            .evidence
+            .iter()
+            .map(|e| json!({ "name": e.key, "value": e.value }))
+            .collect();
+        compliance.insert("control_parameters".into(), Value::Array(params));
+    }
+    let mut unmapped = Map::new();
+    unmapped.insert("tenant".into(), json!(f.tenant));
+    unmapped.insert("target".into(), json!(f.target));
+    unmapped.insert("status".into(), json!(f.status.as_str()));
+    unmapped.insert("source".into(), json!(f.source));
+    unmapped.insert("unmapped".into(), json!(true));
+    if let Some(t) = &f.observed_at {
+        unmapped.insert("observed_at".into(), json!(t));
+    }
+    json!({
+        "category_uid": CATEGORY_UID,
+        "category_name": "Findings",
+        "class_uid": CLASS_UID,
+        "class_name": "Compliance Finding",
+        "activity_id": ACTIVITY_CREATE,
+        "activity_name": "Create",
+        "type_uid": TYPE_UID,
+        "type_name": "Compliance Finding: Create",
+        "severity_id": severity_id,
+        "severity": severity_caption,
+        "status_id": 1,
+        "status": "New",
+        "time": time,
+        "message": f.message,
+        "metadata": {
+            "version": OCSF_VERSION,
+            "product": {
+                "name": "demarc",
+                "vendor_name": "demarc",
+                "version": version,
+            },
+            "profiles": ["cloud"],
+            "tenant_uid": f.tenant,
+        },
+        "cloud": {
+            "provider": provider(&f.provider),
+            "account": Value::Object(account(&f.provider, &f.account)),
+            "region": f.region,
+        },
+        "finding_info": {
+            "uid": f.id,
+            "title": f.check.title,
+            "desc": f.message,
+            "created_time": time,
+            "analytic": {
+                "uid": f.check.id,
+                "name": f.check.title,
+                "type_id": 1,
+                "type": "Rule",
+            },
+        },
+        "compliance": Value::Object(compliance),
+        "resources": [Value::Object(resource(&f.resource, &f.region))],
+        "unmapped": Value::Object(unmapped),
+    })
 }
 
 /// One Compliance Finding.
@@ -239,31 +369,8 @@ pub fn event(
         compliance.insert("control_parameters".into(), Value::Array(params));
     }
 
-    let mut account = Map::new();
-    account.insert("uid".into(), json!(f.account));
-    if let Some((id, caption)) = account_type(&f.provider) {
-        account.insert("type_id".into(), json!(id));
-        account.insert("type".into(), json!(caption));
-    }
-
-    let mut resource = Map::new();
-    resource.insert("uid".into(), json!(f.resource.id));
-    resource.insert("type".into(), json!(f.resource.native_type));
-    if let Some(name) = &f.resource.name {
-        resource.insert("name".into(), json!(name));
-    }
-    resource.insert("region".into(), json!(f.region));
-    if !f.resource.tags.is_empty() {
-        let tags: Vec<Value> = f
-            .resource
-            .tags
-            .iter()
-            .map(|(k, v)| json!({ "name": k, "value": v }))
-            .collect();
-        resource.insert("tags".into(), Value::Array(tags));
-    }
-    resource.insert("role_id".into(), json!(1));
-    resource.insert("role".into(), json!("Target"));
+    let account = account(&f.provider, &f.account);
+    let resource = resource(&f.resource, &f.region);
 
     let mut unmapped = Map::new();
     unmapped.insert("tenant".into(), json!(f.tenant));
@@ -751,6 +858,27 @@ mod tests {
             let errors = validate(&super::tests::events(&sample));
             assert!(errors.is_empty(), "sample: {}", errors.join("\n"));
         }
+    }
+
+    /// Other tools' findings that map to no control are Compliance Findings too, after the
+    /// others, valid against the sources, with no control and no attribution.
+    #[test]
+    fn unmapped_findings_are_valid_compliance_findings_without_a_control() {
+        let r = fixture::unmapped_report();
+        let events = events(&r);
+        assert_eq!(events.len(), r.findings.len() + r.unmapped.len());
+        let errors = validate(&events);
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        let tail = &events[r.findings.len()..];
+        for (e, f) in tail.iter().zip(&r.unmapped) {
+            assert_eq!(e["finding_info"]["uid"], f.id);
+            assert_eq!(e["unmapped"]["unmapped"], true);
+            assert!(e["unmapped"].get("responsibility").is_none());
+            assert!(e["compliance"].get("control").is_none());
+            assert_eq!(e["compliance"]["status_code"], f.status.as_str());
+        }
+        assert_eq!(tail[0]["compliance"]["status_id"], 3);
+        assert_eq!(tail[0]["severity_id"], 4);
     }
 
     /// A suppressed finding is `status_id` 3 Suppressed with its compliance status still Fail

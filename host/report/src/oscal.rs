@@ -28,6 +28,9 @@
 //!   (`AC-2(3)` → `ac-2.3_obj`); other frameworks have no OSCAL catalog ids, so the target is
 //!   demarc's crosswalk id `<framework>_<requirement>` made a token (`pci-dss-4.0_3.5.1`).
 //! - Gaps: `assessment-log` entries and the result's remarks.
+//! - Other tools' findings whose check maps to no catalog control (`report.json`'s `unmapped`)
+//!   assess no control objective, so they are not observations here: the result's remarks
+//!   count them and name where they are (`report.json`, CSV, SARIF, OCSF, HTML, Markdown).
 //!
 //! UUIDs are deterministic: version-5-style (name-based; SHA-256 of a kind and a key such as the
 //! finding id, truncated to 128 bits, with the version nibble 5 and the RFC 4122 variant), and
@@ -332,6 +335,10 @@ impl<'a, W: Write> Sink<'a, W> {
             serde_json::to_writer(&mut h, &frame.run)?;
             h.write_all(b",\"gaps\":").map_err(io)?;
             serde_json::to_writer(&mut h, &frame.gaps)?;
+            if !frame.unmapped.is_empty() {
+                h.write_all(b",\"unmapped\":").map_err(io)?;
+                serde_json::to_writer(&mut h, &frame.unmapped)?;
+            }
             h.write_all(b",\"controls\":").map_err(io)?;
             serde_json::to_writer(&mut h, &frame.controls)?;
             h.write_all(b",\"summary\":").map_err(io)?;
@@ -908,23 +915,34 @@ fn document(
         result.insert("risks".into(), lazy(agg, "risks"));
     }
     put(&mut result, "findings", findings);
-    result.insert(
-        "remarks".into(),
-        json!(if report.gaps.is_empty() {
-            "Coverage complete: no gaps.".to_string()
-        } else {
-            format!(
-                "Coverage incomplete: {}. The observations do not cover what they lost:\n{}",
-                labels::count(report.gaps.len() as u64, "gap"),
-                report
-                    .gaps
-                    .iter()
-                    .map(|g| format!("- {}", gap_text(g)))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        }),
-    );
+    let mut remarks = if report.gaps.is_empty() {
+        "Coverage complete: no gaps.".to_string()
+    } else {
+        format!(
+            "Coverage incomplete: {}. The observations do not cover what they lost:\n{}",
+            labels::count(report.gaps.len() as u64, "gap"),
+            report
+                .gaps
+                .iter()
+                .map(|g| format!("- {}", gap_text(g)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    };
+    if !report.unmapped.is_empty() {
+        let failing = report
+            .unmapped
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .count();
+        remarks.push_str(&format!(
+            "\nOther tools reported {} ({failing} failing) of checks that map to no control of \
+             demarc's catalog: they assess no control objective and are not observations here; \
+             report.json lists them under `unmapped`.",
+            labels::count(report.unmapped.len() as u64, "finding")
+        ));
+    }
+    result.insert("remarks".into(), json!(remarks));
 
     // The plan in effect, referenced by import-ap and linked from the result.
     let plan = uuid("assessment-plan", digest);
@@ -1479,6 +1497,23 @@ mod tests {
             let errs = errors(&rendered(&r));
             assert!(errs.is_empty(), "{}", errs.join("\n"));
         }
+        // Other tools' unmapped findings are no observations; the result's remarks count them.
+        let r = fixture::unmapped_report();
+        let v = rendered(&r);
+        let errs = errors(&v);
+        assert!(errs.is_empty(), "{}", errs.join("\n"));
+        let result = &v["assessment-results"]["results"][0];
+        assert_eq!(
+            result["observations"].as_array().unwrap().len(),
+            r.findings.len()
+        );
+        assert!(result["remarks"].as_str().unwrap().contains(
+            "Other tools reported 3 findings (2 failing) of checks that map to no control"
+        ));
+        assert_ne!(
+            v["assessment-results"]["uuid"],
+            rendered(&fixture::report())["assessment-results"]["uuid"]
+        );
         if let Some(sample) = fixture::sample_report() {
             let errs = errors(&rendered(&sample));
             assert!(errs.is_empty(), "sample: {}", errs.join("\n"));

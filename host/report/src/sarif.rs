@@ -32,6 +32,11 @@
 //! its `properties`; under an expired one it carries none, and `properties.expiredSuppression`
 //! names the suppression that lapsed.
 //!
+//! Other tools' findings whose check maps to no catalog control (the report's `unmapped`) are
+//! results of their importer's run too, after its other results, with rules of their own after
+//! the others (`properties.unmapped` true, no controls, the tool and its check id) and no
+//! attribution in their `properties`.
+//!
 //! Gaps become `toolExecutionNotifications` (level `error`, with the input file and line and
 //! column as a location when known) on the run's single `invocation`, whose
 //! `executionSuccessful` is false when the plugin had a gap. Gaps that name no plugin go to a
@@ -43,7 +48,7 @@ use std::io::Write;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
-use demarc_core::{Catalog, Finding, Gap, Report, Severity, Status};
+use demarc_core::{Catalog, Finding, Gap, Report, Severity, Status, UnmappedFinding};
 
 use crate::spill::Groups;
 use crate::timestamp;
@@ -154,9 +159,12 @@ type RunKey = (String, String, String);
 /// first finding (which describes the rule) and every control named, in order of appearance;
 /// the findings themselves wait in the run's group.
 #[derive(Default)]
-struct RunData {
+struct RunData<'a> {
     group: Option<usize>,
     checks: BTreeMap<String, (Finding, Vec<String>)>,
+    /// Other tools' findings of this run's plugin that map to no control: their rules follow
+    /// the others', their results follow the others'.
+    unmapped: Vec<&'a UnmappedFinding>,
 }
 
 /// The SARIF log, written as findings arrive: each finding goes to its run's group (in memory
@@ -166,7 +174,7 @@ pub struct Sink<'a, W: Write> {
     report: &'a Report,
     catalog: &'a Catalog,
     out: W,
-    runs: BTreeMap<RunKey, RunData>,
+    runs: BTreeMap<RunKey, RunData<'a>>,
     groups: Groups,
 }
 
@@ -266,6 +274,23 @@ impl<'a, W: Write> Sink<'a, W> {
                 self.runs.insert(key.clone(), RunData::default());
             }
         }
+        for u in &report.unmapped {
+            let key = self
+                .runs
+                .keys()
+                .find(|(n, v, _)| {
+                    *n == u.source.plugin && (u.source.version.is_empty() || *v == u.source.version)
+                })
+                .cloned()
+                .unwrap_or_else(|| {
+                    (
+                        u.source.plugin.clone(),
+                        u.source.version.clone(),
+                        String::new(),
+                    )
+                });
+            self.runs.entry(key).or_default().unmapped.push(u);
+        }
         // The log with a marker in place of each run's results, then the results spliced in.
         let marker = |i: usize| format!("\u{0}demarc-results-{i}");
         let runs: Vec<Value> = self
@@ -297,30 +322,39 @@ impl<'a, W: Write> Sink<'a, W> {
                 .and_then(|()| self.out.write_all(b"\"results\": "))
                 .map_err(io)?;
             rest = &rest[at + needle.len()..];
-            let Some(group) = data.group else {
+            if data.group.is_none() && data.unmapped.is_empty() {
                 self.out.write_all(b"[]").map_err(io)?;
                 continue;
-            };
+            }
             let index: BTreeMap<&str, usize> = data
                 .checks
                 .keys()
                 .enumerate()
                 .map(|(i, k)| (k.as_str(), i))
                 .collect();
+            let unmapped_index = unmapped_rules(&data.unmapped);
             let pad = format!("\n{}", " ".repeat(indent + 2));
             self.out.write_all(b"[").map_err(io)?;
             let mut first = true;
-            for line in self.groups.read(group).map_err(io)? {
-                let f: Finding = serde_json::from_str(&line.map_err(io)?)?;
-                let help = &data.checks[f.check.id.as_str()].0.remediation;
-                let result = result(&f, index[f.check.id.as_str()], help);
+            let mut write = |out: &mut W, result: Value| -> serde_json::Result<()> {
                 let text = serde_json::to_string_pretty(&result)?;
-                self.out
-                    .write_all(if first { b"" } else { b"," })
-                    .and_then(|()| self.out.write_all(pad.as_bytes()))
-                    .and_then(|()| self.out.write_all(text.replace('\n', &pad).as_bytes()))
+                out.write_all(if first { b"" } else { b"," })
+                    .and_then(|()| out.write_all(pad.as_bytes()))
+                    .and_then(|()| out.write_all(text.replace('\n', &pad).as_bytes()))
                     .map_err(io)?;
                 first = false;
+                Ok(())
+            };
+            if let Some(group) = data.group {
+                for line in self.groups.read(group).map_err(io)? {
+                    let f: Finding = serde_json::from_str(&line.map_err(io)?)?;
+                    let help = &data.checks[f.check.id.as_str()].0.remediation;
+                    write(&mut self.out, result(&f, index[f.check.id.as_str()], help))?;
+                }
+            }
+            for u in &data.unmapped {
+                let at = index.len() + unmapped_index[u.check.id.as_str()].0;
+                write(&mut self.out, unmapped_result(u, at))?;
             }
             self.out
                 .write_all(format!("\n{}]", " ".repeat(indent)).as_bytes())
@@ -338,19 +372,25 @@ fn run(
     report: &Report,
     catalog: &Catalog,
     key: &RunKey,
-    data: &RunData,
+    data: &RunData<'_>,
     gaps: &[&Gap],
     results: Value,
 ) -> Value {
     let (name, version, sha256) = key;
     let citations = demarc_core::report::Citations::new(&report.run);
 
-    // Rules: one per check, sorted by id; the first finding of a check describes it.
-    let rules: Vec<Value> = data
+    // Rules: one per check, sorted by id; the first finding of a check describes it. Then one
+    // per check of another tool that maps to no control, sorted by id.
+    let mut rules: Vec<Value> = data
         .checks
         .values()
         .map(|(first, controls)| rule(catalog, first, controls, citations.of(first)))
         .collect();
+    rules.extend(
+        unmapped_rules(&data.unmapped)
+            .values()
+            .map(|(_, first)| unmapped_rule(first)),
+    );
 
     let mut driver = Map::new();
     driver.insert("name".into(), json!(name));
@@ -462,6 +502,98 @@ fn rule(
         }),
     );
     Value::Object(rule)
+}
+
+/// The checks of `unmapped`, by id: (index among them, first finding).
+fn unmapped_rules<'a>(
+    unmapped: &[&'a UnmappedFinding],
+) -> BTreeMap<&'a str, (usize, &'a UnmappedFinding)> {
+    let mut rules: BTreeMap<&str, (usize, &UnmappedFinding)> = BTreeMap::new();
+    for u in unmapped {
+        rules.entry(u.check.id.as_str()).or_insert((0, u));
+    }
+    for (i, r) in rules.values_mut().enumerate() {
+        r.0 = i;
+    }
+    rules
+}
+
+/// The rule of another tool's check that maps to no control.
+fn unmapped_rule(first: &UnmappedFinding) -> Value {
+    let severity = first.check.severity;
+    let mut props = json!({
+        "tags": ["security", "unmapped"],
+        "severity": severity.as_str(),
+        "security-severity": security_severity(severity),
+        "controls": [],
+        "unmapped": true,
+    });
+    if let (Some(tool), Some(obj)) = (first.evidence("tool"), props.as_object_mut()) {
+        obj.insert("tool".into(), json!(tool));
+        if let Some(check) = first.evidence("tool.check") {
+            obj.insert("toolCheck".into(), json!(check));
+        }
+    }
+    json!({
+        "id": first.check.id,
+        "shortDescription": { "text": first.check.title },
+        "fullDescription": { "text": "Another tool's check that maps to no control of demarc's catalog: not attributed, not rolled up." },
+        "defaultConfiguration": { "level": level(severity) },
+        "properties": props,
+    })
+}
+
+/// The result of another tool's finding that maps to no control: as a finding's, without
+/// attribution.
+fn unmapped_result(f: &UnmappedFinding, rule_index: usize) -> Value {
+    let (kind, level) = kind_and_level(f.status, f.check.severity);
+    let mut props = Map::new();
+    props.insert("findingId".into(), json!(f.id));
+    props.insert("tenant".into(), json!(f.tenant));
+    props.insert("target".into(), json!(f.target));
+    props.insert("provider".into(), json!(f.provider));
+    props.insert("account".into(), json!(f.account));
+    props.insert("region".into(), json!(f.region));
+    props.insert("status".into(), json!(f.status.as_str()));
+    props.insert("severity".into(), json!(f.check.severity.as_str()));
+    props.insert("unmapped".into(), json!(true));
+    props.insert("controls".into(), json!([]));
+    if !f.evidence.is_empty() {
+        let evidence: Vec<Value> = f
+            .evidence
+            .iter()
+            .map(|e| json!({"key": e.key, "value": e.value}))
+            .collect();
+        props.insert("evidence".into(), Value::Array(evidence));
+    }
+    if let Some(t) = &f.observed_at {
+        props.insert("observedAt".into(), json!(t));
+    }
+    let message = if f.message.is_empty() {
+        &f.check.title
+    } else {
+        &f.message
+    };
+    json!({
+        "ruleId": f.check.id,
+        "ruleIndex": rule_index,
+        "kind": kind,
+        "level": level,
+        "message": { "text": message },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": resource_uri(&f.resource.id) }
+            },
+            "logicalLocations": [{
+                "name": f.resource.name.as_deref().unwrap_or(&f.resource.id),
+                "fullyQualifiedName": f.resource.id,
+                "kind": "resource",
+                "properties": { "type": f.resource.native_type },
+            }],
+        }],
+        "partialFingerprints": { "demarcFindingId/v1": f.id },
+        "properties": Value::Object(props),
+    })
 }
 
 fn result(f: &Finding, rule_index: usize, rule_help: &str) -> Value {
@@ -720,6 +852,53 @@ mod tests {
         if let Some(sample) = fixture::sample_report() {
             assert_valid(&rendered(&sample));
         }
+    }
+
+    /// Other tools' findings that map to no control are results of their importer's run,
+    /// after its others, each pointing at a rule of its own marked `unmapped`; the log still
+    /// validates.
+    #[test]
+    fn unmapped_findings_are_results_with_rules_of_their_own() {
+        let r = fixture::unmapped_report();
+        let v = rendered(&r);
+        assert_valid(&v);
+        let runs = v["runs"].as_array().unwrap();
+        let results: usize = runs
+            .iter()
+            .map(|r| r["results"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(results, r.findings.len() + r.unmapped.len());
+        let run = runs
+            .iter()
+            .find(|x| x["tool"]["driver"]["name"] == "import-aws")
+            .expect("a run of the importer");
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        let ids: Vec<&str> = rules.iter().map(|x| x["id"].as_str().unwrap()).collect();
+        assert_eq!(
+            ids,
+            ["prowler-guardduty-is-enabled", "prowler-macie-is-enabled"]
+        );
+        for rule in rules {
+            assert_eq!(rule["properties"]["unmapped"], true);
+            assert_eq!(rule["properties"]["tool"], "prowler");
+            assert_eq!(rule["properties"]["controls"], json!([]));
+        }
+        let res = run["results"].as_array().unwrap();
+        assert_eq!(res.len(), 3);
+        for x in res {
+            let i = x["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[i]["id"], x["ruleId"]);
+            assert_eq!(x["properties"]["unmapped"], true);
+            assert!(x["properties"].get("owner").is_none());
+        }
+        assert_eq!(
+            (res[0]["kind"].as_str(), res[0]["level"].as_str()),
+            (Some("fail"), Some("error"))
+        );
+        assert_eq!(
+            (res[1]["kind"].as_str(), res[1]["level"].as_str()),
+            (Some("pass"), Some("none"))
+        );
     }
 
     #[test]

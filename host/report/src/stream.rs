@@ -17,7 +17,7 @@ use demarc_core::Finding;
 use demarc_core::Report;
 
 const FIELDS: &[&str] = &[
-    "schema", "tenants", "findings", "run", "gaps", "controls", "summary",
+    "schema", "tenants", "findings", "run", "gaps", "unmapped", "controls", "summary",
 ];
 
 /// What can go wrong while reading a report.
@@ -93,7 +93,7 @@ impl<'de> Visitor<'de> for FrameVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (mut schema, mut tenants, mut count, mut run) = (None, None, None, None);
-        let (mut gaps, mut controls, mut summary) = (None, None, None);
+        let (mut gaps, mut controls, mut summary, mut unmapped) = (None, None, None, None);
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "schema" => {
@@ -117,6 +117,7 @@ impl<'de> Visitor<'de> for FrameVisitor {
                 "findings" => once(&mut count, map.next_value_seed(Count)?, "findings")?,
                 "run" => once(&mut run, map.next_value()?, "run")?,
                 "gaps" => once(&mut gaps, map.next_value()?, "gaps")?,
+                "unmapped" => once(&mut unmapped, map.next_value()?, "unmapped")?,
                 "controls" => once(&mut controls, map.next_value()?, "controls")?,
                 "summary" => once(&mut summary, map.next_value()?, "summary")?,
                 other => return Err(de::Error::unknown_field(other, FIELDS)),
@@ -128,6 +129,7 @@ impl<'de> Visitor<'de> for FrameVisitor {
             findings: Vec::new(),
             run: run.ok_or_else(|| de::Error::missing_field("run"))?,
             gaps: gaps.ok_or_else(|| de::Error::missing_field("gaps"))?,
+            unmapped: unmapped.unwrap_or_default(),
             controls: controls.ok_or_else(|| de::Error::missing_field("controls"))?,
             summary: summary.ok_or_else(|| de::Error::missing_field("summary"))?,
             trend: None,

@@ -501,3 +501,59 @@ mod tests {
         }
     }
 }
+
+/// One tool check of the report's `unmapped` findings, counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmappedCheck<'a> {
+    /// Tenant id.
+    pub tenant: &'a str,
+    /// Target that imported it.
+    pub target: &'a str,
+    /// The tool (`tool` evidence), or the importer plugin.
+    pub tool: &'a str,
+    /// The tool's own check id (`tool.check` evidence), or demarc's id of it.
+    pub check: &'a str,
+    /// Its title.
+    pub title: &'a str,
+    /// Its severity.
+    pub severity: Severity,
+    /// Its findings.
+    pub findings: u64,
+    /// Of them, failing.
+    pub failing: u64,
+}
+
+/// The report's `unmapped` findings by tenant, target and tool check, in that order.
+pub fn unmapped_checks(report: &Report) -> Vec<UnmappedCheck<'_>> {
+    let mut by: BTreeMap<(&str, &str, &str, &str), UnmappedCheck<'_>> = BTreeMap::new();
+    for f in &report.unmapped {
+        let tool = f.evidence("tool").unwrap_or(&f.source.plugin);
+        let check = f.evidence("tool.check").unwrap_or(&f.check.id);
+        let row = by
+            .entry((&f.tenant, &f.target, tool, check))
+            .or_insert_with(|| UnmappedCheck {
+                tenant: &f.tenant,
+                target: &f.target,
+                tool,
+                check,
+                title: &f.check.title,
+                severity: f.check.severity,
+                findings: 0,
+                failing: 0,
+            });
+        row.findings += 1;
+        row.failing += u64::from(f.status == Status::Fail);
+    }
+    by.into_values().collect()
+}
+
+/// The report's failing `unmapped` findings, most severe first (report order among equals).
+pub fn unmapped_failing(report: &Report) -> Vec<&demarc_core::UnmappedFinding> {
+    let mut failing: Vec<_> = report
+        .unmapped
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .collect();
+    failing.sort_by_key(|f| std::cmp::Reverse(f.check.severity));
+    failing
+}

@@ -299,10 +299,11 @@ impl Runtime {
         let mut checks = BTreeMap::new();
         let mut warnings = Vec::new();
         let declares_none = info.checks.is_empty();
+        let importer = info.producer.is_some();
         for c in info.checks {
             match validate_check(
                 c,
-                &info.name,
+                (&info.name, importer),
                 &info.provider,
                 catalog,
                 &checks,
@@ -345,11 +346,13 @@ const MAX_PRODUCER: usize = 256;
 
 /// Validate one declared check of plugin `plugin` (scanning `provider`) against the catalog:
 /// a kebab-case id that `known` does not hold yet, a title, at least one control, every control
-/// in the catalog. A benchmark citation the host cannot verify is dropped with a warning (the
-/// check still runs). `Err` is the message of a check dropped as a whole.
+/// in the catalog. An importer (`importer`: a plugin with a producer) may declare another
+/// tool's check with no control: its findings are kept as unmapped, neither attributed nor
+/// rolled up. A benchmark citation the host cannot verify is dropped with a warning (the check
+/// still runs). `Err` is the message of a check dropped as a whole.
 pub(crate) fn validate_check(
     c: CheckDecl,
-    plugin: &str,
+    (plugin, importer): (&str, bool),
     provider: &str,
     catalog: &Catalog,
     known: &BTreeMap<String, CheckMeta>,
@@ -365,7 +368,7 @@ pub(crate) fn validate_check(
     if c.title.trim().is_empty() {
         bad.push("it has no title".to_string());
     }
-    if c.controls.is_empty() {
+    if c.controls.is_empty() && !importer {
         bad.push("it names no control".to_string());
     }
     for ctl in &c.controls {

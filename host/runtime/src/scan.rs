@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use demarc_core::{Attributor, Catalog, Contract, Finding, Gap, GapKind};
+use demarc_core::{Attributor, Catalog, Contract, Finding, Gap, GapKind, UnmappedFinding};
 use wasmtime::{Store, Trap};
 
 use crate::contract::{InputError, Request, ScanError};
@@ -19,13 +19,36 @@ pub trait FindingSink: Send {
     /// Take one attributed finding. An error stops the plugin and becomes a gap.
     fn accept(&mut self, finding: Finding) -> Result<(), String>;
 
+    /// Take one finding of another tool whose check maps to no catalog control (an importer's):
+    /// kept as reported, not attributed. An error stops the plugin and becomes a gap.
+    fn accept_unmapped(&mut self, finding: UnmappedFinding) -> Result<(), String>;
+
     /// The target is over: no finding follows. Called once, whether the scan succeeded or not.
     fn finish(&mut self) {}
 }
 
+/// Attributed findings only: another tool's unmapped finding is refused (the plugin stops, and
+/// the target has a gap), never dropped silently.
 impl FindingSink for Vec<Finding> {
     fn accept(&mut self, finding: Finding) -> Result<(), String> {
         self.push(finding);
+        Ok(())
+    }
+
+    fn accept_unmapped(&mut self, _: UnmappedFinding) -> Result<(), String> {
+        Err("this sink keeps attributed findings only".to_string())
+    }
+}
+
+/// Attributed findings, and unmapped ones, in the order they came.
+impl FindingSink for (Vec<Finding>, Vec<UnmappedFinding>) {
+    fn accept(&mut self, finding: Finding) -> Result<(), String> {
+        self.0.push(finding);
+        Ok(())
+    }
+
+    fn accept_unmapped(&mut self, finding: UnmappedFinding) -> Result<(), String> {
+        self.1.push(finding);
         Ok(())
     }
 }

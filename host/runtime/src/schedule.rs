@@ -54,7 +54,7 @@ pub async fn scan_all_with(
             // The next target may start now: finishing the sink (for a report writer, copying
             // the next target's spill) runs beside it on a blocking thread, not on a worker.
             drop(permit);
-            let mut sink = std::mem::replace(&mut outcome.sink, Box::new(Vec::new()));
+            let mut sink = std::mem::replace(&mut outcome.sink, Box::new((Vec::new(), Vec::new())));
             outcome.sink = match tokio::task::spawn_blocking(move || {
                 sink.finish();
                 sink
@@ -65,7 +65,7 @@ pub async fn scan_all_with(
                 // Finishing panicked (a host bug): the outcome stands, the sink is gone.
                 Err(e) => {
                     tracing::error!(target = %job.spec.target, "finishing the findings failed: {e}");
-                    Box::new(Vec::new())
+                    Box::new((Vec::new(), Vec::new()))
                 }
             };
             outcome

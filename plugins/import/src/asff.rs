@@ -449,7 +449,7 @@ impl<C: Cloud> ImportScan<C> {
             return Ok(());
         }
         let tool = origin.tool.as_ref();
-        let check_id = self.learn(scan, (file, item), tool, tool_check, status, || Described {
+        let check_id = self.learn(scan, tool, tool_check, || Described {
             title: text(&f.title).unwrap_or(tool_check).to_string(),
             severity: severity(f.severity.as_ref().and_then(|s| text(&s.label))),
             rationale: text(&f.description).unwrap_or_default().to_string(),
@@ -474,9 +474,6 @@ impl<C: Cloud> ImportScan<C> {
                 .filter_map(|r| requirement(r))
                 .collect(),
         })?;
-        let Some(check_id) = check_id else {
-            return Ok(());
-        };
         let account = text(&f.aws_account_id).unwrap_or_default();
         let observed_at = text(&f.updated_at)
             .filter(|t| Timestamp::parse(t).is_some())

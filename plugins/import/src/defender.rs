@@ -348,7 +348,7 @@ impl<C: Cloud> ImportScan<C> {
             .or_else(|| meta.and_then(|m| text(&m.display_name)))
             .unwrap_or(key);
         let native_type = assessed_type(resource_id, details);
-        let check_id = self.learn(scan, (file, item), "defender", key, status, || Described {
+        let check_id = self.learn(scan, "defender", key, || Described {
             title: title.to_string(),
             severity: severity(meta.and_then(|m| text(&m.severity))),
             rationale: meta
@@ -362,9 +362,6 @@ impl<C: Cloud> ImportScan<C> {
             resource_types: vec![native_type.clone()],
             citations: Vec::new(),
         })?;
-        let Some(check_id) = check_id else {
-            return Ok(());
-        };
         let account = text(&row.subscription_id)
             .or_else(|| subscription_of(resource_id))
             .unwrap_or_default();

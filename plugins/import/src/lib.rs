@@ -21,8 +21,8 @@
 //! Each tool check met in the input is declared to the host once (`host.declare`), as
 //! `<tool>-<check id>` with the controls [`mapping`] gives it; each finding keeps the tool,
 //! its version and its own check id as evidence (`tool`, `tool.version`, `tool.check`). A tool
-//! check that maps to no catalog control is not rolled up: it is reported as one
-//! `unsupported-format` problem per check, with its counts of findings and failures.
+//! check that maps to no catalog control is declared with no control: the host keeps its
+//! findings in the report's `unmapped` list, neither attributed nor rolled up, and counts them.
 
 pub mod asff;
 pub mod defender;
@@ -40,8 +40,8 @@ use demarc_sdk::scan::{Driver, Flow, Opened, Scan, Stream};
 use demarc_sdk::stream::Item;
 use demarc_sdk::time::Timestamp;
 use demarc_sdk::{
-    Actor, Check, Emitter, Evidence, Finding, InputError, PluginInfo, ProblemKind, Producer,
-    Provider, Requirement, Resource, ScanError, ScanRequest, ScanSummary, Severity, Status,
+    Actor, Check, Emitter, Evidence, Finding, InputError, PluginInfo, Producer, Provider,
+    Requirement, Resource, ScanError, ScanRequest, ScanSummary, Severity, Status,
 };
 
 use crate::mapping::Mapping;
@@ -172,25 +172,12 @@ impl ImportFormat {
     }
 }
 
-/// What became of a tool check met in the input.
-#[derive(Debug)]
-enum Known {
-    /// Declared as this demarc check id.
-    Declared(String),
-    /// Maps to no control: counted, with where it was first met.
-    Unmapped {
-        findings: u64,
-        failing: u64,
-        first: (String, u64, u64),
-    },
-}
-
 /// One scan of an importer.
 pub struct ImportScan<C> {
     /// The mapping of each tool met, loaded when its first check is.
     mappings: BTreeMap<String, Mapping>,
-    /// tool → tool check → what became of it.
-    checks: BTreeMap<String, BTreeMap<String, Known>>,
+    /// tool → tool check → the demarc check declared for it.
+    checks: BTreeMap<String, BTreeMap<String, String>>,
     _cloud: PhantomData<C>,
 }
 
@@ -288,36 +275,8 @@ impl<C: Cloud> Driver for ImportScan<C> {
         }
     }
 
-    fn finish(self, scan: &mut Scan<'_, '_>) -> Result<(), ScanError> {
-        for (tool, checks) in self.checks {
-            let table = if Mapping::has_file(&tool) {
-                format!("schemas/mappings/{tool}.toml does not name it")
-            } else {
-                format!("demarc holds no mapping of {tool}'s checks")
-            };
-            for (tool_check, known) in checks {
-                if let Known::Unmapped {
-                    findings,
-                    failing,
-                    first: (file, line, column),
-                } = known
-                {
-                    scan.record(
-                        ProblemKind::UnsupportedFormat,
-                        InputError::at(
-                            &file,
-                            line,
-                            column,
-                            format!(
-                                "unmapped: {tool} check `{tool_check}` maps to no catalog control \
-                                 (it cites no requirement demarc holds and {table}): \
-                                 {findings} finding(s), {failing} failing, not rolled up"
-                            ),
-                        ),
-                    );
-                }
-            }
-        }
+    /// Every finding was emitted as it was read, those of unmapped checks too.
+    fn finish(self, _scan: &mut Scan<'_, '_>) -> Result<(), ScanError> {
         Ok(())
     }
 }
@@ -471,10 +430,7 @@ impl<C: Cloud> ImportScan<C> {
             ));
             return Ok(());
         }
-        let check_id = match self.known(scan, file, item, f, tool_check, status)? {
-            Some(id) => id,
-            None => return Ok(()),
-        };
+        let check_id = self.known(scan, f, tool_check)?;
         let account = cloud
             .and_then(|c| c.account.as_ref())
             .and_then(|a| text(&a.uid))
@@ -521,77 +477,61 @@ impl<C: Cloud> ImportScan<C> {
         Ok(())
     }
 
-    /// The demarc check of `tool_check`, declared the first time it is met; `None` when it maps
-    /// to no control (then counted).
+    /// The demarc check of `tool_check`, declared the first time it is met.
     fn known(
         &mut self,
         scan: &mut Scan<'_, '_>,
-        file: &str,
-        item: &Item<'_>,
         f: &OcsfFinding<'_>,
         tool_check: &str,
-        status: Status,
-    ) -> Result<Option<String>, ScanError> {
-        self.learn(scan, (file, item), PRODUCER, tool_check, status, || {
-            Described {
-                title: f
-                    .finding_info
-                    .as_ref()
-                    .and_then(|i| text(&i.title))
-                    .unwrap_or(tool_check)
-                    .to_string(),
-                severity: severity(text(&f.severity)),
-                rationale: text(&f.risk_details).unwrap_or_default().to_string(),
-                remediation: f
-                    .remediation
-                    .as_ref()
-                    .and_then(|r| text(&r.desc))
-                    .unwrap_or_default()
-                    .to_string(),
-                resource_types: f
-                    .resources
-                    .iter()
-                    .flatten()
-                    .filter_map(|r| text(&r.kind))
-                    .map(str::to_string)
-                    .collect(),
-                citations: f
-                    .unmapped
-                    .as_ref()
-                    .and_then(|u| u.compliance.as_ref())
-                    .map(|c| c.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
-                    .unwrap_or_default(),
-            }
+    ) -> Result<String, ScanError> {
+        self.learn(scan, PRODUCER, tool_check, || Described {
+            title: f
+                .finding_info
+                .as_ref()
+                .and_then(|i| text(&i.title))
+                .unwrap_or(tool_check)
+                .to_string(),
+            severity: severity(text(&f.severity)),
+            rationale: text(&f.risk_details).unwrap_or_default().to_string(),
+            remediation: f
+                .remediation
+                .as_ref()
+                .and_then(|r| text(&r.desc))
+                .unwrap_or_default()
+                .to_string(),
+            resource_types: f
+                .resources
+                .iter()
+                .flatten()
+                .filter_map(|r| text(&r.kind))
+                .map(str::to_string)
+                .collect(),
+            citations: f
+                .unmapped
+                .as_ref()
+                .and_then(|u| u.compliance.as_ref())
+                .map(|c| c.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+                .unwrap_or_default(),
         })
     }
 
     /// The demarc check of `tool`'s check `tool_check`, declared the first time it is met with
-    /// the controls the tool's mapping gives it (`describe` says what the input says of it);
-    /// `None` when it maps to no control (then counted, with where it was first met).
+    /// the controls the tool's mapping gives it (`describe` says what the input says of it). A
+    /// check that maps to no control is declared with none: the host keeps its findings as
+    /// unmapped, neither attributed nor rolled up, and the report counts them.
     pub(crate) fn learn(
         &mut self,
         scan: &mut Scan<'_, '_>,
-        (file, item): (&str, &Item<'_>),
         tool: &str,
         tool_check: &str,
-        status: Status,
         describe: impl FnOnce() -> Described,
-    ) -> Result<Option<String>, ScanError> {
-        if let Some(known) = self
+    ) -> Result<String, ScanError> {
+        if let Some(id) = self
             .checks
-            .get_mut(tool)
-            .and_then(|checks| checks.get_mut(tool_check))
+            .get(tool)
+            .and_then(|checks| checks.get(tool_check))
         {
-            return Ok(match known {
-                Known::Declared(id) => Some(id.clone()),
-                Known::Unmapped {
-                    findings, failing, ..
-                } => {
-                    *findings += 1;
-                    *failing += u64::from(status == Status::Fail);
-                    None
-                }
-            });
+            return Ok(id.clone());
         }
         let described = describe();
         let mapping = self
@@ -606,17 +546,6 @@ impl<C: Cloud> ImportScan<C> {
                 .map(|(k, v)| (k.as_str(), v.as_slice())),
         );
         let checks = self.checks.entry(tool.to_string()).or_default();
-        if mapped.controls.is_empty() {
-            checks.insert(
-                tool_check.to_string(),
-                Known::Unmapped {
-                    findings: 1,
-                    failing: u64::from(status == Status::Fail),
-                    first: (file.to_string(), item.line, item.column),
-                },
-            );
-            return Ok(None);
-        }
         let id = tool_check_id(tool, tool_check);
         let check = Check {
             id: id.clone(),
@@ -634,8 +563,8 @@ impl<C: Cloud> ImportScan<C> {
                 .collect(),
         };
         scan.declare(&[check])?;
-        checks.insert(tool_check.to_string(), Known::Declared(id.clone()));
-        Ok(Some(id))
+        checks.insert(tool_check.to_string(), id.clone());
+        Ok(id)
     }
 }
 

@@ -128,11 +128,6 @@ impl Mapping {
         }
     }
 
-    /// Whether demarc holds a mapping file for the tool (for the unmapped checks' messages).
-    pub fn has_file(tool: &str) -> bool {
-        TOOLS.iter().any(|(name, _)| *name == tool)
-    }
-
     /// Map a check `check` that cites `citations` (framework name → requirement ids).
     pub fn map<'c>(
         &self,

@@ -417,11 +417,7 @@ impl<C: Cloud> ImportScan<C> {
                     citations: Vec::new(),
                 }
             };
-            let Some(check_id) =
-                self.learn(scan, (file, item), &tool, rule_id, status, describe)?
-            else {
-                continue;
-            };
+            let check_id = self.learn(scan, &tool, rule_id, describe)?;
             let mut evidence = vec![ev("tool", &tool)];
             if let Some(v) = version {
                 evidence.push(ev("tool.version", v));

@@ -375,7 +375,7 @@ impl<C: Cloud> ImportScan<C> {
         };
         let native_type =
             asset_type(resource.and_then(|r| text(&r.kind)).unwrap_or_default()).to_string();
-        let check_id = self.learn(scan, (file, item), "scc", category, status, || Described {
+        let check_id = self.learn(scan, "scc", category, || Described {
             title: category.to_string(),
             severity: severity(text(&f.severity)),
             rationale: text(&f.description).unwrap_or_default().to_string(),
@@ -391,9 +391,6 @@ impl<C: Cloud> ImportScan<C> {
                 .filter_map(citation)
                 .collect(),
         })?;
-        let Some(check_id) = check_id else {
-            return Ok(());
-        };
         let account = resource
             .and_then(|r| text(&r.project_name))
             .and_then(project_number)

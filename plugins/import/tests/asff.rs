@@ -7,7 +7,7 @@ mod common;
 use common::{Run, run};
 use demarc_plugin_import::asff::{control_of_generator, requirement};
 use demarc_sdk::testing::evidence;
-use demarc_sdk::{Check, Finding, ProblemKind, ScanError, ScanSummary, Severity, Status};
+use demarc_sdk::{Finding, ProblemKind, ScanError, ScanSummary, Severity, Status};
 
 demarc_plugin_import::export_importer!(Aws, "aws", "import-aws");
 demarc_plugin_import::export_importer!(Azure, "azure", "import-azure");
@@ -19,12 +19,6 @@ const PROWLER_OCSF: &str = include_str!("fixtures/prowler-aws.ocsf.json");
 impl Run {
     fn summary(&self) -> &ScanSummary {
         self.result.as_ref().expect("the scan ran to its end")
-    }
-    fn declared(&self, id: &str) -> &Check {
-        self.declared
-            .iter()
-            .find(|c| c.id == id)
-            .unwrap_or_else(|| panic!("{id} not declared: {:#?}", self.declared))
     }
     fn one(&self, id: &str) -> &Finding {
         let of: Vec<&Finding> = self.findings.iter().filter(|f| f.check_id == id).collect();
@@ -46,10 +40,11 @@ impl Run {
 fn security_hub_control_findings_are_imported_by_control_id() {
     let r = run::<Aws>(&[("sh.json", SECURITY_HUB)], Some("asff"));
     let s = r.summary();
-    // Nine findings: six imported, one archived (skipped), one of an unmapped control, one
-    // GuardDuty detection that is no control result.
+    // Nine findings: six imported, one archived (skipped), one of an unmapped control (kept
+    // as unmapped), one GuardDuty detection that is no control result.
     assert_eq!(r.findings.len(), 6, "{:#?}", r.findings);
-    assert_eq!(s.resources, 6);
+    assert_eq!(r.unmapped.len(), 1, "{:#?}", r.unmapped);
+    assert_eq!(s.resources, 7);
     assert_eq!(s.skipped, 1);
 
     // Consolidated control finding: `Compliance.SecurityControlId`.
@@ -100,14 +95,13 @@ fn security_hub_control_findings_are_imported_by_control_id() {
         Some("NOT_AVAILABLE")
     );
 
-    // Never silently lost: the unmapped control and the detections that are no control results.
+    // Never silently lost: the unmapped control is declared with no control and its finding
+    // kept; the detections that are no control results are a problem.
+    assert!(r.declared("securityhub-guardduty.1").controls.is_empty());
+    assert_eq!(r.unmapped_of("securityhub-guardduty.1"), (1, 1));
+    assert_eq!(evidence(&r.unmapped[0], "tool.check"), Some("GuardDuty.1"));
     let unsupported = r.problems(ProblemKind::UnsupportedFormat);
-    assert_eq!(unsupported.len(), 2, "{:#?}", s.problems);
-    assert!(unsupported.iter().any(|m| {
-        m.contains("unmapped: securityhub check `GuardDuty.1` maps to no catalog control")
-            && m.contains("schemas/mappings/securityhub.toml does not name it")
-            && m.contains("1 finding(s), 1 failing")
-    }));
+    assert_eq!(unsupported.len(), 1, "{:#?}", s.problems);
     assert!(
         unsupported
             .iter()
@@ -144,9 +138,11 @@ fn prowler_asff_is_prowlers_and_maps_like_its_ocsf_output() {
     let ssh = "prowler-ec2-securitygroup-allow-ingress-from-internet-to-tcp-port-22";
     assert_eq!(r.one(ssh).status, Status::Pass);
     assert_eq!(r.declared(ssh).controls, ["mgmt-port-exposure"]);
-    let unsupported = r.problems(ProblemKind::UnsupportedFormat);
-    assert_eq!(unsupported.len(), 1);
-    assert!(unsupported[0].contains("prowler check `account_maintain_current_contact_details`"));
+    assert!(r.problems(ProblemKind::UnsupportedFormat).is_empty());
+    assert_eq!(
+        r.unmapped_of("prowler-account-maintain-current-contact-details"),
+        (1, 1)
+    );
 
     // Sniffed when no format is declared, either layout.
     let r = run::<Aws>(&[("a.json", PROWLER), ("b.json", SECURITY_HUB)], None);

@@ -7,7 +7,7 @@ mod common;
 use common::{Run, run};
 use demarc_plugin_import::defender::{assessed_resource, resource_type};
 use demarc_sdk::testing::evidence;
-use demarc_sdk::{Check, Finding, ProblemKind, ScanError, ScanSummary, Severity, Status};
+use demarc_sdk::{Finding, ProblemKind, ScanError, ScanSummary, Severity, Status};
 
 demarc_plugin_import::export_importer!(Aws, "aws", "import-aws");
 demarc_plugin_import::export_importer!(Azure, "azure", "import-azure");
@@ -21,12 +21,6 @@ const TRANSFER: &str = "defender-1c5de8e1-f68d-6a17-e0d2-ec259c42768c";
 impl Run {
     fn summary(&self) -> &ScanSummary {
         self.result.as_ref().expect("the scan ran to its end")
-    }
-    fn declared(&self, id: &str) -> &Check {
-        self.declared
-            .iter()
-            .find(|c| c.id == id)
-            .unwrap_or_else(|| panic!("{id} not declared: {:#?}", self.declared))
     }
     fn of(&self, id: &str) -> Vec<&Finding> {
         self.findings.iter().filter(|f| f.check_id == id).collect()
@@ -51,9 +45,11 @@ impl Run {
 fn resource_graph_assessments_are_imported_by_assessment_key() {
     let r = run::<Azure>(&[("arg.json", ARG)], Some("defender"));
     let s = r.summary();
-    // Eight rows: six imported, one of an AWS connector's resource (skipped), one unmapped.
+    // Eight rows: six imported, one of an AWS connector's resource (skipped), one unmapped
+    // (kept as such).
     assert_eq!(r.findings.len(), 6, "{:#?}", r.findings);
-    assert_eq!(s.resources, 6);
+    assert_eq!(r.unmapped.len(), 1, "{:#?}", r.unmapped);
+    assert_eq!(s.resources, 7);
     assert_eq!(s.skipped, 1);
 
     let transfer = r.of(TRANSFER);
@@ -138,13 +134,10 @@ fn resource_graph_assessments_are_imported_by_assessment_key() {
         ["mgmt-port-exposure"]
     );
 
-    let unmapped = r.problems(ProblemKind::UnsupportedFormat);
-    assert_eq!(unmapped.len(), 1, "{:#?}", s.problems);
-    assert!(unmapped[0].contains(
-        "unmapped: defender check `620671b8-6661-273a-38ac-4574967750ec` maps to no catalog control"
-    ));
-    assert!(unmapped[0].contains("1 finding(s), 1 failing"));
-    assert_eq!(s.problems.len(), 1);
+    let unmapped = "defender-620671b8-6661-273a-38ac-4574967750ec";
+    assert!(r.declared(unmapped).controls.is_empty());
+    assert_eq!(r.unmapped_of(unmapped), (1, 1));
+    assert!(s.problems.is_empty(), "{:#?}", s.problems);
 }
 
 #[test]

@@ -2,67 +2,29 @@
 //! ones (truncated, another tool's format, an unknown status, a missing resource id), each a
 //! problem at its file and position with nothing else lost.
 
-use demarc_plugin_import::{Cloud, Importer, check_id};
-use demarc_sdk::bindings::demarc::provider::types::EmitError;
-use demarc_sdk::testing::{evidence, request, temp_dir};
-use demarc_sdk::{
-    Check, Emitter, Finding, ProblemKind, Provider, ScanError, ScanSummary, Severity, Status,
-};
+use demarc_plugin_import::{Cloud, check_id};
+use demarc_sdk::testing::evidence;
+use demarc_sdk::{Finding, ProblemKind, ScanError, ScanSummary, Severity, Status};
 
 demarc_plugin_import::export_importer!(Aws, "aws", "import-aws");
 demarc_plugin_import::export_importer!(Azure, "azure", "import-azure");
 demarc_plugin_import::export_importer!(Gcp, "gcp", "import-gcp");
 
-const NOW: &str = "2026-11-01T12:00:00Z";
-
-struct Run {
-    findings: Vec<Finding>,
-    declared: Vec<Check>,
-    result: Result<ScanSummary, ScanError>,
-}
+mod common;
+use common::Run;
 
 impl Run {
     fn summary(&self) -> &ScanSummary {
         self.result.as_ref().expect("the scan ran to its end")
-    }
-    fn declared(&self, id: &str) -> &Check {
-        self.declared
-            .iter()
-            .find(|c| c.id == id)
-            .unwrap_or_else(|| panic!("{id} not declared"))
     }
     fn of(&self, id: &str) -> Vec<&Finding> {
         self.findings.iter().filter(|f| f.check_id == id).collect()
     }
 }
 
+/// Import `files` as Prowler JSON-OCSF.
 fn run<C: Cloud>(files: &[(&str, &str)]) -> Run {
-    let dir = temp_dir(files);
-    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
-    let mut req = request(&dir.to_string_lossy(), &names, NOW);
-    for input in &mut req.inputs {
-        input.format = Some("prowler-ocsf".into());
-    }
-    let mut findings = Vec::new();
-    let mut sink = |batch: &[Finding]| -> Result<(), EmitError> {
-        findings.extend_from_slice(batch);
-        Ok(())
-    };
-    let (result, declared) = {
-        let mut out = Emitter::new(&mut sink);
-        let result = Importer::<C>::scan(&req, &mut out);
-        let flushed = out.flush();
-        (
-            result.and_then(|s| flushed.map(|()| s)),
-            out.declared().to_vec(),
-        )
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    Run {
-        findings,
-        declared,
-        result,
-    }
+    common::run::<C>(files, Some("prowler-ocsf"))
 }
 
 const AWS_FILE: &str = include_str!("fixtures/prowler-aws.ocsf.json");
@@ -73,9 +35,11 @@ const GCP_FILE: &str = include_str!("fixtures/prowler-gcp.ocsf.json");
 fn aws_findings_are_imported_with_their_tool_and_mapped_by_citation_then_by_table() {
     let r = run::<Aws>(&[("prowler.ocsf.json", AWS_FILE)]);
     let s = r.summary();
-    // Six aws findings, four of mapped checks; the gcp finding is another target's.
+    // Six aws findings, three of mapped checks and three of unmapped ones; the gcp finding is
+    // another target's.
     assert_eq!(r.findings.len(), 3, "{:#?}", r.findings);
-    assert_eq!(s.resources, 3);
+    assert_eq!(r.unmapped.len(), 3, "{:#?}", r.unmapped);
+    assert_eq!(s.resources, 6);
     assert_eq!(s.skipped, 1);
 
     // Cited CIS-7.0 3.1.1 (held: through the crosswalk) and CIS-3.0 (not held: ignored); the
@@ -114,35 +78,24 @@ fn aws_findings_are_imported_with_their_tool_and_mapped_by_citation_then_by_tabl
     assert!(ssh.requirements.is_empty());
     assert_eq!(ssh.severity, Severity::High);
 
-    // Checks that map to nothing are reported with their counts, at their first finding.
-    let unmapped: Vec<_> = s
-        .problems
-        .iter()
-        .filter(|p| p.error.message.starts_with("unmapped"))
-        .collect();
-    assert_eq!(unmapped.len(), 2, "{:#?}", s.problems);
-    let guardduty = unmapped
-        .iter()
-        .find(|p| p.error.message.contains("`guardduty_is_enabled`"))
-        .unwrap();
-    assert_eq!(guardduty.kind, ProblemKind::UnsupportedFormat);
+    // Checks that map to nothing are declared with no control, their findings kept (the
+    // report lists them as unmapped), and no problem is raised.
     assert!(
-        guardduty.error.message.contains("2 finding(s), 1 failing"),
-        "{}",
-        guardduty.error.message
+        r.declared("prowler-guardduty-is-enabled")
+            .controls
+            .is_empty()
     );
-    assert_eq!(guardduty.error.file, "prowler.ocsf.json");
-    assert!(guardduty.error.line.is_some());
-    let contact = unmapped
+    assert_eq!(r.unmapped_of("prowler-guardduty-is-enabled"), (2, 1));
+    let contact = "prowler-account-maintain-current-contact-details";
+    assert!(r.declared(contact).controls.is_empty());
+    assert_eq!(r.unmapped_of(contact), (1, 0));
+    let g = r
+        .unmapped
         .iter()
-        .find(|p| {
-            p.error
-                .message
-                .contains("`account_maintain_current_contact_details`")
-        })
+        .find(|f| f.check_id == "prowler-guardduty-is-enabled")
         .unwrap();
-    assert!(contact.error.message.contains("1 finding(s), 0 failing"));
-    assert_eq!(s.problems.len(), 2);
+    assert_eq!(evidence(g, "tool.check"), Some("guardduty_is_enabled"));
+    assert!(s.problems.is_empty(), "{:#?}", s.problems);
 }
 
 #[test]
@@ -257,8 +210,9 @@ fn a_missing_resource_id_or_check_id_is_a_problem_and_nothing_else_is_lost() {
     assert!(bad[1].contains("item 1:"));
     assert!(bad[2].contains("item 2: `metadata.event_code`"));
     assert!(r.findings.is_empty());
-    // The unmapped checks after them are still counted.
-    assert_eq!(s.problems.len(), 5);
+    // The unmapped checks' findings after them are still kept.
+    assert_eq!(r.unmapped.len(), 3);
+    assert_eq!(s.problems.len(), 3);
 }
 
 #[test]

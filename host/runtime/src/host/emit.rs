@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use demarc_core::{BasisKind, CheckRef, Finding};
+use demarc_core::{BasisKind, CheckRef, Finding, UnmappedFinding};
 
 use crate::contract::{CheckDecl, Level, RawFinding, Refusal};
 use crate::plugin::{CheckMeta, validate_check};
@@ -221,11 +221,22 @@ impl HostState {
             }
             let converted = ctx
                 .convert(f, &e.declared_checks)
-                .and_then(|finding| Ok(e.admit_account(&finding.account)?.then_some(finding)));
+                .and_then(|finding| Ok(e.admit_account(finding.account())?.then_some(finding)));
             match converted {
                 // For an account the target does not hold: counted for the gap, not written.
                 Ok(None) => {}
-                Ok(Some(finding)) => {
+                Ok(Some(Converted::Unmapped(finding))) => {
+                    e.bytes += size;
+                    e.accepted += 1;
+                    if let Some(sink) = e.sink.as_mut()
+                        && let Err(err) = sink.accept_unmapped(finding)
+                    {
+                        let msg = format!("the host could not store findings: {err}");
+                        e.sink_error = Some(msg.clone());
+                        return Err(wasmtime::Error::msg(msg));
+                    }
+                }
+                Ok(Some(Converted::Finding(finding))) => {
                     if finding.responsibility.basis.kind == BasisKind::Assumed
                         && ctx.attributor.accepted_assumption(&ctx.provider).is_none()
                     {
@@ -293,7 +304,7 @@ impl HostState {
             let mut warnings = Vec::new();
             match validate_check(
                 c,
-                &plugin.name,
+                (&plugin.name, plugin.producer.is_some()),
                 &plugin.provider,
                 &ctx.catalog,
                 &e.declared_checks,
@@ -402,7 +413,7 @@ impl ScanContext {
         &self,
         mut f: RawFinding,
         declared: &BTreeMap<String, CheckMeta>,
-    ) -> Result<Finding, String> {
+    ) -> Result<Converted, String> {
         let Some(check) = self
             .plugin
             .checks
@@ -455,9 +466,66 @@ impl ScanContext {
                 controls.push(extra);
             }
         }
+        if self.plugin.producer.is_some() {
+            // Another tool's name of the resource, as demarc names it, so that imported findings
+            // meet the native findings (and other tools' findings) of the same resource. The
+            // tool's own name is kept as evidence.
+            let hint = demarc_core::identity::Hint {
+                kind: Some(&f.resource.native_type),
+                account: Some(&f.account),
+                region: Some(&f.region),
+            };
+            if let Some(key) =
+                demarc_core::identity::resource_key(&self.provider, &f.resource.id, &hint)
+                && key != f.resource.id
+            {
+                check_len("resource id", &key, MAX_ID)?;
+                let named = std::mem::replace(&mut f.resource.id, key);
+                if f.evidence.len() < MAX_ITEMS {
+                    f.evidence.push(demarc_core::Evidence {
+                        key: "tool.resource".into(),
+                        value: named,
+                    });
+                }
+            }
+        }
+        let Some(primary) = controls.first() else {
+            // Another tool's check that maps to no control: kept as the tool reported it.
+            let id = demarc_core::id::finding_id(
+                &self.tenant,
+                &self.provider,
+                &f.account,
+                &f.region,
+                &f.resource.id,
+                &check.id,
+            );
+            return Ok(Converted::Unmapped(UnmappedFinding {
+                id,
+                tenant: self.tenant.clone(),
+                target: self.target.clone(),
+                provider: self.provider.clone(),
+                account: f.account,
+                region: f.region,
+                resource: f.resource,
+                check: CheckRef {
+                    id: check.id.clone(),
+                    title: check.title.clone(),
+                    severity: check.severity,
+                },
+                status: f.status,
+                message: f.message,
+                evidence: f.evidence,
+                observed_at: f.observed_at,
+                source: demarc_core::Source {
+                    plugin: self.plugin.name.clone(),
+                    version: self.plugin.version.clone(),
+                    sha256: String::new(),
+                },
+            }));
+        };
         let primary = self
             .catalog
-            .control(&check.controls[0])
+            .control(primary)
             .ok_or_else(|| format!("check `{}` has no known primary control", check.id))?;
         // What the run's tables state once (the check's title and remediation, the plugin's
         // sha256, the basis documents and notes) is not copied into every finding.
@@ -485,29 +553,6 @@ impl ScanContext {
             &self.tenant,
             &self.contracts,
         );
-        if self.plugin.producer.is_some() {
-            // Another tool's name of the resource, as demarc names it, so that imported findings
-            // meet the native findings (and other tools' findings) of the same resource. The
-            // tool's own name is kept as evidence.
-            let hint = demarc_core::identity::Hint {
-                kind: Some(&f.resource.native_type),
-                account: Some(&f.account),
-                region: Some(&f.region),
-            };
-            if let Some(key) =
-                demarc_core::identity::resource_key(&self.provider, &f.resource.id, &hint)
-                && key != f.resource.id
-            {
-                check_len("resource id", &key, MAX_ID)?;
-                let named = std::mem::replace(&mut f.resource.id, key);
-                if f.evidence.len() < MAX_ITEMS {
-                    f.evidence.push(demarc_core::Evidence {
-                        key: "tool.resource".into(),
-                        value: named,
-                    });
-                }
-            }
-        }
         let id = demarc_core::id::finding_id(
             &self.tenant,
             &self.provider,
@@ -516,7 +561,7 @@ impl ScanContext {
             &f.resource.id,
             &check.id,
         );
-        Ok(Finding {
+        Ok(Converted::Finding(Finding {
             id,
             tenant: self.tenant.clone(),
             target: self.target.clone(),
@@ -545,7 +590,26 @@ impl ScanContext {
             suppression: None,
             verdicts: Vec::new(),
             contradiction: false,
-        })
+        }))
+    }
+}
+
+/// A plugin's finding, validated: attributed, or another tool's finding that maps to no
+/// control.
+// Moved once per finding; boxing the attributed finding would allocate once per finding on
+// the hottest path of a scan.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Converted {
+    Finding(Finding),
+    Unmapped(UnmappedFinding),
+}
+
+impl Converted {
+    fn account(&self) -> &str {
+        match self {
+            Converted::Finding(f) => &f.account,
+            Converted::Unmapped(f) => &f.account,
+        }
     }
 }
 

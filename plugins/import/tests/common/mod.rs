@@ -11,7 +11,10 @@ pub const NOW: &str = "2026-11-01T12:00:00Z";
 
 /// One importer run.
 pub struct Run {
+    /// Findings of checks that map to catalog controls.
     pub findings: Vec<Finding>,
+    /// Findings of checks declared with no control: the report keeps them as unmapped.
+    pub unmapped: Vec<Finding>,
     pub declared: Vec<Check>,
     pub result: Result<ScanSummary, ScanError>,
 }
@@ -39,9 +42,41 @@ pub fn run<C: Cloud>(files: &[(&str, &str)], format: Option<&str>) -> Run {
         )
     };
     let _ = std::fs::remove_dir_all(&dir);
+    let (unmapped, findings) = findings.into_iter().partition(|f: &Finding| {
+        declared
+            .iter()
+            .any(|c| c.id == f.check_id && c.controls.is_empty())
+    });
     Run {
         findings,
+        unmapped,
         declared,
         result,
+    }
+}
+
+impl Run {
+    /// The check declared as `id`.
+    #[allow(dead_code)]
+    pub fn declared(&self, id: &str) -> &Check {
+        self.declared
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("{id} not declared: {:#?}", self.declared))
+    }
+
+    /// The unmapped findings of demarc check `check`, and of them the failing ones.
+    #[allow(dead_code)]
+    pub fn unmapped_of(&self, check: &str) -> (usize, usize) {
+        let of: Vec<&Finding> = self
+            .unmapped
+            .iter()
+            .filter(|f| f.check_id == check)
+            .collect();
+        let failing = of
+            .iter()
+            .filter(|f| f.status == demarc_sdk::Status::Fail)
+            .count();
+        (of.len(), failing)
     }
 }
