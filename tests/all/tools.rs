@@ -346,7 +346,7 @@ fn evaluate_names_contradictions_agreements_unmapped_checks_and_uncovered_contro
     ));
     assert_eq!(
         ev["summary"]["single_tool"],
-        serde_json::json!({"defender": 4, "demarc": 808, "prowler": 3, "scc": 1, "securityhub": 1})
+        serde_json::json!({"defender": 4, "demarc": 808, "prowler": 3, "scc": 2, "securityhub": 1})
     );
 
     // Unmapped Prowler checks, by tenant and check id.
@@ -372,7 +372,6 @@ fn evaluate_names_contradictions_agreements_unmapped_checks_and_uncovered_contro
             "northwind prowler guardduty_is_enabled",
             "northwind securityhub Config.1",
             "northwind defender ffff0522-1e88-47fc-8382-2a80ba848f5d",
-            "northwind scc OS_LOGIN_DISABLED",
         ]
     );
 
@@ -668,7 +667,8 @@ fn security_hub_defender_and_scc_are_compared_and_archived_or_inactive_findings_
     let single = &ev["summary"]["single_tool"];
     assert_eq!(single["securityhub"], 1, "{single}");
     assert_eq!(single["defender"], 4, "{single}");
-    assert_eq!(single["scc"], 1, "{single}");
+    // SCC: the log bucket's locked retention and the project's OS Login.
+    assert_eq!(single["scc"], 2, "{single}");
 
     // Archived and inactive findings are no verdict: not a pass, not a contradiction.
     // Security Hub's archived S3.8 on the exports bucket (demarc passes it) left nothing behind,
