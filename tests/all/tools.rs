@@ -388,35 +388,40 @@ fn evaluate_names_contradictions_agreements_unmapped_checks_and_uncovered_contro
     ));
     assert_eq!(
         ev["summary"]["single_tool"],
-        serde_json::json!({"defender": 4, "demarc": 808, "prowler": 3, "scc": 1, "securityhub": 1})
+        serde_json::json!({"defender": 4, "demarc": 808, "prowler": 3, "scc": 2, "securityhub": 1})
     );
 
-    // Unmapped Prowler checks, by tenant and check id.
+    // Tool checks that map to no control, by tenant and check id, with their findings (kept in
+    // the report's `unmapped`) and of them the failing ones.
     let unmapped: Vec<String> = ev["unmapped"]
         .as_array()
         .unwrap()
         .iter()
         .map(|u| {
             format!(
-                "{} {} {}",
+                "{} {} {} {}/{}",
                 u["tenant"].as_str().unwrap(),
                 u["tool"].as_str().unwrap(),
-                u["check"].as_str().unwrap()
+                u["check"].as_str().unwrap(),
+                u["failing"],
+                u["findings"]
             )
         })
         .collect();
     assert_eq!(
         unmapped,
         [
-            "contoso-health prowler account_security_contact_information_is_registered",
-            "fabrikam prowler guardduty_is_enabled",
-            "northwind prowler account_maintain_current_contact_details",
-            "northwind prowler guardduty_is_enabled",
-            "northwind securityhub Config.1",
-            "northwind defender ffff0522-1e88-47fc-8382-2a80ba848f5d",
-            "northwind scc OS_LOGIN_DISABLED",
+            "contoso-health prowler account_security_contact_information_is_registered 0/1",
+            "fabrikam prowler guardduty_is_enabled 0/1",
+            "northwind prowler account_maintain_current_contact_details 0/1",
+            "northwind prowler guardduty_is_enabled 1/1",
+            "northwind securityhub Config.1 1/1",
+            "northwind defender ffff0522-1e88-47fc-8382-2a80ba848f5d 2/2",
         ]
     );
+    let r = report(&out);
+    assert_eq!(r["unmapped"].as_array().unwrap().len(), 7);
+    assert_eq!(r["summary"]["unmapped"]["total"], 7);
 
     // Controls in scope no tool assessed, e.g. Contoso Health's security training (HIPAA).
     let uncovered: Vec<String> = ev["uncovered"]
@@ -710,7 +715,8 @@ fn security_hub_defender_and_scc_are_compared_and_archived_or_inactive_findings_
     let single = &ev["summary"]["single_tool"];
     assert_eq!(single["securityhub"], 1, "{single}");
     assert_eq!(single["defender"], 4, "{single}");
-    assert_eq!(single["scc"], 1, "{single}");
+    // SCC: the log bucket's locked retention and the project's OS Login.
+    assert_eq!(single["scc"], 2, "{single}");
 
     // Archived and inactive findings are no verdict: not a pass, not a contradiction.
     // Security Hub's archived S3.8 on the exports bucket (demarc passes it) left nothing behind,
