@@ -5,12 +5,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::moto::Moto;
-use crate::{describe, report, root, shared_cpu};
+use crate::{describe, report, root};
 
 /// A secret of AWS's length: the emulator accepts any credentials.
 const KEY_ID: &str = "AKIAIOSFODNN7LIVETEST";
@@ -18,27 +18,14 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYLIVETESTKEY";
 
 /// Run `demarc` with credentials in its environment and nothing else of the AWS kind.
 fn demarc_live(args: &[&str], cwd: &Path) -> Output {
-    let _cpu = shared_cpu();
-    Command::new(env!("CARGO_BIN_EXE_demarc"))
-        .args(args)
-        .current_dir(cwd)
-        .env("DEMARC_CACHE_DIR", cwd.join(".cache"))
-        .env_remove("RUST_LOG")
-        .env_remove("BUILT_WASM_DIR")
-        .env_remove("DEMARC_REFERENCE_DATA")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env("AWS_ACCESS_KEY_ID", KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_CONFIG_FILE", cwd.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            cwd.join("no-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run demarc")
+    crate::demarc_with(
+        args,
+        cwd,
+        &[
+            ("AWS_ACCESS_KEY_ID", KEY_ID),
+            ("AWS_SECRET_ACCESS_KEY", SECRET),
+        ],
+    )
 }
 
 /// Seed the emulator with the live estate and write its AWS Config snapshot and credential

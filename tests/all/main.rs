@@ -85,8 +85,14 @@ pub fn isolate_aws<'a>(cmd: &'a mut Command, dir: &Path) -> &'a mut Command {
 
 /// Run the `demarc` binary with `args`, with a private compile cache.
 pub fn demarc(args: &[&str], cwd: &Path) -> Output {
+    demarc_with(args, cwd, &[])
+}
+
+/// [`demarc`], with `env` set after the isolation (e.g. an emulator's AWS keys).
+pub fn demarc_with(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     let _cpu = shared_cpu();
     isolate_aws(&mut Command::new(env!("CARGO_BIN_EXE_demarc")), cwd)
+        .envs(env.iter().copied())
         .args(args)
         .current_dir(cwd)
         .env("DEMARC_CACHE_DIR", cwd.join(".cache"))
