@@ -216,6 +216,25 @@ fn live_findings_equal_the_findings_of_the_same_resources_config_snapshot() {
     let calls = target["live"]["calls"].as_array().unwrap();
     assert!(calls.len() > 40, "{} calls", calls.len());
     assert!(calls.iter().all(|c| c["status"].as_u64().is_some()));
+    // Each Query or JSON API call names its action; a REST call (S3, Lambda) its path.
+    let actions: std::collections::BTreeSet<&str> =
+        calls.iter().filter_map(|c| c["action"].as_str()).collect();
+    for action in [
+        "GetCallerIdentity",
+        "GetAccountAuthorizationDetails",
+        "DescribeSecurityGroups",
+        "DescribeDBInstances",
+        "ListKeys",
+        "DescribeTrails",
+    ] {
+        assert!(actions.contains(action), "{action}: {actions:?}");
+    }
+    assert!(
+        calls.iter().any(
+            |c| c.get("action").is_none() && c["request"].as_str().unwrap().starts_with("GET ")
+        ),
+        "no REST call without an action"
+    );
     assert_eq!(target["live"]["refused"], 0);
     assert!(offline_report["run"]["targets"][0].get("live").is_none());
 }

@@ -537,6 +537,7 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|c| demarc_core::report::ApiCall {
                         request: c.request.clone(),
+                        action: c.action.clone(),
                         status: c.status,
                         millis: if pinned { 0 } else { c.millis },
                     })

@@ -505,6 +505,11 @@ pub struct LiveRecord {
 pub struct ApiCall {
     /// `METHOD https://host:port/path` (no query).
     pub request: String,
+    /// The AWS API action of a signed request, when the request names one (`x-amz-target`, or
+    /// the `Action` of a Query API form): `DescribeInstances`, `ListKeys`. A REST API's is its
+    /// method and path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     /// The response status.
     pub status: u16,
     /// Milliseconds from sending to the response head. Zero when timings are pinned.

@@ -312,11 +312,40 @@ impl Refusal {
     }
 }
 
+/// The AWS API action a signed request names: the operation of its `x-amz-target` header
+/// (JSON protocols: `TrentService.ListKeys` is `ListKeys`), or the `Action` of its Query API
+/// form body (`Action=DescribeInstances&Version=...`). `None` for a REST API request, and for
+/// anything that is not an action name (letters and digits, at most 64).
+pub(crate) fn aws_action(headers: &http::HeaderMap, body: &[u8]) -> Option<String> {
+    let name = |s: &str| {
+        (!s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .then(|| s.to_string())
+    };
+    if let Some(target) = headers.get("x-amz-target") {
+        let target = target.to_str().ok()?;
+        return name(target.rsplit('.').next().unwrap_or(target));
+    }
+    let form = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return None;
+    }
+    std::str::from_utf8(body)
+        .ok()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+        .and_then(name)
+}
+
 /// One request the host sent: what it cost in time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
     /// `METHOD https://host:port/path` (no query).
     pub request: String,
+    /// The AWS API action of a signed request that names one (see [`aws_action`]).
+    pub action: Option<String>,
     /// The response status.
     pub status: u16,
     /// Milliseconds from sending to the response head.
@@ -536,6 +565,7 @@ async fn send(
     let region_hint = req.headers_mut().remove(sigv4::REGION_HEADER);
     // The requests to an AWS endpoint of the grant are signed; to no other endpoint.
     let mut secrets = Vec::new();
+    let mut action = None;
     if let Some(signing) = grant
         .aws
         .as_ref()
@@ -546,6 +576,7 @@ async fn send(
             Ok(b) => b,
             Err(e) => return refuse(Refusal::Unsignable, &format!(": {e}")),
         };
+        action = aws_action(&parts.headers, &body);
         let hint = region_hint
             .as_ref()
             .map(|v| v.to_str().unwrap_or("(not ASCII)"));
@@ -585,6 +616,7 @@ async fn send(
     let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     lock(&record).calls.push(Call {
         request: what.clone(),
+        action,
         status: response.status().as_u16(),
         millis,
     });
@@ -916,6 +948,35 @@ fn classify_v4(v4: Ipv4Addr) -> AddressClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_action_of_a_signed_request_is_named_from_its_target_or_form() {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-amz-target", "TrentService.ListKeys".parse().unwrap());
+        assert_eq!(aws_action(&h, b"{}").as_deref(), Some("ListKeys"));
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded; charset=utf-8"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            aws_action(
+                &h,
+                b"Version=2016-11-15&Action=DescribeInstances&NextToken=a%3D"
+            )
+            .as_deref(),
+            Some("DescribeInstances")
+        );
+        // Not an action name, a REST request, a body that is no form: none.
+        assert_eq!(aws_action(&h, b"Action=Describe%0AInstances"), None);
+        assert_eq!(aws_action(&h, &[0xff, 0xfe]), None);
+        assert_eq!(aws_action(&http::HeaderMap::new(), b"Action=X"), None);
+        let mut h = http::HeaderMap::new();
+        h.insert("x-amz-target", "a.b c".parse().unwrap());
+        assert_eq!(aws_action(&h, b""), None);
+    }
 
     fn class(s: &str) -> AddressClass {
         classify(s.parse().unwrap())
