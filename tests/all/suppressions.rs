@@ -357,10 +357,16 @@ fn suppressions_match_by_every_selector_expire_go_stale_and_show_in_every_format
     let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let (c_id, c_status) = (col("suppression"), col("suppression_status"));
-    // Appended after the columns before them; only the fused verdicts' columns follow.
+    // Appended after the columns before them; only the fused verdicts' columns and the mark of
+    // other tools' unmapped findings follow.
     assert_eq!(
-        &header[header.len() - 3..],
-        ["suppression_expires", "verdicts", "contradiction"]
+        &header[header.len() - 4..],
+        [
+            "suppression_expires",
+            "verdicts",
+            "contradiction",
+            "unmapped"
+        ]
     );
     let mut rows = (0, 0);
     for rec in csv.records() {
