@@ -100,41 +100,40 @@ pub fn unmapped<W: Write>(
     unmapped: &[UnmappedFinding],
 ) -> Result<(), ::csv::Error> {
     for f in unmapped {
-        let mut cells: [String; COLUMNS.len()] = std::array::from_fn(|_| String::new());
-        for (cell, value) in cells.iter_mut().zip([
-            &f.id,
-            &f.tenant,
-            &f.target,
-            &f.provider,
-            &f.account,
-            &f.region,
-            &f.resource.id,
-            &f.resource.native_type,
-        ]) {
-            cell.clone_from(value);
-        }
-        let at = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap_or(0);
-        cells[at("resource_name")] = f.resource.name.clone().unwrap_or_default();
-        cells[at("check_id")] = f.check.id.clone();
-        cells[at("check_title")] = f.check.title.clone();
-        cells[at("severity")] = f.check.severity.as_str().to_string();
-        cells[at("status")] = f.status.as_str().to_string();
-        cells[at("message")] = f.message.clone();
-        cells[at("evidence")] = pairs(
-            f.evidence
-                .iter()
-                .map(|e| (e.key.as_str(), e.value.as_str())),
-        );
-        cells[at("tags")] = pairs(
-            f.resource
-                .tags
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
-        cells[at("observed_at")] = f.observed_at.clone().unwrap_or_default();
-        cells[at("plugin")] = f.source.plugin.clone();
-        cells[at("plugin_version")] = f.source.version.clone();
-        cells[at("unmapped")] = "true".to_string();
+        // Cell by column name: the attribution's columns (owner, controls, must-act, basis,
+        // suppression, verdicts) stay empty.
+        let cells = COLUMNS.map(|column| match column {
+            "finding_id" => f.id.clone(),
+            "tenant" => f.tenant.clone(),
+            "target" => f.target.clone(),
+            "provider" => f.provider.clone(),
+            "account" => f.account.clone(),
+            "region" => f.region.clone(),
+            "resource_id" => f.resource.id.clone(),
+            "resource_type" => f.resource.native_type.clone(),
+            "resource_name" => f.resource.name.clone().unwrap_or_default(),
+            "check_id" => f.check.id.clone(),
+            "check_title" => f.check.title.clone(),
+            "severity" => f.check.severity.as_str().to_string(),
+            "status" => f.status.as_str().to_string(),
+            "message" => f.message.clone(),
+            "evidence" => pairs(
+                f.evidence
+                    .iter()
+                    .map(|e| (e.key.as_str(), e.value.as_str())),
+            ),
+            "tags" => pairs(
+                f.resource
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            ),
+            "observed_at" => f.observed_at.clone().unwrap_or_default(),
+            "plugin" => f.source.plugin.clone(),
+            "plugin_version" => f.source.version.clone(),
+            "unmapped" => "true".to_string(),
+            _ => String::new(),
+        });
         w.write_record(cells.iter().map(|c| neutralize(c).into_owned()))?;
     }
     Ok(())
@@ -325,6 +324,11 @@ mod tests {
             assert_eq!(&row[col("status")], f.status.as_str());
             assert_eq!(&row[col("severity")], f.check.severity.as_str());
             assert_eq!(&row[col("plugin")], "import-aws");
+            assert_eq!(&row[col("plugin_version")], "0.1.0");
+            assert_eq!(&row[col("check_title")], f.check.title);
+            assert_eq!(&row[col("resource_type")], "AwsGuardDutyDetector");
+            assert_eq!(&row[col("observed_at")], "2026-11-01T08:00:00Z");
+            assert_eq!(&row[col("tenant")], "northwind");
             assert_eq!(&row[col("unmapped")], "true");
             for empty in ["owner", "controls", "must_act", "layer", "basis_entry"] {
                 assert_eq!(&row[col(empty)], "", "{empty}");
