@@ -203,35 +203,46 @@ fn resource(r: &ResourceRef, region: &str) -> Map<String, Value> {
     resource
 }
 
-/// The Compliance Finding of another tool's finding whose check maps to no catalog control: as
-/// a finding's, with no control, standards or requirements, and `unmapped.unmapped` true in
-/// place of an attribution.
-pub fn unmapped_event(f: &UnmappedFinding, time: i64, version: &str) -> Value {
-    let (severity_id, severity_caption) = severity(f.check.severity);
-    let (cstatus_id, cstatus) = compliance_status(f.status);
-    let mut compliance = Map::new();
+/// The result half of a `compliance` object: the status (as OCSF and as demarc writes it), the
+/// check with its severity, and the evidence as `control_parameters`.
+fn compliance_result(
+    compliance: &mut Map<String, Value>,
+    check: &demarc_core::CheckRef,
+    status: Status,
+    evidence: &[demarc_core::Evidence],
+) {
+    let (severity_id, severity_caption) = severity(check.severity);
+    let (cstatus_id, cstatus) = compliance_status(status);
     compliance.insert("status_id".into(), json!(cstatus_id));
     compliance.insert("status".into(), json!(cstatus));
-    compliance.insert("status_code".into(), json!(f.status.as_str()));
+    compliance.insert("status_code".into(), json!(status.as_str()));
     compliance.insert(
         "checks".into(),
         json!([{
-            "uid": f.check.id,
-            "name": f.check.title,
+            "uid": check.id,
+            "name": check.title,
             "severity_id": severity_id,
             "severity": severity_caption,
             "status_id": cstatus_id,
             "status": cstatus,
         }]),
     );
-    if !f.evidence.is_empty() {
-        let params: Vec<Value> = f
-            .evidence
+    if !evidence.is_empty() {
+        let params: Vec<Value> = evidence
             .iter()
             .map(|e| json!({ "name": e.key, "value": e.value }))
             .collect();
         compliance.insert("control_parameters".into(), Value::Array(params));
     }
+}
+
+/// The Compliance Finding of another tool's finding whose check maps to no catalog control: as
+/// a finding's, with no control, standards or requirements, and `unmapped.unmapped` true in
+/// place of an attribution.
+pub fn unmapped_event(f: &UnmappedFinding, time: i64, version: &str) -> Value {
+    let (severity_id, severity_caption) = severity(f.check.severity);
+    let mut compliance = Map::new();
+    compliance_result(&mut compliance, &f.check, f.status, &f.evidence);
     let mut unmapped = Map::new();
     unmapped.insert("tenant".into(), json!(f.tenant));
     unmapped.insert("target".into(), json!(f.target));
@@ -298,7 +309,6 @@ pub fn event(
     version: &str,
 ) -> Value {
     let (severity_id, severity_caption) = severity(f.check.severity);
-    let (cstatus_id, cstatus) = compliance_status(f.status);
 
     let mut standards: Vec<&str> = Vec::new();
     let mut requirements: Vec<String> = Vec::new();
@@ -346,28 +356,7 @@ pub fn event(
     if !requirements.is_empty() {
         compliance.insert("requirements".into(), json!(requirements));
     }
-    compliance.insert("status_id".into(), json!(cstatus_id));
-    compliance.insert("status".into(), json!(cstatus));
-    compliance.insert("status_code".into(), json!(f.status.as_str()));
-    compliance.insert(
-        "checks".into(),
-        json!([{
-            "uid": f.check.id,
-            "name": f.check.title,
-            "severity_id": severity_id,
-            "severity": severity_caption,
-            "status_id": cstatus_id,
-            "status": cstatus,
-        }]),
-    );
-    if !f.evidence.is_empty() {
-        let params: Vec<Value> = f
-            .evidence
-            .iter()
-            .map(|e| json!({ "name": e.key, "value": e.value }))
-            .collect();
-        compliance.insert("control_parameters".into(), Value::Array(params));
-    }
+    compliance_result(&mut compliance, &f.check, f.status, &f.evidence);
 
     let account = account(&f.provider, &f.account);
     let resource = resource(&f.resource, &f.region);

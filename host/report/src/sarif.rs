@@ -504,6 +504,30 @@ fn rule(
     Value::Object(rule)
 }
 
+/// Evidence as objects, as SARIF consumers have always read them (report.json writes pairs).
+fn evidence(evidence: &[demarc_core::Evidence]) -> Value {
+    evidence
+        .iter()
+        .map(|e| json!({"key": e.key, "value": e.value}))
+        .collect()
+}
+
+/// A result's locations: the resource as an artifact location (its id as a URI reference) and
+/// as a logical location of kind `resource` whose fully qualified name is the id verbatim.
+fn locations(r: &demarc_core::ResourceRef) -> Value {
+    json!([{
+        "physicalLocation": {
+            "artifactLocation": { "uri": resource_uri(&r.id) }
+        },
+        "logicalLocations": [{
+            "name": r.name.as_deref().unwrap_or(&r.id),
+            "fullyQualifiedName": r.id,
+            "kind": "resource",
+            "properties": { "type": r.native_type },
+        }],
+    }])
+}
+
 /// The checks of `unmapped`, by id: (index among them, first finding).
 fn unmapped_rules<'a>(
     unmapped: &[&'a UnmappedFinding],
@@ -559,12 +583,7 @@ fn unmapped_result(f: &UnmappedFinding, rule_index: usize) -> Value {
     props.insert("unmapped".into(), json!(true));
     props.insert("controls".into(), json!([]));
     if !f.evidence.is_empty() {
-        let evidence: Vec<Value> = f
-            .evidence
-            .iter()
-            .map(|e| json!({"key": e.key, "value": e.value}))
-            .collect();
-        props.insert("evidence".into(), Value::Array(evidence));
+        props.insert("evidence".into(), evidence(&f.evidence));
     }
     if let Some(t) = &f.observed_at {
         props.insert("observedAt".into(), json!(t));
@@ -580,17 +599,7 @@ fn unmapped_result(f: &UnmappedFinding, rule_index: usize) -> Value {
         "kind": kind,
         "level": level,
         "message": { "text": message },
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": { "uri": resource_uri(&f.resource.id) }
-            },
-            "logicalLocations": [{
-                "name": f.resource.name.as_deref().unwrap_or(&f.resource.id),
-                "fullyQualifiedName": f.resource.id,
-                "kind": "resource",
-                "properties": { "type": f.resource.native_type },
-            }],
-        }],
+        "locations": locations(&f.resource),
         "partialFingerprints": { "demarcFindingId/v1": f.id },
         "properties": Value::Object(props),
     })
@@ -630,13 +639,7 @@ fn result(f: &Finding, rule_index: usize, rule_help: &str) -> Value {
     }
     props.insert("controls".into(), json!(f.controls));
     if !f.evidence.is_empty() {
-        // Objects, as SARIF consumers have always read them (report.json writes pairs).
-        let evidence: Vec<Value> = f
-            .evidence
-            .iter()
-            .map(|e| json!({"key": e.key, "value": e.value}))
-            .collect();
-        props.insert("evidence".into(), Value::Array(evidence));
+        props.insert("evidence".into(), evidence(&f.evidence));
     }
     if f.remediation != rule_help && !f.remediation.is_empty() {
         props.insert("remediation".into(), json!(f.remediation));
@@ -649,17 +652,6 @@ fn result(f: &Finding, rule_index: usize, rule_help: &str) -> Value {
         props.insert("verdicts".into(), json!(f.verdicts));
         props.insert("contradiction".into(), json!(f.contradiction));
     }
-    let mut logical = Map::new();
-    logical.insert(
-        "name".into(),
-        json!(f.resource.name.as_deref().unwrap_or(&f.resource.id)),
-    );
-    logical.insert("fullyQualifiedName".into(), json!(f.resource.id));
-    logical.insert("kind".into(), json!("resource"));
-    logical.insert(
-        "properties".into(),
-        json!({ "type": f.resource.native_type }),
-    );
     let message = if f.message.is_empty() {
         &f.check.title
     } else {
@@ -695,12 +687,7 @@ fn result(f: &Finding, rule_index: usize, rule_help: &str) -> Value {
         "kind": kind,
         "level": level,
         "message": { "text": message },
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": { "uri": resource_uri(&f.resource.id) }
-            },
-            "logicalLocations": [Value::Object(logical)],
-        }],
+        "locations": locations(&f.resource),
         "partialFingerprints": { "demarcFindingId/v1": f.id },
         "properties": Value::Object(props),
     });

@@ -489,16 +489,21 @@ impl ScanContext {
                 }
             }
         }
+        let id = demarc_core::id::finding_id(
+            &self.tenant,
+            &self.provider,
+            &f.account,
+            &f.region,
+            &f.resource.id,
+            &check.id,
+        );
+        let source = demarc_core::Source {
+            plugin: self.plugin.name.clone(),
+            version: self.plugin.version.clone(),
+            sha256: String::new(),
+        };
         let Some(primary) = controls.first() else {
             // Another tool's check that maps to no control: kept as the tool reported it.
-            let id = demarc_core::id::finding_id(
-                &self.tenant,
-                &self.provider,
-                &f.account,
-                &f.region,
-                &f.resource.id,
-                &check.id,
-            );
             return Ok(Converted::Unmapped(UnmappedFinding {
                 id,
                 tenant: self.tenant.clone(),
@@ -516,11 +521,7 @@ impl ScanContext {
                 message: f.message,
                 evidence: f.evidence,
                 observed_at: f.observed_at,
-                source: demarc_core::Source {
-                    plugin: self.plugin.name.clone(),
-                    version: self.plugin.version.clone(),
-                    sha256: String::new(),
-                },
+                source,
             }));
         };
         let primary = self
@@ -553,14 +554,6 @@ impl ScanContext {
             &self.tenant,
             &self.contracts,
         );
-        let id = demarc_core::id::finding_id(
-            &self.tenant,
-            &self.provider,
-            &f.account,
-            &f.region,
-            &f.resource.id,
-            &check.id,
-        );
         Ok(Converted::Finding(Finding {
             id,
             tenant: self.tenant.clone(),
@@ -580,11 +573,7 @@ impl ScanContext {
             evidence: f.evidence,
             remediation: String::new(),
             observed_at: f.observed_at,
-            source: demarc_core::Source {
-                plugin: self.plugin.name.clone(),
-                version: self.plugin.version.clone(),
-                sha256: String::new(),
-            },
+            source,
             responsibility,
             must_act,
             suppression: None,
