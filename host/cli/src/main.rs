@@ -25,6 +25,7 @@ mod scan;
 mod suppress;
 mod table;
 mod trust;
+mod writeback;
 
 use std::path::PathBuf;
 

@@ -25,7 +25,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Read, Seek, Write};
+
+use crate::writeback::Writeback;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -58,16 +60,22 @@ struct Tally {
     suppression: u16,
 }
 
-/// One spilled finding: its id key (as four quarters, to keep the record at 32 bytes) and
-/// tally.
+/// One spilled finding: its id key (as four quarters, to keep the record at 36 bytes), tally
+/// and length in the spill.
 #[derive(Debug, Clone, Copy)]
 struct Record {
     key: [u32; 4],
     tally: Tally,
+    /// Bytes of the finding in the spill, its leading separator (`SEPARATOR`) included.
+    len: u32,
 }
 
+/// What comes before every finding of the report but the first, and before every finding of a
+/// spill: runs of spilled findings are copied into the report as they are.
+const SEPARATOR: &[u8] = b",\n";
+
 impl Record {
-    fn new(key: u128, tally: Tally) -> Record {
+    fn new(key: u128, tally: Tally, len: u32) -> Record {
         Record {
             key: [
                 (key >> 96) as u32,
@@ -76,6 +84,7 @@ impl Record {
                 key as u32,
             ],
             tally,
+            len,
         }
     }
 
@@ -152,7 +161,7 @@ struct Disagreement {
 /// Examples of disagreeing findings named in one conflict gap.
 const CONFLICT_EXAMPLES: usize = 3;
 
-/// A target's spill file: one JSON finding per line, and a record per line.
+/// A target's spill file: its findings, each after a `SEPARATOR`, and a record of each.
 struct SpillFile {
     path: PathBuf,
     writer: BufWriter<File>,
@@ -211,7 +220,7 @@ impl Lane {
 
 /// The report file and what is shared by every target.
 struct Body {
-    writer: BufWriter<File>,
+    writer: BufWriter<Writeback>,
     /// No finding written yet (so the next one needs no comma).
     first: bool,
     seen: HashSet<Slot>,
@@ -250,7 +259,7 @@ impl Body {
     /// Write one serialized finding whose id was claimed before.
     fn append(&mut self, json: &[u8]) -> std::io::Result<()> {
         self.writer
-            .write_all(if self.first { b"\n" } else { b",\n" })?;
+            .write_all(if self.first { b"\n" } else { SEPARATOR })?;
         self.first = false;
         self.writer.write_all(json)
     }
@@ -286,6 +295,66 @@ impl Body {
         {
             d.examples.push((resource, check, earlier.status(), status));
         }
+    }
+}
+
+/// Copies runs of a spill's findings into the report.
+struct Copier<'a> {
+    from: &'a File,
+    spill: &'a Path,
+    report: &'a Path,
+    /// The run of the spill not yet copied.
+    run: std::ops::Range<u64>,
+}
+
+impl Copier<'_> {
+    /// Add `range` of the spill to the run to copy; a run that does not continue is copied
+    /// first.
+    fn extend(&mut self, body: &mut Body, range: std::ops::Range<u64>) -> anyhow::Result<()> {
+        if self.run.end != range.start {
+            self.flush(body)?;
+            self.run = range.start..range.start;
+        }
+        self.run.end = range.end;
+        Ok(())
+    }
+
+    /// Copy the run into the report.
+    fn flush(&mut self, body: &mut Body) -> anyhow::Result<()> {
+        if self.run.is_empty() {
+            return Ok(());
+        }
+        body.writer
+            .flush()
+            .with_context(|| format!("cannot write {}", self.report.display()))?;
+        body.writer
+            .get_mut()
+            .append_from(self.from, self.run.start, self.run.end - self.run.start)
+            .with_context(|| {
+                format!(
+                    "cannot copy {} into {}",
+                    self.spill.display(),
+                    self.report.display()
+                )
+            })?;
+        body.first = false;
+        self.run = self.run.end..self.run.end;
+        Ok(())
+    }
+
+    /// The bytes of `range` of the spill.
+    fn read(&self, range: std::ops::Range<u64>) -> anyhow::Result<Vec<u8>> {
+        let mut from = self.from;
+        let mut buf = vec![0; (range.end - range.start) as usize];
+        from.seek(std::io::SeekFrom::Start(range.start))
+            .and_then(|_| from.read_exact(&mut buf))
+            .with_context(|| {
+                format!(
+                    "cannot read {}: it is shorter than its records",
+                    self.spill.display()
+                )
+            })?;
+        Ok(buf)
     }
 }
 
@@ -368,7 +437,7 @@ impl Assembly {
             .with_context(|| format!("cannot create {}", spill_dir.display()))?;
         let file =
             File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        let mut writer = BufWriter::with_capacity(1 << 20, file);
+        let mut writer = BufWriter::with_capacity(1 << 20, Writeback::new(file));
         (|| -> std::io::Result<()> {
             write!(writer, "{{\"schema\":")?;
             serde_json::to_writer(&mut writer, REPORT_SCHEMA)?;
@@ -498,12 +567,14 @@ impl Assembly {
             });
         }
         let spill = lane.spill.as_mut().ok_or("spill vanished")?;
+        let len = u32::try_from(SEPARATOR.len() + json.len())
+            .map_err(|_| format!("a finding of {} bytes", json.len()))?;
         spill
             .writer
-            .write_all(json)
-            .and_then(|()| spill.writer.write_all(b"\n"))
+            .write_all(SEPARATOR)
+            .and_then(|()| spill.writer.write_all(json))
             .map_err(|e| format!("cannot write {}: {e}", spill.path.display()))?;
-        spill.records.push(Record::new(key, tally));
+        spill.records.push(Record::new(key, tally, len));
         Ok(())
     }
 
@@ -568,7 +639,8 @@ impl Assembly {
         }
     }
 
-    /// Copy the spill of lane `lane_no` into the report, in order and without duplicates.
+    /// Copy the spill of lane `lane_no` into the report, in order and without duplicates: each
+    /// run of findings not written before is copied as it lies in the spill.
     fn catch_up(&self, body: &mut Body, lane_no: usize, lane: &mut Lane) -> anyhow::Result<()> {
         let Some(mut spill) = lane.spill.take() else {
             return Ok(());
@@ -579,34 +651,42 @@ impl Assembly {
             .with_context(|| format!("cannot write {}", spill.path.display()))?;
         let file = File::open(&spill.path)
             .with_context(|| format!("cannot read {}", spill.path.display()))?;
-        let mut reader = BufReader::with_capacity(1 << 20, file);
-        let mut line = Vec::with_capacity(4096);
+        let mut copier = Copier {
+            from: &file,
+            spill: &spill.path,
+            report: &self.tmp,
+            run: 0..0,
+        };
+        let mut at = 0u64;
         for rec in &spill.records {
-            line.clear();
-            let n = reader
-                .read_until(b'\n', &mut line)
-                .with_context(|| format!("cannot read {}", spill.path.display()))?;
-            anyhow::ensure!(
-                n > 1,
-                "spill {} is shorter than its records",
-                spill.path.display()
-            );
-            let json = &line[..n - 1];
-            match body
-                .write(rec.key(), Some(lane_no), rec.tally.status, json)
-                .with_context(|| format!("cannot write {}", self.tmp.display()))?
-            {
-                Written::New => *lane.counts.entry(rec.tally).or_default() += 1,
+            let range = at..at + u64::from(rec.len);
+            at = range.end;
+            match body.claim(rec.key(), lane_no, rec.tally.status) {
+                Written::New if body.first => {
+                    // The report's first finding has no separator before it.
+                    copier.flush(body)?;
+                    let json = copier.read(range)?;
+                    body.append(&json[SEPARATOR.len()..])
+                        .with_context(|| format!("cannot write {}", self.tmp.display()))?;
+                    *lane.counts.entry(rec.tally).or_default() += 1;
+                }
+                Written::New => {
+                    copier.extend(body, range)?;
+                    *lane.counts.entry(rec.tally).or_default() += 1;
+                }
                 Written::Duplicate => {}
                 Written::Conflict(earlier) => {
                     body.disagree(earlier, lane_no, rec.tally.status, || {
-                        let f: Finding = serde_json::from_slice(json).ok()?;
+                        let json = copier.read(range).ok()?;
+                        let f: Finding =
+                            serde_json::from_slice(json.get(SEPARATOR.len()..)?).ok()?;
                         Some((f.resource.id, f.check.id))
                     })
                 }
             }
         }
-        drop(reader);
+        copier.flush(body)?;
+        drop(file);
         let _ = std::fs::remove_file(&spill.path);
         Ok(())
     }
@@ -1300,5 +1380,92 @@ mod tests {
                 .exists(),
             "spills are removed"
         );
+    }
+
+    /// A spill is copied in runs: the findings written before (duplicates) split the runs and
+    /// are left out, and when no finding was written before the spill's, its first one opens
+    /// the report without a separator.
+    #[test]
+    fn a_spill_is_copied_in_runs_around_its_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let lanes = lanes(&["a", "b"]);
+        let asm = Assembly::begin(dir.path(), &[], Resolver::default(), &lanes).unwrap();
+        let (mut s0, mut s1) = (asm.sink(0), asm.sink(1));
+        // Lane 1 spills everything while lane 0, the frontier, writes nothing.
+        let spilled = [
+            ("b", "b1", "pass"),
+            ("b", "b2", "fail"),
+            ("a", "a1", "fail"),
+            ("b", "b3", "pass"),
+            ("b", "b3", "pass"),
+            ("a", "a1", "pass"),
+            ("b", "b4", "manual"),
+            ("b", "b5", "fail"),
+        ];
+        for (tenant, resource, status) in spilled {
+            s1.accept(finding(tenant, resource, "k1", status)).unwrap();
+        }
+        s1.finish();
+        // Lane 0 writes a1 when the spill is still waiting: the spill's a1 is then a duplicate
+        // and the spill's second a1 a conflict.
+        s0.accept(finding("a", "a1", "k1", "fail")).unwrap();
+        s0.finish();
+        let mut tail = Tail {
+            run: run(),
+            gaps: Vec::new(),
+        };
+        let (summary, _) = asm.complete(&mut tail, &[], |_| Vec::new()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
+        let report: demarc_core::report::Report = serde_json::from_str(&text).unwrap();
+        let order: Vec<(&str, Status)> = report
+            .findings
+            .iter()
+            .map(|f| (f.resource.id.as_str(), f.status))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("a1", Status::Fail),
+                ("b1", Status::Pass),
+                ("b2", Status::Fail),
+                ("b3", Status::Pass),
+                ("b4", Status::Manual),
+                ("b5", Status::Fail),
+            ]
+        );
+        assert_eq!(summary.duplicates, 2);
+        assert_eq!(summary.findings.total, 6);
+        let conflict = tail
+            .gaps
+            .iter()
+            .find(|g| g.message.contains("a1"))
+            .expect("the disagreeing a1 is a conflict gap naming it");
+        assert_eq!(conflict.target, "b-aws");
+        // One finding per line, each after its separator, and none before the first.
+        assert!(text.contains("\"findings\":[\n{"), "{text}");
+        assert_eq!(text.matches(",\n{\"id\"").count(), 5);
+
+        // The spill opens the report when its lane comes first.
+        let dir = tempfile::tempdir().unwrap();
+        let asm = Assembly::begin(dir.path(), &[], Resolver::default(), &lanes).unwrap();
+        let (mut s0, mut s1) = (asm.sink(0), asm.sink(1));
+        s1.accept(finding("b", "b1", "k1", "pass")).unwrap();
+        s1.accept(finding("b", "b2", "k1", "fail")).unwrap();
+        s1.finish();
+        s0.finish();
+        let mut tail = Tail {
+            run: run(),
+            gaps: Vec::new(),
+        };
+        asm.complete(&mut tail, &[], |_| Vec::new()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
+        let report: demarc_core::report::Report = serde_json::from_str(&text).unwrap();
+        let order: Vec<&str> = report
+            .findings
+            .iter()
+            .map(|f| f.resource.id.as_str())
+            .collect();
+        assert_eq!(order, ["b1", "b2"]);
+        assert!(text.contains("\"findings\":[\n{"), "{text}");
     }
 }
