@@ -18,7 +18,25 @@ pub fn finding_id(
     resource_id: &str,
     check_id: &str,
 ) -> String {
-    hex::encode(finding_key(tenant, provider, account, region, resource_id, check_id).to_be_bytes())
+    hex32(finding_key(
+        tenant,
+        provider,
+        account,
+        region,
+        resource_id,
+        check_id,
+    ))
+}
+
+/// `key` as 32 lowercase hex digits (one finding id per finding: written without the
+/// formatting machinery).
+fn hex32(key: u128) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 32];
+    for (i, digit) in out.iter_mut().enumerate() {
+        *digit = DIGITS[((key >> (124 - 4 * i)) & 0xf) as usize];
+    }
+    out.iter().map(|&b| char::from(b)).collect()
 }
 
 /// The same id as a number, for compact deduplication sets.
@@ -66,6 +84,13 @@ mod tests {
             parse_key(&a),
             Some(finding_key("t", "aws", "1", "eu-west-1", "arn:x", "c"))
         );
+        let key = finding_key("t", "aws", "1", "eu-west-1", "arn:x", "c");
+        assert_eq!(a, format!("{key:032x}"));
+        assert_eq!(
+            hex32(0x0123_4567_89ab_cdef_0011_2233_4455_6677),
+            "0123456789abcdef0011223344556677"
+        );
+        assert_eq!(hex32(1), "00000000000000000000000000000001");
     }
 
     #[test]

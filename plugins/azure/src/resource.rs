@@ -203,6 +203,11 @@ impl<'a> Resource<'a> {
     /// Whether the resource is being deleted or is gone (`provisioningState` `Deleting` or
     /// `Deleted`): such items are skipped, never evaluated.
     pub fn is_gone(&self) -> Result<bool, FieldError<'a>> {
+        // Most resources are not: a cheap look at the text first, which the parse then settles.
+        let text = self.properties.map_or(self.item, RawValue::get);
+        if !may_spell_gone(text.as_bytes()) {
+            return Ok(false);
+        }
         let life: Lifecycle<'_> = self.properties()?.unwrap_or_default();
         Ok(GONE_STATES
             .iter()
@@ -227,6 +232,48 @@ impl<'a> Resource<'a> {
             tags: self.tag_set(),
         }
     }
+}
+
+/// Whether `text` holds `elet` in any mix of cases, as every spelling of `Deleting` and
+/// `Deleted` does. It runs over every resource of a type with checks, so it looks at eight
+/// positions at once: where an `l` is followed by an `e`, the two letters around are compared.
+fn may_spell_gone(text: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Letters only: `| 0x20` folds upper case onto lower case and maps no other byte onto
+    // `e`, `l` or `t`.
+    const FOLD: u64 = ONES * 0x20;
+    let fold = |b: u8| b | 0x20;
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&text[i..i + 8]);
+        u64::from_le_bytes(w) | FOLD
+    };
+    // The high bit of every byte of `v` that is zero (and, rarely, of one above such a byte:
+    // every hit is compared in full).
+    let zeros = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    // Whether the `l` at `p` starts `let` after an `e`.
+    let at = |p: usize| {
+        p >= 1
+            && p + 2 < text.len()
+            && fold(text[p - 1]) == b'e'
+            && fold(text[p]) == b'l'
+            && fold(text[p + 1]) == b'e'
+            && fold(text[p + 2]) == b't'
+    };
+    let mut i = 0;
+    while i + 9 <= text.len() {
+        let mut hits = zeros(word(i) ^ (ONES * u64::from(b'l')))
+            & zeros(word(i + 1) ^ (ONES * u64::from(b'e')));
+        while hits != 0 {
+            if at(i + (hits.trailing_zeros() / 8) as usize) {
+                return true;
+            }
+            hits &= hits - 1;
+        }
+        i += 8;
+    }
+    (i..text.len()).any(at)
 }
 
 /// What a finding needs to know about its resource. Borrowed while streaming; owned
@@ -416,6 +463,56 @@ mod tests {
         assert_eq!(s.tags.find_any(&["owner"]), Some(("owner", "data")));
         assert_eq!(s.native_type, "microsoft.storage/storageaccounts");
         assert!(!r.is_gone().unwrap());
+    }
+
+    #[test]
+    fn the_deleted_states_are_spotted_in_any_case_and_place() {
+        for text in [
+            "Deleting",
+            "deleted",
+            "DELETING",
+            "DeLeTeD",
+            "{\"provisioningState\":\"Deleting\"}",
+            "xelet",
+            "elet",
+            "aaelet",
+            "eleelet",
+            "llelet",
+        ] {
+            assert!(may_spell_gone(text.as_bytes()), "{text}");
+        }
+        for text in [
+            "",
+            "ele",
+            "Succeeded",
+            "elev",
+            "e-l-e-t",
+            "Delta",
+            "eletE"[..3].as_ref(),
+        ] {
+            assert!(!may_spell_gone(text.as_bytes()), "{text}");
+        }
+        // Against the plain search, over texts of letters that make near misses, at every
+        // length across the eight-byte steps.
+        let alphabet = b"eElLtTx\"";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for n in 0..2000 {
+            let text: Vec<u8> = (0..n % 41)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let plain = text.to_ascii_lowercase().windows(4).any(|w| w == b"elet");
+            assert_eq!(
+                may_spell_gone(&text),
+                plain,
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+        }
     }
 
     #[test]

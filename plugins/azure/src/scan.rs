@@ -200,9 +200,9 @@ impl AzureScan {
         if readers.is_empty() {
             return Ok(Outcome::Other);
         }
-        // A cheap test first; the state itself is compared without regard to case, and some
-        // exports spell it in lower or upper case.
-        if (r.item.contains("elet") || r.item.contains("ELET")) && r.is_gone()? {
+        // The state is compared without regard to case: some exports spell it in lower or
+        // upper case.
+        if r.is_gone()? {
             return Ok(Outcome::Skipped);
         }
         if ty != "microsoft.resources/subscriptions" && !r.properties_recorded() {
