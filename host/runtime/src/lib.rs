@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod egress;
 mod engine;
 pub mod host;
+mod localfs;
 mod plugin;
 mod sandbox;
 pub mod scan;

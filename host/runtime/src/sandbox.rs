@@ -412,9 +412,16 @@ impl WasiView for HostState {
 
 /// Build the WASI context of a target: no environment but `world.env`, no arguments, no
 /// sockets, no name lookups, no stdio; only `snapshot` (when given) preopened read-only at [`SNAPSHOT_ROOT`];
-/// clocks and random sources as `world` says.
+/// clocks and random sources as `world` says. Its files are read on the plugin's own thread
+/// when [`crate::localfs::reads_never_hang`] says that is safe, and handed to a blocking
+/// thread (under the wall-clock deadline) otherwise.
 pub(crate) fn wasi_ctx(snapshot: Option<&Path>, world: &GuestWorld) -> wasmtime::Result<WasiCtx> {
     let mut b = WasiCtx::builder();
+    if let Some(dir) = snapshot {
+        let on_thread = crate::localfs::reads_never_hang(dir);
+        tracing::debug!(on_thread, snapshot = %dir.display(), "snapshot file operations");
+        b.allow_blocking_current_thread(on_thread);
+    }
     let rng = |salt: u8| {
         let mut seed = world.seed;
         seed[0] ^= salt;
