@@ -112,6 +112,20 @@ pub struct RawProvider {
 }
 
 impl RawConfig {
+    /// Targets scanned at once: `limits.concurrency` when it is in range, else one more than
+    /// the cores. A target keeps its plugin's thread busy and its report writer's thread partly
+    /// so, and the extra one fills the cores that the last targets leave idle (measured in
+    /// `benches/scale.rs`).
+    pub fn concurrency(&self) -> usize {
+        match self.limits.concurrency {
+            Some(n) if (1..=MAX_CONCURRENCY).contains(&n) => n,
+            _ => std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .saturating_add(1)
+                .min(MAX_CONCURRENCY),
+        }
+    }
+
     /// The `[data]` files, resolved against the configuration file's directory `base`.
     pub fn additions(&self, base: &Path) -> crate::data::Additions {
         let resolve = |list: &[String]| list.iter().map(|p| base.join(p)).collect();
@@ -1013,9 +1027,6 @@ impl RawConfig {
                 http_limits.request_timeout = std::time::Duration::from_secs_f64(s);
             }
         }
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
         let concurrency = match self.limits.concurrency {
             Some(n) if !(1..=MAX_CONCURRENCY).contains(&n) => {
                 err(
@@ -1024,11 +1035,7 @@ impl RawConfig {
                 );
                 1
             }
-            Some(n) => n,
-            // One target more than cores: a target keeps its plugin's thread busy and its
-            // report writer's thread partly so, and the extra one fills the cores that the
-            // last targets leave idle (measured in `benches/scale.rs`).
-            None => cores.saturating_add(1).min(MAX_CONCURRENCY),
+            _ => self.concurrency(),
         };
         if self.tenant.is_empty() {
             err(

@@ -26,8 +26,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{BufWriter, Read, Seek, Write};
-
-use crate::writeback::Writeback;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -43,6 +41,8 @@ use demarc_runtime::FindingSink;
 // times cheaper than SipHash on these small keys and still keeps hostile keys from choosing
 // their buckets.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+
+use crate::writeback::Writeback;
 
 /// What the summary and the roll-up need of one finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -567,8 +567,12 @@ impl Assembly {
             });
         }
         let spill = lane.spill.as_mut().ok_or("spill vanished")?;
-        let len = u32::try_from(SEPARATOR.len() + json.len())
-            .map_err(|_| format!("a finding of {} bytes", json.len()))?;
+        let len = u32::try_from(SEPARATOR.len() + json.len()).map_err(|_| {
+            format!(
+                "a finding of {} bytes is past what a spill records",
+                json.len()
+            )
+        })?;
         spill
             .writer
             .write_all(SEPARATOR)

@@ -184,8 +184,13 @@ pub fn run(opts: &ScanOptions) -> anyhow::Result<ExitCode> {
         Vec::new()
     };
 
+    // A worker per target scanned at once (and at least one per core): a plugin reading a
+    // snapshot on a local file system does so on its own thread and never yields it between
+    // reads, so targets beyond the workers would wait instead of sharing the cores.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let rt = DetachOnDrop(Some(
         tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(raw.concurrency().max(cores))
             .enable_all()
             .build()
             .context("cannot start the async runtime")?,
