@@ -60,6 +60,21 @@ struct Tally {
     suppression: u16,
 }
 
+impl Tally {
+    fn of(finding: &Finding, check: u32, account: u16, suppression: u16) -> Tally {
+        Tally {
+            check,
+            account,
+            owner: finding.responsibility.owner,
+            must_act: finding.must_act.party,
+            status: finding.status,
+            severity: finding.check.severity,
+            model: finding.responsibility.service_model,
+            suppression,
+        }
+    }
+}
+
 /// One spilled finding: its id key (as four quarters, to keep the record at 36 bytes), tally
 /// and length in the spill.
 #[derive(Debug, Clone, Copy)]
@@ -192,6 +207,12 @@ struct Lane {
 }
 
 impl Lane {
+    /// What the summary and the roll-up count of `finding`.
+    fn tally(&mut self, finding: &Finding, suppression: u16) -> Tally {
+        let (check, account) = (self.check(finding), self.account(finding));
+        Tally::of(finding, check, account, suppression)
+    }
+
     fn check(&mut self, finding: &Finding) -> u32 {
         if let Some(i) = self.check_index.get(&finding.check.id) {
             return *i;
@@ -402,6 +423,21 @@ pub struct Tallies {
     pub footprint: BTreeMap<String, BTreeSet<(String, ServiceModel)>>,
 }
 
+/// The resource and check of a serialized finding, to name a conflict.
+fn named(json: &[u8]) -> Option<(String, String)> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Named {
+        resource: Id,
+        check: Id,
+    }
+    let n: Named = serde_json::from_slice(json).ok()?;
+    Some((n.resource.id, n.check.id))
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock is a host bug; the data under it (counters and a file
     // writer) stays usable, and the write error, if any, is recorded separately.
@@ -508,7 +544,10 @@ impl Assembly {
             assembly: self.clone(),
             lane,
             writer: None,
-            batch: Vec::new(),
+            held: None,
+            batch: Batch::default(),
+            checks: HashMap::new(),
+            accounts: HashMap::new(),
         }
     }
 
@@ -526,27 +565,29 @@ impl Assembly {
             held.push((finding.clone(), suppression));
             return Ok(());
         }
-        let check = lane.check(finding);
-        let account = lane.account(finding);
-        let tally = Tally {
-            check,
-            account,
-            owner: finding.responsibility.owner,
-            must_act: finding.must_act.party,
-            status: finding.status,
-            severity: finding.check.severity,
-            model: finding.responsibility.service_model,
-            suppression,
-        };
+        let tally = lane.tally(finding, suppression);
+        let mut body = lane.direct.then(|| lock(&self.body));
+        self.commit(lane_no, &mut lane, body.as_deref_mut(), key, tally, json)
+    }
+
+    /// Write one finding of target `lane_no`, serialized as `json`, into the report (`body`,
+    /// locked by the caller, when the lane writes directly) or into the lane's spill.
+    fn commit(
+        &self,
+        lane_no: usize,
+        lane: &mut Lane,
+        body: Option<&mut Body>,
+        key: u128,
+        tally: Tally,
+        json: &[u8],
+    ) -> Result<(), String> {
         if lane.direct {
-            let mut body = lock(&self.body);
-            match body.write(key, Some(lane_no), finding.status, json) {
+            let body = body.ok_or("the report is not locked for a direct write")?;
+            match body.write(key, Some(lane_no), tally.status, json) {
                 Ok(Written::New) => *lane.counts.entry(tally).or_default() += 1,
                 Ok(Written::Duplicate) => {}
                 Ok(Written::Conflict(earlier)) => {
-                    body.disagree(earlier, lane_no, finding.status, || {
-                        Some((finding.resource.id.clone(), finding.check.id.clone()))
-                    })
+                    body.disagree(earlier, lane_no, tally.status, || named(json))
                 }
                 Err(e) => {
                     let msg = format!("cannot write {}: {e}", self.tmp.display());
@@ -682,9 +723,7 @@ impl Assembly {
                 Written::Conflict(earlier) => {
                     body.disagree(earlier, lane_no, rec.tally.status, || {
                         let json = copier.read(range).ok()?;
-                        let f: Finding =
-                            serde_json::from_slice(json.get(SEPARATOR.len()..)?).ok()?;
-                        Some((f.resource.id, f.check.id))
+                        named(json.get(SEPARATOR.len()..)?)
                     })
                 }
             }
@@ -948,16 +987,7 @@ impl Assembly {
                 body.append(&buf)
                     .with_context(|| format!("cannot write {}", self.tmp.display()))?;
                 let mut lane = lock(&self.lanes[lane_no]);
-                let tally = Tally {
-                    check: lane.check(&f),
-                    account: lane.account(&f),
-                    owner: f.responsibility.owner,
-                    must_act: f.must_act.party,
-                    status: f.status,
-                    severity: f.check.severity,
-                    model: f.responsibility.service_model,
-                    suppression,
-                };
+                let tally = lane.tally(&f, suppression);
                 *lane.counts.entry(tally).or_default() += 1;
             }
         }
@@ -1026,20 +1056,53 @@ impl Assembly {
 
 /// The runtime's view of one target's side of the report.
 ///
-/// Findings are serialized and written on a thread of the target's own, fed through a short
-/// bounded queue, so that the plugin goes on scanning while its previous findings are written:
-/// a target that runs alone (the last one, often) keeps two cores busy.
+/// Each finding is serialized on the plugin's own thread, where its strings were just lifted out
+/// of the sandbox: they are still in that core's cache, and they are freed by the thread that
+/// allocated them, which costs an allocator far less than a free from another thread. The
+/// serialized findings go in batches, through a short bounded queue, to a writer thread of the
+/// target's own that writes them into the report or the target's spill, so that the plugin goes
+/// on scanning while its previous findings are written.
 pub struct LaneSink {
     assembly: Arc<Assembly>,
     lane: usize,
     writer: Option<LaneWriter>,
-    /// Findings not yet handed to the writer: they go in batches, since waking the writer for
-    /// each finding would cost more than writing it.
-    batch: Vec<Finding>,
+    /// Whether the target's findings are held for fusing (known at its first finding).
+    held: Option<bool>,
+    /// Findings serialized but not yet handed to the writer: waking the writer for each finding
+    /// would cost more than writing it.
+    batch: Batch,
+    /// The lane's check and account tables, as far as this sink has seen them: a finding is
+    /// tallied without locking the lane unless its check or account is new.
+    checks: HashMap<String, u32>,
+    accounts: HashMap<String, u16>,
+}
+
+/// Serialized findings of one target, in order, and what the report needs of each.
+#[derive(Default)]
+struct Batch {
+    json: Vec<u8>,
+    /// Each finding's id key, tally and end in `json` (its start is the previous one's end).
+    findings: Vec<(u128, Tally, usize)>,
+}
+
+impl Batch {
+    fn with_capacity() -> Self {
+        Batch {
+            json: Vec::with_capacity(BATCH * 1024),
+            findings: Vec::with_capacity(BATCH),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.json.clear();
+        self.findings.clear();
+    }
 }
 
 struct LaneWriter {
-    queue: std::sync::mpsc::SyncSender<Vec<Finding>>,
+    queue: std::sync::mpsc::SyncSender<Batch>,
+    /// Batches the writer is done with, for the sink to fill again.
+    spent: std::sync::mpsc::Receiver<Batch>,
     thread: std::thread::JoinHandle<()>,
     /// The writer's first error; the plugin is stopped at its next finding.
     error: Arc<Mutex<Option<String>>>,
@@ -1053,14 +1116,21 @@ const QUEUE: usize = 4;
 impl LaneSink {
     /// Hand the batch to the writer (started on the first batch).
     fn hand_over(&mut self) -> Result<(), String> {
-        if self.batch.is_empty() {
+        if self.batch.findings.is_empty() {
             return Ok(());
         }
         if self.writer.is_none() {
             self.writer = Some(self.spawn_writer()?);
         }
         let writer = self.writer.as_ref().ok_or("no report writer")?;
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let next = match writer.spent.try_recv() {
+            Ok(mut spent) => {
+                spent.clear();
+                spent
+            }
+            Err(_) => Batch::with_capacity(),
+        };
+        let batch = std::mem::replace(&mut self.batch, next);
         if writer.queue.send(batch).is_err() {
             return Err(lock(&writer.error)
                 .clone()
@@ -1070,45 +1140,97 @@ impl LaneSink {
     }
 
     fn spawn_writer(&self) -> Result<LaneWriter, String> {
-        let (queue, rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(QUEUE);
+        let (queue, rx) = std::sync::mpsc::sync_channel::<Batch>(QUEUE);
+        let (give_back, spent) = std::sync::mpsc::channel::<Batch>();
         let error = Arc::new(Mutex::new(None));
-        let (assembly, lane, err) = (self.assembly.clone(), self.lane, error.clone());
+        let (assembly, lane_no, err) = (self.assembly.clone(), self.lane, error.clone());
         let thread = std::thread::Builder::new()
-            .name(format!("report-writer-{lane}"))
+            .name(format!("report-writer-{lane_no}"))
             .spawn(move || {
-                let mut buf = Vec::with_capacity(4096);
                 for batch in rx {
-                    for mut finding in batch {
-                        // Findings come from the runtime without what the run's tables hold
-                        // (see `Attributor::attribute_by_reference`) but their plugin's
-                        // version, which the tables hold when the run has one version of it.
-                        assembly.resolver.strip_version(&mut finding);
-                        let suppression = assembly.suppressions.apply(&mut finding);
-                        buf.clear();
-                        let written = demarc_report::write_finding(&mut buf, &finding)
-                            .map_err(|e| e.to_string())
-                            .and_then(|()| assembly.accept(lane, &finding, suppression, &buf));
-                        if let Err(e) = written {
-                            lock(&err).get_or_insert(e);
-                            // Dropping the receiver makes the sink's next send fail.
-                            return;
-                        }
+                    if let Err(e) = assembly.commit_batch(lane_no, &batch) {
+                        lock(&err).get_or_insert(e);
+                        // Dropping the receiver makes the sink's next send fail.
+                        return;
                     }
+                    // The sink may be gone already; then the batch is simply dropped.
+                    let _ = give_back.send(batch);
                 }
             })
             .map_err(|e| format!("cannot start the report writer: {e}"))?;
         Ok(LaneWriter {
             queue,
+            spent,
             thread,
             error,
         })
     }
+
+    /// What the summary counts of `finding`, from this sink's copy of the lane's tables.
+    fn tally(&mut self, finding: &Finding, suppression: u16) -> Tally {
+        let known = (
+            self.checks.get(&finding.check.id).copied(),
+            self.accounts.get(&finding.account).copied(),
+        );
+        let (check, account) = match known {
+            (Some(check), Some(account)) => (check, account),
+            _ => {
+                let mut lane = lock(&self.assembly.lanes[self.lane]);
+                let (check, account) = (lane.check(finding), lane.account(finding));
+                self.checks.insert(finding.check.id.clone(), check);
+                self.accounts.insert(finding.account.clone(), account);
+                (check, account)
+            }
+        };
+        Tally::of(finding, check, account, suppression)
+    }
+}
+
+impl Assembly {
+    /// Write a batch of serialized findings of target `lane_no` (on its writer thread).
+    fn commit_batch(&self, lane_no: usize, batch: &Batch) -> Result<(), String> {
+        let mut lane = lock(&self.lanes[lane_no]);
+        // The lane cannot become direct while it is locked, and a direct lane is the frontier,
+        // whose writer alone writes to the report: the report is locked once for the batch.
+        let mut body = lane.direct.then(|| lock(&self.body));
+        let mut start = 0;
+        for &(key, tally, end) in &batch.findings {
+            let json = batch
+                .json
+                .get(start..end)
+                .ok_or("a batch of findings is cut short")?;
+            self.commit(lane_no, &mut lane, body.as_deref_mut(), key, tally, json)?;
+            start = end;
+        }
+        Ok(())
+    }
 }
 
 impl FindingSink for LaneSink {
-    fn accept(&mut self, finding: Finding) -> Result<(), String> {
-        self.batch.push(finding);
-        if self.batch.len() >= BATCH {
+    fn accept(&mut self, mut finding: Finding) -> Result<(), String> {
+        // Findings come from the runtime without what the run's tables hold (see
+        // `Attributor::attribute_by_reference`) but their plugin's version, which the tables
+        // hold when the run has one version of it.
+        self.assembly.resolver.strip_version(&mut finding);
+        let suppression = self.assembly.suppressions.apply(&mut finding);
+        let held = *self
+            .held
+            .get_or_insert_with(|| lock(&self.assembly.lanes[self.lane]).held.is_some());
+        if held {
+            let mut lane = lock(&self.assembly.lanes[self.lane]);
+            lane.held
+                .as_mut()
+                .ok_or("a held target's findings are no longer held")?
+                .push((finding, suppression));
+            return Ok(());
+        }
+        let key = demarc_core::id::parse_key(&finding.id).ok_or("finding id is not a key")?;
+        let tally = self.tally(&finding, suppression);
+        demarc_report::write_finding(&mut self.batch.json, &finding).map_err(|e| e.to_string())?;
+        self.batch
+            .findings
+            .push((key, tally, self.batch.json.len()));
+        if self.batch.findings.len() >= BATCH {
             self.hand_over()?;
         }
         Ok(())
