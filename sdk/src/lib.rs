@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alloc;
 #[cfg(any(test, feature = "proptest"))]
 pub mod arbitrary;
 pub mod build;
@@ -105,10 +106,19 @@ macro_rules! include_checks {
 
 /// Export a [`Provider`] implementation as the plugin's component exports.
 ///
-/// Call it once, at the crate root of a `cdylib` built for `wasm32-wasip2`.
+/// Call it once, at the crate root of a `cdylib` built for `wasm32-wasip2`. It also installs
+/// [`alloc::Pooled`] as the plugin's global allocator (when built for WebAssembly), which keeps
+/// small blocks for reuse: a scan allocates a few for every finding. A plugin with a global
+/// allocator of its own says so: `export_provider!(MyProvider, own_allocator)`.
 #[macro_export]
 macro_rules! export_provider {
     ($provider:ty) => {
+        #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+        #[global_allocator]
+        static DEMARC_SDK_ALLOCATOR: $crate::alloc::Pooled = $crate::alloc::Pooled::new();
+        $crate::export_provider!($provider, own_allocator);
+    };
+    ($provider:ty, own_allocator) => {
         const _: () = {
             struct DemarcExportedProvider;
             impl $crate::bindings::exports::demarc::provider::plugin::Guest
