@@ -18,7 +18,7 @@
 //! target that wrote it and its status (see [`Slot`]); spilled findings are checked when their
 //! spill is copied, so a conflict is found whichever target finishes first.
 //!
-//! Memory is bounded by the spilled records (24 bytes a finding) and the set of ids written
+//! Memory is bounded by the spilled records (36 bytes a finding) and the set of ids written
 //! (about 32 bytes a finding), not by the findings. The summary and the control roll-up are
 //! counted per target and check, not per finding.
 
