@@ -1246,10 +1246,14 @@ impl FindingSink for LaneSink {
         }
         if let Some(w) = self.writer.take() {
             drop(w.queue);
-            if w.thread.join().is_err() {
-                lock(&self.assembly.body)
-                    .error
-                    .get_or_insert_with(|| "the report writer panicked".to_string());
+            let failed = match w.thread.join() {
+                // A write that failed after the last batch was handed over stopped no plugin:
+                // it fails the report here, so that a finding is never lost unsaid.
+                Ok(()) => lock(&w.error).take(),
+                Err(_) => Some("the report writer panicked".to_string()),
+            };
+            if let Some(e) = failed {
+                lock(&self.assembly.body).error.get_or_insert(e);
             }
         }
         self.assembly.finish(self.lane);
@@ -1312,6 +1316,35 @@ mod tests {
         assert_eq!(report.summary, summary);
         assert_eq!(report.gaps, tail.gaps);
         (tail, report)
+    }
+
+    /// A spill that cannot be written, on the last batch of a target: the plugin is not stopped
+    /// (it has no finding left to emit), so the report fails, naming the spill.
+    #[test]
+    fn a_spill_that_cannot_be_written_fails_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let asm =
+            Assembly::begin(dir.path(), &[], Resolver::default(), &lanes(&["a", "b"])).unwrap();
+        std::fs::remove_dir_all(&asm.spill_dir).unwrap();
+        let mut later = asm.sink(1);
+        later.accept(finding("b", "sg-1", "k1", "fail")).unwrap();
+        later.finish();
+        let mut first = asm.sink(0);
+        first.accept(finding("a", "sg-1", "k1", "fail")).unwrap();
+        first.finish();
+        let mut tail = Tail {
+            run: run(),
+            gaps: Vec::new(),
+        };
+        let err = asm
+            .complete(&mut tail, &[], |_| Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cannot create") && err.contains("1.jsonl"),
+            "{err}"
+        );
+        assert!(!dir.path().join("report.json").exists());
     }
 
     /// The attack: tenant b's export carries a copy of tenant a's resource that passes where
