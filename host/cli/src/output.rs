@@ -19,7 +19,8 @@
 //! spill is copied, so a conflict is found whichever target finishes first.
 //!
 //! Memory is bounded by the spilled records (36 bytes a finding) and the set of ids written
-//! (about 32 bytes a finding), not by the findings. The summary and the control roll-up are
+//! (about 32 bytes a finding), not by the findings. Other tools' findings that map to no
+//! control are spilled too, and written after the gaps once every target is over. The summary and the control roll-up are
 //! counted per target and check, not per finding.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -183,6 +184,23 @@ struct SpillFile {
     records: Vec<Record>,
 }
 
+/// Findings of other tools that map to no control, of one target, spilled as they come (they
+/// are written after the gaps, once every target is over).
+struct UnmappedSpill {
+    path: PathBuf,
+    writer: BufWriter<File>,
+    records: Vec<UnmappedRecord>,
+}
+
+/// One spilled unmapped finding: its id key, what the summary counts of it, and its length.
+#[derive(Debug, Clone, Copy)]
+struct UnmappedRecord {
+    key: u128,
+    status: Status,
+    severity: Severity,
+    len: u32,
+}
+
 /// One target's side of the report.
 struct Lane {
     tenant: String,
@@ -203,7 +221,7 @@ struct Lane {
     /// suppression numbers), held until every target is over and fused across tools.
     held: Option<Vec<(Finding, u16)>>,
     /// Other tools' findings that map to no control, in the order they came.
-    unmapped: Vec<UnmappedFinding>,
+    unmapped: Option<UnmappedSpill>,
 }
 
 impl Lane {
@@ -423,6 +441,45 @@ pub struct Tallies {
     pub footprint: BTreeMap<String, BTreeSet<(String, ServiceModel)>>,
 }
 
+/// The key of an unmapped finding's id, to keep it once: its hex key, or a hash of an id that
+/// is not one (a report merged from elsewhere may carry any id).
+fn unmapped_key(id: &str) -> u128 {
+    demarc_core::id::parse_key(id)
+        .unwrap_or_else(|| demarc_core::id::finding_key("", "", "", "", id, "unmapped"))
+}
+
+/// The `unmapped` member of the report, when any finding is kept: each spill's kept findings
+/// copied as they were serialized, in the layout of [`demarc_report::write_unmapped`].
+fn copy_unmapped(
+    spills: &[(UnmappedSpill, Vec<bool>)],
+    kept: u64,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if kept == 0 {
+        return Ok(());
+    }
+    out.write_all(b",\n\"unmapped\":[")?;
+    let mut first = true;
+    let mut buf = Vec::new();
+    for (spill, keep) in spills {
+        let file = File::open(&spill.path)
+            .with_context(|| format!("cannot read {}", spill.path.display()))?;
+        let mut file = std::io::BufReader::with_capacity(1 << 16, file);
+        for (r, keep) in spill.records.iter().zip(keep) {
+            buf.resize(r.len as usize, 0);
+            file.read_exact(&mut buf)
+                .with_context(|| format!("cannot read {}", spill.path.display()))?;
+            if *keep {
+                out.write_all(if first { b"\n" } else { b",\n" })?;
+                first = false;
+                out.write_all(&buf)?;
+            }
+        }
+    }
+    out.write_all(b"\n]")?;
+    Ok(())
+}
+
 /// The resource and check of a serialized finding, to name a conflict.
 fn named(json: &[u8]) -> Option<(String, String)> {
     #[derive(serde::Deserialize)]
@@ -515,7 +572,7 @@ impl Assembly {
                         account_index: HashMap::new(),
                         counts: HashMap::new(),
                         held: None,
-                        unmapped: Vec::new(),
+                        unmapped: None,
                     })
                 })
                 .collect(),
@@ -623,14 +680,39 @@ impl Assembly {
         Ok(())
     }
 
-    /// Take one finding of target `lane` that maps to no control: kept, in order, until the
-    /// report is completed (an importer's target also holds its attributed findings, for fusing).
-    pub fn accept_unmapped(&self, lane: usize, finding: UnmappedFinding) -> Result<(), String> {
+    /// Take one finding of target `lane` that maps to no control: spilled, in order, until the
+    /// report is completed (memory keeps 32 bytes of it).
+    pub fn accept_unmapped(&self, lane_no: usize, finding: UnmappedFinding) -> Result<(), String> {
         let lane = self
             .lanes
-            .get(lane)
-            .ok_or_else(|| format!("no target numbered {lane}"))?;
-        lock(lane).unmapped.push(finding);
+            .get(lane_no)
+            .ok_or_else(|| format!("no target numbered {lane_no}"))?;
+        let json = serde_json::to_vec(&finding).map_err(|e| e.to_string())?;
+        let len = u32::try_from(json.len())
+            .map_err(|_| format!("an unmapped finding of {} bytes is too large", json.len()))?;
+        let record = UnmappedRecord {
+            key: unmapped_key(&finding.id),
+            status: finding.status,
+            severity: finding.check.severity,
+            len,
+        };
+        let mut lane = lock(lane);
+        if lane.unmapped.is_none() {
+            let path = self.spill_dir.join(format!("{lane_no}.unmapped.jsonl"));
+            let file = File::create(&path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            lane.unmapped = Some(UnmappedSpill {
+                path,
+                writer: BufWriter::with_capacity(1 << 16, file),
+                records: Vec::new(),
+            });
+        }
+        let spill = lane.unmapped.as_mut().ok_or("spill vanished")?;
+        spill
+            .writer
+            .write_all(&json)
+            .map_err(|e| format!("cannot write {}: {e}", spill.path.display()))?;
+        spill.records.push(record);
         Ok(())
     }
 
@@ -858,19 +940,29 @@ impl Assembly {
         }
         // Unmapped findings, target by target in plan order; a finding reported twice (the
         // same tool check on the same resource) is kept once.
-        let mut unmapped: Vec<UnmappedFinding> = Vec::new();
-        let mut unmapped_seen: HashSet<String> = HashSet::new();
-        let mut unmapped_fed = 0u64;
+        let mut unmapped: Vec<(UnmappedSpill, Vec<bool>)> = Vec::new();
+        let mut unmapped_seen: HashSet<u128> = HashSet::new();
+        let (mut unmapped_fed, mut unmapped_written) = (0u64, 0u64);
         for lane in &self.lanes {
-            for f in std::mem::take(&mut lock(lane).unmapped) {
+            let Some(mut spill) = lock(lane).unmapped.take() else {
+                continue;
+            };
+            spill
+                .writer
+                .flush()
+                .with_context(|| format!("cannot write {}", spill.path.display()))?;
+            let mut kept = Vec::with_capacity(spill.records.len());
+            for r in &spill.records {
                 unmapped_fed += 1;
-                if unmapped_seen.insert(f.id.clone()) {
-                    summary.add_unmapped(&f);
-                    unmapped.push(f);
+                let new = unmapped_seen.insert(r.key);
+                if new {
+                    unmapped_written += 1;
+                    summary.add_unmapped_verdict(r.status, r.severity);
                 }
+                kept.push(new);
             }
+            unmapped.push((spill, kept));
         }
-        let unmapped_written = unmapped.len() as u64;
         summary.fused = folded;
         summary.contradictions = contradictions;
         summary.duplicates = match *lock(&self.recount) {
@@ -922,7 +1014,7 @@ impl Assembly {
             serde_json::to_writer(&mut *w, &tail.run)?;
             write!(w, ",\n\"gaps\":")?;
             serde_json::to_writer(&mut *w, &tail.gaps)?;
-            demarc_report::write_unmapped(&unmapped, &mut *w)?;
+            copy_unmapped(&unmapped, unmapped_written, &mut *w)?;
             write!(w, ",\n\"controls\":[")?;
             for (i, row) in controls.iter().enumerate() {
                 w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
@@ -1316,6 +1408,59 @@ mod tests {
         assert_eq!(report.summary, summary);
         assert_eq!(report.gaps, tail.gaps);
         (tail, report)
+    }
+
+    /// Other tools' unmapped findings are spilled as they come and written after the gaps,
+    /// target by target in plan order, each id once (a non-hex id too), with the summary's
+    /// counts of the kept ones only.
+    #[test]
+    fn unmapped_findings_are_spilled_and_written_in_plan_order_once_each() {
+        let unmapped = |tenant: &str, id: &str, status: &str, severity: &str| -> UnmappedFinding {
+            serde_json::from_value(serde_json::json!({
+                "id": id, "tenant": tenant, "target": format!("{tenant}-aws"), "provider": "aws",
+                "account": "111122223333", "region": "us-east-1",
+                "resource": {"id": format!("arn:aws:s3:::{id}"), "type": "AwsS3Bucket"},
+                "check": {"id": "prowler-s3_bucket_default_encryption", "title": "Encryption",
+                          "severity": severity},
+                "status": status, "message": "Bucket \"x\" has\nno default encryption.",
+                "evidence": [{"key": "tool", "value": "prowler"}],
+                "source": {"plugin": "import-aws"}
+            }))
+            .unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let asm =
+            Assembly::begin(dir.path(), &[], Resolver::default(), &lanes(&["a", "a"])).unwrap();
+        let one = unmapped("a", "0123456789abcdef0123456789abcdef", "fail", "high");
+        let two = unmapped("a", "fedcba9876543210fedcba9876543210", "pass", "low");
+        let odd = unmapped("a", "not-a-hex-id", "fail", "critical");
+        // The later target reports first; its copy of `two` and `odd` are the duplicates.
+        asm.accept_unmapped(1, two.clone()).unwrap();
+        asm.accept_unmapped(1, odd.clone()).unwrap();
+        asm.accept_unmapped(0, one.clone()).unwrap();
+        asm.accept_unmapped(0, odd.clone()).unwrap();
+        asm.accept_unmapped(0, two.clone()).unwrap();
+        assert!(asm.accept_unmapped(2, one.clone()).is_err());
+        for lane in 0..2 {
+            asm.sink(lane).finish();
+        }
+        let (_, report) = complete(&asm, dir.path());
+        assert_eq!(report.unmapped, [one, odd, two]);
+        assert_eq!(report.summary.unmapped.total, 3);
+        assert_eq!(report.summary.unmapped.fail, 2);
+        assert_eq!(report.summary.duplicates, 2);
+        let by_severity: Vec<(&str, u64)> = report
+            .summary
+            .unmapped_failing_by_severity
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(by_severity, [("critical", 1), ("high", 1)]);
+        // The report is the one `write_unmapped` would write from the same findings.
+        let text = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
+        let mut expected = Vec::new();
+        demarc_report::write_unmapped(&report.unmapped, &mut expected).unwrap();
+        assert!(text.contains(std::str::from_utf8(&expected).unwrap()));
     }
 
     /// A spill that cannot be written, on the last batch of a target: the plugin is not stopped

@@ -386,11 +386,16 @@ impl Summary {
 
     /// Count one unmapped finding.
     pub fn add_unmapped(&mut self, f: &crate::model::UnmappedFinding) {
-        self.unmapped.add(f.status);
-        if f.status == Status::Fail {
+        self.add_unmapped_verdict(f.status, f.check.severity);
+    }
+
+    /// Count one unmapped finding by its status and its check's severity.
+    pub fn add_unmapped_verdict(&mut self, status: Status, severity: Severity) {
+        self.unmapped.add(status);
+        if status == Status::Fail {
             *self
                 .unmapped_failing_by_severity
-                .entry(f.check.severity.as_str().to_string())
+                .entry(severity.as_str().to_string())
                 .or_default() += 1;
         }
     }
