@@ -69,6 +69,10 @@ struct RawMatrix {
     matrix: BTreeMap<String, BTreeMap<String, RawCell>>,
     #[serde(default)]
     misattribution: BTreeMap<String, String>,
+    /// Other tools' names of a type that its letters do not give (`FirewallRule` for
+    /// `compute.googleapis.com/Firewall`) → the type, as `service-models` spells it.
+    #[serde(default)]
+    spellings: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +140,27 @@ impl Matrix {
         }
         for (w, ty) in lasts {
             words.entry(w).or_insert(ty);
+        }
+        // Stated spellings come last: a stated name is placed even where the letters alone
+        // would be ambiguous.
+        for (spelling, ty) in &raw.spellings {
+            let lower = ty.to_ascii_lowercase();
+            let (full, _) = type_words(spelling);
+            if !m.types.contains_key(&lower) {
+                errors.push(DataError::new(
+                    file,
+                    format!("spellings.\"{spelling}\""),
+                    format!("`{ty}` is not a type of [service-models]"),
+                ));
+            } else if full.is_empty() || m.types.contains_key(&spelling.to_ascii_lowercase()) {
+                errors.push(DataError::new(
+                    file,
+                    format!("spellings.\"{spelling}\""),
+                    "a spelling must have letters and must not be a type of [service-models]",
+                ));
+            } else {
+                words.insert(full, Some(lower));
+            }
         }
         m.words = words;
         let used_models: BTreeSet<ServiceModel> = m.types.values().copied().collect();
@@ -640,6 +665,39 @@ mod tests {
         );
         // Compute and Cloud SQL both have an `Instance`: a bare `Instance` is not placed.
         assert_eq!(gcp.spelling_of("Instance"), None);
+        // Spellings the matrix states: Prowler's firewall rule, the Cloud SQL Admin API's
+        // database instance.
+        assert_eq!(
+            gcp.spelling_of("FirewallRule"),
+            Some("compute.googleapis.com/firewall")
+        );
+        assert_eq!(
+            gcp.spelling_of("DatabaseInstance"),
+            Some("sqladmin.googleapis.com/instance")
+        );
+    }
+
+    #[test]
+    fn a_stated_spelling_must_name_a_type_and_must_not_be_one() {
+        let cat = catalog();
+        let base = MATRICES[2].1;
+        for (table, key) in [
+            (
+                "\"FwRule\" = \"compute.googleapis.com/NoSuchType\"",
+                "FwRule",
+            ),
+            (
+                "\"compute.googleapis.com/Disk\" = \"compute.googleapis.com/Firewall\"",
+                "compute.googleapis.com/Disk",
+            ),
+            ("\"::\" = \"compute.googleapis.com/Firewall\"", "::"),
+        ] {
+            let text = base.replace("[spellings]", &format!("[spellings]\n{table}"));
+            let err = Matrix::load("gcp.toml", &text, &cat)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("spellings.\"{key}\"")), "{err}");
+        }
     }
 
     #[test]
