@@ -20,8 +20,8 @@
 //!
 //! Memory is bounded by the spilled records (36 bytes a finding) and the set of ids written
 //! (about 32 bytes a finding), not by the findings. Other tools' findings that map to no
-//! control are spilled too, and written after the gaps once every target is over. The summary and the control roll-up are
-//! counted per target and check, not per finding.
+//! control are spilled too, and written after the gaps once every target is over. The summary
+//! and the control roll-up are counted per target and check, not per finding.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
