@@ -177,20 +177,42 @@ struct Disagreement {
 /// Examples of disagreeing findings named in one conflict gap.
 const CONFLICT_EXAMPLES: usize = 3;
 
-/// A target's spill file: its findings, each after a `SEPARATOR`, and a record of each.
-struct SpillFile {
+/// A target's spill file: serialized findings one after another, and a record `R` of each.
+struct Spill<R> {
     path: PathBuf,
     writer: BufWriter<File>,
-    records: Vec<Record>,
+    records: Vec<R>,
 }
+
+impl<R> Spill<R> {
+    fn create(path: PathBuf, buffer: usize) -> Result<Self, String> {
+        let file =
+            File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        Ok(Spill {
+            path,
+            writer: BufWriter::with_capacity(buffer, file),
+            records: Vec::new(),
+        })
+    }
+
+    /// Append `parts` (one finding) and its record.
+    fn push(&mut self, parts: &[&[u8]], record: R) -> Result<(), String> {
+        for part in parts {
+            self.writer
+                .write_all(part)
+                .map_err(|e| format!("cannot write {}: {e}", self.path.display()))?;
+        }
+        self.records.push(record);
+        Ok(())
+    }
+}
+
+/// The findings of a target that is not the frontier, each after a `SEPARATOR`.
+type SpillFile = Spill<Record>;
 
 /// Findings of other tools that map to no control, of one target, spilled as they come (they
 /// are written after the gaps, once every target is over).
-struct UnmappedSpill {
-    path: PathBuf,
-    writer: BufWriter<File>,
-    records: Vec<UnmappedRecord>,
-}
+type UnmappedSpill = Spill<UnmappedRecord>;
 
 /// One spilled unmapped finding: its id key, what the summary counts of it, and its length.
 #[derive(Debug, Clone, Copy)]
@@ -654,30 +676,20 @@ impl Assembly {
             }
             return Ok(());
         }
-        if lane.spill.is_none() {
-            let path = self.spill_dir.join(format!("{lane_no}.jsonl"));
-            let file = File::create(&path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-            lane.spill = Some(SpillFile {
-                path,
-                writer: BufWriter::with_capacity(1 << 20, file),
-                records: Vec::new(),
-            });
-        }
-        let spill = lane.spill.as_mut().ok_or("spill vanished")?;
         let len = u32::try_from(SEPARATOR.len() + json.len()).map_err(|_| {
             format!(
                 "a finding of {} bytes is past what a spill records",
                 json.len()
             )
         })?;
-        spill
-            .writer
-            .write_all(SEPARATOR)
-            .and_then(|()| spill.writer.write_all(json))
-            .map_err(|e| format!("cannot write {}: {e}", spill.path.display()))?;
-        spill.records.push(Record::new(key, tally, len));
-        Ok(())
+        let spill = match &mut lane.spill {
+            Some(spill) => spill,
+            None => lane.spill.insert(Spill::create(
+                self.spill_dir.join(format!("{lane_no}.jsonl")),
+                1 << 20,
+            )?),
+        };
+        spill.push(&[SEPARATOR, json], Record::new(key, tally, len))
     }
 
     /// Take one finding of target `lane` that maps to no control: spilled, in order, until the
@@ -697,23 +709,14 @@ impl Assembly {
             len,
         };
         let mut lane = lock(lane);
-        if lane.unmapped.is_none() {
-            let path = self.spill_dir.join(format!("{lane_no}.unmapped.jsonl"));
-            let file = File::create(&path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-            lane.unmapped = Some(UnmappedSpill {
-                path,
-                writer: BufWriter::with_capacity(1 << 16, file),
-                records: Vec::new(),
-            });
-        }
-        let spill = lane.unmapped.as_mut().ok_or("spill vanished")?;
-        spill
-            .writer
-            .write_all(&json)
-            .map_err(|e| format!("cannot write {}: {e}", spill.path.display()))?;
-        spill.records.push(record);
-        Ok(())
+        let spill = match &mut lane.unmapped {
+            Some(spill) => spill,
+            None => lane.unmapped.insert(Spill::create(
+                self.spill_dir.join(format!("{lane_no}.unmapped.jsonl")),
+                1 << 16,
+            )?),
+        };
+        spill.push(&[&json], record)
     }
 
     /// Take one finding of target `lane` as a report already holds it (the run's tables left
